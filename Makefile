@@ -1,0 +1,103 @@
+# casebot: a plain Makefile.
+#
+#   make            install missing Debian packages, build build/casebot
+#   make test       build and run every test; last line "N passed, N failed"
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make run        set up a demo data directory and run the main job
+#   make deps       install missing Debian packages (apt-get), no-op otherwise
+#   make check      casebot check on the example configuration
+#
+# Top-level targets first make sure the packages are there, then call this
+# Makefile again with CASEBOT_DEPS_OK=1, so that pkg-config runs only once the
+# libraries exist.
+
+DEBS = pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
+       libh2o-dev libinih-dev libsodium-dev libcmocka-dev libmagic-dev \
+       libutf8proc-dev sqlite3 tzdata
+PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc
+
+BUILD ?= build
+SANITIZE ?=
+
+ifeq ($(CASEBOT_DEPS_OK),)
+
+.PHONY: all test asan run check bench clean deps
+all test asan run check bench: deps
+	@$(MAKE) --no-print-directory CASEBOT_DEPS_OK=1 $@
+
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+clean:
+	rm -rf build build-asan
+
+else
+
+CC ?= cc
+OPT ?= -O2
+CPPFLAGS_ALL = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. \
+               -DCASEBOT_LOCALES_DIR='"$(CURDIR)/locales"' \
+               $(shell pkg-config --cflags $(PKGS) cmocka)
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(CPPFLAGS_ALL) $(CFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lm
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC  = $(filter-out bot/main.c,$(wildcard bot/*.c)) $(wildcard handlers/*.c) \
+           $(wildcard locales/*.c) $(wildcard store/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TSUP_SRC = $(wildcard tests/support/*.c)
+TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all test asan run check bench FORCE
+all: $(BUILD)/casebot
+
+# A change of compiler flags rebuilds everything.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcasebot.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/casebot: $(BUILD)/bot/main.o $(BUILD)/libcasebot.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
+test: $(BUILD)/casebot $(TEST_BIN)
+	@tests/run.sh $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT=-O1 test
+
+run: $(BUILD)/casebot
+	@tests/demo.sh $(BUILD)
+
+check: $(BUILD)/casebot
+	$(BUILD)/casebot -c casebot.conf.example check
+
+bench: $(BUILD)/casebot
+	@echo "no benchmark yet"
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d)
+
+endif

@@ -1,0 +1,382 @@
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/config.h"
+#include "bot/tz.h"
+
+struct parse_ctx {
+	struct config *cfg;
+	FILE *fp;
+	int line;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cb_strlcpy(cfg->data_dir, "./data", sizeof(cfg->data_dir));
+	cb_strlcpy(cfg->timezone, "Europe/Brussels", sizeof(cfg->timezone));
+	cb_strlcpy(cfg->locales_dir, CASEBOT_LOCALES_DIR, sizeof(cfg->locales_dir));
+	cfg->default_language = LANG_NL;
+	cfg->quiet_start = 21 * 60;
+	cfg->quiet_end = 8 * 60;
+	cb_strlcpy(cfg->emergency_number, "112", sizeof(cfg->emergency_number));
+	cfg->retention_days = 730;
+	cb_strlcpy(cfg->telegram_api_base, "https://api.telegram.org", sizeof(cfg->telegram_api_base));
+	cb_strlcpy(cfg->telegram_bot_username, "casebot", sizeof(cfg->telegram_bot_username));
+	cb_strlcpy(cfg->telegram_webhook_path, "hook", sizeof(cfg->telegram_webhook_path));
+	cfg->telegram_rate_per_chat = 1.0;
+	cfg->telegram_rate_global = 30.0;
+	cb_strlcpy(cfg->http_listen, "127.0.0.1:8080", sizeof(cfg->http_listen));
+	cfg->ladder[0] = (struct reminder_step){2, 0, 10 * 60};
+	cfg->ladder[1] = (struct reminder_step){0, 120, -1};
+	cfg->ladder_len = 2;
+	cfg->ack_deadline_minutes = 24 * 60;
+	cfg->reminders_during_stop = 1;
+	cfg->document_reminder_days = 3;
+	cfg->checkin_no_answer_minutes = 48 * 60;
+	cfg->invite_valid_days = 14;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_parse_duration(const char *s, int *minutes)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -CB_EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || v < 0 || v > 366L * 24 * 60)
+		return -CB_EINVAL;
+	if (strcmp(end, "m") == 0)
+		;
+	else if (strcmp(end, "h") == 0)
+		v *= 60;
+	else if (strcmp(end, "d") == 0)
+		v *= 24 * 60;
+	else
+		return -CB_EINVAL;
+	if (v > 366L * 24 * 60)
+		return -CB_EINVAL;
+	*minutes = (int)v;
+	return 0;
+}
+
+int config_parse_quiet(const char *s, int *start, int *end)
+{
+	char a[8], b[8];
+	const char *dash;
+
+	if (strcmp(s, "off") == 0) {
+		*start = *end = -1;
+		return 0;
+	}
+	dash = strchr(s, '-');
+	if (dash == NULL || dash - s >= (long)sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -CB_EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	cb_strlcpy(b, dash + 1, sizeof(b));
+	if (tz_parse_hhmm(a, start) != 0 || tz_parse_hhmm(b, end) != 0 || *start == *end)
+		return -CB_EINVAL;
+	return 0;
+}
+
+int config_parse_ladder(const char *s, struct reminder_step *steps, int max, int *n)
+{
+	char buf[256], *save = NULL, *tok;
+	int count = 0;
+
+	if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
+		return -CB_EINVAL;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		struct reminder_step st = {0, 0, -1};
+		char *at, *item = trim(tok);
+		int minutes;
+
+		if (count == max)
+			return -CB_EINVAL;
+		at = strchr(item, '@');
+		if (at != NULL) {
+			*at = '\0';
+			if (tz_parse_hhmm(at + 1, &st.at_minute) != 0)
+				return -CB_EINVAL;
+		}
+		if (config_parse_duration(item, &minutes) != 0 || minutes == 0)
+			return -CB_EINVAL;
+		if (at != NULL) {
+			/* A time of day goes with a whole number of days. */
+			if (minutes % (24 * 60) != 0)
+				return -CB_EINVAL;
+			st.offset_days = minutes / (24 * 60);
+		} else {
+			st.offset_minutes = minutes;
+		}
+		steps[count++] = st;
+	}
+	if (count == 0)
+		return -CB_EINVAL;
+	*n = count;
+	return 0;
+}
+
+int config_in_quiet(const struct config *cfg, int m)
+{
+	if (cfg->quiet_start < 0)
+		return 0;
+	if (cfg->quiet_start < cfg->quiet_end)
+		return m >= cfg->quiet_start && m < cfg->quiet_end;
+	return m >= cfg->quiet_start || m < cfg->quiet_end;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return -CB_EINVAL;
+	return 0;
+}
+
+static int parse_rate(const char *v, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(d > 0.0) || d > 1000.0)
+		return -CB_EINVAL;
+	*out = d;
+	return 0;
+}
+
+static int parse_int(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || l < lo || l > hi)
+		return -CB_EINVAL;
+	*out = (int)l;
+	return 0;
+}
+
+static int parse_minutes(const char *v, int *out)
+{
+	return config_parse_duration(v, out);
+}
+
+static int copy_str(const char *v, char *dst, size_t cap)
+{
+	if (v[0] == '\0')
+		return -CB_EINVAL;
+	return cb_strlcpy(dst, v, cap) == 0 ? 0 : -CB_EINVAL;
+}
+
+/* A value is "bad" with a reason, or the key is unknown. */
+static const char *set_value(struct config *c, const char *sec, const char *key,
+			     const char *v, int *known)
+{
+	int rc = 0;
+
+	*known = 1;
+#define KEY(s, k) (strcmp(sec, s) == 0 && strcmp(key, k) == 0)
+	if (KEY("casebot", "data_dir"))
+		rc = copy_str(v, c->data_dir, sizeof(c->data_dir));
+	else if (KEY("casebot", "timezone")) {
+		rc = copy_str(v, c->timezone, sizeof(c->timezone));
+		if (rc == 0 && tz_set(v) != 0)
+			return "unknown time zone";
+	} else if (KEY("casebot", "locales_dir"))
+		rc = copy_str(v, c->locales_dir, sizeof(c->locales_dir));
+	else if (KEY("casebot", "default_language")) {
+		if (lang_parse(v, &c->default_language) != 0)
+			return "expected nl, fr, de or en";
+	} else if (KEY("casebot", "quiet_hours")) {
+		if (config_parse_quiet(v, &c->quiet_start, &c->quiet_end) != 0)
+			return "expected HH:MM-HH:MM or off";
+	} else if (KEY("casebot", "emergency_number"))
+		rc = copy_str(v, c->emergency_number, sizeof(c->emergency_number));
+	else if (KEY("casebot", "retention_days"))
+		rc = parse_int(v, 30, 3650, &c->retention_days);
+	else if (KEY("telegram", "api_base")) {
+		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+			return "expected an http:// or https:// URL";
+		rc = copy_str(v, c->telegram_api_base, sizeof(c->telegram_api_base));
+	} else if (KEY("telegram", "token_file"))
+		rc = copy_str(v, c->telegram_token_file, sizeof(c->telegram_token_file));
+	else if (KEY("telegram", "bot_username"))
+		rc = copy_str(v, c->telegram_bot_username, sizeof(c->telegram_bot_username));
+	else if (KEY("telegram", "mode")) {
+		if (strcmp(v, "poll") == 0)
+			c->telegram_webhook = 0;
+		else if (strcmp(v, "webhook") == 0)
+			c->telegram_webhook = 1;
+		else
+			return "expected poll or webhook";
+	} else if (KEY("telegram", "webhook_secret_file"))
+		rc = copy_str(v, c->telegram_webhook_secret_file, sizeof(c->telegram_webhook_secret_file));
+	else if (KEY("telegram", "webhook_path"))
+		rc = copy_str(v, c->telegram_webhook_path, sizeof(c->telegram_webhook_path));
+	else if (KEY("telegram", "rate_per_chat"))
+		rc = parse_rate(v, &c->telegram_rate_per_chat);
+	else if (KEY("telegram", "rate_global"))
+		rc = parse_rate(v, &c->telegram_rate_global);
+	else if (KEY("http", "listen"))
+		rc = copy_str(v, c->http_listen, sizeof(c->http_listen));
+	else if (KEY("reminders", "ladder")) {
+		if (config_parse_ladder(v, c->ladder, CONFIG_LADDER_MAX, &c->ladder_len) != 0)
+			return "expected steps like \"2d@10:00, 2h\" (at most 4)";
+	} else if (KEY("reminders", "ack_deadline"))
+		rc = parse_minutes(v, &c->ack_deadline_minutes);
+	else if (KEY("reminders", "during_stop"))
+		rc = parse_bool(v, &c->reminders_during_stop);
+	else if (KEY("documents", "reminder_every")) {
+		int m;
+
+		if (config_parse_duration(v, &m) != 0 || m < 24 * 60 || m % (24 * 60) != 0)
+			return "expected a whole number of days, like 3d";
+		c->document_reminder_days = m / (24 * 60);
+	} else if (KEY("checkins", "no_answer_after"))
+		rc = parse_minutes(v, &c->checkin_no_answer_minutes);
+	else if (KEY("invites", "valid_days"))
+		rc = parse_int(v, 1, 90, &c->invite_valid_days);
+	else
+		*known = 0;
+#undef KEY
+	return rc == 0 ? NULL : "bad value";
+}
+
+static char *line_reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	char *r = fgets(str, num, ctx->fp);
+
+	if (r != NULL)
+		ctx->line++;
+	return r;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	const char *why;
+	int known;
+
+	if (ctx->failed)
+		return 0;
+	why = set_value(ctx->cfg, section, name, value, &known);
+	if (!known) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: unknown key",
+			 ctx->cfg->path, ctx->line, section, name);
+		ctx->failed = 1;
+		return 0;
+	}
+	if (why != NULL) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: %s",
+			 ctx->cfg->path, ctx->line, section, name, why);
+		ctx->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = {cfg, NULL, 0, err, errlen, 0};
+	const char *env = getenv("CASEBOT_CONFIG");
+	int explicit = 1, rc;
+
+	config_defaults(cfg);
+	err[0] = '\0';
+	if (path == NULL) {
+		path = env != NULL && env[0] != '\0' ? env : NULL;
+		if (path == NULL) {
+			path = "casebot.conf";
+			explicit = 0;
+		}
+	}
+	if (tz_set(cfg->timezone) != 0) {
+		snprintf(err, errlen, "time zone data for %s is missing (install tzdata)", cfg->timezone);
+		return -CB_ECONFIG;
+	}
+	ctx.fp = fopen(path, "r");
+	if (ctx.fp == NULL) {
+		if (!explicit && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -CB_ECONFIG;
+	}
+	cb_strlcpy(cfg->path, path, sizeof(cfg->path));
+	rc = ini_parse_stream(line_reader, &ctx, handler, &ctx);
+	fclose(ctx.fp);
+	if (ctx.failed)
+		return -CB_ECONFIG;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s:%d: cannot parse this line", path, rc > 0 ? rc : ctx.line);
+		return -CB_ECONFIG;
+	}
+	if (cfg->telegram_webhook && cfg->telegram_webhook_secret_file[0] == '\0') {
+		snprintf(err, errlen, "%s: [telegram] mode = webhook needs webhook_secret_file", path);
+		return -CB_ECONFIG;
+	}
+	return 0;
+}
+
+/* Reads the first line of a secret file into out; the file must not be
+ * readable by others. */
+static int read_secret_file(const char *path, char *out, size_t cap)
+{
+	FILE *fp = fopen(path, "r");
+	char *s;
+	int rc = 0;
+
+	if (fp == NULL)
+		return -CB_EIO;
+	if (fgets(out, (int)cap, fp) == NULL) {
+		rc = -CB_EINVAL;
+		goto out;
+	}
+	s = trim(out);
+	memmove(out, s, strlen(s) + 1);
+	if (out[0] == '\0')
+		rc = -CB_EINVAL;
+out:
+	fclose(fp);
+	return rc;
+}
+
+int config_telegram_token(const struct config *cfg, char *out, size_t cap)
+{
+	const char *env = getenv("CASEBOT_TELEGRAM_TOKEN");
+
+	if (env != NULL && env[0] != '\0')
+		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
+	if (cfg->telegram_token_file[0] == '\0')
+		return -CB_ENOENT;
+	return read_secret_file(cfg->telegram_token_file, out, cap);
+}

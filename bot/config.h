@@ -1,0 +1,77 @@
+/* Configuration: an INI file read with libinih.
+ * Path: -c FILE, else $CASEBOT_CONFIG, else ./casebot.conf (absent is fine:
+ * every key has a default). Secrets come from files or the environment and
+ * are never printed. */
+#ifndef CASEBOT_CONFIG_H
+#define CASEBOT_CONFIG_H
+
+#include <stddef.h>
+
+#include "bot/casebot.h"
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_LADDER_MAX 4
+
+/* One reminder step: offset before the appointment; with at_minute >= 0 the
+ * reminder goes at that local time on the day offset_days before. */
+struct reminder_step {
+	int offset_days;     /* "2d@10:00": 2 days before, at 10:00 */
+	int offset_minutes;  /* "2h": 120 minutes before */
+	int at_minute;       /* minutes after local midnight, or -1 */
+};
+
+struct config {
+	char path[CONFIG_PATH_MAX];   /* the file read, "" if none */
+	/* [casebot] */
+	char data_dir[CONFIG_PATH_MAX];
+	char timezone[64];
+	char locales_dir[CONFIG_PATH_MAX];
+	enum lang default_language;
+	int quiet_start;              /* minutes after midnight, -1 when off */
+	int quiet_end;
+	char emergency_number[32];
+	int retention_days;
+	/* [telegram] */
+	char telegram_api_base[256];
+	char telegram_token_file[CONFIG_PATH_MAX];
+	char telegram_bot_username[64];
+	int telegram_webhook;         /* 0 poll, 1 webhook */
+	char telegram_webhook_secret_file[CONFIG_PATH_MAX];
+	char telegram_webhook_path[64];
+	double telegram_rate_per_chat;    /* messages per second */
+	double telegram_rate_global;
+	/* [http] */
+	char http_listen[128];
+	/* [reminders] */
+	struct reminder_step ladder[CONFIG_LADDER_MAX];
+	int ladder_len;
+	int ack_deadline_minutes;     /* alert when unconfirmed this long before */
+	int reminders_during_stop;    /* appointment reminders continue after STOP */
+	/* [documents] */
+	int document_reminder_days;
+	/* [checkins] */
+	int checkin_no_answer_minutes;
+	/* [invites] */
+	int invite_valid_days;
+};
+
+/* Fills defaults, then reads path (NULL: the default lookup). On error
+ * writes one line "FILE:LINE: key: what" into err. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+void config_defaults(struct config *cfg);
+
+/* Reads the Telegram token from $CASEBOT_TELEGRAM_TOKEN or token_file
+ * (first line, trimmed). Never logged. */
+int config_telegram_token(const struct config *cfg, char *out, size_t cap);
+
+/* Parses "21:00-08:00" or "off". */
+int config_parse_quiet(const char *s, int *start, int *end);
+/* Parses "2d@10:00, 2h". */
+int config_parse_ladder(const char *s, struct reminder_step *steps, int max, int *n);
+/* Parses a duration "90m", "4h", "2d" into minutes. */
+int config_parse_duration(const char *s, int *minutes);
+
+/* True if the local minute-of-day m falls in quiet hours. */
+int config_in_quiet(const struct config *cfg, int minute_of_day);
+
+#endif

@@ -1,0 +1,156 @@
+#include <string.h>
+
+#include "bot/casebot.h"
+#include "locales/keys.h"
+
+/* WhatsApp reply buttons hold at most 20 characters. */
+#define BUTTON_MAX 20
+
+#define TEXT KEYS_TEXT
+#define LIST KEYS_LIST
+#define OPENS KEYS_OPENS
+#define FOLDED KEYS_FOLDED
+
+/* key, kind, placeholders, list length, max characters, flags */
+static const struct keys_entry registry[] = {
+	{"meta.language_name", TEXT, {0}, 0, BUTTON_MAX, 0},
+
+	/* Dates: {day} is a number, or format.day_ordinal_1 on the 1st;
+	 * {hh} is the hour without a leading zero, {mm} two digits. */
+	{"format.datetime", TEXT, {"weekday", "day", "month", "time"}, 0, 0, 0},
+	{"format.date", TEXT, {"weekday", "day", "month"}, 0, 0, 0},
+	{"format.time", TEXT, {"hh", "mm"}, 0, 0, 0},
+	{"format.day_ordinal_1", TEXT, {0}, 0, 8, 0},
+	{"weekdays", LIST, {0}, 7, 0, 0},
+	{"months", LIST, {0}, 12, 0, 0},
+
+	{"appointment.kind.home_visit", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.lawyer", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.immigration_office", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.court", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.school", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.doctor", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.social_service", TEXT, {0}, 0, 0, 0},
+	{"appointment.kind.other", TEXT, {0}, 0, 0, 0},
+
+	{"document.type.passport", TEXT, {0}, 0, 0, 0},
+	{"document.type.id_card", TEXT, {0}, 0, 0, 0},
+	{"document.type.birth_certificate", TEXT, {0}, 0, 0, 0},
+	{"document.type.school_certificate", TEXT, {0}, 0, 0, 0},
+	{"document.type.medical_certificate", TEXT, {0}, 0, 0, 0},
+	{"document.type.lawyer_letter", TEXT, {0}, 0, 0, 0},
+	{"document.type.order_to_leave", TEXT, {0}, 0, 0, 0},
+	{"document.type.payslip", TEXT, {0}, 0, 0, 0},
+	{"document.type.lease", TEXT, {0}, 0, 0, 0},
+	{"document.type.other", TEXT, {0}, 0, 0, 0},
+
+	/* Reminders: reminder.appointment opens; place, member and question
+	 * are the lines that may follow it. */
+	{"reminder.appointment", TEXT, {"when", "what"}, 0, 0, OPENS},
+	{"reminder.place", TEXT, {"place"}, 0, 0, 0},
+	{"reminder.member", TEXT, {"member"}, 0, 0, 0},
+	{"reminder.question", TEXT, {0}, 0, 0, 0},
+	{"button.confirm", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.cannot_come", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.other_time", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"reminder.confirmed_thanks", TEXT, {0}, 0, 0, OPENS},
+	{"reminder.counsellor_will_contact", TEXT, {0}, 0, 0, OPENS},
+	{"appointment.cancelled", TEXT, {"when"}, 0, 0, OPENS},
+	{"appointment.moved", TEXT, {"when"}, 0, 0, OPENS},
+
+	/* Documents: request_due and how_to_send follow document.request. */
+	{"document.request", TEXT, {"document"}, 0, 0, OPENS},
+	{"document.request_due", TEXT, {"due"}, 0, 0, 0},
+	{"document.how_to_send", TEXT, {0}, 0, 0, 0},
+	{"document.reminder", TEXT, {"document"}, 0, 0, OPENS},
+	{"document.thanks", TEXT, {0}, 0, 0, OPENS},
+	{"document.refused_type", TEXT, {0}, 0, 0, OPENS},
+	{"document.which", TEXT, {0}, 0, 0, OPENS},
+	{"document.unrequested_thanks", TEXT, {0}, 0, 0, OPENS},
+	{"document.rejected", TEXT, {"document", "reason"}, 0, 0, OPENS},
+	{"document.reason.unreadable", TEXT, {0}, 0, 0, 0},
+	{"document.reason.incomplete", TEXT, {0}, 0, 0, 0},
+	{"document.reason.expired", TEXT, {0}, 0, 0, 0},
+	{"document.reason.wrong_document", TEXT, {0}, 0, 0, 0},
+
+	{"checkin.question", TEXT, {0}, 0, 0, OPENS},
+	{"button.checkin_good", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.checkin_okay", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.checkin_hard", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.checkin_contact", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"checkin.thanks", TEXT, {0}, 0, 0, OPENS},
+	{"checkin.contact_soon", TEXT, {0}, 0, 0, OPENS},
+
+	{"welcome", TEXT, {"counsellor"}, 0, 0, OPENS},
+	{"language.choose", TEXT, {0}, 0, 0, OPENS},
+	{"language.changed", TEXT, {0}, 0, 0, OPENS},
+	{"help.menu", TEXT, {0}, 0, 0, OPENS},
+	{"stop.confirmed", TEXT, {0}, 0, 0, OPENS},
+	{"start.confirmed", TEXT, {0}, 0, 0, OPENS},
+	/* The same text as invite.bad_code: a wrong code learns nothing. */
+	{"unknown.neutral", TEXT, {0}, 0, 0, OPENS},
+	{"invite.bad_code", TEXT, {0}, 0, 0, OPENS},
+	{"forward.ack", TEXT, {0}, 0, 0, OPENS},
+	{"urgent.ack", TEXT, {"emergency"}, 0, 0, OPENS},
+	{"reply.from_counsellor", TEXT, {"counsellor", "text"}, 0, 0, OPENS},
+
+	{"words.yes", LIST, {0}, 0, 0, FOLDED},
+	{"words.no", LIST, {0}, 0, 0, FOLDED},
+	{"words.stop", LIST, {0}, 0, 0, FOLDED},
+	{"words.start", LIST, {0}, 0, 0, FOLDED},
+	{"words.help", LIST, {0}, 0, 0, FOLDED},
+	{"words.language", LIST, {0}, 0, 0, FOLDED},
+	{"words.urgent", LIST, {0}, 0, 0, FOLDED},
+};
+
+/* Values that can carry the subject: an appointment kind, a document name,
+ * a refusal reason, a place, or a counsellor's free text. */
+static const char *const revealing[] = {"what", "document", "reason", "place", "text"};
+
+size_t keys_count(void)
+{
+	return CB_ARRAY_SIZE(registry);
+}
+
+const struct keys_entry *keys_at(size_t i)
+{
+	return i < CB_ARRAY_SIZE(registry) ? &registry[i] : NULL;
+}
+
+int keys_find(const char *key)
+{
+	if (key == NULL)
+		return -CB_ENOENT;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(registry); i++) {
+		if (strcmp(registry[i].key, key) == 0)
+			return (int)i;
+	}
+	return -CB_ENOENT;
+}
+
+static int name_is(const char *want, const char *name, size_t len)
+{
+	return strncmp(want, name, len) == 0 && want[len] == '\0';
+}
+
+int keys_param(const struct keys_entry *e, const char *name, size_t len)
+{
+	if (e == NULL || name == NULL)
+		return -CB_ENOENT;
+	for (int i = 0; i < KEYS_MAX_PARAMS && e->params[i] != NULL; i++) {
+		if (name_is(e->params[i], name, len))
+			return i;
+	}
+	return -CB_ENOENT;
+}
+
+int keys_param_reveals(const char *name, size_t len)
+{
+	if (name == NULL)
+		return 0;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(revealing); i++) {
+		if (name_is(revealing[i], name, len))
+			return 1;
+	}
+	return 0;
+}

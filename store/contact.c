@@ -1,0 +1,80 @@
+/* The contact log (what the family file shows) and the audit trail. */
+#include <string.h>
+
+#include "store/store.h"
+
+static const char SQL_CONTACT_ADD[] =
+	"INSERT INTO contact_log (family_id, at, direction, channel_kind, kind, staff_id, member_id,"
+	" summary, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_CONTACT_LIST[] =
+	"SELECT l.id, l.family_id, l.at, l.direction, l.channel_kind, l.kind, s.name, m.name,"
+	" l.summary, l.status FROM contact_log l LEFT JOIN staff s ON s.id = l.staff_id"
+	" LEFT JOIN members m ON m.id = l.member_id WHERE l.family_id = ? AND l.at >= ?"
+	" ORDER BY l.at, l.id";
+static const char SQL_AUDIT_ADD[] =
+	"INSERT INTO audit (at, actor, action, family_ref, detail) VALUES (?, ?, ?, ?, ?)";
+
+int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
+		      const char *channel_kind, const char *kind, int64_t staff_id,
+		      int64_t member_id, const char *summary, const char *status)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CONTACT_ADD);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, family_id);
+	sqlite3_bind_int64(q, 2, at);
+	sqlite3_bind_text(q, 3, direction, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 4, channel_kind);
+	sqlite3_bind_text(q, 5, kind, -1, SQLITE_STATIC);
+	store_bind_id(q, 6, staff_id);
+	store_bind_id(q, 7, member_id);
+	sqlite3_bind_text(q, 8, summary, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 9, status);
+	return store_exec_stmt(q);
+}
+
+static int read_contact(sqlite3_stmt *q, void *arg)
+{
+	struct contact *c = arg;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(q, 0);
+	c->family_id = sqlite3_column_int64(q, 1);
+	c->at = (time_t)sqlite3_column_int64(q, 2);
+	store_col_text(q, 3, c->direction, sizeof(c->direction));
+	store_col_text(q, 4, c->channel_kind, sizeof(c->channel_kind));
+	store_col_text(q, 5, c->kind, sizeof(c->kind));
+	store_col_text(q, 6, c->staff, sizeof(c->staff));
+	store_col_text(q, 7, c->member, sizeof(c->member));
+	store_col_text(q, 8, c->summary, sizeof(c->summary));
+	store_col_text(q, 9, c->status, sizeof(c->status));
+	return 0;
+}
+
+int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CONTACT_LIST);
+	struct contact c;
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, family_id);
+		sqlite3_bind_int64(q, 2, since);
+	}
+	return store_each(q, read_contact, &c, cb, arg);
+}
+
+int store_audit(struct store *st, time_t at, const char *actor, const char *action,
+		const char *family_ref, const char *detail)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_AUDIT_ADD);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, at);
+	sqlite3_bind_text(q, 2, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, action, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 4, family_ref);
+	store_bind_opt_text(q, 5, detail);
+	return store_exec_stmt(q);
+}

@@ -1,0 +1,330 @@
+/* Families, their members, channels and invites. */
+#include <sodium.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define SELECT_FAMILY \
+	"SELECT f.id, f.ref, f.display_name, f.lang, f.status, f.counsellor_id, f.backup_id," \
+	" c.name, b.name, f.created_at, f.closed_at FROM families f" \
+	" JOIN staff c ON c.id = f.counsellor_id LEFT JOIN staff b ON b.id = f.backup_id "
+static const char SQL_FAMILY_BY_REF[] = SELECT_FAMILY "WHERE f.ref = ?";
+static const char SQL_FAMILY_BY_ID[] = SELECT_FAMILY "WHERE f.id = ?";
+static const char SQL_FAMILY_ALL[] = SELECT_FAMILY "ORDER BY f.ref";
+static const char SQL_FAMILY_ADD[] =
+	"INSERT INTO families (ref, display_name, lang, counsellor_id, backup_id, created_at)"
+	" VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_FAMILY_CLOSE[] =
+	"UPDATE families SET status = 'closed', closed_at = ? WHERE id = ? AND status <> 'closed'";
+static const char SQL_FAMILY_CLOSE_OUTBOX[] =
+	"UPDATE outbox SET status = 'cancelled', updated_at = ?1"
+	" WHERE family_id = ?2 AND status = 'queued'";
+static const char SQL_FAMILY_DOCS[] = "SELECT path FROM documents WHERE family_id = ?";
+static const char SQL_FAMILY_INBOUND_DEL[] =
+	"DELETE FROM inbound WHERE EXISTS (SELECT 1 FROM channels c WHERE c.family_id = ?"
+	" AND c.kind = inbound.channel_kind AND c.address = inbound.sender)";
+static const char SQL_FAMILY_DEL[] = "DELETE FROM families WHERE id = ?";
+
+static int read_family(sqlite3_stmt *q, void *arg)
+{
+	struct family *f = arg;
+	char buf[8];
+
+	memset(f, 0, sizeof(*f));
+	f->id = sqlite3_column_int64(q, 0);
+	store_col_text(q, 1, f->ref, sizeof(f->ref));
+	store_col_text(q, 2, f->display_name, sizeof(f->display_name));
+	store_col_text(q, 3, buf, sizeof(buf));
+	if (lang_parse(buf, &f->lang) != 0)
+		f->lang = LANG_EN;
+	store_col_text(q, 4, f->status, sizeof(f->status));
+	f->counsellor_id = sqlite3_column_int64(q, 5);
+	f->backup_id = sqlite3_column_int64(q, 6);
+	store_col_text(q, 7, f->counsellor, sizeof(f->counsellor));
+	store_col_text(q, 8, f->backup, sizeof(f->backup));
+	f->created_at = (time_t)sqlite3_column_int64(q, 9);
+	f->closed_at = (time_t)sqlite3_column_int64(q, 10);
+	return 0;
+}
+
+int store_family_add(struct store *st, const struct family *f, time_t now, int64_t *id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_ADD);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, f->ref, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 2, f->display_name);
+	sqlite3_bind_text(q, 3, lang_code(f->lang), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, f->counsellor_id);
+	store_bind_id(q, 5, f->backup_id);
+	sqlite3_bind_int64(q, 6, now);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db(st));
+	return rc;
+}
+
+int store_family_get(struct store *st, const char *ref, struct family *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_BY_REF);
+
+	if (q != NULL)
+		sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
+	return store_row(q, read_family, out);
+}
+
+int store_family_get_id(struct store *st, int64_t id, struct family *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_BY_ID);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_family, out);
+}
+
+int store_family_each(struct store *st, store_each_cb cb, void *arg)
+{
+	struct family f;
+
+	return store_each(store_stmt(st, SQL_FAMILY_ALL), read_family, &f, cb, arg);
+}
+
+/* Closing stops everything still waiting to be sent to the family. */
+int store_family_close(struct store *st, int64_t id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_CLOSE);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	if (sqlite3_changes(store_db(st)) == 0)
+		return -CB_ESTATE;
+	q = store_stmt(st, SQL_FAMILY_CLOSE_OUTBOX);
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}
+
+struct doc_ctx {
+	void (*cb)(const char *path, void *arg);
+	void *arg;
+};
+
+static int doc_row(sqlite3_stmt *q, void *arg)
+{
+	struct doc_ctx *ctx = arg;
+	const unsigned char *p = sqlite3_column_text(q, 0);
+
+	if (p != NULL)
+		ctx->cb((const char *)p, ctx->arg);
+	return 0;
+}
+
+static int exec_id(struct store *st, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	return store_exec_stmt(q);
+}
+
+int store_family_erase(struct store *st, int64_t id,
+		       void (*cb)(const char *path, void *arg), void *arg)
+{
+	struct doc_ctx ctx = {cb, arg};
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_DOCS);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	if ((rc = store_rows(q, doc_row, &ctx)) != 0)
+		return rc;
+	if ((rc = exec_id(st, SQL_FAMILY_INBOUND_DEL, id)) != 0)
+		return rc;
+	return exec_id(st, SQL_FAMILY_DEL, id);
+}
+
+/* Members */
+
+static const char *const member_roles[] = {"parent", "child", "other"};
+
+const char *store_member_role_name(enum member_role r)
+{
+	return (unsigned)r < CB_ARRAY_SIZE(member_roles) ? member_roles[r] : "other";
+}
+
+int store_member_role_parse(const char *s, enum member_role *out)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(member_roles); i++) {
+		if (strcmp(s, member_roles[i]) == 0) {
+			*out = (enum member_role)i;
+			return 0;
+		}
+	}
+	return -CB_EINVAL;
+}
+
+static const char SQL_MEMBER_ADD[] =
+	"INSERT INTO members (family_id, name, role, lang, created_at) VALUES (?, ?, ?, ?, ?)";
+#define SELECT_MEMBER "SELECT id, family_id, name, role, lang FROM members "
+static const char SQL_MEMBER_GET[] = SELECT_MEMBER "WHERE family_id = ? AND name = ?";
+static const char SQL_MEMBER_ALL[] = SELECT_MEMBER "WHERE family_id = ? ORDER BY id";
+
+static int read_member(sqlite3_stmt *q, void *arg)
+{
+	struct member *m = arg;
+	char buf[16];
+
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(q, 0);
+	m->family_id = sqlite3_column_int64(q, 1);
+	store_col_text(q, 2, m->name, sizeof(m->name));
+	store_col_text(q, 3, buf, sizeof(buf));
+	if (store_member_role_parse(buf, &m->role) != 0)
+		m->role = MEMBER_OTHER;
+	store_col_text(q, 4, buf, sizeof(buf));
+	m->has_lang = lang_parse(buf, &m->lang) == 0;
+	return 0;
+}
+
+int store_member_add(struct store *st, const struct member *m, time_t now, int64_t *id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_MEMBER_ADD);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, m->family_id);
+	sqlite3_bind_text(q, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, store_member_role_name(m->role), -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 4, m->has_lang ? lang_code(m->lang) : NULL);
+	sqlite3_bind_int64(q, 5, now);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db(st));
+	return rc;
+}
+
+int store_member_get(struct store *st, int64_t family_id, const char *name, struct member *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_MEMBER_GET);
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, family_id);
+		sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	}
+	return store_row(q, read_member, out);
+}
+
+int store_member_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_MEMBER_ALL);
+	struct member m;
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, family_id);
+	return store_each(q, read_member, &m, cb, arg);
+}
+
+/* Channels */
+
+static const char SQL_CHANNEL_FAMILY[] =
+	"SELECT id, family_id, member_id, staff_id, kind, address, verified, blocked, opted_out,"
+	" last_inbound_at FROM channels WHERE family_id = ? ORDER BY id";
+
+static int read_channel(sqlite3_stmt *q, void *arg)
+{
+	struct channel *c = arg;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(q, 0);
+	c->family_id = sqlite3_column_int64(q, 1);
+	c->member_id = sqlite3_column_int64(q, 2);
+	c->staff_id = sqlite3_column_int64(q, 3);
+	store_col_text(q, 4, c->kind, sizeof(c->kind));
+	store_col_text(q, 5, c->address, sizeof(c->address));
+	c->verified = sqlite3_column_int(q, 6);
+	c->blocked = sqlite3_column_int(q, 7);
+	c->opted_out = sqlite3_column_int(q, 8);
+	c->last_inbound_at = (time_t)sqlite3_column_int64(q, 9);
+	return 0;
+}
+
+int store_channel_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_FAMILY);
+	struct channel c;
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, family_id);
+	return store_each(q, read_channel, &c, cb, arg);
+}
+
+/* Invites */
+
+static const char SQL_INVITE_ADD[] =
+	"INSERT INTO invites (code_hash, family_id, member_id, staff_id, created_at, expires_at)"
+	" VALUES (?, ?, ?, ?, ?, ?)";
+
+/* No 0/O, 1/I/L: the code is read off a screen or paper and typed on a
+ * phone. 31 symbols, 10 of them: about 49 bits. */
+static const char code_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+int store_invite_hash(const char *code, unsigned char hash[32])
+{
+	char norm[INVITE_CODE_LEN + 1];
+	size_t n = 0;
+
+	for (const char *p = code; *p != '\0'; p++) {
+		char c = *p;
+
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (n == INVITE_CODE_LEN)
+			return -CB_EINVAL;
+		norm[n++] = c;
+	}
+	if (n != INVITE_CODE_LEN)
+		return -CB_EINVAL;
+	norm[n] = '\0';
+	crypto_generichash(hash, 32, (const unsigned char *)norm, n, NULL, 0);
+	return 0;
+}
+
+int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
+			int64_t staff_id, time_t now, time_t expires_at,
+			char code[INVITE_CODE_LEN + 1])
+{
+	unsigned char hash[32];
+	sqlite3_stmt *q;
+
+	if (sodium_init() < 0)
+		return -CB_EIO;
+	for (int i = 0; i < INVITE_CODE_LEN; i++)
+		code[i] = code_alphabet[randombytes_uniform(sizeof(code_alphabet) - 1)];
+	code[INVITE_CODE_LEN] = '\0';
+	store_invite_hash(code, hash);
+	q = store_stmt(st, SQL_INVITE_ADD);
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_blob(q, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+	store_bind_id(q, 2, family_id);
+	store_bind_id(q, 3, member_id);
+	store_bind_id(q, 4, staff_id);
+	sqlite3_bind_int64(q, 5, now);
+	sqlite3_bind_int64(q, 6, expires_at);
+	return store_exec_stmt(q);
+}

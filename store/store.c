@@ -1,0 +1,283 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+#define STMT_CACHE 96
+
+struct cached_stmt {
+	const char *sql;     /* the caller's constant string: compared by address */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	struct cached_stmt cache[STMT_CACHE];
+	int ncache;
+};
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) : "no database";
+}
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	for (int i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql)
+			return st->cache[i].stmt;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+		return NULL;
+	if (st->ncache < STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = s;
+		st->ncache++;
+		return s;
+	}
+	/* The cache is sized for every statement in the tree; running out is a
+	 * programming error, caught by the tests. */
+	sqlite3_finalize(s);
+	return NULL;
+}
+
+void store_done(sqlite3_stmt *s)
+{
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -CB_ESTORE;
+}
+
+int store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_bind_id(sqlite3_stmt *s, int i, int64_t id)
+{
+	if (id == 0)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_int64(s, i, id);
+}
+
+int store_bind_opt_text(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text == NULL || text[0] == '\0')
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+}
+
+void store_col_text(sqlite3_stmt *s, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	cb_strlcpy(dst, t != NULL ? (const char *)t : "", cap);
+}
+
+int store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int migrate(struct store *st, char *err, size_t errlen)
+{
+	int v = store_schema_version(st);
+	size_t n = store_schema_count();
+
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read schema version: %s", store_errmsg(st));
+		return -CB_ESTORE;
+	}
+	if ((size_t)v > n) {
+		snprintf(err, errlen, "database schema %d is newer than this casebot (%zu)", v, n);
+		return -CB_ESTORE;
+	}
+	for (size_t i = (size_t)v; i < n; i++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+		if (store_begin(st) != 0 || exec(st, store_schema_migration(i)) != 0 ||
+		    exec(st, pragma) != 0 || store_commit(st) != 0) {
+			snprintf(err, errlen, "migration %zu failed: %s", i + 1, store_errmsg(st));
+			store_rollback(st);
+			return -CB_ESTORE;
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *data_dir, int create, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	char path[PATH_MAX];
+	struct stat sb;
+	int rc = 0, fd;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/casebot.db", data_dir) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "data_dir is too long");
+		return -CB_ECONFIG;
+	}
+	if (create) {
+		if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot create: %s", data_dir, strerror(errno));
+			return -CB_EIO;
+		}
+		/* Create the file 0600 ourselves so SQLite never makes it wider. */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+			return -CB_EIO;
+		}
+		close(fd);
+	} else if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: no database (run casebot init)", path);
+		return -CB_ENOENT;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -CB_ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		rc = -CB_ESTORE;
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st, "PRAGMA journal_mode = WAL") != 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON") != 0 ||
+	    exec(st, "PRAGMA synchronous = NORMAL") != 0 ||
+	    exec(st, "PRAGMA secure_delete = ON") != 0) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		rc = -CB_ESTORE;
+		goto out;
+	}
+	rc = migrate(st, err, errlen);
+out:
+	if (rc != 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int store_exec_stmt(sqlite3_stmt *q)
+{
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	rc = sqlite3_step(q);
+	store_done(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return rc == SQLITE_CONSTRAINT ? -CB_EEXIST : -CB_ESTORE;
+}
+
+int store_rows(sqlite3_stmt *q, store_row_fn fn, void *arg)
+{
+	int rc, ret = 0;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((ret = fn(q, arg)) != 0)
+			break;
+	store_done(q);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? 0 : -CB_ESTORE;
+}
+
+int store_row(sqlite3_stmt *q, store_row_fn fn, void *arg)
+{
+	int rc, ret = 0;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		ret = fn(q, arg);
+	store_done(q);
+	if (rc == SQLITE_ROW)
+		return ret;
+	return rc == SQLITE_DONE ? -CB_ENOENT : -CB_ESTORE;
+}
+
+struct each_ctx {
+	store_row_fn read;
+	void *rec;
+	store_each_cb cb;
+	void *arg;
+};
+
+static int each_row(sqlite3_stmt *q, void *arg)
+{
+	struct each_ctx *ctx = arg;
+	int rc = ctx->read(q, ctx->rec);
+
+	return rc != 0 ? rc : ctx->cb(ctx->rec, ctx->arg);
+}
+
+int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, void *arg)
+{
+	struct each_ctx ctx = {read, rec, cb, arg};
+
+	return store_rows(q, each_row, &ctx);
+}
+
+int store_vacuum(struct store *st)
+{
+	if (exec(st, "VACUUM") != 0)
+		return -CB_ESTORE;
+	return exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
+}

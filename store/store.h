@@ -1,0 +1,227 @@
+/* The store: one SQLite file in WAL mode, shared by the CLI and the daemon.
+ * Every statement is prepared with bound parameters and cached per
+ * connection; every write that belongs together is one transaction. */
+#ifndef CASEBOT_STORE_H
+#define CASEBOT_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "bot/casebot.h"
+
+#define STORE_NAME_MAX 64
+#define STORE_TEXT_MAX 256
+
+struct store;
+
+/* Opens data_dir/casebot.db. With create, makes the directory (0700) and the
+ * file (0600) if missing; otherwise a missing database is -CB_ENOENT. Runs
+ * the migrations. err gets one line on failure. */
+int store_open(const char *data_dir, int create, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+int store_schema_version(struct store *st);
+size_t store_schema_count(void);
+const char *store_schema_migration(size_t i);
+
+/* A cached prepared statement for a constant SQL string; NULL on error.
+ * Call store_done() after the last step. */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql);
+void store_done(sqlite3_stmt *s);
+
+/* Steps a write to its end: 0, -CB_EEXIST on a constraint, -CB_ESTORE. */
+int store_exec_stmt(sqlite3_stmt *q);
+/* Calls fn for every row (store_rows) or the first row (store_row, which
+ * is -CB_ENOENT when there is none); a non-zero return from fn stops and is
+ * returned. Both reset the statement. */
+typedef int (*store_row_fn)(sqlite3_stmt *q, void *arg);
+int store_rows(sqlite3_stmt *q, store_row_fn fn, void *arg);
+int store_row(sqlite3_stmt *q, store_row_fn fn, void *arg);
+
+/* Reads each row into rec with read, then calls cb(rec, arg). */
+typedef int (*store_each_cb)(const void *rec, void *arg);
+int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, void *arg);
+
+int store_begin(struct store *st);    /* BEGIN IMMEDIATE */
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/* One line describing the last SQLite error, for logs. */
+const char *store_errmsg(struct store *st);
+
+/* Binds NULL for 0 ids, and NULL for empty optional text. */
+int store_bind_id(sqlite3_stmt *s, int i, int64_t id);
+int store_bind_opt_text(sqlite3_stmt *s, int i, const char *text);
+/* Copies a text column (or "" for NULL) into a capped buffer. */
+void store_col_text(sqlite3_stmt *s, int i, char *dst, size_t cap);
+
+/* staff */
+enum staff_role { ROLE_COUNSELLOR = 0, ROLE_COORDINATOR };
+struct staff {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	enum staff_role role;
+	enum lang lang;
+	char email[STORE_TEXT_MAX];
+	int active;
+	int away;
+};
+int store_staff_add(struct store *st, const struct staff *s, time_t now, int64_t *id);
+int store_staff_get(struct store *st, const char *name, struct staff *out);
+int store_staff_get_id(struct store *st, int64_t id, struct staff *out);
+int store_staff_each(struct store *st, store_each_cb cb, void *arg);
+const char *store_role_name(enum staff_role r);
+
+/* families and members */
+struct family {
+	int64_t id;
+	char ref[STORE_NAME_MAX];
+	char display_name[STORE_NAME_MAX];
+	enum lang lang;
+	char status[16];          /* active, stopped, closed */
+	int64_t counsellor_id;
+	int64_t backup_id;
+	char counsellor[STORE_NAME_MAX];
+	char backup[STORE_NAME_MAX];
+	time_t created_at;
+	time_t closed_at;
+};
+int store_family_add(struct store *st, const struct family *f, time_t now, int64_t *id);
+int store_family_get(struct store *st, const char *ref, struct family *out);
+int store_family_get_id(struct store *st, int64_t id, struct family *out);
+int store_family_each(struct store *st, store_each_cb cb, void *arg);
+int store_family_close(struct store *st, int64_t id, time_t now);
+/* Deletes the family and everything hanging off it. Returns the relative
+ * paths of its stored documents through cb so the caller removes the files. */
+int store_family_erase(struct store *st, int64_t id, void (*doc_cb)(const char *path, void *arg), void *arg);
+
+enum member_role { MEMBER_PARENT = 0, MEMBER_CHILD, MEMBER_OTHER };
+struct member {
+	int64_t id;
+	int64_t family_id;
+	char name[STORE_NAME_MAX];
+	enum member_role role;
+	int has_lang;
+	enum lang lang;
+};
+int store_member_add(struct store *st, const struct member *m, time_t now, int64_t *id);
+int store_member_get(struct store *st, int64_t family_id, const char *name, struct member *out);
+int store_member_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+const char *store_member_role_name(enum member_role r);
+int store_member_role_parse(const char *s, enum member_role *out);
+
+/* channels */
+struct channel {
+	int64_t id;
+	int64_t family_id;
+	int64_t member_id;
+	int64_t staff_id;
+	char kind[16];
+	char address[STORE_NAME_MAX];
+	int verified, blocked, opted_out;
+	time_t last_inbound_at;
+};
+int store_channel_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+
+/* invites: the code is returned once and stored only as a hash */
+#define INVITE_CODE_LEN 10
+/* Hash of a code as typed: case, spaces and dashes do not matter. */
+int store_invite_hash(const char *code, unsigned char hash[32]);
+int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
+			int64_t staff_id, time_t now, time_t expires_at,
+			char code[INVITE_CODE_LEN + 1]);
+
+/* appointments */
+struct appointment {
+	int64_t id;
+	int64_t family_id;
+	int64_t member_id;
+	char member[STORE_NAME_MAX];
+	char kind[32];
+	time_t starts_at;
+	char place[STORE_TEXT_MAX];
+	char status[16];
+	time_t answered_at;
+};
+int store_appointment_kind_valid(const char *kind);
+int store_appointment_add(struct store *st, struct appointment *a, time_t now);
+int store_appointment_get(struct store *st, int64_t id, struct appointment *out);
+int store_appointment_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now);
+
+/* document requests */
+struct doc_request {
+	int64_t id;
+	int64_t family_id;
+	int64_t member_id;
+	char doc_type[32];
+	char due_date[11];   /* YYYY-MM-DD or "" */
+	char note[STORE_TEXT_MAX];
+	char status[16];
+	time_t created_at;
+	int documents;       /* count of documents received for it */
+};
+int store_doc_type_valid(const char *type);
+int store_docreq_add(struct store *st, struct doc_request *r, time_t now);
+int store_docreq_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+
+/* check-in plans */
+struct checkin_plan {
+	int64_t family_id;
+	int every_days;
+	int weekday;         /* 1 = Monday ... 7 = Sunday */
+	int minute_of_day;
+	int active;
+};
+int store_checkin_set(struct store *st, const struct checkin_plan *p, time_t now);
+int store_checkin_get(struct store *st, int64_t family_id, struct checkin_plan *out);
+int store_checkin_off(struct store *st, int64_t family_id, time_t now);
+
+/* outbox */
+struct outbox_msg {
+	int64_t id;
+	int64_t family_id, member_id, staff_id, channel_id;
+	int64_t appointment_id, request_id;
+	char kind[32];
+	char catalog_key[64];
+	char params[1024];   /* JSON object */
+	int urgent;
+	time_t not_before;
+	time_t expires_at;   /* 0: none */
+	char status[16];
+	int attempts;
+};
+int store_outbox_add(struct store *st, struct outbox_msg *m, time_t now);
+/* Cancels the still-queued rows of an appointment or a request. */
+int store_outbox_cancel_appointment(struct store *st, int64_t appointment_id, time_t now);
+int store_outbox_cancel_request(struct store *st, int64_t request_id, time_t now);
+int store_outbox_cancel_kind(struct store *st, int64_t family_id, const char *kind, time_t now);
+int store_outbox_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+
+/* contact log */
+struct contact {
+	int64_t id;
+	int64_t family_id;
+	time_t at;
+	char direction[16];   /* in, out, internal */
+	char channel_kind[16];
+	char kind[32];
+	char staff[STORE_NAME_MAX];
+	char member[STORE_NAME_MAX];
+	char summary[STORE_TEXT_MAX];
+	char status[16];
+};
+int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
+		      const char *channel_kind, const char *kind, int64_t staff_id,
+		      int64_t member_id, const char *summary, const char *status);
+int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
+
+/* VACUUM and truncate the WAL, so erased rows leave no trace on disk. */
+int store_vacuum(struct store *st);
+
+/* audit: every staff read of a family file, and every change */
+int store_audit(struct store *st, time_t at, const char *actor, const char *action,
+		const char *family_ref, const char *detail);
+
+#endif
