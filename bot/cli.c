@@ -1,0 +1,298 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot/cli.h"
+#include "bot/tz.h"
+#include "locales/locale.h"
+
+static const struct cli_command *const tables[] = {
+	cli_init_commands, cli_staff_commands, cli_family_commands,
+	cli_appointment_commands, cli_document_commands, cli_checkin_commands,
+};
+
+static void verror(struct cli *c, const char *fmt, va_list ap)
+{
+	fprintf(c->err, "casebot: %s%s", c->cmd, c->cmd[0] != '\0' ? ": " : "");
+	vfprintf(c->err, fmt, ap);
+	fputc('\n', c->err);
+}
+
+int cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(c, fmt, ap);
+	va_end(ap);
+	if (c->store != NULL)
+		store_rollback(c->store);
+	return CLI_USAGE;
+}
+
+int cli_fail(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(c, fmt, ap);
+	va_end(ap);
+	if (c->store != NULL)
+		store_rollback(c->store);
+	return CLI_FAIL;
+}
+
+int cli_open_store(struct cli *c)
+{
+	char err[512];
+	int rc = store_open(c->cfg.data_dir, 0, &c->store, err, sizeof(err));
+
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "%s", err);
+	if (rc != 0)
+		return cli_fail(c, "%s", err);
+	return CLI_OK;
+}
+
+int cli_open_locales(struct cli *c)
+{
+	char err[512];
+
+	if (locale_load(c->cfg.locales_dir, &c->loc, err, sizeof(err)) != 0)
+		return cli_fail(c, "%s", err);
+	return CLI_OK;
+}
+
+int cli_family(struct cli *c, const char *ref, struct family *f)
+{
+	int rc = store_family_get(c->store, ref, f);
+
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "unknown family \"%s\"", ref);
+	if (rc != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+int cli_staff(struct cli *c, const char *name, struct staff *s)
+{
+	int rc = store_staff_get(c->store, name, s);
+
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "unknown staff member \"%s\"", name);
+	if (rc != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+int cli_id(struct cli *c, const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		return cli_usage_error(c, "\"%s\" is not an id (a positive number)", s);
+	*id = v;
+	return CLI_OK;
+}
+
+void cli_hctx(struct cli *c, struct hctx *h)
+{
+	h->cfg = &c->cfg;
+	h->store = c->store;
+	h->loc = c->loc;
+	h->now = c->now;
+	h->actor = c->actor;
+}
+
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
+{
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, ":h", opts, NULL);
+	if (ch == '?') {
+		if (optopt != 0)
+			cli_usage_error(c, "unknown option -%c", optopt);
+		else
+			cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+		return '?';
+	}
+	if (ch == ':') {
+		cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
+		return '?';
+	}
+	return ch;
+}
+
+int cli_positional(struct cli *c, int argc, char **argv, int n, const char *what)
+{
+	int have = argc - optind;
+
+	if (have < n)
+		return cli_usage_error(c, "missing %s", what);
+	if (have > n)
+		return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind + n]);
+	return CLI_OK;
+}
+
+int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
+{
+	static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int ch;
+
+	while ((ch = cli_getopt(c, argc, argv, help_only)) != -1)
+		if (ch == '?')
+			return CLI_USAGE;
+	return cli_positional(c, argc, argv, n, what);
+}
+
+int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap)
+{
+	if (s[0] == '\0')
+		return cli_usage_error(c, "%s is empty", what);
+	if (strlen(s) >= cap)
+		return cli_usage_error(c, "%s is longer than %zu bytes", what, cap - 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return cli_usage_error(c, "%s has a control character", what);
+	return CLI_OK;
+}
+
+int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail)
+{
+	return store_audit(c->store, c->now, c->actor, action, family_ref, detail) == 0 ? CLI_OK : CLI_FAIL;
+}
+
+static void print_usage(FILE *fp, const struct cli_command *cmd)
+{
+	fprintf(fp, "usage: casebot %s%s%s %s\n", cmd->group, cmd->name != NULL ? " " : "",
+		cmd->name != NULL ? cmd->name : "", cmd->usage);
+}
+
+static void print_all(FILE *fp)
+{
+	fprintf(fp, "usage: casebot [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t t = 0; t < CB_ARRAY_SIZE(tables); t++)
+		for (const struct cli_command *cmd = tables[t]; cmd->group != NULL; cmd++)
+			fprintf(fp, "  %s%s%s %s\n      %s\n", cmd->group, cmd->name != NULL ? " " : "",
+				cmd->name != NULL ? cmd->name : "", cmd->usage, cmd->help);
+	fprintf(fp, "\nEvery command takes --help. Times are local (%s).\n", tz_name());
+}
+
+static const struct cli_command *find(const char *group, const char *name, int *group_known)
+{
+	*group_known = 0;
+	for (size_t t = 0; t < CB_ARRAY_SIZE(tables); t++) {
+		for (const struct cli_command *cmd = tables[t]; cmd->group != NULL; cmd++) {
+			if (strcmp(cmd->group, group) != 0)
+				continue;
+			*group_known = 1;
+			if (cmd->name == NULL || (name != NULL && strcmp(cmd->name, name) == 0))
+				return cmd;
+		}
+	}
+	return NULL;
+}
+
+static void set_actor(struct cli *c)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(c->actor, sizeof(c->actor), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+}
+
+/* Tests pin the clock with CASEBOT_TEST_NOW (Unix seconds). */
+static time_t clock_now(void)
+{
+	const char *s = getenv("CASEBOT_TEST_NOW");
+	char *end;
+	long long v;
+
+	if (s != NULL && s[0] != '\0') {
+		v = strtoll(s, &end, 10);
+		if (*end == '\0' && v > 0)
+			return (time_t)v;
+	}
+	return time(NULL);
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int cli_run(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct cli c;
+	const struct cli_command *cmd;
+	char cfgerr[512];
+	int i = 1, known, rc, sub_argc;
+
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.err = err;
+	c.now = clock_now();
+	set_actor(&c);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			c.config_path = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_all(out);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			fprintf(out, "casebot %s\n", CASEBOT_VERSION);
+			return CLI_OK;
+		} else {
+			return cli_usage_error(&c, "unknown option %s (try casebot --help)", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		print_all(err);
+		return CLI_USAGE;
+	}
+	cmd = find(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &known);
+	if (cmd == NULL) {
+		if (!known)
+			return cli_usage_error(&c, "unknown command \"%s\" (try casebot --help)", argv[i]);
+		snprintf(c.cmd, sizeof(c.cmd), "%s", argv[i]);
+		if (i + 1 < argc)
+			return cli_usage_error(&c, "unknown subcommand \"%s\" (try casebot %s --help)",
+					       argv[i + 1], argv[i]);
+		return cli_usage_error(&c, "which one? (try casebot %s --help)", argv[i]);
+	}
+	snprintf(c.cmd, sizeof(c.cmd), "%s%s%s", cmd->group, cmd->name != NULL ? " " : "",
+		 cmd->name != NULL ? cmd->name : "");
+	/* The subcommand's own argv starts at its name, as getopt expects. */
+	i += cmd->name != NULL ? 1 : 0;
+	sub_argc = argc - i;
+	if (wants_help(sub_argc, argv + i)) {
+		print_usage(out, cmd);
+		fprintf(out, "%s\n", cmd->help);
+		return CLI_OK;
+	}
+	if (config_load(&c.cfg, c.config_path, cfgerr, sizeof(cfgerr)) != 0) {
+		fprintf(err, "casebot: %s\n", cfgerr);
+		return CLI_USAGE;
+	}
+	optind = 0;
+	rc = cmd->fn(&c, sub_argc, argv + i);
+	if (c.store != NULL) {
+		store_rollback(c.store);
+		store_close(c.store);
+	}
+	locale_free(c.loc);
+	return rc;
+}

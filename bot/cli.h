@@ -1,0 +1,83 @@
+/* The admin CLI: bot/main.c hands argv to cli_run(), which dispatches to the
+ * small cli_*.c command files. Exit codes: 0 done, 2 a wrong argument or
+ * state (one line on err, nothing written), 1 a failure of the machine
+ * (database, disk). */
+#ifndef CASEBOT_CLI_H
+#define CASEBOT_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "bot/config.h"
+#include "handlers/handler.h"
+#include "store/store.h"
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+struct locales;
+
+struct cli {
+	struct config cfg;
+	const char *config_path;  /* -c FILE, or NULL */
+	struct store *store;
+	struct locales *loc;
+	FILE *out, *err;
+	time_t now;
+	char actor[80];
+	char cmd[32];             /* "family add": prefixes error lines */
+};
+
+struct cli_command {
+	const char *group;        /* "family" */
+	const char *name;         /* "add", or NULL for a single-word command */
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *usage;        /* the rest of the line after "casebot group name" */
+	const char *help;         /* one sentence */
+};
+
+/* Runs one command line (argv[0] is the program name). */
+int cli_run(int argc, char **argv, FILE *out, FILE *err);
+
+/* Prints "casebot: CMD: message" and returns CLI_USAGE. */
+int cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "casebot: CMD: message" and returns CLI_FAIL (rolls back). */
+int cli_fail(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the store (not creating it); prints the reason on failure. */
+int cli_open_store(struct cli *c);
+int cli_open_locales(struct cli *c);
+/* Looks up a family or staff member by name, printing "unknown ..." as a
+ * usage error. */
+int cli_family(struct cli *c, const char *ref, struct family *f);
+int cli_staff(struct cli *c, const char *name, struct staff *s);
+int cli_id(struct cli *c, const char *s, int64_t *id);
+void cli_hctx(struct cli *c, struct hctx *h);
+
+/* getopt_long over argv with the command's options; unknown option or a
+ * missing value is a usage error. Returns the option char, -1 at the end, or
+ * '?' after printing the error. */
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
+/* Requires exactly n positional arguments after options. */
+int cli_positional(struct cli *c, int argc, char **argv, int n, const char *what);
+
+/* For commands with no options: only n positional arguments. */
+int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what);
+
+/* Checks a free-text value given on the command line: printable, no
+ * control characters, at most cap-1 bytes. */
+int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap);
+
+int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail);
+
+/* Command tables, one per file. */
+extern const struct cli_command cli_init_commands[];
+extern const struct cli_command cli_staff_commands[];
+extern const struct cli_command cli_family_commands[];
+extern const struct cli_command cli_appointment_commands[];
+extern const struct cli_command cli_document_commands[];
+extern const struct cli_command cli_checkin_commands[];
+
+#endif

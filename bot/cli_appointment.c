@@ -1,0 +1,191 @@
+/* casebot appointment add | list | cancel | move */
+#include <string.h>
+
+#include "bot/cli.h"
+#include "bot/tz.h"
+
+static int parse_at(struct cli *c, const char *at, time_t *t)
+{
+	if (at == NULL)
+		return cli_usage_error(c, "--at \"YYYY-MM-DD HH:MM\" is required");
+	if (tz_parse_local(at, t) != 0)
+		return cli_usage_error(c, "--at \"%s\" is not a time that exists in %s "
+				       "(expected \"YYYY-MM-DD HH:MM\")", at, tz_name());
+	if (*t <= c->now)
+		return cli_usage_error(c, "--at \"%s\" is in the past", at);
+	return CLI_OK;
+}
+
+static int report(struct cli *c, const char *what, const struct appointment *a)
+{
+	char when[32];
+
+	tz_format_iso(a->starts_at, when, sizeof(when));
+	fprintf(c->out, "%s appointment #%lld: %s %s\n", what, (long long)a->id, when, a->kind);
+	return CLI_OK;
+}
+
+static int cmd_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"at", required_argument, NULL, 'a'},
+		{"kind", required_argument, NULL, 'k'},
+		{"member", required_argument, NULL, 'm'},
+		{"place", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *at = NULL, *kind = NULL, *member = NULL, *place = NULL;
+	struct appointment a;
+	struct family f;
+	struct member m;
+	struct hctx h;
+	int ch, rc;
+
+	memset(&a, 0, sizeof(a));
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'a')
+			at = optarg;
+		else if (ch == 'k')
+			kind = optarg;
+		else if (ch == 'm')
+			member = optarg;
+		else if (ch == 'p')
+			place = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = parse_at(c, at, &a.starts_at)) != CLI_OK)
+		return rc;
+	if (kind == NULL || !store_appointment_kind_valid(kind))
+		return cli_usage_error(c, "--kind must be one of home_visit, lawyer, immigration_office, "
+				       "court, school, doctor, social_service, other");
+	cb_strlcpy(a.kind, kind, sizeof(a.kind));
+	if (place != NULL) {
+		if ((rc = cli_check_text(c, "--place", place, sizeof(a.place))) != CLI_OK)
+			return rc;
+		cb_strlcpy(a.place, place, sizeof(a.place));
+	}
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return cli_usage_error(c, "family %s is closed", f.ref);
+	a.family_id = f.id;
+	if (member != NULL) {
+		rc = store_member_get(c->store, f.id, member, &m);
+		if (rc == -CB_ENOENT)
+			return cli_usage_error(c, "family %s has no member \"%s\"", f.ref, member);
+		if (rc != 0)
+			return cli_fail(c, "%s", store_errmsg(c->store));
+		a.member_id = m.id;
+	}
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0 || appointments_create(&h, &a) != 0 ||
+	    cli_audit(c, "appointment.add", f.ref, a.kind) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return report(c, "added", &a);
+}
+
+static int print_appointment(const void *rec, void *arg)
+{
+	const struct appointment *a = rec;
+	struct cli *c = arg;
+	char when[32];
+
+	tz_format_iso(a->starts_at, when, sizeof(when));
+	fprintf(c->out, "%-5lld %-17s %-19s %-12s %-12s %s\n", (long long)a->id, when, a->kind,
+		a->status, a->member[0] != '\0' ? a->member : "-", a->place);
+	return 0;
+}
+
+static int cmd_list(struct cli *c, int argc, char **argv)
+{
+	struct family f;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (cli_audit(c, "appointment.list", f.ref, NULL) != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "%-5s %-17s %-19s %-12s %-12s %s\n", "ID", "WHEN", "KIND", "STATUS", "FOR", "PLACE");
+	if (store_appointment_each(c->store, f.id, print_appointment, c) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+/* Finds appointment ID and its family, for cancel and move. */
+static int load(struct cli *c, const char *id_s, struct appointment *a, struct family *f)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = cli_id(c, id_s, &id)) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	rc = store_appointment_get(c->store, id, a);
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "no appointment #%s", id_s);
+	if (rc != 0 || store_family_get_id(c->store, a->family_id, f) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	if (strcmp(a->status, "cancelled") == 0)
+		return cli_usage_error(c, "appointment #%s is cancelled", id_s);
+	return CLI_OK;
+}
+
+static int cmd_cancel(struct cli *c, int argc, char **argv)
+{
+	struct appointment a;
+	struct family f;
+	struct hctx h;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "ID")) != CLI_OK || (rc = load(c, argv[optind], &a, &f)) != CLI_OK)
+		return rc;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0 || appointments_cancel(&h, &a) != 0 ||
+	    cli_audit(c, "appointment.cancel", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return report(c, "cancelled", &a);
+}
+
+static int cmd_move(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"at", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *at = NULL;
+	struct appointment a;
+	struct family f;
+	struct hctx h;
+	time_t t;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'a')
+			at = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK || (rc = parse_at(c, at, &t)) != CLI_OK ||
+	    (rc = load(c, argv[optind], &a, &f)) != CLI_OK)
+		return rc;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0 || appointments_move(&h, &a, t) != 0 ||
+	    cli_audit(c, "appointment.move", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return report(c, "moved", &a);
+}
+
+const struct cli_command cli_appointment_commands[] = {
+	{"appointment", "add", cmd_add,
+	 "REF --at \"YYYY-MM-DD HH:MM\" --kind home_visit|lawyer|immigration_office|court|school|doctor|"
+	 "social_service|other [--member NAME] [--place TEXT]",
+	 "Add an appointment; its reminders are queued at once."},
+	{"appointment", "list", cmd_list, "REF", "List a family's appointments (audited)."},
+	{"appointment", "cancel", cmd_cancel, "ID", "Cancel an appointment; the family is told."},
+	{"appointment", "move", cmd_move, "ID --at \"YYYY-MM-DD HH:MM\"",
+	 "Move an appointment; its reminders are rescheduled and the family is told."},
+	{0},
+};

@@ -1,0 +1,256 @@
+/* casebot checkin set | off, casebot log */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bot/cli.h"
+#include "bot/tz.h"
+
+static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int parse_every(const char *s, int *days)
+{
+	int minutes;
+
+	/* "7d" or "2w" */
+	if (s[0] != '\0' && s[strlen(s) - 1] == 'w') {
+		char buf[8];
+		char *end;
+		long w;
+
+		if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
+			return -CB_EINVAL;
+		buf[strlen(buf) - 1] = '\0';
+		w = strtol(buf, &end, 10);
+		if (*end != '\0' || end == buf || w < 1 || w > 12)
+			return -CB_EINVAL;
+		*days = (int)w * 7;
+		return 0;
+	}
+	if (config_parse_duration(s, &minutes) != 0 || minutes % 1440 != 0 || minutes == 0 ||
+	    minutes > 90 * 1440 || s[strlen(s) - 1] != 'd')
+		return -CB_EINVAL;
+	*days = minutes / 1440;
+	return 0;
+}
+
+/* "mon 10:00": a weekday (three letters or the whole English name) and a
+ * local time. */
+static int parse_weekly_at(const char *s, int *weekday, int *minute)
+{
+	const char *sp = strchr(s, ' ');
+	size_t n;
+
+	if (sp == NULL)
+		return -CB_EINVAL;
+	n = (size_t)(sp - s);
+	*weekday = 0;
+	for (int i = 0; i < 7; i++) {
+		static const char *const full[] = {"monday", "tuesday", "wednesday", "thursday",
+						   "friday", "saturday", "sunday"};
+
+		if ((n == 3 && strncasecmp(s, weekdays[i], 3) == 0) ||
+		    (n == strlen(full[i]) && strncasecmp(s, full[i], n) == 0))
+			*weekday = i + 1;
+	}
+	if (*weekday == 0)
+		return -CB_EINVAL;
+	return tz_parse_hhmm(sp + 1, minute);
+}
+
+static int cmd_set(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"every", required_argument, NULL, 'e'},
+		{"at", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *every = "7d", *at = NULL;
+	struct checkin_plan p;
+	struct family f;
+	struct hctx h;
+	char next_s[32];
+	time_t next;
+	int ch, rc;
+
+	memset(&p, 0, sizeof(p));
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'e')
+			every = optarg;
+		else if (ch == 'a')
+			at = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK)
+		return rc;
+	if (parse_every(every, &p.every_days) != 0)
+		return cli_usage_error(c, "--every \"%s\": expected days like 7d (1d to 90d) or weeks like 2w", every);
+	if (at == NULL || parse_weekly_at(at, &p.weekday, &p.minute_of_day) != 0)
+		return cli_usage_error(c, "--at \"%s\": expected a weekday and a time, like \"mon 10:00\"",
+				       at != NULL ? at : "");
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return cli_usage_error(c, "family %s is closed", f.ref);
+	p.family_id = f.id;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0 || checkins_set(&h, &p, &next) != 0 ||
+	    cli_audit(c, "checkin.set", f.ref, every) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	tz_format_iso(next, next_s, sizeof(next_s));
+	fprintf(c->out, "check-ins for %s every %d days; next %s\n", f.ref, p.every_days, next_s);
+	return CLI_OK;
+}
+
+static int cmd_off(struct cli *c, int argc, char **argv)
+{
+	struct family f;
+	struct hctx h;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = checkins_off(&h, f.id);
+	if (rc == -CB_ESTATE)
+		return cli_usage_error(c, "family %s has no check-ins to stop", f.ref);
+	if (rc != 0 || cli_audit(c, "checkin.off", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "check-ins for %s stopped\n", f.ref);
+	return CLI_OK;
+}
+
+enum log_format { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+struct log_ctx {
+	struct cli *c;
+	enum log_format fmt;
+	cJSON *array;
+};
+
+/* A CSV field, quoted; a leading = + - @ is defused so a spreadsheet never
+ * runs it as a formula. */
+static void csv_field(FILE *fp, const char *s, int last)
+{
+	fputc('"', fp);
+	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')
+		fputc('\'', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+	fputc(last ? '\n' : ',', fp);
+}
+
+static int print_contact(const void *rec, void *arg)
+{
+	const struct contact *e = rec;
+	struct log_ctx *ctx = arg;
+	FILE *out = ctx->c->out;
+	char when[32];
+
+	tz_format_iso(e->at, when, sizeof(when));
+	if (ctx->fmt == FMT_TEXT) {
+		fprintf(out, "%s %-8s %-9s %-16s %-12s %s%s%s\n", when, e->direction,
+			e->channel_kind[0] != '\0' ? e->channel_kind : "-", e->kind,
+			e->staff[0] != '\0' ? e->staff : (e->member[0] != '\0' ? e->member : "-"),
+			e->summary, e->status[0] != '\0' ? " | " : "", e->status);
+	} else if (ctx->fmt == FMT_CSV) {
+		const char *fields[] = {when, e->direction, e->channel_kind, e->kind, e->staff,
+					e->member, e->summary, e->status};
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(fields); i++)
+			csv_field(out, fields[i], i + 1 == CB_ARRAY_SIZE(fields));
+	} else {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || !cJSON_AddItemToArray(ctx->array, o))
+			return -CB_ENOMEM;
+		cJSON_AddNumberToObject(o, "at", (double)e->at);
+		cJSON_AddStringToObject(o, "local_time", when);
+		cJSON_AddStringToObject(o, "direction", e->direction);
+		cJSON_AddStringToObject(o, "channel", e->channel_kind);
+		cJSON_AddStringToObject(o, "kind", e->kind);
+		cJSON_AddStringToObject(o, "staff", e->staff);
+		cJSON_AddStringToObject(o, "member", e->member);
+		cJSON_AddStringToObject(o, "summary", e->summary);
+		cJSON_AddStringToObject(o, "status", e->status);
+	}
+	return 0;
+}
+
+static int cmd_log(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"since", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct log_ctx ctx = {c, FMT_TEXT, NULL};
+	const char *since = NULL, *format = "text";
+	struct family f;
+	time_t from = 0;
+	int ch, rc, y, mon, day;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 's')
+			since = optarg;
+		else if (ch == 'f')
+			format = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK)
+		return rc;
+	if (since != NULL && (tz_parse_date(since, &y, &mon, &day) != 0 ||
+			      tz_make_local(y, mon, day, 0, 0, &from) != 0))
+		return cli_usage_error(c, "--since \"%s\" is not a date (expected YYYY-MM-DD)", since);
+	if (strcmp(format, "text") == 0)
+		ctx.fmt = FMT_TEXT;
+	else if (strcmp(format, "csv") == 0)
+		ctx.fmt = FMT_CSV;
+	else if (strcmp(format, "json") == 0)
+		ctx.fmt = FMT_JSON;
+	else
+		return cli_usage_error(c, "--format must be text, csv or json");
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (cli_audit(c, "log.read", f.ref, since) != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	if (ctx.fmt == FMT_CSV)
+		fprintf(c->out, "time,direction,channel,kind,staff,member,summary,status\n");
+	if (ctx.fmt == FMT_JSON && (ctx.array = cJSON_CreateArray()) == NULL)
+		return cli_fail(c, "out of memory");
+	rc = store_contact_each(c->store, f.id, from, print_contact, &ctx);
+	if (rc == 0 && ctx.fmt == FMT_JSON) {
+		char *s = cJSON_PrintUnformatted(ctx.array);
+
+		if (s == NULL)
+			rc = -CB_ENOMEM;
+		else
+			fprintf(c->out, "%s\n", s);
+		free(s);
+	}
+	cJSON_Delete(ctx.array);
+	if (rc != 0)
+		return cli_fail(c, "%s", rc == -CB_ENOMEM ? "out of memory" : store_errmsg(c->store));
+	return CLI_OK;
+}
+
+const struct cli_command cli_checkin_commands[] = {
+	{"checkin", "set", cmd_set, "REF --every 7d --at \"mon 10:00\"",
+	 "Plan regular check-ins for a family (every N days or N weeks, from a weekday and time)."},
+	{"checkin", "off", cmd_off, "REF", "Stop a family's check-ins."},
+	{"log", NULL, cmd_log, "REF [--since YYYY-MM-DD] [--format text|csv|json]",
+	 "Print a family's contact log (audited)."},
+	{0},
+};

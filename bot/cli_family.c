@@ -1,0 +1,413 @@
+/* casebot family add | list | show | close | erase, member add, invite. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot/cli.h"
+#include "bot/tz.h"
+
+/* A case reference is short and plain: it is typed on phones and in
+ * commands. */
+static int check_ref(struct cli *c, const char *ref)
+{
+	size_t n = strlen(ref);
+
+	if (n == 0 || n > 32)
+		return cli_usage_error(c, "REF must be 1 to 32 characters");
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)ref[i]) && ref[i] != '-' && ref[i] != '_' && ref[i] != '.')
+			return cli_usage_error(c, "REF \"%s\" may hold only letters, digits, - _ .", ref);
+	return CLI_OK;
+}
+
+static int cmd_family_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"lang", required_argument, NULL, 'l'},
+		{"counsellor", required_argument, NULL, 'c'},
+		{"backup", required_argument, NULL, 'b'},
+		{"name", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *lang = NULL, *counsellor = NULL, *backup = NULL, *name = NULL;
+	struct family f;
+	struct staff s;
+	int ch, rc;
+
+	memset(&f, 0, sizeof(f));
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'l')
+			lang = optarg;
+		else if (ch == 'c')
+			counsellor = optarg;
+		else if (ch == 'b')
+			backup = optarg;
+		else if (ch == 'n')
+			name = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK ||
+	    (rc = check_ref(c, argv[optind])) != CLI_OK)
+		return rc;
+	cb_strlcpy(f.ref, argv[optind], sizeof(f.ref));
+	if (lang == NULL || lang_parse(lang, &f.lang) != 0)
+		return cli_usage_error(c, "--lang must be nl, fr, de or en");
+	if (counsellor == NULL)
+		return cli_usage_error(c, "--counsellor NAME is required");
+	if (backup != NULL && strcmp(backup, counsellor) == 0)
+		return cli_usage_error(c, "the backup must be someone other than the counsellor");
+	if (name != NULL) {
+		if ((rc = cli_check_text(c, "--name", name, sizeof(f.display_name))) != CLI_OK)
+			return rc;
+		cb_strlcpy(f.display_name, name, sizeof(f.display_name));
+	}
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_staff(c, counsellor, &s)) != CLI_OK)
+		return rc;
+	if (!s.active)
+		return cli_usage_error(c, "staff member \"%s\" is not active", counsellor);
+	f.counsellor_id = s.id;
+	if (backup != NULL) {
+		if ((rc = cli_staff(c, backup, &s)) != CLI_OK)
+			return rc;
+		if (!s.active)
+			return cli_usage_error(c, "staff member \"%s\" is not active", backup);
+		f.backup_id = s.id;
+	}
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_family_add(c->store, &f, c->now, NULL);
+	if (rc == -CB_EEXIST)
+		return cli_usage_error(c, "family \"%s\" already exists", f.ref);
+	if (rc != 0 || cli_audit(c, "family.add", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "added family %s (%s), counsellor %s%s%s\n", f.ref, lang_code(f.lang),
+		counsellor, backup != NULL ? ", backup " : "", backup != NULL ? backup : "");
+	return CLI_OK;
+}
+
+static int print_family_row(const void *rec, void *arg)
+{
+	const struct family *f = rec;
+	struct cli *c = arg;
+
+	fprintf(c->out, "%-16s %-4s %-8s %-20s %-20s %s\n", f->ref, lang_code(f->lang), f->status,
+		f->counsellor, f->backup[0] != '\0' ? f->backup : "-", f->display_name);
+	return 0;
+}
+
+static int cmd_family_list(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-16s %-4s %-8s %-20s %-20s %s\n", "REF", "LANG", "STATUS", "COUNSELLOR",
+		"BACKUP", "NAME");
+	if (store_family_each(c->store, print_family_row, c) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+static int print_member(const void *rec, void *arg)
+{
+	const struct member *m = rec;
+	struct cli *c = arg;
+
+	fprintf(c->out, "  %s (%s%s%s)\n", m->name, store_member_role_name(m->role),
+		m->has_lang ? ", " : "", m->has_lang ? lang_code(m->lang) : "");
+	return 0;
+}
+
+/* Staff see that a channel exists and its state, not the number behind it. */
+static int print_channel(const void *rec, void *arg)
+{
+	const struct channel *ch = rec;
+	struct cli *c = arg;
+	size_t n = strlen(ch->address);
+
+	fprintf(c->out, "  %s ...%s%s%s%s\n", ch->kind, n > 3 ? ch->address + n - 3 : ch->address,
+		ch->verified ? " verified" : "", ch->blocked ? " blocked" : "",
+		ch->opted_out ? " stopped" : "");
+	return 0;
+}
+
+static int print_appointment_ahead(const void *rec, void *arg)
+{
+	const struct appointment *a = rec;
+	struct cli *c = arg;
+	char when[32];
+
+	if (a->starts_at < c->now || strcmp(a->status, "cancelled") == 0)
+		return 0;
+	tz_format_iso(a->starts_at, when, sizeof(when));
+	fprintf(c->out, "  #%lld %s %s %s%s%s\n", (long long)a->id, when, a->kind, a->status,
+		a->member[0] != '\0' ? " for " : "", a->member);
+	return 0;
+}
+
+static int print_open_request(const void *rec, void *arg)
+{
+	const struct doc_request *r = rec;
+	struct cli *c = arg;
+
+	if (strcmp(r->status, "open") != 0 && strcmp(r->status, "received") != 0)
+		return 0;
+	fprintf(c->out, "  #%lld %s %s%s%s\n", (long long)r->id, r->doc_type, r->status,
+		r->due_date[0] != '\0' ? " due " : "", r->due_date);
+	return 0;
+}
+
+static int cmd_family_show(struct cli *c, int argc, char **argv)
+{
+	static const char *const days[] = {"", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+	struct checkin_plan plan;
+	struct family f;
+	char created[32];
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	/* The read is audited before anything is shown. */
+	if (cli_audit(c, "family.show", f.ref, NULL) != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	tz_format_iso(f.created_at, created, sizeof(created));
+	fprintf(c->out, "family %s\n  name:       %s\n  language:   %s\n  status:     %s\n"
+		"  counsellor: %s\n  backup:     %s\n  since:      %s\n",
+		f.ref, f.display_name[0] != '\0' ? f.display_name : "-", lang_code(f.lang), f.status,
+		f.counsellor, f.backup[0] != '\0' ? f.backup : "-", created);
+	fprintf(c->out, "members:\n");
+	rc = store_member_each(c->store, f.id, print_member, c);
+	fprintf(c->out, "channels:\n");
+	rc = rc != 0 ? rc : store_channel_each_family(c->store, f.id, print_channel, c);
+	fprintf(c->out, "appointments ahead:\n");
+	rc = rc != 0 ? rc : store_appointment_each(c->store, f.id, print_appointment_ahead, c);
+	fprintf(c->out, "open document requests:\n");
+	rc = rc != 0 ? rc : store_docreq_each(c->store, f.id, print_open_request, c);
+	if (rc != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_checkin_get(c->store, f.id, &plan);
+	if (rc == 0 && plan.active)
+		fprintf(c->out, "check-ins: every %d days from %s %02d:%02d\n", plan.every_days,
+			days[plan.weekday], plan.minute_of_day / 60, plan.minute_of_day % 60);
+	else if (rc == 0 || rc == -CB_ENOENT)
+		fprintf(c->out, "check-ins: off\n");
+	else
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+static int cmd_family_close(struct cli *c, int argc, char **argv)
+{
+	struct family f;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_family_close(c->store, f.id, c->now);
+	if (rc == -CB_ESTATE)
+		return cli_usage_error(c, "family %s is already closed", f.ref);
+	if (rc != 0 || cli_audit(c, "family.close", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "closed family %s; nothing more will be sent to it\n", f.ref);
+	return CLI_OK;
+}
+
+struct paths {
+	char **items;
+	size_t n, cap;
+	int failed;
+};
+
+static void collect_path(const char *path, void *arg)
+{
+	struct paths *p = arg;
+	char **grown;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap != 0 ? p->cap * 2 : 16;
+
+		grown = realloc(p->items, cap * sizeof(*grown));
+		if (grown == NULL) {
+			p->failed = 1;
+			return;
+		}
+		p->items = grown;
+		p->cap = cap;
+	}
+	if ((p->items[p->n] = strdup(path)) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	p->n++;
+}
+
+static void free_paths(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i]);
+	free(p->items);
+}
+
+/* Erasure is real: rows gone in one transaction, then the files, then the
+ * database vacuumed so the deleted pages are gone from disk too. */
+static int cmd_family_erase(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"yes", no_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct paths paths = {0};
+	struct family f;
+	char file[PATH_MAX];
+	int ch, rc, yes = 0, lost = 0;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'y')
+			yes = 1;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (!yes)
+		return cli_usage_error(c, "this deletes family %s and all its records for good; add --yes", f.ref);
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_family_erase(c->store, f.id, collect_path, &paths);
+	if (rc != 0 || paths.failed || cli_audit(c, "family.erase", f.ref, NULL) != CLI_OK ||
+	    store_commit(c->store) != 0) {
+		free_paths(&paths);
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	}
+	for (size_t i = 0; i < paths.n; i++) {
+		snprintf(file, sizeof(file), "%s/%s", c->cfg.data_dir, paths.items[i]);
+		if (unlink(file) != 0)
+			lost++;
+	}
+	free_paths(&paths);
+	if (store_vacuum(c->store) != 0)
+		return cli_fail(c, "erased, but vacuum failed: %s", store_errmsg(c->store));
+	if (lost > 0)
+		return cli_fail(c, "erased family %s, but %d document file(s) could not be removed", f.ref, lost);
+	fprintf(c->out, "erased family %s\n", f.ref);
+	return CLI_OK;
+}
+
+static int cmd_member_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'r'},
+		{"lang", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *role = NULL, *lang = NULL;
+	struct member m;
+	struct family f;
+	int ch, rc;
+
+	memset(&m, 0, sizeof(m));
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'r')
+			role = optarg;
+		else if (ch == 'l')
+			lang = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 2, "REF NAME")) != CLI_OK ||
+	    (rc = cli_check_text(c, "NAME", argv[optind + 1], sizeof(m.name))) != CLI_OK)
+		return rc;
+	cb_strlcpy(m.name, argv[optind + 1], sizeof(m.name));
+	if (role == NULL || store_member_role_parse(role, &m.role) != 0)
+		return cli_usage_error(c, "--role must be parent, child or other");
+	if (lang != NULL) {
+		if (lang_parse(lang, &m.lang) != 0)
+			return cli_usage_error(c, "--lang must be nl, fr, de or en");
+		m.has_lang = 1;
+	}
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return cli_usage_error(c, "family %s is closed", f.ref);
+	m.family_id = f.id;
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_member_add(c->store, &m, c->now, NULL);
+	if (rc == -CB_EEXIST)
+		return cli_usage_error(c, "family %s already has a member \"%s\"", f.ref, m.name);
+	if (rc != 0 || cli_audit(c, "member.add", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "added %s (%s) to family %s\n", m.name, store_member_role_name(m.role), f.ref);
+	return CLI_OK;
+}
+
+static int cmd_invite(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"member", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *member = NULL;
+	char code[INVITE_CODE_LEN + 1], expires[32];
+	struct family f;
+	struct member m = {0};
+	time_t until;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'm')
+			member = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return cli_usage_error(c, "family %s is closed", f.ref);
+	if (member != NULL) {
+		rc = store_member_get(c->store, f.id, member, &m);
+		if (rc == -CB_ENOENT)
+			return cli_usage_error(c, "family %s has no member \"%s\"", f.ref, member);
+		if (rc != 0)
+			return cli_fail(c, "%s", store_errmsg(c->store));
+	}
+	until = c->now + (time_t)c->cfg.invite_valid_days * 86400;
+	if (store_begin(c->store) != 0 ||
+	    store_invite_create(c->store, f.id, m.id, 0, c->now, until, code) != 0 ||
+	    cli_audit(c, "invite.create", f.ref, member) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	tz_format_iso(until, expires, sizeof(expires));
+	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n",
+		code, c->cfg.telegram_bot_username, code, expires);
+	return CLI_OK;
+}
+
+const struct cli_command cli_family_commands[] = {
+	{"family", "add", cmd_family_add,
+	 "REF --lang nl|fr|de|en --counsellor NAME [--backup NAME] [--name DISPLAY]",
+	 "Add a family under a case reference, with its counsellor."},
+	{"family", "list", cmd_family_list, "", "List families."},
+	{"family", "show", cmd_family_show, "REF", "Show a family file (the read is audited)."},
+	{"family", "close", cmd_family_close, "REF",
+	 "Close a family: nothing more is sent to it; its records stay until erased."},
+	{"family", "erase", cmd_family_erase, "REF --yes",
+	 "Delete a family, its records and its documents for good."},
+	{"member", "add", cmd_member_add, "REF NAME --role parent|child|other [--lang L]",
+	 "Add a member to a family."},
+	{"invite", NULL, cmd_invite, "REF [--member NAME]",
+	 "Print a one-time code and Telegram link that links a phone to the family."},
+	{0},
+};

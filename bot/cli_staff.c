@@ -1,0 +1,87 @@
+/* casebot staff add | list */
+#include <string.h>
+
+#include "bot/cli.h"
+
+static int cmd_staff_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'r'},
+		{"lang", required_argument, NULL, 'l'},
+		{"email", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct staff s;
+	const char *role = NULL, *lang = NULL, *email = NULL;
+	int ch, rc;
+
+	memset(&s, 0, sizeof(s));
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'r')
+			role = optarg;
+		else if (ch == 'l')
+			lang = optarg;
+		else if (ch == 'e')
+			email = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "NAME")) != CLI_OK)
+		return rc;
+	if ((rc = cli_check_text(c, "NAME", argv[optind], sizeof(s.name))) != CLI_OK)
+		return rc;
+	cb_strlcpy(s.name, argv[optind], sizeof(s.name));
+	if (role == NULL || (strcmp(role, "counsellor") != 0 && strcmp(role, "coordinator") != 0))
+		return cli_usage_error(c, "--role must be counsellor or coordinator");
+	s.role = strcmp(role, "coordinator") == 0 ? ROLE_COORDINATOR : ROLE_COUNSELLOR;
+	if (lang == NULL || lang_parse(lang, &s.lang) != 0)
+		return cli_usage_error(c, "--lang must be nl, fr, de or en");
+	if (email != NULL) {
+		if ((rc = cli_check_text(c, "--email", email, sizeof(s.email))) != CLI_OK)
+			return rc;
+		if (strchr(email, '@') == NULL || strchr(email, ' ') != NULL)
+			return cli_usage_error(c, "--email \"%s\" is not an address", email);
+		cb_strlcpy(s.email, email, sizeof(s.email));
+	}
+	if ((rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = store_staff_add(c->store, &s, c->now, NULL);
+	if (rc == -CB_EEXIST)
+		return cli_usage_error(c, "staff member \"%s\" already exists", s.name);
+	if (rc != 0 || cli_audit(c, "staff.add", NULL, s.name) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "added %s %s (%s)\n", store_role_name(s.role), s.name, lang_code(s.lang));
+	return CLI_OK;
+}
+
+static int print_staff(const void *rec, void *arg)
+{
+	const struct staff *s = rec;
+	struct cli *c = arg;
+
+	fprintf(c->out, "%-24s %-12s %-4s %-6s %s\n", s->name, store_role_name(s->role),
+		lang_code(s->lang), s->active ? "active" : "left", s->email);
+	return 0;
+}
+
+static int cmd_staff_list(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-24s %-12s %-4s %-6s %s\n", "NAME", "ROLE", "LANG", "STATUS", "EMAIL");
+	if (store_staff_each(c->store, print_staff, c) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+const struct cli_command cli_staff_commands[] = {
+	{"staff", "add", cmd_staff_add, "NAME --role counsellor|coordinator --lang nl|fr|de|en [--email E]",
+	 "Add a counsellor or a coordinator."},
+	{"staff", "list", cmd_staff_list, "", "List staff members."},
+	{0},
+};

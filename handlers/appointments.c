@@ -1,0 +1,130 @@
+/* Appointment reminders. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/tz.h"
+#include "handlers/handler.h"
+
+/* The local time of one ladder step, or 0 when the step makes no sense for
+ * this appointment (it would fall after the start). */
+static time_t step_time(const struct reminder_step *s, time_t starts_at)
+{
+	struct tm tm;
+	time_t t;
+
+	if (s->at_minute < 0)
+		return starts_at - (time_t)s->offset_minutes * 60;
+	tz_local(starts_at, &tm);
+	/* Noon never falls in a DST gap, so mktime normalises the day safely. */
+	tm.tm_mday -= s->offset_days;
+	tm.tm_hour = 12;
+	tm.tm_min = 0;
+	tm.tm_isdst = -1;
+	if (mktime(&tm) == (time_t)-1)
+		return 0;
+	if (tz_make_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			  s->at_minute / 60, s->at_minute % 60, &t) != 0 &&
+	    tz_make_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			  s->at_minute / 60 + 1, s->at_minute % 60, &t) != 0)
+		return 0;
+	return t;
+}
+
+int appointments_reminder_times(const struct config *cfg, time_t now, time_t starts_at,
+				time_t *times, int max)
+{
+	int n = 0, past = 0;
+
+	if (starts_at <= now)
+		return 0;
+	for (int i = 0; i < cfg->ladder_len && n < max; i++) {
+		time_t t = step_time(&cfg->ladder[i], starts_at);
+
+		if (t == 0 || t >= starts_at)
+			continue;
+		if (t <= now) {
+			past = 1;
+			continue;
+		}
+		times[n++] = t;
+	}
+	/* A family told of an appointment late gets one reminder at once, not
+	 * one per step it missed. */
+	if (past && n < max)
+		times[n++] = now;
+	return n;
+}
+
+static int queue(struct hctx *h, const struct appointment *a, const char *kind,
+		 const char *key, time_t at, int step)
+{
+	struct outbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.family_id = a->family_id;
+	m.member_id = a->member_id;
+	m.appointment_id = a->id;
+	cb_strlcpy(m.kind, kind, sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
+	snprintf(m.params, sizeof(m.params), "{\"appointment_id\":%lld,\"step\":%d}",
+		 (long long)a->id, step);
+	m.not_before = at;
+	m.expires_at = a->starts_at;
+	return store_outbox_add(h->store, &m, h->now);
+}
+
+static int queue_reminders(struct hctx *h, const struct appointment *a)
+{
+	time_t times[CONFIG_LADDER_MAX + 1];
+	int n = appointments_reminder_times(h->cfg, h->now, a->starts_at, times, (int)CB_ARRAY_SIZE(times));
+	int rc = 0;
+
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = queue(h, a, "reminder", "reminder.appointment", times[i], i);
+	return rc;
+}
+
+int appointments_create(struct hctx *h, struct appointment *a)
+{
+	int rc;
+
+	if (a->starts_at <= h->now)
+		return -CB_EINVAL;
+	if ((rc = store_appointment_add(h->store, a, h->now)) != 0)
+		return rc;
+	return queue_reminders(h, a);
+}
+
+int appointments_move(struct hctx *h, struct appointment *a, time_t starts_at)
+{
+	int rc;
+
+	if (strcmp(a->status, "cancelled") == 0)
+		return -CB_ESTATE;
+	if (starts_at <= h->now)
+		return -CB_EINVAL;
+	if ((rc = store_outbox_cancel_appointment(h->store, a->id, h->now)) != 0 ||
+	    (rc = store_appointment_set(h->store, a->id, "scheduled", starts_at, h->now)) != 0)
+		return rc;
+	a->starts_at = starts_at;
+	cb_strlcpy(a->status, "scheduled", sizeof(a->status));
+	if ((rc = queue(h, a, "appointment_notice", "appointment.moved", h->now, -1)) != 0)
+		return rc;
+	return queue_reminders(h, a);
+}
+
+int appointments_cancel(struct hctx *h, struct appointment *a)
+{
+	int rc;
+
+	if (strcmp(a->status, "cancelled") == 0)
+		return -CB_ESTATE;
+	if ((rc = store_outbox_cancel_appointment(h->store, a->id, h->now)) != 0 ||
+	    (rc = store_appointment_set(h->store, a->id, "cancelled", a->starts_at, h->now)) != 0)
+		return rc;
+	cb_strlcpy(a->status, "cancelled", sizeof(a->status));
+	/* Only an appointment still ahead is worth a message. */
+	if (a->starts_at <= h->now)
+		return 0;
+	return queue(h, a, "appointment_notice", "appointment.cancelled", h->now, -1);
+}

@@ -1,0 +1,64 @@
+/* Check-ins. */
+#include <string.h>
+
+#include "bot/tz.h"
+#include "handlers/handler.h"
+
+time_t checkins_next(time_t now, int weekday, int minute_of_day)
+{
+	struct tm tm;
+
+	tz_local(now, &tm);
+	for (int d = 0; d <= 7; d++) {
+		struct tm day = tm;
+		int wd;
+		time_t t;
+
+		day.tm_mday += d;
+		day.tm_hour = 12;
+		day.tm_min = 0;
+		day.tm_sec = 0;
+		day.tm_isdst = -1;
+		if (mktime(&day) == (time_t)-1)
+			continue;
+		wd = day.tm_wday == 0 ? 7 : day.tm_wday;
+		if (wd != weekday)
+			continue;
+		if (tz_make_local(day.tm_year + 1900, day.tm_mon + 1, day.tm_mday,
+				  minute_of_day / 60, minute_of_day % 60, &t) != 0 &&
+		    tz_make_local(day.tm_year + 1900, day.tm_mon + 1, day.tm_mday,
+				  minute_of_day / 60 + 1, minute_of_day % 60, &t) != 0)
+			continue;
+		if (t >= now)
+			return t;
+	}
+	return 0;
+}
+
+int checkins_set(struct hctx *h, const struct checkin_plan *p, time_t *next)
+{
+	struct outbox_msg m;
+	int rc;
+
+	if ((rc = store_checkin_set(h->store, p, h->now)) != 0 ||
+	    (rc = store_outbox_cancel_kind(h->store, p->family_id, "checkin", h->now)) != 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	m.family_id = p->family_id;
+	cb_strlcpy(m.kind, "checkin", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "checkin.question", sizeof(m.catalog_key));
+	m.not_before = checkins_next(h->now, p->weekday, p->minute_of_day);
+	if (m.not_before == 0)
+		return -CB_EINVAL;
+	*next = m.not_before;
+	return store_outbox_add(h->store, &m, h->now);
+}
+
+int checkins_off(struct hctx *h, int64_t family_id)
+{
+	int rc = store_checkin_off(h->store, family_id, h->now);
+
+	if (rc != 0)
+		return rc;
+	return store_outbox_cancel_kind(h->store, family_id, "checkin", h->now);
+}
