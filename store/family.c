@@ -179,6 +179,7 @@ static const char SQL_MEMBER_ADD[] =
 	"INSERT INTO members (family_id, name, role, lang, created_at) VALUES (?, ?, ?, ?, ?)";
 #define SELECT_MEMBER "SELECT id, family_id, name, role, lang FROM members "
 static const char SQL_MEMBER_GET[] = SELECT_MEMBER "WHERE family_id = ? AND name = ?";
+static const char SQL_MEMBER_ID[] = SELECT_MEMBER "WHERE id = ?";
 static const char SQL_MEMBER_ALL[] = SELECT_MEMBER "WHERE family_id = ? ORDER BY id";
 
 static int read_member(sqlite3_stmt *q, void *arg)
@@ -224,6 +225,15 @@ int store_member_get(struct store *st, int64_t family_id, const char *name, stru
 		sqlite3_bind_int64(q, 1, family_id);
 		sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
 	}
+	return store_row(q, read_member, out);
+}
+
+int store_member_get_id(struct store *st, int64_t id, struct member *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_MEMBER_ID);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
 	return store_row(q, read_member, out);
 }
 

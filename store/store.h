@@ -107,6 +107,7 @@ struct member {
 };
 int store_member_add(struct store *st, const struct member *m, time_t now, int64_t *id);
 int store_member_get(struct store *st, int64_t family_id, const char *name, struct member *out);
+int store_member_get_id(struct store *st, int64_t id, struct member *out);
 int store_member_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
 const char *store_member_role_name(enum member_role r);
 int store_member_role_parse(const char *s, enum member_role *out);

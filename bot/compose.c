@@ -1,0 +1,189 @@
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/compose.h"
+#include "bot/tz.h"
+#include "locales/locale.h"
+
+struct ctx {
+	struct store *st;
+	const struct locales *loc;
+	enum lang l;
+	struct composed *out;
+};
+
+/* Renders key and appends it as a new line (or lines). */
+static int line(struct ctx *c, const char *key, const struct locale_param *p, size_t n)
+{
+	char buf[COMPOSE_TEXT_MAX];
+	int rc = locale_render(c->loc, c->l, key, p, n, buf, sizeof(buf));
+
+	if (rc != 0)
+		return rc;
+	if (c->out->text[0] != '\0' && cb_strlcat(c->out->text, "\n", sizeof(c->out->text)) != 0)
+		return -CB_ETOOBIG;
+	return cb_strlcat(c->out->text, buf, sizeof(c->out->text));
+}
+
+static int button(struct ctx *c, const char *key, const char *fmt, long long id, int choice)
+{
+	struct composed_button *b;
+	const char *label = locale_text(c->loc, c->l, key);
+
+	if (label == NULL || c->out->nbuttons == COMPOSE_BUTTONS_MAX)
+		return -CB_EINVAL;
+	b = &c->out->buttons[c->out->nbuttons++];
+	cb_strlcpy(b->label, label, sizeof(b->label));
+	snprintf(b->data, sizeof(b->data), fmt, id, choice);
+	return 0;
+}
+
+static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question, const char *key)
+{
+	struct appointment a;
+	char when[128], kindkey[64];
+	const char *what;
+	int rc;
+
+	if ((rc = store_appointment_get(c->st, m->appointment_id, &a)) != 0)
+		return rc;
+	if ((rc = locale_format_datetime(c->loc, c->l, a.starts_at, when, sizeof(when))) != 0)
+		return rc;
+	snprintf(kindkey, sizeof(kindkey), "appointment.kind.%s", a.kind);
+	what = locale_text(c->loc, c->l, kindkey);
+	if (what == NULL)
+		return -CB_EINVAL;
+	{
+		const struct locale_param p[] = {{"when", when}, {"what", what}};
+
+		if ((rc = line(c, key, p, CB_ARRAY_SIZE(p))) != 0)
+			return rc;
+	}
+	if (!with_question)
+		return 0;
+	if (a.place[0] != '\0') {
+		const struct locale_param p[] = {{"place", a.place}};
+
+		if ((rc = line(c, "reminder.place", p, 1)) != 0)
+			return rc;
+	}
+	if (a.member[0] != '\0') {
+		const struct locale_param p[] = {{"member", a.member}};
+
+		if ((rc = line(c, "reminder.member", p, 1)) != 0)
+			return rc;
+	}
+	if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
+		return rc;
+	if ((rc = button(c, "button.confirm", "ap:%lld:%d", (long long)a.id, 1)) != 0 ||
+	    (rc = button(c, "button.cannot_come", "ap:%lld:%d", (long long)a.id, 2)) != 0)
+		return rc;
+	return button(c, "button.other_time", "ap:%lld:%d", (long long)a.id, 3);
+}
+
+struct find_req {
+	int64_t id;
+	struct doc_request found;
+	int ok;
+};
+
+static int match_request(const void *rec, void *arg)
+{
+	const struct doc_request *r = rec;
+	struct find_req *f = arg;
+
+	if (r->id != f->id)
+		return 0;
+	f->found = *r;
+	f->ok = 1;
+	return 1;
+}
+
+static int document(struct ctx *c, const struct outbox_msg *m, const char *key)
+{
+	struct find_req f = {m->request_id, {0}, 0};
+	char typekey[64], due[128];
+	const char *doc;
+	int rc, y, mon, day;
+
+	rc = store_docreq_each(c->st, m->family_id, match_request, &f);
+	if (rc < 0)
+		return rc;
+	if (!f.ok)
+		return -CB_ENOENT;
+	snprintf(typekey, sizeof(typekey), "document.type.%s", f.found.doc_type);
+	if ((doc = locale_text(c->loc, c->l, typekey)) == NULL)
+		return -CB_EINVAL;
+	{
+		const struct locale_param p[] = {{"document", doc}};
+
+		if ((rc = line(c, key, p, 1)) != 0)
+			return rc;
+	}
+	if (f.found.due_date[0] != '\0' && tz_parse_date(f.found.due_date, &y, &mon, &day) == 0) {
+		const struct locale_param p[] = {{"due", due}};
+
+		if ((rc = locale_format_day(c->loc, c->l, y, mon, day, due, sizeof(due))) != 0 ||
+		    (rc = line(c, "document.request_due", p, 1)) != 0)
+			return rc;
+	}
+	return line(c, "document.how_to_send", NULL, 0);
+}
+
+static int checkin(struct ctx *c, const struct outbox_msg *m)
+{
+	static const char *const keys[] = {"button.checkin_good", "button.checkin_okay",
+					   "button.checkin_hard", "button.checkin_contact"};
+	int rc = line(c, "checkin.question", NULL, 0);
+
+	for (int i = 0; rc == 0 && i < 4; i++)
+		rc = button(c, keys[i], "ci:%lld:%d", (long long)m->id, i + 1);
+	return rc;
+}
+
+/* Any other row: its params object holds the placeholder values. */
+static int generic(struct ctx *c, const struct outbox_msg *m)
+{
+	struct locale_param p[8];
+	cJSON *root = cJSON_Parse(m->params), *it;
+	size_t n = 0;
+	int rc;
+
+	if (root == NULL || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -CB_EINVAL;
+	}
+	cJSON_ArrayForEach(it, root) {
+		if (cJSON_IsString(it) && n < CB_ARRAY_SIZE(p)) {
+			p[n].name = it->string;
+			p[n].value = it->valuestring;
+			n++;
+		}
+	}
+	rc = line(c, m->catalog_key, p, n);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
+		   enum lang l, struct composed *out)
+{
+	struct ctx c = {st, loc, l, out};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(m->kind, "reminder") == 0)
+		rc = reminder(&c, m, 1, "reminder.appointment");
+	else if (strcmp(m->kind, "appointment_notice") == 0)
+		rc = reminder(&c, m, 0, m->catalog_key);
+	else if (strcmp(m->kind, "document_request") == 0 || strcmp(m->kind, "document_reminder") == 0)
+		rc = document(&c, m, m->catalog_key);
+	else if (strcmp(m->kind, "checkin") == 0)
+		rc = checkin(&c, m);
+	else
+		rc = generic(&c, m);
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}

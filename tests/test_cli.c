@@ -1,0 +1,527 @@
+/* The admin CLI, run in-process: every command with good and bad input.
+ * A refused command must exit 2, say why in one line, and leave the
+ * database exactly as it was. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bot/tz.h"
+#include "store/store.h"
+#include "tests/support/testenv.h"
+
+/* Sunday 22 November 2026, 10:00 in Brussels. */
+static time_t utc(int y, int mon, int d, int hh, int mm)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	return timegm(&tm);
+}
+
+#define NOW utc(2026, 11, 22, 9, 0)
+
+#define CLI(t, ...) testenv_cli((t), __VA_ARGS__, (const char *)NULL)
+
+/* A refused command: exit 2, one line naming the problem, nothing written. */
+#define REFUSED(t, needle, ...) do { \
+	char before_[65], after_[65]; \
+	assert_int_equal(testenv_db_digest((t), before_), 0); \
+	assert_int_equal(CLI((t), __VA_ARGS__), 2); \
+	assert_non_null(strstr((t)->err, (needle))); \
+	assert_non_null(strchr((t)->err, '\n')); \
+	assert_int_equal(strchr((t)->err, '\n')[1], '\0'); \
+	assert_int_equal(testenv_db_digest((t), after_), 0); \
+	assert_string_equal(before_, after_); \
+} while (0)
+
+static int setup(void **state)
+{
+	struct testenv *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || testenv_setup(t, NOW, NULL) != 0)
+		return -1;
+	if (CLI(t, "init") != 0 || CLI(t, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl") != 0 ||
+	    CLI(t, "staff", "add", "Marc", "--role", "coordinator", "--lang", "fr") != 0 ||
+	    CLI(t, "family", "add", "F-001", "--lang", "fr", "--counsellor", "Sara", "--backup", "Marc") != 0 ||
+	    CLI(t, "member", "add", "F-001", "Amina", "--role", "parent") != 0)
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct testenv *t = *state;
+
+	testenv_teardown(t);
+	free(t);
+	return 0;
+}
+
+static void test_init_files(void **state)
+{
+	struct testenv *t = *state;
+	char path[PATH_MAX + 32];
+	unsigned char key1[64], key2[64];
+	struct stat sb;
+	FILE *fp;
+	size_t n1, n2;
+
+	assert_int_equal(stat(t->data, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/document.key", t->data);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	fp = fopen(path, "rb");
+	n1 = fread(key1, 1, sizeof(key1), fp);
+	fclose(fp);
+	assert_int_equal(n1, 32);
+	/* A second init keeps the key: documents stay readable. */
+	assert_int_equal(CLI(t, "init"), 0);
+	assert_null(strstr(t->out, "new document key"));
+	fp = fopen(path, "rb");
+	n2 = fread(key2, 1, sizeof(key2), fp);
+	fclose(fp);
+	assert_int_equal(n2, 32);
+	assert_memory_equal(key1, key2, 32);
+}
+
+static void test_check(void **state)
+{
+	struct testenv *t = *state;
+	FILE *fp;
+
+	assert_int_equal(CLI(t, "check"), 0);
+	assert_string_equal(t->out, "configuration OK\n");
+	fp = fopen(t->conf, "a");
+	fprintf(fp, "[telegram]\nmod = poll\n");
+	fclose(fp);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "casebot.conf:4: [telegram] mod: unknown key"));
+}
+
+static void test_check_bad_value(void **state)
+{
+	struct testenv *t = *state;
+	FILE *fp = fopen(t->conf, "a");
+
+	fprintf(fp, "quiet_hours = 25:00-08:00\n");
+	fclose(fp);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, ":3: [casebot] quiet_hours: expected HH:MM-HH:MM or off"));
+}
+
+static void test_check_without_database(void **state)
+{
+	struct testenv *t = *state;
+	struct testenv fresh;
+
+	(void)t;
+	assert_int_equal(testenv_setup(&fresh, NOW, NULL), 0);
+	assert_int_equal(CLI(&fresh, "check"), 2);
+	assert_non_null(strstr(fresh.err, "run casebot init"));
+	testenv_teardown(&fresh);
+}
+
+static void test_staff(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "staff", "add", "Lotte", "--role", "counsellor", "--lang", "de",
+			     "--email", "lotte@example.org"), 0);
+	assert_int_equal(CLI(t, "staff", "list"), 0);
+	assert_non_null(strstr(t->out, "Lotte"));
+	assert_non_null(strstr(t->out, "lotte@example.org"));
+	assert_non_null(strstr(t->out, "coordinator"));
+	REFUSED(t, "already exists", "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl");
+	REFUSED(t, "--role must be", "staff", "add", "Jan", "--role", "boss", "--lang", "nl");
+	REFUSED(t, "--lang must be", "staff", "add", "Jan", "--role", "counsellor", "--lang", "es");
+	REFUSED(t, "missing NAME", "staff", "add", "--role", "counsellor", "--lang", "nl");
+	REFUSED(t, "not an address", "staff", "add", "Jan", "--role", "counsellor", "--lang", "nl", "--email", "jan");
+	REFUSED(t, "unknown option", "staff", "add", "Jan", "--colour", "red");
+	REFUSED(t, "needs a value", "staff", "add", "Jan", "--role");
+	REFUSED(t, "control character", "staff", "add", "Ja\tn", "--role", "counsellor", "--lang", "nl");
+}
+
+static void test_family(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "family", "add", "F-002", "--lang", "nl", "--counsellor", "Sara", "--name", "Fam. B"), 0);
+	assert_int_equal(CLI(t, "family", "list"), 0);
+	assert_non_null(strstr(t->out, "F-001"));
+	assert_non_null(strstr(t->out, "Fam. B"));
+	REFUSED(t, "unknown staff member \"Nobody\"", "family", "add", "F-003", "--lang", "nl", "--counsellor", "Nobody");
+	REFUSED(t, "unknown staff member \"Nobody\"", "family", "add", "F-003", "--lang", "nl", "--counsellor",
+		"Sara", "--backup", "Nobody");
+	REFUSED(t, "already exists", "family", "add", "F-001", "--lang", "nl", "--counsellor", "Sara");
+	REFUSED(t, "--lang must be", "family", "add", "F-003", "--lang", "xx", "--counsellor", "Sara");
+	REFUSED(t, "may hold only", "family", "add", "F 003", "--lang", "nl", "--counsellor", "Sara");
+	REFUSED(t, "someone other", "family", "add", "F-003", "--lang", "nl", "--counsellor", "Sara", "--backup", "Sara");
+	REFUSED(t, "--counsellor NAME is required", "family", "add", "F-003", "--lang", "nl");
+	REFUSED(t, "unknown family \"F-999\"", "family", "show", "F-999");
+	REFUSED(t, "unexpected argument", "family", "show", "F-001", "extra");
+}
+
+static void test_family_show_is_audited(void **state)
+{
+	struct testenv *t = *state;
+	long long before = testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.show'");
+
+	assert_int_equal(CLI(t, "family", "show", "F-001"), 0);
+	assert_non_null(strstr(t->out, "counsellor: Sara"));
+	assert_non_null(strstr(t->out, "Amina (parent)"));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.show'"
+					   " AND family_ref = 'F-001' AND actor LIKE 'cli:%'"), before + 1);
+}
+
+static void test_family_close(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer"), 0);
+	assert_int_equal(CLI(t, "family", "close", "F-001"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE status = 'queued'"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM families WHERE status = 'closed'"), 1);
+	REFUSED(t, "already closed", "family", "close", "F-001");
+	REFUSED(t, "is closed", "appointment", "add", "F-001", "--at", "2026-12-04 14:00", "--kind", "lawyer");
+	REFUSED(t, "is closed", "document", "request", "F-001", "--type", "passport");
+	REFUSED(t, "is closed", "invite", "F-001");
+}
+
+static void test_family_erase(void **state)
+{
+	struct testenv *t = *state;
+	char doc[PATH_MAX + 32], sql[256];
+	FILE *fp;
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer"), 0);
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "passport"), 0);
+	/* A stored document: a row and its file. */
+	snprintf(doc, sizeof(doc), "%s/doc-1.bin", t->data);
+	fp = fopen(doc, "w");
+	fputs("ciphertext", fp);
+	fclose(fp);
+	{
+		char path[PATH_MAX + 16];
+		sqlite3 *db;
+
+		snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, received_at, mime, size, sha256, path)"
+			 " VALUES (1, 1, 'image/jpeg', 10, x'00', 'doc-1.bin');"
+			 "INSERT INTO contact_log (family_id, at, direction, kind, summary) VALUES (1, 1, 'in', 'text', 'x');");
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	REFUSED(t, "add --yes", "family", "erase", "F-001");
+	assert_int_equal(access(doc, F_OK), 0);
+	assert_int_equal(CLI(t, "family", "erase", "F-001", "--yes"), 0);
+	assert_int_not_equal(access(doc, F_OK), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM families"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM members"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM appointments"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM documents"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_log"), 0);
+	/* The audit trail keeps the reference of what was erased. */
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.erase'"
+					   " AND family_ref = 'F-001'"), 1);
+	REFUSED(t, "unknown family", "family", "erase", "F-001", "--yes");
+}
+
+static void test_member(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "member", "add", "F-001", "Yusuf", "--role", "child", "--lang", "nl"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM members WHERE name = 'Yusuf'"
+					   " AND role = 'child' AND lang = 'nl'"), 1);
+	REFUSED(t, "already has a member", "member", "add", "F-001", "Amina", "--role", "parent");
+	REFUSED(t, "--role must be", "member", "add", "F-001", "Noor", "--role", "aunt");
+	REFUSED(t, "--lang must be", "member", "add", "F-001", "Noor", "--role", "other", "--lang", "ar");
+	REFUSED(t, "unknown family", "member", "add", "F-404", "Noor", "--role", "other");
+	REFUSED(t, "missing REF NAME", "member", "add", "F-001", "--role", "other");
+}
+
+static void test_invite(void **state)
+{
+	struct testenv *t = *state;
+	char code[INVITE_CODE_LEN + 1], sql[256], hex[65];
+	unsigned char hash[32];
+	const char *p;
+
+	assert_int_equal(CLI(t, "invite", "F-001", "--member", "Amina"), 0);
+	p = strstr(t->out, "code: ");
+	assert_non_null(p);
+	memcpy(code, p + 6, INVITE_CODE_LEN);
+	code[INVITE_CODE_LEN] = '\0';
+	assert_non_null(strstr(t->out, "https://t.me/casebot?start="));
+	assert_non_null(strstr(t->out, code));
+	/* Stored hashed, never as text, valid for 14 days. */
+	assert_int_equal(store_invite_hash(code, hash), 0);
+	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM invites WHERE hex(code_hash) = upper('%s')"
+		 " AND member_id IS NOT NULL AND expires_at - created_at = 14 * 86400", hex);
+	assert_int_equal(testenv_query_int(t, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM invites WHERE instr(code_hash, '%s') > 0", code);
+	assert_int_equal(testenv_query_int(t, sql), 0);
+	REFUSED(t, "has no member \"Zed\"", "invite", "F-001", "--member", "Zed");
+	REFUSED(t, "unknown family", "invite", "F-404");
+}
+
+/* Reminder rows of appointment 1, in order, as "not_before-expires_at". */
+static long long reminder_at(struct testenv *t, int nth)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT not_before FROM outbox WHERE kind = 'reminder' AND status = 'queued'"
+		 " ORDER BY not_before LIMIT 1 OFFSET %d", nth);
+	return testenv_query_int(t, sql);
+}
+
+static void test_appointment_ladder(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer",
+			     "--member", "Amina", "--place", "Rue Haute 1"), 0);
+	assert_non_null(strstr(t->out, "added appointment #1: 2026-12-03 14:00 lawyer"));
+	assert_int_equal(testenv_query_int(t, "SELECT starts_at FROM appointments"), utc(2026, 12, 3, 13, 0));
+	/* Two days before at 10:00 local, and two hours before. */
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"), 2);
+	assert_int_equal(reminder_at(t, 0), utc(2026, 12, 1, 9, 0));
+	assert_int_equal(reminder_at(t, 1), utc(2026, 12, 3, 11, 0));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"
+					   " AND expires_at = (SELECT starts_at FROM appointments)"
+					   " AND appointment_id = 1 AND catalog_key = 'reminder.appointment'"), 2);
+	assert_int_equal(CLI(t, "appointment", "list", "F-001"), 0);
+	assert_non_null(strstr(t->out, "Rue Haute 1"));
+	assert_non_null(strstr(t->out, "Amina"));
+}
+
+static void test_appointment_late(void **state)
+{
+	struct testenv *t = *state;
+
+	/* Tomorrow 09:00: the two-day step has passed, so one reminder now and
+	 * one two hours before. */
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-11-23 09:00", "--kind", "doctor"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"), 2);
+	assert_int_equal(reminder_at(t, 0), NOW);
+	assert_int_equal(reminder_at(t, 1), utc(2026, 11, 23, 6, 0));
+	/* In one hour: every step has passed, one reminder at once. */
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-11-22 11:00", "--kind", "school"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE appointment_id = 2"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE appointment_id = 2"), NOW);
+}
+
+static void test_appointment_dst(void **state)
+{
+	struct testenv *t = *state;
+
+	/* The autumn hour that happens twice: the first one. */
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2027-10-31 02:30", "--kind", "other"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT starts_at FROM appointments"), utc(2027, 10, 31, 0, 30));
+	/* The reminder two days before at 10:00 is in summer time. */
+	assert_int_equal(reminder_at(t, 0), utc(2027, 10, 29, 8, 0));
+	REFUSED(t, "is not a time that exists", "appointment", "add", "F-001", "--at", "2027-03-28 02:30",
+		"--kind", "lawyer");
+	REFUSED(t, "is not a time that exists", "appointment", "add", "F-001", "--at", "2027-02-29 10:00",
+		"--kind", "lawyer");
+}
+
+static void test_appointment_bad(void **state)
+{
+	struct testenv *t = *state;
+
+	REFUSED(t, "is in the past", "appointment", "add", "F-001", "--at", "2026-11-22 09:59", "--kind", "lawyer");
+	REFUSED(t, "expected \"YYYY-MM-DD HH:MM\"", "appointment", "add", "F-001", "--at", "03/12/2026 14:00",
+		"--kind", "lawyer");
+	REFUSED(t, "expected \"YYYY-MM-DD HH:MM\"", "appointment", "add", "F-001", "--at", "2026-12-03 25:00",
+		"--kind", "lawyer");
+	REFUSED(t, "--at \"YYYY-MM-DD HH:MM\" is required", "appointment", "add", "F-001", "--kind", "lawyer");
+	REFUSED(t, "--kind must be one of", "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "party");
+	REFUSED(t, "unknown family", "appointment", "add", "F-404", "--at", "2026-12-03 14:00", "--kind", "lawyer");
+	REFUSED(t, "has no member", "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer",
+		"--member", "Nobody");
+	REFUSED(t, "no appointment #7", "appointment", "cancel", "7");
+	REFUSED(t, "is not an id", "appointment", "cancel", "x7");
+	REFUSED(t, "is not an id", "appointment", "move", "0", "--at", "2026-12-03 14:00");
+}
+
+static void test_appointment_move_cancel(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer"), 0);
+	assert_int_equal(CLI(t, "appointment", "move", "1", "--at", "2026-12-10 09:30"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT starts_at FROM appointments"), utc(2026, 12, 10, 8, 30));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"
+					   " AND status = 'cancelled'"), 2);
+	assert_int_equal(reminder_at(t, 0), utc(2026, 12, 8, 9, 0));
+	assert_int_equal(reminder_at(t, 1), utc(2026, 12, 10, 6, 30));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'appointment.moved'"
+					   " AND not_before = (SELECT created_at FROM outbox WHERE id = 1)"), 1);
+	REFUSED(t, "is in the past", "appointment", "move", "1", "--at", "2026-11-01 09:30");
+	assert_int_equal(CLI(t, "appointment", "cancel", "1"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE status = 'queued'"
+					   " AND kind = 'reminder'"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE status = 'queued'"
+					   " AND catalog_key = 'appointment.cancelled'"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM appointments WHERE status = 'cancelled'"), 1);
+	REFUSED(t, "is cancelled", "appointment", "cancel", "1");
+	REFUSED(t, "is cancelled", "appointment", "move", "1", "--at", "2026-12-11 09:30");
+}
+
+static void test_document_request(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "birth_certificate", "--due", "2026-12-10",
+			     "--note", "both pages"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests WHERE due_date = '2026-12-10'"
+					   " AND doc_type = 'birth_certificate' AND status = 'open'"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE kind = 'document_request'"), NOW);
+	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE kind = 'document_reminder'"),
+			 NOW + 3 * 86400);
+	/* Due today is still fine. */
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "payslip", "--due", "2026-11-22"), 0);
+	assert_int_equal(CLI(t, "document", "list", "F-001"), 0);
+	assert_non_null(strstr(t->out, "birth_certificate"));
+	assert_non_null(strstr(t->out, "both pages"));
+	REFUSED(t, "--type must be", "document", "request", "F-001", "--type", "visa");
+	REFUSED(t, "is in the past", "document", "request", "F-001", "--type", "passport", "--due", "2026-11-21");
+	REFUSED(t, "is not a date", "document", "request", "F-001", "--type", "passport", "--due", "2026-11-31");
+	REFUSED(t, "unknown family", "document", "request", "F-404", "--type", "passport");
+}
+
+static void test_checkin(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "7d", "--at", "mon 10:00"), 0);
+	assert_non_null(strstr(t->out, "next 2026-11-23 10:00"));
+	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE kind = 'checkin'"
+					   " AND status = 'queued'"), utc(2026, 11, 23, 9, 0));
+	/* Changing the plan replaces the queued check-in. Sunday 10:00 is now. */
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "2w", "--at", "Sunday 10:00"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT every_days FROM checkin_plans"), 14);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'checkin'"
+					   " AND status = 'queued'"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE kind = 'checkin'"
+					   " AND status = 'queued'"), NOW);
+	REFUSED(t, "--every", "checkin", "set", "F-001", "--every", "0d", "--at", "mon 10:00");
+	REFUSED(t, "--every", "checkin", "set", "F-001", "--every", "100d", "--at", "mon 10:00");
+	REFUSED(t, "--every", "checkin", "set", "F-001", "--every", "7x", "--at", "mon 10:00");
+	REFUSED(t, "--at", "checkin", "set", "F-001", "--every", "7d", "--at", "xyz 10:00");
+	REFUSED(t, "--at", "checkin", "set", "F-001", "--every", "7d", "--at", "mon 25:00");
+	REFUSED(t, "--at", "checkin", "set", "F-001", "--every", "7d");
+	assert_int_equal(CLI(t, "checkin", "off", "F-001"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM outbox WHERE kind = 'checkin'"
+					   " AND status = 'queued'"), 0);
+	REFUSED(t, "no check-ins to stop", "checkin", "off", "F-001");
+}
+
+static void add_contacts(struct testenv *t)
+{
+	char path[PATH_MAX + 16];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO contact_log (family_id, at, direction, channel_kind, kind, staff_id, summary, status)"
+		" VALUES (1, 1795000000, 'out', 'telegram', 'reminder', NULL, 'reminder sent', 'delivered'),"
+		" (1, 1795300000, 'in', 'telegram', 'text', NULL, '=HYPERLINK(\"x\") \"quoted\"', NULL),"
+		" (1, 1795310000, 'out', 'telegram', 'reply', 1, 'reply from counsellor', 'sent')",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_log(void **state)
+{
+	struct testenv *t = *state;
+	cJSON *arr;
+
+	add_contacts(t);
+	assert_int_equal(CLI(t, "log", "F-001"), 0);
+	assert_non_null(strstr(t->out, "reminder sent"));
+	assert_non_null(strstr(t->out, "Sara"));
+	/* 1795300000 is 2026-11-21 in Brussels. */
+	assert_int_equal(CLI(t, "log", "F-001", "--since", "2026-11-21", "--format", "csv"), 0);
+	assert_null(strstr(t->out, "reminder sent"));
+	assert_non_null(strstr(t->out, "time,direction,channel,kind,staff,member,summary,status\n"));
+	assert_non_null(strstr(t->out, "\"'=HYPERLINK(\"\"x\"\") \"\"quoted\"\"\""));
+	assert_int_equal(CLI(t, "log", "F-001", "--format", "json"), 0);
+	arr = cJSON_Parse(t->out);
+	assert_non_null(arr);
+	assert_int_equal(cJSON_GetArraySize(arr), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "staff")->valuestring, "Sara");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "direction")->valuestring, "out");
+	cJSON_Delete(arr);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 3);
+	REFUSED(t, "--format must be", "log", "F-001", "--format", "xml");
+	REFUSED(t, "is not a date", "log", "F-001", "--since", "yesterday");
+	REFUSED(t, "unknown family", "log", "F-404");
+}
+
+static void test_help_and_unknown(void **state)
+{
+	struct testenv *t = *state;
+	static const char *const cmds[][2] = {
+		{"init", NULL}, {"check", NULL}, {"staff", "add"}, {"staff", "list"}, {"family", "add"},
+		{"family", "list"}, {"family", "show"}, {"family", "close"}, {"family", "erase"},
+		{"member", "add"}, {"invite", NULL}, {"appointment", "add"}, {"appointment", "list"},
+		{"appointment", "cancel"}, {"appointment", "move"}, {"document", "request"},
+		{"document", "list"}, {"checkin", "set"}, {"checkin", "off"}, {"log", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (cmds[i][1] != NULL)
+			assert_int_equal(CLI(t, cmds[i][0], cmds[i][1], "--help"), 0);
+		else
+			assert_int_equal(CLI(t, cmds[i][0], "--help"), 0);
+		assert_non_null(strstr(t->out, "usage: casebot "));
+		assert_non_null(strstr(t->out, cmds[i][0]));
+	}
+	assert_int_equal(CLI(t, "--help"), 0);
+	assert_non_null(strstr(t->out, "appointment move"));
+	REFUSED(t, "unknown command \"fly\"", "fly");
+	REFUSED(t, "unknown subcommand \"fly\"", "family", "fly");
+	REFUSED(t, "which one?", "family");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
+		T(test_staff), T(test_family), T(test_family_show_is_audited), T(test_family_close),
+		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
+		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
+		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),
+		T(test_help_and_unknown),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,692 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <utf8proc.h>
+
+#include "bot/casebot.h"
+#include "bot/tz.h"
+#include "locales/keys.h"
+#include "locales/locale.h"
+
+#define ERRCAP 512
+#define OUTCAP 2048
+
+static const enum lang all_langs[] = {LANG_NL, LANG_FR, LANG_DE, LANG_EN};
+
+static int setup(void **state)
+{
+	struct locales *loc = NULL;
+	char err[ERRCAP];
+
+	if (tz_set("Europe/Brussels") != 0)
+		return -1;
+	if (locale_load(CASEBOT_LOCALES_DIR, &loc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "locale_load: %s\n", err);
+		return -1;
+	}
+	*state = loc;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	locale_free(*state);
+	return 0;
+}
+
+static time_t utc(int y, int mon, int day, int hh, int mm)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	return timegm(&tm);
+}
+
+static time_t local(int y, int mon, int day, int hh, int mm)
+{
+	time_t t = 0;
+
+	assert_int_equal(tz_make_local(y, mon, day, hh, mm, &t), 0);
+	return t;
+}
+
+static char *folded(const char *s)
+{
+	utf8proc_uint8_t *out = NULL;
+
+	assert_true(utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+				 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+					 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK) >= 0);
+	return (char *)out;
+}
+
+static void expect_datetime(const struct locales *loc, enum lang l, time_t t,
+			    const char *want)
+{
+	char out[OUTCAP];
+
+	assert_int_equal(locale_format_datetime(loc, l, t, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+static void test_load_shipped(void **state)
+{
+	const struct locales *loc = *state;
+	const char *const *items;
+
+	assert_string_equal(locale_text(loc, LANG_NL, "meta.language_name"), "Nederlands");
+	assert_string_equal(locale_text(loc, LANG_FR, "meta.language_name"), "Français");
+	assert_string_equal(locale_text(loc, LANG_DE, "meta.language_name"), "Deutsch");
+	assert_string_equal(locale_text(loc, LANG_EN, "meta.language_name"), "English");
+	assert_int_equal(locale_list(loc, LANG_FR, "weekdays", &items), 7);
+	assert_string_equal(items[0], "lundi");
+	assert_int_equal(locale_list(loc, LANG_DE, "months", &items), 12);
+	assert_string_equal(items[2], "März");
+	assert_null(locale_text(loc, LANG_EN, "weekdays"));
+	assert_null(locale_text(loc, LANG_EN, "no.such.key"));
+	assert_null(locale_text(loc, (enum lang)LANG_COUNT, "welcome"));
+	assert_int_equal(locale_list(loc, LANG_EN, "welcome", &items), 0);
+	assert_null(items);
+}
+
+/* Each file must hold exactly the registry's keys, nothing more. */
+static void test_files_match_registry(void **state)
+{
+	(void)state;
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		char path[1024], *buf;
+		FILE *f;
+		long n;
+		cJSON *root;
+		size_t count = 0;
+		const cJSON *it;
+
+		snprintf(path, sizeof(path), "%s/%s.json", CASEBOT_LOCALES_DIR,
+			 lang_code(all_langs[li]));
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 0, SEEK_END), 0);
+		n = ftell(f);
+		rewind(f);
+		buf = calloc(1, (size_t)n + 1);
+		assert_non_null(buf);
+		assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+		fclose(f);
+		root = cJSON_Parse(buf);
+		free(buf);
+		assert_non_null(root);
+		cJSON_ArrayForEach(it, root) {
+			assert_true(keys_find(it->string) >= 0);
+			count++;
+		}
+		assert_int_equal(count, keys_count());
+		cJSON_Delete(root);
+	}
+}
+
+static void test_every_key_renders(void **state)
+{
+	const struct locales *loc = *state;
+
+	for (size_t i = 0; i < keys_count(); i++) {
+		const struct keys_entry *k = keys_at(i);
+		struct locale_param params[KEYS_MAX_PARAMS];
+		char values[KEYS_MAX_PARAMS][64];
+		size_t n = 0;
+
+		for (; n < KEYS_MAX_PARAMS && k->params[n] != NULL; n++) {
+			snprintf(values[n], sizeof(values[n]), "<%s>", k->params[n]);
+			params[n].name = k->params[n];
+			params[n].value = values[n];
+		}
+		for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+			enum lang l = all_langs[li];
+			char out[OUTCAP];
+
+			if (k->kind == KEYS_LIST) {
+				const char *const *items;
+
+				assert_true(locale_list(loc, l, k->key, &items) > 0);
+				assert_non_null(items[0]);
+				continue;
+			}
+			assert_int_equal(locale_render(loc, l, k->key, params, n, out, sizeof(out)), 0);
+			assert_true(out[0] != '\0');
+			assert_null(strchr(out, '{'));
+			/* The load check made the sets equal; each one is used. */
+			for (size_t j = 0; j < n; j++)
+				assert_non_null(strstr(out, values[j]));
+		}
+	}
+}
+
+static void test_render_reminder(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const want[] = {
+		[LANG_NL] = "Herinnering: je hebt een afspraak op dinsdag 1 december om 9.05 uur.\nWat: advocaat",
+		[LANG_FR] = "Rappel : vous avez un rendez-vous le mardi 1er décembre à 9h05.\nObjet : avocat",
+		[LANG_DE] = "Erinnerung: Sie haben einen Termin am Dienstag, 1. Dezember, 9:05 Uhr.\nWas: Anwalt",
+		[LANG_EN] = "Reminder: you have an appointment on Tuesday 1 December at 9:05.\nWhat: lawyer",
+	};
+	time_t t = local(2026, 12, 1, 9, 5);
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		char when[256], out[OUTCAP];
+		struct locale_param p[] = {
+			{"what", locale_text(loc, l, "appointment.kind.lawyer")},
+			{"when", when},
+		};
+
+		assert_int_equal(locale_format_datetime(loc, l, t, when, sizeof(when)), 0);
+		assert_int_equal(locale_render(loc, l, "reminder.appointment", p, 2, out,
+					       sizeof(out)), 0);
+		assert_string_equal(out, want[l]);
+	}
+}
+
+static void test_render_errors(void **state)
+{
+	const struct locales *loc = *state;
+	const struct locale_param p[] = {{"counsellor", "Anna"}, {"text", "{when} is literal"}};
+	char out[OUTCAP];
+
+	/* A value is copied as it is, never expanded again. */
+	assert_int_equal(locale_render(loc, LANG_EN, "reply.from_counsellor", p, 2, out,
+				       sizeof(out)), 0);
+	assert_string_equal(out, "Message from Anna:\n{when} is literal");
+
+	strcpy(out, "junk");
+	assert_int_equal(locale_render(loc, LANG_EN, "reply.from_counsellor", p, 1, out,
+				       sizeof(out)), -CB_EINVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(locale_render(loc, LANG_EN, "welcome", NULL, 0, out, sizeof(out)),
+			 -CB_EINVAL);
+	assert_int_equal(locale_render(loc, LANG_EN, "no.such.key", NULL, 0, out, sizeof(out)),
+			 -CB_ENOENT);
+	assert_int_equal(locale_render(loc, LANG_EN, "weekdays", NULL, 0, out, sizeof(out)),
+			 -CB_ENOENT);
+	assert_int_equal(locale_render(loc, LANG_EN, "document.thanks", NULL, 0, out, 0),
+			 -CB_EINVAL);
+}
+
+static void test_render_too_small(void **state)
+{
+	const struct locales *loc = *state;
+	const struct locale_param p[] = {{"counsellor", "Anna"}, {"text", "See you"}};
+	const char *want = "Message from Anna:\nSee you";
+	size_t len = strlen(want);
+	char out[64];
+
+	memset(out, 'x', sizeof(out));
+	assert_int_equal(locale_render(loc, LANG_EN, "reply.from_counsellor", p, 2, out, len),
+			 -CB_ETOOBIG);
+	assert_string_equal(out, "");
+	/* Nothing written past the cap. */
+	for (size_t i = len; i < sizeof(out); i++)
+		assert_int_equal(out[i], 'x');
+	/* Too small inside the literal text, not only in a value. */
+	assert_int_equal(locale_render(loc, LANG_EN, "reply.from_counsellor", p, 2, out, 5),
+			 -CB_ETOOBIG);
+	assert_string_equal(out, "");
+	assert_int_equal(locale_render(loc, LANG_EN, "reply.from_counsellor", p, 2, out, len + 1),
+			 0);
+	assert_string_equal(out, want);
+	assert_int_equal(locale_format_datetime(loc, LANG_FR, local(2026, 12, 1, 9, 5), out, 10),
+			 -CB_ETOOBIG);
+	assert_string_equal(out, "");
+	assert_int_equal(locale_format_time(loc, LANG_NL, local(2026, 12, 1, 9, 5), out, 4),
+			 -CB_ETOOBIG);
+	assert_string_equal(out, "");
+}
+
+static void test_dates(void **state)
+{
+	const struct locales *loc = *state;
+	time_t dec1 = local(2026, 12, 1, 9, 5), dec3 = local(2026, 12, 3, 14, 0);
+	char out[OUTCAP];
+
+	/* 1 December 2026 is a Tuesday, 3 December a Thursday. */
+	assert_int_equal(dec1, utc(2026, 12, 1, 8, 5));
+	expect_datetime(loc, LANG_NL, dec1, "dinsdag 1 december om 9.05 uur");
+	expect_datetime(loc, LANG_FR, dec1, "mardi 1er décembre à 9h05");
+	expect_datetime(loc, LANG_DE, dec1, "Dienstag, 1. Dezember, 9:05 Uhr");
+	expect_datetime(loc, LANG_EN, dec1, "Tuesday 1 December at 9:05");
+	expect_datetime(loc, LANG_NL, dec3, "donderdag 3 december om 14.00 uur");
+	expect_datetime(loc, LANG_FR, dec3, "jeudi 3 décembre à 14h00");
+	expect_datetime(loc, LANG_DE, dec3, "Donnerstag, 3. Dezember, 14:00 Uhr");
+	expect_datetime(loc, LANG_EN, dec3, "Thursday 3 December at 14:00");
+
+	assert_int_equal(locale_format_date(loc, LANG_FR, dec1, out, sizeof(out)), 0);
+	assert_string_equal(out, "mardi 1er décembre");
+	assert_int_equal(locale_format_date(loc, LANG_DE, dec3, out, sizeof(out)), 0);
+	assert_string_equal(out, "Donnerstag, 3. Dezember");
+	assert_int_equal(locale_format_time(loc, LANG_NL, dec1, out, sizeof(out)), 0);
+	assert_string_equal(out, "9.05 uur");
+	assert_int_equal(locale_format_time(loc, LANG_FR, dec3, out, sizeof(out)), 0);
+	assert_string_equal(out, "14h00");
+	assert_int_equal(locale_format_time(loc, LANG_DE, dec1, out, sizeof(out)), 0);
+	assert_string_equal(out, "9:05 Uhr");
+	assert_int_equal(locale_format_time(loc, LANG_EN, local(2026, 12, 3, 0, 0), out,
+					    sizeof(out)), 0);
+	assert_string_equal(out, "0:00");
+
+	assert_int_equal(locale_format_day(loc, LANG_NL, 2026, 12, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "dinsdag 1 december");
+	assert_int_equal(locale_format_day(loc, LANG_FR, 2026, 12, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "mardi 1er décembre");
+	assert_int_equal(locale_format_day(loc, LANG_DE, 2027, 2, 28, out, sizeof(out)), 0);
+	assert_string_equal(out, "Sonntag, 28. Februar");
+	assert_int_equal(locale_format_day(loc, LANG_EN, 2028, 2, 29, out, sizeof(out)), 0);
+	assert_string_equal(out, "Tuesday 29 February");
+	assert_int_equal(locale_format_day(loc, LANG_EN, 2026, 3, 29, out, sizeof(out)), 0);
+	assert_string_equal(out, "Sunday 29 March");
+	assert_int_equal(locale_format_day(loc, LANG_EN, 2027, 2, 29, out, sizeof(out)),
+			 -CB_EINVAL);
+	assert_int_equal(locale_format_day(loc, LANG_EN, 2026, 13, 1, out, sizeof(out)),
+			 -CB_EINVAL);
+}
+
+/* One DST year: spring gap on the last Sunday of March, autumn overlap on
+ * the last Sunday of October. */
+static void check_dst_year(const struct locales *loc, int y, int march, int october)
+{
+	char want[128];
+	time_t t;
+
+	/* Spring: 01:30 CET = 00:30 UTC, 02:30 does not exist, 03:30 CEST = 01:30 UTC. */
+	t = local(y, 3, march, 1, 30);
+	assert_int_equal(t, utc(y, 3, march, 0, 30));
+	snprintf(want, sizeof(want), "zondag %d maart om 1.30 uur", march);
+	expect_datetime(loc, LANG_NL, t, want);
+	snprintf(want, sizeof(want), "dimanche %d mars à 1h30", march);
+	expect_datetime(loc, LANG_FR, t, want);
+	assert_int_equal(tz_make_local(y, 3, march, 2, 30, &t), -CB_EINVAL);
+	t = local(y, 3, march, 3, 30);
+	assert_int_equal(t, utc(y, 3, march, 1, 30));
+	snprintf(want, sizeof(want), "Sonntag, %d. März, 3:30 Uhr", march);
+	expect_datetime(loc, LANG_DE, t, want);
+	snprintf(want, sizeof(want), "Sunday %d March at 3:30", march);
+	expect_datetime(loc, LANG_EN, t, want);
+	/* From UTC across the jump: one hour apart, two local hours apart. */
+	snprintf(want, sizeof(want), "Sunday %d March at 1:30", march);
+	expect_datetime(loc, LANG_EN, utc(y, 3, march, 0, 30), want);
+	snprintf(want, sizeof(want), "dimanche %d mars à 3h30", march);
+	expect_datetime(loc, LANG_FR, utc(y, 3, march, 1, 30), want);
+	/* Local Sunday starts while UTC is still Saturday. */
+	snprintf(want, sizeof(want), "zondag %d maart om 0.30 uur", march);
+	expect_datetime(loc, LANG_NL, utc(y, 3, march - 1, 23, 30), want);
+
+	/* Autumn: 02:30 happens twice; the first is CEST (00:30 UTC). */
+	t = local(y, 10, october, 2, 30);
+	assert_int_equal(t, utc(y, 10, october, 0, 30));
+	snprintf(want, sizeof(want), "zondag %d oktober om 2.30 uur", october);
+	expect_datetime(loc, LANG_NL, t, want);
+	snprintf(want, sizeof(want), "Sonntag, %d. Oktober, 2:30 Uhr", october);
+	expect_datetime(loc, LANG_DE, utc(y, 10, october, 0, 30), want);
+	expect_datetime(loc, LANG_DE, utc(y, 10, october, 1, 30), want);
+	t = local(y, 10, october, 3, 30);
+	assert_int_equal(t, utc(y, 10, october, 2, 30));
+	snprintf(want, sizeof(want), "dimanche %d octobre à 3h30", october);
+	expect_datetime(loc, LANG_FR, t, want);
+	snprintf(want, sizeof(want), "Sunday %d October at 3:30", october);
+	expect_datetime(loc, LANG_EN, t, want);
+	/* Local Sunday starts at 22:00 UTC on Saturday in summer time. */
+	snprintf(want, sizeof(want), "Sunday %d October at 0:30", october);
+	expect_datetime(loc, LANG_EN, utc(y, 10, october - 1, 22, 30), want);
+	snprintf(want, sizeof(want), "Saturday %d October at 23:30", october - 1);
+	expect_datetime(loc, LANG_EN, utc(y, 10, october - 1, 21, 30), want);
+}
+
+static void test_dst_2026(void **state)
+{
+	check_dst_year(*state, 2026, 29, 25);
+}
+
+static void test_dst_2027(void **state)
+{
+	check_dst_year(*state, 2027, 28, 31);
+}
+
+/* Field rules the loader cannot see: the neutral answers are identical, the
+ * menus name the real reply words, the questions list the real buttons. */
+static void test_wording_rules(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const menu_words[] = {"words.language", "words.stop", "words.start",
+						  "words.help"};
+	static const char *const reminder_buttons[] = {"button.confirm", "button.cannot_come",
+							"button.other_time"};
+	static const char *const checkin_buttons[] = {"button.checkin_good", "button.checkin_okay",
+						       "button.checkin_hard", "button.checkin_contact"};
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		char *menu = folded(locale_text(loc, l, "help.menu"));
+		const char *const *items;
+
+		assert_string_equal(locale_text(loc, l, "unknown.neutral"),
+				    locale_text(loc, l, "invite.bad_code"));
+		assert_null(strchr(locale_text(loc, l, "unknown.neutral"), '\n'));
+		for (size_t i = 0; i < CB_ARRAY_SIZE(menu_words); i++) {
+			assert_true(locale_list(loc, l, menu_words[i], &items) > 0);
+			assert_non_null(strstr(menu, items[0]));
+		}
+		free(menu);
+		for (size_t i = 0; i < CB_ARRAY_SIZE(reminder_buttons); i++)
+			assert_non_null(strstr(locale_text(loc, l, "reminder.question"),
+					       locale_text(loc, l, reminder_buttons[i])));
+		for (size_t i = 0; i < CB_ARRAY_SIZE(checkin_buttons); i++)
+			assert_non_null(strstr(locale_text(loc, l, "checkin.question"),
+					       locale_text(loc, l, checkin_buttons[i])));
+		for (size_t i = 0; i < keys_count(); i++) {
+			const char *key = keys_at(i)->key, *p;
+			int words = 1;
+
+			if (strncmp(key, "button.", 7) != 0)
+				continue;
+			for (p = locale_text(loc, l, key); *p != '\0'; p++)
+				words += *p == ' ';
+			assert_true(words <= 3);
+		}
+	}
+}
+
+static int list_has(const struct locales *loc, enum lang l, const char *key, const char *w)
+{
+	const char *const *items;
+	size_t n = locale_list(loc, l, key, &items);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(items[i], w) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_reply_words(void **state)
+{
+	const struct locales *loc = *state;
+
+	assert_true(list_has(loc, LANG_NL, "words.yes", "ja"));
+	assert_true(list_has(loc, LANG_FR, "words.yes", "oui"));
+	assert_true(list_has(loc, LANG_FR, "words.yes", "d'accord"));
+	assert_true(list_has(loc, LANG_DE, "words.no", "nein"));
+	assert_true(list_has(loc, LANG_EN, "words.yes", "y"));
+	assert_true(list_has(loc, LANG_FR, "words.stop", "arret"));
+	assert_true(list_has(loc, LANG_DE, "words.stop", "halt"));
+	assert_true(list_has(loc, LANG_DE, "words.help", "hilfe"));
+	assert_true(list_has(loc, LANG_DE, "words.language", "sprache"));
+	assert_true(list_has(loc, LANG_NL, "words.urgent", "gesloten centrum"));
+	assert_true(list_has(loc, LANG_NL, "words.urgent", "dvz"));
+	assert_true(list_has(loc, LANG_FR, "words.urgent", "office des etrangers"));
+	assert_true(list_has(loc, LANG_FR, "words.urgent", "arretee"));
+	assert_true(list_has(loc, LANG_DE, "words.urgent", "auslanderamt"));
+	assert_true(list_has(loc, LANG_EN, "words.urgent", "immigration office"));
+	assert_false(list_has(loc, LANG_EN, "words.urgent", "Police"));
+}
+
+/* Broken catalogs: a temporary directory gets the three good files and one
+ * changed copy; the load must fail and name the file, the key and the fault. */
+enum change { SET, ADD, DELETE, WRITE_FILE, NO_FILE };
+
+struct broken {
+	enum lang lang;
+	enum change how;
+	const char *key;
+	const char *json;  /* SET, ADD: the value as JSON; WRITE_FILE: the file */
+	const char *want;  /* err after "<dir>/<lang>.json: " */
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static void spill(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+static char *changed_copy(const char *orig, const struct broken *b)
+{
+	cJSON *root = cJSON_Parse(orig), *value;
+	char *text;
+
+	assert_non_null(root);
+	if (b->how == DELETE) {
+		assert_non_null(cJSON_GetObjectItemCaseSensitive(root, b->key));
+		cJSON_DeleteItemFromObjectCaseSensitive(root, b->key);
+	} else {
+		value = cJSON_Parse(b->json);
+		assert_non_null(value);
+		if (b->how == SET && cJSON_GetObjectItemCaseSensitive(root, b->key) != NULL)
+			assert_true(cJSON_ReplaceItemInObjectCaseSensitive(root, b->key, value));
+		else
+			assert_true(cJSON_AddItemToObject(root, b->key, value));
+	}
+	text = cJSON_Print(root);
+	assert_non_null(text);
+	cJSON_Delete(root);
+	return text;
+}
+
+static void expect_load_fails(const struct broken *b)
+{
+	char tmpl[] = "/tmp/casebot-locale-XXXXXX";
+	char path[LANG_COUNT][256], want[1024], err[ERRCAP];
+	struct locales *loc = (struct locales *)&loc;
+	int rc;
+
+	assert_non_null(mkdtemp(tmpl));
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		char src[1024], *orig, *text;
+
+		snprintf(src, sizeof(src), "%s/%s.json", CASEBOT_LOCALES_DIR, lang_code(l));
+		snprintf(path[l], sizeof(path[l]), "%s/%s.json", tmpl, lang_code(l));
+		if (l != b->lang) {
+			orig = slurp(src);
+			spill(path[l], orig);
+			free(orig);
+			continue;
+		}
+		if (b->how == NO_FILE)
+			continue;
+		if (b->how == WRITE_FILE) {
+			spill(path[l], b->json);
+			continue;
+		}
+		orig = slurp(src);
+		text = changed_copy(orig, b);
+		spill(path[l], text);
+		free(text);
+		free(orig);
+	}
+	rc = locale_load(tmpl, &loc, err, sizeof(err));
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++)
+		unlink(path[all_langs[li]]);
+	rmdir(tmpl);
+	snprintf(want, sizeof(want), "%s/%s.json: %s", tmpl, lang_code(b->lang), b->want);
+	if (strstr(err, want) == NULL)
+		fail_msg("err \"%s\" lacks \"%s\"", err, want);
+	assert_true(rc < 0);
+	assert_null(loc);
+	assert_null(strchr(err, '\n'));
+}
+
+#define BROKEN(fn, ...)                                   \
+	static void fn(void **state)                      \
+	{                                                 \
+		static const struct broken b = __VA_ARGS__; \
+		(void)state;                              \
+		expect_load_fails(&b);                    \
+	}
+
+BROKEN(test_broken_missing_key,
+       {LANG_DE, DELETE, "document.thanks", NULL, "key document.thanks: missing"})
+BROKEN(test_broken_unknown_placeholder,
+       {LANG_FR, SET, "reminder.appointment",
+	"\"Rappel : rendez-vous le {dat}.\\nObjet : {what}\"",
+	"key reminder.appointment: unknown placeholder {dat}"})
+BROKEN(test_broken_placeholder_missing_in_one,
+       {LANG_DE, SET, "reminder.appointment", "\"Erinnerung: Sie haben einen Termin am {when}.\"",
+	"key reminder.appointment: placeholder {what} is missing (nl.json has it)"})
+/* The odd one out is named even when it is the first language. */
+BROKEN(test_broken_placeholder_missing_in_first,
+       {LANG_NL, SET, "appointment.moved", "\"Je afspraak is verplaatst.\"",
+	"key appointment.moved: placeholder {when} is missing (fr.json has it)"})
+BROKEN(test_broken_bad_json,
+       {LANG_NL, WRITE_FILE, NULL,
+	"{\n  \"meta.language_name\": \"Nederlands\",\n  \"weekdays\": [\"maandag\"\n}\n",
+	"bad JSON at line 4"})
+BROKEN(test_broken_not_object, {LANG_EN, WRITE_FILE, NULL, "[\"hello\"]", "not a JSON object"})
+BROKEN(test_broken_extra_key,
+       {LANG_EN, ADD, "reminder.appointmnet", "\"Reminder\"",
+	"key reminder.appointmnet: unknown key"})
+BROKEN(test_broken_duplicate_key,
+       {LANG_DE, ADD, "welcome", "\"Willkommen, {counsellor}!\"", "key welcome: appears twice"})
+BROKEN(test_broken_weekday_count,
+       {LANG_FR, SET, "weekdays", "[\"lundi\",\"mardi\",\"mercredi\",\"jeudi\",\"vendredi\",\"samedi\"]",
+	"key weekdays: 6 items, must be 7"})
+BROKEN(test_broken_wrong_kind,
+       {LANG_DE, SET, "months", "\"Januar\"", "key months: must be a list of strings"})
+BROKEN(test_broken_text_as_list,
+       {LANG_EN, SET, "welcome", "[\"Welcome {counsellor}\"]", "key welcome: must be a string"})
+BROKEN(test_broken_unfolded_word,
+       {LANG_FR, SET, "words.yes", "[\"Oui\",\"ok\"]",
+	"key words.yes: \"Oui\" must be written folded: \"oui\""})
+BROKEN(test_broken_accented_word,
+       {LANG_FR, SET, "words.urgent", "[\"arrêté\"]",
+	"key words.urgent: \"arrêté\" must be written folded: \"arrete\""})
+BROKEN(test_broken_revealing_first_line,
+       {LANG_EN, SET, "document.request", "\"Please send your {document}.\"",
+	"key document.request: placeholder {document} on the first line would show on a locked screen"})
+BROKEN(test_broken_urgent_first_line,
+       {LANG_NL, SET, "document.thanks", "\"Bedankt. De DVZ heeft je document.\"",
+	"key document.thanks: first line says \"dvz\" (an urgent word in nl.json)"})
+/* Another language's urgent word counts too. */
+BROKEN(test_broken_foreign_urgent_first_line,
+       {LANG_EN, SET, "forward.ack", "\"Thank you. Your OQT copy arrived.\\nMore.\"",
+	"key forward.ack: first line says \"oqt\" (an urgent word in fr.json)"})
+BROKEN(test_broken_button_too_long,
+       {LANG_EN, SET, "button.confirm", "\"Yes, I will be there on time\"",
+	"key button.confirm: 28 characters, at most 20"})
+BROKEN(test_broken_stray_brace,
+       {LANG_DE, SET, "welcome", "\"Willkommen {Counsellor}\"", "key welcome: stray '{'"})
+BROKEN(test_broken_empty_text, {LANG_FR, SET, "document.thanks", "\"\"", "key document.thanks: empty text"})
+BROKEN(test_broken_missing_file, {LANG_DE, NO_FILE, NULL, NULL, "cannot open"})
+
+static void test_load_bad_args(void **state)
+{
+	struct locales *loc = (struct locales *)&loc;
+	char err[ERRCAP];
+
+	(void)state;
+	assert_int_equal(locale_load(NULL, &loc, err, sizeof(err)), -CB_EINVAL);
+	assert_int_equal(locale_load(CASEBOT_LOCALES_DIR, NULL, err, sizeof(err)), -CB_EINVAL);
+	assert_true(locale_load("/nonexistent/casebot", &loc, err, sizeof(err)) < 0);
+	assert_null(loc);
+	assert_string_equal(err, "/nonexistent/casebot/nl.json: cannot open: No such file or directory");
+	/* A tiny err buffer is still terminated. */
+	assert_true(locale_load("/nonexistent/casebot", &loc, err, 8) < 0);
+	assert_int_equal(strlen(err), 7);
+	assert_true(locale_load("/nonexistent/casebot", &loc, NULL, 0) < 0);
+	locale_free(NULL);
+}
+
+static void test_registry(void **state)
+{
+	const struct keys_entry *k;
+
+	(void)state;
+	assert_true(keys_count() > 70);
+	assert_null(keys_at(keys_count()));
+	assert_int_equal(keys_find("nope"), -CB_ENOENT);
+	assert_int_equal(keys_find(NULL), -CB_ENOENT);
+	k = keys_at((size_t)keys_find("reminder.appointment"));
+	assert_non_null(k);
+	assert_int_equal(keys_param(k, "what", 4), 1);
+	assert_int_equal(keys_param(k, "whatever", 4), 1);
+	assert_int_equal(keys_param(k, "wha", 3), -CB_ENOENT);
+	assert_int_equal(keys_param(k, "place", 5), -CB_ENOENT);
+	assert_int_equal(keys_param_reveals("document", 8), 1);
+	assert_int_equal(keys_param_reveals("when", 4), 0);
+	/* Every key appears once. */
+	for (size_t i = 0; i < keys_count(); i++)
+		assert_int_equal(keys_find(keys_at(i)->key), (int)i);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_load_shipped),
+		T(test_files_match_registry),
+		T(test_every_key_renders),
+		T(test_render_reminder),
+		T(test_render_errors),
+		T(test_render_too_small),
+		T(test_dates),
+		T(test_dst_2026),
+		T(test_dst_2027),
+		T(test_wording_rules),
+		T(test_reply_words),
+		cmocka_unit_test(test_broken_missing_key),
+		cmocka_unit_test(test_broken_unknown_placeholder),
+		cmocka_unit_test(test_broken_placeholder_missing_in_one),
+		cmocka_unit_test(test_broken_placeholder_missing_in_first),
+		cmocka_unit_test(test_broken_bad_json),
+		cmocka_unit_test(test_broken_not_object),
+		cmocka_unit_test(test_broken_extra_key),
+		cmocka_unit_test(test_broken_duplicate_key),
+		cmocka_unit_test(test_broken_weekday_count),
+		cmocka_unit_test(test_broken_wrong_kind),
+		cmocka_unit_test(test_broken_text_as_list),
+		cmocka_unit_test(test_broken_unfolded_word),
+		cmocka_unit_test(test_broken_accented_word),
+		cmocka_unit_test(test_broken_revealing_first_line),
+		cmocka_unit_test(test_broken_urgent_first_line),
+		cmocka_unit_test(test_broken_foreign_urgent_first_line),
+		cmocka_unit_test(test_broken_button_too_long),
+		cmocka_unit_test(test_broken_stray_brace),
+		cmocka_unit_test(test_broken_empty_text),
+		cmocka_unit_test(test_broken_missing_file),
+		cmocka_unit_test(test_load_bad_args),
+		cmocka_unit_test(test_registry),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("locale", tests, NULL, NULL);
+}
