@@ -61,6 +61,8 @@ TSUP_SRC = $(wildcard tests/support/*.c)
 TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all test asan run check bench FORCE
+# Keep object files make considers intermediate, so nothing rebuilds twice.
+.SECONDARY:
 all: $(BUILD)/casebot
 
 # A change of compiler flags rebuilds everything.
