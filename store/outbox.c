@@ -164,3 +164,226 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
 		return -CB_ESTATE;
 	return rc;
 }
+
+/* The dispatcher's side. A row is deliverable when it names its channel,
+ * or when its family (or staff member) has a chat that is not blocked. */
+#define DELIVERABLE \
+	" (o.channel_id IS NOT NULL OR EXISTS (SELECT 1 FROM channels c WHERE c.blocked = 0 AND" \
+	" ((o.staff_id IS NOT NULL AND c.staff_id = o.staff_id) OR" \
+	" (o.staff_id IS NULL AND c.family_id = o.family_id)))) "
+#define SELECT_OUTBOX_O \
+	"SELECT o.id, o.family_id, o.member_id, o.staff_id, o.channel_id, o.appointment_id," \
+	" o.request_id, o.kind, o.catalog_key, o.params, o.urgent, o.not_before, o.expires_at," \
+	" o.status, o.attempts FROM outbox o "
+static const char SQL_OUTBOX_DUE[] =
+	SELECT_OUTBOX_O "WHERE o.status = 'queued' AND o.not_before <= ?1 AND" DELIVERABLE
+	"ORDER BY o.urgent DESC, o.not_before, o.id LIMIT ?2";
+static const char SQL_OUTBOX_NEXT[] =
+	"SELECT min(o.not_before) FROM outbox o WHERE o.status = 'queued' AND" DELIVERABLE;
+static const char SQL_OUTBOX_GET[] = SELECT_OUTBOX_O "WHERE o.id = ?";
+static const char SQL_OUTBOX_EXPIRE[] =
+	"UPDATE outbox SET status = 'expired', updated_at = ?1 WHERE status = 'queued'"
+	" AND expires_at IS NOT NULL AND expires_at <= ?1";
+static const char SQL_OUTBOX_ASSIGN[] =
+	"UPDATE outbox SET channel_id = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'queued'";
+static const char SQL_OUTBOX_CLONE[] =
+	"INSERT INTO outbox (family_id, member_id, staff_id, channel_id, appointment_id, request_id,"
+	" kind, catalog_key, params, urgent, not_before, expires_at, created_at, updated_at)"
+	" SELECT family_id, member_id, staff_id, ?1, appointment_id, request_id, kind, catalog_key,"
+	" params, urgent, not_before, expires_at, created_at, ?2 FROM outbox WHERE id = ?3";
+static const char SQL_OUTBOX_CLAIM[] =
+	"UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?1"
+	" WHERE id = ?2 AND status = 'queued'";
+static const char SQL_OUTBOX_SENT[] =
+	"UPDATE outbox SET status = 'sent', gateway_message_id = ?1, last_error = NULL,"
+	" updated_at = ?2 WHERE id = ?3 AND status = 'sending'";
+static const char SQL_OUTBOX_RETRY[] =
+	"UPDATE outbox SET status = 'queued', not_before = ?1, last_error = ?2, updated_at = ?3"
+	" WHERE id = ?4 AND status = 'sending'";
+static const char SQL_OUTBOX_FINISH[] =
+	"UPDATE outbox SET status = ?1, last_error = ?2, updated_at = ?3"
+	" WHERE id = ?4 AND status IN ('queued', 'sending')";
+static const char SQL_OUTBOX_POSTPONE[] =
+	"UPDATE outbox SET not_before = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'queued'";
+static const char SQL_OUTBOX_REQUEUE[] =
+	"UPDATE outbox SET status = 'queued', updated_at = ?1 WHERE status = 'sending'";
+static const char SQL_OUTBOX_DEPTH[] =
+	"SELECT count(*), coalesce(min(not_before), 0) FROM outbox WHERE status = 'queued'"
+	" AND not_before <= ?1";
+
+int store_outbox_each_due(struct store *st, time_t now, int limit, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_DUE);
+	struct outbox_msg m;
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, now);
+		sqlite3_bind_int(q, 2, limit);
+	}
+	return store_each(q, read_outbox, &m, cb, arg);
+}
+
+static int read_min(sqlite3_stmt *q, void *arg)
+{
+	if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+		return -CB_ENOENT;
+	*(time_t *)arg = (time_t)sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_outbox_next_due(struct store *st, time_t *t)
+{
+	return store_row(store_stmt(st, SQL_OUTBOX_NEXT), read_min, t);
+}
+
+int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_GET);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_outbox, m);
+}
+
+int store_outbox_expire(struct store *st, time_t now, int *count)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_EXPIRE);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && count != NULL)
+		*count = sqlite3_changes(store_db(st));
+	return rc;
+}
+
+/* Runs a state change and reports -CB_ESTATE when the row was not in the
+ * state the statement expects: delivery states only move forward. */
+static int change(struct store *st, sqlite3_stmt *q)
+{
+	int rc = store_exec_stmt(q);
+
+	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
+		return -CB_ESTATE;
+	return rc;
+}
+
+int store_outbox_assign(struct store *st, int64_t id, int64_t channel_id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_ASSIGN);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, channel_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return change(st, q);
+}
+
+int store_outbox_clone_for(struct store *st, int64_t id, int64_t channel_id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_CLONE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, channel_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return change(st, q);
+}
+
+int store_outbox_claim(struct store *st, int64_t id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_CLAIM);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	return change(st, q);
+}
+
+int store_outbox_sent(struct store *st, int64_t id, const char *gateway_message_id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_SENT);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	store_bind_opt_text(q, 1, gateway_message_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return change(st, q);
+}
+
+int store_outbox_retry(struct store *st, int64_t id, time_t not_before, const char *error, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_RETRY);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, not_before);
+	store_bind_opt_text(q, 2, error);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, id);
+	return change(st, q);
+}
+
+int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *error, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_FINISH);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 2, error);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, id);
+	return change(st, q);
+}
+
+int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_POSTPONE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, not_before);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return change(st, q);
+}
+
+int store_outbox_requeue_sending(struct store *st, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REQUEUE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	return store_exec_stmt(q);
+}
+
+static int read_depth(sqlite3_stmt *q, void *arg)
+{
+	int64_t *v = arg;
+
+	v[0] = sqlite3_column_int64(q, 0);
+	v[1] = sqlite3_column_int64(q, 1);
+	return 0;
+}
+
+int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_DEPTH);
+	int64_t v[2] = {0, 0};
+	int rc;
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, now);
+	rc = store_row(q, read_depth, v);
+	*depth = v[0];
+	*oldest_due = (time_t)v[1];
+	return rc;
+}

@@ -124,11 +124,21 @@ struct channel {
 	time_t last_inbound_at;
 };
 int store_channel_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+int store_channel_find(struct store *st, const char *kind, const char *address, struct channel *out);
+int store_channel_get(struct store *st, int64_t id, struct channel *out);
+int store_channel_set_blocked(struct store *st, int64_t id, int blocked);
+int store_channel_set_opted_out(struct store *st, int64_t id, int opted_out);
+int store_channel_touch(struct store *st, int64_t id, time_t now);
+/* Links (or re-links) kind/address to a family member or a staff member. */
+int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,
+		       const char *kind, const char *address, time_t now, struct channel *out);
 
 /* invites: the code is returned once and stored only as a hash */
 #define INVITE_CODE_LEN 10
 /* Hash of a code as typed: case, spaces and dashes do not matter. */
 int store_invite_hash(const char *code, unsigned char hash[32]);
+int store_invite_redeem(struct store *st, const char *code, const char *kind, const char *address,
+			time_t now, struct channel *out);
 int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 			int64_t staff_id, time_t now, time_t expires_at,
 			char code[INVITE_CODE_LEN + 1]);
@@ -200,6 +210,24 @@ int store_outbox_cancel_request(struct store *st, int64_t request_id, time_t now
 int store_outbox_cancel_kind(struct store *st, int64_t family_id, const char *kind, time_t now);
 int store_outbox_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
 
+/* The dispatcher's side of the outbox. State changes return -CB_ESTATE
+ * when the row is not in the state they start from. */
+int store_outbox_each_due(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
+/* Earliest not_before of a queued row that can be delivered; -CB_ENOENT. */
+int store_outbox_next_due(struct store *st, time_t *t);
+int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m);
+int store_outbox_expire(struct store *st, time_t now, int *count);
+int store_outbox_assign(struct store *st, int64_t id, int64_t channel_id, time_t now);
+int store_outbox_clone_for(struct store *st, int64_t id, int64_t channel_id, time_t now);
+int store_outbox_claim(struct store *st, int64_t id, time_t now);          /* queued -> sending */
+int store_outbox_sent(struct store *st, int64_t id, const char *gateway_message_id, time_t now);
+int store_outbox_retry(struct store *st, int64_t id, time_t not_before, const char *error, time_t now);
+int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *error, time_t now);
+int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now);
+/* After a crash: what was being sent goes back to the queue (at least once). */
+int store_outbox_requeue_sending(struct store *st, time_t now);
+int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
+
 /* contact log */
 struct contact {
 	int64_t id;
@@ -217,6 +245,32 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 		      const char *channel_kind, const char *kind, int64_t staff_id,
 		      int64_t member_id, const char *summary, const char *status);
 int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
+
+/* inbound: every update is stored (deduplicated) before it is acknowledged */
+#define INBOUND_EVENT_MAX 20480
+struct inbound_row {
+	int64_t id;
+	char channel[16];
+	char external_id[64];
+	char sender[64];
+	time_t received_at;
+	char event[INBOUND_EVENT_MAX];   /* the normalised event as JSON */
+};
+/* -CB_EEXIST when this channel + external id was stored before. */
+int store_inbound_add(struct store *st, const char *channel, const char *external_id,
+		      const char *sender, time_t now, const char *event_json, int64_t *id);
+int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *arg);
+/* Marks a row handled (or failed) and replaces its event with a redacted
+ * copy: the message body does not stay in the inbound table. */
+int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now);
+
+/* gateway_state: small durable values per gateway (the Telegram offset) */
+int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap);
+int store_state_set(struct store *st, const char *gateway, const char *key, const char *value);
+
+/* alerts for staff */
+int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
+		    int urgent, const char *summary, time_t now);
 
 /* VACUUM and truncate the WAL, so erased rows leave no trace on disk. */
 int store_vacuum(struct store *st);

@@ -1,0 +1,138 @@
+/* Inbound events, gateway state (the Telegram offset) and alerts. */
+#include <string.h>
+#include <stdlib.h>
+
+#include "store/store.h"
+
+static const char SQL_INBOUND_ADD[] =
+	"INSERT INTO inbound (channel_kind, external_id, sender, received_at, event)"
+	" VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_kind, external_id) DO NOTHING";
+static const char SQL_INBOUND_NEW[] =
+	"SELECT id, channel_kind, external_id, sender, received_at, event FROM inbound"
+	" WHERE status = 'new' ORDER BY id LIMIT ?";
+static const char SQL_INBOUND_DONE[] =
+	"UPDATE inbound SET status = ?1, handled_at = ?2, event = ?3 WHERE id = ?4";
+static const char SQL_STATE_GET[] = "SELECT value FROM gateway_state WHERE gateway = ? AND key = ?";
+static const char SQL_STATE_SET[] =
+	"INSERT INTO gateway_state (gateway, key, value) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (gateway, key) DO UPDATE SET value = ?3";
+static const char SQL_ALERT_ADD[] =
+	"INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, created_at)"
+	" VALUES (?, ?, ?, ?, ?, ?)";
+
+int store_inbound_add(struct store *st, const char *channel, const char *external_id,
+		      const char *sender, time_t now, const char *event_json, int64_t *id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_ADD);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, external_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, now);
+	sqlite3_bind_text(q, 5, event_json, -1, SQLITE_STATIC);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	if (sqlite3_changes(store_db(st)) == 0)
+		return -CB_EEXIST;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db(st));
+	return 0;
+}
+
+static int read_inbound(sqlite3_stmt *q, void *arg)
+{
+	struct inbound_row *r = arg;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	store_col_text(q, 1, r->channel, sizeof(r->channel));
+	store_col_text(q, 2, r->external_id, sizeof(r->external_id));
+	store_col_text(q, 3, r->sender, sizeof(r->sender));
+	r->received_at = (time_t)sqlite3_column_int64(q, 4);
+	store_col_text(q, 5, r->event, sizeof(r->event));
+	return 0;
+}
+
+int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_NEW);
+	struct inbound_row *r;
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	/* A row carries a whole message: keep it off the stack. */
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		store_done(q);
+		return -CB_ENOMEM;
+	}
+	sqlite3_bind_int(q, 1, limit);
+	rc = store_each(q, read_inbound, r, cb, arg);
+	free(r);
+	return rc;
+}
+
+int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_DONE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_text(q, 3, redacted, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, id);
+	return store_exec_stmt(q);
+}
+
+static int read_value(sqlite3_stmt *q, void *arg)
+{
+	struct { char *buf; size_t cap; } *v = arg;
+
+	store_col_text(q, 0, v->buf, v->cap);
+	return 0;
+}
+
+int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_STATE_GET);
+	struct { char *buf; size_t cap; } v = {buf, cap};
+
+	if (q != NULL) {
+		sqlite3_bind_text(q, 1, gateway, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	}
+	return store_row(q, read_value, &v);
+}
+
+int store_state_set(struct store *st, const char *gateway, const char *key, const char *value)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_STATE_SET);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, gateway, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, value, -1, SQLITE_STATIC);
+	return store_exec_stmt(q);
+}
+
+int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
+		    int urgent, const char *summary, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_ADD);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	store_bind_id(q, 1, family_id);
+	store_bind_id(q, 2, staff_id);
+	sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, urgent);
+	sqlite3_bind_text(q, 5, summary, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, now);
+	return store_exec_stmt(q);
+}
