@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bot/config.h"
 #include "bot/tz.h"
@@ -14,7 +15,8 @@ struct parse_ctx {
 	int line;
 	char *err;
 	size_t errlen;
-	int failed;
+	int failed;          /* line of the first key or value error, 0 if none */
+	int too_long;        /* line that did not fit libinih's line buffer */
 };
 
 void config_defaults(struct config *cfg)
@@ -108,12 +110,15 @@ int config_parse_ladder(const char *s, struct reminder_step *steps, int max, int
 
 	if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
 		return -CB_EINVAL;
+	/* strtok_r would skip an empty item; "2h,,1h" is a typo worth a word. */
+	if (buf[0] == ',' || strstr(buf, ",,") != NULL || buf[strlen(buf) - 1] == ',')
+		return -CB_EINVAL;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		struct reminder_step st = {0, 0, -1};
 		char *at, *item = trim(tok);
 		int minutes;
 
-		if (count == max)
+		if (item[0] == '\0' || count == max)
 			return -CB_EINVAL;
 		at = strchr(item, '@');
 		if (at != NULL) {
@@ -275,9 +280,16 @@ static char *line_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
 	char *r = fgets(str, num, ctx->fp);
+	size_t n;
 
-	if (r != NULL)
-		ctx->line++;
+	if (r == NULL)
+		return NULL;
+	ctx->line++;
+	/* libinih reads a fixed number of bytes a line; a longer line would be
+	 * split and misread, so it is an error of its own. */
+	n = strlen(r);
+	if (n > 0 && r[n - 1] != '\n' && !feof(ctx->fp) && ctx->too_long == 0)
+		ctx->too_long = ctx->line;
 	return r;
 }
 
@@ -290,16 +302,12 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (ctx->failed)
 		return 0;
 	why = set_value(ctx->cfg, section, name, value, &known);
-	if (!known) {
-		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: unknown key",
-			 ctx->cfg->path, ctx->line, section, name);
-		ctx->failed = 1;
-		return 0;
-	}
+	if (!known)
+		why = "unknown key";
 	if (why != NULL) {
 		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: %s",
 			 ctx->cfg->path, ctx->line, section, name, why);
-		ctx->failed = 1;
+		ctx->failed = ctx->line;
 		return 0;
 	}
 	return 1;
@@ -307,7 +315,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse_ctx ctx = {cfg, NULL, 0, err, errlen, 0};
+	struct parse_ctx ctx = {cfg, NULL, 0, err, errlen, 0, 0};
 	const char *env = getenv("CASEBOT_CONFIG");
 	int explicit = 1, rc;
 
@@ -334,12 +342,19 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	cb_strlcpy(cfg->path, path, sizeof(cfg->path));
 	rc = ini_parse_stream(line_reader, &ctx, handler, &ctx);
 	fclose(ctx.fp);
-	if (ctx.failed)
+	/* Report whichever error comes first in the file. */
+	if (ctx.too_long > 0 && (ctx.failed == 0 || ctx.too_long <= ctx.failed) &&
+	    (rc <= 0 || ctx.too_long <= rc)) {
+		snprintf(err, errlen, "%s:%d: line too long (at most %d bytes)", path, ctx.too_long,
+			 INI_MAX_LINE - 2);
 		return -CB_ECONFIG;
-	if (rc != 0) {
+	}
+	if (rc != 0 && (ctx.failed == 0 || (rc > 0 && rc < ctx.failed))) {
 		snprintf(err, errlen, "%s:%d: cannot parse this line", path, rc > 0 ? rc : ctx.line);
 		return -CB_ECONFIG;
 	}
+	if (ctx.failed)
+		return -CB_ECONFIG;
 	if (cfg->telegram_webhook && cfg->telegram_webhook_secret_file[0] == '\0') {
 		snprintf(err, errlen, "%s: [telegram] mode = webhook needs webhook_secret_file", path);
 		return -CB_ECONFIG;
@@ -347,18 +362,29 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads the first line of a secret file into out; the file must not be
- * readable by others. */
+/* Reads the first line of a secret file into out; a file others may read
+ * is refused, and so is a line that does not fit. */
 static int read_secret_file(const char *path, char *out, size_t cap)
 {
 	FILE *fp = fopen(path, "r");
+	struct stat sb;
+	size_t n;
 	char *s;
 	int rc = 0;
 
 	if (fp == NULL)
 		return -CB_EIO;
+	if (fstat(fileno(fp), &sb) != 0 || (sb.st_mode & 077) != 0) {
+		rc = -CB_EPERM;
+		goto out;
+	}
 	if (fgets(out, (int)cap, fp) == NULL) {
 		rc = -CB_EINVAL;
+		goto out;
+	}
+	n = strlen(out);
+	if (n > 0 && out[n - 1] != '\n' && !feof(fp) && fgetc(fp) != EOF) {
+		rc = -CB_ETOOBIG;
 		goto out;
 	}
 	s = trim(out);

@@ -3,12 +3,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bot/casebot.h"
 #include "bot/tz.h"
 
 static char zone_name[64] = "UTC";
+
+/* A zone name must lead to a compiled zone file: a directory ("Europe") or a
+ * table ("zone.tab") would make glibc fall back to UTC without a word. */
+static int is_tzif(const char *path)
+{
+	char magic[4];
+	struct stat sb;
+	FILE *fp;
+	int ok;
+
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	if ((fp = fopen(path, "rb")) == NULL)
+		return 0;
+	ok = fread(magic, 1, 4, fp) == 4 && memcmp(magic, "TZif", 4) == 0;
+	fclose(fp);
+	return ok;
+}
 
 int tz_set(const char *zone)
 {
@@ -18,7 +37,7 @@ int tz_set(const char *zone)
 	    strlen(zone) >= sizeof(zone_name))
 		return -CB_ECONFIG;
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
-	if (access(path, R_OK) != 0)
+	if (!is_tzif(path))
 		return -CB_ECONFIG;
 	if (setenv("TZ", zone, 1) != 0)
 		return -CB_ECONFIG;

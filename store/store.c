@@ -217,10 +217,17 @@ int store_exec_stmt(sqlite3_stmt *q)
 	if (q == NULL)
 		return -CB_ESTORE;
 	rc = sqlite3_step(q);
+	if (rc == SQLITE_CONSTRAINT) {
+		int ext = sqlite3_extended_errcode(sqlite3_db_handle(q));
+
+		store_done(q);
+		/* A duplicate is "exists"; any other constraint is a bad value. */
+		if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -CB_EEXIST;
+		return -CB_EINVAL;
+	}
 	store_done(q);
-	if (rc == SQLITE_DONE)
-		return 0;
-	return rc == SQLITE_CONSTRAINT ? -CB_EEXIST : -CB_ESTORE;
+	return rc == SQLITE_DONE ? 0 : -CB_ESTORE;
 }
 
 int store_rows(sqlite3_stmt *q, store_row_fn fn, void *arg)

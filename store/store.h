@@ -31,7 +31,8 @@ const char *store_schema_migration(size_t i);
 sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 void store_done(sqlite3_stmt *s);
 
-/* Steps a write to its end: 0, -CB_EEXIST on a constraint, -CB_ESTORE. */
+/* Steps a write to its end: 0, -CB_EEXIST on a duplicate, -CB_EINVAL on
+ * another constraint (foreign key, CHECK), -CB_ESTORE. */
 int store_exec_stmt(sqlite3_stmt *q);
 /* Calls fn for every row (store_rows) or the first row (store_row, which
  * is -CB_ENOENT when there is none); a non-zero return from fn stops and is
@@ -159,6 +160,7 @@ int store_appointment_kind_valid(const char *kind);
 int store_appointment_add(struct store *st, struct appointment *a, time_t now);
 int store_appointment_get(struct store *st, int64_t id, struct appointment *out);
 int store_appointment_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+int store_appointment_answer(struct store *st, int64_t id, const char *status, time_t now);
 int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now);
 
 /* document requests */
@@ -226,6 +228,7 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
 int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now);
 /* After a crash: what was being sent goes back to the queue (at least once). */
 int store_outbox_requeue_sending(struct store *st, time_t now);
+int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
 
 /* contact log */
@@ -247,7 +250,7 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
 
 /* inbound: every update is stored (deduplicated) before it is acknowledged */
-#define INBOUND_EVENT_MAX 20480
+#define INBOUND_EVENT_MAX 102400   /* an event with 16 KiB of text, escaped */
 struct inbound_row {
 	int64_t id;
 	char channel[16];
