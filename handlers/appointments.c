@@ -128,3 +128,36 @@ int appointments_cancel(struct hctx *h, struct appointment *a)
 		return 0;
 	return queue(h, a, "appointment_notice", "appointment.cancelled", h->now, -1);
 }
+
+/* The family's answer to a reminder. Confirm is thanked; cannot come and
+ * another time raise an alert for the counsellor and tell the family the
+ * counsellor will call. */
+int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice)
+{
+	static const char *const status[] = {NULL, "confirmed", "cannot_come", "other_time"};
+	struct appointment a;
+	char summary[128];
+	int rc;
+
+	if (choice < 1 || choice > 3)
+		return -CB_EINVAL;
+	rc = store_appointment_get(h->store, appointment_id, &a);
+	/* A button of another family's appointment is treated as unknown. */
+	if (rc == -CB_ENOENT || (rc == 0 && a.family_id != fm->family.id))
+		return -CB_ENOENT;
+	if (rc != 0)
+		return rc;
+	if (strcmp(a.status, "cancelled") == 0 || a.starts_at <= h->now)
+		return -CB_ESTATE;
+	if ((rc = store_appointment_answer(h->store, a.id, status[choice], h->now)) != 0)
+		return rc;
+	snprintf(summary, sizeof(summary), "appointment #%lld: %s", (long long)a.id, status[choice]);
+	if ((rc = handler_log_in(h, fm, "reminder_answer", summary)) != 0)
+		return rc;
+	if (choice == 1)
+		return handler_reply(h, fm, "reminder_answer", "reminder.confirmed_thanks", NULL);
+	if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, status[choice], 0,
+				  summary, h->now)) != 0)
+		return rc;
+	return handler_reply(h, fm, "reminder_answer", "reminder.counsellor_will_contact", NULL);
+}

@@ -39,4 +39,41 @@ int checkins_off(struct hctx *h, int64_t family_id);
 /* The first local weekday/minute at or after now (weekday 1 = Monday). */
 time_t checkins_next(time_t now, int weekday, int minute_of_day);
 
+/* An inbound message from a known family chat, as the handlers see it. */
+struct inbound_event;
+struct family_msg {
+	const struct inbound_event *ev;
+	struct channel channel;
+	struct family family;
+	struct member member;      /* id 0 when the chat is the family's, not a member's */
+	enum lang lang;            /* the member's own language, else the family's */
+};
+
+/* What the router tells the daemon to send straight away, outside the
+ * outbox: the neutral answer to a chat casebot does not know. Nothing about
+ * an unknown sender is stored. */
+#define HANDLER_DIRECT_MAX 1024
+struct handler_direct {
+	int send;
+	char text[HANDLER_DIRECT_MAX];
+};
+
+/* Queues a reply on the chat the message came from. Replies are not held
+ * by quiet hours: the family has just written. params is a JSON object of
+ * placeholder values, or NULL. */
+int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
+		  const char *key, const char *params);
+/* Builds a params object from name, value pairs ending with NULL. */
+int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
+/* Writes the contact-log row for an inbound message. */
+int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
+
+/* handlers/onboarding.c: a chat casebot does not know. */
+int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct);
+/* handlers/appointments.c: a reminder button or reply word (1 confirm,
+ * 2 cannot come, 3 another time). */
+int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice);
+/* handlers/relay.c: anything the bot does not answer goes to the counsellor. */
+int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
+
 #endif

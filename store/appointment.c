@@ -171,3 +171,19 @@ int store_docreq_each(struct store *st, int64_t family_id, store_each_cb cb, voi
 		sqlite3_bind_int64(q, 1, family_id);
 	return store_each(q, read_docreq, &r, cb, arg);
 }
+
+static const char SQL_APPT_ANSWER[] =
+	"UPDATE appointments SET status = ?1, answered_at = ?2, updated_at = ?2 WHERE id = ?3"
+	" AND status <> 'cancelled'";
+
+int store_appointment_answer(struct store *st, int64_t id, const char *status, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_APPT_ANSWER);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return store_exec_stmt(q);
+}

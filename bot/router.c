@@ -1,0 +1,153 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/event_json.h"
+#include "bot/log.h"
+#include "bot/router.h"
+
+struct run_ctx {
+	struct hctx *h;
+	router_direct_cb direct_cb;
+	void *arg;
+	int handled;
+	int failed;
+	struct inbound_event ev;     /* large: lives in the heap-allocated context */
+	char redacted[1024];
+};
+
+/* A short description for the contact log: what arrived, never what it
+ * said. */
+static void describe(const struct inbound_event *ev, char *out, size_t cap)
+{
+	switch (ev->kind) {
+	case EVENT_TEXT:
+		snprintf(out, cap, "text message (%zu bytes)", strlen(ev->text));
+		break;
+	case EVENT_MEDIA:
+		snprintf(out, cap, "%s", ev->media_kind[0] != '\0' ? ev->media_kind : "file");
+		break;
+	case EVENT_LOCATION:
+		snprintf(out, cap, "location");
+		break;
+	default:
+		snprintf(out, cap, "%s", event_kind_name(ev->kind));
+		break;
+	}
+}
+
+static int family_event(struct hctx *h, struct family_msg *fm)
+{
+	const struct inbound_event *ev = fm->ev;
+	char what[64];
+	long long id;
+	int choice, rc;
+
+	describe(ev, what, sizeof(what));
+	switch (ev->kind) {
+	case EVENT_BLOCKED:
+		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 1)) != 0)
+			return rc;
+		if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
+					    "blocked", 0, fm->member.id, "the family blocked the bot", NULL)) != 0)
+			return rc;
+		return store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "blocked", 0,
+				       "the family blocked the bot; messages cannot reach them", h->now);
+	case EVENT_UNBLOCKED:
+		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 0)) != 0)
+			return rc;
+		return store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
+					 "unblocked", 0, fm->member.id, "the family allowed the bot again", NULL);
+	case EVENT_BUTTON:
+		if (sscanf(ev->button_data, "ap:%lld:%d", &id, &choice) == 2) {
+			rc = appointments_answer(h, fm, id, choice);
+			if (rc != -CB_ENOENT && rc != -CB_ESTATE && rc != -CB_EINVAL)
+				return rc;
+		}
+		/* A stale or unknown button: logged, nothing else. */
+		return handler_log_in(h, fm, "button", "button press with nothing to answer");
+	default:
+		if ((rc = handler_log_in(h, fm, event_kind_name(ev->kind), what)) != 0)
+			return rc;
+		return relay_forward(h, fm, what);
+	}
+}
+
+static int route_one(struct run_ctx *c, struct handler_direct *direct)
+{
+	struct hctx *h = c->h;
+	struct family_msg fm;
+	int rc;
+
+	memset(&fm, 0, sizeof(fm));
+	fm.ev = &c->ev;
+	rc = store_channel_find(h->store, c->ev.channel, c->ev.sender, &fm.channel);
+	if (rc == -CB_ENOENT)
+		return onboarding_handle(h, &c->ev, direct);
+	if (rc != 0)
+		return rc;
+	if ((rc = store_channel_touch(h->store, fm.channel.id, h->now)) != 0)
+		return rc;
+	if (fm.channel.staff_id != 0)
+		return 0;
+	if ((rc = store_family_get_id(h->store, fm.channel.family_id, &fm.family)) != 0)
+		return rc;
+	fm.lang = fm.family.lang;
+	if (fm.channel.member_id != 0 &&
+	    store_member_get_id(h->store, fm.channel.member_id, &fm.member) == 0 && fm.member.has_lang)
+		fm.lang = fm.member.lang;
+	return family_event(h, &fm);
+}
+
+static int route_row(const void *rec, void *arg)
+{
+	const struct inbound_row *row = rec;
+	struct run_ctx *c = arg;
+	struct hctx *h = c->h;
+	struct handler_direct direct;
+	int rc;
+
+	memset(&direct, 0, sizeof(direct));
+	rc = event_from_json(row->event, row->channel, row->external_id, row->sender, &c->ev);
+	if (rc == 0)
+		rc = event_to_json(&c->ev, 1, c->redacted, sizeof(c->redacted));
+	if (rc == 0 && (rc = store_begin(h->store)) == 0) {
+		rc = route_one(c, &direct);
+		if (rc == 0)
+			rc = store_inbound_done(h->store, row->id, "handled", c->redacted, h->now);
+		if (rc == 0)
+			rc = store_commit(h->store);
+		if (rc != 0)
+			store_rollback(h->store);
+	}
+	if (rc != 0) {
+		/* One bad event fails alone; the queue goes on. */
+		log_warn("inbound #%" PRId64 " (%s) failed: %s", row->id, row->channel, casebot_strerror(rc));
+		c->failed++;
+		if (store_inbound_done(h->store, row->id, "failed", "{}", h->now) != 0)
+			return -CB_ESTORE;
+		return 0;
+	}
+	c->handled++;
+	if (direct.send && c->direct_cb != NULL)
+		c->direct_cb(row->channel, row->sender, direct.text, c->arg);
+	return 0;
+}
+
+int router_run(struct hctx *h, int limit, router_direct_cb direct_cb, void *arg)
+{
+	struct run_ctx *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return -CB_ENOMEM;
+	c->h = h;
+	c->direct_cb = direct_cb;
+	c->arg = arg;
+	rc = store_inbound_each_new(h->store, limit, route_row, c);
+	if (rc == 0)
+		rc = c->handled + c->failed;
+	free(c);
+	return rc;
+}
