@@ -1,0 +1,87 @@
+/* Outbound HTTP(S): libcurl's multi interface driven by the daemon's libuv
+ * loop. One client holds one multi handle, so connections (and HTTP/2
+ * streams) to a gateway are reused across requests. Nothing here logs, and
+ * URLs are never printed: Telegram URLs carry the bot token.
+ *
+ * The process must ignore SIGPIPE; http_client_new() makes sure it does,
+ * because CURLOPT_NOSIGNAL stops curl from doing it around its own writes. */
+#ifndef CASEBOT_HTTP_CLIENT_H
+#define CASEBOT_HTTP_CLIENT_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "bot/casebot.h"
+
+#define HTTP_CLIENT_TIMEOUT_MS 30000L          /* when a request gives 0 */
+#define HTTP_CLIENT_CONNECT_TIMEOUT_MS 10000L  /* at most; less if the total is less */
+#define HTTP_CLIENT_MAX_RESPONSE (1024 * 1024) /* when a request gives 0 */
+#define HTTP_CLIENT_MAX_RESPONSE_LIMIT (1024u * 1024 * 1024) /* largest cap */
+#define HTTP_CLIENT_MAX_REQUEST (64u * 1024 * 1024)
+#define HTTP_CLIENT_MAX_HEADERS 32
+#define HTTP_CLIENT_MAX_HOST_CONNECTIONS 8L    /* more requests queue */
+#define HTTP_CLIENT_MAX_CACHED_CONNECTIONS 16L
+
+struct http_client;
+
+enum http_method { HTTP_GET = 0, HTTP_POST };
+
+struct http_request {
+	enum http_method method;
+	const char *url;              /* http:// or https:// only; copied */
+	const char *body;             /* POST body, copied; may be NULL */
+	size_t body_len;
+	const char *content_type;     /* POST; NULL lets curl pick form encoding */
+	const char *const *headers;   /* NULL-terminated "Name: value" list, or NULL */
+	long timeout_ms;              /* whole transfer; 0 = HTTP_CLIENT_TIMEOUT_MS.
+	                               * A long poll adds its own wait to this. */
+	size_t max_response_bytes;    /* body cap; 0 = HTTP_CLIENT_MAX_RESPONSE,
+	                               * at most HTTP_CLIENT_MAX_RESPONSE_LIMIT */
+	const char *output_path;      /* if set, a 2xx body is streamed to this new
+	                               * file (created 0600, must not exist); it is
+	                               * removed again when the transfer fails */
+};
+
+struct http_response {
+	int status;            /* HTTP status, 0 when no response arrived */
+	int error;             /* 0, -CB_EGATEWAY (connect, reset, timeout, TLS,
+	                        * cancelled), -CB_ETOOBIG (over the cap),
+	                        * -CB_EINVAL (bad URL), -CB_EIO (output file),
+	                        * -CB_ENOMEM */
+	int timed_out;         /* error is -CB_EGATEWAY because time ran out */
+	int cancelled;         /* error is -CB_EGATEWAY because the client closed */
+	int reused;            /* the transfer went over an existing connection */
+	const char *reason;    /* short curl message when error != 0 (no URL) */
+	const char *body;      /* NUL-terminated; valid only during the callback.
+	                        * NULL when a 2xx body went to output_path (an
+	                        * error page is kept here instead). */
+	size_t len;            /* bytes in body, or written to output_path */
+	double total_seconds;
+	long retry_after;      /* seconds from a Retry-After header, or -1 */
+};
+
+/* Runs exactly once per accepted request, on the loop, never from inside
+ * http_client_request(). The client frees the body when it returns. */
+typedef void (*http_done_cb)(const struct http_response *res, void *arg);
+
+/* NULL when out of memory or curl cannot start. */
+struct http_client *http_client_new(uv_loop_t *loop);
+
+/* Starts a transfer. Returns 0 (cb will run) or a negative CB_E* code (cb
+ * will not run): -CB_EINVAL for a bad request, -CB_EEXIST when output_path
+ * exists, -CB_ESTATE after http_client_close(). */
+int http_client_request(struct http_client *c, const struct http_request *req,
+                        http_done_cb cb, void *arg);
+
+/* Transfers started and not yet reported. */
+int http_client_active(const struct http_client *c);
+
+/* Cancels every transfer (their callbacks run with cancelled set, before
+ * this returns unless it is called from a done callback), then closes the
+ * client's handles; closed_cb (may be NULL) runs once everything is freed.
+ * The client must not be used afterwards. */
+void http_client_close(struct http_client *c, void (*closed_cb)(void *arg),
+                       void *arg);
+
+#endif
