@@ -59,6 +59,8 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TSUP_SRC = $(wildcard tests/support/*.c)
 TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
+SIM_SRC  = $(wildcard tests/sim/*.c)
+SIM_OBJ  = $(SIM_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all test asan run check bench FORCE
 # Keep object files make considers intermediate, so nothing rebuilds twice.
@@ -88,7 +90,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
-test: $(BUILD)/casebot $(TEST_BIN)
+# The Telegram Bot API simulator the integration tests and the demo talk to.
+$(BUILD)/tgsim: $(SIM_OBJ) $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+test: $(BUILD)/casebot $(BUILD)/tgsim $(TEST_BIN)
 	@tests/run.sh $(BUILD)
 
 asan:
@@ -103,6 +110,6 @@ check: $(BUILD)/casebot
 bench: $(BUILD)/casebot
 	@echo "no benchmark yet"
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d)
 
 endif

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "bot/cli.h"
+#include "bot/daemon.h"
+#include "bot/log.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
 
@@ -77,10 +79,34 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+static int cmd_run(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	enum log_level level = LOG_INFO;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'l' && log_level_parse(optarg, &level) != 0)
+			return cli_usage_error(c, "--log-level must be debug, info, warn or error");
+	}
+	if ((rc = cli_positional(c, argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	log_set_level(level);
+	return daemon_run(&c->cfg);
+}
+
 const struct cli_command cli_init_commands[] = {
 	{"init", NULL, cmd_init, "",
 	 "Create the data directory (0700), the database (0600) and the document key file (0600)."},
 	{"check", NULL, cmd_check, "",
 	 "Validate the configuration, the language catalogs and the database schema."},
+	{"run", NULL, cmd_run, "[--log-level debug|info|warn|error]",
+	 "Run the daemon until SIGTERM or SIGINT; SIGHUP reloads catalogs and settings."},
 	{0},
 };

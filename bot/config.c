@@ -364,7 +364,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 
 /* Reads the first line of a secret file into out; a file others may read
  * is refused, and so is a line that does not fit. */
-static int read_secret_file(const char *path, char *out, size_t cap)
+int config_secret_file(const char *path, char *out, size_t cap)
 {
 	FILE *fp = fopen(path, "r");
 	struct stat sb;
@@ -404,5 +404,5 @@ int config_telegram_token(const struct config *cfg, char *out, size_t cap)
 		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
 	if (cfg->telegram_token_file[0] == '\0')
 		return -CB_ENOENT;
-	return read_secret_file(cfg->telegram_token_file, out, cap);
+	return config_secret_file(cfg->telegram_token_file, out, cap);
 }

@@ -64,6 +64,10 @@ void config_defaults(struct config *cfg);
  * (first line, trimmed). Never logged. */
 int config_telegram_token(const struct config *cfg, char *out, size_t cap);
 
+/* The first line of a secret file, trimmed. -CB_EPERM when others may read
+ * the file, -CB_ETOOBIG when the line does not fit. */
+int config_secret_file(const char *path, char *out, size_t cap);
+
 /* Parses "21:00-08:00" or "off". */
 int config_parse_quiet(const char *s, int *start, int *end);
 /* Parses "2d@10:00, 2h". */

@@ -136,3 +136,19 @@ int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const
 	sqlite3_bind_int64(q, 6, now);
 	return store_exec_stmt(q);
 }
+
+/* Telegram picks a random update_id after a week without updates, so old
+ * handled rows must not linger to collide with new ones; they are redacted
+ * already, and a re-delivery never comes that late. */
+static const char SQL_INBOUND_PRUNE[] =
+	"DELETE FROM inbound WHERE status <> 'new' AND received_at < ?";
+
+int store_inbound_prune(struct store *st, time_t before)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_PRUNE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, before);
+	return store_exec_stmt(q);
+}

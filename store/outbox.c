@@ -175,9 +175,15 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
 	"SELECT o.id, o.family_id, o.member_id, o.staff_id, o.channel_id, o.appointment_id," \
 	" o.request_id, o.kind, o.catalog_key, o.params, o.urgent, o.not_before, o.expires_at," \
 	" o.status, o.attempts FROM outbox o "
+/* At most two rows per chat (or per family not yet fanned out), so that one
+ * chat's backlog never hides the rows of the others. */
 static const char SQL_OUTBOX_DUE[] =
-	SELECT_OUTBOX_O "WHERE o.status = 'queued' AND o.not_before <= ?1 AND" DELIVERABLE
-	"ORDER BY o.urgent DESC, o.not_before, o.id LIMIT ?2";
+	"SELECT id, family_id, member_id, staff_id, channel_id, appointment_id, request_id, kind,"
+	" catalog_key, params, urgent, not_before, expires_at, status, attempts FROM ("
+	" SELECT o.*, row_number() OVER (PARTITION BY coalesce(o.channel_id, -o.family_id,"
+	" -1000000000 - o.staff_id) ORDER BY o.urgent DESC, o.not_before, o.id) AS rn"
+	" FROM outbox o WHERE o.status = 'queued' AND o.not_before <= ?1 AND" DELIVERABLE ")"
+	" WHERE rn <= 2 ORDER BY urgent DESC, not_before, id LIMIT ?2";
 static const char SQL_OUTBOX_NEXT[] =
 	"SELECT min(o.not_before) FROM outbox o WHERE o.status = 'queued' AND" DELIVERABLE;
 static const char SQL_OUTBOX_GET[] = SELECT_OUTBOX_O "WHERE o.id = ?";

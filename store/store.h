@@ -267,6 +267,9 @@ int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *
  * copy: the message body does not stay in the inbound table. */
 int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now);
 
+/* Deletes handled rows received before a time. */
+int store_inbound_prune(struct store *st, time_t before);
+
 /* gateway_state: small durable values per gateway (the Telegram offset) */
 int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap);
 int store_state_set(struct store *st, const char *gateway, const char *key, const char *value);

@@ -1,0 +1,323 @@
+/* casebot run. One loop: the HTTP client and server, the Telegram gateway,
+ * the outbox and its scheduler timer, and the signals. SIGTERM drains:
+ * polling stops, sends in flight finish (for a bounded time), everything is
+ * closed, and the loop closes cleanly. */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/daemon.h"
+#include "bot/gateway.h"
+#include "bot/http_client.h"
+#include "bot/http_server.h"
+#include "bot/log.h"
+#include "bot/router.h"
+#include "bot/tz.h"
+#include "locales/locale.h"
+
+#define DRAIN_STEP_MS 100
+#define DRAIN_MAX_MS 10000
+#define HEALTH_GATEWAY_SECONDS 120
+#define NEUTRAL_SLOTS 1024
+#define NEUTRAL_EVERY 300      /* one neutral answer per unknown chat per 5 minutes */
+
+/* When each unknown chat last got the neutral answer: kept in memory only,
+ * as a hash, so nothing about strangers reaches the disk. */
+static struct {
+	uint64_t key;
+	time_t at;
+} neutral_sent[NEUTRAL_SLOTS];
+
+void daemon_hctx(struct daemon *d, struct hctx *h)
+{
+	h->cfg = &d->cfg;
+	h->store = d->store;
+	h->loc = d->loc;
+	h->now = time(NULL);
+	h->actor = "bot";
+}
+
+static void send_neutral(const char *channel, const char *address, const char *text, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned char hash[8];
+	uint64_t key;
+	size_t slot;
+	time_t now = time(NULL);
+
+	if (d->telegram == NULL || strcmp(channel, d->telegram->ops->name) != 0)
+		return;
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)address, strlen(address), NULL, 0);
+	memcpy(&key, hash, sizeof(key));
+	slot = (size_t)(key % NEUTRAL_SLOTS);
+	if (neutral_sent[slot].key == key && now - neutral_sent[slot].at < NEUTRAL_EVERY)
+		return;
+	neutral_sent[slot].key = key;
+	neutral_sent[slot].at = now;
+	d->telegram->ops->send_direct(d->telegram, address, text);
+}
+
+void daemon_inbound_ready(struct daemon *d)
+{
+	struct hctx h;
+	int n;
+
+	do {
+		daemon_hctx(d, &h);
+		n = router_run(&h, 100, send_neutral, d);
+		if (n < 0)
+			log_error("routing stopped: %s (%s)", casebot_strerror(n), store_errmsg(d->store));
+	} while (n > 0);
+	if (d->outbox != NULL)
+		outbox_kick(d->outbox);
+}
+
+/* The store is writable when a write transaction can start. */
+static int store_writable(struct daemon *d)
+{
+	if (store_begin(d->store) != 0)
+		return 0;
+	store_rollback(d->store);
+	return 1;
+}
+
+static void healthz(struct http_server_req *req, void *arg)
+{
+	struct daemon *d = arg;
+	char body[256];
+	int store_ok = store_writable(d), gw_ok = 1, n;
+	double since = -1;
+
+	if (d->telegram != NULL) {
+		uint64_t now = uv_now(&d->loop), last = d->telegram->last_ok_ms;
+
+		/* In webhook mode Telegram calls us: silence is no fault. */
+		if (last > 0)
+			since = (double)(now - last) / 1000.0;
+		if (!d->cfg.telegram_webhook)
+			gw_ok = last > 0 ? since < HEALTH_GATEWAY_SECONDS :
+				time(NULL) - d->started_at < HEALTH_GATEWAY_SECONDS;
+	}
+	n = snprintf(body, sizeof(body), "{\"store\":\"%s\",\"gateway\":\"%s\",\"last_gateway_contact_seconds\":%.0f}\n",
+		     store_ok ? "ok" : "failing", gw_ok ? "ok" : "unreachable", since);
+	http_server_respond(req, store_ok && gw_ok ? 200 : 503, "application/json", body, (size_t)n);
+}
+
+static void metrics(struct http_server_req *req, void *arg)
+{
+	struct daemon *d = arg;
+	char *body = malloc(64 * 1024);
+	int64_t depth = 0;
+	time_t oldest = 0, now = time(NULL);
+	size_t len = 0;
+
+	if (body == NULL) {
+		http_server_respond(req, 503, "text/plain", "busy\n", 5);
+		return;
+	}
+	store_outbox_depth(d->store, now, &depth, &oldest);
+	metrics_render(&d->metrics, depth, depth > 0 && oldest > 0 ? (double)(now - oldest) : 0.0,
+		       body, 64 * 1024, &len);
+	http_server_respond(req, 200, "text/plain; version=0.0.4", body, len);
+	free(body);
+}
+
+/* Handled inbound rows are kept a week: long enough to drop a re-delivered
+ * update, short enough that Telegram's random ids after a quiet week do not
+ * meet an old one. */
+static void housekeeping(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
+		log_warn("pruning handled inbound events failed: %s", store_errmsg(d->store));
+}
+
+static void closed_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void finish_close(struct daemon *d)
+{
+	if (d->closing_handles)
+		return;
+	d->closing_handles = 1;
+	http_client_close(d->http, NULL, NULL);
+	d->http = NULL;
+	if (d->outbox != NULL)
+		outbox_close(d->outbox);
+	d->outbox = NULL;
+	if (d->telegram != NULL)
+		d->telegram->ops->free(d->telegram);
+	d->telegram = NULL;
+	if (d->server != NULL)
+		http_server_close(d->server, NULL, NULL);
+	d->server = NULL;
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->drain_timer, NULL);
+	uv_close((uv_handle_t *)&d->housekeeping, NULL);
+}
+
+static void drain_step(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int busy = (d->outbox != NULL ? outbox_inflight(d->outbox) : 0) +
+		   (d->telegram != NULL ? d->telegram->ops->busy(d->telegram) : 0);
+	uint64_t waited = uv_now(&d->loop) - d->stop_started;
+
+	if (busy == 0 || waited >= DRAIN_MAX_MS) {
+		if (busy > 0)
+			log_warn("stopping with %d request(s) unfinished; they will be retried", busy);
+		finish_close(d);
+		return;
+	}
+	uv_timer_start(&d->drain_timer, drain_step, DRAIN_STEP_MS, 0);
+}
+
+static void on_stop_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (d->stopping)
+		return;
+	log_info("signal %d: stopping; letting sends in flight finish", signum);
+	d->stopping = 1;
+	d->stop_started = uv_now(&d->loop);
+	if (d->telegram != NULL)
+		d->telegram->ops->stop(d->telegram);
+	if (d->outbox != NULL)
+		outbox_stop(d->outbox);
+	uv_timer_start(&d->drain_timer, drain_step, 0, 0);
+}
+
+/* SIGHUP: new catalogs and the settings that can change under a running
+ * daemon (quiet hours, reminders, documents, check-ins). A bad file keeps
+ * the old ones. */
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	struct locales *loc = NULL;
+	struct config cfg;
+	char err[512];
+
+	(void)signum;
+	if (config_load(&cfg, d->cfg.path[0] != '\0' ? d->cfg.path : NULL, err, sizeof(err)) != 0) {
+		log_error("reload refused: %s", err);
+		return;
+	}
+	if (locale_load(cfg.locales_dir, &loc, err, sizeof(err)) != 0) {
+		log_error("reload refused: %s", err);
+		return;
+	}
+	locale_free(d->loc);
+	d->loc = loc;
+	d->cfg.quiet_start = cfg.quiet_start;
+	d->cfg.quiet_end = cfg.quiet_end;
+	memcpy(d->cfg.ladder, cfg.ladder, sizeof(cfg.ladder));
+	d->cfg.ladder_len = cfg.ladder_len;
+	d->cfg.ack_deadline_minutes = cfg.ack_deadline_minutes;
+	d->cfg.reminders_during_stop = cfg.reminders_during_stop;
+	d->cfg.document_reminder_days = cfg.document_reminder_days;
+	d->cfg.checkin_no_answer_minutes = cfg.checkin_no_answer_minutes;
+	cb_strlcpy(d->cfg.emergency_number, cfg.emergency_number, sizeof(d->cfg.emergency_number));
+	log_info("reloaded catalogs and settings");
+	if (d->outbox != NULL)
+		outbox_kick(d->outbox);
+}
+
+static int start(struct daemon *d)
+{
+	char err[512];
+
+	if (locale_load(d->cfg.locales_dir, &d->loc, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
+	if (store_open(d->cfg.data_dir, 0, &d->store, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
+	d->http = http_client_new(&d->loop);
+	d->server = http_server_new(&d->loop);
+	if (d->http == NULL || d->server == NULL) {
+		log_error("cannot start the HTTP client or server");
+		return -CB_ENOMEM;
+	}
+	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
+	    http_server_route(d->server, "/metrics", metrics, d) != 0)
+		return -CB_ENOMEM;
+	d->telegram = gateway_telegram_new(d, err, sizeof(err));
+	if (d->telegram == NULL) {
+		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
+	if (d->telegram->ops->start(d->telegram) != 0) {
+		log_error("cannot start the Telegram gateway");
+		return -CB_ECONFIG;
+	}
+	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
+		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
+		return -CB_ECONFIG;
+	}
+	d->outbox = outbox_new(d);
+	if (d->outbox == NULL)
+		return -CB_ENOMEM;
+	log_info("casebot %s running: telegram %s, http %s (port %d), zone %s", CASEBOT_VERSION,
+		 d->cfg.telegram_webhook ? "webhook" : "polling", d->cfg.http_listen,
+		 http_server_port(d->server), tz_name());
+	/* Events stored before a crash and not yet routed go first. */
+	daemon_inbound_ready(d);
+	return 0;
+}
+
+int daemon_run(const struct config *cfg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int rc, closed;
+
+	if (d == NULL)
+		return 1;
+	if (sodium_init() < 0) {
+		free(d);
+		return 1;
+	}
+	d->cfg = *cfg;
+	d->started_at = time(NULL);
+	uv_loop_init(&d->loop);
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_hup);
+	uv_timer_init(&d->loop, &d->drain_timer);
+	uv_timer_init(&d->loop, &d->housekeeping);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d->drain_timer.data = d;
+	d->housekeeping.data = d;
+	uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+	rc = start(d);
+	if (rc != 0)
+		finish_close(d);
+	else
+		uv_timer_start(&d->housekeeping, housekeeping, 60 * 1000, 3600 * 1000);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	/* Anything a failed start left open is closed here. */
+	uv_walk(&d->loop, closed_walk, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	closed = uv_loop_close(&d->loop);
+	if (closed != 0)
+		log_error("the event loop did not close cleanly: %s", uv_strerror(closed));
+	store_close(d->store);
+	locale_free(d->loc);
+	free(d);
+	if (rc != 0)
+		return 1;
+	log_info("stopped");
+	return closed == 0 ? 0 : 1;
+}

@@ -1,0 +1,63 @@
+/* casebot run: one libuv loop carrying the gateways, the outbox, the
+ * scheduler and the HTTP server. */
+#ifndef CASEBOT_DAEMON_H
+#define CASEBOT_DAEMON_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "bot/config.h"
+#include "bot/metrics.h"
+#include "handlers/handler.h"
+#include "store/store.h"
+
+struct locales;
+struct http_client;
+struct http_server;
+struct gateway;
+struct outbox;
+
+struct daemon {
+	uv_loop_t loop;
+	struct config cfg;
+	struct store *store;
+	struct locales *loc;
+	struct http_client *http;
+	struct http_server *server;
+	struct gateway *telegram;
+	struct outbox *outbox;
+	struct metrics metrics;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
+	uv_timer_t housekeeping;     /* hourly: prune handled inbound rows */
+	int stopping;
+	uint64_t stop_started;       /* loop ms when SIGTERM came */
+	int closing_handles;
+	time_t started_at;
+};
+
+/* A handler context for the current moment. */
+void daemon_hctx(struct daemon *d, struct hctx *h);
+
+/* Routes the inbound rows a gateway has just committed, sends the neutral
+ * answers, and wakes the outbox. */
+void daemon_inbound_ready(struct daemon *d);
+
+/* Runs the daemon until SIGTERM/SIGINT; returns the exit code. */
+int daemon_run(const struct config *cfg);
+
+/* The outbox (bot/outbox.c): sends due rows within the gateways' limits. */
+struct outbox *outbox_new(struct daemon *d);
+void outbox_kick(struct outbox *ob);          /* look for due rows soon */
+int outbox_inflight(const struct outbox *ob);
+void outbox_stop(struct outbox *ob);          /* no new sends; in-flight ones finish */
+void outbox_close(struct outbox *ob);         /* closes its timer; freed in the close callback */
+
+/* The scheduler's arithmetic (bot/scheduler.c). */
+/* When a non-urgent message due at t may go: t itself, or the end of the
+ * quiet hours that t falls in. */
+time_t scheduler_after_quiet(const struct config *cfg, time_t t);
+/* Backoff after the n-th failed attempt, with jitter: seconds. */
+int scheduler_backoff(int attempts);
+
+#endif

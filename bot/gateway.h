@@ -1,0 +1,73 @@
+/* One interface for every messaging gateway (Telegram now; WhatsApp and SMS
+ * behind the same ops later). A gateway turns its updates into inbound
+ * events and stores them before acknowledging; it sends one message part at
+ * a time for the outbox and reports how that went. */
+#ifndef CASEBOT_GATEWAY_H
+#define CASEBOT_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/compose.h"
+
+struct daemon;
+struct gateway;
+
+enum gateway_outcome {
+	GW_SENT = 0,
+	GW_RETRY_AFTER,   /* rate limited: try again after retry_after seconds */
+	GW_TRANSIENT,     /* 5xx, timeout, reset, garbage: back off and retry */
+	GW_BLOCKED,       /* the user blocked the bot or is gone */
+	GW_PERMANENT      /* this message can never be sent (400) */
+};
+
+struct gateway_result {
+	enum gateway_outcome outcome;
+	char message_id[32];
+	int retry_after;
+	char reason[128];     /* for the log: never a URL or a token */
+	double seconds;       /* how long the gateway took */
+};
+
+typedef void (*gateway_sent_cb)(const struct gateway_result *r, void *arg);
+typedef void (*gateway_fetched_cb)(int rc, const char *path, int64_t size, void *arg);
+
+struct gateway_part {
+	const char *address;                 /* chat id or number */
+	const char *text;
+	size_t len;
+	const struct composed_button *buttons;   /* on the last part only */
+	int nbuttons;
+};
+
+struct gateway_ops {
+	const char *name;                    /* the channel kind: "telegram" */
+	int (*start)(struct gateway *gw);    /* start receiving */
+	void (*stop)(struct gateway *gw);    /* stop receiving; sends in flight finish */
+	/* Sends one part; cb runs once, later, on the loop. */
+	int (*send)(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg);
+	/* Best effort, nothing recorded: the neutral answer to an unknown chat. */
+	void (*send_direct)(struct gateway *gw, const char *address, const char *text);
+	/* Length in bytes of the first part of text that fits one message;
+	 * *next is where the following part starts. */
+	size_t (*split)(const char *text, size_t len, size_t *next);
+	/* Downloads a media reference to a new file at path (capped). */
+	int (*fetch)(struct gateway *gw, const char *media_ref, const char *path,
+		     gateway_fetched_cb cb, void *arg);
+	/* Requests in flight (polls, sends, downloads). */
+	int (*busy)(const struct gateway *gw);
+	void (*free)(struct gateway *gw);
+};
+
+struct gateway {
+	const struct gateway_ops *ops;
+	struct daemon *d;
+	uint64_t last_ok_ms;      /* loop time the gateway last answered well */
+	double last_latency;      /* seconds */
+};
+
+/* Telegram: long polling (getUpdates) or a webhook on the daemon's HTTP
+ * server. NULL with err set when the token cannot be read. */
+struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,639 @@
+/* The Telegram gateway. Updates come by long polling (getUpdates) or by
+ * webhook; either way they are stored, with the new offset, in one
+ * transaction before Telegram is told they arrived (the next getUpdates, or
+ * the 200). Sends are sendMessage calls with JSON bodies; the outbox decides
+ * when. The bot token lives in URLs only: no URL is ever logged. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/daemon.h"
+#include "bot/event_json.h"
+#include "bot/gateway.h"
+#include "bot/http_client.h"
+#include "bot/http_server.h"
+#include "bot/log.h"
+#include "bot/telegram_api.h"
+
+#define TG_MIN_POLL_MS 1000          /* an answer at once must not make us spin */
+#define TG_BACKOFF_MIN_MS 1000
+#define TG_BACKOFF_MAX_MS 60000
+#define TG_UPDATES_MAX (8 * 1024 * 1024)
+#define TG_SEND_TIMEOUT_MS 20000
+#define TG_MAX_CALLBACKS 128
+
+struct tg {
+	struct gateway gw;           /* first: the daemon holds a struct gateway * */
+	char token[160];
+	char secret[256];            /* webhook secret, empty in poll mode */
+	int64_t offset;
+	int started, stopping;
+	int poll_inflight;
+	int inflight;                /* sends, answers and downloads */
+	uint64_t poll_started;
+	uint64_t backoff_ms;
+	uv_timer_t poll_timer;
+	int timer_open;
+};
+
+struct tg_call {
+	struct tg *tg;
+	gateway_sent_cb sent_cb;
+	gateway_fetched_cb fetched_cb;
+	void *arg;
+	uint64_t started;
+	char path[512];              /* download target */
+};
+
+/* What one batch of updates leaves to do once it is committed. */
+struct batch {
+	struct tg *tg;
+	int stored;
+	int failed;
+	int ncallbacks;
+	char callbacks[TG_MAX_CALLBACKS][EVENT_ID_MAX];
+	char *json;                  /* room for one event as JSON */
+};
+
+static struct tg *tg_of(struct gateway *gw)
+{
+	return (struct tg *)gw;
+}
+
+static uint64_t loop_ms(struct tg *tg)
+{
+	uv_update_time(&tg->gw.d->loop);
+	return uv_now(&tg->gw.d->loop);
+}
+
+static int post(struct tg *tg, const char *method, const char *body, long timeout_ms,
+		size_t max_bytes, http_done_cb cb, void *arg)
+{
+	struct http_request req;
+	char url[512];
+	int rc;
+
+	if ((rc = telegram_api_method_url(url, sizeof(url), tg->gw.d->cfg.telegram_api_base, tg->token,
+					  method)) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = url;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.content_type = "application/json";
+	req.timeout_ms = timeout_ms;
+	req.max_response_bytes = max_bytes;
+	rc = http_client_request(tg->gw.d->http, &req, cb, arg);
+	sodium_memzero(url, sizeof(url));
+	return rc;
+}
+
+/* Fire and forget: a button press is acknowledged so the phone stops its
+ * spinner; a failure here costs nothing but that. */
+static void answered(const struct http_response *res, void *arg)
+{
+	struct tg *tg = arg;
+
+	(void)res;
+	tg->inflight--;
+}
+
+static void answer_callback(struct tg *tg, const char *callback_id)
+{
+	char *body = NULL;
+
+	if (telegram_api_build_answer_callback(callback_id, NULL, &body) != 0)
+		return;
+	if (post(tg, "answerCallbackQuery", body, TG_SEND_TIMEOUT_MS, 64 * 1024, answered, tg) == 0)
+		tg->inflight++;
+	free(body);
+}
+
+/* Stores one update; called inside the batch transaction. */
+static int store_update(void *arg, int rc, const struct inbound_event *ev, unsigned flags,
+			const cJSON *update)
+{
+	struct batch *b = arg;
+	struct daemon *d = b->tg->gw.d;
+	struct inbound_event *copy;
+	int64_t id;
+
+	(void)update;
+	(void)flags;
+	if (rc == TELEGRAM_IGNORED) {
+		d->metrics.updates_ignored++;
+		return 0;
+	}
+	if (rc != 0) {
+		d->metrics.updates_malformed++;
+		log_warn("telegram: malformed update %s skipped", ev->external_id[0] ? ev->external_id : "?");
+		return 0;
+	}
+	copy = NULL;
+	if (ev->at == 0) {
+		/* Button presses carry no time: they happened now. */
+		copy = malloc(sizeof(*copy));
+		if (copy == NULL)
+			return -CB_ENOMEM;
+		*copy = *ev;
+		copy->at = time(NULL);
+		ev = copy;
+	}
+	rc = event_to_json(ev, 0, b->json, INBOUND_EVENT_MAX);
+	if (rc == 0)
+		rc = store_inbound_add(d->store, "telegram", ev->external_id, ev->sender, time(NULL), b->json, &id);
+	if (rc == 0) {
+		b->stored++;
+		metrics_count(&d->metrics, "in", "telegram", event_kind_name(ev->kind));
+	} else if (rc == -CB_EEXIST) {
+		rc = 0;      /* seen before: handled once already */
+	}
+	if (rc == 0 && ev->kind == EVENT_BUTTON && ev->callback_id[0] != '\0' && b->ncallbacks < TG_MAX_CALLBACKS)
+		cb_strlcpy(b->callbacks[b->ncallbacks++], ev->callback_id, EVENT_ID_MAX);
+	free(copy);
+	return rc;
+}
+
+static int with_full_sync(struct daemon *d, int on)
+{
+	return sqlite3_exec(store_db(d->store), on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+			    NULL, NULL, NULL) == SQLITE_OK ? 0 : -CB_ESTORE;
+}
+
+static void schedule_poll(struct tg *tg, uint64_t delay);
+
+static void backoff(struct tg *tg, const char *why)
+{
+	uint64_t wait = tg->backoff_ms;
+
+	tg->backoff_ms = tg->backoff_ms == 0 ? TG_BACKOFF_MIN_MS : tg->backoff_ms * 2;
+	if (tg->backoff_ms > TG_BACKOFF_MAX_MS)
+		tg->backoff_ms = TG_BACKOFF_MAX_MS;
+	if (wait == 0)
+		wait = TG_BACKOFF_MIN_MS;
+	wait += randombytes_uniform((uint32_t)(wait / 4 + 1));
+	log_warn("telegram: polling failed (%s); next try in %" PRIu64 " ms", why, wait);
+	schedule_poll(tg, wait);
+}
+
+static void polled(const struct http_response *res, void *arg)
+{
+	struct tg *tg = arg;
+	struct daemon *d = tg->gw.d;
+	struct telegram_updates u;
+	struct batch *b;
+	uint64_t now, since;
+	char offset_s[32];
+	int rc;
+
+	tg->poll_inflight = 0;
+	if (tg->stopping)
+		return;
+	if (res->error != 0) {
+		backoff(tg, res->timed_out ? "timeout" : (res->cancelled ? "cancelled" : "no connection"));
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (b == NULL || (b->json = malloc(INBOUND_EVENT_MAX)) == NULL) {
+		free(b);
+		backoff(tg, "out of memory");
+		return;
+	}
+	b->tg = tg;
+	memset(&u, 0, sizeof(u));
+	u.fn = store_update;
+	u.arg = b;
+	u.max_update_id = tg->offset - 1;
+	rc = with_full_sync(d, 1);
+	if (rc == 0 && (rc = store_begin(d->store)) == 0) {
+		rc = telegram_api_parse_updates(res->body, res->len, res->status, &u);
+		if (rc == 0 && u.max_update_id >= tg->offset) {
+			snprintf(offset_s, sizeof(offset_s), "%" PRId64, u.max_update_id + 1);
+			rc = store_state_set(d->store, "telegram", "offset", offset_s);
+		}
+		if (rc == 0)
+			rc = store_commit(d->store);
+		if (rc != 0)
+			store_rollback(d->store);
+	}
+	with_full_sync(d, 0);
+	if (rc != 0) {
+		free(b->json);
+		free(b);
+		if (rc == -CB_EGATEWAY && u.result.status == TELEGRAM_RETRY_AFTER) {
+			schedule_poll(tg, (uint64_t)u.result.retry_after * 1000);
+			return;
+		}
+		if (rc == -CB_EGATEWAY && u.result.status == TELEGRAM_UNAUTHORIZED)
+			log_error("telegram: the bot token was refused; check token_file");
+		backoff(tg, rc == -CB_EGATEWAY ? telegram_api_status_name(u.result.status) :
+			    (rc == -CB_EPARSE ? "unreadable answer" : casebot_strerror(rc)));
+		return;
+	}
+	/* Committed: only now does the offset move on at Telegram's side. */
+	if (u.max_update_id >= tg->offset)
+		tg->offset = u.max_update_id + 1;
+	tg->backoff_ms = 0;
+	now = loop_ms(tg);
+	tg->gw.last_ok_ms = now;
+	tg->gw.last_latency = res->total_seconds;
+	for (int i = 0; i < b->ncallbacks; i++)
+		answer_callback(tg, b->callbacks[i]);
+	if (b->stored > 0)
+		daemon_inbound_ready(d);
+	since = now - tg->poll_started;
+	schedule_poll(tg, u.usable + u.ignored + u.malformed == 0 && since < TG_MIN_POLL_MS ?
+			  TG_MIN_POLL_MS - since : 0);
+	free(b->json);
+	free(b);
+}
+
+static void poll_now(uv_timer_t *t)
+{
+	struct tg *tg = t->data;
+	char *body = NULL;
+	int rc;
+
+	if (tg->stopping || tg->poll_inflight)
+		return;
+	if ((rc = telegram_api_build_get_updates(tg->offset, TELEGRAM_POLL_TIMEOUT, &body)) != 0) {
+		backoff(tg, "cannot build the request");
+		return;
+	}
+	tg->poll_started = loop_ms(tg);
+	rc = post(tg, "getUpdates", body, (TELEGRAM_POLL_TIMEOUT + 15) * 1000L, TG_UPDATES_MAX, polled, tg);
+	free(body);
+	if (rc != 0) {
+		backoff(tg, casebot_strerror(rc));
+		return;
+	}
+	tg->poll_inflight = 1;
+}
+
+static void schedule_poll(struct tg *tg, uint64_t delay)
+{
+	if (!tg->stopping)
+		uv_timer_start(&tg->poll_timer, poll_now, delay, 0);
+}
+
+/* Webhook: POST /telegram/<path> with the secret header. */
+static void webhook(struct http_server_req *req, void *arg)
+{
+	struct tg *tg = arg;
+	struct daemon *d = tg->gw.d;
+	const char *given;
+	size_t given_len = 0, secret_len = strlen(tg->secret);
+	struct batch *b;
+	struct inbound_event *ev;
+	cJSON *update;
+	int rc, ok = 0;
+
+	if (strcmp(req->method, "POST") != 0) {
+		http_server_respond(req, 405, "text/plain", "method not allowed\n", 19);
+		return;
+	}
+	given = http_server_req_header(req, "x-telegram-bot-api-secret-token", &given_len);
+	if (given == NULL || given_len != secret_len || secret_len == 0 ||
+	    sodium_memcmp(given, tg->secret, secret_len) != 0) {
+		d->metrics.webhook_refused++;
+		http_server_respond(req, 401, "text/plain", "unauthorized\n", 13);
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	ev = malloc(sizeof(*ev));
+	if (b == NULL || ev == NULL || (b->json = malloc(INBOUND_EVENT_MAX)) == NULL) {
+		free(b);
+		free(ev);
+		http_server_respond(req, 503, "text/plain", "busy\n", 5);
+		return;
+	}
+	b->tg = tg;
+	update = req->body != NULL ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+	if (update == NULL) {
+		/* Telegram would resend a refused update for ever: a malformed one
+		 * is counted, logged and acknowledged. */
+		d->metrics.updates_malformed++;
+		log_warn("telegram webhook: body is not JSON");
+		ok = 1;
+		goto out;
+	}
+	rc = telegram_api_parse_update(update, 0, ev, NULL);
+	if (with_full_sync(d, 1) == 0 && store_begin(d->store) == 0) {
+		rc = store_update(b, rc, ev, 0, update);
+		if (rc == 0)
+			rc = store_commit(d->store);
+		if (rc != 0)
+			store_rollback(d->store);
+		ok = rc == 0;
+	}
+	with_full_sync(d, 0);
+	cJSON_Delete(update);
+out:
+	if (ok) {
+		http_server_respond(req, 200, "application/json", "{}", 2);
+		tg->gw.last_ok_ms = loop_ms(tg);
+		for (int i = 0; i < b->ncallbacks; i++)
+			answer_callback(tg, b->callbacks[i]);
+		if (b->stored > 0)
+			daemon_inbound_ready(d);
+	} else {
+		/* Not stored: Telegram keeps it and tries again. */
+		http_server_respond(req, 500, "text/plain", "not stored\n", 11);
+	}
+	free(b->json);
+	free(b);
+	free(ev);
+}
+
+static int tg_start(struct gateway *gw)
+{
+	struct tg *tg = tg_of(gw);
+	struct daemon *d = gw->d;
+	char path[128], value[32];
+
+	if (store_state_get(d->store, "telegram", "offset", value, sizeof(value)) == 0)
+		tg->offset = strtoll(value, NULL, 10);
+	tg->started = 1;
+	if (d->cfg.telegram_webhook) {
+		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.telegram_webhook_path);
+		return http_server_route(d->server, path, webhook, tg);
+	}
+	schedule_poll(tg, 0);
+	return 0;
+}
+
+static void tg_stop(struct gateway *gw)
+{
+	struct tg *tg = tg_of(gw);
+
+	tg->stopping = 1;
+	uv_timer_stop(&tg->poll_timer);
+}
+
+static void sent(const struct http_response *res, void *arg)
+{
+	struct tg_call *call = arg;
+	struct tg *tg = call->tg;
+	struct telegram_result tr;
+	struct gateway_result r;
+
+	tg->inflight--;
+	memset(&r, 0, sizeof(r));
+	r.seconds = res->total_seconds;
+	if (res->error != 0) {
+		r.outcome = GW_TRANSIENT;
+		snprintf(r.reason, sizeof(r.reason), "%s", res->timed_out ? "timeout" : "no connection");
+	} else {
+		telegram_api_parse_result(res->body, res->len, res->status, &tr);
+		switch (tr.status) {
+		case TELEGRAM_OK:
+			r.outcome = GW_SENT;
+			snprintf(r.message_id, sizeof(r.message_id), "%" PRId64, tr.message_id);
+			tg->gw.last_ok_ms = loop_ms(tg);
+			tg->gw.last_latency = res->total_seconds;
+			break;
+		case TELEGRAM_RETRY_AFTER:
+			r.outcome = GW_RETRY_AFTER;
+			r.retry_after = tr.retry_after;
+			break;
+		case TELEGRAM_BLOCKED:
+			r.outcome = GW_BLOCKED;
+			break;
+		case TELEGRAM_PERMANENT:
+			r.outcome = GW_PERMANENT;
+			break;
+		default:
+			/* A refused token is ours to fix; the message waits. */
+			r.outcome = GW_TRANSIENT;
+			break;
+		}
+		if (r.outcome != GW_SENT)
+			snprintf(r.reason, sizeof(r.reason), "telegram %d: %.100s", tr.error_code, tr.description);
+	}
+	if (call->sent_cb != NULL)
+		call->sent_cb(&r, call->arg);
+	free(call);
+}
+
+static int parse_chat(const char *address, int64_t *chat)
+{
+	char *end;
+
+	errno = 0;
+	*chat = strtoll(address, &end, 10);
+	return errno == 0 && end != address && *end == '\0' ? 0 : -CB_EINVAL;
+}
+
+static int send_text(struct tg *tg, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
+{
+	struct telegram_button buttons[COMPOSE_BUTTONS_MAX];
+	struct telegram_message m;
+	struct tg_call *call;
+	char *body = NULL, *text;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (parse_chat(p->address, &m.chat_id) != 0)
+		return -CB_EINVAL;
+	text = strndup(p->text, p->len);
+	if (text == NULL)
+		return -CB_ENOMEM;
+	m.text = text;
+	/* Two buttons a row: labels stay readable on a small screen. */
+	for (int i = 0; i < p->nbuttons && i < COMPOSE_BUTTONS_MAX; i++) {
+		buttons[i].text = p->buttons[i].label;
+		buttons[i].data = p->buttons[i].data;
+		buttons[i].row = (unsigned)i / 2;
+	}
+	m.buttons = buttons;
+	m.nbuttons = (size_t)p->nbuttons;
+	rc = telegram_api_build_send_message(&m, &body);
+	free(text);
+	if (rc != 0)
+		return rc;
+	call = calloc(1, sizeof(*call));
+	if (call == NULL) {
+		free(body);
+		return -CB_ENOMEM;
+	}
+	call->tg = tg;
+	call->sent_cb = cb;
+	call->arg = arg;
+	rc = post(tg, "sendMessage", body, TG_SEND_TIMEOUT_MS, 256 * 1024, sent, call);
+	free(body);
+	if (rc != 0) {
+		free(call);
+		return rc;
+	}
+	tg->inflight++;
+	return 0;
+}
+
+static int tg_send(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
+{
+	return send_text(tg_of(gw), p, cb, arg);
+}
+
+static void tg_send_direct(struct gateway *gw, const char *address, const char *text)
+{
+	struct gateway_part p = {address, text, strlen(text), NULL, 0};
+
+	if (send_text(tg_of(gw), &p, NULL, NULL) != 0)
+		log_warn("telegram: a neutral answer could not be sent");
+}
+
+static size_t tg_split(const char *text, size_t len, size_t *next)
+{
+	return telegram_api_split(text, len, TELEGRAM_TEXT_MAX_UNITS, next);
+}
+
+static void downloaded(const struct http_response *res, void *arg)
+{
+	struct tg_call *call = arg;
+	int rc = res->error;
+
+	call->tg->inflight--;
+	if (rc == 0 && (res->status < 200 || res->status > 299))
+		rc = -CB_EGATEWAY;
+	call->fetched_cb(rc, call->path, (int64_t)res->len, call->arg);
+	free(call);
+}
+
+static void got_file(const struct http_response *res, void *arg)
+{
+	struct tg_call *call = arg;
+	struct tg *tg = call->tg;
+	struct telegram_result tr;
+	struct http_request req;
+	char url[768];
+	int rc = res->error;
+
+	tg->inflight--;
+	if (rc == 0 && (telegram_api_parse_result(res->body, res->len, res->status, &tr) != 0 ||
+			tr.status != TELEGRAM_OK || tr.file_path[0] == '\0'))
+		rc = -CB_EGATEWAY;
+	if (rc == 0 && tr.file_size > TELEGRAM_DOWNLOAD_MAX)
+		rc = -CB_ETOOBIG;
+	if (rc == 0)
+		rc = telegram_api_file_url(url, sizeof(url), tg->gw.d->cfg.telegram_api_base, tg->token,
+					   tr.file_path);
+	if (rc == 0) {
+		memset(&req, 0, sizeof(req));
+		req.method = HTTP_GET;
+		req.url = url;
+		req.timeout_ms = 120000;
+		req.max_response_bytes = TELEGRAM_DOWNLOAD_MAX;
+		req.output_path = call->path;
+		rc = http_client_request(tg->gw.d->http, &req, downloaded, call);
+		sodium_memzero(url, sizeof(url));
+		if (rc == 0) {
+			tg->inflight++;
+			return;
+		}
+	}
+	call->fetched_cb(rc, call->path, 0, call->arg);
+	free(call);
+}
+
+static int tg_fetch(struct gateway *gw, const char *media_ref, const char *path,
+		    gateway_fetched_cb cb, void *arg)
+{
+	struct tg *tg = tg_of(gw);
+	struct tg_call *call;
+	char *body = NULL;
+	int rc;
+
+	if ((rc = telegram_api_build_get_file(media_ref, &body)) != 0)
+		return rc;
+	call = calloc(1, sizeof(*call));
+	if (call == NULL || cb_strlcpy(call->path, path, sizeof(call->path)) != 0) {
+		free(call);
+		free(body);
+		return -CB_EINVAL;
+	}
+	call->tg = tg;
+	call->fetched_cb = cb;
+	call->arg = arg;
+	rc = post(tg, "getFile", body, TG_SEND_TIMEOUT_MS, 64 * 1024, got_file, call);
+	free(body);
+	if (rc != 0) {
+		free(call);
+		return rc;
+	}
+	tg->inflight++;
+	return 0;
+}
+
+static int tg_busy(const struct gateway *gw)
+{
+	const struct tg *tg = (const struct tg *)gw;
+
+	/* A long poll left hanging by stop() is cancelled at close, not
+	 * waited for. */
+	return tg->inflight + (tg->stopping ? 0 : tg->poll_inflight);
+}
+
+static void tg_closed(uv_handle_t *h)
+{
+	struct tg *tg = h->data;
+
+	sodium_memzero(tg->token, sizeof(tg->token));
+	sodium_memzero(tg->secret, sizeof(tg->secret));
+	free(tg);
+}
+
+static void tg_free(struct gateway *gw)
+{
+	struct tg *tg = tg_of(gw);
+
+	tg->stopping = 1;
+	uv_close((uv_handle_t *)&tg->poll_timer, tg_closed);
+}
+
+static const struct gateway_ops telegram_ops = {
+	.name = "telegram",
+	.start = tg_start,
+	.stop = tg_stop,
+	.send = tg_send,
+	.send_direct = tg_send_direct,
+	.split = tg_split,
+	.fetch = tg_fetch,
+	.busy = tg_busy,
+	.free = tg_free,
+};
+
+struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
+{
+	struct tg *tg = calloc(1, sizeof(*tg));
+	int rc;
+
+	if (tg == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	tg->gw.ops = &telegram_ops;
+	tg->gw.d = d;
+	rc = config_telegram_token(&d->cfg, tg->token, sizeof(tg->token));
+	if (rc != 0) {
+		snprintf(err, errlen, "no Telegram token: set CASEBOT_TELEGRAM_TOKEN or [telegram] token_file (%s)",
+			 casebot_strerror(rc));
+		free(tg);
+		return NULL;
+	}
+	if (d->cfg.telegram_webhook &&
+	    config_secret_file(d->cfg.telegram_webhook_secret_file, tg->secret, sizeof(tg->secret)) != 0) {
+		snprintf(err, errlen, "%s: cannot read the webhook secret (one line, a file only casebot may read)",
+			 d->cfg.telegram_webhook_secret_file);
+		sodium_memzero(tg->token, sizeof(tg->token));
+		free(tg);
+		return NULL;
+	}
+	uv_timer_init(&d->loop, &tg->poll_timer);
+	tg->poll_timer.data = tg;
+	return &tg->gw;
+}

@@ -1,0 +1,101 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/casebot.h"
+#include "bot/metrics.h"
+
+void metrics_count(struct metrics *m, const char *direction, const char *channel, const char *kind)
+{
+	struct metric_series *s;
+
+	for (int i = 0; i < m->nseries; i++) {
+		s = &m->series[i];
+		if (strcmp(s->direction, direction) == 0 && strcmp(s->channel, channel) == 0 &&
+		    strcmp(s->kind, kind) == 0) {
+			s->n++;
+			return;
+		}
+	}
+	/* Kinds come from the code, not from users: the table does not grow
+	 * without bound. The last slot takes whatever does not fit. */
+	if (m->nseries == METRICS_SERIES) {
+		m->series[METRICS_SERIES - 1].n++;
+		return;
+	}
+	s = &m->series[m->nseries++];
+	cb_strlcpy(s->direction, direction, sizeof(s->direction));
+	cb_strlcpy(s->channel, channel, sizeof(s->channel));
+	cb_strlcpy(s->kind, kind, sizeof(s->kind));
+	s->n = 1;
+}
+
+void metrics_latency(struct metrics *m, double seconds)
+{
+	m->gateway_seconds_sum += seconds;
+	m->gateway_calls++;
+}
+
+struct out {
+	char *buf;
+	size_t cap, len;
+	int full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->full = 1;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,
+		   char *buf, size_t cap, size_t *len)
+{
+	struct out o = {buf, cap, 0, 0};
+
+	put(&o, "# HELP casebot_messages_total Messages in and out, by channel and kind.\n"
+		"# TYPE casebot_messages_total counter\n");
+	for (int i = 0; i < m->nseries; i++)
+		put(&o, "casebot_messages_total{direction=\"%s\",channel=\"%s\",kind=\"%s\"} %llu\n",
+		    m->series[i].direction, m->series[i].channel, m->series[i].kind,
+		    (unsigned long long)m->series[i].n);
+	put(&o, "# HELP casebot_send_failures_total Send attempts that failed.\n"
+		"# TYPE casebot_send_failures_total counter\ncasebot_send_failures_total %llu\n",
+	    (unsigned long long)m->send_failures);
+	put(&o, "# HELP casebot_messages_failed_total Messages given up on.\n"
+		"# TYPE casebot_messages_failed_total counter\ncasebot_messages_failed_total %llu\n",
+	    (unsigned long long)m->messages_failed);
+	put(&o, "# HELP casebot_updates_ignored_total Updates of kinds casebot does not read.\n"
+		"# TYPE casebot_updates_ignored_total counter\ncasebot_updates_ignored_total %llu\n",
+	    (unsigned long long)m->updates_ignored);
+	put(&o, "# HELP casebot_updates_malformed_total Updates that could not be parsed.\n"
+		"# TYPE casebot_updates_malformed_total counter\ncasebot_updates_malformed_total %llu\n",
+	    (unsigned long long)m->updates_malformed);
+	put(&o, "# HELP casebot_webhook_refused_total Webhook calls without the right secret.\n"
+		"# TYPE casebot_webhook_refused_total counter\ncasebot_webhook_refused_total %llu\n",
+	    (unsigned long long)m->webhook_refused);
+	put(&o, "# HELP casebot_outbox_depth Messages due and not yet sent.\n"
+		"# TYPE casebot_outbox_depth gauge\ncasebot_outbox_depth %lld\n", (long long)outbox_depth);
+	put(&o, "# HELP casebot_outbox_oldest_due_seconds Age of the oldest due message.\n"
+		"# TYPE casebot_outbox_oldest_due_seconds gauge\ncasebot_outbox_oldest_due_seconds %.0f\n",
+	    oldest_due_seconds);
+	put(&o, "# HELP casebot_gateway_seconds Gateway round trips.\n"
+		"# TYPE casebot_gateway_seconds summary\ncasebot_gateway_seconds_sum %.6f\n"
+		"casebot_gateway_seconds_count %llu\n",
+	    m->gateway_seconds_sum, (unsigned long long)m->gateway_calls);
+	*len = o.len;
+	return o.full ? -CB_ETOOBIG : 0;
+}

@@ -1,0 +1,35 @@
+/* Counters for GET /metrics, in Prometheus text format. */
+#ifndef CASEBOT_METRICS_H
+#define CASEBOT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_SERIES 96
+
+struct metric_series {
+	char direction[4];    /* in, out */
+	char channel[16];
+	char kind[32];
+	uint64_t n;
+};
+
+struct metrics {
+	struct metric_series series[METRICS_SERIES];
+	int nseries;
+	uint64_t send_failures;        /* attempts that did not send */
+	uint64_t messages_failed;      /* messages given up on */
+	uint64_t updates_ignored;      /* update kinds casebot does not read */
+	uint64_t updates_malformed;
+	uint64_t webhook_refused;      /* wrong or missing secret */
+	double gateway_seconds_sum;    /* gateway round trips */
+	uint64_t gateway_calls;
+};
+
+void metrics_count(struct metrics *m, const char *direction, const char *channel, const char *kind);
+void metrics_latency(struct metrics *m, double seconds);
+/* Writes the text format into out; -CB_ETOOBIG if it does not fit. */
+int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,
+		   char *out, size_t cap, size_t *len);
+
+#endif

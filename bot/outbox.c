@@ -1,0 +1,553 @@
+/* The outbox dispatcher: every outbound message is a row first. Due rows are
+ * sent within the gateway's limits; the attempt is recorded before the HTTP
+ * call; the outcome moves the row forward (sent) or back to the queue with a
+ * backoff, or ends it (failed, expired, cancelled). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/compose.h"
+#include "bot/daemon.h"
+#include "bot/gateway.h"
+#include "bot/log.h"
+#include "bot/ratelimit.h"
+
+#define OUTBOX_SCAN 64
+#define OUTBOX_MAX_INFLIGHT 16
+#define OUTBOX_MAX_ATTEMPTS 8
+#define OUTBOX_TICK_MS 1000
+
+struct job {
+	struct outbox *ob;
+	struct outbox_msg m;
+	struct channel ch;
+	struct composed msg;
+	size_t offset;               /* bytes of msg.text already sent */
+	size_t next_offset;          /* where the part in flight ends */
+	struct chat_slot *slot;
+	uv_timer_t timer;            /* spaces the parts of a long message */
+	struct job *next;
+};
+
+struct outbox {
+	struct daemon *d;
+	uv_timer_t timer;            /* the scheduler's one timer */
+	struct bucket global;
+	struct chat_limits chats;
+	struct job *jobs;
+	int inflight;
+	int stopped;
+	int dirty;                   /* rows may have changed: scan at the next tick */
+	int64_t data_version;
+	time_t next_due;             /* earliest queued row, 0 when unknown */
+	struct outbox_msg due[OUTBOX_SCAN];
+	int ndue;
+};
+
+static void send_part(struct job *j);
+
+static uint64_t now_ms(struct outbox *ob)
+{
+	uv_update_time(&ob->d->loop);
+	return uv_now(&ob->d->loop);
+}
+
+/* Another connection (the CLI) has committed when data_version moves. */
+static int64_t data_version(struct outbox *ob)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(store_db(ob->d->store), "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static struct gateway *gateway_for(struct outbox *ob, const char *kind)
+{
+	struct gateway *gw = ob->d->telegram;
+
+	if (gw != NULL && strcmp(kind, gw->ops->name) == 0)
+		return gw;
+	return NULL;
+}
+
+static void alert_staff(struct outbox *ob, const struct outbox_msg *m, const char *kind, const char *summary)
+{
+	struct family f;
+	time_t now = time(NULL);
+
+	if (m->family_id != 0 && store_family_get_id(ob->d->store, m->family_id, &f) == 0)
+		store_alert_add(ob->d->store, f.id, f.counsellor_id, kind, 0, summary, now);
+	else if (m->staff_id != 0)
+		store_alert_add(ob->d->store, 0, m->staff_id, kind, 0, summary, now);
+}
+
+/* Ends a row for good, with an alert when staff should know. */
+static void finish(struct outbox *ob, const struct outbox_msg *m, const char *status, const char *why, int alert)
+{
+	time_t now = time(NULL);
+
+	if (store_begin(ob->d->store) != 0)
+		return;
+	if (store_outbox_finish(ob->d->store, m->id, status, why, now) != 0) {
+		store_rollback(ob->d->store);
+		return;
+	}
+	if (alert) {
+		char summary[160];
+
+		snprintf(summary, sizeof(summary), "a %s message could not be delivered: %s", m->kind, why);
+		alert_staff(ob, m, "undelivered", summary);
+	}
+	if (m->family_id != 0 && strcmp(status, "cancelled") != 0)
+		store_contact_add(ob->d->store, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
+				  m->catalog_key, status);
+	if (store_commit(ob->d->store) != 0)
+		store_rollback(ob->d->store);
+	if (strcmp(status, "failed") == 0)
+		ob->d->metrics.messages_failed++;
+	log_info("outbox #%" PRId64 " %s: %s", m->id, status, why);
+}
+
+struct pick {
+	int64_t member_id;
+	int64_t ids[16];
+	int n;
+	int any_member_match;
+};
+
+static int pick_channel(const void *rec, void *arg)
+{
+	const struct channel *c = rec;
+	struct pick *p = arg;
+
+	if (c->blocked || p->n == (int)CB_ARRAY_SIZE(p->ids))
+		return 0;
+	p->ids[p->n++] = c->id;
+	return 0;
+}
+
+/* A row without a channel goes to every chat of its family (one copy per
+ * chat), or to its member's chat when the member has one. The first chat
+ * takes this row; the others get copies, picked up on the next scan. */
+static int resolve(struct outbox *ob, struct outbox_msg *m)
+{
+	struct store *st = ob->d->store;
+	struct pick all = {0}, mine = {0};
+	struct pick *use;
+	time_t now = time(NULL);
+	int rc = 0;
+
+	if (m->staff_id != 0)
+		return -CB_ENOENT;   /* staff channels come with the staff issue's rows */
+	if (store_channel_each_family(st, m->family_id, pick_channel, &all) != 0)
+		return -CB_ESTORE;
+	if (m->member_id != 0) {
+		for (int i = 0; i < all.n; i++) {
+			struct channel c;
+
+			if (store_channel_get(st, all.ids[i], &c) == 0 && c.member_id == m->member_id)
+				mine.ids[mine.n++] = c.id;
+		}
+	}
+	use = mine.n > 0 ? &mine : &all;
+	if (use->n == 0)
+		return -CB_ENOENT;
+	if (store_begin(st) != 0)
+		return -CB_ESTORE;
+	rc = store_outbox_assign(st, m->id, use->ids[0], now);
+	for (int i = 1; rc == 0 && i < use->n; i++)
+		rc = store_outbox_clone_for(st, m->id, use->ids[i], now);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0) {
+		store_rollback(st);
+		return rc;
+	}
+	m->channel_id = use->ids[0];
+	return 0;
+}
+
+/* The language of whoever reads this chat. */
+static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const struct channel *ch,
+		       enum lang *l, int *closed)
+{
+	struct family f;
+	struct member mem;
+	struct staff s;
+
+	*closed = 0;
+	if (ch->staff_id != 0) {
+		if (store_staff_get_id(ob->d->store, ch->staff_id, &s) != 0)
+			return -CB_ENOENT;
+		*l = s.lang;
+		return 0;
+	}
+	if (store_family_get_id(ob->d->store, m->family_id, &f) != 0)
+		return -CB_ENOENT;
+	*closed = strcmp(f.status, "closed") == 0;
+	*l = f.lang;
+	if (ch->member_id != 0 && store_member_get_id(ob->d->store, ch->member_id, &mem) == 0 && mem.has_lang)
+		*l = mem.lang;
+	return 0;
+}
+
+/* After STOP only answers to the family, and appointment reminders when the
+ * configuration keeps them, still go. */
+static int allowed_after_stop(const struct config *cfg, const char *kind)
+{
+	if (strcmp(kind, "reminder") == 0 || strcmp(kind, "appointment_notice") == 0)
+		return cfg->reminders_during_stop;
+	return strcmp(kind, "checkin") != 0 && strcmp(kind, "document_request") != 0 &&
+	       strcmp(kind, "document_reminder") != 0;
+}
+
+static void job_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void job_end(struct job *j)
+{
+	struct outbox *ob = j->ob;
+	struct job **pp;
+
+	for (pp = &ob->jobs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	j->slot->inflight = 0;
+	ob->inflight--;
+	uv_close((uv_handle_t *)&j->timer, job_closed);
+	outbox_kick(ob);
+}
+
+static void record_sent(struct job *j, const struct gateway_result *r)
+{
+	struct outbox *ob = j->ob;
+	struct store *st = ob->d->store;
+	time_t now = time(NULL);
+	int rc;
+
+	if (store_begin(st) != 0) {
+		log_error("outbox #%" PRId64 ": cannot record the send: %s", j->m.id, store_errmsg(st));
+		return;
+	}
+	rc = store_outbox_sent(st, j->m.id, r->message_id, now);
+	if (rc == 0 && j->m.family_id != 0)
+		rc = store_contact_add(st, j->m.family_id, now, "out", j->ch.kind, j->m.kind, j->m.staff_id,
+				       j->ch.member_id, j->m.catalog_key, "sent");
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0) {
+		store_rollback(st);
+		log_error("outbox #%" PRId64 ": cannot record the send: %s", j->m.id, store_errmsg(st));
+		return;
+	}
+	metrics_count(&ob->d->metrics, "out", j->ch.kind, j->m.kind);
+}
+
+static void retry_later(struct job *j, int seconds, const char *why)
+{
+	struct outbox *ob = j->ob;
+	time_t now = time(NULL);
+
+	if (store_outbox_retry(ob->d->store, j->m.id, now + seconds, why, now) != 0)
+		log_error("outbox #%" PRId64 ": cannot requeue: %s", j->m.id, store_errmsg(ob->d->store));
+	else
+		log_info("outbox #%" PRId64 " retry in %d s: %s", j->m.id, seconds, why);
+}
+
+static void on_sent(const struct gateway_result *r, void *arg)
+{
+	struct job *j = arg;
+	struct outbox *ob = j->ob;
+	struct daemon *d = ob->d;
+	uint64_t now = now_ms(ob);
+
+	metrics_latency(&d->metrics, r->seconds);
+	if (r->outcome == GW_SENT) {
+		j->offset = j->next_offset;
+		/* Blank space left after a cut is no message of its own. */
+		j->offset += strspn(j->msg.text + j->offset, " \n");
+		if (j->offset < strlen(j->msg.text)) {
+			/* The next part waits for the chat's next token. */
+			send_part(j);
+			return;
+		}
+		record_sent(j, r);
+		job_end(j);
+		return;
+	}
+	d->metrics.send_failures++;
+	switch (r->outcome) {
+	case GW_RETRY_AFTER:
+		/* The gateway said when: nothing goes to this chat before then. */
+		bucket_hold(&j->slot->b, now + (uint64_t)r->retry_after * 1000);
+		if (strcmp(j->ch.kind, "telegram") == 0 && r->retry_after > 0)
+			bucket_hold(&ob->global, now + (uint64_t)r->retry_after * 1000);
+		retry_later(j, r->retry_after > 0 ? r->retry_after : 1, r->reason);
+		break;
+	case GW_TRANSIENT:
+		if (j->m.attempts >= OUTBOX_MAX_ATTEMPTS)
+			finish(ob, &j->m, "failed", r->reason, 1);
+		else
+			retry_later(j, scheduler_backoff(j->m.attempts), r->reason);
+		break;
+	case GW_BLOCKED:
+		if (store_channel_set_blocked(d->store, j->ch.id, 1) != 0)
+			log_error("cannot mark channel %" PRId64 " blocked", j->ch.id);
+		finish(ob, &j->m, "failed", "the chat blocked the bot", 1);
+		break;
+	default:
+		finish(ob, &j->m, "failed", r->reason, 1);
+		break;
+	}
+	job_end(j);
+}
+
+static void next_part_due(uv_timer_t *t)
+{
+	send_part(t->data);
+}
+
+static void send_part(struct job *j)
+{
+	struct outbox *ob = j->ob;
+	struct gateway *gw = gateway_for(ob, j->ch.kind);
+	struct gateway_part p;
+	size_t len = strlen(j->msg.text), part;
+	uint64_t now = now_ms(ob), wait;
+	struct gateway_result r;
+
+	wait = bucket_wait(&j->slot->b, now);
+	if (j->offset > 0 && wait > 0) {
+		uv_timer_start(&j->timer, next_part_due, wait, 0);
+		return;
+	}
+	bucket_take(&j->slot->b, now);
+	bucket_take(&ob->global, now);
+	part = gw->ops->split(j->msg.text + j->offset, len - j->offset, &j->next_offset);
+	j->next_offset += j->offset;
+	memset(&p, 0, sizeof(p));
+	p.address = j->ch.address;
+	p.text = j->msg.text + j->offset;
+	p.len = part;
+	if (j->next_offset >= len) {
+		p.buttons = j->msg.buttons;
+		p.nbuttons = j->msg.nbuttons;
+	}
+	if (gw->ops->send(gw, &p, on_sent, j) != 0) {
+		memset(&r, 0, sizeof(r));
+		r.outcome = GW_TRANSIENT;
+		cb_strlcpy(r.reason, "the gateway refused the request", sizeof(r.reason));
+		on_sent(&r, j);
+	}
+}
+
+/* One due row: checks, then the send. Returns 1 to stop this scan (the
+ * global limit or the in-flight cap is reached). */
+static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
+{
+	struct daemon *d = ob->d;
+	struct gateway *gw;
+	struct chat_slot *slot;
+	struct channel ch;
+	struct job *j;
+	enum lang l;
+	time_t now = time(NULL), after;
+	uint64_t t = now_ms(ob), w;
+	int closed, rc;
+
+	if (ob->inflight >= OUTBOX_MAX_INFLIGHT)
+		return 1;
+	if (!m->urgent && (after = scheduler_after_quiet(&d->cfg, now)) > now) {
+		store_outbox_postpone(d->store, m->id, after, now);
+		return 0;
+	}
+	if (m->channel_id == 0 && resolve(ob, m) != 0)
+		return 0;
+	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
+		return 0;
+	if (ch.blocked) {
+		finish(ob, m, "failed", "the chat blocked the bot", 1);
+		return 0;
+	}
+	if ((gw = gateway_for(ob, ch.kind)) == NULL)
+		return 0;    /* that gateway is not running: the row waits */
+	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || closed) {
+		finish(ob, m, "cancelled", "the family file is closed", 0);
+		return 0;
+	}
+	if (ch.opted_out && !allowed_after_stop(&d->cfg, m->kind)) {
+		finish(ob, m, "cancelled", "the family sent STOP", 0);
+		return 0;
+	}
+	slot = chat_limits_get(&ob->chats, ch.id, t);
+	if (slot == NULL || slot->inflight)
+		return 0;
+	if ((w = bucket_wait(&slot->b, t)) > 0) {
+		if (t + w < *wake)
+			*wake = t + w;
+		return 0;
+	}
+	if ((w = bucket_wait(&ob->global, t)) > 0) {
+		if (t + w < *wake)
+			*wake = t + w;
+		return 1;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return 1;
+	rc = compose_outbox(d->store, d->loc, m, l, &j->msg);
+	if (rc != 0 || j->msg.text[0] == '\0') {
+		free(j);
+		if (rc == -CB_ENOENT)
+			finish(ob, m, "cancelled", "what it was about is gone", 0);
+		else
+			finish(ob, m, "failed", "the message cannot be rendered", 1);
+		return 0;
+	}
+	/* The attempt is on record before the gateway hears of it. */
+	if (store_outbox_claim(d->store, m->id, now) != 0) {
+		free(j);
+		return 0;
+	}
+	j->ob = ob;
+	j->m = *m;
+	j->m.attempts++;
+	j->ch = ch;
+	j->slot = slot;
+	uv_timer_init(&d->loop, &j->timer);
+	j->timer.data = j;
+	slot->inflight = 1;
+	ob->inflight++;
+	j->next = ob->jobs;
+	ob->jobs = j;
+	send_part(j);
+	return 0;
+}
+
+static int collect(const void *rec, void *arg)
+{
+	struct outbox *ob = arg;
+
+	if (ob->ndue < OUTBOX_SCAN)
+		ob->due[ob->ndue++] = *(const struct outbox_msg *)rec;
+	return 0;
+}
+
+static void tick(uv_timer_t *t);
+
+/* The next tick: the earliest of a row falling due, a rate limit letting
+ * go (wake), and the once-a-second look for rows written by the CLI. Rows
+ * already due but held by a chat in flight wait for that send to end: its
+ * end kicks the outbox. */
+static void arm(struct outbox *ob, uint64_t wake)
+{
+	uint64_t now = now_ms(ob), delay = OUTBOX_TICK_MS;
+	time_t next, t = time(NULL);
+
+	if (ob->stopped)
+		return;
+	ob->next_due = 0;
+	if (store_outbox_next_due(ob->d->store, &next) == 0) {
+		ob->next_due = next;
+		if (next > t && (uint64_t)(next - t) * 1000 < delay)
+			delay = (uint64_t)(next - t) * 1000;
+	}
+	if (wake != UINT64_MAX)
+		delay = wake > now ? (wake - now < delay ? wake - now : delay) : 1;
+	uv_timer_start(&ob->timer, tick, delay, 0);
+}
+
+static void scan(struct outbox *ob)
+{
+	uint64_t wake = UINT64_MAX;
+	time_t now = time(NULL);
+	int expired = 0;
+
+	if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
+		log_info("%d queued message(s) expired unsent", expired);
+	ob->ndue = 0;
+	if (store_outbox_each_due(ob->d->store, now, OUTBOX_SCAN, collect, ob) != 0)
+		log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
+	for (int i = 0; i < ob->ndue && !ob->stopped; i++)
+		if (dispatch(ob, &ob->due[i], &wake))
+			break;
+	arm(ob, wake);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct outbox *ob = t->data;
+	int64_t v = data_version(ob);
+
+	if (ob->stopped)
+		return;
+	/* Quiet turns skip the scan: nothing changed and nothing fell due. */
+	if (!ob->dirty && v == ob->data_version && (ob->next_due == 0 || ob->next_due > time(NULL))) {
+		arm(ob, UINT64_MAX);
+		return;
+	}
+	ob->dirty = 0;
+	ob->data_version = v;
+	scan(ob);
+}
+
+struct outbox *outbox_new(struct daemon *d)
+{
+	struct outbox *ob = calloc(1, sizeof(*ob));
+	uint64_t now;
+
+	if (ob == NULL)
+		return NULL;
+	ob->d = d;
+	now = uv_now(&d->loop);
+	bucket_init(&ob->global, d->cfg.telegram_rate_global, 1.0, now);
+	chat_limits_init(&ob->chats, d->cfg.telegram_rate_per_chat);
+	uv_timer_init(&d->loop, &ob->timer);
+	ob->timer.data = ob;
+	ob->dirty = 1;
+	/* What a crash left half-sent goes again: at least once. */
+	if (store_outbox_requeue_sending(d->store, time(NULL)) != 0)
+		log_error("cannot requeue interrupted sends: %s", store_errmsg(d->store));
+	uv_timer_start(&ob->timer, tick, 0, 0);
+	return ob;
+}
+
+void outbox_kick(struct outbox *ob)
+{
+	if (ob->stopped)
+		return;
+	ob->dirty = 1;
+	uv_timer_start(&ob->timer, tick, 0, 0);
+}
+
+int outbox_inflight(const struct outbox *ob)
+{
+	return ob->inflight;
+}
+
+void outbox_stop(struct outbox *ob)
+{
+	ob->stopped = 1;
+	uv_timer_stop(&ob->timer);
+}
+
+static void outbox_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void outbox_close(struct outbox *ob)
+{
+	outbox_stop(ob);
+	uv_close((uv_handle_t *)&ob->timer, outbox_closed);
+}
