@@ -1,5 +1,6 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot/compose.h"
@@ -142,6 +143,52 @@ static int checkin(struct ctx *c, const struct outbox_msg *m)
 	return rc;
 }
 
+struct which_ctx {
+	struct ctx *c;
+	long long document_id;
+	int rc;
+};
+
+static int which_button(const void *rec, void *arg)
+{
+	const struct doc_request *r = rec;
+	struct which_ctx *w = arg;
+	struct composed_button *b;
+	char key[64];
+	const char *label;
+
+	if (strcmp(r->status, "open") != 0 || w->c->out->nbuttons == COMPOSE_BUTTONS_MAX)
+		return 0;
+	snprintf(key, sizeof(key), "document.type.%s", r->doc_type);
+	if ((label = locale_text(w->c->loc, w->c->l, key)) == NULL) {
+		w->rc = -CB_EINVAL;
+		return 1;
+	}
+	b = &w->c->out->buttons[w->c->out->nbuttons++];
+	cb_strlcpy(b->label, label, sizeof(b->label));
+	snprintf(b->data, sizeof(b->data), "dq:%lld:%lld", w->document_id, (long long)r->id);
+	return 0;
+}
+
+/* Which open request is this file for: one button per request. */
+static int document_which(struct ctx *c, const struct outbox_msg *m)
+{
+	struct which_ctx w = {c, 0, 0};
+	cJSON *root = cJSON_Parse(m->params);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "document_id");
+	int rc;
+
+	if (cJSON_IsString(id))
+		w.document_id = strtoll(id->valuestring, NULL, 10);
+	cJSON_Delete(root);
+	if (w.document_id <= 0)
+		return -CB_EINVAL;
+	if ((rc = line(c, "document.which", NULL, 0)) != 0)
+		return rc;
+	rc = store_docreq_each(c->st, m->family_id, which_button, &w);
+	return rc < 0 ? rc : w.rc;
+}
+
 /* Any other row: its params object holds the placeholder values. */
 static int generic(struct ctx *c, const struct outbox_msg *m)
 {
@@ -181,6 +228,8 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = document(&c, m, m->catalog_key);
 	else if (strcmp(m->kind, "checkin") == 0)
 		rc = checkin(&c, m);
+	else if (strcmp(m->kind, "document_which") == 0)
+		rc = document_which(&c, m);
 	else
 		rc = generic(&c, m);
 	if (rc != 0)

@@ -72,6 +72,8 @@ void daemon_inbound_ready(struct daemon *d)
 	} while (n > 0);
 	if (d->outbox != NULL)
 		outbox_kick(d->outbox);
+	if (d->fetcher != NULL)
+		fetcher_kick(d->fetcher);
 }
 
 /* The store is writable when a write transaction can start. */
@@ -152,6 +154,9 @@ static void finish_close(struct daemon *d)
 	if (d->outbox != NULL)
 		outbox_close(d->outbox);
 	d->outbox = NULL;
+	if (d->fetcher != NULL)
+		fetcher_close(d->fetcher);
+	d->fetcher = NULL;
 	if (d->telegram != NULL)
 		d->telegram->ops->free(d->telegram);
 	d->telegram = NULL;
@@ -169,6 +174,7 @@ static void drain_step(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	int busy = (d->outbox != NULL ? outbox_inflight(d->outbox) : 0) +
+		   (d->fetcher != NULL ? fetcher_busy(d->fetcher) : 0) +
 		   (d->telegram != NULL ? d->telegram->ops->busy(d->telegram) : 0);
 	uint64_t waited = uv_now(&d->loop) - d->stop_started;
 
@@ -194,6 +200,8 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 		d->telegram->ops->stop(d->telegram);
 	if (d->outbox != NULL)
 		outbox_stop(d->outbox);
+	if (d->fetcher != NULL)
+		fetcher_stop(d->fetcher);
 	uv_timer_start(&d->drain_timer, drain_step, 0, 0);
 }
 
@@ -269,6 +277,11 @@ static int start(struct daemon *d)
 	d->outbox = outbox_new(d);
 	if (d->outbox == NULL)
 		return -CB_ENOMEM;
+	d->fetcher = fetcher_new(d, err, sizeof(err));
+	if (d->fetcher == NULL) {
+		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
 	log_info("casebot %s running: telegram %s, http %s (port %d), zone %s", CASEBOT_VERSION,
 		 d->cfg.telegram_webhook ? "webhook" : "polling", d->cfg.http_listen,
 		 http_server_port(d->server), tz_name());

@@ -16,6 +16,7 @@ struct http_client;
 struct http_server;
 struct gateway;
 struct outbox;
+struct fetcher;
 
 struct daemon {
 	uv_loop_t loop;
@@ -26,6 +27,7 @@ struct daemon {
 	struct http_server *server;
 	struct gateway *telegram;
 	struct outbox *outbox;
+	struct fetcher *fetcher;
 	struct metrics metrics;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
@@ -52,6 +54,13 @@ void outbox_kick(struct outbox *ob);          /* look for due rows soon */
 int outbox_inflight(const struct outbox *ob);
 void outbox_stop(struct outbox *ob);          /* no new sends; in-flight ones finish */
 void outbox_close(struct outbox *ob);         /* closes its timer; freed in the close callback */
+
+/* The fetcher (bot/fetcher.c): downloads what families send, one at a time. */
+struct fetcher *fetcher_new(struct daemon *d, char *err, size_t errlen);
+void fetcher_kick(struct fetcher *f);
+int fetcher_busy(const struct fetcher *f);
+void fetcher_stop(struct fetcher *f);
+void fetcher_close(struct fetcher *f);
 
 /* The scheduler's arithmetic (bot/scheduler.c). */
 /* When a non-urgent message due at t may go: t itself, or the end of the

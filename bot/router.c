@@ -41,7 +41,7 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
 	char what[64];
-	long long id;
+	long long id, req;
 	int choice, rc;
 
 	describe(ev, what, sizeof(what));
@@ -64,9 +64,31 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 			rc = appointments_answer(h, fm, id, choice);
 			if (rc != -CB_ENOENT && rc != -CB_ESTATE && rc != -CB_EINVAL)
 				return rc;
+		} else if (sscanf(ev->button_data, "dq:%lld:%lld", &id, &req) == 2) {
+			rc = documents_attach(h, fm, id, req);
+			if (rc != -CB_ENOENT)
+				return rc;
 		}
 		/* A stale or unknown button: logged, nothing else. */
 		return handler_log_in(h, fm, "button", "button press with nothing to answer");
+	case EVENT_MEDIA:
+		/* Photos and files are fetched after this commit; the download
+		 * row keeps the gateway's reference until then. */
+		if (strcmp(ev->media_kind, "photo") == 0 || strcmp(ev->media_kind, "document") == 0) {
+			struct download dl;
+
+			memset(&dl, 0, sizeof(dl));
+			dl.family_id = fm->family.id;
+			dl.member_id = fm->member.id;
+			dl.channel_id = fm->channel.id;
+			cb_strlcpy(dl.media_kind, ev->media_kind, sizeof(dl.media_kind));
+			if (cb_strlcpy(dl.media_ref, ev->media_ref, sizeof(dl.media_ref)) != 0)
+				return -CB_ETOOBIG;
+			dl.media_size = ev->media_size;
+			return store_download_add(h->store, &dl, h->now);
+		}
+		/* Voice notes, videos, stickers go to the counsellor. */
+		__attribute__((fallthrough));
 	default:
 		if ((rc = handler_log_in(h, fm, event_kind_name(ev->kind), what)) != 0)
 			return rc;
@@ -91,12 +113,9 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 		return rc;
 	if (fm.channel.staff_id != 0)
 		return 0;
-	if ((rc = store_family_get_id(h->store, fm.channel.family_id, &fm.family)) != 0)
+	if ((rc = handler_family_msg(h, &fm.channel, &fm)) != 0)
 		return rc;
-	fm.lang = fm.family.lang;
-	if (fm.channel.member_id != 0 &&
-	    store_member_get_id(h->store, fm.channel.member_id, &fm.member) == 0 && fm.member.has_lang)
-		fm.lang = fm.member.lang;
+	fm.ev = &c->ev;
 	return family_event(h, &fm);
 }
 

@@ -51,3 +51,18 @@ int handler_params(char *out, size_t cap, ...)
 	cJSON_Delete(o);
 	return rc;
 }
+
+int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm)
+{
+	int rc;
+
+	fm->channel = *ch;
+	memset(&fm->member, 0, sizeof(fm->member));
+	if ((rc = store_family_get_id(h->store, ch->family_id, &fm->family)) != 0)
+		return rc;
+	fm->lang = fm->family.lang;
+	if (ch->member_id != 0 && store_member_get_id(h->store, ch->member_id, &fm->member) == 0 &&
+	    fm->member.has_lang)
+		fm->lang = fm->member.lang;
+	return 0;
+}

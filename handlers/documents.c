@@ -1,7 +1,13 @@
 /* Document requests. */
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "bot/vault.h"
 #include "handlers/handler.h"
 
 static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
@@ -32,4 +38,114 @@ int documents_request(struct hctx *h, struct doc_request *r)
 	 * the next. */
 	return queue(h, r, "document_reminder", "document.reminder",
 		     h->now + (time_t)h->cfg->document_reminder_days * 86400);
+}
+
+static const char *const accepted_types[] = {
+	"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf",
+};
+
+static int accepted(const char *mime)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(accepted_types); i++)
+		if (strcmp(mime, accepted_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A new file name under data_dir/documents/<family>/, random so that a name
+ * says nothing. */
+static int new_path(const char *data_dir, int64_t family_id, char *rel, size_t relcap,
+		    char *abs, size_t abscap)
+{
+	unsigned char rnd[12];
+	char hex[25], dir[PATH_MAX];
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	snprintf(dir, sizeof(dir), "%s/documents", data_dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -CB_EIO;
+	snprintf(dir, sizeof(dir), "%s/documents/%lld", data_dir, (long long)family_id);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -CB_EIO;
+	if (snprintf(rel, relcap, "documents/%lld/%s.bin", (long long)family_id, hex) >= (int)relcap ||
+	    snprintf(abs, abscap, "%s/%s", data_dir, rel) >= (int)abscap)
+		return -CB_ETOOBIG;
+	return 0;
+}
+
+int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
+		      const unsigned char *key, const char *data_dir)
+{
+	struct document doc;
+	char summary[160], abs[PATH_MAX], params[128], id_s[24];
+	int64_t open_ids[4];
+	int rc, open = 0;
+
+	memset(&doc, 0, sizeof(doc));
+	if ((rc = vault_sniff(tmp, doc.mime, sizeof(doc.mime))) != 0)
+		return rc;
+	if (!accepted(doc.mime)) {
+		/* The file is not kept: only its type is noted. */
+		snprintf(summary, sizeof(summary), "%s refused: %s is not a photo or a PDF", what, doc.mime);
+		if ((rc = handler_log_in(h, fm, "document_refused", summary)) != 0 ||
+		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_refused",
+					  0, summary, h->now)) != 0)
+			return rc;
+		return handler_reply(h, fm, "document_reply", "document.refused_type", NULL);
+	}
+	if ((rc = new_path(data_dir, fm->family.id, doc.path, sizeof(doc.path), abs, sizeof(abs))) != 0 ||
+	    (rc = vault_encrypt_file(key, tmp, abs, doc.sha256, &doc.size)) != 0)
+		return rc;
+	doc.family_id = fm->family.id;
+	doc.member_id = fm->member.id;
+	if ((rc = store_docreq_open(h->store, fm->family.id, open_ids, 4, &open)) != 0)
+		goto fail;
+	if (open == 1)
+		doc.request_id = open_ids[0];
+	if ((rc = store_document_add(h->store, &doc, h->now)) != 0)
+		goto fail;
+	snprintf(summary, sizeof(summary), "%s received (%s, %lld bytes)", what, doc.mime, (long long)doc.size);
+	if ((rc = handler_log_in(h, fm, "document", summary)) != 0)
+		goto fail;
+	if (open == 1) {
+		if ((rc = store_docreq_received(h->store, doc.request_id, h->now)) != 0 ||
+		    (rc = store_outbox_cancel_request(h->store, doc.request_id, h->now)) != 0 ||
+		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_received",
+					  0, summary, h->now)) != 0)
+			goto fail;
+		return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
+	}
+	if (open == 0) {
+		if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id,
+					  "document_unrequested", 0, summary, h->now)) != 0)
+			goto fail;
+		return handler_reply(h, fm, "document_reply", "document.unrequested_thanks", NULL);
+	}
+	/* Several requests are open: the family says which one this is. */
+	snprintf(id_s, sizeof(id_s), "%lld", (long long)doc.id);
+	if ((rc = handler_params(params, sizeof(params), "document_id", id_s, NULL)) != 0)
+		goto fail;
+	return handler_reply(h, fm, "document_which", "document.which", params);
+fail:
+	unlink(abs);
+	return rc;
+}
+
+int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id)
+{
+	char summary[96];
+	int rc = store_document_attach(h->store, fm->family.id, document_id, request_id);
+
+	if (rc != 0)
+		return rc;
+	snprintf(summary, sizeof(summary), "document #%lld is for request #%lld", (long long)document_id,
+		 (long long)request_id);
+	if ((rc = handler_log_in(h, fm, "document", summary)) != 0 ||
+	    (rc = store_docreq_received(h->store, request_id, h->now)) != 0 ||
+	    (rc = store_outbox_cancel_request(h->store, request_id, h->now)) != 0 ||
+	    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_received", 0,
+				  summary, h->now)) != 0)
+		return rc;
+	return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 }

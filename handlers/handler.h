@@ -63,6 +63,8 @@ struct handler_direct {
  * placeholder values, or NULL. */
 int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 		  const char *key, const char *params);
+/* Fills fm's family, member and language from a family chat. */
+int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm);
 /* Builds a params object from name, value pairs ending with NULL. */
 int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
 /* Writes the contact-log row for an inbound message. */
@@ -73,6 +75,13 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 /* handlers/appointments.c: a reminder button or reply word (1 confirm,
  * 2 cannot come, 3 another time). */
 int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice);
+/* handlers/documents.c: a file the family sent, downloaded to tmp. Its real
+ * type is checked; a photo or PDF is encrypted into the data directory and
+ * attached to the open request (or the family says which one). */
+int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
+		      const unsigned char *key, const char *data_dir);
+int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
+
 /* handlers/relay.c: anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
 

@@ -179,6 +179,35 @@ int store_doc_type_valid(const char *type);
 int store_docreq_add(struct store *st, struct doc_request *r, time_t now);
 int store_docreq_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
 
+/* downloads: media a family sent, to fetch from the gateway */
+struct download {
+	int64_t id;
+	int64_t family_id, member_id, channel_id;
+	char media_kind[16];
+	char media_ref[256];
+	int64_t media_size;
+	int attempts;
+};
+int store_download_add(struct store *st, const struct download *dl, time_t now);
+int store_download_next(struct store *st, time_t now, struct download *out);
+int store_download_retry(struct store *st, int64_t id, time_t not_before);
+int store_download_done(struct store *st, int64_t id);
+
+/* documents: stored encrypted under data_dir; path is relative to it */
+struct document {
+	int64_t id;
+	int64_t family_id, request_id, member_id;
+	char mime[64];
+	int64_t size;
+	unsigned char sha256[32];
+	char path[128];
+};
+int store_document_add(struct store *st, struct document *doc, time_t now);
+int store_document_attach(struct store *st, int64_t family_id, int64_t document_id, int64_t request_id);
+/* The open requests of a family, oldest first: up to max ids, and the count. */
+int store_docreq_open(struct store *st, int64_t family_id, int64_t *ids, int max, int *count);
+int store_docreq_received(struct store *st, int64_t id, time_t now);
+
 /* check-in plans */
 struct checkin_plan {
 	int64_t family_id;

@@ -1,0 +1,199 @@
+/* Fetches the photos and files families send, one at a time, into
+ * data_dir/tmp; the documents handler then checks, encrypts and files them.
+ * The plain copy never outlives the transaction that stores the encrypted
+ * one. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bot/daemon.h"
+#include "bot/gateway.h"
+#include "bot/log.h"
+#include "bot/vault.h"
+
+#define FETCH_MAX_ATTEMPTS 5
+#define FETCH_IDLE_MS 60000
+
+struct fetcher {
+	struct daemon *d;
+	uv_timer_t timer;
+	int busy, stopped;
+	struct download cur;
+	char tmp[PATH_MAX];
+	unsigned char key[VAULT_KEY_BYTES];
+};
+
+static void tick(uv_timer_t *t);
+
+/* Left-over plain files from a crash are deleted at start. */
+static int prepare_tmp(const char *data_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/tmp", data_dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -CB_EIO;
+	if ((dp = opendir(dir)) == NULL)
+		return -CB_EIO;
+	while ((e = readdir(dp)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	return 0;
+}
+
+static void give_up(struct fetcher *f, const char *why)
+{
+	struct store *st = f->d->store;
+	struct family fam;
+	char summary[160];
+
+	snprintf(summary, sizeof(summary), "a %s the family sent could not be downloaded (%s)",
+		 f->cur.media_kind, why);
+	if (store_begin(st) != 0)
+		return;
+	if (store_family_get_id(st, f->cur.family_id, &fam) != 0 ||
+	    store_alert_add(st, fam.id, fam.counsellor_id, "download_failed", 0, summary, time(NULL)) != 0 ||
+	    store_contact_add(st, fam.id, time(NULL), "in", NULL, "document", 0, f->cur.member_id, summary,
+			      "failed") != 0 ||
+	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0)
+		store_rollback(st);
+	log_warn("download #%" PRId64 " given up: %s", f->cur.id, why);
+}
+
+static void fetched(int rc, const char *path, int64_t size, void *arg)
+{
+	struct fetcher *f = arg;
+	struct daemon *d = f->d;
+	struct family_msg fm;
+	struct channel ch;
+	struct hctx h;
+
+	(void)size;
+	f->busy = 0;
+	if (rc == 0) {
+		daemon_hctx(d, &h);
+		memset(&fm, 0, sizeof(fm));
+		if ((rc = store_begin(d->store)) == 0) {
+			if ((rc = store_channel_get(d->store, f->cur.channel_id, &ch)) == 0 &&
+			    (rc = handler_family_msg(&h, &ch, &fm)) == 0 &&
+			    (rc = documents_receive(&h, &fm, f->cur.media_kind, path, f->key, d->cfg.data_dir)) == 0 &&
+			    (rc = store_download_done(d->store, f->cur.id)) == 0)
+				rc = store_commit(d->store);
+			if (rc != 0)
+				store_rollback(d->store);
+		}
+		if (rc == 0) {
+			metrics_count(&d->metrics, "in", ch.kind, "document");
+			outbox_kick(d->outbox);
+		}
+	}
+	unlink(path);
+	sodium_memzero(f->cur.media_ref, sizeof(f->cur.media_ref));
+	if (rc != 0) {
+		if (rc == -CB_ETOOBIG || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
+			give_up(f, rc == -CB_ETOOBIG ? "over 20 MB" : casebot_strerror(rc));
+		else if (store_download_retry(d->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
+			log_error("download #%" PRId64 ": cannot reschedule", f->cur.id);
+	}
+	if (!f->stopped)
+		uv_timer_start(&f->timer, tick, 0, 0);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct fetcher *f = t->data;
+	struct gateway *gw = f->d->telegram;
+	struct channel ch;
+	int rc;
+
+	if (f->busy || f->stopped)
+		return;
+	rc = store_download_next(f->d->store, time(NULL), &f->cur);
+	if (rc != 0) {
+		uv_timer_start(&f->timer, tick, FETCH_IDLE_MS, 0);
+		return;
+	}
+	if (gw == NULL || store_channel_get(f->d->store, f->cur.channel_id, &ch) != 0 ||
+	    strcmp(ch.kind, gw->ops->name) != 0) {
+		give_up(f, "no gateway for this chat");
+		uv_timer_start(&f->timer, tick, 0, 0);
+		return;
+	}
+	snprintf(f->tmp, sizeof(f->tmp), "%s/tmp/dl-%" PRId64, f->d->cfg.data_dir, f->cur.id);
+	unlink(f->tmp);
+	rc = gw->ops->fetch(gw, f->cur.media_ref, f->tmp, fetched, f);
+	if (rc != 0) {
+		fetched(rc, f->tmp, 0, f);
+		return;
+	}
+	f->busy = 1;
+}
+
+struct fetcher *fetcher_new(struct daemon *d, char *err, size_t errlen)
+{
+	struct fetcher *f = calloc(1, sizeof(*f));
+
+	if (f == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (vault_load_key(d->cfg.data_dir, f->key) != 0) {
+		snprintf(err, errlen, "%s/document.key: missing or damaged (run casebot init)", d->cfg.data_dir);
+		free(f);
+		return NULL;
+	}
+	if (prepare_tmp(d->cfg.data_dir) != 0) {
+		snprintf(err, errlen, "%s/tmp: cannot prepare", d->cfg.data_dir);
+		sodium_memzero(f->key, sizeof(f->key));
+		free(f);
+		return NULL;
+	}
+	f->d = d;
+	uv_timer_init(&d->loop, &f->timer);
+	f->timer.data = f;
+	uv_timer_start(&f->timer, tick, 0, 0);
+	return f;
+}
+
+void fetcher_kick(struct fetcher *f)
+{
+	if (!f->busy && !f->stopped)
+		uv_timer_start(&f->timer, tick, 0, 0);
+}
+
+int fetcher_busy(const struct fetcher *f)
+{
+	return f->busy;
+}
+
+void fetcher_stop(struct fetcher *f)
+{
+	f->stopped = 1;
+	uv_timer_stop(&f->timer);
+}
+
+static void fetcher_closed(uv_handle_t *h)
+{
+	struct fetcher *f = h->data;
+
+	sodium_memzero(f->key, sizeof(f->key));
+	free(f);
+}
+
+void fetcher_close(struct fetcher *f)
+{
+	fetcher_stop(f);
+	uv_close((uv_handle_t *)&f->timer, fetcher_closed);
+}
