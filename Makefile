@@ -101,7 +101,7 @@ test: $(BUILD)/casebot $(BUILD)/tgsim $(TEST_BIN)
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT=-O1 test
 
-run: $(BUILD)/casebot
+run: $(BUILD)/casebot $(BUILD)/tgsim
 	@tests/demo.sh $(BUILD)
 
 check: $(BUILD)/casebot

@@ -189,6 +189,23 @@ static int document_which(struct ctx *c, const struct outbox_msg *m)
 	return rc < 0 ? rc : w.rc;
 }
 
+/* Each language named in itself, so a reader finds their own. */
+static int language_choose(struct ctx *c)
+{
+	int rc = line(c, "language.choose", NULL, 0);
+
+	for (int l = 0; rc == 0 && l < LANG_COUNT; l++) {
+		struct composed_button *b = &c->out->buttons[c->out->nbuttons++];
+		const char *name = locale_text(c->loc, (enum lang)l, "meta.language_name");
+
+		if (name == NULL)
+			return -CB_EINVAL;
+		cb_strlcpy(b->label, name, sizeof(b->label));
+		snprintf(b->data, sizeof(b->data), "lang:%s", lang_code((enum lang)l));
+	}
+	return rc;
+}
+
 /* Any other row: its params object holds the placeholder values. */
 static int generic(struct ctx *c, const struct outbox_msg *m)
 {
@@ -230,6 +247,8 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = checkin(&c, m);
 	else if (strcmp(m->kind, "document_which") == 0)
 		rc = document_which(&c, m);
+	else if (strcmp(m->kind, "language_choose") == 0)
+		rc = language_choose(&c);
 	else
 		rc = generic(&c, m);
 	if (rc != 0)

@@ -62,3 +62,30 @@ int checkins_off(struct hctx *h, int64_t family_id)
 		return rc;
 	return store_outbox_cancel_kind(h->store, family_id, "checkin", h->now);
 }
+
+/* The family's answer to a check-in: 1 good, 2 okay, 3 hard, 4 contact me.
+ * Hard and contact me alert the counsellor. */
+int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice)
+{
+	static const char *const names[] = {NULL, "good", "okay", "hard", "contact me"};
+	struct outbox_msg m;
+	char summary[64];
+	int rc;
+
+	if (choice < 1 || choice > 4)
+		return -CB_EINVAL;
+	rc = store_outbox_get(h->store, outbox_id, &m);
+	if (rc == -CB_ENOENT || (rc == 0 && (m.family_id != fm->family.id || strcmp(m.kind, "checkin") != 0)))
+		return -CB_ENOENT;
+	if (rc != 0)
+		return rc;
+	snprintf(summary, sizeof(summary), "check-in answer: %s", names[choice]);
+	if ((rc = handler_log_in(h, fm, "checkin_answer", summary)) != 0)
+		return rc;
+	if (choice < 3)
+		return handler_reply(h, fm, "checkin_answer", "checkin.thanks", NULL);
+	if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id,
+				  choice == 3 ? "checkin_hard" : "contact_request", 0, summary, h->now)) != 0)
+		return rc;
+	return handler_reply(h, fm, "checkin_answer", "checkin.contact_soon", NULL);
+}

@@ -26,6 +26,12 @@ static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
 	return store_outbox_add(h->store, &m, h->now);
 }
 
+int documents_queue_reminder(struct hctx *h, const struct doc_request *r)
+{
+	return queue(h, r, "document_reminder", "document.reminder",
+		     h->now + (time_t)h->cfg->document_reminder_days * 86400);
+}
+
 int documents_request(struct hctx *h, struct doc_request *r)
 {
 	int rc;
@@ -36,8 +42,7 @@ int documents_request(struct hctx *h, struct doc_request *r)
 		return rc;
 	/* The first reminder; each one sent while the request is open queues
 	 * the next. */
-	return queue(h, r, "document_reminder", "document.reminder",
-		     h->now + (time_t)h->cfg->document_reminder_days * 86400);
+	return documents_queue_reminder(h, r);
 }
 
 static const char *const accepted_types[] = {

@@ -32,6 +32,8 @@ int appointments_reminder_times(const struct config *cfg, time_t now, time_t sta
 /* Document requests: the request, the message asking for it, and the first
  * reminder while it is missing. */
 int documents_request(struct hctx *h, struct doc_request *r);
+/* Queues the next reminder of an open request, reminder_every days on. */
+int documents_queue_reminder(struct hctx *h, const struct doc_request *r);
 
 /* Check-in plans: the plan and its next check-in. */
 int checkins_set(struct hctx *h, const struct checkin_plan *p, time_t *next);
@@ -70,6 +72,13 @@ int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
 /* Writes the contact-log row for an inbound message. */
 int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
 
+/* handlers/words.c: folding and matching of what families type. */
+int words_fold(const char *in, char *out, size_t cap);
+/* Any item of list key, in any language, occurs as whole words. */
+int words_contains(const struct locales *loc, const char *folded, const char *key);
+/* The whole message is one item of list key, in any language. */
+int words_is(const struct locales *loc, const char *folded, const char *key);
+
 /* handlers/onboarding.c: a chat casebot does not know. */
 int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct);
 /* handlers/appointments.c: a reminder button or reply word (1 confirm,
@@ -81,6 +90,18 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
 		      const unsigned char *key, const char *data_dir);
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
+
+/* handlers/checkins.c: a check-in button or reply (1 good ... 4 contact me). */
+int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice);
+
+/* handlers/preferences.c: help, language, stop, start as a whole message.
+ * *handled says whether the text was one of them. */
+int preferences_command(struct hctx *h, const struct family_msg *fm, const char *folded, int *handled);
+int preferences_set_language(struct hctx *h, const struct family_msg *fm, const char *code);
+
+/* handlers/urgent.c */
+int urgent_is(const struct locales *loc, const char *folded);
+int urgent_handle(struct hctx *h, const struct family_msg *fm);
 
 /* handlers/relay.c: anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);

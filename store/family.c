@@ -245,3 +245,27 @@ int store_member_each(struct store *st, int64_t family_id, store_each_cb cb, voi
 		sqlite3_bind_int64(q, 1, family_id);
 	return store_each(q, read_member, &m, cb, arg);
 }
+
+static const char SQL_FAMILY_LANG[] = "UPDATE families SET lang = ?1 WHERE id = ?2";
+static const char SQL_MEMBER_LANG[] = "UPDATE members SET lang = ?1 WHERE id = ?2";
+
+static int set_lang(struct store *st, const char *sql, int64_t id, enum lang l)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, lang_code(l), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}
+
+int store_family_set_lang(struct store *st, int64_t id, enum lang l)
+{
+	return set_lang(st, SQL_FAMILY_LANG, id, l);
+}
+
+int store_member_set_lang(struct store *st, int64_t id, enum lang l)
+{
+	return set_lang(st, SQL_MEMBER_LANG, id, l);
+}

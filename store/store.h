@@ -93,6 +93,8 @@ int store_family_get(struct store *st, const char *ref, struct family *out);
 int store_family_get_id(struct store *st, int64_t id, struct family *out);
 int store_family_each(struct store *st, store_each_cb cb, void *arg);
 int store_family_close(struct store *st, int64_t id, time_t now);
+int store_family_set_lang(struct store *st, int64_t id, enum lang l);
+int store_member_set_lang(struct store *st, int64_t id, enum lang l);
 /* Deletes the family and everything hanging off it. Returns the relative
  * paths of its stored documents through cb so the caller removes the files. */
 int store_family_erase(struct store *st, int64_t id, void (*doc_cb)(const char *path, void *arg), void *arg);
@@ -257,6 +259,9 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
 int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now);
 /* After a crash: what was being sent goes back to the queue (at least once). */
 int store_outbox_requeue_sending(struct store *st, time_t now);
+/* The last reminder or check-in sent on a chat since a time: what a bare
+ * "1" or "yes" answers. */
+int store_outbox_last_question(struct store *st, int64_t channel_id, time_t since, struct outbox_msg *m);
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
 

@@ -1,22 +1,28 @@
 #!/bin/sh
 # make run: a demo data directory with a counsellor, a coordinator and one
 # family per language, each with an appointment, a document request and
-# check-ins, then what casebot has queued for them.
+# check-ins; then the Telegram simulator and the daemon, side by side, until
+# Ctrl-C. SIM_PORT and HTTP_PORT choose the ports (8081 and 8080).
 set -e
 build=${1:-build}
 bin="$build/casebot"
 demo=demo
 conf="$demo/casebot.conf"
+sim_port=${SIM_PORT:-8081}
+http_port=${HTTP_PORT:-8080}
+token="100000:demo-token"
 
 mkdir -p "$demo"
-if [ ! -f "$conf" ]; then
-	cat >"$conf" <<CONF
+cat >"$conf" <<CONF
 [casebot]
 data_dir = $demo/data
+quiet_hours = off
 [telegram]
 bot_username = casebot_demo_bot
+api_base = http://127.0.0.1:$sim_port
+[http]
+listen = 127.0.0.1:$http_port
 CONF
-fi
 cb() { "$bin" -c "$conf" "$@"; }
 
 cb init
@@ -47,6 +53,27 @@ for l in NL FR DE EN; do
 	cb outbox "DEMO-$l"
 done
 echo
-cb invite DEMO-NL
+code=$(cb invite DEMO-NL --member Parent | sed -n 's/^code: //p')
 echo
-echo "Data directory: $demo/data. Try: $bin -c $conf --help"
+
+"$build/tgsim" --listen "127.0.0.1:$sim_port" --token "$token" 2>"$demo/tgsim.log" &
+sim=$!
+CASEBOT_TELEGRAM_TOKEN="$token" "$bin" -c "$conf" run 2>"$demo/casebot.log" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon; kill $sim 2>/dev/null; wait $sim; exit 0' INT TERM
+sleep 1
+cat <<EOF
+casebot is running against the Telegram simulator.
+
+  Chat as a family:  open http://127.0.0.1:$sim_port/chat in a browser,
+                     use chat id 1001 and send:  /start $code
+  Or from a shell:   curl -s -d '{"chat_id":1001,"text":"/start $code"}' http://127.0.0.1:$sim_port/control/message
+                     curl -s -d '{"chat_id":1001,"text":"Hallo"}' http://127.0.0.1:$sim_port/control/message
+                     curl -s http://127.0.0.1:$sim_port/control/sent?chat_id=1001
+  The contact log:   $bin -c $conf log DEMO-NL
+  Health, metrics:   curl -s http://127.0.0.1:$http_port/healthz ; curl -s http://127.0.0.1:$http_port/metrics
+  Logs:              $demo/casebot.log, $demo/tgsim.log
+
+Ctrl-C stops both.
+EOF
+wait $daemon

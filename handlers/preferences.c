@@ -1,0 +1,92 @@
+/* What a family can always ask for: help, another language, stop, start. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/event.h"
+#include "handlers/handler.h"
+
+/* After START, what STOP let lapse comes back: the next check-in, and a
+ * reminder for each document still missing. */
+static int resume(struct hctx *h, const struct family_msg *fm)
+{
+	struct checkin_plan plan;
+	int64_t open[8];
+	int n = 0, rc;
+	time_t next;
+
+	rc = store_checkin_get(h->store, fm->family.id, &plan);
+	if (rc == 0 && plan.active && (rc = checkins_set(h, &plan, &next)) != 0)
+		return rc;
+	if (rc != 0 && rc != -CB_ENOENT)
+		return rc;
+	if ((rc = store_docreq_open(h->store, fm->family.id, open, 8, &n)) != 0)
+		return rc;
+	for (int i = 0; i < n && i < 8; i++) {
+		struct doc_request r = {0};
+
+		r.id = open[i];
+		r.family_id = fm->family.id;
+		if ((rc = documents_queue_reminder(h, &r)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int preferences_command(struct hctx *h, const struct family_msg *fm, const char *folded, int *handled)
+{
+	int rc;
+
+	*handled = 1;
+	if (words_is(h->loc, folded, "words.help")) {
+		if ((rc = handler_log_in(h, fm, "help", "asked for help")) != 0)
+			return rc;
+		return handler_reply(h, fm, "help", "help.menu", NULL);
+	}
+	if (words_is(h->loc, folded, "words.language")) {
+		if ((rc = handler_log_in(h, fm, "language", "asked to change language")) != 0)
+			return rc;
+		return handler_reply(h, fm, "language_choose", "language.choose", NULL);
+	}
+	if (words_is(h->loc, folded, "words.stop")) {
+		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 1)) != 0 ||
+		    (rc = handler_log_in(h, fm, "stop", "sent STOP: check-ins and document reminders paused")) != 0 ||
+		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "stop", 0,
+					  "the family sent STOP", h->now)) != 0)
+			return rc;
+		return handler_reply(h, fm, "stop_ack", "stop.confirmed", NULL);
+	}
+	if (words_is(h->loc, folded, "words.start") && fm->channel.opted_out) {
+		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 0)) != 0 ||
+		    (rc = handler_log_in(h, fm, "start", "sent START: messages resumed")) != 0 ||
+		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "start", 0,
+					  "the family sent START", h->now)) != 0 ||
+		    (rc = resume(h, fm)) != 0)
+			return rc;
+		return handler_reply(h, fm, "start_ack", "start.confirmed", NULL);
+	}
+	*handled = 0;
+	return 0;
+}
+
+int preferences_set_language(struct hctx *h, const struct family_msg *fm, const char *code)
+{
+	char summary[64];
+	enum lang l;
+	int rc;
+
+	if (lang_parse(code, &l) != 0)
+		return -CB_EINVAL;
+	/* A member with a chat of their own chooses for themselves; a family
+	 * chat chooses for the family. Queued messages follow: they are
+	 * rendered when sent. */
+	if (fm->member.id != 0)
+		rc = store_member_set_lang(h->store, fm->member.id, l);
+	else
+		rc = store_family_set_lang(h->store, fm->family.id, l);
+	if (rc != 0)
+		return rc;
+	snprintf(summary, sizeof(summary), "language changed to %s", code);
+	if ((rc = handler_log_in(h, fm, "language", summary)) != 0)
+		return rc;
+	return handler_reply(h, fm, "language_changed", "language.changed", NULL);
+}

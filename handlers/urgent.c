@@ -1,0 +1,34 @@
+/* Urgent messages: police, arrest, detention, deportation, an order to
+ * leave... (the list lives in the catalogs, words.urgent, in four
+ * languages). The counsellor and the backup are alerted at once, day or
+ * night, and the family gets a calm answer with the emergency number. A
+ * false alarm costs a phone call; a missed one can cost a family. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/event.h"
+#include "handlers/handler.h"
+
+int urgent_is(const struct locales *loc, const char *folded)
+{
+	return words_contains(loc, folded, "words.urgent");
+}
+
+int urgent_handle(struct hctx *h, const struct family_msg *fm)
+{
+	char summary[128], params[96];
+	int rc;
+
+	snprintf(summary, sizeof(summary), "URGENT message (%zu bytes)", strlen(fm->ev->text));
+	if ((rc = handler_log_in(h, fm, "urgent", summary)) != 0 ||
+	    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "urgent", 1,
+				  "urgent message from the family", h->now)) != 0)
+		return rc;
+	if (fm->family.backup_id != 0 &&
+	    (rc = store_alert_add(h->store, fm->family.id, fm->family.backup_id, "urgent", 1,
+				  "urgent message from the family", h->now)) != 0)
+		return rc;
+	if ((rc = handler_params(params, sizeof(params), "emergency", h->cfg->emergency_number, NULL)) != 0)
+		return rc;
+	return handler_reply(h, fm, "urgent_ack", "urgent.ack", params);
+}
