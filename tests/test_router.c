@@ -1,0 +1,331 @@
+/* Routing and the family conversation handlers, in-process: inbound rows go
+ * in as a gateway would store them; the tests read what the handlers wrote
+ * (outbox rows, contact log, alerts) and render replies from the catalogs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/compose.h"
+#include "bot/event_json.h"
+#include "bot/router.h"
+#include "locales/locale.h"
+#include "tests/support/testenv.h"
+
+struct rt {
+	struct testenv env;
+	struct config cfg;
+	struct store *st;
+	struct locales *loc;
+	char direct[2048];
+	int ndirect;
+	int next_update;
+};
+
+static int setup(void **state)
+{
+	struct rt *t = calloc(1, sizeof(*t));
+	char err[512];
+
+	if (t == NULL || testenv_setup(&t->env, time(NULL), "emergency_number = 112\n") != 0)
+		return -1;
+	if (testenv_cli(&t->env, "init", NULL) != 0 ||
+	    testenv_cli(&t->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
+	    testenv_cli(&t->env, "staff", "add", "Marc", "--role", "counsellor", "--lang", "fr", NULL) != 0 ||
+	    testenv_cli(&t->env, "family", "add", "F-1", "--lang", "fr", "--counsellor", "Sara", "--backup", "Marc", NULL) != 0 ||
+	    testenv_cli(&t->env, "member", "add", "F-1", "Amina", "--role", "parent", NULL) != 0)
+		return -1;
+	if (config_load(&t->cfg, t->env.conf, err, sizeof(err)) != 0 ||
+	    store_open(t->cfg.data_dir, 0, &t->st, err, sizeof(err)) != 0 ||
+	    locale_load(t->cfg.locales_dir, &t->loc, err, sizeof(err)) != 0)
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rt *t = *state;
+
+	store_close(t->st);
+	locale_free(t->loc);
+	testenv_teardown(&t->env);
+	free(t);
+	return 0;
+}
+
+static void on_direct(const char *channel, const char *address, const char *text, void *arg)
+{
+	struct rt *t = arg;
+
+	(void)channel;
+	(void)address;
+	snprintf(t->direct, sizeof(t->direct), "%s", text);
+	t->ndirect++;
+}
+
+/* Stores one event as the gateway would, then routes. */
+static void inbound(struct rt *t, const char *sender, enum event_kind kind, const char *text, const char *button)
+{
+	static struct inbound_event ev;
+	static char json[INBOUND_EVENT_MAX];
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.channel, sizeof(ev.channel), "telegram");
+	snprintf(ev.external_id, sizeof(ev.external_id), "%d", ++t->next_update);
+	snprintf(ev.sender, sizeof(ev.sender), "%s", sender);
+	ev.at = time(NULL);
+	ev.kind = kind;
+	if (text != NULL)
+		snprintf(ev.text, sizeof(ev.text), "%s", text);
+	if (button != NULL) {
+		snprintf(ev.button_data, sizeof(ev.button_data), "%s", button);
+		snprintf(ev.callback_id, sizeof(ev.callback_id), "cb%d", t->next_update);
+	}
+	if (kind == EVENT_MEDIA) {
+		snprintf(ev.media_kind, sizeof(ev.media_kind), "%s", text != NULL ? text : "photo");
+		snprintf(ev.media_ref, sizeof(ev.media_ref), "FILE%d", t->next_update);
+		ev.text[0] = '\0';
+	}
+	assert_int_equal(event_to_json(&ev, 0, json, sizeof(json)), 0);
+	assert_int_equal(store_inbound_add(t->st, "telegram", ev.external_id, ev.sender, ev.at, json, NULL), 0);
+	assert_true(router_run(&h, 100, on_direct, t) >= 1);
+}
+
+static long long q(struct rt *t, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The text of the newest outbox row, rendered as its reader will see it. */
+static void last_reply(struct rt *t, enum lang l, char *out, size_t cap, int *nbuttons)
+{
+	static struct composed msg;
+	struct outbox_msg m;
+	int64_t id = q(t, "SELECT max(id) FROM outbox");
+
+	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, &msg), 0);
+	cb_strlcpy(out, msg.text, cap);
+	if (nbuttons != NULL)
+		*nbuttons = msg.nbuttons;
+}
+
+static void link_chat(struct rt *t, const char *chat)
+{
+	char text[64];
+	const char *p;
+
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(text, sizeof(text), "/start %.10s", p + 6);
+	inbound(t, chat, EVENT_TEXT, text, NULL);
+}
+
+static void test_onboarding(void **state)
+{
+	struct rt *t = *state;
+	char text[1024];
+
+	/* Unknown: the neutral answer in four languages, nothing stored. */
+	inbound(t, "777", EVENT_TEXT, "bonjour", NULL);
+	assert_int_equal(t->ndirect, 1);
+	assert_non_null(strstr(t->direct, "This number is not linked"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	/* A code with the wrong letters: the same answer. */
+	inbound(t, "777", EVENT_TEXT, "/start 2222222222", NULL);
+	assert_int_equal(t->ndirect, 2);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	link_chat(t, "1001");
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '1001' AND family_id = 1"
+			   " AND member_id = 1 AND verified = 1"), 1);
+	last_reply(t, LANG_FR, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "Sara"));
+	/* The code works once. */
+	assert_int_equal(q(t, "SELECT count(*) FROM invites WHERE used_at IS NOT NULL"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%start%'"), 0);
+}
+
+static void test_urgent_every_language(void **state)
+{
+	struct rt *t = *state;
+	static const char *const texts[] = {
+		"De POLITIE staat aan de deur!", "la police est venue, mon mari est arrêté",
+		"Die Polizei war da", "my husband was arrested", "ze hebben ons opgepakt",
+		"on a reçu un ordre de quitter le territoire", "Abschiebung morgen?", "gesloten centrum",
+	};
+	char text[1024];
+
+	link_chat(t, "1001");
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		inbound(t, "1001", EVENT_TEXT, texts[i], NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), (long long)i + 1);
+		/* Both the counsellor and the backup, marked urgent. */
+		assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE urgent = 1"), 2 * ((long long)i + 1));
+		last_reply(t, LANG_FR, text, sizeof(text), NULL);
+		assert_non_null(strstr(text, "112"));
+	}
+	/* An urgent answer is never held by quiet hours. */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'urgent_ack' AND urgent = 1"), 8);
+	/* The body is in no log row. */
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE summary LIKE '%police%'"), 0);
+	/* Not urgent: "politiek" is not "politie". */
+	inbound(t, "1001", EVENT_TEXT, "we spraken over politiek", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), 8);
+}
+
+static void test_commands_every_language(void **state)
+{
+	struct rt *t = *state;
+	static const char *const help[] = {"help", "HULP", "Aide", "hilfe!"};
+	static const char *const stop[] = {"stop", "Stoppen", "ARRÊT", "halt"};
+	char text[2048];
+
+	link_chat(t, "1001");
+	for (int i = 0; i < 4; i++) {
+		inbound(t, "1001", EVENT_TEXT, help[i], NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'help.menu'"), i + 1);
+	}
+	last_reply(t, LANG_FR, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "stop"));
+	for (int i = 0; i < 4; i++) {
+		inbound(t, "1001", EVENT_TEXT, stop[i], NULL);
+		assert_int_equal(q(t, "SELECT opted_out FROM channels"), 1);
+		inbound(t, "1001", EVENT_TEXT, "start", NULL);
+		assert_int_equal(q(t, "SELECT opted_out FROM channels"), 0);
+	}
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'stop.confirmed'"), 4);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'start.confirmed'"), 4);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'stop'"), 4);
+	/* "stop" inside a sentence is a message for the counsellor. */
+	inbound(t, "1001", EVENT_TEXT, "I cannot stop worrying", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+}
+
+static void test_language_change(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+	int nbuttons = 0;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	inbound(t, "1001", EVENT_TEXT, "Sprache", NULL);
+	last_reply(t, LANG_FR, text, sizeof(text), &nbuttons);
+	assert_int_equal(nbuttons, 4);
+	inbound(t, "1001", EVENT_BUTTON, NULL, "lang:de");
+	/* The member chose for herself; the family keeps French. */
+	assert_int_equal(q(t, "SELECT count(*) FROM members WHERE lang = 'de'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM families WHERE lang = 'fr'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'language'"), 2);
+	inbound(t, "1001", EVENT_BUTTON, NULL, "lang:xx");
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
+}
+
+/* Marks the first queued row of a kind as sent on chat 1. */
+static void mark_sent(struct rt *t, const char *kind)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET status = 'sent', channel_id = 1, updated_at = %lld"
+		 " WHERE id = (SELECT min(id) FROM outbox WHERE kind = '%s' AND status = 'queued')",
+		 (long long)time(NULL), kind);
+	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_reply_words(void **state)
+{
+	struct rt *t = *state;
+	char text[1024];
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	/* Nothing asked yet: "oui" goes to the counsellor. */
+	inbound(t, "1001", EVENT_TEXT, "oui", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "Oui !", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	last_reply(t, LANG_FR, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "Merci"));
+	inbound(t, "1001", EVENT_TEXT, "3", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'other_time'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'other_time'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "nee", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'cannot_come'"), 1);
+	/* The button of someone else's appointment does nothing. */
+	inbound(t, "1001", EVENT_BUTTON, NULL, "ap:999:1");
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
+}
+
+static void test_checkin_answers(void **state)
+{
+	struct rt *t = *state;
+	char button[32];
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	mark_sent(t, "checkin");
+	snprintf(button, sizeof(button), "ci:%lld:1", q(t, "SELECT id FROM outbox WHERE kind = 'checkin'"));
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.thanks'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "3", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'checkin_hard'"), 1);
+	button[strlen(button) - 1] = '4';
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'contact_request'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.contact_soon'"), 2);
+}
+
+static void test_media_blocked_and_bad_rows(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_MEDIA, "photo", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM downloads WHERE media_ref = 'FILE2' AND channel_id = 1"), 1);
+	inbound(t, "1001", EVENT_MEDIA, "voice", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+	inbound(t, "1001", EVENT_BLOCKED, NULL, NULL);
+	assert_int_equal(q(t, "SELECT blocked FROM channels"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'blocked'"), 1);
+	/* A row that cannot be read fails alone; the next one is handled. */
+	assert_int_equal(store_inbound_add(t->st, "telegram", "bad", "1001", time(NULL), "not json", NULL), 0);
+	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL),
+					   "{\"kind\":\"unblocked\"}", NULL), 0);
+	assert_int_equal(router_run(&h, 100, on_direct, t), 2);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 1);
+	assert_int_equal(q(t, "SELECT blocked FROM channels"), 0);
+	/* A duplicate update is refused by the store, never routed twice. */
+	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL), "{}", NULL), -CB_EEXIST);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_onboarding), T(test_urgent_every_language), T(test_commands_every_language),
+		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
+		T(test_media_blocked_and_bad_rows),
+	};
+
+	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}
