@@ -126,15 +126,20 @@ static void metrics(struct http_server_req *req, void *arg)
 	free(body);
 }
 
-/* Handled inbound rows are kept a week: long enough to drop a re-delivered
- * update, short enough that Telegram's random ids after a quiet week do not
- * meet an old one. */
+/* Once a minute: the deadline checks. Once an hour: handled inbound rows
+ * older than six days go; long enough to drop a re-delivered update, short
+ * enough that Telegram's random ids after a quiet week meet no old one. */
 static void housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
+	struct hctx h;
 
-	if (store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
+	daemon_hctx(d, &h);
+	if (deadlines_run(&h) != 0)
+		log_warn("deadline checks failed: %s", store_errmsg(d->store));
+	if (++d->housekeeping_runs % 60 == 1 && store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
 		log_warn("pruning handled inbound events failed: %s", store_errmsg(d->store));
+	outbox_kick(d->outbox);
 }
 
 static void closed_walk(uv_handle_t *h, void *arg)
@@ -318,7 +323,7 @@ int daemon_run(const struct config *cfg)
 	if (rc != 0)
 		finish_close(d);
 	else
-		uv_timer_start(&d->housekeeping, housekeeping, 60 * 1000, 3600 * 1000);
+		uv_timer_start(&d->housekeeping, housekeeping, 1000, 60 * 1000);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	/* Anything a failed start left open is closed here. */
 	uv_walk(&d->loop, closed_walk, NULL);

@@ -31,7 +31,8 @@ struct daemon {
 	struct metrics metrics;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
-	uv_timer_t housekeeping;     /* hourly: prune handled inbound rows */
+	uv_timer_t housekeeping;     /* each minute: deadline checks; hourly pruning */
+	unsigned housekeeping_runs;
 	int stopping;
 	uint64_t stop_started;       /* loop ms when SIGTERM came */
 	int closing_handles;

@@ -243,6 +243,12 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 	if (rc == 0 && j->m.family_id != 0)
 		rc = store_contact_add(st, j->m.family_id, now, "out", j->ch.kind, j->m.kind, j->m.staff_id,
 				       j->ch.member_id, j->m.catalog_key, "sent");
+	if (rc == 0) {
+		struct hctx h;
+
+		daemon_hctx(ob->d, &h);
+		rc = handler_after_sent(&h, &j->m);
+	}
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc != 0) {

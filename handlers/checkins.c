@@ -89,3 +89,40 @@ int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_
 		return rc;
 	return handler_reply(h, fm, "checkin_answer", "checkin.contact_soon", NULL);
 }
+
+/* The check-in after this one: every_days on, at the plan's local time. */
+int checkins_after_sent(struct hctx *h, const struct outbox_msg *m)
+{
+	struct checkin_plan p;
+	struct outbox_msg next;
+	struct tm tm;
+	time_t at;
+	int rc;
+
+	if ((rc = store_checkin_sent(h->store, m->family_id, h->now)) != 0)
+		return rc;
+	rc = store_checkin_get(h->store, m->family_id, &p);
+	if (rc == -CB_ENOENT || (rc == 0 && !p.active))
+		return 0;
+	if (rc != 0)
+		return rc;
+	tz_local(m->not_before > 0 ? m->not_before : h->now, &tm);
+	tm.tm_mday += p.every_days;
+	tm.tm_hour = 12;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	if (mktime(&tm) == (time_t)-1)
+		return -CB_EINVAL;
+	if (tz_make_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, p.minute_of_day / 60,
+			  p.minute_of_day % 60, &at) != 0 &&
+	    tz_make_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, p.minute_of_day / 60 + 1,
+			  p.minute_of_day % 60, &at) != 0)
+		return -CB_EINVAL;
+	memset(&next, 0, sizeof(next));
+	next.family_id = m->family_id;
+	cb_strlcpy(next.kind, "checkin", sizeof(next.kind));
+	cb_strlcpy(next.catalog_key, "checkin.question", sizeof(next.catalog_key));
+	next.not_before = at;
+	return store_outbox_add(h->store, &next, h->now);
+}

@@ -25,8 +25,42 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 
 int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary)
 {
-	return store_contact_add(h->store, fm->family.id, h->now, "in", fm->channel.kind, kind, 0,
-				 fm->member.id, summary, NULL);
+	int rc = store_contact_add(h->store, fm->family.id, h->now, "in", fm->channel.kind, kind, 0,
+				   fm->member.id, summary, NULL);
+
+	/* Any word from the family answers the last check-in. */
+	return rc != 0 ? rc : store_checkin_answered(h->store, fm->family.id, h->now);
+}
+
+int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
+{
+	struct doc_request r;
+
+	if (m->family_id == 0)
+		return 0;
+	if (strcmp(m->kind, "checkin") == 0)
+		return checkins_after_sent(h, m);
+	if (strcmp(m->kind, "document_reminder") == 0 || strcmp(m->kind, "document_request") == 0) {
+		int64_t open[16];
+		int n = 0, rc;
+
+		/* The chain of reminders goes on while the request is open; the
+		 * request message itself queued the first one. */
+		if (strcmp(m->kind, "document_request") == 0)
+			return 0;
+		if ((rc = store_docreq_open(h->store, m->family_id, open, 16, &n)) != 0)
+			return rc;
+		for (int i = 0; i < n && i < 16; i++) {
+			if (open[i] != m->request_id)
+				continue;
+			memset(&r, 0, sizeof(r));
+			r.id = m->request_id;
+			r.family_id = m->family_id;
+			r.member_id = m->member_id;
+			return documents_queue_reminder(h, &r);
+		}
+	}
+	return 0;
 }
 
 int handler_params(char *out, size_t cap, ...)

@@ -67,6 +67,13 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 		  const char *key, const char *params);
 /* Fills fm's family, member and language from a family chat. */
 int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm);
+/* What follows a sent message, in its transaction: the next check-in, the
+ * next reminder of a document still missing. */
+int handler_after_sent(struct hctx *h, const struct outbox_msg *m);
+/* Once a minute: unconfirmed appointments, overdue documents, unanswered
+ * check-ins alert the counsellor (once each). */
+int deadlines_run(struct hctx *h);
+int checkins_after_sent(struct hctx *h, const struct outbox_msg *m);
 /* Builds a params object from name, value pairs ending with NULL. */
 int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
 /* Writes the contact-log row for an inbound message. */

@@ -222,6 +222,25 @@ int store_checkin_set(struct store *st, const struct checkin_plan *p, time_t now
 int store_checkin_get(struct store *st, int64_t family_id, struct checkin_plan *out);
 int store_checkin_off(struct store *st, int64_t family_id, time_t now);
 
+/* deadlines: what the periodic checks alert on, once each */
+enum deadline_kind {
+	DEADLINE_UNCONFIRMED = 0,  /* appointment still unconfirmed within the ack window */
+	DEADLINE_OVERDUE,          /* document request past its due date */
+	DEADLINE_UNANSWERED        /* check-in without an answer (id is the family) */
+};
+struct deadline {
+	int64_t id, family_id, staff_id;
+	time_t at;
+	char what[32];
+};
+/* window: seconds (ack deadline, or no-answer time); today: "YYYY-MM-DD"
+ * local, for due dates. */
+int store_deadlines_each(struct store *st, enum deadline_kind kind, time_t now, int64_t window,
+			 const char *today, store_each_cb cb, void *arg);
+int store_deadline_mark(struct store *st, enum deadline_kind kind, int64_t id, time_t now);
+int store_checkin_sent(struct store *st, int64_t family_id, time_t now);
+int store_checkin_answered(struct store *st, int64_t family_id, time_t now);
+
 /* outbox */
 struct outbox_msg {
 	int64_t id;

@@ -317,6 +317,78 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL), "{}", NULL), -CB_EEXIST);
 }
 
+static void exec(struct rt *t, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_deadlines(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	char sql[256], at[32];
+	time_t soon = time(NULL) + 12 * 3600;
+	struct tm tm;
+
+	localtime_r(&soon, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-01-05 10:00",
+				     "--kind", "doctor", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	exec(t, "INSERT INTO document_requests (family_id, doc_type, due_date, created_at, updated_at)"
+		" VALUES (1, 'passport', '2020-01-01', 1, 1)");
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	snprintf(sql, sizeof(sql), "UPDATE checkin_plans SET last_sent_at = %lld", (long long)time(NULL) - 3 * 86400);
+	exec(t, sql);
+	assert_int_equal(deadlines_run(&h), 0);
+	/* Only the appointment within 24 hours, only the overdue request. */
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed' AND staff_id = 1"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'document_overdue'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'checkin_unanswered'"), 1);
+	/* Once each. */
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 3);
+	/* A confirmed appointment and an answered check-in raise nothing new. */
+	snprintf(sql, sizeof(sql), "UPDATE checkin_plans SET last_sent_at = %lld, last_answer_at = %lld",
+		 (long long)time(NULL) - 3 * 86400, (long long)time(NULL) - 86400);
+	exec(t, sql);
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 3);
+}
+
+static void test_after_sent_chains(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	struct outbox_msg m;
+
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "14d", "--at", "tue 18:30", NULL), 0);
+	assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'checkin'"), &m), 0);
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	/* Two weeks on, at the same local time. */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'checkin'"), 2);
+	{
+		time_t next = (time_t)q(t, "SELECT max(not_before) FROM outbox WHERE kind = 'checkin'");
+		struct tm tm;
+
+		localtime_r(&next, &tm);
+		assert_int_equal(tm.tm_hour, 18);
+		assert_int_equal(tm.tm_min, 30);
+		assert_int_equal(tm.tm_wday, 2);
+		assert_true(next - m.not_before >= 14 * 86400 - 3600 && next - m.not_before <= 14 * 86400 + 3600);
+	}
+	assert_true(q(t, "SELECT last_sent_at FROM checkin_plans") > 0);
+	/* A document reminder queues the next while the request is open. */
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'document_reminder'"), &m), 0);
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder'"), 2);
+	exec(t, "UPDATE document_requests SET status = 'received'");
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder'"), 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -324,7 +396,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_onboarding), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
-		T(test_media_blocked_and_bad_rows),
+		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
