@@ -114,10 +114,19 @@ void cli_hctx(struct cli *c, struct hctx *h)
 
 int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
 {
+	char shorts[64] = ":";
+	size_t n = 1;
 	int ch;
 
+	/* Each long option's letter works as a short option too (-o FILE). */
+	for (const struct option *o = opts; o->name != NULL && n + 3 < sizeof(shorts); o++) {
+		shorts[n++] = (char)o->val;
+		if (o->has_arg == required_argument)
+			shorts[n++] = ':';
+	}
+	shorts[n] = '\0';
 	opterr = 0;
-	ch = getopt_long(argc, argv, ":h", opts, NULL);
+	ch = getopt_long(argc, argv, shorts, opts, NULL);
 	if (ch == '?') {
 		if (optopt != 0)
 			cli_usage_error(c, "unknown option -%c", optopt);

@@ -1,8 +1,11 @@
 /* casebot document request | list */
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bot/cli.h"
 #include "bot/tz.h"
+#include "bot/vault.h"
 
 static int cmd_request(struct cli *c, int argc, char **argv)
 {
@@ -77,6 +80,20 @@ static int print_request(const void *rec, void *arg)
 	return 0;
 }
 
+static int print_document(const void *rec, void *arg)
+{
+	const struct document *d = rec;
+	struct cli *c = arg;
+	char when[32], req[24] = "-";
+
+	tz_format_iso(d->received_at, when, sizeof(when));
+	if (d->request_id != 0)
+		snprintf(req, sizeof(req), "#%lld", (long long)d->request_id);
+	fprintf(c->out, "  doc %-5lld %-16s %-9s %-17s %-7s %lld bytes\n", (long long)d->id, d->mime,
+		d->status, when, req, (long long)d->size);
+	return 0;
+}
+
 static int cmd_list(struct cli *c, int argc, char **argv)
 {
 	struct family f;
@@ -91,6 +108,133 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 		"DOCS", "NOTE");
 	if (store_docreq_each(c->store, f.id, print_request, c) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "documents received:\n");
+	if (store_document_each(c->store, f.id, print_document, c) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+/* Finds document ID and its family. */
+static int load_doc(struct cli *c, const char *id_s, struct document *d, struct family *f)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = cli_id(c, id_s, &id)) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	rc = store_document_get(c->store, id, d);
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "no document #%s", id_s);
+	if (rc != 0 || store_family_get_id(c->store, d->family_id, f) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
+static int cmd_verify(struct cli *c, int argc, char **argv)
+{
+	struct document d;
+	struct family f;
+	struct hctx h;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "ID")) != CLI_OK || (rc = load_doc(c, argv[optind], &d, &f)) != CLI_OK)
+		return rc;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = documents_verify(&h, &d);
+	if (rc == -CB_ESTATE)
+		return cli_usage_error(c, "document #%lld is already %s", (long long)d.id, d.status);
+	if (rc != 0 || cli_audit(c, "document.verify", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "document #%lld of %s verified\n", (long long)d.id, f.ref);
+	return CLI_OK;
+}
+
+static int cmd_reject(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"reason", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *reason = NULL;
+	struct document d;
+	struct family f;
+	struct hctx h;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'r')
+			reason = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK)
+		return rc;
+	if (reason == NULL || !documents_reason_valid(reason))
+		return cli_usage_error(c, "--reason must be unreadable, incomplete, expired or wrong_document");
+	if ((rc = load_doc(c, argv[optind], &d, &f)) != CLI_OK)
+		return rc;
+	cli_hctx(c, &h);
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	rc = documents_reject(&h, &d, reason);
+	if (rc == -CB_ESTATE)
+		return cli_usage_error(c, "document #%lld is already %s", (long long)d.id, d.status);
+	if (rc != 0 || cli_audit(c, "document.reject", f.ref, reason) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "document #%lld of %s rejected (%s)%s\n", (long long)d.id, f.ref, reason,
+		d.request_id != 0 ? "; the family is asked again" : "");
+	return CLI_OK;
+}
+
+/* Decrypts a document for staff into a new private file. The read is
+ * audited first: no copy leaves without a trace. */
+static int cmd_get(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	unsigned char key[VAULT_KEY_BYTES];
+	char src[PATH_MAX];
+	const char *out = NULL;
+	struct document d;
+	struct family f;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
+		if (ch == '?')
+			return CLI_USAGE;
+		if (ch == 'o')
+			out = optarg;
+	}
+	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK)
+		return rc;
+	if (out == NULL)
+		return cli_usage_error(c, "-o FILE is required");
+	if (access(out, F_OK) == 0)
+		return cli_usage_error(c, "%s exists; choose a new file", out);
+	if ((rc = load_doc(c, argv[optind], &d, &f)) != CLI_OK)
+		return rc;
+	if (vault_load_key(c->cfg.data_dir, key) != 0)
+		return cli_fail(c, "%s/document.key: missing or damaged", c->cfg.data_dir);
+	if (store_begin(c->store) != 0 || cli_audit(c, "document.get", f.ref, NULL) != CLI_OK ||
+	    store_commit(c->store) != 0) {
+		sodium_memzero(key, sizeof(key));
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	}
+	snprintf(src, sizeof(src), "%s/%s", c->cfg.data_dir, d.path);
+	rc = vault_decrypt_file(key, src, out);
+	sodium_memzero(key, sizeof(key));
+	if (rc == -CB_EPARSE)
+		return cli_fail(c, "document #%lld is damaged or was altered", (long long)d.id);
+	if (rc != 0)
+		return cli_fail(c, "cannot write %s: %s", out, casebot_strerror(rc));
+	fprintf(c->out, "document #%lld of %s (%s, %lld bytes) written to %s\n", (long long)d.id, f.ref, d.mime,
+		(long long)d.size, out);
 	return CLI_OK;
 }
 
@@ -100,6 +244,10 @@ const struct cli_command cli_document_commands[] = {
 	 "lawyer_letter|order_to_leave|payslip|lease|other [--due YYYY-MM-DD] [--note TEXT]",
 	 "Ask a family for a document; the request goes out at once, with reminders while it is missing. "
 	 "The note is for staff and is not sent."},
-	{"document", "list", cmd_list, "REF", "List a family's document requests (audited)."},
+	{"document", "list", cmd_list, "REF", "List a family's document requests and documents (audited)."},
+	{"document", "verify", cmd_verify, "ID", "Mark a received document as checked and good."},
+	{"document", "reject", cmd_reject, "ID --reason unreadable|incomplete|expired|wrong_document",
+	 "Reject a received document; the family is asked again, with the reason."},
+	{"document", "get", cmd_get, "ID -o FILE", "Decrypt a document into a new file (audited)."},
 	{0},
 };

@@ -83,46 +83,34 @@ static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question
 	return button(c, "button.other_time", "ap:%lld:%d", (long long)a.id, 3);
 }
 
-struct find_req {
-	int64_t id;
-	struct doc_request found;
-	int ok;
-};
-
-static int match_request(const void *rec, void *arg)
-{
-	const struct doc_request *r = rec;
-	struct find_req *f = arg;
-
-	if (r->id != f->id)
-		return 0;
-	f->found = *r;
-	f->ok = 1;
-	return 1;
-}
-
 static int document(struct ctx *c, const struct outbox_msg *m, const char *key)
 {
-	struct find_req f = {m->request_id, {0}, 0};
-	char typekey[64], due[128];
-	const char *doc;
+	struct doc_request r;
+	char typekey[64], reasonkey[64], due[128];
+	const char *doc, *reason = NULL;
+	cJSON *params;
 	int rc, y, mon, day;
 
-	rc = store_docreq_each(c->st, m->family_id, match_request, &f);
-	if (rc < 0)
+	if ((rc = store_docreq_get(c->st, m->request_id, &r)) != 0)
 		return rc;
-	if (!f.ok)
-		return -CB_ENOENT;
-	snprintf(typekey, sizeof(typekey), "document.type.%s", f.found.doc_type);
+	snprintf(typekey, sizeof(typekey), "document.type.%s", r.doc_type);
 	if ((doc = locale_text(c->loc, c->l, typekey)) == NULL)
 		return -CB_EINVAL;
+	/* A rejection names its reason from the catalog's short list. */
+	params = cJSON_Parse(m->params);
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(params, "reason"))) {
+		snprintf(reasonkey, sizeof(reasonkey), "document.reason.%s",
+			 cJSON_GetObjectItemCaseSensitive(params, "reason")->valuestring);
+		reason = locale_text(c->loc, c->l, reasonkey);
+	}
+	cJSON_Delete(params);
 	{
-		const struct locale_param p[] = {{"document", doc}};
+		const struct locale_param p[] = {{"document", doc}, {"reason", reason != NULL ? reason : ""}};
 
-		if ((rc = line(c, key, p, 1)) != 0)
+		if ((rc = line(c, key, p, 2)) != 0)
 			return rc;
 	}
-	if (f.found.due_date[0] != '\0' && tz_parse_date(f.found.due_date, &y, &mon, &day) == 0) {
+	if (r.due_date[0] != '\0' && tz_parse_date(r.due_date, &y, &mon, &day) == 0) {
 		const struct locale_param p[] = {{"due", due}};
 
 		if ((rc = locale_format_day(c->loc, c->l, y, mon, day, due, sizeof(due))) != 0 ||
@@ -241,7 +229,8 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = reminder(&c, m, 1, "reminder.appointment");
 	else if (strcmp(m->kind, "appointment_notice") == 0)
 		rc = reminder(&c, m, 0, m->catalog_key);
-	else if (strcmp(m->kind, "document_request") == 0 || strcmp(m->kind, "document_reminder") == 0)
+	else if (strcmp(m->kind, "document_request") == 0 || strcmp(m->kind, "document_reminder") == 0 ||
+		 strcmp(m->kind, "document_rejected") == 0)
 		rc = document(&c, m, m->catalog_key);
 	else if (strcmp(m->kind, "checkin") == 0)
 		rc = checkin(&c, m);

@@ -154,3 +154,57 @@ int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t docume
 		return rc;
 	return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 }
+
+int documents_verify(struct hctx *h, const struct document *doc)
+{
+	int rc;
+
+	if (strcmp(doc->status, "received") != 0)
+		return -CB_ESTATE;
+	if ((rc = store_document_set_status(h->store, doc->id, "verified", NULL)) != 0)
+		return rc;
+	if (doc->request_id != 0)
+		return store_docreq_set_status(h->store, doc->request_id, "verified", h->now);
+	return 0;
+}
+
+static const char *const reject_reasons[] = {"unreadable", "incomplete", "expired", "wrong_document"};
+
+int documents_reason_valid(const char *reason)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(reject_reasons); i++)
+		if (strcmp(reason, reject_reasons[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The family is asked again, with the reason; the request opens again and
+ * its reminders start over. */
+int documents_reject(struct hctx *h, const struct document *doc, const char *reason)
+{
+	struct doc_request r;
+	struct outbox_msg m;
+	int rc;
+
+	if (strcmp(doc->status, "received") != 0 || !documents_reason_valid(reason))
+		return -CB_ESTATE;
+	if ((rc = store_document_set_status(h->store, doc->id, "rejected", reason)) != 0)
+		return rc;
+	if (doc->request_id == 0)
+		return 0;
+	if ((rc = store_docreq_get(h->store, doc->request_id, &r)) != 0 ||
+	    (rc = store_docreq_set_status(h->store, r.id, "open", h->now)) != 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	m.family_id = r.family_id;
+	m.member_id = r.member_id;
+	m.request_id = r.id;
+	cb_strlcpy(m.kind, "document_rejected", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "document.rejected", sizeof(m.catalog_key));
+	if ((rc = handler_params(m.params, sizeof(m.params), "reason", reason, NULL)) != 0)
+		return rc;
+	m.not_before = h->now;
+	if ((rc = store_outbox_add(h->store, &m, h->now)) != 0)
+		return rc;
+	return documents_queue_reminder(h, &r);
+}

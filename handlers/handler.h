@@ -97,6 +97,11 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
 		      const unsigned char *key, const char *data_dir);
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
+/* Staff decisions on a received document. Reasons: unreadable, incomplete,
+ * expired, wrong_document. */
+int documents_verify(struct hctx *h, const struct document *doc);
+int documents_reject(struct hctx *h, const struct document *doc, const char *reason);
+int documents_reason_valid(const char *reason);
 
 /* handlers/checkins.c: a check-in button or reply (1 good ... 4 contact me). */
 int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice);

@@ -118,10 +118,13 @@ int store_appointment_set(struct store *st, int64_t id, const char *status, time
 static const char SQL_DOCREQ_ADD[] =
 	"INSERT INTO document_requests (family_id, member_id, doc_type, due_date, note, created_at,"
 	" updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
-static const char SQL_DOCREQ_FAMILY[] =
-	"SELECT r.id, r.family_id, r.member_id, r.doc_type, r.due_date, r.note, r.status, r.created_at,"
-	" (SELECT count(*) FROM documents d WHERE d.request_id = r.id)"
-	" FROM document_requests r WHERE r.family_id = ? ORDER BY r.id";
+#define SELECT_DOCREQ \
+	"SELECT r.id, r.family_id, r.member_id, r.doc_type, r.due_date, r.note, r.status, r.created_at," \
+	" (SELECT count(*) FROM documents d WHERE d.request_id = r.id) FROM document_requests r "
+static const char SQL_DOCREQ_FAMILY[] = SELECT_DOCREQ "WHERE r.family_id = ? ORDER BY r.id";
+static const char SQL_DOCREQ_GET[] = SELECT_DOCREQ "WHERE r.id = ?";
+static const char SQL_DOCREQ_STATUS[] =
+	"UPDATE document_requests SET status = ?1, updated_at = ?2 WHERE id = ?3";
 
 static int read_docreq(sqlite3_stmt *q, void *arg)
 {
@@ -179,6 +182,27 @@ static const char SQL_APPT_ANSWER[] =
 int store_appointment_answer(struct store *st, int64_t id, const char *status, time_t now)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_APPT_ANSWER);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, id);
+	return store_exec_stmt(q);
+}
+
+int store_docreq_get(struct store *st, int64_t id, struct doc_request *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DOCREQ_GET);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_docreq, out);
+}
+
+int store_docreq_set_status(struct store *st, int64_t id, const char *status, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DOCREQ_STATUS);
 
 	if (q == NULL)
 		return -CB_ESTORE;

@@ -167,3 +167,62 @@ int store_document_attach(struct store *st, int64_t family_id, int64_t document_
 		return -CB_ENOENT;
 	return rc;
 }
+
+#define SELECT_DOC \
+	"SELECT id, family_id, request_id, member_id, mime, size, sha256, path, status, received_at" \
+	" FROM documents "
+static const char SQL_DOC_GET[] = SELECT_DOC "WHERE id = ?";
+static const char SQL_DOC_FAMILY[] = SELECT_DOC "WHERE family_id = ? ORDER BY id";
+static const char SQL_DOC_STATUS[] =
+	"UPDATE documents SET status = ?1, reject_reason = ?2 WHERE id = ?3";
+
+static int read_doc(sqlite3_stmt *q, void *arg)
+{
+	struct document *d = arg;
+	const void *sha = sqlite3_column_blob(q, 6);
+
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(q, 0);
+	d->family_id = sqlite3_column_int64(q, 1);
+	d->request_id = sqlite3_column_int64(q, 2);
+	d->member_id = sqlite3_column_int64(q, 3);
+	store_col_text(q, 4, d->mime, sizeof(d->mime));
+	d->size = sqlite3_column_int64(q, 5);
+	if (sha != NULL && sqlite3_column_bytes(q, 6) == (int)sizeof(d->sha256))
+		memcpy(d->sha256, sha, sizeof(d->sha256));
+	store_col_text(q, 7, d->path, sizeof(d->path));
+	store_col_text(q, 8, d->status, sizeof(d->status));
+	d->received_at = (time_t)sqlite3_column_int64(q, 9);
+	return 0;
+}
+
+int store_document_get(struct store *st, int64_t id, struct document *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DOC_GET);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_doc, out);
+}
+
+int store_document_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DOC_FAMILY);
+	struct document d;
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, family_id);
+	return store_each(q, read_doc, &d, cb, arg);
+}
+
+int store_document_set_status(struct store *st, int64_t id, const char *status, const char *reason)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DOC_STATUS);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 2, reason);
+	sqlite3_bind_int64(q, 3, id);
+	return store_exec_stmt(q);
+}

@@ -180,6 +180,8 @@ struct doc_request {
 int store_doc_type_valid(const char *type);
 int store_docreq_add(struct store *st, struct doc_request *r, time_t now);
 int store_docreq_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+int store_docreq_get(struct store *st, int64_t id, struct doc_request *out);
+int store_docreq_set_status(struct store *st, int64_t id, const char *status, time_t now);
 
 /* downloads: media a family sent, to fetch from the gateway */
 struct download {
@@ -203,8 +205,13 @@ struct document {
 	int64_t size;
 	unsigned char sha256[32];
 	char path[128];
+	char status[16];     /* received, verified, rejected */
+	time_t received_at;
 };
 int store_document_add(struct store *st, struct document *doc, time_t now);
+int store_document_get(struct store *st, int64_t id, struct document *out);
+int store_document_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
+int store_document_set_status(struct store *st, int64_t id, const char *status, const char *reason);
 int store_document_attach(struct store *st, int64_t family_id, int64_t document_id, int64_t request_id);
 /* The open requests of a family, oldest first: up to max ids, and the count. */
 int store_docreq_open(struct store *st, int64_t family_id, int64_t *ids, int max, int *count);

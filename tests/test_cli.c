@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bot/tz.h"
+#include "bot/vault.h"
 #include "store/store.h"
 #include "tests/support/testenv.h"
 
@@ -484,6 +485,136 @@ static void test_log(void **state)
 	REFUSED(t, "unknown family", "log", "F-404");
 }
 
+/* A received document as the daemon would store it: encrypted with the
+ * data directory's key. Returns its id. */
+static long long add_document(struct testenv *t, const char *plain, long long request_id)
+{
+	unsigned char key[VAULT_KEY_BYTES], sha[32];
+	char in[PATH_MAX + 32], out[PATH_MAX + 64], sql[512], dir[PATH_MAX + 32];
+	static int n;
+	int64_t size;
+	sqlite3 *db;
+	FILE *fp;
+
+	assert_int_equal(vault_load_key(t->data, key), 0);
+	snprintf(in, sizeof(in), "%s/plain.txt", t->dir);
+	fp = fopen(in, "w");
+	fputs(plain, fp);
+	fclose(fp);
+	snprintf(dir, sizeof(dir), "%s/documents", t->data);
+	mkdir(dir, 0700);
+	snprintf(out, sizeof(out), "%s/documents/d%d.bin", t->data, ++n);
+	assert_int_equal(vault_encrypt_file(key, in, out, sha, &size), 0);
+	unlink(in);
+	snprintf(in, sizeof(in), "%s/casebot.db", t->data);
+	assert_int_equal(sqlite3_open(in, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, request_id, received_at, mime, size, sha256, path)"
+		 " VALUES (1, %lld, 1, 'application/pdf', %lld, x'00', 'documents/d%d.bin')",
+		 request_id, (long long)size, n);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	return testenv_query_int(t, "SELECT max(id) FROM documents");
+}
+
+static void test_document_verify_reject_get(void **state)
+{
+	struct testenv *t = *state;
+	char out[PATH_MAX + 32], buf[64] = "";
+	long long a, b;
+	FILE *fp;
+
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "passport"), 0);
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "lease"), 0);
+	a = add_document(t, "%PDF-1.4 passport scan", 1);
+	b = add_document(t, "%PDF-1.4 blurry lease", 2);
+	assert_int_equal(CLI(t, "document", "verify", "1"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM documents WHERE status = 'verified'"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests WHERE status = 'verified'"), 1);
+	REFUSED(t, "already verified", "document", "verify", "1");
+	REFUSED(t, "--reason must be", "document", "reject", "2", "--reason", "ugly");
+	REFUSED(t, "no document #9", "document", "verify", "9");
+	assert_int_equal(CLI(t, "document", "reject", "2", "--reason", "unreadable"), 0);
+	assert_non_null(strstr(t->out, "asked again"));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM documents WHERE status = 'rejected'"
+					   " AND reject_reason = 'unreadable'"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests WHERE id = 2 AND status = 'open'"), 1);
+	/* The family reads the reason in French. */
+	assert_int_equal(CLI(t, "outbox", "F-001"), 0);
+	assert_non_null(strstr(t->out, "document_rejected"));
+	assert_non_null(strstr(t->out, "contrat de bail"));
+	assert_null(strstr(t->out, "cannot be rendered"));
+	/* Decrypted for staff, audited. */
+	snprintf(out, sizeof(out), "%s/copy.pdf", t->dir);
+	assert_int_equal(CLI(t, "document", "get", "1", "-o", out), 0);
+	fp = fopen(out, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "%PDF-1.4 passport scan");
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'document.get'"
+					   " AND family_ref = 'F-001'"), 1);
+	REFUSED(t, "exists", "document", "get", "1", "-o", out);
+	REFUSED(t, "-o FILE is required", "document", "get", "1");
+	/* A file altered on disk is refused, and nothing is written. */
+	{
+		char path[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/documents/d2.bin", t->data);
+		fp = fopen(path, "r+b");
+		fseek(fp, 40, SEEK_SET);
+		fputc('X', fp);
+		fclose(fp);
+		snprintf(out, sizeof(out), "%s/copy2.pdf", t->dir);
+		assert_int_equal(CLI(t, "document", "get", "2", "-o", out), 1);
+		assert_non_null(strstr(t->err, "damaged"));
+		assert_int_not_equal(access(out, F_OK), 0);
+	}
+	(void)a;
+	(void)b;
+}
+
+/* Every kind of queued message renders in every language. */
+static void test_outbox_renders_everything(void **state)
+{
+	struct testenv *t = *state;
+	static const char *const langs[] = {"nl", "fr", "de", "en"};
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "immigration_office",
+			     "--member", "Amina", "--place", "Rue Haute 1"), 0);
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-04 14:00", "--kind", "court"), 0);
+	assert_int_equal(CLI(t, "appointment", "move", "1", "--at", "2026-12-05 09:00"), 0);
+	assert_int_equal(CLI(t, "appointment", "cancel", "2"), 0);
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "order_to_leave", "--due", "2026-12-01"), 0);
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "7d", "--at", "mon 10:00"), 0);
+	for (int i = 0; i < 4; i++) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "UPDATE families SET lang = '%s'", langs[i]);
+		{
+			char path[PATH_MAX + 16];
+			sqlite3 *db;
+
+			snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+			assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+			assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+			sqlite3_close(db);
+		}
+		assert_int_equal(CLI(t, "outbox", "F-001", "--all"), 0);
+		assert_null(strstr(t->out, "cannot be rendered"));
+		assert_non_null(strstr(t->out, "appointment_notice"));
+		assert_non_null(strstr(t->out, "document_request"));
+		assert_non_null(strstr(t->out, "checkin"));
+	}
+	/* The first line of a reminder names no institution; the kind comes
+	 * on the next line. */
+	assert_non_null(strstr(t->out, "| Reminder: you have an appointment on Saturday 5 December at 9:00.\n"
+			       "    | What: Immigration Office"));
+	assert_non_null(strstr(t->out, "Saturday 5 December at 9:00"));
+	assert_non_null(strstr(t->out, "Immigration Office"));
+	assert_non_null(strstr(t->out, "order to leave the territory"));
+	assert_non_null(strstr(t->out, "Tuesday 1 December"));
+}
+
 static void test_help_and_unknown(void **state)
 {
 	struct testenv *t = *state;
@@ -492,7 +623,8 @@ static void test_help_and_unknown(void **state)
 		{"family", "list"}, {"family", "show"}, {"family", "close"}, {"family", "erase"},
 		{"member", "add"}, {"invite", NULL}, {"appointment", "add"}, {"appointment", "list"},
 		{"appointment", "cancel"}, {"appointment", "move"}, {"document", "request"},
-		{"document", "list"}, {"checkin", "set"}, {"checkin", "off"}, {"log", NULL},
+		{"document", "list"}, {"document", "verify"}, {"document", "reject"}, {"document", "get"},
+		{"checkin", "set"}, {"checkin", "off"}, {"log", NULL}, {"outbox", NULL}, {"run", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -520,7 +652,7 @@ int main(void)
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),
-		T(test_help_and_unknown),
+		T(test_document_verify_reject_get), T(test_outbox_renders_everything), T(test_help_and_unknown),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
