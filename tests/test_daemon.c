@@ -1,0 +1,572 @@
+/* The daemon against the Telegram simulator: real processes, real HTTP on
+ * loopback, the real database. Each test starts a simulator and a daemon,
+ * talks to the daemon as a family would, and reads both the simulator's
+ * record and the store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/simctl.h"
+#include "tests/support/testenv.h"
+#include "tests/support/testhttp.h"
+
+#define TOKEN "123456:TEST-token_abc"
+#define FAMILY_CHAT 1001
+
+struct dt {
+	struct testenv env;
+	struct simctl sim;
+	pid_t daemon;
+	char log[300];
+	int http_port;
+};
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("CASEBOT_BUILD");
+
+	return b != NULL && b[0] != '\0' ? b : "build";
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A loopback port nobody listens on right now. */
+static int free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		port = -1;
+	else
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static long long q(struct dt *t, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return testenv_query_int(&t->env, sql);
+}
+
+static void exec_sql(struct dt *t, const char *sql)
+{
+	char path[PATH_MAX + 16];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->env.data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("sql: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void start_daemon(struct dt *t)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char bin[300];
+		int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+			close(fd);
+		}
+		setenv("CASEBOT_TELEGRAM_TOKEN", TOKEN, 1);
+		snprintf(bin, sizeof(bin), "%s/casebot", build_dir());
+		execl(bin, "casebot", "-c", t->env.conf, "run", (char *)NULL);
+		_exit(127);
+	}
+	t->daemon = pid;
+}
+
+/* Sends sig and waits (bounded) for the daemon; returns its exit status,
+ * or -1 when it did not stop in time. */
+static int stop_daemon(struct dt *t, int sig)
+{
+	long long until = now_ms() + 15000;
+	int status;
+
+	if (t->daemon <= 0)
+		return 0;
+	kill(t->daemon, sig);
+	while (now_ms() < until) {
+		pid_t r = waitpid(t->daemon, &status, WNOHANG);
+
+		if (r == t->daemon) {
+			t->daemon = 0;
+			if (WIFEXITED(status))
+				return WEXITSTATUS(status);
+			return 128 + WTERMSIG(status);
+		}
+		sleep_ms(20);
+	}
+	kill(t->daemon, SIGKILL);
+	waitpid(t->daemon, &status, 0);
+	t->daemon = 0;
+	return -1;
+}
+
+#define WAIT_FOR(cond, ms) do { \
+	long long until_ = now_ms() + (ms); \
+	while (!(cond) && now_ms() < until_) \
+		sleep_ms(25); \
+	assert_true(cond); \
+} while (0)
+
+static int setup(void **state)
+{
+	struct dt *t = calloc(1, sizeof(*t));
+	char extra[512];
+
+	if (t == NULL)
+		return -1;
+	if (simctl_start(&t->sim, TOKEN, NULL) != 0)
+		return -1;
+	t->http_port = free_port();
+	snprintf(extra, sizeof(extra), "quiet_hours = off\n[telegram]\napi_base = %s\n[http]\nlisten = 127.0.0.1:%d\n",
+		 simctl_base(&t->sim), t->http_port);
+	if (testenv_setup(&t->env, time(NULL), extra) != 0)
+		return -1;
+	snprintf(t->log, sizeof(t->log), "%s/daemon.log", t->env.dir);
+	if (testenv_cli(&t->env, "init", NULL) != 0 ||
+	    testenv_cli(&t->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
+	    testenv_cli(&t->env, "family", "add", "F-1", "--lang", "nl", "--counsellor", "Sara", NULL) != 0 ||
+	    testenv_cli(&t->env, "member", "add", "F-1", "Amina", "--role", "parent", NULL) != 0)
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct dt *t = *state;
+	int rc = 0;
+
+	if (t->daemon > 0 && stop_daemon(t, SIGTERM) != 0)
+		rc = -1;
+	if (rc != 0) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "tail -20 %s >&2", t->log);
+		if (system(cmd) != 0)
+			rc = -1;
+	}
+	if (simctl_stop(&t->sim) != 0)
+		rc = -1;
+	testenv_teardown(&t->env);
+	free(t);
+	return rc;
+}
+
+static int sent_count(struct dt *t, long long chat)
+{
+	cJSON *s = simctl_sent(&t->sim, chat);
+	int n = s != NULL ? cJSON_GetArraySize(s) : -1;
+
+	cJSON_Delete(s);
+	return n;
+}
+
+/* The n-th message (0-based) the bot sent to chat: its text, copied. */
+static void sent_text(struct dt *t, long long chat, int n, char *out, size_t cap)
+{
+	cJSON *s = simctl_sent(&t->sim, chat);
+	cJSON *m = cJSON_GetArrayItem(s, n);
+	cJSON *text = cJSON_GetObjectItem(m, "text");
+
+	out[0] = '\0';
+	if (cJSON_IsString(text))
+		snprintf(out, cap, "%s", text->valuestring);
+	cJSON_Delete(s);
+}
+
+static long long sent_message_id(struct dt *t, long long chat, int n)
+{
+	cJSON *s = simctl_sent(&t->sim, chat);
+	cJSON *m = cJSON_GetArrayItem(s, n);
+	long long id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id"));
+
+	cJSON_Delete(s);
+	return id;
+}
+
+static long long stat_of(struct dt *t, const char *name)
+{
+	return simctl_stat(&t->sim, name);
+}
+
+/* Links FAMILY_CHAT to F-1 the way a family does: the invite link's code. */
+static void link_family(struct dt *t)
+{
+	char code[32], text[64];
+	const char *p;
+
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(code, sizeof(code), "%.10s", p + 6);
+	snprintf(text, sizeof(text), "/start %s", code);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, text) > 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 1, 10000);
+	sent_text(t, FAMILY_CHAT, 0, text, sizeof(text));
+	assert_non_null(strstr(text, "Welkom"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE family_id = 1 AND member_id = 1"), 1);
+}
+
+static void test_text_stored_logged_answered(void **state)
+{
+	struct dt *t = *state;
+	char text[512];
+
+	start_daemon(t);
+	link_family(t);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "Hallo, ik heb een vraag over de school") > 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "gezinsbegeleider"));
+	/* Stored, handled, and the body is gone from the inbound table. */
+	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 5000);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%%vraag%%'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE summary LIKE '%%vraag%%'"), 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'forward_ack'"
+		   " AND status = 'sent'") == 1, 5000);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND staff_id = 1"), 1);
+	/* A second message within the hour is forwarded without a second
+	 * acknowledgement. */
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "nog iets") > 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'") == 2, 5000);
+	sleep_ms(500);
+	assert_int_equal(sent_count(t, FAMILY_CHAT), 2);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_unknown_sender(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+
+	start_daemon(t);
+	assert_true(simctl_message(&t->sim, 2002, "hello?") > 0);
+	WAIT_FOR(sent_count(t, 2002) == 1, 10000);
+	sent_text(t, 2002, 0, text, sizeof(text));
+	assert_non_null(strstr(text, "This number is not linked"));
+	assert_non_null(strstr(text, "\n"));
+	/* A wrong code gets the very same answer, and nothing is linked. */
+	assert_true(simctl_message(&t->sim, 2003, "/start ABCDEFGHJK") > 0);
+	WAIT_FOR(sent_count(t, 2003) == 1, 10000);
+	{
+		char other[1024];
+
+		sent_text(t, 2003, 0, other, sizeof(other));
+		assert_string_equal(text, other);
+	}
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	/* Answers to one unknown chat are rate limited. */
+	assert_true(simctl_message(&t->sim, 2002, "hello??") > 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 3, 5000);
+	sleep_ms(500);
+	assert_int_equal(sent_count(t, 2002), 1);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_button_answered_and_logged(void **state)
+{
+	struct dt *t = *state;
+	char when[32], text[1024];
+	time_t at = time(NULL) + 3 * 3600;
+	struct tm tm;
+
+	start_daemon(t);
+	link_family(t);
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	/* The CLI writes while the daemon runs: picked up within a second. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "Herinnering"));
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "ap:1:1", sent_message_id(t, FAMILY_CHAT, 1)) > 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 10000);
+	sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "Bedankt"));
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reminder_answer' AND direction = 'in'"), 1);
+	WAIT_FOR(stat_of(t, "callbacks_answered") == 1, 5000);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_document_downloaded(void **state)
+{
+	struct dt *t = *state;
+	char text[1024], path[PATH_MAX + 300];
+	unsigned char head[4] = {0};
+	FILE *fp;
+
+	start_daemon(t);
+	link_family(t);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	assert_true(simctl_photo(&t->sim, FAMILY_CHAT, 50000, NULL) > 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 15000);
+	sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "Bedankt"));
+	assert_int_equal(q(t, "SELECT count(*) FROM documents WHERE mime = 'image/jpeg' AND size = 50000"
+			   " AND request_id = 1"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM document_requests WHERE status = 'received'"), 1);
+	assert_int_equal(stat_of(t, "files_downloaded"), 1);
+	/* At rest it is ciphertext, in a private file. */
+	{
+		char rel[200] = "";
+		sqlite3 *db;
+		sqlite3_stmt *s;
+
+		snprintf(path, sizeof(path), "%s/casebot.db", t->env.data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT path FROM documents", -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		snprintf(rel, sizeof(rel), "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		snprintf(path, sizeof(path), "%s/%s", t->env.data, rel);
+	}
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(head, 1, 3, fp), 3);
+	fclose(fp);
+	assert_false(head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF);
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
+	/* No plain copy is left behind. */
+	snprintf(path, sizeof(path), "%s/tmp", t->env.data);
+	assert_int_equal(q(t, "SELECT count(*) FROM downloads"), 0);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+/* Every kind of fault is survived, and what was due is delivered after. */
+static void test_faults_survived(void **state)
+{
+	struct dt *t = *state;
+	long long polls;
+
+	start_daemon(t);
+	link_family(t);
+	/* Rate limited once, then a server error twice: still delivered. */
+	assert_int_equal(simctl_fault(&t->sim, "429", 1, 1, "sendMessage"), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 15000);
+	assert_int_equal(simctl_fault(&t->sim, "500", 2, 0, "sendMessage"), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 20000);
+	assert_int_equal(q(t, "SELECT max(attempts) FROM outbox WHERE kind = 'document_request'"), 3);
+	/* Garbage and dropped connections on getUpdates: messages still come in. */
+	assert_int_equal(simctl_fault(&t->sim, "garbage", 2, 0, "getUpdates"), 0);
+	assert_int_equal(simctl_fault(&t->sim, "drop", 1, 300, "getUpdates"), 0);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "ben je daar") > 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 1, 30000);
+	/* A slow answer to a send. */
+	assert_int_equal(simctl_fault(&t->sim, "slow", 1, 1500, "sendMessage"), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
+	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 5, 20000);
+	/* Empty answers at once must not make the daemon spin. */
+	polls = stat_of(t, "get_updates");
+	assert_int_equal(simctl_fault(&t->sim, "empty", 1000, 0, "getUpdates"), 0);
+	sleep_ms(3000);
+	assert_true(stat_of(t, "get_updates") - polls <= 5);
+	assert_int_equal(simctl_fault(&t->sim, "clear", 0, 0, NULL), 0);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "nog een vraag") > 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 2, 15000);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+/* n families with a linked chat each (chats 5000...), and messages_each
+ * notices due now for each: written in one transaction. */
+static void add_families(struct dt *t, int n, int messages_each)
+{
+	size_t cap = (size_t)n * (512 + 256 * (size_t)messages_each) + 64, len = 0;
+	char *sql = malloc(cap);
+	long long now = (long long)time(NULL);
+
+	assert_non_null(sql);
+	len += (size_t)snprintf(sql + len, cap - len, "BEGIN;");
+	for (int i = 0; i < n; i++) {
+		len += (size_t)snprintf(sql + len, cap - len,
+			"INSERT INTO families (id, ref, lang, counsellor_id, created_at) VALUES (%d, 'B-%d', 'en', 1, %lld);"
+			"INSERT INTO channels (family_id, kind, address, verified, created_at) VALUES (%d, 'telegram', '%d', 1, %lld);",
+			100 + i, i, now, 100 + i, 5000 + i, now);
+		for (int k = 0; k < messages_each; k++)
+			len += (size_t)snprintf(sql + len, cap - len,
+				"INSERT INTO outbox (family_id, kind, catalog_key, not_before, created_at, updated_at)"
+				" VALUES (%d, 'notice', 'forward.ack', %lld, %lld, %lld);", 100 + i, now, now, now);
+		assert_int_equal(simctl_chat(&t->sim, 5000 + i, NULL), 0);
+	}
+	snprintf(sql + len, cap - len, "COMMIT;");
+	exec_sql(t, sql);
+	free(sql);
+}
+
+static void test_burst_within_limits(void **state)
+{
+	struct dt *t = *state;
+
+	add_families(t, 100, 2);
+	start_daemon(t);
+	WAIT_FOR(stat_of(t, "sent") >= 200, 40000);
+	sleep_ms(1500);
+	assert_int_equal(stat_of(t, "sent"), 200);
+	assert_int_equal(stat_of(t, "breaches_chat"), 0);
+	assert_int_equal(stat_of(t, "breaches_global"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE status = 'sent'"), 200);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out'"), 200);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+/* kill -9 in the middle of a batch, then a restart: every update handled
+ * exactly once, nothing lost. */
+static void test_kill9_exactly_once(void **state)
+{
+	struct dt *t = *state;
+
+	add_families(t, 30, 0);
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 30; i++) {
+			char text[64];
+
+			snprintf(text, sizeof(text), "bericht %d van %d", round, i);
+			assert_true(simctl_message(&t->sim, 5000 + i, text) > 0);
+		}
+	start_daemon(t);
+	WAIT_FOR(q(t, "SELECT count(*) FROM inbound") > 0, 10000);
+	assert_int_equal(stop_daemon(t, SIGKILL), 128 + SIGKILL);
+	start_daemon(t);
+	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 90, 20000);
+	WAIT_FOR(q(t, "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')") == 0, 20000);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 90);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in'"), 90);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 90);
+	/* One acknowledgement per family: each was sent at least once and
+	 * at most twice (a send in flight at the kill may go again). */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'"), 30);
+	assert_true(stat_of(t, "sent") >= 30 && stat_of(t, "sent") <= 60);
+	assert_int_equal(stat_of(t, "pending"), 0);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_sigterm_drains(void **state)
+{
+	struct dt *t = *state;
+	char log[8192] = "";
+	FILE *fp;
+	size_t n;
+
+	add_families(t, 10, 1);
+	assert_int_equal(simctl_fault(&t->sim, "slow", 3, 800, "sendMessage"), 0);
+	start_daemon(t);
+	WAIT_FOR(stat_of(t, "sent") + q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'") >= 1, 10000);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	/* What was in flight finished and was recorded; nothing is left half-sent. */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 0);
+	fp = fopen(t->log, "r");
+	assert_non_null(fp);
+	n = fread(log, 1, sizeof(log) - 1, fp);
+	log[n] = '\0';
+	fclose(fp);
+	assert_non_null(strstr(log, "stopping"));
+	assert_non_null(strstr(log, "stopped"));
+	/* No token, no message text in the log. */
+	assert_null(strstr(log, "TEST-token"));
+}
+
+static void test_health_and_metrics(void **state)
+{
+	struct dt *t = *state;
+	char url[128];
+	cJSON *h;
+
+	start_daemon(t);
+	link_family(t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", t->http_port);
+	h = testhttp_get_json(url, NULL);
+	assert_non_null(h);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(h, "store")), "ok");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(h, "gateway")), "ok");
+	cJSON_Delete(h);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", t->http_port);
+	{
+		char *body = testhttp_get(url, NULL);
+
+		assert_non_null(body);
+		assert_non_null(strstr(body, "casebot_messages_total{direction=\"in\",channel=\"telegram\",kind=\"text\"} 1"));
+		assert_non_null(strstr(body, "casebot_messages_total{direction=\"out\",channel=\"telegram\",kind=\"welcome\"} 1"));
+		assert_non_null(strstr(body, "casebot_outbox_depth 0"));
+		free(body);
+	}
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
+		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
+		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+}
