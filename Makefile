@@ -107,9 +107,14 @@ run: $(BUILD)/casebot $(BUILD)/tgsim
 check: $(BUILD)/casebot
 	$(BUILD)/casebot -c casebot.conf.example check
 
-bench: $(BUILD)/casebot
-	@echo "no benchmark yet"
+$(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d)
+bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
+	@$(BUILD)/bench $(BENCH_ARGS)
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
+	$(BUILD)/tests/bench/bench.d
 
 endif

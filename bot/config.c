@@ -171,7 +171,7 @@ static int parse_rate(const char *v, double *out)
 
 	errno = 0;
 	d = strtod(v, &end);
-	if (errno != 0 || end == v || *end != '\0' || !(d > 0.0) || d > 1000.0)
+	if (errno != 0 || end == v || *end != '\0' || !(d > 0.0) || d > 100000.0)
 		return -CB_EINVAL;
 	*out = d;
 	return 0;

@@ -389,6 +389,9 @@ static void on_accept(uv_stream_t *l, int status)
 		uv_close((uv_handle_t *)&cn->tcp, on_conn_closed);
 		return;
 	}
+	/* Small responses go out at once: with Nagle on, a response written
+	 * in two pieces waits for the peer's delayed ACK. */
+	uv_tcp_nodelay(&cn->tcp, 1);
 	sock = h2o_uv_socket_create((uv_stream_t *)&cn->tcp, on_conn_closed);
 	h2o_accept(&s->actx, sock);
 }

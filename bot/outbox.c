@@ -13,7 +13,7 @@
 #include "bot/log.h"
 #include "bot/ratelimit.h"
 
-#define OUTBOX_SCAN 64
+#define OUTBOX_SCAN 256
 #define OUTBOX_MAX_INFLIGHT 16
 #define OUTBOX_MAX_ATTEMPTS 8
 #define OUTBOX_TICK_MS 1000
@@ -41,8 +41,12 @@ struct outbox {
 	int dirty;                   /* rows may have changed: scan at the next tick */
 	int64_t data_version;
 	time_t next_due;             /* earliest queued row, 0 when unknown */
+	/* Due rows read by the last scan; sends go on from the cursor as jobs
+	 * end, and the next scan comes when the cache is used up, so a busy
+	 * outbox does not re-read the queue for every message. */
 	struct outbox_msg due[OUTBOX_SCAN];
 	int ndue;
+	int cursor;
 };
 
 static void send_part(struct job *j);
@@ -206,6 +210,8 @@ static int allowed_after_stop(const struct config *cfg, const char *kind)
 	       strcmp(kind, "document_reminder") != 0;
 }
 
+static void tick(uv_timer_t *t);
+
 static void job_closed(uv_handle_t *h)
 {
 	free(h->data);
@@ -225,7 +231,8 @@ static void job_end(struct job *j)
 	j->slot->inflight = 0;
 	ob->inflight--;
 	uv_close((uv_handle_t *)&j->timer, job_closed);
-	outbox_kick(ob);
+	if (!ob->stopped)
+		uv_timer_start(&ob->timer, tick, 0, 0);
 }
 
 static void record_sent(struct job *j, const struct gateway_result *r)
@@ -449,8 +456,6 @@ static int collect(const void *rec, void *arg)
 	return 0;
 }
 
-static void tick(uv_timer_t *t);
-
 /* The next tick: the earliest of a row falling due, a rate limit letting
  * go (wake), and the once-a-second look for rows written by the CLI. Rows
  * already due but held by a chat in flight wait for that send to end: its
@@ -473,6 +478,18 @@ static void arm(struct outbox *ob, uint64_t wake)
 	uv_timer_start(&ob->timer, tick, delay, 0);
 }
 
+/* Sends from the cached due rows. Returns 0 when a limit holds the rest
+ * (the cursor stays), 1 when the cache is used up. */
+static int pump(struct outbox *ob, uint64_t *wake)
+{
+	while (ob->cursor < ob->ndue && !ob->stopped) {
+		if (dispatch(ob, &ob->due[ob->cursor], wake))
+			return 0;
+		ob->cursor++;
+	}
+	return 1;
+}
+
 static void scan(struct outbox *ob)
 {
 	uint64_t wake = UINT64_MAX;
@@ -482,11 +499,10 @@ static void scan(struct outbox *ob)
 	if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
 		log_info("%d queued message(s) expired unsent", expired);
 	ob->ndue = 0;
+	ob->cursor = 0;
 	if (store_outbox_each_due(ob->d->store, now, OUTBOX_SCAN, collect, ob) != 0)
 		log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
-	for (int i = 0; i < ob->ndue && !ob->stopped; i++)
-		if (dispatch(ob, &ob->due[i], &wake))
-			break;
+	pump(ob, &wake);
 	arm(ob, wake);
 }
 
@@ -494,17 +510,25 @@ static void tick(uv_timer_t *t)
 {
 	struct outbox *ob = t->data;
 	int64_t v = data_version(ob);
+	uint64_t wake = UINT64_MAX;
+	int changed;
 
 	if (ob->stopped)
 		return;
-	/* Quiet turns skip the scan: nothing changed and nothing fell due. */
-	if (!ob->dirty && v == ob->data_version && (ob->next_due == 0 || ob->next_due > time(NULL))) {
-		arm(ob, UINT64_MAX);
-		return;
-	}
+	changed = ob->dirty || v != ob->data_version;
 	ob->dirty = 0;
 	ob->data_version = v;
-	scan(ob);
+	if (!changed && ob->cursor < ob->ndue && !pump(ob, &wake)) {
+		arm(ob, wake);
+		return;
+	}
+	/* The cache is used up or stale: read the queue again, unless nothing
+	 * changed and nothing fell due since it was last found empty. */
+	if (changed || ob->ndue > 0 || (ob->next_due != 0 && ob->next_due <= time(NULL))) {
+		scan(ob);
+		return;
+	}
+	arm(ob, wake);
 }
 
 struct outbox *outbox_new(struct daemon *d)
@@ -516,7 +540,7 @@ struct outbox *outbox_new(struct daemon *d)
 		return NULL;
 	ob->d = d;
 	now = uv_now(&d->loop);
-	bucket_init(&ob->global, d->cfg.telegram_rate_global, 1.0, now);
+	bucket_init(&ob->global, d->cfg.telegram_rate_global, 0.0, now);
 	chat_limits_init(&ob->chats, d->cfg.telegram_rate_per_chat);
 	uv_timer_init(&d->loop, &ob->timer);
 	ob->timer.data = ob;

@@ -9,6 +9,8 @@ void bucket_init(struct bucket *b, double per_second, double burst, uint64_t now
 {
 	memset(b, 0, sizeof(*b));
 	b->rate = per_second * MARGIN / 1000.0;
+	if (burst <= 0.0)
+		burst = per_second * (1.0 - MARGIN - 0.01);
 	b->burst = burst < 1.0 ? 1.0 : burst;
 	b->tokens = b->burst;
 	b->last = now;
@@ -87,6 +89,6 @@ struct chat_slot *chat_limits_get(struct chat_limits *cl, int64_t key, uint64_t 
 	/* An idle chat's bucket is full, so dropping it forgets nothing. */
 	reuse->key = key;
 	reuse->inflight = 0;
-	bucket_init(&reuse->b, cl->per_second, 1.0, now);
+	bucket_init(&reuse->b, cl->per_second, 0.0, now);
 	return reuse;
 }

@@ -15,7 +15,9 @@ struct bucket {
 };
 
 /* rate per second; a safety margin keeps us a little under it, so jitter on
- * the way to the server never makes two messages look closer than allowed. */
+ * the way to the server never makes two messages look closer than allowed.
+ * burst 0 picks the largest burst that still keeps every one-second window
+ * under the rate: 4% of it, at least one message. */
 void bucket_init(struct bucket *b, double per_second, double burst, uint64_t now);
 /* Milliseconds until a token is there; 0 if one is there now. */
 uint64_t bucket_wait(struct bucket *b, uint64_t now);

@@ -302,7 +302,7 @@ static const struct bad_value bad_values[] = {
 	{"telegram", "rate_per_chat", "0", BAD},
 	{"telegram", "rate_per_chat", "-1", BAD},
 	{"telegram", "rate_per_chat", "fast", BAD},
-	{"telegram", "rate_per_chat", "1001", BAD},
+	{"telegram", "rate_per_chat", "100001", BAD},
 	{"telegram", "rate_per_chat", "nan", BAD},
 	{"telegram", "rate_global", "2x", BAD},
 	{"telegram", "rate_global", "inf", BAD},
