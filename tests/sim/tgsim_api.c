@@ -1,0 +1,794 @@
+/* The Bot API side: /bot<TOKEN>/<method> with a JSON body (or none) and
+ * /file/bot<TOKEN>/<file_path>. Answers, error texts and status codes follow
+ * the real server (tdlib/telegram-bot-api): the HTTP status is the
+ * error_code, a 429 carries parameters.retry_after and a Retry-After header,
+ * limit and timeout are clamped rather than refused, method names are
+ * case-insensitive, and a getUpdates that starts a long poll ends the one
+ * already waiting with 409.
+ *
+ * Requests answered later (long polls, "slow" and "drop" faults) are held
+ * in a struct held with its own timer; the request handle stays valid until
+ * we answer it, even when the client has gone (bot/http_server.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "bot/log.h"
+#include "bot/telegram_api.h"
+#include "tests/sim/tgsim.h"
+
+#define DOWNLOAD_MAX (20 * 1024 * 1024)
+
+enum held_kind { HELD_POLL = 0, HELD_SLOW, HELD_DROP };
+
+struct tgsim_held {
+	uv_timer_t timer;                /* owned: freed in its close callback */
+	struct tgsim *sim;
+	struct http_server_req *req;     /* NULL once answered */
+	enum held_kind kind;
+	char method[TGSIM_METHOD_MAX];
+	cJSON *params;                   /* HELD_SLOW: the request, parsed */
+	int64_t offset;                  /* HELD_POLL */
+	int limit;
+	uint64_t started;
+	int done;
+	struct tgsim_held *prev, *next;
+};
+
+static const char *const methods[] = {
+	"getMe", "getUpdates", "sendMessage", "answerCallbackQuery", "getFile",
+	"sendChatAction", "deleteWebhook", "getWebhookInfo", "setMyCommands",
+};
+
+static void dispatch(struct tgsim *sim, struct http_server_req *req,
+                     const char *method, const cJSON *params, uint64_t started);
+
+/* ---- answers ---------------------------------------------------------- */
+
+static cJSON *ok_root(cJSON *result)
+{
+	cJSON *root = NULL;
+
+	if (result == NULL)
+		return NULL;
+	if ((root = cJSON_CreateObject()) == NULL || cJSON_AddTrueToObject(root, "ok") == NULL ||
+	    !cJSON_AddItemToObject(root, "result", result)) {
+		cJSON_Delete(result);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static cJSON *err_root(int code, const char *desc)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (root == NULL || cJSON_AddFalseToObject(root, "ok") == NULL ||
+	    cJSON_AddNumberToObject(root, "error_code", code) == NULL ||
+	    cJSON_AddStringToObject(root, "description", desc) == NULL) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Every API answer goes through here: one log line (method, status, time;
+ * never the token, never a message text), the counters, the response. */
+static void finish(struct tgsim *sim, struct http_server_req *req, const char *method,
+                   uint64_t started, int status, cJSON *root, const char *note)
+{
+	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root, "description");
+
+	sim->st.api_calls++;
+	if (strcmp(method, "sendMessage") == 0 && status != 200)
+		sim->st.rejected++;
+	log_info("%s -> %d%s%s%s%s (%llu ms)", method, status,
+	         cJSON_IsString(desc) ? " " : "", cJSON_IsString(desc) ? desc->valuestring : "",
+	         note != NULL ? " " : "", note != NULL ? note : "",
+	         (unsigned long long)(tgsim_now_ms() - started));
+	tgsim_reply_json(req, status, root);
+}
+
+static void fail(struct tgsim *sim, struct http_server_req *req, const char *method,
+                 uint64_t started, int code, const char *desc)
+{
+	finish(sim, req, method, started, code, err_root(code, desc), NULL);
+}
+
+static void fail_retry(struct tgsim *sim, struct http_server_req *req, const char *method,
+                       uint64_t started, int retry_after, const char *note)
+{
+	char desc[80], secs[24];
+	cJSON *root, *params;
+
+	if (retry_after <= 0)
+		retry_after = 1;
+	snprintf(desc, sizeof(desc), "Too Many Requests: retry after %d", retry_after);
+	snprintf(secs, sizeof(secs), "%d", retry_after);
+	root = err_root(429, desc);
+	params = root != NULL ? cJSON_AddObjectToObject(root, "parameters") : NULL;
+	if (params != NULL)
+		cJSON_AddNumberToObject(params, "retry_after", retry_after);
+	http_server_add_header(req, "Retry-After", secs);
+	finish(sim, req, method, started, 429, root, note);
+}
+
+static void raw_answer(struct tgsim *sim, struct http_server_req *req, const char *method,
+                       uint64_t started, int status, const char *ctype, const char *body,
+                       const char *note)
+{
+	sim->st.api_calls++;
+	if (strcmp(method, "sendMessage") == 0)
+		sim->st.rejected++;
+	log_info("%s -> %d %s (%llu ms)", method, status, note,
+	         (unsigned long long)(tgsim_now_ms() - started));
+	http_server_respond(req, status, ctype, body, body != NULL ? strlen(body) : 0);
+}
+
+/* ---- held requests ---------------------------------------------------- */
+
+static void held_closed(uv_handle_t *h)
+{
+	struct tgsim_held *hd = h->data;
+
+	cJSON_Delete(hd->params);
+	free(hd);
+}
+
+/* Unlinks and closes; the memory goes in the close callback. */
+static void held_done(struct tgsim_held *hd)
+{
+	struct tgsim *sim = hd->sim;
+
+	if (hd->done)
+		return;
+	hd->done = 1;
+	if (hd->prev != NULL)
+		hd->prev->next = hd->next;
+	else
+		sim->held = hd->next;
+	if (hd->next != NULL)
+		hd->next->prev = hd->prev;
+	sim->nheld--;
+	if (sim->poll == hd)
+		sim->poll = NULL;
+	uv_timer_stop(&hd->timer);
+	uv_close((uv_handle_t *)&hd->timer, held_closed);
+}
+
+static void answer_updates(struct tgsim *sim, struct http_server_req *req, uint64_t started,
+                           int64_t offset, int limit)
+{
+	char note[48];
+	cJSON *list;
+	int n = 0;
+
+	list = tgsim_update_list(sim, offset, limit, &n);
+	snprintf(note, sizeof(note), "updates=%d", n);
+	finish(sim, req, "getUpdates", started, 200, ok_root(list), note);
+}
+
+static void on_held_timer(uv_timer_t *t)
+{
+	struct tgsim_held *hd = t->data;
+	struct tgsim *sim = hd->sim;
+	struct http_server_req *req = hd->req;
+
+	hd->req = NULL;
+	switch (hd->kind) {
+	case HELD_POLL:
+		answer_updates(sim, req, hd->started, hd->offset, hd->limit);
+		break;
+	case HELD_SLOW:
+		/* Processed only now, as if the request had just arrived. */
+		dispatch(sim, req, hd->method, hd->params, hd->started);
+		break;
+	case HELD_DROP:
+		/* Nobody is waiting any more; nothing was done. */
+		raw_answer(sim, req, hd->method, hd->started, 502, "text/plain",
+		           "dropped\n", "(drop fault, held until now)");
+		break;
+	}
+	held_done(hd);
+}
+
+static struct tgsim_held *held_new(struct tgsim *sim, struct http_server_req *req,
+                                   enum held_kind kind, const char *method,
+                                   uint64_t delay_ms, uint64_t started)
+{
+	struct tgsim_held *hd;
+
+	if (sim->nheld >= TGSIM_MAX_HELD || (hd = calloc(1, sizeof(*hd))) == NULL)
+		return NULL;
+	uv_timer_init(sim->loop, &hd->timer);
+	hd->timer.data = hd;
+	hd->sim = sim;
+	hd->req = req;
+	hd->kind = kind;
+	hd->started = started;
+	cb_strlcpy(hd->method, method, sizeof(hd->method));
+	hd->next = sim->held;
+	if (sim->held != NULL)
+		sim->held->prev = hd;
+	sim->held = hd;
+	sim->nheld++;
+	uv_timer_start(&hd->timer, on_held_timer, delay_ms, 0);
+	return hd;
+}
+
+void tgsim_api_wake(struct tgsim *sim)
+{
+	struct tgsim_held *hd = sim->poll;
+	struct http_server_req *req;
+
+	if (hd == NULL || tgsim_update_pending(sim, hd->offset) == 0)
+		return;
+	req = hd->req;
+	hd->req = NULL;
+	answer_updates(sim, req, hd->started, hd->offset, hd->limit);
+	held_done(hd);
+}
+
+void tgsim_api_shutdown(struct tgsim *sim)
+{
+	struct tgsim_held *hd;
+	struct http_server_req *req;
+
+	while ((hd = sim->held) != NULL) {
+		req = hd->req;
+		hd->req = NULL;
+		if (hd->kind == HELD_POLL)
+			answer_updates(sim, req, hd->started, hd->offset, hd->limit);
+		else
+			raw_answer(sim, req, hd->method, hd->started, 503, "text/plain",
+			           "shutting down\n", "(held, shutting down)");
+		held_done(hd);
+	}
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+/* An integer parameter: a number or a numeric string, as the real API
+ * reads form fields. Returns 1 when present and readable. */
+static int param_i64(const cJSON *params, const char *name, int64_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(params, name);
+	char *end;
+	long long v;
+
+	if (cJSON_IsNumber(it)) {
+		if (!(it->valuedouble <= 9007199254740992.0 && it->valuedouble >= -9007199254740992.0))
+			return 0;
+		*out = (int64_t)it->valuedouble;
+		return 1;
+	}
+	if (cJSON_IsString(it) && it->valuestring[0] != '\0') {
+		v = strtoll(it->valuestring, &end, 10);
+		if (*end != '\0')
+			return 0;
+		*out = v;
+		return 1;
+	}
+	return 0;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static int valid_utf8(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s), n;
+	utf8proc_int32_t cp;
+
+	while (len > 0) {
+		if ((n = utf8proc_iterate(p, len, &cp)) <= 0 || cp < 0)
+			return 0;
+		p += n;
+		len -= n;
+	}
+	return 1;
+}
+
+static int blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (strchr(" \t\r\n\v\f", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* reply_markup as the real API takes it: an object, or a string holding
+ * one. On success *out is a new tree (or NULL for none); otherwise *err is
+ * Telegram's description. */
+static int read_markup(const cJSON *params, cJSON **out, const char **err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(params, "reply_markup");
+	const cJSON *kb, *row, *btn, *data;
+	cJSON *m = NULL;
+	size_t len;
+
+	*out = NULL;
+	*err = "Bad Request: can't parse reply keyboard markup JSON object";
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (cJSON_IsString(it))
+		m = cJSON_Parse(it->valuestring);
+	else if (cJSON_IsObject(it))
+		m = cJSON_Duplicate(it, 1);
+	if (!cJSON_IsObject(m))
+		goto bad;
+	kb = cJSON_GetObjectItemCaseSensitive(m, "inline_keyboard");
+	if (kb != NULL) {
+		if (!cJSON_IsArray(kb))
+			goto bad;
+		cJSON_ArrayForEach(row, kb) {
+			if (!cJSON_IsArray(row))
+				goto bad;
+			cJSON_ArrayForEach(btn, row) {
+				if (!cJSON_IsObject(btn) ||
+				    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(btn, "text"))) {
+					*err = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
+					goto bad;
+				}
+				data = cJSON_GetObjectItemCaseSensitive(btn, "callback_data");
+				if (data == NULL) {
+					if (cJSON_GetObjectItemCaseSensitive(btn, "url") != NULL)
+						continue;
+					*err = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
+					goto bad;
+				}
+				len = cJSON_IsString(data) ? strlen(data->valuestring) : 0;
+				if (len == 0 || len > TELEGRAM_CALLBACK_DATA_MAX) {
+					*err = "Bad Request: BUTTON_DATA_INVALID";
+					goto bad;
+				}
+			}
+		}
+	}
+	*out = m;
+	return 0;
+bad:
+	cJSON_Delete(m);
+	return -CB_EINVAL;
+}
+
+/* reply_to_message_id or reply_parameters.message_id; *lenient when the
+ * caller allows sending without the reply. */
+static int64_t read_reply(const cJSON *params, int *lenient)
+{
+	const cJSON *rp = cJSON_GetObjectItemCaseSensitive(params, "reply_parameters");
+	int64_t id = 0;
+
+	*lenient = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "allow_sending_without_reply"));
+	if (cJSON_IsString(rp))
+		return 0;
+	if (cJSON_IsObject(rp)) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rp, "allow_sending_without_reply")))
+			*lenient = 1;
+		if (param_i64(rp, "message_id", &id))
+			return id;
+		return 0;
+	}
+	if (param_i64(params, "reply_to_message_id", &id))
+		return id;
+	return 0;
+}
+
+/* ---- methods ---------------------------------------------------------- */
+
+static void m_get_me(struct tgsim *sim, struct http_server_req *req, uint64_t started)
+{
+	cJSON *u = tgsim_bot_json(sim);
+
+	if (u != NULL) {
+		cJSON_AddTrueToObject(u, "can_join_groups");
+		cJSON_AddFalseToObject(u, "can_read_all_group_messages");
+		cJSON_AddFalseToObject(u, "supports_inline_queries");
+	}
+	finish(sim, req, "getMe", started, 200, ok_root(u), NULL);
+}
+
+static void m_get_updates(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                          uint64_t started, int empty_fault)
+{
+	int64_t offset = 0, limit = 100, timeout = 0;
+	const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(params, "allowed_updates");
+	struct tgsim_held *hd, *old;
+	cJSON *parsed;
+
+	param_i64(params, "offset", &offset);
+	if (param_i64(params, "limit", &limit))
+		limit = clamp64(limit, 1, 100);
+	if (param_i64(params, "timeout", &timeout))
+		timeout = clamp64(timeout, 0, TGSIM_POLL_TIMEOUT_MAX);
+	if (cJSON_IsArray(allowed)) {
+		tgsim_update_set_allowed(sim, allowed);
+	} else if (cJSON_IsString(allowed)) {
+		/* Form posts send the list as a JSON string. */
+		parsed = cJSON_Parse(allowed->valuestring);
+		tgsim_update_set_allowed(sim, parsed);
+		cJSON_Delete(parsed);
+	}
+	sim->st.get_updates++;
+	/* Asking from offset confirms every update below it, for good. */
+	tgsim_update_confirm(sim, offset);
+	if (offset < 0)
+		offset = 0;
+	if (empty_fault) {
+		finish(sim, req, "getUpdates", started, 200, ok_root(cJSON_CreateArray()),
+		       "(empty fault)");
+		return;
+	}
+	if (timeout == 0 || tgsim_update_pending(sim, offset) > 0) {
+		answer_updates(sim, req, started, offset, (int)limit);
+		return;
+	}
+	/* Only one long poll at a time: the older one is terminated. */
+	if ((old = sim->poll) != NULL) {
+		struct http_server_req *oreq = old->req;
+
+		old->req = NULL;
+		sim->st.conflicts++;
+		fail(sim, oreq, "getUpdates", old->started, 409,
+		     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running");
+		held_done(old);
+	}
+	hd = held_new(sim, req, HELD_POLL, "getUpdates", (uint64_t)timeout * 1000, started);
+	if (hd == NULL) {
+		fail_retry(sim, req, "getUpdates", started, 1, "(too many held requests)");
+		return;
+	}
+	hd->offset = offset;
+	hd->limit = (int)limit;
+	sim->poll = hd;
+}
+
+static void m_send_message(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                           uint64_t started)
+{
+	const cJSON *text_it = cJSON_GetObjectItemCaseSensitive(params, "text");
+	const char *text = cJSON_IsString(text_it) ? text_it->valuestring : "";
+	const char *err = NULL;
+	struct tgsim_chat *c;
+	cJSON *markup = NULL, *msg = NULL;
+	int64_t chat_id = 0, reply_to;
+	int lenient, chat_breach, global_breach;
+	uint64_t now = tgsim_now_ms(), wait_ms;
+	char note[64], *copy;
+
+	if (read_markup(params, &markup, &err) != 0) {
+		fail(sim, req, "sendMessage", started, 400, err);
+		return;
+	}
+	if (!valid_utf8(text)) {
+		fail(sim, req, "sendMessage", started, 400, "Bad Request: strings must be encoded in UTF-8");
+		goto out;
+	}
+	if (blank(text)) {
+		fail(sim, req, "sendMessage", started, 400, "Bad Request: message text is empty");
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(params, "chat_id") == NULL) {
+		fail(sim, req, "sendMessage", started, 400, "Bad Request: chat_id is empty");
+		goto out;
+	}
+	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+		fail(sim, req, "sendMessage", started, 400, "Bad Request: chat not found");
+		goto out;
+	}
+	snprintf(note, sizeof(note), "chat=%" PRId64, chat_id);
+	if (telegram_api_utf16_len(text, strlen(text)) > TELEGRAM_TEXT_MAX_UNITS) {
+		fail(sim, req, "sendMessage", started, 400, "Bad Request: message is too long");
+		goto out;
+	}
+	reply_to = read_reply(params, &lenient);
+	if (reply_to != 0 && (reply_to < 0 || reply_to > c->last_message_id)) {
+		if (!lenient) {
+			fail(sim, req, "sendMessage", started, 400,
+			     "Bad Request: message to be replied not found");
+			goto out;
+		}
+		reply_to = 0;
+	}
+	if (c->blocked) {
+		fail(sim, req, "sendMessage", started, 403, "Forbidden: bot was blocked by the user");
+		goto out;
+	}
+	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim->st.breaches_chat += chat_breach;
+	sim->st.breaches_global += global_breach;
+	if ((chat_breach || global_breach) && sim->enforce) {
+		fail_retry(sim, req, "sendMessage", started, (int)((wait_ms + 999) / 1000),
+		           chat_breach ? "(per-chat limit)" : "(global limit)");
+		goto out;
+	}
+	if (chat_breach || global_breach)
+		cb_strlcat(note, chat_breach ? " breach=chat" : " breach=global", sizeof(note));
+	if ((msg = cJSON_CreateObject()) == NULL || (copy = strdup(text)) == NULL) {
+		fail(sim, req, "sendMessage", started, 500, "Internal Server Error");
+		goto out;
+	}
+	c->last_message_id++;
+	tgsim_rate_record(sim, c, now);
+	sim->st.sent++;
+	cJSON_AddNumberToObject(msg, "message_id", (double)c->last_message_id);
+	cJSON_AddItemToObject(msg, "from", tgsim_bot_json(sim));
+	cJSON_AddItemToObject(msg, "chat", tgsim_chat_json(c));
+	cJSON_AddNumberToObject(msg, "date", (double)time(NULL));
+	cJSON_AddStringToObject(msg, "text", text);
+	if (markup != NULL)
+		cJSON_AddItemToObject(msg, "reply_markup", cJSON_Duplicate(markup, 1));
+	tgsim_sent_push(sim, chat_id, c->last_message_id, reply_to, copy, markup);
+	markup = NULL;
+	finish(sim, req, "sendMessage", started, 200, ok_root(msg), note);
+out:
+	cJSON_Delete(markup);
+}
+
+static void m_answer_callback(struct tgsim *sim, struct http_server_req *req,
+                              const cJSON *params, uint64_t started)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(params, "callback_query_id");
+	char buf[32];
+
+	if (cJSON_IsNumber(id))
+		snprintf(buf, sizeof(buf), "%.0f", id->valuedouble);
+	else
+		cb_strlcpy(buf, cJSON_IsString(id) ? id->valuestring : "", sizeof(buf));
+	if (tgsim_callback_answer(sim, buf) != 0) {
+		fail(sim, req, "answerCallbackQuery", started, 400,
+		     "Bad Request: query is too old and response timeout expired or query ID is invalid");
+		return;
+	}
+	finish(sim, req, "answerCallbackQuery", started, 200, ok_root(cJSON_CreateTrue()), NULL);
+}
+
+static void m_get_file(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                       uint64_t started)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(params, "file_id");
+	struct tgsim_file *f = cJSON_IsString(id) ? tgsim_file_by_id(sim, id->valuestring) : NULL;
+	cJSON *o;
+
+	if (f == NULL) {
+		fail(sim, req, "getFile", started, 400, "Bad Request: invalid file_id");
+		return;
+	}
+	if (f->size > DOWNLOAD_MAX || f->path[0] == '\0') {
+		fail(sim, req, "getFile", started, 400, "Bad Request: file is too big");
+		return;
+	}
+	if ((o = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(o, "file_id", f->file_id);
+		cJSON_AddStringToObject(o, "file_unique_id", f->unique_id);
+		cJSON_AddNumberToObject(o, "file_size", (double)f->size);
+		cJSON_AddStringToObject(o, "file_path", f->path);
+	}
+	finish(sim, req, "getFile", started, 200, ok_root(o), NULL);
+}
+
+static void m_chat_action(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                          uint64_t started)
+{
+	struct tgsim_chat *c;
+	int64_t chat_id;
+
+	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+		fail(sim, req, "sendChatAction", started, 400, "Bad Request: chat not found");
+		return;
+	}
+	if (c->blocked) {
+		fail(sim, req, "sendChatAction", started, 403, "Forbidden: bot was blocked by the user");
+		return;
+	}
+	finish(sim, req, "sendChatAction", started, 200, ok_root(cJSON_CreateTrue()), NULL);
+}
+
+static void m_webhook_info(struct tgsim *sim, struct http_server_req *req, uint64_t started)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o != NULL) {
+		cJSON_AddStringToObject(o, "url", "");
+		cJSON_AddFalseToObject(o, "has_custom_certificate");
+		cJSON_AddNumberToObject(o, "pending_update_count", (double)sim->updates.n);
+	}
+	finish(sim, req, "getWebhookInfo", started, 200, ok_root(o), NULL);
+}
+
+/* The download of a file getFile described. */
+static void m_download(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                       uint64_t started)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "path");
+	struct tgsim_file *f = cJSON_IsString(p) ? tgsim_file_by_path(sim, p->valuestring) : NULL;
+	unsigned char *bytes;
+
+	if (f == NULL) {
+		fail(sim, req, "file", started, 404, "Not Found");
+		return;
+	}
+	if ((bytes = tgsim_file_bytes(f)) == NULL) {
+		fail(sim, req, "file", started, 500, "Internal Server Error");
+		return;
+	}
+	sim->st.files_downloaded++;
+	sim->st.api_calls++;
+	log_info("file -> 200 %lld bytes (%llu ms)", (long long)f->size,
+	         (unsigned long long)(tgsim_now_ms() - started));
+	http_server_respond(req, 200, "application/octet-stream", (const char *)bytes,
+	                    (size_t)f->size);
+	free(bytes);
+}
+
+static void dispatch(struct tgsim *sim, struct http_server_req *req, const char *method,
+                     const cJSON *params, uint64_t started)
+{
+	if (strcmp(method, "getMe") == 0)
+		m_get_me(sim, req, started);
+	else if (strcmp(method, "getUpdates") == 0)
+		m_get_updates(sim, req, params, started, 0);
+	else if (strcmp(method, "sendMessage") == 0)
+		m_send_message(sim, req, params, started);
+	else if (strcmp(method, "answerCallbackQuery") == 0)
+		m_answer_callback(sim, req, params, started);
+	else if (strcmp(method, "getFile") == 0)
+		m_get_file(sim, req, params, started);
+	else if (strcmp(method, "sendChatAction") == 0)
+		m_chat_action(sim, req, params, started);
+	else if (strcmp(method, "getWebhookInfo") == 0)
+		m_webhook_info(sim, req, started);
+	else if (strcmp(method, "file") == 0)
+		m_download(sim, req, params, started);
+	else /* deleteWebhook, setMyCommands: nothing to keep */
+		finish(sim, req, method, started, 200, ok_root(cJSON_CreateTrue()), NULL);
+}
+
+/* A fault, if one is armed for this method. Returns 1 when it took the
+ * request (answered or held), 0 to go on normally. params is taken only
+ * when held. */
+static int apply_fault(struct tgsim *sim, struct http_server_req *req, const char *method,
+                       cJSON **params, uint64_t started)
+{
+	static const char html500[] =
+		"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n"
+		"<body>\r\n<center><h1>500 Internal Server Error</h1></center>\r\n"
+		"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+	static const char garbage_json[] = "{\"ok\":true,\"result\":[{\"update_id\":";
+	static const char garbage_html[] =
+		"<html><head><title>Captive portal</title></head><body>Log in to continue</body></html>\n";
+	struct tgsim_fault f;
+	struct tgsim_held *hd;
+
+	if (tgsim_fault_take(sim, method, &f) != 0)
+		return 0;
+	switch (f.kind) {
+	case FAULT_429:
+		fail_retry(sim, req, method, started, f.retry_after > 0 ? f.retry_after : 5,
+		           "(429 fault)");
+		return 1;
+	case FAULT_500:
+		if (f.html)
+			raw_answer(sim, req, method, started, 500, "text/html", html500, "(500 fault, html)");
+		else
+			finish(sim, req, method, started, 500,
+			       err_root(500, "Internal Server Error"), "(500 fault)");
+		return 1;
+	case FAULT_GARBAGE:
+		raw_answer(sim, req, method, started, 200,
+		           f.html ? "text/html" : "application/json",
+		           f.html ? garbage_html : garbage_json, "(garbage fault)");
+		return 1;
+	case FAULT_EMPTY:
+		m_get_updates(sim, req, *params, started, 1);
+		return 1;
+	case FAULT_SLOW:
+	case FAULT_DROP:
+		hd = held_new(sim, req, f.kind == FAULT_SLOW ? HELD_SLOW : HELD_DROP, method,
+		              f.kind == FAULT_SLOW ? (uint64_t)(f.delay_ms > 0 ? f.delay_ms : 0) :
+		              (uint64_t)(f.delay_ms > 0 ? f.delay_ms : TGSIM_DROP_HOLD_MS), started);
+		if (hd == NULL) {
+			fail_retry(sim, req, method, started, 1, "(too many held requests)");
+			return 1;
+		}
+		hd->params = *params;
+		*params = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+void tgsim_api_handle(struct http_server_req *req, void *arg)
+{
+	struct tgsim *sim = arg;
+	uint64_t started = tgsim_now_ms();
+	char path[512];
+	const char *slash, *method = NULL;
+	cJSON *params = NULL;
+	size_t i;
+
+	if (sim->closing) {
+		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
+		return;
+	}
+	if (tgsim_path(req->path, path, sizeof(path)) != 0 ||
+	    (slash = strrchr(path, '/')) == NULL || slash == path) {
+		fail(sim, req, "?", started, 404, "Not Found");
+		return;
+	}
+	/* Method names are case-insensitive in the real API. */
+	for (i = 0; i < CB_ARRAY_SIZE(methods); i++)
+		if (strcasecmp(slash + 1, methods[i]) == 0)
+			method = methods[i];
+	if (method == NULL || strchr(path + 1, '/') != slash) {
+		fail(sim, req, "?", started, 404, "Not Found");
+		return;
+	}
+	if (req->body != NULL && req->body_len > 0)
+		params = cJSON_ParseWithLength(req->body, req->body_len);
+	else
+		params = cJSON_CreateObject();
+	if (!cJSON_IsObject(params)) {
+		fail(sim, req, method, started, 400, "Bad Request: can't parse JSON object");
+		goto out;
+	}
+	if (apply_fault(sim, req, method, &params, started))
+		goto out;
+	dispatch(sim, req, method, params, started);
+out:
+	cJSON_Delete(params);
+}
+
+void tgsim_api_file(struct http_server_req *req, void *arg)
+{
+	struct tgsim *sim = arg;
+	uint64_t started = tgsim_now_ms();
+	char path[512], prefix[TGSIM_TOKEN_MAX + 16];
+	size_t plen;
+	cJSON *params = NULL;
+
+	if (sim->closing) {
+		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "/file/bot%s/", sim->token);
+	plen = strlen(prefix);
+	if (strcmp(req->method, "GET") != 0 || tgsim_path(req->path, path, sizeof(path)) != 0 ||
+	    strncmp(path, prefix, plen) != 0 || path[plen] == '\0') {
+		fail(sim, req, "file", started, 404, "Not Found");
+		return;
+	}
+	params = cJSON_CreateObject();
+	if (params == NULL || cJSON_AddStringToObject(params, "path", path + plen) == NULL) {
+		fail(sim, req, "file", started, 500, "Internal Server Error");
+		goto out;
+	}
+	/* Downloads see only faults armed for the method name "file". */
+	if (apply_fault(sim, req, "file", &params, started))
+		goto out;
+	m_download(sim, req, params, started);
+out:
+	cJSON_Delete(params);
+}
+
+/* Everything no route took: a wrong token gets 401 like the real API, any
+ * other path 404. */
+void tgsim_api_fallback(struct http_server_req *req, void *arg)
+{
+	struct tgsim *sim = arg;
+	uint64_t started = tgsim_now_ms();
+
+	if (strncmp(req->path, "/bot", 4) == 0)
+		fail(sim, req, "(wrong token)", started, 401, "Unauthorized");
+	else
+		fail(sim, req, "(no route)", started, 404, "Not Found");
+}
