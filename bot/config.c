@@ -111,7 +111,7 @@ int config_parse_ladder(const char *s, struct reminder_step *steps, int max, int
 	if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
 		return -CB_EINVAL;
 	/* strtok_r would skip an empty item; "2h,,1h" is a typo worth a word. */
-	if (buf[0] == ',' || strstr(buf, ",,") != NULL || buf[strlen(buf) - 1] == ',')
+	if (buf[0] == '\0' || buf[0] == ',' || strstr(buf, ",,") != NULL || buf[strlen(buf) - 1] == ',')
 		return -CB_EINVAL;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		struct reminder_step st = {0, 0, -1};
