@@ -557,6 +557,79 @@ static void test_health_and_metrics(void **state)
 	assert_int_equal(stop_daemon(t, SIGTERM), 0);
 }
 
+/* A chat that blocked the bot while casebot did not know: the 403 marks it
+ * blocked, fails the message and alerts the counsellor. */
+static void test_blocked_by_403(void **state)
+{
+	struct dt *t = *state;
+
+	start_daemon(t);
+	link_family(t);
+	assert_true(simctl_block(&t->sim, FAMILY_CHAT, 1) > 0);
+	WAIT_FOR(q(t, "SELECT blocked FROM channels") == 1, 10000);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'blocked'"), 1);
+	/* casebot forgets; Telegram does not. */
+	exec_sql(t, "UPDATE channels SET blocked = 0");
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	WAIT_FOR(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'failed'") == 1, 10000);
+	assert_int_equal(q(t, "SELECT blocked FROM channels"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
+	assert_int_equal(sent_count(t, FAMILY_CHAT), 1);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+/* Webhook mode: the secret header decides; an update is answered 200 only
+ * once it is stored. */
+static void test_webhook(void **state)
+{
+	struct dt *t = *state;
+	char secret_path[400], url[128], *body = NULL;
+	static const char update[] =
+		"{\"update_id\":900001,\"message\":{\"message_id\":5,\"date\":1790000000,"
+		"\"chat\":{\"id\":3003,\"type\":\"private\"},\"from\":{\"id\":3003,\"is_bot\":false,"
+		"\"first_name\":\"X\"},\"text\":\"hallo\"}}";
+	const char *good[] = {"X-Telegram-Bot-Api-Secret-Token: s3cret-Value_1", NULL};
+	const char *bad[] = {"X-Telegram-Bot-Api-Secret-Token: s3cret-Value_2", NULL};
+	FILE *fp;
+
+	snprintf(secret_path, sizeof(secret_path), "%s/webhook.secret", t->env.dir);
+	fp = fopen(secret_path, "w");
+	fputs("s3cret-Value_1\n", fp);
+	fclose(fp);
+	chmod(secret_path, 0600);
+	fp = fopen(t->env.conf, "a");
+	fprintf(fp, "[telegram]\nmode = webhook\nwebhook_secret_file = %s\nwebhook_path = hook\n", secret_path);
+	fclose(fp);
+	assert_int_equal(simctl_chat(&t->sim, 3003, NULL), 0);
+	start_daemon(t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/telegram/hook", t->http_port);
+	{
+		long long until = now_ms() + 10000;
+		long st;
+
+		/* The daemon may still be starting. */
+		while ((st = testhttp_post(url, NULL, update, NULL)) == -1 && now_ms() < until)
+			sleep_ms(50);
+		assert_int_equal(st, 401);
+	}
+	assert_int_equal(testhttp_post(url, bad, update, NULL), 401);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 0);
+	assert_int_equal(testhttp_post(url, good, update, &body), 200);
+	free(body);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE external_id = '900001'"), 1);
+	/* Telegram sends it again: stored once, answered once. */
+	assert_int_equal(testhttp_post(url, good, update, NULL), 200);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 1);
+	WAIT_FOR(sent_count(t, 3003) == 1, 10000);
+	/* A body that is not JSON is counted and acknowledged, so it is not
+	 * sent for ever; nothing is stored. */
+	assert_int_equal(testhttp_post(url, good, "{not json", NULL), 200);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 1);
+	/* No polling in webhook mode. */
+	assert_int_equal(stat_of(t, "get_updates"), 0);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -565,6 +638,7 @@ int main(void)
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
+		T(test_blocked_by_403), T(test_webhook),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

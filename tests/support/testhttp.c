@@ -61,3 +61,35 @@ cJSON *testhttp_get_json(const char *url, long *status)
 	free(body);
 	return j;
 }
+
+long testhttp_post(const char *url, const char *const *headers, const char *body, char **out)
+{
+	struct buf b = {NULL, 0};
+	struct curl_slist *list = NULL;
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	if (c == NULL)
+		return -1;
+	for (int i = 0; headers != NULL && headers[i] != NULL; i++)
+		list = curl_slist_append(list, headers[i]);
+	list = curl_slist_append(list, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		status = -1;
+	curl_slist_free_all(list);
+	curl_easy_cleanup(c);
+	if (out != NULL)
+		*out = b.p;
+	else
+		free(b.p);
+	return status;
+}
