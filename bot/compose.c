@@ -178,9 +178,9 @@ static int document_which(struct ctx *c, const struct outbox_msg *m)
 }
 
 /* Each language named in itself, so a reader finds their own. */
-static int language_choose(struct ctx *c)
+static int language_buttons(struct ctx *c)
 {
-	int rc = line(c, "language.choose", NULL, 0);
+	int rc = 0;
 
 	for (int l = 0; rc == 0 && l < LANG_COUNT; l++) {
 		struct composed_button *b = &c->out->buttons[c->out->nbuttons++];
@@ -192,6 +192,13 @@ static int language_choose(struct ctx *c)
 		snprintf(b->data, sizeof(b->data), "lang:%s", lang_code((enum lang)l));
 	}
 	return rc;
+}
+
+static int language_choose(struct ctx *c)
+{
+	int rc = line(c, "language.choose", NULL, 0);
+
+	return rc != 0 ? rc : language_buttons(c);
 }
 
 /* Any other row: its params object holds the placeholder values. */
@@ -238,6 +245,8 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = document_which(&c, m);
 	else if (strcmp(m->kind, "language_choose") == 0)
 		rc = language_choose(&c);
+	else if (strcmp(m->kind, "welcome") == 0 && (rc = generic(&c, m)) == 0)
+		rc = language_buttons(&c);    /* the welcome offers the other languages at once */
 	else
 		rc = generic(&c, m);
 	if (rc != 0)

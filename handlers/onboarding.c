@@ -8,6 +8,8 @@
 #include "handlers/handler.h"
 #include "locales/locale.h"
 
+#define ONBOARDING_TRIES_PER_HOUR 5
+
 /* "/start CODE", or the code typed on its own (dashes and spaces allowed). */
 static int extract_code(const char *text, char *code, size_t cap)
 {
@@ -49,12 +51,20 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 	struct family_msg fm;
 	struct staff counsellor;
 	char code[32], params[256];
-	int rc;
+	int rc, tries = 0;
 
 	memset(direct, 0, sizeof(*direct));
 	if (ev->kind != EVENT_TEXT || extract_code(ev->text, code, sizeof(code)) != 0) {
 		if (ev->kind != EVENT_BLOCKED && ev->kind != EVENT_UNBLOCKED)
 			neutral(h, direct);
+		return 0;
+	}
+	/* Guessing is slowed down: past a few tries an hour, a chat's codes
+	 * are not even looked at, and it gets the same answer as any wrong one. */
+	if ((rc = store_inbound_count_since(h->store, ev->channel, ev->sender, h->now - 3600, &tries)) != 0)
+		return rc;
+	if (tries > ONBOARDING_TRIES_PER_HOUR) {
+		neutral(h, direct);
 		return 0;
 	}
 	memset(&fm, 0, sizeof(fm));

@@ -152,3 +152,18 @@ int store_inbound_prune(struct store *st, time_t before)
 	sqlite3_bind_int64(q, 1, before);
 	return store_exec_stmt(q);
 }
+
+static const char SQL_INBOUND_COUNT[] =
+	"SELECT count(*) FROM inbound WHERE channel_kind = ? AND sender = ? AND received_at >= ?";
+
+int store_inbound_count_since(struct store *st, const char *channel, const char *sender, time_t since, int *count)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_COUNT);
+
+	if (q != NULL) {
+		sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, sender, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, since);
+	}
+	return store_row(q, store_read_int, count);
+}

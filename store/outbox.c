@@ -397,12 +397,6 @@ int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *old
 static const char SQL_OUTBOX_COUNT_SINCE[] =
 	"SELECT count(*) FROM outbox WHERE family_id = ?1 AND kind = ?2 AND created_at >= ?3";
 
-static int read_count(sqlite3_stmt *q, void *arg)
-{
-	*(int *)arg = sqlite3_column_int(q, 0);
-	return 0;
-}
-
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_COUNT_SINCE);
@@ -412,7 +406,7 @@ int store_outbox_count_since(struct store *st, int64_t family_id, const char *ki
 		sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, since);
 	}
-	return store_row(q, read_count, count);
+	return store_row(q, store_read_int, count);
 }
 
 static const char SQL_OUTBOX_LAST_QUESTION[] =

@@ -159,6 +159,7 @@ static const char *const migrations[] = {
 	"  handled_at INTEGER,"
 	"  UNIQUE (channel_kind, external_id));"
 	"CREATE INDEX inbound_new ON inbound(status) WHERE status = 'new';"
+	"CREATE INDEX inbound_sender ON inbound(channel_kind, sender, received_at);"
 	"CREATE TABLE contact_log ("
 	"  id INTEGER PRIMARY KEY,"
 	"  family_id INTEGER NOT NULL REFERENCES families(id) ON DELETE CASCADE,"

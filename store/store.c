@@ -288,3 +288,9 @@ int store_vacuum(struct store *st)
 		return -CB_ESTORE;
 	return exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
 }
+
+int store_read_int(sqlite3_stmt *q, void *arg)
+{
+	*(int *)arg = sqlite3_column_int(q, 0);
+	return 0;
+}

@@ -40,6 +40,8 @@ int store_exec_stmt(sqlite3_stmt *q);
 typedef int (*store_row_fn)(sqlite3_stmt *q, void *arg);
 int store_rows(sqlite3_stmt *q, store_row_fn fn, void *arg);
 int store_row(sqlite3_stmt *q, store_row_fn fn, void *arg);
+/* A store_row_fn reading column 0 into an int. */
+int store_read_int(sqlite3_stmt *q, void *arg);
 
 /* Reads each row into rec with read, then calls cb(rec, arg). */
 typedef int (*store_each_cb)(const void *rec, void *arg);
@@ -327,6 +329,8 @@ int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *
  * copy: the message body does not stay in the inbound table. */
 int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now);
 
+/* Events stored from one sender since a time (this one included). */
+int store_inbound_count_since(struct store *st, const char *channel, const char *sender, time_t since, int *count);
 /* Deletes handled rows received before a time. */
 int store_inbound_prune(struct store *st, time_t before);
 

@@ -557,6 +557,103 @@ static void test_health_and_metrics(void **state)
 	assert_int_equal(stop_daemon(t, SIGTERM), 0);
 }
 
+/* A household: two members with phones of their own, and a shared phone.
+ * A family-wide message reaches each chat once; a member's reminder goes to
+ * that member's chat. */
+static void test_household(void **state)
+{
+	struct dt *t = *state;
+	char text[1024], code[3][16];
+
+	assert_int_equal(testenv_cli(&t->env, "member", "add", "F-1", "Yusuf", "--role", "child", "--lang", "fr", NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		const char *p;
+
+		if (i < 2)
+			assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", i == 0 ? "Amina" : "Yusuf", NULL), 0);
+		else
+			assert_int_equal(testenv_cli(&t->env, "invite", "F-1", NULL), 0);
+		p = strstr(t->env.out, "code: ");
+		snprintf(code[i], sizeof(code[i]), "%.10s", p + 6);
+	}
+	start_daemon(t);
+	for (int i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "/start %s", code[i]);
+		assert_true(simctl_message(&t->sim, 4001 + i, text) > 0);
+		WAIT_FOR(sent_count(t, 4001 + i) == 1, 10000);
+	}
+	/* Yusuf reads in French, the others in Dutch. */
+	sent_text(t, 4002, 0, text, sizeof(text));
+	assert_non_null(strstr(text, "Bienvenue"));
+	sent_text(t, 4003, 0, text, sizeof(text));
+	assert_non_null(strstr(text, "Welkom"));
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
+	for (int i = 0; i < 3; i++)
+		WAIT_FOR(sent_count(t, 4001 + i) == 2, 10000);
+	{
+		char at[32];
+		time_t when = time(NULL) + 3 * 3600;
+		struct tm tm;
+
+		localtime_r(&when, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+		assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "school",
+					     "--member", "Yusuf", NULL), 0);
+	}
+	WAIT_FOR(sent_count(t, 4002) == 3, 10000);
+	sent_text(t, 4002, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "Rappel"));
+	sleep_ms(1500);
+	assert_int_equal(sent_count(t, 4001), 2);
+	assert_int_equal(sent_count(t, 4003), 2);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
+/* The same conversation in each language: help, an urgent word, STOP. */
+static void test_four_languages(void **state)
+{
+	struct dt *t = *state;
+	static const struct {
+		const char *lang, *help, *urgent, *stop, *expect_help, *expect_stop;
+	} cases[] = {
+		{"nl", "Hulp", "de politie is hier", "stoppen", "taal", "start"},
+		{"fr", "aide", "La police est là", "ARRÊT", "langue", "start"},
+		{"de", "Hilfe", "Die Polizei ist da", "halt", "Sprache", "Start"},
+		{"en", "help", "the police are here", "stop", "language", "start"},
+	};
+
+	start_daemon(t);
+	for (int i = 0; i < 4; i++) {
+		char ref[16], text[1024], code[16];
+		long long chat = 6001 + i;
+		const char *p;
+
+		snprintf(ref, sizeof(ref), "L-%s", cases[i].lang);
+		assert_int_equal(testenv_cli(&t->env, "family", "add", ref, "--lang", cases[i].lang, "--counsellor", "Sara", NULL), 0);
+		assert_int_equal(testenv_cli(&t->env, "invite", ref, NULL), 0);
+		p = strstr(t->env.out, "code: ");
+		snprintf(code, sizeof(code), "%.10s", p + 6);
+		snprintf(text, sizeof(text), "/start %s", code);
+		assert_true(simctl_message(&t->sim, chat, text) > 0);
+		WAIT_FOR(sent_count(t, chat) == 1, 10000);
+		assert_true(simctl_message(&t->sim, chat, cases[i].help) > 0);
+		WAIT_FOR(sent_count(t, chat) == 2, 10000);
+		sent_text(t, chat, 1, text, sizeof(text));
+		assert_non_null(strstr(text, cases[i].expect_help));
+		assert_true(simctl_message(&t->sim, chat, cases[i].urgent) > 0);
+		WAIT_FOR(sent_count(t, chat) == 3, 10000);
+		sent_text(t, chat, 2, text, sizeof(text));
+		assert_non_null(strstr(text, "112"));
+		assert_true(simctl_message(&t->sim, chat, cases[i].stop) > 0);
+		WAIT_FOR(sent_count(t, chat) == 4, 10000);
+		sent_text(t, chat, 3, text, sizeof(text));
+		assert_non_null(strstr(text, cases[i].expect_stop));
+	}
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), 4);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE opted_out = 1"), 4);
+	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+}
+
 /* A chat that blocked the bot while casebot did not know: the 403 marks it
  * blocked, fails the message and alerts the counsellor. */
 static void test_blocked_by_403(void **state)
@@ -638,7 +735,7 @@ int main(void)
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
-		T(test_blocked_by_403), T(test_webhook),
+		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

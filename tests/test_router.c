@@ -160,6 +160,26 @@ static void test_onboarding(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%start%'"), 0);
 }
 
+static void test_code_guessing_slowed(void **state)
+{
+	struct rt *t = *state;
+	char text[64];
+	const char *p;
+
+	for (int i = 0; i < 6; i++)
+		inbound(t, "888", EVENT_TEXT, "/start 2222222222", NULL);
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	snprintf(text, sizeof(text), "/start %.10s", p + 6);
+	/* Even the right code is not looked at after six tries this hour. */
+	inbound(t, "888", EVENT_TEXT, text, NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM invites WHERE used_at IS NULL"), 1);
+	/* Another chat is not held back by it. */
+	inbound(t, "889", EVENT_TEXT, text, NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '889'"), 1);
+}
+
 static void test_urgent_every_language(void **state)
 {
 	struct rt *t = *state;
@@ -394,7 +414,7 @@ static void test_after_sent_chains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_onboarding), T(test_urgent_every_language), T(test_commands_every_language),
+		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains),
 	};
