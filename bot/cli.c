@@ -152,15 +152,39 @@ int cli_positional(struct cli *c, int argc, char **argv, int n, const char *what
 	return CLI_OK;
 }
 
-int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
-{
-	static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int ch;
+#define CLI_ARGS_MAX 8
 
-	while ((ch = cli_getopt(c, argc, argv, help_only)) != -1)
+int cli_parse(struct cli *c, int argc, char **argv, const struct cli_arg *args, int npos, const char *what)
+{
+	struct option opts[CLI_ARGS_MAX + 2];
+	int n = 0, ch;
+
+	for (; args != NULL && args[n].name != NULL && n < CLI_ARGS_MAX; n++) {
+		opts[n].name = args[n].name;
+		opts[n].has_arg = args[n].value != NULL ? required_argument : no_argument;
+		opts[n].flag = NULL;
+		opts[n].val = args[n].name[0];
+	}
+	opts[n] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[n + 1] = (struct option){0};
+	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
 		if (ch == '?')
 			return CLI_USAGE;
-	return cli_positional(c, argc, argv, n, what);
+		for (int i = 0; i < n; i++) {
+			if (ch != args[i].name[0])
+				continue;
+			if (args[i].value != NULL)
+				*args[i].value = optarg;
+			else
+				*args[i].flag = 1;
+		}
+	}
+	return cli_positional(c, argc, argv, npos, what);
+}
+
+int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
+{
+	return cli_parse(c, argc, argv, NULL, n, what);
 }
 
 int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap)

@@ -63,6 +63,18 @@ int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
 /* Requires exactly n positional arguments after options. */
 int cli_positional(struct cli *c, int argc, char **argv, int n, const char *what);
 
+/* A command's options, by name: --name VALUE stores VALUE in *value, a
+ * flag (value NULL) sets *flag to 1. Each also works as -<first letter>. */
+struct cli_arg {
+	const char *name;
+	const char **value;
+	int *flag;
+};
+
+/* Parses args (terminated by a NULL name) and requires exactly npos
+ * positional arguments, which then start at argv[optind]. */
+int cli_parse(struct cli *c, int argc, char **argv, const struct cli_arg *args, int npos, const char *what);
+
 /* For commands with no options: only n positional arguments. */
 int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what);
 

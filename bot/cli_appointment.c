@@ -27,35 +27,22 @@ static int report(struct cli *c, const char *what, const struct appointment *a)
 
 static int cmd_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"at", required_argument, NULL, 'a'},
-		{"kind", required_argument, NULL, 'k'},
-		{"member", required_argument, NULL, 'm'},
-		{"place", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *at = NULL, *kind = NULL, *member = NULL, *place = NULL;
 	struct appointment a;
 	struct family f;
 	struct member m;
 	struct hctx h;
-	int ch, rc;
+	int rc;
+	const struct cli_arg args[] = {
+		{"at", &at, NULL},
+		{"kind", &kind, NULL},
+		{"member", &member, NULL},
+		{"place", &place, NULL},
+		{0},
+	};
 
 	memset(&a, 0, sizeof(a));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'a')
-			at = optarg;
-		else if (ch == 'k')
-			kind = optarg;
-		else if (ch == 'm')
-			member = optarg;
-		else if (ch == 'p')
-			place = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = parse_at(c, at, &a.starts_at)) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = parse_at(c, at, &a.starts_at)) != CLI_OK)
 		return rc;
 	if (kind == NULL || !store_appointment_kind_valid(kind))
 		return cli_usage_error(c, "--kind must be one of home_visit, lawyer, immigration_office, "
@@ -150,25 +137,17 @@ static int cmd_cancel(struct cli *c, int argc, char **argv)
 
 static int cmd_move(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"at", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *at = NULL;
 	struct appointment a;
 	struct family f;
 	struct hctx h;
 	time_t t;
-	int ch, rc;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'a')
-			at = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK || (rc = parse_at(c, at, &t)) != CLI_OK ||
+	int rc;
+	const struct cli_arg args[] = {
+		{"at", &at, NULL},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "ID")) != CLI_OK || (rc = parse_at(c, at, &t)) != CLI_OK ||
 	    (rc = load(c, argv[optind], &a, &f)) != CLI_OK)
 		return rc;
 	cli_hctx(c, &h);

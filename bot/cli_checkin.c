@@ -61,30 +61,21 @@ static int parse_weekly_at(const char *s, int *weekday, int *minute)
 
 static int cmd_set(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"every", required_argument, NULL, 'e'},
-		{"at", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *every = "7d", *at = NULL;
 	struct checkin_plan p;
 	struct family f;
 	struct hctx h;
 	char next_s[32];
 	time_t next;
-	int ch, rc;
+	int rc;
+	const struct cli_arg args[] = {
+		{"every", &every, NULL},
+		{"at", &at, NULL},
+		{0},
+	};
 
 	memset(&p, 0, sizeof(p));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'e')
-			every = optarg;
-		else if (ch == 'a')
-			at = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
 	if (parse_every(every, &p.every_days) != 0)
 		return cli_usage_error(c, "--every \"%s\": expected days like 7d (1d to 90d) or weeks like 2w", every);
@@ -189,27 +180,17 @@ static int print_contact(const void *rec, void *arg)
 
 static int cmd_log(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct log_ctx ctx = {c, FMT_TEXT, NULL};
 	const char *since = NULL, *format = "text";
 	struct family f;
 	time_t from = 0;
-	int ch, rc, y, mon, day;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 's')
-			since = optarg;
-		else if (ch == 'f')
-			format = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK)
+	int rc, y, mon, day;
+	const struct cli_arg args[] = {
+		{"since", &since, NULL},
+		{"format", &format, NULL},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
 	if (since != NULL && (tz_parse_date(since, &y, &mon, &day) != 0 ||
 			      tz_make_local(y, mon, day, 0, 0, &from) != 0))

@@ -9,31 +9,20 @@
 
 static int cmd_request(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"type", required_argument, NULL, 't'},
-		{"due", required_argument, NULL, 'd'},
-		{"note", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *type = NULL, *due = NULL, *note = NULL;
 	struct doc_request r;
 	struct family f;
 	struct hctx h;
-	int ch, rc, y, mon, day;
+	int rc, y, mon, day;
+	const struct cli_arg args[] = {
+		{"type", &type, NULL},
+		{"due", &due, NULL},
+		{"note", &note, NULL},
+		{0},
+	};
 
 	memset(&r, 0, sizeof(r));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 't')
-			type = optarg;
-		else if (ch == 'd')
-			due = optarg;
-		else if (ch == 'n')
-			note = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
 	if (type == NULL || !store_doc_type_valid(type))
 		return cli_usage_error(c, "--type must be one of passport, id_card, birth_certificate, "
@@ -153,24 +142,16 @@ static int cmd_verify(struct cli *c, int argc, char **argv)
 
 static int cmd_reject(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"reason", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *reason = NULL;
 	struct document d;
 	struct family f;
 	struct hctx h;
-	int ch, rc;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'r')
-			reason = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK)
+	int rc;
+	const struct cli_arg args[] = {
+		{"reason", &reason, NULL},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "ID")) != CLI_OK)
 		return rc;
 	if (reason == NULL || !documents_reason_valid(reason))
 		return cli_usage_error(c, "--reason must be unreadable, incomplete, expired or wrong_document");
@@ -193,25 +174,17 @@ static int cmd_reject(struct cli *c, int argc, char **argv)
  * audited first: no copy leaves without a trace. */
 static int cmd_get(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	unsigned char key[VAULT_KEY_BYTES];
 	char src[PATH_MAX];
 	const char *out = NULL;
 	struct document d;
 	struct family f;
-	int ch, rc;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'o')
-			out = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "ID")) != CLI_OK)
+	int rc;
+	const struct cli_arg args[] = {
+		{"output", &out, NULL},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "ID")) != CLI_OK)
 		return rc;
 	if (out == NULL)
 		return cli_usage_error(c, "-o FILE is required");

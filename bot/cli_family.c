@@ -24,33 +24,20 @@ static int check_ref(struct cli *c, const char *ref)
 
 static int cmd_family_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"lang", required_argument, NULL, 'l'},
-		{"counsellor", required_argument, NULL, 'c'},
-		{"backup", required_argument, NULL, 'b'},
-		{"name", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *lang = NULL, *counsellor = NULL, *backup = NULL, *name = NULL;
 	struct family f;
 	struct staff s;
-	int ch, rc;
+	int rc;
+	const struct cli_arg args[] = {
+		{"lang", &lang, NULL},
+		{"counsellor", &counsellor, NULL},
+		{"backup", &backup, NULL},
+		{"name", &name, NULL},
+		{0},
+	};
 
 	memset(&f, 0, sizeof(f));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'l')
-			lang = optarg;
-		else if (ch == 'c')
-			counsellor = optarg;
-		else if (ch == 'b')
-			backup = optarg;
-		else if (ch == 'n')
-			name = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK ||
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK ||
 	    (rc = check_ref(c, argv[optind])) != CLI_OK)
 		return rc;
 	cb_strlcpy(f.ref, argv[optind], sizeof(f.ref));
@@ -260,23 +247,15 @@ static void free_paths(struct paths *p)
  * database vacuumed so the deleted pages are gone from disk too. */
 static int cmd_family_erase(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct paths paths = {0};
 	struct family f;
 	char file[PATH_MAX];
-	int ch, rc, yes = 0, lost = 0;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'y')
-			yes = 1;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	int rc, yes = 0, lost = 0;
+	const struct cli_arg args[] = {
+		{"yes", NULL, &yes},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
 	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (!yes)
@@ -305,27 +284,18 @@ static int cmd_family_erase(struct cli *c, int argc, char **argv)
 
 static int cmd_member_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"role", required_argument, NULL, 'r'},
-		{"lang", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *role = NULL, *lang = NULL;
 	struct member m;
 	struct family f;
-	int ch, rc;
+	int rc;
+	const struct cli_arg args[] = {
+		{"role", &role, NULL},
+		{"lang", &lang, NULL},
+		{0},
+	};
 
 	memset(&m, 0, sizeof(m));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'r')
-			role = optarg;
-		else if (ch == 'l')
-			lang = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 2, "REF NAME")) != CLI_OK ||
+	if ((rc = cli_parse(c, argc, argv, args, 2, "REF NAME")) != CLI_OK ||
 	    (rc = cli_check_text(c, "NAME", argv[optind + 1], sizeof(m.name))) != CLI_OK)
 		return rc;
 	cb_strlcpy(m.name, argv[optind + 1], sizeof(m.name));
@@ -354,25 +324,17 @@ static int cmd_member_add(struct cli *c, int argc, char **argv)
 
 static int cmd_invite(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"member", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *member = NULL;
 	char code[INVITE_CODE_LEN + 1], expires[32];
 	struct family f;
 	struct member m = {0};
 	time_t until;
-	int ch, rc;
-
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'm')
-			member = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	int rc;
+	const struct cli_arg args[] = {
+		{"member", &member, NULL},
+		{0},
+	};
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
 	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (strcmp(f.status, "closed") == 0)

@@ -81,22 +81,15 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 
 static int cmd_run(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"log-level", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	enum log_level level = LOG_INFO;
-	int ch, rc;
+	const char *level_s = "info";
+	const struct cli_arg args[] = {{"log-level", &level_s, NULL}, {0}};
+	enum log_level level;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'l' && log_level_parse(optarg, &level) != 0)
-			return cli_usage_error(c, "--log-level must be debug, info, warn or error");
-	}
-	if ((rc = cli_positional(c, argc, argv, 0, "")) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 0, "")) != CLI_OK)
 		return rc;
+	if (log_level_parse(level_s, &level) != 0)
+		return cli_usage_error(c, "--log-level must be debug, info, warn or error");
 	log_set_level(level);
 	return daemon_run(&c->cfg);
 }

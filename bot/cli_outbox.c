@@ -48,22 +48,12 @@ static int show_row(const void *rec, void *arg)
 
 static int cmd_outbox(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct show_ctx s = {c, NULL, 0, 0};
+	const struct cli_arg args[] = {{"all", NULL, &s.all}, {0}};
 	struct family f;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'a')
-			s.all = 1;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK ||
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK ||
 	    (rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (cli_audit(c, "outbox.read", f.ref, NULL) != CLI_OK)

@@ -5,29 +5,18 @@
 
 static int cmd_staff_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"role", required_argument, NULL, 'r'},
-		{"lang", required_argument, NULL, 'l'},
-		{"email", required_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct staff s;
 	const char *role = NULL, *lang = NULL, *email = NULL;
-	int ch, rc;
+	int rc;
+	const struct cli_arg args[] = {
+		{"role", &role, NULL},
+		{"lang", &lang, NULL},
+		{"email", &email, NULL},
+		{0},
+	};
 
 	memset(&s, 0, sizeof(s));
-	while ((ch = cli_getopt(c, argc, argv, opts)) != -1) {
-		if (ch == '?')
-			return CLI_USAGE;
-		if (ch == 'r')
-			role = optarg;
-		else if (ch == 'l')
-			lang = optarg;
-		else if (ch == 'e')
-			email = optarg;
-	}
-	if ((rc = cli_positional(c, argc, argv, 1, "NAME")) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 1, "NAME")) != CLI_OK)
 		return rc;
 	if ((rc = cli_check_text(c, "NAME", argv[optind], sizeof(s.name))) != CLI_OK)
 		return rc;

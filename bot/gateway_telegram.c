@@ -93,6 +93,25 @@ static int post(struct tg *tg, const char *method, const char *body, long timeou
 	return rc;
 }
 
+/* Posts body (freed here) for call (freed here when the post cannot start;
+ * NULL means out of memory); done runs once with call as its argument. */
+static int start_call(struct tg *tg, const char *method, char *body, size_t max_bytes,
+		      http_done_cb done, struct tg_call *call)
+{
+	int rc = -CB_ENOMEM;
+
+	if (call != NULL) {
+		call->tg = tg;
+		rc = post(tg, method, body, TG_SEND_TIMEOUT_MS, max_bytes, done, call);
+		if (rc != 0)
+			free(call);
+	}
+	free(body);
+	if (rc == 0)
+		tg->inflight++;
+	return rc;
+}
+
 /* Fire and forget: a button press is acknowledged so the phone stops its
  * spinner; a failure here costs nothing but that. */
 static void answered(const struct http_response *res, void *arg)
@@ -456,22 +475,11 @@ static int send_text(struct tg *tg, const struct gateway_part *p, gateway_sent_c
 	free(text);
 	if (rc != 0)
 		return rc;
-	call = calloc(1, sizeof(*call));
-	if (call == NULL) {
-		free(body);
-		return -CB_ENOMEM;
+	if ((call = calloc(1, sizeof(*call))) != NULL) {
+		call->sent_cb = cb;
+		call->arg = arg;
 	}
-	call->tg = tg;
-	call->sent_cb = cb;
-	call->arg = arg;
-	rc = post(tg, "sendMessage", body, TG_SEND_TIMEOUT_MS, 256 * 1024, sent, call);
-	free(body);
-	if (rc != 0) {
-		free(call);
-		return rc;
-	}
-	tg->inflight++;
-	return 0;
+	return start_call(tg, "sendMessage", body, 256 * 1024, sent, call);
 }
 
 static int tg_send(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
@@ -550,23 +558,16 @@ static int tg_fetch(struct gateway *gw, const char *media_ref, const char *path,
 
 	if ((rc = telegram_api_build_get_file(media_ref, &body)) != 0)
 		return rc;
-	call = calloc(1, sizeof(*call));
-	if (call == NULL || cb_strlcpy(call->path, path, sizeof(call->path)) != 0) {
-		free(call);
-		free(body);
-		return -CB_EINVAL;
+	if ((call = calloc(1, sizeof(*call))) != NULL) {
+		call->fetched_cb = cb;
+		call->arg = arg;
+		if (cb_strlcpy(call->path, path, sizeof(call->path)) != 0) {
+			free(call);
+			free(body);
+			return -CB_EINVAL;
+		}
 	}
-	call->tg = tg;
-	call->fetched_cb = cb;
-	call->arg = arg;
-	rc = post(tg, "getFile", body, TG_SEND_TIMEOUT_MS, 64 * 1024, got_file, call);
-	free(body);
-	if (rc != 0) {
-		free(call);
-		return rc;
-	}
-	tg->inflight++;
-	return 0;
+	return start_call(tg, "getFile", body, 64 * 1024, got_file, call);
 }
 
 static int tg_busy(const struct gateway *gw)
