@@ -274,6 +274,8 @@ static int cmd_family_erase(struct cli *c, int argc, char **argv)
 			lost++;
 	}
 	free_paths(&paths);
+	snprintf(file, sizeof(file), "%s/documents/%lld", c->cfg.data_dir, (long long)f.id);
+	rmdir(file);
 	if (store_vacuum(c->store) != 0)
 		return cli_fail(c, "erased, but vacuum failed: %s", store_errmsg(c->store));
 	if (lost > 0)

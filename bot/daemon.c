@@ -13,6 +13,7 @@
 #include "bot/http_client.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
+#include "bot/ratelimit.h"
 #include "bot/router.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
@@ -22,6 +23,7 @@
 #define HEALTH_GATEWAY_SECONDS 120
 #define NEUTRAL_SLOTS 1024
 #define NEUTRAL_EVERY 300      /* one neutral answer per unknown chat per 5 minutes */
+#define NEUTRAL_PER_SECOND 5.0 /* and at most this many for all of them */
 
 /* When each unknown chat last got the neutral answer: kept in memory only,
  * as a hash, so nothing about strangers reaches the disk. */
@@ -54,6 +56,10 @@ static void send_neutral(const char *channel, const char *address, const char *t
 	slot = (size_t)(key % NEUTRAL_SLOTS);
 	if (neutral_sent[slot].key == key && now - neutral_sent[slot].at < NEUTRAL_EVERY)
 		return;
+	/* Many strangers at once must not use up the bot's sending limit. */
+	if (bucket_wait(&d->neutral_bucket, uv_now(&d->loop)) > 0)
+		return;
+	bucket_take(&d->neutral_bucket, uv_now(&d->loop));
 	neutral_sent[slot].key = key;
 	neutral_sent[slot].at = now;
 	d->telegram->ops->send_direct(d->telegram, address, text);
@@ -309,6 +315,7 @@ int daemon_run(const struct config *cfg)
 	d->cfg = *cfg;
 	d->started_at = time(NULL);
 	uv_loop_init(&d->loop);
+	bucket_init(&d->neutral_bucket, NEUTRAL_PER_SECOND, 0.0, uv_now(&d->loop));
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
 	uv_signal_init(&d->loop, &d->sig_hup);

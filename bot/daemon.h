@@ -8,6 +8,7 @@
 
 #include "bot/config.h"
 #include "bot/metrics.h"
+#include "bot/ratelimit.h"
 #include "handlers/handler.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ struct daemon {
 	struct outbox *outbox;
 	struct fetcher *fetcher;
 	struct metrics metrics;
+	struct bucket neutral_bucket;    /* answers to unknown chats, all together */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
 	uv_timer_t housekeeping;     /* each minute: deadline checks; hourly pruning */

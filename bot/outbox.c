@@ -579,5 +579,12 @@ static void outbox_closed(uv_handle_t *h)
 void outbox_close(struct outbox *ob)
 {
 	outbox_stop(ob);
+	/* A long message waiting between its parts at shutdown stays 'sending'
+	 * and goes again after the restart; its job goes now. */
+	for (struct job *j = ob->jobs, *next; j != NULL; j = next) {
+		next = j->next;
+		uv_close((uv_handle_t *)&j->timer, job_closed);
+	}
+	ob->jobs = NULL;
 	uv_close((uv_handle_t *)&ob->timer, outbox_closed);
 }
