@@ -13,7 +13,7 @@
 
 DEBS = pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
        libh2o-dev libinih-dev libsodium-dev libcmocka-dev libmagic-dev \
-       libutf8proc-dev sqlite3 tzdata
+       libutf8proc-dev sqlite3 tzdata python3-aiosmtpd
 PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc
 
 BUILD ?= build

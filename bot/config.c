@@ -44,6 +44,11 @@ void config_defaults(struct config *cfg)
 	cfg->document_reminder_days = 3;
 	cfg->checkin_no_answer_minutes = 48 * 60;
 	cfg->invite_valid_days = 14;
+	cfg->escalate_after_minutes = 4 * 60;
+	cfg->work_start = 9 * 60;
+	cfg->work_end = 17 * 60;
+	cfg->work_days = 0x3e;        /* Monday to Friday */
+	cfg->smtp_digest_at = 8 * 60;
 }
 
 static char *trim(char *s)
@@ -56,6 +61,39 @@ static char *trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+/* "mon-fri" or "mon,wed,fri" into bits 1..7. */
+static int parse_days(const char *v, int *out)
+{
+	static const char *const names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+	char buf[64], *save = NULL, *tok;
+	int bits = 0;
+
+	if (cb_strlcpy(buf, v, sizeof(buf)) != 0)
+		return -CB_EINVAL;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		int from = -1, to = -1;
+
+		tok = trim(tok);
+		if (dash != NULL)
+			*dash = '\0';
+		for (int i = 0; i < 7; i++) {
+			if (strcmp(trim(tok), names[i]) == 0)
+				from = i + 1;
+			if (dash != NULL && strcmp(trim(dash + 1), names[i]) == 0)
+				to = i + 1;
+		}
+		if (from < 0 || (dash != NULL && (to < 0 || to < from)))
+			return -CB_EINVAL;
+		for (int d = from; d <= (dash != NULL ? to : from); d++)
+			bits |= 1 << d;
+	}
+	if (bits == 0)
+		return -CB_EINVAL;
+	*out = bits;
+	return 0;
 }
 
 int config_parse_duration(const char *s, int *minutes)
@@ -270,6 +308,32 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = parse_minutes(v, &c->checkin_no_answer_minutes);
 	else if (KEY("invites", "valid_days"))
 		rc = parse_int(v, 1, 90, &c->invite_valid_days);
+	else if (KEY("alerts", "escalate_after")) {
+		if (config_parse_duration(v, &c->escalate_after_minutes) != 0 || c->escalate_after_minutes == 0)
+			return "expected a duration like 4h";
+	} else if (KEY("alerts", "working_hours")) {
+		if (config_parse_quiet(v, &c->work_start, &c->work_end) != 0 || c->work_start < 0 ||
+		    c->work_start > c->work_end)
+			return "expected HH:MM-HH:MM within one day";
+	} else if (KEY("alerts", "working_days")) {
+		if (parse_days(v, &c->work_days) != 0)
+			return "expected days like mon-fri or mon,wed,fri";
+	} else if (KEY("smtp", "url")) {
+		if (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
+			return "expected smtp://host:port or smtps://host:port";
+		rc = copy_str(v, c->smtp_url, sizeof(c->smtp_url));
+	} else if (KEY("smtp", "from")) {
+		if (strchr(v, '@') == NULL || strpbrk(v, "\r\n<>") != NULL)
+			return "expected an address like casebot@example.org";
+		rc = copy_str(v, c->smtp_from, sizeof(c->smtp_from));
+	} else if (KEY("smtp", "username"))
+		rc = copy_str(v, c->smtp_username, sizeof(c->smtp_username));
+	else if (KEY("smtp", "password_file"))
+		rc = copy_str(v, c->smtp_password_file, sizeof(c->smtp_password_file));
+	else if (KEY("smtp", "digest_at")) {
+		if (tz_parse_hhmm(v, &c->smtp_digest_at) != 0)
+			return "expected HH:MM";
+	}
 	else
 		*known = 0;
 #undef KEY
@@ -355,6 +419,10 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (ctx.failed)
 		return -CB_ECONFIG;
+	if (cfg->smtp_url[0] != '\0' && cfg->smtp_from[0] == '\0') {
+		snprintf(err, errlen, "%s: [smtp] url needs from", path);
+		return -CB_ECONFIG;
+	}
 	if (cfg->telegram_webhook && cfg->telegram_webhook_secret_file[0] == '\0') {
 		snprintf(err, errlen, "%s: [telegram] mode = webhook needs webhook_secret_file", path);
 		return -CB_ECONFIG;
@@ -405,4 +473,16 @@ int config_telegram_token(const struct config *cfg, char *out, size_t cap)
 	if (cfg->telegram_token_file[0] == '\0')
 		return -CB_ENOENT;
 	return config_secret_file(cfg->telegram_token_file, out, cap);
+}
+
+int config_smtp_password(const struct config *cfg, char *out, size_t cap)
+{
+	const char *env = getenv("CASEBOT_SMTP_PASSWORD");
+
+	out[0] = '\0';
+	if (env != NULL && env[0] != '\0')
+		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
+	if (cfg->smtp_password_file[0] == '\0')
+		return 0;
+	return config_secret_file(cfg->smtp_password_file, out, cap);
 }

@@ -53,6 +53,16 @@ struct config {
 	int checkin_no_answer_minutes;
 	/* [invites] */
 	int invite_valid_days;
+	/* [alerts] */
+	int escalate_after_minutes;   /* working minutes before an alert moves up */
+	int work_start, work_end;     /* working hours, minutes after midnight */
+	int work_days;                /* bit 1 = Monday ... bit 7 = Sunday */
+	/* [smtp]: staff without Telegram get forwards, alerts and a digest by mail */
+	char smtp_url[256];           /* smtp://host:port or smtps://host:port; "" = no email */
+	char smtp_from[256];
+	char smtp_username[128];
+	char smtp_password_file[CONFIG_PATH_MAX];  /* or $CASEBOT_SMTP_PASSWORD */
+	int smtp_digest_at;           /* local minute of the daily digest */
 };
 
 /* Fills defaults, then reads path (NULL: the default lookup). On error
@@ -67,6 +77,10 @@ int config_telegram_token(const struct config *cfg, char *out, size_t cap);
 /* The first line of a secret file, trimmed. -CB_EPERM when others may read
  * the file, -CB_ETOOBIG when the line does not fit. */
 int config_secret_file(const char *path, char *out, size_t cap);
+
+/* The SMTP password from $CASEBOT_SMTP_PASSWORD or password_file; "" when
+ * neither is set (a server without authentication). */
+int config_smtp_password(const struct config *cfg, char *out, size_t cap);
 
 /* Parses "21:00-08:00" or "off". */
 int config_parse_quiet(const char *s, int *start, int *end);

@@ -39,7 +39,7 @@ static const char *const migrations[] = {
 	"  family_id INTEGER REFERENCES families(id) ON DELETE CASCADE,"
 	"  member_id INTEGER REFERENCES members(id) ON DELETE CASCADE,"
 	"  staff_id INTEGER REFERENCES staff(id) ON DELETE CASCADE,"
-	"  kind TEXT NOT NULL CHECK (kind IN ('telegram','whatsapp','sms')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('telegram','whatsapp','sms','email')),"
 	"  address TEXT NOT NULL,"
 	"  verified INTEGER NOT NULL DEFAULT 0,"
 	"  blocked INTEGER NOT NULL DEFAULT 0,"
@@ -182,6 +182,7 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  acked_at INTEGER,"
 	"  acked_by INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  escalation INTEGER NOT NULL DEFAULT 0,"   /* 0 owner, 1 backup, 2 coordinators */
 	"  escalated_at INTEGER);"
 	"CREATE INDEX alerts_open ON alerts(acked_at, created_at);"
 	/* The audit trail outlives an erased family: it keeps the reference,
