@@ -109,7 +109,7 @@ check: $(BUILD)/casebot
 
 $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)

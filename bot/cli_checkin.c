@@ -7,58 +7,6 @@
 #include "bot/cli.h"
 #include "bot/tz.h"
 
-static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-static int parse_every(const char *s, int *days)
-{
-	int minutes;
-
-	/* "7d" or "2w" */
-	if (s[0] != '\0' && s[strlen(s) - 1] == 'w') {
-		char buf[8];
-		char *end;
-		long w;
-
-		if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
-			return -CB_EINVAL;
-		buf[strlen(buf) - 1] = '\0';
-		w = strtol(buf, &end, 10);
-		if (*end != '\0' || end == buf || w < 1 || w > 12)
-			return -CB_EINVAL;
-		*days = (int)w * 7;
-		return 0;
-	}
-	if (config_parse_duration(s, &minutes) != 0 || minutes % 1440 != 0 || minutes == 0 ||
-	    minutes > 90 * 1440 || s[strlen(s) - 1] != 'd')
-		return -CB_EINVAL;
-	*days = minutes / 1440;
-	return 0;
-}
-
-/* "mon 10:00": a weekday (three letters or the whole English name) and a
- * local time. */
-static int parse_weekly_at(const char *s, int *weekday, int *minute)
-{
-	const char *sp = strchr(s, ' ');
-	size_t n;
-
-	if (sp == NULL)
-		return -CB_EINVAL;
-	n = (size_t)(sp - s);
-	*weekday = 0;
-	for (int i = 0; i < 7; i++) {
-		static const char *const full[] = {"monday", "tuesday", "wednesday", "thursday",
-						   "friday", "saturday", "sunday"};
-
-		if ((n == 3 && strncasecmp(s, weekdays[i], 3) == 0) ||
-		    (n == strlen(full[i]) && strncasecmp(s, full[i], n) == 0))
-			*weekday = i + 1;
-	}
-	if (*weekday == 0)
-		return -CB_EINVAL;
-	return tz_parse_hhmm(sp + 1, minute);
-}
-
 static int cmd_set(struct cli *c, int argc, char **argv)
 {
 	const char *every = "7d", *at = NULL;
@@ -77,9 +25,9 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
-	if (parse_every(every, &p.every_days) != 0)
+	if (checkins_parse_every(every, &p.every_days) != 0)
 		return cli_usage_error(c, "--every \"%s\": expected days like 7d (1d to 90d) or weeks like 2w", every);
-	if (at == NULL || parse_weekly_at(at, &p.weekday, &p.minute_of_day) != 0)
+	if (at == NULL || checkins_parse_at(at, &p.weekday, &p.minute_of_day) != 0)
 		return cli_usage_error(c, "--at \"%s\": expected a weekday and a time, like \"mon 10:00\"",
 				       at != NULL ? at : "");
 	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bot/cli.h"
+#include "bot/tz.h"
 
 static int cmd_staff_add(struct cli *c, int argc, char **argv)
 {
@@ -37,9 +38,18 @@ static int cmd_staff_add(struct cli *c, int argc, char **argv)
 		return rc;
 	if (store_begin(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
-	rc = store_staff_add(c->store, &s, c->now, NULL);
+	rc = store_staff_add(c->store, &s, c->now, &s.id);
 	if (rc == -CB_EEXIST)
 		return cli_usage_error(c, "staff member \"%s\" already exists", s.name);
+	/* An email address is a channel of its own: used when the staff member
+	 * has no Telegram chat linked. */
+	if (rc == 0 && s.email[0] != '\0') {
+		struct channel ch;
+
+		if (store_channel_find(c->store, "email", s.email, &ch) == 0)
+			return cli_usage_error(c, "the address %s belongs to someone else", s.email);
+		rc = store_channel_link(c->store, 0, 0, s.id, "email", s.email, c->now, &ch);
+	}
 	if (rc != 0 || cli_audit(c, "staff.add", NULL, s.name) != CLI_OK || store_commit(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	fprintf(c->out, "added %s %s (%s)\n", store_role_name(s.role), s.name, lang_code(s.lang));
@@ -68,9 +78,34 @@ static int cmd_staff_list(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+static int cmd_staff_invite(struct cli *c, int argc, char **argv)
+{
+	char code[INVITE_CODE_LEN + 1], expires[32];
+	struct staff s;
+	time_t until;
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "NAME")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_staff(c, argv[optind], &s)) != CLI_OK)
+		return rc;
+	if (!s.active)
+		return cli_usage_error(c, "staff member \"%s\" is not active", s.name);
+	until = c->now + (time_t)c->cfg.invite_valid_days * 86400;
+	if (store_begin(c->store) != 0 || store_invite_create(c->store, 0, 0, s.id, c->now, until, code) != 0 ||
+	    cli_audit(c, "staff.invite", NULL, s.name) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	tz_format_iso(until, expires, sizeof(expires));
+	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n"
+		"Send it from your own Telegram: that chat then gets your forwards and alerts.\n",
+		code, c->cfg.telegram_bot_username, code, expires);
+	return CLI_OK;
+}
+
 const struct cli_command cli_staff_commands[] = {
 	{"staff", "add", cmd_staff_add, "NAME --role counsellor|coordinator --lang nl|fr|de|en [--email E]",
 	 "Add a counsellor or a coordinator."},
 	{"staff", "list", cmd_staff_list, "", "List staff members."},
+	{"staff", "invite", cmd_staff_invite, "NAME",
+	 "Print a one-time code that links a staff member's own Telegram chat."},
 	{0},
 };

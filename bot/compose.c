@@ -201,6 +201,94 @@ static int language_choose(struct ctx *c)
 	return rc != 0 ? rc : language_buttons(c);
 }
 
+/* A string from a params object, "" when absent. */
+static const char *param(const cJSON *root, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+
+	return cJSON_IsString(it) ? it->valuestring : "";
+}
+
+/* A family's words (or file) for its counsellor, with what the family was
+ * answering, and buttons to reply, see the log, mark it handled. */
+static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, int email)
+{
+	const struct locale_param head[] = {
+		{"ref", param(p, "ref")}, {"member", param(p, "member")}, {"language", param(p, "language")},
+	};
+	const struct locale_param last[] = {{"last", param(p, "last")}};
+	const struct locale_param text[] = {{"text", param(p, "text")}};
+	const struct locale_param media[] = {{"what", param(p, "media_kind")}};
+	long long alert_id = strtoll(param(p, "alert_id"), NULL, 10);
+	int rc = 0;
+
+	if (email)
+		rc = line(c, "staff.email.forward_subject", head, 1);
+	if (rc == 0)
+		rc = line(c, m->urgent ? "staff.forward.urgent_header" : "staff.forward.header", head, 3);
+	if (rc == 0 && last[0].value[0] != '\0')
+		rc = line(c, "staff.forward.answering", last, 1);
+	if (rc == 0 && text[0].value[0] != '\0')
+		rc = line(c, "staff.forward.text", text, 1);
+	if (rc == 0 && media[0].value[0] != '\0') {
+		rc = line(c, "staff.forward.media", media, 1);
+		cb_strlcpy(c->out->media_kind, param(p, "media_kind"), sizeof(c->out->media_kind));
+		cb_strlcpy(c->out->media_ref, param(p, "media_ref"), sizeof(c->out->media_ref));
+	}
+	if (rc == 0)
+		rc = button(c, "button.staff_reply", "rp:%lld:%d", (long long)m->id, 0);
+	if (rc == 0)
+		rc = button(c, "button.staff_log", "lg:%lld:%d", (long long)m->family_id, 0);
+	if (rc == 0)
+		rc = button(c, "button.staff_handled", "mh:%lld:%d", alert_id, 0);
+	return rc;
+}
+
+/* A notice for staff: what happened to which family, with a button to
+ * acknowledge it. */
+static int alert(struct ctx *c, const cJSON *p, int email)
+{
+	char key[64];
+	const char *kind;
+	long long alert_id = strtoll(param(p, "alert_id"), NULL, 10);
+	int rc = 0;
+
+	snprintf(key, sizeof(key), "staff.alert_kind.%s", param(p, "kind"));
+	kind = locale_text(c->loc, c->l, key);
+	if (kind == NULL)
+		kind = param(p, "kind");
+	{
+		const struct locale_param head[] = {{"ref", param(p, "ref")}, {"kind", kind},
+						    {"who", param(p, "from")}};
+		const struct locale_param detail[] = {{"detail", param(p, "detail")}};
+
+		if (email)
+			rc = line(c, "staff.email.alert_subject", head, 2);
+		if (rc == 0)
+			rc = line(c, param(p, "from")[0] != '\0' ? "staff.alert.escalated" : "staff.alert", head, 3);
+		if (rc == 0 && detail[0].value[0] != '\0')
+			rc = line(c, "staff.alert.detail", detail, 1);
+	}
+	return rc != 0 ? rc : button(c, "button.staff_ack", "ak:%lld:%d", alert_id, 0);
+}
+
+/* A reply that could not reach the family: the reason in the staff
+ * member's language. */
+static int reply_failed(struct ctx *c, const cJSON *p)
+{
+	char key[64];
+	const char *reason;
+
+	snprintf(key, sizeof(key), "staff.reason.%s", param(p, "reason"));
+	if ((reason = locale_text(c->loc, c->l, key)) == NULL)
+		return -CB_EINVAL;
+	{
+		const struct locale_param lp[] = {{"ref", param(p, "ref")}, {"reason", reason}};
+
+		return line(c, "staff.reply_failed", lp, 2);
+	}
+}
+
 /* Any other row: its params object holds the placeholder values. */
 static int generic(struct ctx *c, const struct outbox_msg *m)
 {
@@ -225,8 +313,29 @@ static int generic(struct ctx *c, const struct outbox_msg *m)
 	return rc;
 }
 
+/* Staff messages: their params hold what the handler knew. A list the
+ * handler already rendered travels as text. */
+static int staff(struct ctx *c, const struct outbox_msg *m, int email)
+{
+	cJSON *p = cJSON_Parse(m->params);
+	int rc;
+
+	if (p == NULL)
+		return -CB_EINVAL;
+	if (strcmp(m->kind, "forward") == 0)
+		rc = forward(c, m, p, email);
+	else if (strcmp(m->kind, "alert") == 0)
+		rc = alert(c, p, email);
+	else if (strcmp(m->kind, "staff_reply_failed") == 0)
+		rc = reply_failed(c, p);
+	else
+		rc = cb_strlcpy(c->out->text, param(p, "text"), sizeof(c->out->text));
+	cJSON_Delete(p);
+	return rc;
+}
+
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
-		   enum lang l, struct composed *out)
+		   enum lang l, int email, struct composed *out)
 {
 	struct ctx c = {st, loc, l, out};
 	int rc;
@@ -247,6 +356,10 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = language_choose(&c);
 	else if (strcmp(m->kind, "welcome") == 0 && (rc = generic(&c, m)) == 0)
 		rc = language_buttons(&c);    /* the welcome offers the other languages at once */
+	else if (strcmp(m->kind, "forward") == 0 || strcmp(m->kind, "alert") == 0 ||
+		 strcmp(m->kind, "staff_text") == 0 || strcmp(m->kind, "staff_reply_failed") == 0 ||
+		 strcmp(m->kind, "digest") == 0)
+		rc = staff(&c, m, email);
 	else
 		rc = generic(&c, m);
 	if (rc != 0)

@@ -21,11 +21,14 @@ struct composed {
 	char text[COMPOSE_TEXT_MAX];
 	struct composed_button buttons[COMPOSE_BUTTONS_MAX];
 	int nbuttons;
+	char media_kind[16];     /* a forwarded file follows the text: photo, voice... */
+	char media_ref[256];
 };
 
 /* -CB_ENOENT when what the row points at is gone (the caller cancels the
- * row); -CB_EINVAL for a row the catalogs cannot render. */
+ * row); -CB_EINVAL for a row the catalogs cannot render. With email, the
+ * first line is a subject that never carries a family's words. */
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
-		   enum lang l, struct composed *out);
+		   enum lang l, int email, struct composed *out);
 
 #endif

@@ -44,7 +44,7 @@ void config_defaults(struct config *cfg)
 	cfg->document_reminder_days = 3;
 	cfg->checkin_no_answer_minutes = 48 * 60;
 	cfg->invite_valid_days = 14;
-	cfg->escalate_after_minutes = 4 * 60;
+	cfg->escalate_after_seconds = 4 * 3600;
 	cfg->work_start = 9 * 60;
 	cfg->work_end = 17 * 60;
 	cfg->work_days = 0x3e;        /* Monday to Friday */
@@ -309,7 +309,17 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 	else if (KEY("invites", "valid_days"))
 		rc = parse_int(v, 1, 90, &c->invite_valid_days);
 	else if (KEY("alerts", "escalate_after")) {
-		if (config_parse_duration(v, &c->escalate_after_minutes) != 0 || c->escalate_after_minutes == 0)
+		int minutes;
+		char *end;
+		long secs;
+
+		/* Seconds are for tests; people write 4h. */
+		secs = strtol(v, &end, 10);
+		if (end != v && strcmp(end, "s") == 0 && secs > 0 && secs < 86400)
+			c->escalate_after_seconds = (int)secs;
+		else if (config_parse_duration(v, &minutes) == 0 && minutes > 0)
+			c->escalate_after_seconds = minutes * 60;
+		else
 			return "expected a duration like 4h";
 	} else if (KEY("alerts", "working_hours")) {
 		if (config_parse_quiet(v, &c->work_start, &c->work_end) != 0 || c->work_start < 0 ||

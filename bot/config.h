@@ -54,7 +54,7 @@ struct config {
 	/* [invites] */
 	int invite_valid_days;
 	/* [alerts] */
-	int escalate_after_minutes;   /* working minutes before an alert moves up */
+	int escalate_after_seconds;   /* working time before an alert moves up */
 	int work_start, work_end;     /* working hours, minutes after midnight */
 	int work_days;                /* bit 1 = Monday ... bit 7 = Sunday */
 	/* [smtp]: staff without Telegram get forwards, alerts and a digest by mail */

@@ -10,6 +10,7 @@
 
 #include "bot/daemon.h"
 #include "bot/gateway.h"
+#include "bot/gateway_email.h"
 #include "bot/http_client.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
@@ -23,7 +24,8 @@
 #define HEALTH_GATEWAY_SECONDS 120
 #define NEUTRAL_SLOTS 1024
 #define NEUTRAL_EVERY 300      /* one neutral answer per unknown chat per 5 minutes */
-#define NEUTRAL_PER_SECOND 5.0 /* and at most this many for all of them */
+#define NEUTRAL_PER_SECOND 5.0 /* and at most this many for all of them, */
+#define NEUTRAL_BURST 10.0     /* after a burst of ten */
 
 /* When each unknown chat last got the neutral answer: kept in memory only,
  * as a hash, so nothing about strangers reaches the disk. */
@@ -132,7 +134,7 @@ static void metrics(struct http_server_req *req, void *arg)
 	free(body);
 }
 
-/* Once a minute: the deadline checks. Once an hour: handled inbound rows
+/* Every ten seconds: the deadline checks. Once an hour: handled inbound rows
  * older than six days go; long enough to drop a re-delivered update, short
  * enough that Telegram's random ids after a quiet week meet no old one. */
 static void housekeeping(uv_timer_t *t)
@@ -143,7 +145,7 @@ static void housekeeping(uv_timer_t *t)
 	daemon_hctx(d, &h);
 	if (deadlines_run(&h) != 0)
 		log_warn("deadline checks failed: %s", store_errmsg(d->store));
-	if (++d->housekeeping_runs % 60 == 1 && store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
+	if (++d->housekeeping_runs % 360 == 1 && store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
 		log_warn("pruning handled inbound events failed: %s", store_errmsg(d->store));
 	outbox_kick(d->outbox);
 }
@@ -171,6 +173,9 @@ static void finish_close(struct daemon *d)
 	if (d->telegram != NULL)
 		d->telegram->ops->free(d->telegram);
 	d->telegram = NULL;
+	if (d->email != NULL)
+		d->email->ops->free(d->email);
+	d->email = NULL;
 	if (d->server != NULL)
 		http_server_close(d->server, NULL, NULL);
 	d->server = NULL;
@@ -186,6 +191,7 @@ static void drain_step(uv_timer_t *t)
 	struct daemon *d = t->data;
 	int busy = (d->outbox != NULL ? outbox_inflight(d->outbox) : 0) +
 		   (d->fetcher != NULL ? fetcher_busy(d->fetcher) : 0) +
+		   (d->email != NULL ? d->email->ops->busy(d->email) : 0) +
 		   (d->telegram != NULL ? d->telegram->ops->busy(d->telegram) : 0);
 	uint64_t waited = uv_now(&d->loop) - d->stop_started;
 
@@ -272,6 +278,11 @@ static int start(struct daemon *d)
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
 	    http_server_route(d->server, "/metrics", metrics, d) != 0)
 		return -CB_ENOMEM;
+	d->email = gateway_email_new(d, err, sizeof(err));
+	if (d->email == NULL && err[0] != '\0') {
+		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
 	d->telegram = gateway_telegram_new(d, err, sizeof(err));
 	if (d->telegram == NULL) {
 		log_error("%s", err);
@@ -315,7 +326,7 @@ int daemon_run(const struct config *cfg)
 	d->cfg = *cfg;
 	d->started_at = time(NULL);
 	uv_loop_init(&d->loop);
-	bucket_init(&d->neutral_bucket, NEUTRAL_PER_SECOND, 0.0, uv_now(&d->loop));
+	bucket_init(&d->neutral_bucket, NEUTRAL_PER_SECOND, NEUTRAL_BURST, uv_now(&d->loop));
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
 	uv_signal_init(&d->loop, &d->sig_hup);
@@ -330,7 +341,7 @@ int daemon_run(const struct config *cfg)
 	if (rc != 0)
 		finish_close(d);
 	else
-		uv_timer_start(&d->housekeeping, housekeeping, 1000, 60 * 1000);
+		uv_timer_start(&d->housekeeping, housekeeping, 1000, 10 * 1000);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	/* Anything a failed start left open is closed here. */
 	uv_walk(&d->loop, closed_walk, NULL);

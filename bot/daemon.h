@@ -27,6 +27,7 @@ struct daemon {
 	struct http_client *http;
 	struct http_server *server;
 	struct gateway *telegram;
+	struct gateway *email;       /* NULL when [smtp] is not configured */
 	struct outbox *outbox;
 	struct fetcher *fetcher;
 	struct metrics metrics;

@@ -57,14 +57,16 @@ static void give_up(struct fetcher *f, const char *why)
 {
 	struct store *st = f->d->store;
 	struct family fam;
+	struct hctx h;
 	char summary[160];
 
 	snprintf(summary, sizeof(summary), "a %s the family sent could not be downloaded (%s)",
 		 f->cur.media_kind, why);
 	if (store_begin(st) != 0)
 		return;
+	daemon_hctx(f->d, &h);
 	if (store_family_get_id(st, f->cur.family_id, &fam) != 0 ||
-	    store_alert_add(st, fam.id, fam.counsellor_id, "download_failed", 0, summary, time(NULL)) != 0 ||
+	    handler_alert(&h, fam.id, "download_failed", 0, summary, NULL) != 0 ||
 	    store_contact_add(st, fam.id, time(NULL), "in", NULL, "document", 0, f->cur.member_id, summary,
 			      "failed") != 0 ||
 	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0)
@@ -88,7 +90,8 @@ static void fetched(int rc, const char *path, int64_t size, void *arg)
 		if ((rc = store_begin(d->store)) == 0) {
 			if ((rc = store_channel_get(d->store, f->cur.channel_id, &ch)) == 0 &&
 			    (rc = handler_family_msg(&h, &ch, &fm)) == 0 &&
-			    (rc = documents_receive(&h, &fm, f->cur.media_kind, path, f->key, d->cfg.data_dir)) == 0 &&
+			    (rc = documents_receive(&h, &fm, f->cur.media_kind, f->cur.media_ref, path, f->key,
+						       d->cfg.data_dir)) == 0 &&
 			    (rc = store_download_done(d->store, f->cur.id)) == 0)
 				rc = store_commit(d->store);
 			if (rc != 0)

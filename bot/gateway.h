@@ -46,6 +46,11 @@ struct gateway_ops {
 	void (*stop)(struct gateway *gw);    /* stop receiving; sends in flight finish */
 	/* Sends one part; cb runs once, later, on the loop. */
 	int (*send)(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg);
+	/* Sends a file the gateway already holds (a family's photo, voice note
+	 * or document, by its reference) to another chat; NULL when the gateway
+	 * cannot. */
+	int (*send_media)(struct gateway *gw, const char *address, const char *media_kind,
+			  const char *media_ref, gateway_sent_cb cb, void *arg);
 	/* Best effort, nothing recorded: the neutral answer to an unknown chat. */
 	void (*send_direct)(struct gateway *gw, const char *address, const char *text);
 	/* Length in bytes of the first part of text that fits one message;

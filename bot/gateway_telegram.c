@@ -482,6 +482,50 @@ static int send_text(struct tg *tg, const struct gateway_part *p, gateway_sent_c
 	return start_call(tg, "sendMessage", body, 256 * 1024, sent, call);
 }
 
+/* A family's file passed on by its file_id: Telegram lets a bot send again
+ * what it received, without downloading it. */
+static int tg_send_media(struct gateway *gw, const char *address, const char *media_kind, const char *media_ref,
+			 gateway_sent_cb cb, void *arg)
+{
+	static const char *const map[][3] = {
+		{"photo", "sendPhoto", "photo"}, {"document", "sendDocument", "document"},
+		{"voice", "sendVoice", "voice"}, {"audio", "sendAudio", "audio"},
+		{"video", "sendVideo", "video"}, {"video_note", "sendVideoNote", "video_note"},
+		{"sticker", "sendSticker", "sticker"},
+	};
+	struct tg *tg = tg_of(gw);
+	struct tg_call *call;
+	char chat_s[32];
+	cJSON *o;
+	char *body;
+	int64_t chat;
+
+	if (parse_chat(address, &chat) != 0)
+		return -CB_EINVAL;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(map); i++) {
+		if (strcmp(media_kind, map[i][0]) != 0)
+			continue;
+		snprintf(chat_s, sizeof(chat_s), "%" PRId64, chat);
+		/* Ids go as exact decimal text: cJSON would print large ones in
+		 * floating point. */
+		if ((o = cJSON_CreateObject()) == NULL || cJSON_AddRawToObject(o, "chat_id", chat_s) == NULL ||
+		    cJSON_AddStringToObject(o, map[i][2], media_ref) == NULL) {
+			cJSON_Delete(o);
+			return -CB_ENOMEM;
+		}
+		body = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (body == NULL)
+			return -CB_ENOMEM;
+		if ((call = calloc(1, sizeof(*call))) != NULL) {
+			call->sent_cb = cb;
+			call->arg = arg;
+		}
+		return start_call(tg, map[i][1], body, 256 * 1024, sent, call);
+	}
+	return -CB_EINVAL;
+}
+
 static int tg_send(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
 {
 	return send_text(tg_of(gw), p, cb, arg);
@@ -601,6 +645,7 @@ static const struct gateway_ops telegram_ops = {
 	.start = tg_start,
 	.stop = tg_stop,
 	.send = tg_send,
+	.send_media = tg_send_media,
 	.send_direct = tg_send_direct,
 	.split = tg_split,
 	.fetch = tg_fetch,

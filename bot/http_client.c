@@ -1,14 +1,18 @@
-/* libcurl multi on libuv. The shape is curl's docs/examples/multi-uv.c with
- * its four gaps closed: completed transfers are read after every timer and
- * socket event, poll errors reach curl as CURL_CSELECT_ERR, allocation and
- * uv_poll_init_socket failures are reported to curl, and shutdown removes
- * the transfers before the multi handle and closes the handles last. */
+/* libcurl multi on libuv, for HTTP(S) requests and SMTP mail alike. The
+ * shape is curl's docs/examples/multi-uv.c with its four gaps closed:
+ * completed transfers are read after every timer and socket event, poll
+ * errors reach curl as CURL_CSELECT_ERR, allocation and uv_poll_init_socket
+ * failures are reported to curl, and shutdown removes the transfers before
+ * the multi handle and closes the handles last. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,11 +32,16 @@ struct sock {
 	struct sock *prev, *next;   /* live list: not yet closing */
 };
 
-/* One transfer, from http_client_request() to its done callback. */
+/* One transfer, from http_client_request() or http_client_mail() to its
+ * done callback. */
 struct xfer {
 	struct http_client *c;
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *rcpt;    /* mail: envelope recipients */
+	char *upload;               /* mail: the message, fed by on_read */
+	size_t up_len, up_pos;
+	int mail;
 	http_done_cb cb;
 	void *arg;
 	char *buf;                  /* in-memory body, NUL-terminated */
@@ -280,6 +289,8 @@ static void xfer_free(struct xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->rcpt);
+	free(x->upload);
 	if (x->fd >= 0)
 		close(x->fd);
 	free(x->path);
@@ -353,6 +364,27 @@ static int map_error(const struct xfer *x, CURLcode rc, int *timed_out)
 	}
 }
 
+/* curl fails a mail transfer the moment the server refuses a command; that
+ * refusal is an answer, like an HTTP error status, not a broken transport.
+ * These are the codes curl gives for a refused greeting, EHLO, AUTH, MAIL,
+ * RCPT or DATA; a timeout or a TLS failure stays an error whatever the last
+ * reply was. */
+static int mail_refused(CURLcode rc, long code)
+{
+	if (code < 400 || code > 599)
+		return 0;
+	switch (rc) {
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Reports one finished transfer and frees it. The easy handle must already
  * be out of the multi handle. */
 static void complete(struct xfer *x, CURLcode rc, int cancelled)
@@ -375,10 +407,12 @@ static void complete(struct xfer *x, CURLcode rc, int cancelled)
 		res.reason = "cancelled";
 	} else {
 		res.error = map_error(x, rc, &res.timed_out);
+		if (x->mail && mail_refused(rc, code))
+			res.error = 0;
 		if (res.error != 0)
 			res.reason = curl_easy_strerror(rc);
 	}
-	if (code != 0)
+	if (code != 0 && !x->mail)
 		res.retry_after = retry_after(x->easy);
 	/* A file is kept only for a complete 2xx body. */
 	if (x->fd >= 0) {
@@ -398,6 +432,22 @@ static void complete(struct xfer *x, CURLcode rc, int cancelled)
 	xfer_free(x);
 }
 
+/* A failed mail may leave its connection in curl's cache mid-dialogue: one
+ * that timed out waiting for the reply to its end of DATA still owes that
+ * reply, and the next mail over it would read the late 250 as the answer
+ * to its MAIL FROM; closing the client would wait for it too (curl sends
+ * QUIT and blocks for the answer). Shutting the socket down makes curl see
+ * the connection as dead: it is dropped at its next check, and QUIT fails
+ * at once. A connection curl has closed already is not found: nothing to do. */
+static void mail_spoil_connection(CURL *easy)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+
+	if (curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+	    fd != CURL_SOCKET_BAD)
+		shutdown(fd, SHUT_RDWR);
+}
+
 static void check_info(struct http_client *c)
 {
 	CURLMsg *msg;
@@ -414,10 +464,13 @@ static void check_info(struct http_client *c)
 		priv = NULL;
 		rc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-		curl_multi_remove_handle(c->multi, msg->easy_handle);
-		if (priv == NULL)
-			continue;
 		x = (struct xfer *)(void *)priv;
+		/* While the handle still knows its connection. */
+		if (x != NULL && x->mail && rc != CURLE_OK)
+			mail_spoil_connection(msg->easy_handle);
+		curl_multi_remove_handle(c->multi, msg->easy_handle);
+		if (x == NULL)
+			continue;
 		xfer_unlink(x);
 		complete(x, rc, 0);
 	}
@@ -576,6 +629,178 @@ out:
 			unlink(x->path);
 		xfer_free(x);
 	}
+	return rc;
+}
+
+static size_t on_read(char *p, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb, left = x->up_len - x->up_pos;
+
+	if (n > left)
+		n = left;
+	memcpy(p, x->upload + x->up_pos, n);
+	x->up_pos += n;
+	return n;
+}
+
+/* curl rewinds when it retries on a fresh connection after a reused one
+ * turned out dead. */
+static int on_seek(void *userp, curl_off_t offset, int origin)
+{
+	struct xfer *x = userp;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > x->up_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->up_pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* An envelope address goes into an SMTP command line: no control bytes
+ * (CR, LF end the command) and no angle brackets (curl adds its own). */
+static int valid_address(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, HTTP_CLIENT_MAX_ADDRESS + 1);
+	if (n == 0 || n > HTTP_CLIENT_MAX_ADDRESS)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+static int valid_credential(const char *s)
+{
+	return s == NULL || strnlen(s, HTTP_CLIENT_MAX_CREDENTIAL + 1) <=
+	       HTTP_CLIENT_MAX_CREDENTIAL;
+}
+
+static int setup_mail(struct xfer *x, const struct http_mail *m)
+{
+	CURL *e = x->easy;
+	long timeout = m->timeout_ms ? m->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
+	long connect = timeout < HTTP_CLIENT_CONNECT_TIMEOUT_MS ?
+	               timeout : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
+	struct curl_slist *l;
+	int rc = -CB_EINVAL;
+	size_t i;
+
+	if (curl_easy_setopt(e, CURLOPT_URL, m->url) != CURLE_OK)
+		goto out;
+	if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK)
+		goto out;
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(e, CURLOPT_READDATA, x);
+	curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->up_len);
+	if (curl_easy_setopt(e, CURLOPT_MAIL_FROM, m->from) != CURLE_OK) {
+		rc = -CB_ENOMEM;
+		goto out;
+	}
+	for (i = 0; m->rcpt[i] != NULL; i++) {
+		if (i >= HTTP_CLIENT_MAX_RCPT || !valid_address(m->rcpt[i]))
+			goto out;
+		if ((l = curl_slist_append(x->rcpt, m->rcpt[i])) == NULL) {
+			rc = -CB_ENOMEM;
+			goto out;
+		}
+		x->rcpt = l;
+	}
+	if (x->rcpt == NULL)
+		goto out;
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt);
+	/* curl keeps its own copies of the credentials. */
+	if (m->username != NULL && m->username[0] != '\0') {
+		if (curl_easy_setopt(e, CURLOPT_USERNAME, m->username) != CURLE_OK ||
+		    curl_easy_setopt(e, CURLOPT_PASSWORD,
+		                     m->password != NULL ? m->password : "") !=
+		    CURLE_OK) {
+			rc = -CB_ENOMEM;
+			goto out;
+		}
+	}
+	/* smtps:// is TLS from the first byte; smtp:// upgrades with STARTTLS
+	 * and, when TLS is required, refuses to go on without it. */
+	if (m->require_tls && strncasecmp(m->url, "smtp://", 7) == 0)
+		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	rc = 0;
+out:
+	return rc;
+}
+
+int http_client_mail(struct http_client *c, const struct http_mail *m,
+                     http_done_cb cb, void *arg)
+{
+	struct xfer *x = NULL;
+	int rc = -CB_EINVAL;
+
+	if (c == NULL || m == NULL || cb == NULL || m->url == NULL ||
+	    m->rcpt == NULL || m->message == NULL)
+		goto out;
+	if (c->closing) {
+		rc = -CB_ESTATE;
+		goto out;
+	}
+	if ((strncasecmp(m->url, "smtp://", 7) != 0 &&
+	     strncasecmp(m->url, "smtps://", 8) != 0) ||
+	    strpbrk(m->url, "\r\n") != NULL || m->timeout_ms < 0 ||
+	    m->message_len == 0 || !valid_address(m->from) ||
+	    !valid_credential(m->username) || !valid_credential(m->password))
+		goto out;
+	if (m->message_len > HTTP_CLIENT_MAX_REQUEST) {
+		rc = -CB_ETOOBIG;
+		goto out;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		rc = -CB_ENOMEM;
+		goto out;
+	}
+	x->c = c;
+	x->cb = cb;
+	x->arg = arg;
+	x->fd = -1;
+	x->mail = 1;
+	x->max = 64 * 1024;     /* SMTP delivers no body; a cap all the same */
+	if ((x->upload = malloc(m->message_len)) == NULL) {
+		rc = -CB_ENOMEM;
+		goto out;
+	}
+	memcpy(x->upload, m->message, m->message_len);
+	x->up_len = m->message_len;
+	if ((x->easy = curl_easy_init()) == NULL) {
+		rc = -CB_ENOMEM;
+		goto out;
+	}
+	if ((rc = setup_mail(x, m)) != 0)
+		goto out;
+	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+		rc = -CB_ENOMEM;
+		goto out;
+	}
+	x->next = c->xfers;
+	if (c->xfers != NULL)
+		c->xfers->prev = x;
+	c->xfers = x;
+	c->nxfers++;
+	x = NULL;
+	rc = 0;
+out:
+	if (x != NULL)
+		xfer_free(x);
 	return rc;
 }
 

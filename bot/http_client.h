@@ -1,7 +1,8 @@
-/* Outbound HTTP(S): libcurl's multi interface driven by the daemon's libuv
- * loop. One client holds one multi handle, so connections (and HTTP/2
- * streams) to a gateway are reused across requests. Nothing here logs, and
- * URLs are never printed: Telegram URLs carry the bot token.
+/* Outbound HTTP(S), and mail over SMTP: libcurl's multi interface driven by
+ * the daemon's libuv loop. One client holds one multi handle, so connections
+ * (and HTTP/2 streams) to a gateway are reused across requests. Nothing here
+ * logs, and URLs are never printed: Telegram URLs carry the bot token; mail
+ * carries a password and addresses.
  *
  * The process must ignore SIGPIPE; http_client_new() makes sure it does,
  * because CURLOPT_NOSIGNAL stops curl from doing it around its own writes. */
@@ -22,6 +23,9 @@
 #define HTTP_CLIENT_MAX_HEADERS 32
 #define HTTP_CLIENT_MAX_HOST_CONNECTIONS 8L    /* more requests queue */
 #define HTTP_CLIENT_MAX_CACHED_CONNECTIONS 16L
+#define HTTP_CLIENT_MAX_RCPT 32                /* recipients of one mail */
+#define HTTP_CLIENT_MAX_ADDRESS 320            /* bytes in one mail address */
+#define HTTP_CLIENT_MAX_CREDENTIAL 1024        /* SMTP username or password */
 
 struct http_client;
 
@@ -43,12 +47,32 @@ struct http_request {
 	                               * removed again when the transfer fails */
 };
 
+/* One mail over SMTP. Every string is copied; the caller's may go away
+ * after http_client_mail() returns. */
+struct http_mail {
+	const char *url;              /* smtp://host:port or smtps://host:port */
+	const char *username;         /* NULL or "": no AUTH */
+	const char *password;         /* may be NULL; never logged */
+	const char *from;             /* envelope sender (MAIL FROM), bare address */
+	const char *const *rcpt;      /* NULL-terminated envelope recipients */
+	const char *message;          /* the whole RFC 5322 message, CRLF line
+	                               * ends; curl dot-stuffs it */
+	size_t message_len;           /* at most HTTP_CLIENT_MAX_REQUEST */
+	long timeout_ms;              /* whole transfer; 0 = HTTP_CLIENT_TIMEOUT_MS */
+	int require_tls;              /* smtp://: STARTTLS or fail (CURLUSESSL_ALL) */
+};
+
 struct http_response {
-	int status;            /* HTTP status, 0 when no response arrived */
+	int status;            /* HTTP status, 0 when no response arrived. For
+	                        * mail the last SMTP reply code: 250 when the
+	                        * message was accepted, the refusing reply's code
+	                        * (4xx, 5xx) when the server said no. */
 	int error;             /* 0, -CB_EGATEWAY (connect, reset, timeout, TLS,
 	                        * cancelled), -CB_ETOOBIG (over the cap),
 	                        * -CB_EINVAL (bad URL), -CB_EIO (output file),
-	                        * -CB_ENOMEM */
+	                        * -CB_ENOMEM. For mail, 0 also when the server
+	                        * refused with a 4xx or 5xx reply: status says
+	                        * which, as an HTTP error status would. */
 	int timed_out;         /* error is -CB_EGATEWAY because time ran out */
 	int cancelled;         /* error is -CB_EGATEWAY because the client closed */
 	int reused;            /* the transfer went over an existing connection */
@@ -73,6 +97,21 @@ struct http_client *http_client_new(uv_loop_t *loop);
  * exists, -CB_ESTATE after http_client_close(). */
 int http_client_request(struct http_client *c, const struct http_request *req,
                         http_done_cb cb, void *arg);
+
+/* Sends one mail on the same multi handle and loop as HTTP transfers; cb
+ * reports it like an HTTP response (body empty, retry_after -1). Returns 0
+ * (cb will run) or a negative CB_E* code (cb will not run): -CB_EINVAL for
+ * a bad URL, an address with control characters or angle brackets, no or
+ * too many recipients, an empty message, an over-long credential;
+ * -CB_ETOOBIG for a message over HTTP_CLIENT_MAX_REQUEST; -CB_ESTATE after
+ * http_client_close().
+ *
+ * libcurl (7.88 as 8.x) waits for the reply to the end of DATA without
+ * returning to the loop: a slow server holds the loop that long, at most
+ * timeout_ms. A connection left mid-dialogue by a failed mail is never
+ * reused. */
+int http_client_mail(struct http_client *c, const struct http_mail *m,
+                     http_done_cb cb, void *arg);
 
 /* Transfers started and not yet reported. */
 int http_client_active(const struct http_client *c);

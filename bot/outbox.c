@@ -25,6 +25,8 @@ struct job {
 	struct composed msg;
 	size_t offset;               /* bytes of msg.text already sent */
 	size_t next_offset;          /* where the part in flight ends */
+	int media_sent;              /* a forwarded file went after the text */
+	char text_message_id[32];
 	struct chat_slot *slot;
 	uv_timer_t timer;            /* spaces the parts of a long message */
 	struct job *next;
@@ -72,46 +74,66 @@ static int64_t data_version(struct outbox *ob)
 
 static struct gateway *gateway_for(struct outbox *ob, const char *kind)
 {
-	struct gateway *gw = ob->d->telegram;
+	struct gateway *gws[] = {ob->d->telegram, ob->d->email};
 
-	if (gw != NULL && strcmp(kind, gw->ops->name) == 0)
-		return gw;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(gws); i++)
+		if (gws[i] != NULL && strcmp(kind, gws[i]->ops->name) == 0)
+			return gws[i];
 	return NULL;
 }
 
-static void alert_staff(struct outbox *ob, const struct outbox_msg *m, const char *kind, const char *summary)
+static int is_reply(const struct outbox_msg *m)
 {
-	struct family f;
-	time_t now = time(NULL);
-
-	if (m->family_id != 0 && store_family_get_id(ob->d->store, m->family_id, &f) == 0)
-		store_alert_add(ob->d->store, f.id, f.counsellor_id, kind, 0, summary, now);
-	else if (m->staff_id != 0)
-		store_alert_add(ob->d->store, 0, m->staff_id, kind, 0, summary, now);
+	return strcmp(m->kind, "relay_reply") == 0;
 }
 
-/* Ends a row for good, with an alert when staff should know. */
-static void finish(struct outbox *ob, const struct outbox_msg *m, const char *status, const char *why, int alert)
+/* Tells staff that a message did not go: a counsellor's reply comes back
+ * to that counsellor with the reason; anything else for a family is an
+ * alert. Nothing is said about a message to staff that did not go. */
+static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char *reason, const char *why)
 {
+	struct family f;
+	struct hctx h;
+	char summary[160];
+
+	daemon_hctx(ob->d, &h);
+	if (m->family_id == 0 || store_family_get_id(ob->d->store, m->family_id, &f) != 0)
+		return 0;
+	if (is_reply(m) && m->staff_id != 0)
+		return staff_notice(&h, m->staff_id, "staff_reply_failed", "staff.reply_failed",
+				    "ref", f.ref, "reason", reason, NULL);
+	if (m->staff_id != 0)
+		return 0;
+	snprintf(summary, sizeof(summary), "a %s message could not be delivered: %s", m->kind, why);
+	return handler_alert(&h, f.id, "undelivered", 0, summary, NULL);
+}
+
+/* Ends a row for good. reason (blocked, stopped, closed, gateway) says
+ * why, for the staff who should know; NULL when nobody needs to. */
+static void finish(struct outbox *ob, const struct outbox_msg *m, const char *status, const char *why,
+		   const char *reason)
+{
+	struct store *st = ob->d->store;
 	time_t now = time(NULL);
+	int rc;
 
-	if (store_begin(ob->d->store) != 0)
+	if (store_begin(st) != 0)
 		return;
-	if (store_outbox_finish(ob->d->store, m->id, status, why, now) != 0) {
-		store_rollback(ob->d->store);
+	rc = store_outbox_finish(st, m->id, status, why, now);
+	if (rc == 0 && reason != NULL)
+		rc = tell_staff(ob, m, reason, why);
+	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0)
+		rc = store_contact_add(st, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
+				       m->catalog_key, status);
+	/* A reply that did not go keeps no words either. */
+	if (rc == 0 && is_reply(m))
+		rc = store_outbox_set_params(st, m->id, "{}");
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0) {
+		store_rollback(st);
 		return;
 	}
-	if (alert) {
-		char summary[160];
-
-		snprintf(summary, sizeof(summary), "a %s message could not be delivered: %s", m->kind, why);
-		alert_staff(ob, m, "undelivered", summary);
-	}
-	if (m->family_id != 0 && strcmp(status, "cancelled") != 0)
-		store_contact_add(ob->d->store, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
-				  m->catalog_key, status);
-	if (store_commit(ob->d->store) != 0)
-		store_rollback(ob->d->store);
 	if (strcmp(status, "failed") == 0)
 		ob->d->metrics.messages_failed++;
 	log_info("outbox #%" PRId64 " %s: %s", m->id, status, why);
@@ -146,8 +168,14 @@ static int resolve(struct outbox *ob, struct outbox_msg *m)
 	time_t now = time(NULL);
 	int rc = 0;
 
-	if (m->staff_id != 0)
-		return -CB_ENOENT;   /* staff channels come with the staff issue's rows */
+	if (m->staff_id != 0 && !is_reply(m)) {
+		struct channel ch;
+
+		if (store_staff_channel(st, m->staff_id, &ch) != 0 || store_outbox_assign(st, m->id, ch.id, now) != 0)
+			return -CB_ENOENT;
+		m->channel_id = ch.id;
+		return 0;
+	}
 	if (store_channel_each_family(st, m->family_id, pick_channel, &all) != 0)
 		return -CB_ESTORE;
 	if (m->member_id != 0) {
@@ -207,7 +235,7 @@ static int allowed_after_stop(const struct config *cfg, const char *kind)
 	if (strcmp(kind, "reminder") == 0 || strcmp(kind, "appointment_notice") == 0)
 		return cfg->reminders_during_stop;
 	return strcmp(kind, "checkin") != 0 && strcmp(kind, "document_request") != 0 &&
-	       strcmp(kind, "document_reminder") != 0;
+	       strcmp(kind, "document_reminder") != 0 && strcmp(kind, "relay_reply") != 0;
 }
 
 static void tick(uv_timer_t *t);
@@ -247,9 +275,14 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 		return;
 	}
 	rc = store_outbox_sent(st, j->m.id, r->message_id, now);
-	if (rc == 0 && j->m.family_id != 0)
+	/* The family file shows what the family got, and what was passed on
+	 * to staff about it (internal); notices to staff are not contacts. */
+	if (rc == 0 && j->m.family_id != 0 && j->ch.staff_id == 0)
 		rc = store_contact_add(st, j->m.family_id, now, "out", j->ch.kind, j->m.kind, j->m.staff_id,
 				       j->ch.member_id, j->m.catalog_key, "sent");
+	else if (rc == 0 && j->m.family_id != 0 && strcmp(j->m.kind, "forward") == 0)
+		rc = store_contact_add(st, j->m.family_id, now, "internal", j->ch.kind, "forward", j->m.staff_id,
+				       j->m.member_id, "forwarded to staff", "sent");
 	if (rc == 0) {
 		struct hctx h;
 
@@ -285,6 +318,18 @@ static void on_sent(const struct gateway_result *r, void *arg)
 	uint64_t now = now_ms(ob);
 
 	metrics_latency(&d->metrics, r->seconds);
+	if (j->media_sent && r->outcome != GW_SENT) {
+		/* The words went; a file the gateway would not pass on is noted,
+		 * not resent with them. */
+		struct gateway_result text = *r;
+
+		log_warn("outbox #%" PRId64 ": the forwarded file did not go: %s", j->m.id, r->reason);
+		text.outcome = GW_SENT;
+		cb_strlcpy(text.message_id, j->text_message_id, sizeof(text.message_id));
+		record_sent(j, &text);
+		job_end(j);
+		return;
+	}
 	if (r->outcome == GW_SENT) {
 		j->offset = j->next_offset;
 		/* Blank space left after a cut is no message of its own. */
@@ -292,6 +337,25 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		if (j->offset < strlen(j->msg.text)) {
 			/* The next part waits for the chat's next token. */
 			send_part(j);
+			return;
+		}
+		/* A forwarded file follows its text, as a file. */
+		if (j->msg.media_ref[0] != '\0' && !j->media_sent) {
+			struct gateway *gw = gateway_for(ob, j->ch.kind);
+
+			j->media_sent = 1;
+			cb_strlcpy(j->text_message_id, r->message_id, sizeof(j->text_message_id));
+			if (gw->ops->send_media != NULL &&
+			    gw->ops->send_media(gw, j->ch.address, j->msg.media_kind, j->msg.media_ref, on_sent, j) == 0)
+				return;
+		}
+		if (j->text_message_id[0] != '\0') {
+			/* The forward is known by its text, which staff answer. */
+			struct gateway_result text = *r;
+
+			cb_strlcpy(text.message_id, j->text_message_id, sizeof(text.message_id));
+			record_sent(j, &text);
+			job_end(j);
 			return;
 		}
 		record_sent(j, r);
@@ -309,17 +373,17 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		break;
 	case GW_TRANSIENT:
 		if (j->m.attempts >= OUTBOX_MAX_ATTEMPTS)
-			finish(ob, &j->m, "failed", r->reason, 1);
+			finish(ob, &j->m, "failed", r->reason, "gateway");
 		else
 			retry_later(j, scheduler_backoff(j->m.attempts), r->reason);
 		break;
 	case GW_BLOCKED:
 		if (store_channel_set_blocked(d->store, j->ch.id, 1) != 0)
 			log_error("cannot mark channel %" PRId64 " blocked", j->ch.id);
-		finish(ob, &j->m, "failed", "the chat blocked the bot", 1);
+		finish(ob, &j->m, "failed", "the chat blocked the bot", "blocked");
 		break;
 	default:
-		finish(ob, &j->m, "failed", r->reason, 1);
+		finish(ob, &j->m, "failed", r->reason, "gateway");
 		break;
 	}
 	job_end(j);
@@ -389,17 +453,17 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
 		return 0;
 	if (ch.blocked) {
-		finish(ob, m, "failed", "the chat blocked the bot", 1);
+		finish(ob, m, "failed", "the chat blocked the bot", "blocked");
 		return 0;
 	}
 	if ((gw = gateway_for(ob, ch.kind)) == NULL)
 		return 0;    /* that gateway is not running: the row waits */
 	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || closed) {
-		finish(ob, m, "cancelled", "the family file is closed", 0);
+		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL);
 		return 0;
 	}
 	if (ch.opted_out && !allowed_after_stop(&d->cfg, m->kind)) {
-		finish(ob, m, "cancelled", "the family sent STOP", 0);
+		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL);
 		return 0;
 	}
 	slot = chat_limits_get(&ob->chats, ch.id, t);
@@ -418,13 +482,13 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		return 1;
-	rc = compose_outbox(d->store, d->loc, m, l, &j->msg);
+	rc = compose_outbox(d->store, d->loc, m, l, strcmp(ch.kind, "email") == 0, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
 		if (rc == -CB_ENOENT)
-			finish(ob, m, "cancelled", "what it was about is gone", 0);
+			finish(ob, m, "cancelled", "what it was about is gone", NULL);
 		else
-			finish(ob, m, "failed", "the message cannot be rendered", 1);
+			finish(ob, m, "failed", "the message cannot be rendered", "gateway");
 		return 0;
 	}
 	/* The attempt is on record before the gateway hears of it. */

@@ -107,8 +107,8 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 		if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
 					    "blocked", 0, fm->member.id, "the family blocked the bot", NULL)) != 0)
 			return rc;
-		return store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "blocked", 0,
-				       "the family blocked the bot; messages cannot reach them", h->now);
+		return handler_alert(h, fm->family.id, "blocked", 0,
+				     "the family blocked the bot; messages cannot reach them", NULL);
 	case EVENT_UNBLOCKED:
 		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 0)) != 0)
 			return rc;
@@ -177,7 +177,7 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 	if ((rc = store_channel_touch(h->store, fm.channel.id, h->now)) != 0)
 		return rc;
 	if (fm.channel.staff_id != 0)
-		return 0;
+		return staff_handle(h, &c->ev, &fm.channel);
 	if ((rc = handler_family_msg(h, &fm.channel, &fm)) != 0)
 		return rc;
 	fm.ev = &c->ev;

@@ -156,8 +156,7 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 		return rc;
 	if (choice == 1)
 		return handler_reply(h, fm, "reminder_answer", "reminder.confirmed_thanks", NULL);
-	if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, status[choice], 0,
-				  summary, h->now)) != 0)
+	if ((rc = handler_alert(h, fm->family.id, status[choice], 0, summary, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "reminder_answer", "reminder.counsellor_will_contact", NULL);
 }

@@ -1,8 +1,60 @@
 /* Check-ins. */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bot/tz.h"
 #include "handlers/handler.h"
+
+static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+int checkins_parse_every(const char *s, int *days)
+{
+	int minutes;
+
+	/* "7d" or "2w" */
+	if (s[0] != '\0' && s[strlen(s) - 1] == 'w') {
+		char buf[8];
+		char *end;
+		long w;
+
+		if (cb_strlcpy(buf, s, sizeof(buf)) != 0)
+			return -CB_EINVAL;
+		buf[strlen(buf) - 1] = '\0';
+		w = strtol(buf, &end, 10);
+		if (*end != '\0' || end == buf || w < 1 || w > 12)
+			return -CB_EINVAL;
+		*days = (int)w * 7;
+		return 0;
+	}
+	if (config_parse_duration(s, &minutes) != 0 || minutes % 1440 != 0 || minutes == 0 ||
+	    minutes > 90 * 1440 || s[strlen(s) - 1] != 'd')
+		return -CB_EINVAL;
+	*days = minutes / 1440;
+	return 0;
+}
+
+/* "mon 10:00": a weekday (three letters or the whole English name) and a
+ * local time. */
+int checkins_parse_at(const char *s, int *weekday, int *minute)
+{
+	static const char *const full[] = {"monday", "tuesday", "wednesday", "thursday",
+					   "friday", "saturday", "sunday"};
+	const char *sp = strchr(s, ' ');
+	size_t n;
+
+	if (sp == NULL)
+		return -CB_EINVAL;
+	n = (size_t)(sp - s);
+	*weekday = 0;
+	for (int i = 0; i < 7; i++)
+		if ((n == 3 && strncasecmp(s, weekdays[i], 3) == 0) ||
+		    (n == strlen(full[i]) && strncasecmp(s, full[i], n) == 0))
+			*weekday = i + 1;
+	if (*weekday == 0)
+		return -CB_EINVAL;
+	return tz_parse_hhmm(sp + 1, minute);
+}
 
 time_t checkins_next(time_t now, int weekday, int minute_of_day)
 {
@@ -84,8 +136,8 @@ int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_
 		return rc;
 	if (choice < 3)
 		return handler_reply(h, fm, "checkin_answer", "checkin.thanks", NULL);
-	if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id,
-				  choice == 3 ? "checkin_hard" : "contact_request", 0, summary, h->now)) != 0)
+	if ((rc = handler_alert(h, fm->family.id, choice == 3 ? "checkin_hard" : "contact_request", 0,
+				summary, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "checkin_answer", "checkin.contact_soon", NULL);
 }

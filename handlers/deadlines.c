@@ -1,4 +1,4 @@
-/* Periodic checks, once a minute in the daemon: an appointment still
+/* Periodic checks, every ten seconds in the daemon: an appointment still
  * unconfirmed when the ack deadline comes, a document past its due date, a
  * check-in nobody answered. Each alerts the counsellor once. */
 #include <stdio.h>
@@ -6,6 +6,7 @@
 
 #include "bot/tz.h"
 #include "handlers/handler.h"
+#include "locales/locale.h"
 
 #define DEADLINE_BATCH 128
 
@@ -44,6 +45,260 @@ static void describe(enum deadline_kind kind, const struct deadline *d, char *ou
 
 static const char *const alert_kinds[] = {"unconfirmed", "document_overdue", "checkin_unanswered"};
 
+/* Seconds of working time (working days, working hours, local time)
+ * between two moments; counted a day at a time, at most 60 days. */
+long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to)
+{
+	long seconds = 0;
+	time_t day = tz_day_start(from);
+
+	for (int i = 0; i < 60 && day < to; i++) {
+		struct tm tm;
+		time_t start, end, next;
+		int wd;
+
+		tz_local(day, &tm);
+		wd = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+		tm.tm_mday += 1;
+		tm.tm_hour = 12;
+		tm.tm_isdst = -1;
+		if (mktime(&tm) == (time_t)-1)
+			break;
+		next = tz_day_start(mktime(&tm));
+		if (cfg->work_days & (1 << wd)) {
+			start = day + cfg->work_start * 60;
+			end = day + cfg->work_end * 60;
+			if (start < from)
+				start = from;
+			if (end > to)
+				end = to;
+			if (end > start)
+				seconds += (long)(end - start);
+		}
+		day = next;
+	}
+	return seconds;
+}
+
+struct escalation {
+	struct hctx *h;
+	struct alert rows[DEADLINE_BATCH];
+	int n;
+};
+
+static int collect_alert(const void *rec, void *arg)
+{
+	struct escalation *e = arg;
+
+	if (e->n == DEADLINE_BATCH)
+		return 1;
+	e->rows[e->n++] = *(const struct alert *)rec;
+	return 0;
+}
+
+static int tell(struct hctx *h, int64_t staff_id, const struct alert *a, const char *from)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)a->id);
+	return staff_notice(h, staff_id, "alert", "staff.alert.escalated", "alert_id", id, "ref", a->family_ref,
+			    "kind", a->kind, "detail", a->summary, "from", from, NULL);
+}
+
+struct coordinators {
+	struct hctx *h;
+	const struct alert *a;
+	const char *from;
+	int rc;
+};
+
+static int tell_coordinator(const void *rec, void *arg)
+{
+	const struct staff *s = rec;
+	struct coordinators *c = arg;
+
+	if (s->role != ROLE_COORDINATOR || !s->active || s->id == c->a->staff_id)
+		return 0;
+	c->rc = tell(c->h, s->id, c->a, c->from);
+	return c->rc;
+}
+
+/* An alert nobody acknowledged within escalate_after working time goes to
+ * the family's backup, and as long again later to the coordinators. */
+static int escalate(struct hctx *h)
+{
+	static struct escalation e;
+	int rc;
+
+	e.h = h;
+	e.n = 0;
+	if ((rc = store_alert_each_open(h->store, 0, DEADLINE_BATCH, collect_alert, &e)) < 0)
+		return rc;
+	for (int i = 0; i < e.n; i++) {
+		const struct alert *a = &e.rows[i];
+		time_t since = a->escalated_at != 0 ? a->escalated_at : a->created_at;
+		struct family f;
+		struct staff owner;
+		int level = a->escalation + 1;
+
+		if (deadlines_working_seconds(h->cfg, since, h->now) < h->cfg->escalate_after_seconds)
+			continue;
+		if (store_staff_get_id(h->store, a->staff_id, &owner) != 0)
+			cb_strlcpy(owner.name, "?", sizeof(owner.name));
+		if ((rc = store_begin(h->store)) != 0)
+			return rc;
+		if (level == 1 && a->family_id != 0 && store_family_get_id(h->store, a->family_id, &f) == 0 &&
+		    f.backup_id != 0 && f.backup_id != a->staff_id) {
+			rc = tell(h, f.backup_id, a, owner.name);
+		} else {
+			struct coordinators c = {h, a, owner.name, 0};
+
+			level = 2;
+			rc = store_staff_each(h->store, tell_coordinator, &c);
+			if (rc == 0)
+				rc = c.rc;
+		}
+		if (rc == 0)
+			rc = store_alert_escalate(h->store, a->id, level, h->now);
+		if (rc == 0)
+			rc = store_audit(h->store, h->now, "bot", "alert.escalate", a->family_ref,
+					 level == 1 ? "backup" : "coordinators");
+		if (rc == 0)
+			rc = store_commit(h->store);
+		if (rc != 0) {
+			store_rollback(h->store);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+struct digest_text {
+	struct hctx *h;
+	enum lang l;
+	char text[4096];
+};
+
+static void add_line(struct digest_text *d, const char *key, const struct locale_param *p, size_t n)
+{
+	char line[512];
+
+	if (locale_render(d->h->loc, d->l, key, p, n, line, sizeof(line)) != 0)
+		return;
+	if (d->text[0] != '\0')
+		cb_strlcat(d->text, "\n", sizeof(d->text));
+	cb_strlcat(d->text, line, sizeof(d->text));
+}
+
+static void add_count(struct digest_text *d, const char *key, int count)
+{
+	char n[16];
+	const struct locale_param p[] = {{"count", n}};
+
+	snprintf(n, sizeof(n), "%d", count);
+	add_line(d, key, p, 1);
+}
+
+/* One line per family with open alerts: its reference and what they are. */
+static int family_line(const char *ref, const char *kinds, void *arg)
+{
+	struct digest_text *d = arg;
+	char detail[256] = "", buf[64], *save = NULL, *tok;
+
+	cb_strlcpy(buf, kinds, sizeof(buf));
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char key[64];
+		const char *label;
+
+		snprintf(key, sizeof(key), "staff.alert_kind.%s", tok);
+		label = locale_text(d->h->loc, d->l, key);
+		if (detail[0] != '\0')
+			cb_strlcat(detail, ", ", sizeof(detail));
+		cb_strlcat(detail, label != NULL ? label : tok, sizeof(detail));
+	}
+	{
+		const struct locale_param p[] = {{"ref", ref}, {"detail", detail}};
+
+		add_line(d, "staff.digest.family_line", p, 2);
+	}
+	return 0;
+}
+
+struct digest_run {
+	struct hctx *h;
+	char today[16];
+	int rc;
+};
+
+/* Staff who read email (no Telegram chat) get one digest a day, at
+ * digest_at: the subject line first, no family's words in it. */
+static int digest_for(const void *rec, void *arg)
+{
+	const struct staff *s = rec;
+	struct digest_run *r = arg;
+	struct hctx *h = r->h;
+	static struct digest_text d;
+	struct channel ch;
+	struct digest dg;
+	char last[16] = "", key[32], date[128];
+
+	if (!s->active || store_staff_channel(h->store, s->id, &ch) != 0 || strcmp(ch.kind, "email") != 0)
+		return 0;
+	snprintf(key, sizeof(key), "%lld", (long long)s->id);
+	if (store_state_get(h->store, "digest", key, last, sizeof(last)) == 0 && strcmp(last, r->today) == 0)
+		return 0;
+	if ((r->rc = store_digest(h->store, s, h->now - 86400, r->today, h->now, h->now + 7 * 86400, &dg)) != 0)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	d.h = h;
+	d.l = s->lang;
+	locale_format_date(h->loc, s->lang, h->now, date, sizeof(date));
+	{
+		const struct locale_param p[] = {{"date", date}};
+
+		add_line(&d, "staff.digest.subject", p, 1);
+	}
+	add_line(&d, "staff.digest.intro", NULL, 0);
+	if (dg.messages + dg.open_alerts + dg.overdue + dg.unconfirmed == 0) {
+		add_line(&d, "staff.digest.empty", NULL, 0);
+	} else {
+		add_count(&d, "staff.digest.messages", dg.messages);
+		add_count(&d, "staff.digest.alerts", dg.open_alerts);
+		add_count(&d, "staff.digest.overdue", dg.overdue);
+		add_count(&d, "staff.digest.unconfirmed", dg.unconfirmed);
+		if ((r->rc = store_digest_families(h->store, s->id, family_line, &d)) != 0)
+			return 1;
+	}
+	if ((r->rc = store_begin(h->store)) != 0)
+		return 1;
+	r->rc = staff_notice(h, s->id, "digest", "staff.digest.subject", "text", d.text, NULL);
+	if (r->rc == 0)
+		r->rc = store_state_set(h->store, "digest", key, r->today);
+	if (r->rc == 0)
+		r->rc = store_commit(h->store);
+	if (r->rc != 0) {
+		store_rollback(h->store);
+		return 1;
+	}
+	return 0;
+}
+
+static int digests(struct hctx *h)
+{
+	struct digest_run r = {h, "", 0};
+	struct tm tm;
+	int rc;
+
+	if (h->cfg->smtp_url[0] == '\0')
+		return 0;
+	tz_local(h->now, &tm);
+	if (tm.tm_hour * 60 + tm.tm_min < h->cfg->smtp_digest_at)
+		return 0;
+	strftime(r.today, sizeof(r.today), "%Y-%m-%d", &tm);
+	rc = store_staff_each(h->store, digest_for, &r);
+	return rc < 0 ? rc : r.rc;
+}
+
 int deadlines_run(struct hctx *h)
 {
 	static struct batch b;
@@ -67,8 +322,7 @@ int deadlines_run(struct hctx *h)
 			return rc;
 		for (int i = 0; i < b.n && rc == 0; i++) {
 			describe((enum deadline_kind)k, &b.rows[i], summary, sizeof(summary));
-			rc = store_alert_add(h->store, b.rows[i].family_id, b.rows[i].staff_id, alert_kinds[k], 0,
-					     summary, h->now);
+			rc = handler_alert(h, b.rows[i].family_id, alert_kinds[k], 0, summary, NULL);
 			if (rc == 0)
 				rc = store_deadline_mark(h->store, (enum deadline_kind)k, b.rows[i].id, h->now);
 		}
@@ -77,5 +331,9 @@ int deadlines_run(struct hctx *h)
 		if (rc != 0)
 			store_rollback(h->store);
 	}
+	if (rc == 0)
+		rc = escalate(h);
+	if (rc == 0)
+		rc = digests(h);
 	return rc;
 }

@@ -79,9 +79,11 @@ static int new_path(const char *data_dir, int64_t family_id, char *rel, size_t r
 	return 0;
 }
 
-int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
-		      const unsigned char *key, const char *data_dir)
+int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
+		      const char *tmp, const unsigned char *key, const char *data_dir)
 {
+	/* The counsellor gets the file itself too, through the gateway. */
+	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref};
 	struct document doc;
 	char summary[160], abs[PATH_MAX], params[128], id_s[24];
 	int64_t open_ids[4];
@@ -94,8 +96,7 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 		/* The file is not kept: only its type is noted. */
 		snprintf(summary, sizeof(summary), "%s refused: %s is not a photo or a PDF", what, doc.mime);
 		if ((rc = handler_log_in(h, fm, "document_refused", summary)) != 0 ||
-		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_refused",
-					  0, summary, h->now)) != 0)
+		    (rc = handler_alert(h, fm->family.id, "document_refused", 0, summary, NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "document_reply", "document.refused_type", NULL);
 	}
@@ -116,14 +117,12 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 	if (open == 1) {
 		if ((rc = store_docreq_received(h->store, doc.request_id, h->now)) != 0 ||
 		    (rc = store_outbox_cancel_request(h->store, doc.request_id, h->now)) != 0 ||
-		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_received",
-					  0, summary, h->now)) != 0)
+		    (rc = handler_alert(h, fm->family.id, "document_received", 0, summary, &fw)) != 0)
 			goto fail;
 		return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 	}
 	if (open == 0) {
-		if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id,
-					  "document_unrequested", 0, summary, h->now)) != 0)
+		if ((rc = handler_alert(h, fm->family.id, "document_unrequested", 0, summary, &fw)) != 0)
 			goto fail;
 		return handler_reply(h, fm, "document_reply", "document.unrequested_thanks", NULL);
 	}
@@ -149,8 +148,7 @@ int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t docume
 	if ((rc = handler_log_in(h, fm, "document", summary)) != 0 ||
 	    (rc = store_docreq_received(h->store, request_id, h->now)) != 0 ||
 	    (rc = store_outbox_cancel_request(h->store, request_id, h->now)) != 0 ||
-	    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "document_received", 0,
-				  summary, h->now)) != 0)
+	    (rc = handler_alert(h, fm->family.id, "document_received", 0, summary, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 }

@@ -38,6 +38,10 @@ int documents_queue_reminder(struct hctx *h, const struct doc_request *r);
 /* Check-in plans: the plan and its next check-in. */
 int checkins_set(struct hctx *h, const struct checkin_plan *p, time_t *next);
 int checkins_off(struct hctx *h, int64_t family_id);
+/* "7d" (1 to 90 days) or "2w" (1 to 12 weeks). */
+int checkins_parse_every(const char *s, int *days);
+/* "mon 10:00" or "Monday 10:00". */
+int checkins_parse_at(const char *s, int *weekday, int *minute);
 /* The first local weekday/minute at or after now (weekday 1 = Monday). */
 time_t checkins_next(time_t now, int weekday, int minute_of_day);
 
@@ -70,14 +74,27 @@ int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_m
 /* What follows a sent message, in its transaction: the next check-in, the
  * next reminder of a document still missing. */
 int handler_after_sent(struct hctx *h, const struct outbox_msg *m);
-/* Once a minute: unconfirmed appointments, overdue documents, unanswered
+/* Every ten seconds: unconfirmed appointments, overdue documents, unanswered
  * check-ins alert the counsellor (once each). */
 int deadlines_run(struct hctx *h);
 int checkins_after_sent(struct hctx *h, const struct outbox_msg *m);
+/* Working seconds ([alerts] working_hours and working_days) between two times. */
+long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to);
 /* Builds a params object from name, value pairs ending with NULL. */
 int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
 /* Writes the contact-log row for an inbound message. */
 int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
+
+/* handlers/staff.c: staff on their phone. */
+int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct channel *ch);
+/* Whether a staff member may reach a family: a coordinator always; a
+ * counsellor their own families, and those they back up while the
+ * counsellor is away. */
+int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f);
+/* A message to a staff member: kind, catalog key, and name/value pairs for
+ * its params, ending with NULL. */
+int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
+	__attribute__((sentinel));
 
 /* handlers/words.c: folding and matching of what families type. */
 int words_fold(const char *in, char *out, size_t cap);
@@ -94,8 +111,8 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 /* handlers/documents.c: a file the family sent, downloaded to tmp. Its real
  * type is checked; a photo or PDF is encrypted into the data directory and
  * attached to the open request (or the family says which one). */
-int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *tmp,
-		      const unsigned char *key, const char *data_dir);
+int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
+		      const char *tmp, const unsigned char *key, const char *data_dir);
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
 /* Staff decisions on a received document. Reasons: unreadable, incomplete,
  * expired, wrong_document. */
@@ -115,7 +132,20 @@ int preferences_set_language(struct hctx *h, const struct family_msg *fm, const 
 int urgent_is(const struct locales *loc, const char *folded);
 int urgent_handle(struct hctx *h, const struct family_msg *fm);
 
-/* handlers/relay.c: anything the bot does not answer goes to the counsellor. */
+/* handlers/relay.c: what reaches staff. */
+struct forward {
+	int64_t channel_id;        /* the family chat the words came from */
+	int64_t member_id;
+	const char *text;          /* the family's words, or NULL */
+	const char *media_kind;    /* "photo", "voice"... and its gateway reference, or NULL */
+	const char *media_ref;
+};
+/* An alert row and a message for whoever follows the family now (the
+ * counsellor, the backup while the counsellor is away, both when urgent).
+ * With fw, the message is a forward of the family's words or file. */
+int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,
+		  const struct forward *fw);
+/* Anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
 
 #endif

@@ -76,8 +76,14 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 	}
 	if (rc != 0)
 		return rc;
-	if (fm.channel.staff_id != 0)
-		return store_audit(h->store, h->now, "bot", "staff.link", NULL, NULL);
+	if (fm.channel.staff_id != 0) {
+		struct staff s;
+
+		if ((rc = store_staff_get_id(h->store, fm.channel.staff_id, &s)) != 0 ||
+		    (rc = store_audit(h->store, h->now, "bot", "staff.link", NULL, s.name)) != 0)
+			return rc;
+		return staff_notice(h, s.id, "staff_notice", "staff.welcome", "name", s.name, NULL);
+	}
 	if ((rc = store_family_get_id(h->store, fm.channel.family_id, &fm.family)) != 0)
 		return rc;
 	fm.lang = fm.family.lang;

@@ -50,16 +50,14 @@ int preferences_command(struct hctx *h, const struct family_msg *fm, const char 
 	if (words_is(h->loc, folded, "words.stop")) {
 		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 1)) != 0 ||
 		    (rc = handler_log_in(h, fm, "stop", "sent STOP: check-ins and document reminders paused")) != 0 ||
-		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "stop", 0,
-					  "the family sent STOP", h->now)) != 0)
+		    (rc = handler_alert(h, fm->family.id, "stop", 0, "the family sent STOP", NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "stop_ack", "stop.confirmed", NULL);
 	}
 	if (words_is(h->loc, folded, "words.start") && fm->channel.opted_out) {
 		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 0)) != 0 ||
 		    (rc = handler_log_in(h, fm, "start", "sent START: messages resumed")) != 0 ||
-		    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "start", 0,
-					  "the family sent START", h->now)) != 0 ||
+		    (rc = handler_alert(h, fm->family.id, "start", 0, "the family sent START", NULL)) != 0 ||
 		    (rc = resume(h, fm)) != 0)
 			return rc;
 		return handler_reply(h, fm, "start_ack", "start.confirmed", NULL);

@@ -1,23 +1,122 @@
-/* Whatever a family writes that the bot does not answer itself reaches its
- * counsellor. The family is told so, at most once an hour. */
+/* What reaches staff. Every alert is a row (acknowledged, escalated) and a
+ * message to whoever follows the family now: the counsellor, or the backup
+ * while the counsellor is away; urgent ones go to both at once, day or
+ * night. A family's own words (or file) travel as a forward the counsellor
+ * can answer; anything else as a notice. */
 #include <stdio.h>
 #include <string.h>
 
+#include "bot/compose.h"
 #include "bot/event.h"
 #include "handlers/handler.h"
 
 #define ACK_EVERY (60 * 60)
+#define STAFF_MESSAGE_TTL (7 * 86400)
+
+/* The first line of the last automated message a chat got, in the
+ * family's language: the counsellor sees what the family was answering. */
+static void last_question(struct hctx *h, int64_t channel_id, enum lang l, char *out, size_t cap)
+{
+	static struct composed msg;
+	struct outbox_msg m;
+	char *nl;
+
+	out[0] = '\0';
+	if (channel_id == 0 || store_outbox_last_auto(h->store, channel_id, &m) != 0 ||
+	    compose_outbox(h->store, h->loc, &m, l, 0, &msg) != 0)
+		return;
+	if ((nl = strchr(msg.text, '\n')) != NULL)
+		*nl = '\0';
+	cb_strlcpy(out, msg.text, cap);
+}
+
+static int notify(struct hctx *h, const struct family *f, int64_t staff_id, const char *kind, int urgent,
+		  const char *summary, const struct forward *fw)
+{
+	char alert_s[24], channel_s[24], last[160] = "";
+	struct outbox_msg m;
+	struct member mem;
+	int64_t alert_id;
+	int rc;
+
+	if ((rc = store_alert_add(h->store, f->id, staff_id, kind, urgent, summary, h->now, &alert_id)) != 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	memset(&mem, 0, sizeof(mem));
+	m.family_id = f->id;
+	m.staff_id = staff_id;
+	m.urgent = urgent;
+	m.not_before = h->now;
+	/* Nobody reads a week-old notice for the first time. */
+	m.expires_at = h->now + STAFF_MESSAGE_TTL;
+	snprintf(alert_s, sizeof(alert_s), "%lld", (long long)alert_id);
+	if (fw == NULL) {
+		cb_strlcpy(m.kind, "alert", sizeof(m.kind));
+		cb_strlcpy(m.catalog_key, "staff.alert", sizeof(m.catalog_key));
+		rc = handler_params(m.params, sizeof(m.params), "alert_id", alert_s, "ref", f->ref,
+				    "kind", kind, "detail", summary, NULL);
+	} else {
+		enum lang l = f->lang;
+
+		if (fw->member_id != 0 && store_member_get_id(h->store, fw->member_id, &mem) == 0 && mem.has_lang)
+			l = mem.lang;
+		last_question(h, fw->channel_id, l, last, sizeof(last));
+		snprintf(channel_s, sizeof(channel_s), "%lld", (long long)fw->channel_id);
+		cb_strlcpy(m.kind, "forward", sizeof(m.kind));
+		cb_strlcpy(m.catalog_key, "staff.forward.header", sizeof(m.catalog_key));
+		m.member_id = fw->member_id;
+		rc = handler_params(m.params, sizeof(m.params), "alert_id", alert_s, "ref", f->ref,
+				    "member", mem.name, "language", lang_code(l), "last", last,
+				    "text", fw->text != NULL ? fw->text : "",
+				    "media_kind", fw->media_kind != NULL ? fw->media_kind : "",
+				    "media_ref", fw->media_ref != NULL ? fw->media_ref : "",
+				    "channel_id", channel_s, NULL);
+	}
+	return rc != 0 ? rc : store_outbox_add(h->store, &m, h->now);
+}
+
+int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,
+		  const struct forward *fw)
+{
+	struct family f;
+	struct staff primary;
+	int64_t to[2] = {0, 0};
+	int rc;
+
+	if ((rc = store_family_get_id(h->store, family_id, &f)) != 0 ||
+	    (rc = store_staff_get_id(h->store, f.counsellor_id, &primary)) != 0)
+		return rc;
+	to[0] = f.counsellor_id;
+	if (f.backup_id != 0 && (urgent || primary.away)) {
+		if (urgent)
+			to[1] = f.backup_id;
+		else
+			to[0] = f.backup_id;
+	}
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (to[i] != 0)
+			rc = notify(h, &f, to[i], kind, urgent, summary, fw);
+	return rc;
+}
 
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
 {
+	const struct inbound_event *ev = fm->ev;
+	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL};
 	char summary[128];
 	int rc, acks = 0;
 
-	/* The alert names what arrived, never what it says: the counsellor
-	 * reads the message itself through the forward. */
+	if (ev != NULL && ev->kind == EVENT_TEXT)
+		fw.text = ev->text;
+	if (ev != NULL && ev->kind == EVENT_MEDIA && ev->media_ref[0] != '\0') {
+		fw.media_kind = ev->media_kind;
+		fw.media_ref = ev->media_ref;
+		fw.text = ev->text[0] != '\0' ? ev->text : NULL;    /* a caption */
+	}
+	/* The alert row names what arrived, never what it says: the words
+	 * travel only in the forward, and leave the store once it is sent. */
 	snprintf(summary, sizeof(summary), "new %s from the family", what);
-	if ((rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "message", 0,
-				  summary, h->now)) != 0)
+	if ((rc = handler_alert(h, fm->family.id, "message", 0, summary, &fw)) != 0)
 		return rc;
 	if ((rc = store_outbox_count_since(h->store, fm->family.id, "forward_ack", h->now - ACK_EVERY, &acks)) != 0)
 		return rc;

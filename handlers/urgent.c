@@ -16,17 +16,13 @@ int urgent_is(const struct locales *loc, const char *folded)
 
 int urgent_handle(struct hctx *h, const struct family_msg *fm)
 {
+	struct forward fw = {fm->channel.id, fm->member.id, fm->ev->text, NULL, NULL};
 	char summary[128], params[96];
 	int rc;
 
 	snprintf(summary, sizeof(summary), "URGENT message (%zu bytes)", strlen(fm->ev->text));
 	if ((rc = handler_log_in(h, fm, "urgent", summary)) != 0 ||
-	    (rc = store_alert_add(h->store, fm->family.id, fm->family.counsellor_id, "urgent", 1,
-				  "urgent message from the family", h->now)) != 0)
-		return rc;
-	if (fm->family.backup_id != 0 &&
-	    (rc = store_alert_add(h->store, fm->family.id, fm->family.backup_id, "urgent", 1,
-				  "urgent message from the family", h->now)) != 0)
+	    (rc = handler_alert(h, fm->family.id, "urgent", 1, "urgent message from the family", &fw)) != 0)
 		return rc;
 	if ((rc = handler_params(params, sizeof(params), "emergency", h->cfg->emergency_number, NULL)) != 0)
 		return rc;

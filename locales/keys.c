@@ -94,6 +94,109 @@ static const struct keys_entry registry[] = {
 	{"urgent.ack", TEXT, {"emergency"}, 0, 0, OPENS},
 	{"reply.from_counsellor", TEXT, {"counsellor", "text"}, 0, 0, OPENS},
 
+	/* Staff: counsellors and coordinators read these on their phone or in
+	 * email. Texts flagged OPENS start a message; a family's words ({text}),
+	 * an alert's details ({detail}) and anything naming a subject stay off
+	 * their first line. Command words and the KIND and DOCTYPE codes stay
+	 * English: they are what the staff commands accept. */
+	{"staff.welcome", TEXT, {"name"}, 0, 0, OPENS},
+
+	/* A forwarded family message: the header opens; answering, text and
+	 * media are the lines that may follow. {member} may be empty. */
+	{"staff.forward.header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
+	{"staff.forward.urgent_header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
+	{"staff.forward.answering", TEXT, {"last"}, 0, 0, 0},
+	{"staff.forward.text", TEXT, {"text"}, 0, 0, 0},
+	{"staff.forward.media", TEXT, {"what"}, 0, 0, 0},
+	{"button.staff_reply", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.staff_log", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.staff_handled", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.staff_ack", TEXT, {0}, 0, BUTTON_MAX, 0},
+
+	/* Replies through the bot; reply_failed names one staff.reason.*. */
+	{"staff.reply_prompt", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.reply_delivered", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.reply_failed", TEXT, {"ref", "reason"}, 0, 0, OPENS},
+	{"staff.reason.blocked", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.stopped", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.gateway", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.closed", TEXT, {0}, 0, 0, 0},
+	{"staff.refused", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
+	{"staff.help", TEXT, {0}, 0, 0, OPENS},
+
+	/* Commands and their answers; a header opens, its lines follow. */
+	{"staff.families.header", TEXT, {0}, 0, 0, OPENS},
+	{"staff.families.line", TEXT, {"ref", "days", "name"}, 0, 0, 0},
+	{"staff.families.never", TEXT, {"ref", "name"}, 0, 0, 0},
+	{"staff.families.none", TEXT, {0}, 0, 0, OPENS},
+	{"staff.log.header", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.log.line", TEXT, {"when", "direction", "kind", "summary"}, 0, 0, 0},
+	{"staff.log.empty", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.appointment.added", TEXT, {"ref", "when", "what"}, 0, 0, OPENS},
+	{"staff.request.added", TEXT, {"ref", "document"}, 0, 0, OPENS},
+	{"staff.checkin.set", TEXT, {"ref", "days", "next"}, 0, 0, OPENS},
+	{"staff.checkin.off", TEXT, {"ref"}, 0, 0, OPENS},
+	/* One line each: what is wrong, then an example. */
+	{"staff.usage.appointment", TEXT, {0}, 0, 0, OPENS},
+	{"staff.usage.request", TEXT, {0}, 0, 0, OPENS},
+	{"staff.usage.checkin", TEXT, {0}, 0, 0, OPENS},
+	{"staff.usage.log", TEXT, {0}, 0, 0, OPENS},
+	{"staff.usage.away", TEXT, {0}, 0, 0, OPENS},
+	{"staff.error.date", TEXT, {"value"}, 0, 0, OPENS},
+	{"staff.error.past", TEXT, {"value"}, 0, 0, OPENS},
+	/* A mistyped kind can name an institution ("DVZ"): {value} stays
+	 * off the first line, the accepted codes follow it. */
+	{"staff.error.kind", TEXT, {"value"}, 0, 0, OPENS},
+	{"staff.error.doctype", TEXT, {"value"}, 0, 0, OPENS},
+	{"staff.error.closed", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.error.no_checkins", TEXT, {"ref"}, 0, 0, OPENS},
+
+	/* away.on names the backup; on_nobackup when some families have none. */
+	{"staff.away.on", TEXT, {"backup"}, 0, 0, OPENS},
+	{"staff.away.on_nobackup", TEXT, {0}, 0, 0, OPENS},
+	{"staff.away.off", TEXT, {0}, 0, 0, OPENS},
+
+	/* Alerts: staff.alert or staff.alert.escalated opens, staff.alert.detail
+	 * follows; {kind} is one staff.alert_kind.*. */
+	{"staff.alerts.header", TEXT, {0}, 0, 0, OPENS},
+	{"staff.alerts.none", TEXT, {0}, 0, 0, OPENS},
+	{"staff.alert.line", TEXT, {"ref", "kind", "when"}, 0, 0, 0},
+	{"staff.alert", TEXT, {"ref", "kind"}, 0, 0, OPENS},
+	{"staff.alert.detail", TEXT, {"detail"}, 0, 0, 0},
+	{"staff.alert.escalated", TEXT, {"ref", "kind", "who"}, 0, 0, OPENS},
+	{"staff.alert.acked", TEXT, {0}, 0, 0, OPENS},
+	{"staff.handled", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.alert_kind.message", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.urgent", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.cannot_come", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.other_time", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.unconfirmed", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.document_overdue", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.checkin_unanswered", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.checkin_hard", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.contact_request", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.stop", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.start", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.blocked", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.undelivered", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.document_received", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.document_unrequested", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.document_refused", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.download_failed", TEXT, {0}, 0, 0, 0},
+
+	/* Email: subjects carry a reference and a kind, never a family's words. */
+	{"staff.digest.subject", TEXT, {"date"}, 0, 0, OPENS},
+	{"staff.digest.intro", TEXT, {0}, 0, 0, OPENS},
+	{"staff.digest.messages", TEXT, {"count"}, 0, 0, 0},
+	{"staff.digest.alerts", TEXT, {"count"}, 0, 0, 0},
+	{"staff.digest.overdue", TEXT, {"count"}, 0, 0, 0},
+	{"staff.digest.unconfirmed", TEXT, {"count"}, 0, 0, 0},
+	{"staff.digest.family_line", TEXT, {"ref", "detail"}, 0, 0, 0},
+	{"staff.digest.empty", TEXT, {0}, 0, 0, OPENS},
+	{"staff.email.forward_subject", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.email.alert_subject", TEXT, {"ref", "kind"}, 0, 0, OPENS},
+
 	{"words.yes", LIST, {0}, 0, 0, FOLDED},
 	{"words.no", LIST, {0}, 0, 0, FOLDED},
 	{"words.stop", LIST, {0}, 0, 0, FOLDED},
@@ -104,8 +207,10 @@ static const struct keys_entry registry[] = {
 };
 
 /* Values that can carry the subject: an appointment kind, a document name,
- * a refusal reason, a place, or a counsellor's free text. */
-static const char *const revealing[] = {"what", "document", "reason", "place", "text"};
+ * a reason, a place, a family's or counsellor's free text, an alert's
+ * details, a contact-log summary, or the last message a family got. */
+static const char *const revealing[] = {"what", "document", "reason", "place", "text",
+					"detail", "summary", "last"};
 
 size_t keys_count(void)
 {

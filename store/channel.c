@@ -102,6 +102,8 @@ int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 	" last_inbound_at FROM channels "
 static const char SQL_CHANNEL_FIND[] = SELECT_CHANNEL "WHERE kind = ? AND address = ?";
 static const char SQL_CHANNEL_ID[] = SELECT_CHANNEL "WHERE id = ?";
+static const char SQL_CHANNEL_STAFF[] =
+	SELECT_CHANNEL "WHERE staff_id = ? AND blocked = 0 ORDER BY kind = 'email', id LIMIT 1";
 static const char SQL_CHANNEL_BLOCK[] = "UPDATE channels SET blocked = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_OPTOUT[] = "UPDATE channels SET opted_out = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_TOUCH[] = "UPDATE channels SET last_inbound_at = ?1 WHERE id = ?2";
@@ -223,4 +225,13 @@ int store_invite_redeem(struct store *st, const char *code, const char *kind, co
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
 	return store_channel_link(st, r.family_id, r.member_id, r.staff_id, kind, address, now, out);
+}
+
+int store_staff_channel(struct store *st, int64_t staff_id, struct channel *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_STAFF);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, staff_id);
+	return store_row(q, read_channel, out);
 }

@@ -78,3 +78,21 @@ int store_audit(struct store *st, time_t at, const char *actor, const char *acti
 	store_bind_opt_text(q, 5, detail);
 	return store_exec_stmt(q);
 }
+
+static const char SQL_CONTACT_LAST_IN[] =
+	"SELECT coalesce(max(at), 0) FROM contact_log WHERE family_id = ? AND direction = 'in'";
+
+static int read_i64(sqlite3_stmt *q, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_contact_last_in(struct store *st, int64_t family_id, int64_t *at)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CONTACT_LAST_IN);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, family_id);
+	return store_row(q, read_i64, at);
+}

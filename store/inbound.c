@@ -122,9 +122,10 @@ int store_state_set(struct store *st, const char *gateway, const char *key, cons
 }
 
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *summary, time_t now)
+		    int urgent, const char *summary, time_t now, int64_t *id)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_ADD);
+	int rc;
 
 	if (q == NULL)
 		return -CB_ESTORE;
@@ -134,7 +135,10 @@ int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const
 	sqlite3_bind_int(q, 4, urgent);
 	sqlite3_bind_text(q, 5, summary, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, now);
-	return store_exec_stmt(q);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db(st));
+	return rc;
 }
 
 /* Telegram picks a random update_id after a week without updates, so old

@@ -424,3 +424,44 @@ int store_outbox_last_question(struct store *st, int64_t channel_id, time_t sinc
 	}
 	return store_row(q, read_outbox, m);
 }
+
+static const char SQL_OUTBOX_LAST_AUTO[] =
+	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.kind IN ('reminder', 'checkin', 'document_request',"
+	" 'document_reminder', 'document_rejected', 'appointment_notice')"
+	" AND o.status IN ('sent', 'delivered', 'read') ORDER BY o.updated_at DESC, o.id DESC LIMIT 1";
+static const char SQL_OUTBOX_BY_GATEWAY_ID[] =
+	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.gateway_message_id = ?2 AND o.kind = 'forward'"
+	" ORDER BY o.id DESC LIMIT 1";
+static const char SQL_OUTBOX_REDACT[] = "UPDATE outbox SET params = ?1 WHERE id = ?2";
+
+int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_LAST_AUTO);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, channel_id);
+	return store_row(q, read_outbox, m);
+}
+
+int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
+			      struct outbox_msg *m)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_BY_GATEWAY_ID);
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, staff_channel_id);
+		sqlite3_bind_text(q, 2, gateway_message_id, -1, SQLITE_STATIC);
+	}
+	return store_row(q, read_outbox, m);
+}
+
+int store_outbox_set_params(struct store *st, int64_t id, const char *params)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REDACT);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, params, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}

@@ -75,3 +75,16 @@ int store_staff_each(struct store *st, store_each_cb cb, void *arg)
 
 	return store_each(store_stmt(st, SQL_ALL), read_row, &s, cb, arg);
 }
+
+static const char SQL_AWAY[] = "UPDATE staff SET away = ?1 WHERE id = ?2";
+
+int store_staff_set_away(struct store *st, int64_t id, int away)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_AWAY);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int(q, 1, away);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}

@@ -15,6 +15,7 @@
 #define STORE_TEXT_MAX 256
 
 struct store;
+struct channel;
 
 /* Opens data_dir/casebot.db. With create, makes the directory (0700) and the
  * file (0600) if missing; otherwise a missing database is -CB_ENOENT. Runs
@@ -74,6 +75,9 @@ int store_staff_add(struct store *st, const struct staff *s, time_t now, int64_t
 int store_staff_get(struct store *st, const char *name, struct staff *out);
 int store_staff_get_id(struct store *st, int64_t id, struct staff *out);
 int store_staff_each(struct store *st, store_each_cb cb, void *arg);
+int store_staff_set_away(struct store *st, int64_t id, int away);
+/* The chat a staff member reads: Telegram first, else email. */
+int store_staff_channel(struct store *st, int64_t staff_id, struct channel *out);
 const char *store_role_name(enum staff_role r);
 
 /* families and members */
@@ -290,6 +294,13 @@ int store_outbox_requeue_sending(struct store *st, time_t now);
 /* The last reminder or check-in sent on a chat since a time: what a bare
  * "1" or "yes" answers. */
 int store_outbox_last_question(struct store *st, int64_t channel_id, time_t since, struct outbox_msg *m);
+/* The last automated message (reminder, check-in, request...) a chat got. */
+int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m);
+/* The forward a staff chat's message answers, by the gateway's id of it. */
+int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
+			      struct outbox_msg *m);
+/* Replaces a row's params: a sent forward or reply keeps no words. */
+int store_outbox_set_params(struct store *st, int64_t id, const char *params);
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
 
@@ -309,6 +320,8 @@ struct contact {
 int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
 		      const char *channel_kind, const char *kind, int64_t staff_id,
 		      int64_t member_id, const char *summary, const char *status);
+/* When the family last wrote (0: never). */
+int store_contact_last_in(struct store *st, int64_t family_id, int64_t *at);
 int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
 
 /* inbound: every update is stored (deduplicated) before it is acknowledged */
@@ -340,7 +353,39 @@ int store_state_set(struct store *st, const char *gateway, const char *key, cons
 
 /* alerts for staff */
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *summary, time_t now);
+		    int urgent, const char *summary, time_t now, int64_t *id);
+
+struct alert {
+	int64_t id, family_id, staff_id;
+	char kind[32];
+	int urgent;
+	char summary[STORE_TEXT_MAX];
+	time_t created_at, acked_at;
+	int escalation;            /* 0 owner, 1 backup, 2 coordinators */
+	time_t escalated_at;
+	char family_ref[STORE_NAME_MAX];
+};
+int store_alert_get(struct store *st, int64_t id, struct alert *out);
+/* Open alerts of one staff member (newest and urgent first), or with
+ * staff_id 0 every open alert not yet at the coordinators (oldest first). */
+int store_alert_each_open(struct store *st, int64_t staff_id, int limit, store_each_cb cb, void *arg);
+int store_alert_count_open(struct store *st, int64_t staff_id, int *count);
+/* -CB_ESTATE when it was acknowledged already. */
+int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now);
+int store_alert_escalate(struct store *st, int64_t id, int level, time_t now);
+
+/* The daily digest of a staff member: new family messages since a time,
+ * open alerts, overdue documents (due before today) and appointments
+ * still unconfirmed between from and until, over the families they reach. */
+struct digest {
+	int messages, open_alerts, overdue, unconfirmed;
+};
+int store_digest(struct store *st, const struct staff *s, time_t since, const char *today, time_t from,
+		 time_t until, struct digest *out);
+/* Families with open alerts for a staff member, with the alert kinds
+ * (comma-separated). */
+typedef int (*store_pair_cb)(const char *a, const char *b, void *arg);
+int store_digest_families(struct store *st, int64_t staff_id, store_pair_cb cb, void *arg);
 
 /* VACUUM and truncate the WAL, so erased rows leave no trace on disk. */
 int store_vacuum(struct store *st);

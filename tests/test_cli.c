@@ -161,6 +161,23 @@ static void test_staff(void **state)
 	REFUSED(t, "control character", "staff", "add", "Ja\tn", "--role", "counsellor", "--lang", "nl");
 }
 
+static void test_staff_invite_and_email(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en", "--email", "eva@example.org"), 0);
+	/* The address is her channel when she has no Telegram. */
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM channels WHERE kind = 'email'"
+					   " AND address = 'eva@example.org' AND staff_id IS NOT NULL"), 1);
+	REFUSED(t, "belongs to someone else", "staff", "add", "Eve", "--role", "counsellor", "--lang", "en",
+		"--email", "eva@example.org");
+	assert_int_equal(CLI(t, "staff", "invite", "Eva"), 0);
+	assert_non_null(strstr(t->out, "code: "));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM invites WHERE staff_id IS NOT NULL"
+					   " AND family_id IS NULL"), 1);
+	REFUSED(t, "unknown staff member", "staff", "invite", "Nobody");
+}
+
 static void test_family(void **state)
 {
 	struct testenv *t = *state;
@@ -619,7 +636,8 @@ static void test_help_and_unknown(void **state)
 {
 	struct testenv *t = *state;
 	static const char *const cmds[][2] = {
-		{"init", NULL}, {"check", NULL}, {"staff", "add"}, {"staff", "list"}, {"family", "add"},
+		{"init", NULL}, {"check", NULL}, {"staff", "add"}, {"staff", "list"}, {"staff", "invite"},
+		{"family", "add"},
 		{"family", "list"}, {"family", "show"}, {"family", "close"}, {"family", "erase"},
 		{"member", "add"}, {"invite", NULL}, {"appointment", "add"}, {"appointment", "list"},
 		{"appointment", "cancel"}, {"appointment", "move"}, {"document", "request"},
@@ -648,7 +666,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
-		T(test_staff), T(test_family), T(test_family_show_is_audited), T(test_family_close),
+		T(test_staff), T(test_staff_invite_and_email), T(test_family), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),

@@ -24,270 +24,38 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/support/simctl.h"
-#include "tests/support/testenv.h"
+#include "tests/support/dtest.h"
 #include "tests/support/testhttp.h"
 
-#define TOKEN "123456:TEST-token_abc"
-#define FAMILY_CHAT 1001
-
-struct dt {
-	struct testenv env;
-	struct simctl sim;
-	pid_t daemon;
-	char log[300];
-	int http_port;
-};
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("CASEBOT_BUILD");
-
-	return b != NULL && b[0] != '\0' ? b : "build";
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A loopback port nobody listens on right now. */
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-		port = -1;
-	else
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static long long q(struct dt *t, const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return testenv_query_int(&t->env, sql);
-}
-
-static void exec_sql(struct dt *t, const char *sql)
-{
-	char path[PATH_MAX + 16];
-	sqlite3 *db;
-
-	snprintf(path, sizeof(path), "%s/casebot.db", t->env.data);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("sql: %s", sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
-static void start_daemon(struct dt *t)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char bin[300];
-		int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-			close(fd);
-		}
-		setenv("CASEBOT_TELEGRAM_TOKEN", TOKEN, 1);
-		snprintf(bin, sizeof(bin), "%s/casebot", build_dir());
-		execl(bin, "casebot", "-c", t->env.conf, "run", (char *)NULL);
-		_exit(127);
-	}
-	t->daemon = pid;
-}
-
-/* Sends sig and waits (bounded) for the daemon; returns its exit status,
- * or -1 when it did not stop in time. */
-static int stop_daemon(struct dt *t, int sig)
-{
-	long long until = now_ms() + 15000;
-	int status;
-
-	if (t->daemon <= 0)
-		return 0;
-	kill(t->daemon, sig);
-	while (now_ms() < until) {
-		pid_t r = waitpid(t->daemon, &status, WNOHANG);
-
-		if (r == t->daemon) {
-			t->daemon = 0;
-			if (WIFEXITED(status))
-				return WEXITSTATUS(status);
-			return 128 + WTERMSIG(status);
-		}
-		sleep_ms(20);
-	}
-	kill(t->daemon, SIGKILL);
-	waitpid(t->daemon, &status, 0);
-	t->daemon = 0;
-	return -1;
-}
-
-#define WAIT_FOR(cond, ms) do { \
-	long long until_ = now_ms() + (ms); \
-	while (!(cond) && now_ms() < until_) \
-		sleep_ms(25); \
-	assert_true(cond); \
-} while (0)
-
-static int setup(void **state)
-{
-	struct dt *t = calloc(1, sizeof(*t));
-	char extra[512];
-
-	if (t == NULL)
-		return -1;
-	if (simctl_start(&t->sim, TOKEN, NULL) != 0)
-		return -1;
-	t->http_port = free_port();
-	snprintf(extra, sizeof(extra), "quiet_hours = off\n[telegram]\napi_base = %s\n[http]\nlisten = 127.0.0.1:%d\n",
-		 simctl_base(&t->sim), t->http_port);
-	if (testenv_setup(&t->env, time(NULL), extra) != 0)
-		return -1;
-	snprintf(t->log, sizeof(t->log), "%s/daemon.log", t->env.dir);
-	if (testenv_cli(&t->env, "init", NULL) != 0 ||
-	    testenv_cli(&t->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
-	    testenv_cli(&t->env, "family", "add", "F-1", "--lang", "nl", "--counsellor", "Sara", NULL) != 0 ||
-	    testenv_cli(&t->env, "member", "add", "F-1", "Amina", "--role", "parent", NULL) != 0)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct dt *t = *state;
-	int rc = 0;
-
-	if (t->daemon > 0 && stop_daemon(t, SIGTERM) != 0)
-		rc = -1;
-	if (rc != 0) {
-		char cmd[400];
-
-		snprintf(cmd, sizeof(cmd), "tail -20 %s >&2", t->log);
-		if (system(cmd) != 0)
-			rc = -1;
-	}
-	if (simctl_stop(&t->sim) != 0)
-		rc = -1;
-	testenv_teardown(&t->env);
-	free(t);
-	return rc;
-}
-
-static int sent_count(struct dt *t, long long chat)
-{
-	cJSON *s = simctl_sent(&t->sim, chat);
-	int n = s != NULL ? cJSON_GetArraySize(s) : -1;
-
-	cJSON_Delete(s);
-	return n;
-}
-
-/* The n-th message (0-based) the bot sent to chat: its text, copied. */
-static void sent_text(struct dt *t, long long chat, int n, char *out, size_t cap)
-{
-	cJSON *s = simctl_sent(&t->sim, chat);
-	cJSON *m = cJSON_GetArrayItem(s, n);
-	cJSON *text = cJSON_GetObjectItem(m, "text");
-
-	out[0] = '\0';
-	if (cJSON_IsString(text))
-		snprintf(out, cap, "%s", text->valuestring);
-	cJSON_Delete(s);
-}
-
-static long long sent_message_id(struct dt *t, long long chat, int n)
-{
-	cJSON *s = simctl_sent(&t->sim, chat);
-	cJSON *m = cJSON_GetArrayItem(s, n);
-	long long id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id"));
-
-	cJSON_Delete(s);
-	return id;
-}
-
-static long long stat_of(struct dt *t, const char *name)
-{
-	return simctl_stat(&t->sim, name);
-}
-
-/* Links FAMILY_CHAT to F-1 the way a family does: the invite link's code. */
-static void link_family(struct dt *t)
-{
-	char code[32], text[64];
-	const char *p;
-
-	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
-	p = strstr(t->env.out, "code: ");
-	assert_non_null(p);
-	snprintf(code, sizeof(code), "%.10s", p + 6);
-	snprintf(text, sizeof(text), "/start %s", code);
-	assert_true(simctl_message(&t->sim, FAMILY_CHAT, text) > 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 1, 10000);
-	sent_text(t, FAMILY_CHAT, 0, text, sizeof(text));
-	assert_non_null(strstr(text, "Welkom"));
-	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE family_id = 1 AND member_id = 1"), 1);
-}
+#define TOKEN DT_TOKEN
+#define FAMILY_CHAT DT_FAMILY_CHAT
 
 static void test_text_stored_logged_answered(void **state)
 {
 	struct dt *t = *state;
 	char text[512];
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "Hallo, ik heb een vraag over de school") > 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
-	sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "gezinsbegeleider"));
 	/* Stored, handled, and the body is gone from the inbound table. */
-	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 5000);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%%vraag%%'"), 0);
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"), 1);
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE summary LIKE '%%vraag%%'"), 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'forward_ack'"
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 5000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%%vraag%%'"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE summary LIKE '%%vraag%%'"), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'forward_ack'"
 		   " AND status = 'sent'") == 1, 5000);
-	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND staff_id = 1"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND staff_id = 1"), 1);
 	/* A second message within the hour is forwarded without a second
 	 * acknowledgement. */
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "nog iets") > 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'") == 2, 5000);
-	sleep_ms(500);
-	assert_int_equal(sent_count(t, FAMILY_CHAT), 2);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'") == 2, 5000);
+	dt_sleep_ms(500);
+	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 2);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 static void test_unknown_sender(void **state)
@@ -295,28 +63,28 @@ static void test_unknown_sender(void **state)
 	struct dt *t = *state;
 	char text[1024];
 
-	start_daemon(t);
+	dt_start_daemon(t);
 	assert_true(simctl_message(&t->sim, 2002, "hello?") > 0);
-	WAIT_FOR(sent_count(t, 2002) == 1, 10000);
-	sent_text(t, 2002, 0, text, sizeof(text));
+	DT_WAIT_FOR(dt_sent_count(t, 2002) == 1, 10000);
+	dt_sent_text(t, 2002, 0, text, sizeof(text));
 	assert_non_null(strstr(text, "This number is not linked"));
 	assert_non_null(strstr(text, "\n"));
 	/* A wrong code gets the very same answer, and nothing is linked. */
 	assert_true(simctl_message(&t->sim, 2003, "/start ABCDEFGHJK") > 0);
-	WAIT_FOR(sent_count(t, 2003) == 1, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, 2003) == 1, 10000);
 	{
 		char other[1024];
 
-		sent_text(t, 2003, 0, other, sizeof(other));
+		dt_sent_text(t, 2003, 0, other, sizeof(other));
 		assert_string_equal(text, other);
 	}
-	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM channels"), 0);
 	/* Answers to one unknown chat are rate limited. */
 	assert_true(simctl_message(&t->sim, 2002, "hello??") > 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 3, 5000);
-	sleep_ms(500);
-	assert_int_equal(sent_count(t, 2002), 1);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 3, 5000);
+	dt_sleep_ms(500);
+	assert_int_equal(dt_sent_count(t, 2002), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 static void test_button_answered_and_logged(void **state)
@@ -326,23 +94,23 @@ static void test_button_answered_and_logged(void **state)
 	time_t at = time(NULL) + 3 * 3600;
 	struct tm tm;
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	localtime_r(&at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	/* The CLI writes while the daemon runs: picked up within a second. */
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
-	sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "Herinnering"));
-	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "ap:1:1", sent_message_id(t, FAMILY_CHAT, 1)) > 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 10000);
-	sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "ap:1:1", dt_sent_message_id(t, FAMILY_CHAT, 1)) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Bedankt"));
-	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reminder_answer' AND direction = 'in'"), 1);
-	WAIT_FOR(stat_of(t, "callbacks_answered") == 1, 5000);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reminder_answer' AND direction = 'in'"), 1);
+	DT_WAIT_FOR(dt_stat(t, "callbacks_answered") == 1, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 static void test_document_downloaded(void **state)
@@ -352,18 +120,18 @@ static void test_document_downloaded(void **state)
 	unsigned char head[4] = {0};
 	FILE *fp;
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
 	assert_true(simctl_photo(&t->sim, FAMILY_CHAT, 50000, NULL) > 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 15000);
-	sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 15000);
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Bedankt"));
-	assert_int_equal(q(t, "SELECT count(*) FROM documents WHERE mime = 'image/jpeg' AND size = 50000"
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM documents WHERE mime = 'image/jpeg' AND size = 50000"
 			   " AND request_id = 1"), 1);
-	assert_int_equal(q(t, "SELECT count(*) FROM document_requests WHERE status = 'received'"), 1);
-	assert_int_equal(stat_of(t, "files_downloaded"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM document_requests WHERE status = 'received'"), 1);
+	assert_int_equal(dt_stat(t, "files_downloaded"), 1);
 	/* At rest it is ciphertext, in a private file. */
 	{
 		char rel[200] = "";
@@ -392,8 +160,8 @@ static void test_document_downloaded(void **state)
 	}
 	/* No plain copy is left behind. */
 	snprintf(path, sizeof(path), "%s/tmp", t->env.data);
-	assert_int_equal(q(t, "SELECT count(*) FROM downloads"), 0);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM downloads"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* Every kind of fault is survived, and what was due is delivered after. */
@@ -402,34 +170,34 @@ static void test_faults_survived(void **state)
 	struct dt *t = *state;
 	long long polls;
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	/* Rate limited once, then a server error twice: still delivered. */
 	assert_int_equal(simctl_fault(&t->sim, "429", 1, 1, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 2, 15000);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 15000);
 	assert_int_equal(simctl_fault(&t->sim, "500", 2, 0, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 3, 20000);
-	assert_int_equal(q(t, "SELECT max(attempts) FROM outbox WHERE kind = 'document_request'"), 3);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 20000);
+	assert_int_equal(dt_q(t, "SELECT max(attempts) FROM outbox WHERE kind = 'document_request'"), 3);
 	/* Garbage and dropped connections on getUpdates: messages still come in. */
 	assert_int_equal(simctl_fault(&t->sim, "garbage", 2, 0, "getUpdates"), 0);
 	assert_int_equal(simctl_fault(&t->sim, "drop", 1, 300, "getUpdates"), 0);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "ben je daar") > 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 1, 30000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 1, 30000);
 	/* A slow answer to a send. */
 	assert_int_equal(simctl_fault(&t->sim, "slow", 1, 1500, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
-	WAIT_FOR(sent_count(t, FAMILY_CHAT) >= 5, 20000);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 5, 20000);
 	/* Empty answers at once must not make the daemon spin. */
-	polls = stat_of(t, "get_updates");
+	polls = dt_stat(t, "get_updates");
 	assert_int_equal(simctl_fault(&t->sim, "empty", 1000, 0, "getUpdates"), 0);
-	sleep_ms(3000);
-	assert_true(stat_of(t, "get_updates") - polls <= 5);
+	dt_sleep_ms(3000);
+	assert_true(dt_stat(t, "get_updates") - polls <= 5);
 	assert_int_equal(simctl_fault(&t->sim, "clear", 0, 0, NULL), 0);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "nog een vraag") > 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 2, 15000);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'") == 2, 15000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* n families with a linked chat each (chats 5000...), and messages_each
@@ -454,7 +222,7 @@ static void add_families(struct dt *t, int n, int messages_each)
 		assert_int_equal(simctl_chat(&t->sim, 5000 + i, NULL), 0);
 	}
 	snprintf(sql + len, cap - len, "COMMIT;");
-	exec_sql(t, sql);
+	dt_exec_sql(t, sql);
 	free(sql);
 }
 
@@ -463,15 +231,15 @@ static void test_burst_within_limits(void **state)
 	struct dt *t = *state;
 
 	add_families(t, 100, 2);
-	start_daemon(t);
-	WAIT_FOR(stat_of(t, "sent") >= 200, 40000);
-	sleep_ms(1500);
-	assert_int_equal(stat_of(t, "sent"), 200);
-	assert_int_equal(stat_of(t, "breaches_chat"), 0);
-	assert_int_equal(stat_of(t, "breaches_global"), 0);
-	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE status = 'sent'"), 200);
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out'"), 200);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	dt_start_daemon(t);
+	DT_WAIT_FOR(dt_stat(t, "sent") >= 200, 40000);
+	dt_sleep_ms(1500);
+	assert_int_equal(dt_stat(t, "sent"), 200);
+	assert_int_equal(dt_stat(t, "breaches_chat"), 0);
+	assert_int_equal(dt_stat(t, "breaches_global"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE status = 'sent'"), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out'"), 200);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* kill -9 in the middle of a batch, then a restart: every update handled
@@ -488,21 +256,21 @@ static void test_kill9_exactly_once(void **state)
 			snprintf(text, sizeof(text), "bericht %d van %d", round, i);
 			assert_true(simctl_message(&t->sim, 5000 + i, text) > 0);
 		}
-	start_daemon(t);
-	WAIT_FOR(q(t, "SELECT count(*) FROM inbound") > 0, 10000);
-	assert_int_equal(stop_daemon(t, SIGKILL), 128 + SIGKILL);
-	start_daemon(t);
-	WAIT_FOR(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 90, 20000);
-	WAIT_FOR(q(t, "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')") == 0, 20000);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 90);
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in'"), 90);
-	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 90);
+	dt_start_daemon(t);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound") > 0, 10000);
+	assert_int_equal(dt_stop_daemon(t, SIGKILL), 128 + SIGKILL);
+	dt_start_daemon(t);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 90, 20000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending') AND staff_id IS NULL") == 0, 20000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 90);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in'"), 90);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 90);
 	/* One acknowledgement per family: each was sent at least once and
 	 * at most twice (a send in flight at the kill may go again). */
-	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'"), 30);
-	assert_true(stat_of(t, "sent") >= 30 && stat_of(t, "sent") <= 60);
-	assert_int_equal(stat_of(t, "pending"), 0);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'"), 30);
+	assert_true(dt_stat(t, "sent") >= 30 && dt_stat(t, "sent") <= 60);
+	assert_int_equal(dt_stat(t, "pending"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 static void test_sigterm_drains(void **state)
@@ -514,11 +282,11 @@ static void test_sigterm_drains(void **state)
 
 	add_families(t, 10, 1);
 	assert_int_equal(simctl_fault(&t->sim, "slow", 3, 800, "sendMessage"), 0);
-	start_daemon(t);
-	WAIT_FOR(stat_of(t, "sent") + q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'") >= 1, 10000);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	dt_start_daemon(t);
+	DT_WAIT_FOR(dt_stat(t, "sent") + dt_q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'") >= 1, 10000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 	/* What was in flight finished and was recorded; nothing is left half-sent. */
-	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 0);
 	fp = fopen(t->log, "r");
 	assert_non_null(fp);
 	n = fread(log, 1, sizeof(log) - 1, fp);
@@ -536,8 +304,8 @@ static void test_health_and_metrics(void **state)
 	char url[128];
 	cJSON *h;
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", t->http_port);
 	h = testhttp_get_json(url, NULL);
 	assert_non_null(h);
@@ -554,7 +322,7 @@ static void test_health_and_metrics(void **state)
 		assert_non_null(strstr(body, "casebot_outbox_depth 0"));
 		free(body);
 	}
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* A household: two members with phones of their own, and a shared phone.
@@ -576,20 +344,20 @@ static void test_household(void **state)
 		p = strstr(t->env.out, "code: ");
 		snprintf(code[i], sizeof(code[i]), "%.10s", p + 6);
 	}
-	start_daemon(t);
+	dt_start_daemon(t);
 	for (int i = 0; i < 3; i++) {
 		snprintf(text, sizeof(text), "/start %s", code[i]);
 		assert_true(simctl_message(&t->sim, 4001 + i, text) > 0);
-		WAIT_FOR(sent_count(t, 4001 + i) == 1, 10000);
+		DT_WAIT_FOR(dt_sent_count(t, 4001 + i) == 1, 10000);
 	}
 	/* Yusuf reads in French, the others in Dutch. */
-	sent_text(t, 4002, 0, text, sizeof(text));
+	dt_sent_text(t, 4002, 0, text, sizeof(text));
 	assert_non_null(strstr(text, "Bienvenue"));
-	sent_text(t, 4003, 0, text, sizeof(text));
+	dt_sent_text(t, 4003, 0, text, sizeof(text));
 	assert_non_null(strstr(text, "Welkom"));
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
 	for (int i = 0; i < 3; i++)
-		WAIT_FOR(sent_count(t, 4001 + i) == 2, 10000);
+		DT_WAIT_FOR(dt_sent_count(t, 4001 + i) == 2, 10000);
 	{
 		char at[32];
 		time_t when = time(NULL) + 3 * 3600;
@@ -600,13 +368,13 @@ static void test_household(void **state)
 		assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "school",
 					     "--member", "Yusuf", NULL), 0);
 	}
-	WAIT_FOR(sent_count(t, 4002) == 3, 10000);
-	sent_text(t, 4002, 2, text, sizeof(text));
+	DT_WAIT_FOR(dt_sent_count(t, 4002) == 3, 10000);
+	dt_sent_text(t, 4002, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Rappel"));
-	sleep_ms(1500);
-	assert_int_equal(sent_count(t, 4001), 2);
-	assert_int_equal(sent_count(t, 4003), 2);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	dt_sleep_ms(1500);
+	assert_int_equal(dt_sent_count(t, 4001), 2);
+	assert_int_equal(dt_sent_count(t, 4003), 2);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* The same conversation in each language: help, an urgent word, STOP. */
@@ -622,7 +390,7 @@ static void test_four_languages(void **state)
 		{"en", "help", "the police are here", "stop", "language", "start"},
 	};
 
-	start_daemon(t);
+	dt_start_daemon(t);
 	for (int i = 0; i < 4; i++) {
 		char ref[16], text[1024], code[16];
 		long long chat = 6001 + i;
@@ -635,23 +403,23 @@ static void test_four_languages(void **state)
 		snprintf(code, sizeof(code), "%.10s", p + 6);
 		snprintf(text, sizeof(text), "/start %s", code);
 		assert_true(simctl_message(&t->sim, chat, text) > 0);
-		WAIT_FOR(sent_count(t, chat) == 1, 10000);
+		DT_WAIT_FOR(dt_sent_count(t, chat) == 1, 10000);
 		assert_true(simctl_message(&t->sim, chat, cases[i].help) > 0);
-		WAIT_FOR(sent_count(t, chat) == 2, 10000);
-		sent_text(t, chat, 1, text, sizeof(text));
+		DT_WAIT_FOR(dt_sent_count(t, chat) == 2, 10000);
+		dt_sent_text(t, chat, 1, text, sizeof(text));
 		assert_non_null(strstr(text, cases[i].expect_help));
 		assert_true(simctl_message(&t->sim, chat, cases[i].urgent) > 0);
-		WAIT_FOR(sent_count(t, chat) == 3, 10000);
-		sent_text(t, chat, 2, text, sizeof(text));
+		DT_WAIT_FOR(dt_sent_count(t, chat) == 3, 10000);
+		dt_sent_text(t, chat, 2, text, sizeof(text));
 		assert_non_null(strstr(text, "112"));
 		assert_true(simctl_message(&t->sim, chat, cases[i].stop) > 0);
-		WAIT_FOR(sent_count(t, chat) == 4, 10000);
-		sent_text(t, chat, 3, text, sizeof(text));
+		DT_WAIT_FOR(dt_sent_count(t, chat) == 4, 10000);
+		dt_sent_text(t, chat, 3, text, sizeof(text));
 		assert_non_null(strstr(text, cases[i].expect_stop));
 	}
-	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), 4);
-	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE opted_out = 1"), 4);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), 4);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM channels WHERE opted_out = 1"), 4);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* A chat that blocked the bot while casebot did not know: the 403 marks it
@@ -660,19 +428,19 @@ static void test_blocked_by_403(void **state)
 {
 	struct dt *t = *state;
 
-	start_daemon(t);
-	link_family(t);
+	dt_start_daemon(t);
+	dt_link_family(t);
 	assert_true(simctl_block(&t->sim, FAMILY_CHAT, 1) > 0);
-	WAIT_FOR(q(t, "SELECT blocked FROM channels") == 1, 10000);
-	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'blocked'"), 1);
+	DT_WAIT_FOR(dt_q(t, "SELECT blocked FROM channels") == 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'blocked'"), 1);
 	/* casebot forgets; Telegram does not. */
-	exec_sql(t, "UPDATE channels SET blocked = 0");
+	dt_exec_sql(t, "UPDATE channels SET blocked = 0");
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
-	WAIT_FOR(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'failed'") == 1, 10000);
-	assert_int_equal(q(t, "SELECT blocked FROM channels"), 1);
-	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
-	assert_int_equal(sent_count(t, FAMILY_CHAT), 1);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'failed'") == 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT blocked FROM channels"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
+	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
 /* Webhook mode: the secret header decides; an update is answered 200 only
@@ -698,36 +466,36 @@ static void test_webhook(void **state)
 	fprintf(fp, "[telegram]\nmode = webhook\nwebhook_secret_file = %s\nwebhook_path = hook\n", secret_path);
 	fclose(fp);
 	assert_int_equal(simctl_chat(&t->sim, 3003, NULL), 0);
-	start_daemon(t);
+	dt_start_daemon(t);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/telegram/hook", t->http_port);
 	{
-		long long until = now_ms() + 10000;
+		long long until = dt_now_ms() + 10000;
 		long st;
 
 		/* The daemon may still be starting. */
-		while ((st = testhttp_post(url, NULL, update, NULL)) == -1 && now_ms() < until)
-			sleep_ms(50);
+		while ((st = testhttp_post(url, NULL, update, NULL)) == -1 && dt_now_ms() < until)
+			dt_sleep_ms(50);
 		assert_int_equal(st, 401);
 	}
 	assert_int_equal(testhttp_post(url, bad, update, NULL), 401);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 0);
 	assert_int_equal(testhttp_post(url, good, update, &body), 200);
 	free(body);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE external_id = '900001'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE external_id = '900001'"), 1);
 	/* Telegram sends it again: stored once, answered once. */
 	assert_int_equal(testhttp_post(url, good, update, NULL), 200);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 1);
-	WAIT_FOR(sent_count(t, 3003) == 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 1);
+	DT_WAIT_FOR(dt_sent_count(t, 3003) == 1, 10000);
 	/* A body that is not JSON is counted and acknowledged, so it is not
 	 * sent for ever; nothing is stored. */
 	assert_int_equal(testhttp_post(url, good, "{not json", NULL), 200);
-	assert_int_equal(q(t, "SELECT count(*) FROM inbound"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 1);
 	/* No polling in webhook mode. */
-	assert_int_equal(stat_of(t, "get_updates"), 0);
-	assert_int_equal(stop_daemon(t, SIGTERM), 0);
+	assert_int_equal(dt_stat(t, "get_updates"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
 {

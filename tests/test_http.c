@@ -1169,6 +1169,77 @@ static void test_server_config(void **state)
 	fx_finish(fx);
 }
 
+/* Mail is refused before curl sees it when anything would break the SMTP
+ * dialogue; HTTP and SMTP URLs stay on their own sides. */
+static void test_mail_bad_requests(void **state)
+{
+	static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+	const char *rcpt[] = { "ana@example.org", NULL };
+	const char *crlf[] = { "ana@example.org\r\nRCPT TO:<eve@example.org>", NULL };
+	const char *angle[] = { "<ana@example.org>", NULL };
+	const char *none[] = { NULL };
+	const char *many[HTTP_CLIENT_MAX_RCPT + 2];
+	struct fx *fx = fx_new();
+	struct http_request req;
+	struct http_mail m, bad;
+	char *huge;
+
+	(void)state;
+	for (int i = 0; i < HTTP_CLIENT_MAX_RCPT + 1; i++)
+		many[i] = "ana@example.org";
+	many[HTTP_CLIENT_MAX_RCPT + 1] = NULL;
+	memset(&m, 0, sizeof(m));
+	m.url = "smtp://127.0.0.1:1";
+	m.from = "casebot@example.org";
+	m.rcpt = rcpt;
+	m.message = msg;
+	m.message_len = strlen(msg);
+#define REFUSED(field, value, rc) do { \
+		bad = m; \
+		bad.field = value; \
+		assert_int_equal(http_client_mail(fx->cli, &bad, on_done, \
+		                                  &fx->slots[0]), rc); \
+	} while (0)
+	REFUSED(url, NULL, -CB_EINVAL);
+	REFUSED(url, "http://127.0.0.1:1/", -CB_EINVAL);
+	REFUSED(url, "ftp://127.0.0.1:1/", -CB_EINVAL);
+	REFUSED(url, "smtp://127.0.0.1:1/\r\nx", -CB_EINVAL);
+	REFUSED(from, NULL, -CB_EINVAL);
+	REFUSED(from, "", -CB_EINVAL);
+	REFUSED(from, "casebot@example.org\r\nRSET", -CB_EINVAL);
+	REFUSED(from, "<casebot@example.org>", -CB_EINVAL);
+	REFUSED(rcpt, NULL, -CB_EINVAL);
+	REFUSED(rcpt, none, -CB_EINVAL);
+	REFUSED(rcpt, crlf, -CB_EINVAL);
+	REFUSED(rcpt, angle, -CB_EINVAL);
+	REFUSED(rcpt, many, -CB_EINVAL);
+	REFUSED(message, NULL, -CB_EINVAL);
+	REFUSED(message_len, 0, -CB_EINVAL);
+	REFUSED(message_len, HTTP_CLIENT_MAX_REQUEST + 1, -CB_ETOOBIG);
+	REFUSED(timeout_ms, -1, -CB_EINVAL);
+	huge = malloc(HTTP_CLIENT_MAX_CREDENTIAL + 2);
+	assert_non_null(huge);
+	memset(huge, 'a', HTTP_CLIENT_MAX_CREDENTIAL + 1);
+	huge[HTTP_CLIENT_MAX_CREDENTIAL + 1] = '\0';
+	REFUSED(password, huge, -CB_EINVAL);
+	free(huge);
+	assert_int_equal(http_client_mail(fx->cli, &m, NULL, NULL), -CB_EINVAL);
+	assert_int_equal(http_client_mail(fx->cli, NULL, on_done, NULL), -CB_EINVAL);
+	/* An HTTP request never speaks SMTP. */
+	memset(&req, 0, sizeof(req));
+	req.url = "smtp://127.0.0.1:1/";
+	assert_int_equal(http_client_request(fx->cli, &req, on_done,
+	                                     &fx->slots[0]), -CB_EINVAL);
+	assert_int_equal(http_client_active(fx->cli), 0);
+	fx_stop(fx);
+	assert_int_equal(http_client_mail(fx->cli, &m, on_done, &fx->slots[0]),
+	                 -CB_ESTATE);
+#undef REFUSED
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	assert_int_equal(fx->slots[0].calls, 0);
+	fx_finish(fx);
+}
+
 /* Closing a server that never listened still goes through the loop. */
 static void test_close_unused(void **state)
 {
@@ -1204,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_server_config),
 		cmocka_unit_test(test_close_unused),
+		cmocka_unit_test(test_mail_bad_requests),
 	};
 	int n;
 

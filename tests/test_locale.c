@@ -440,6 +440,367 @@ static void test_reply_words(void **state)
 	assert_false(list_has(loc, LANG_EN, "words.urgent", "Police"));
 }
 
+/* The texts staff read. Each key with exactly the placeholders the staff
+ * code supplies, and whether it can start a message. */
+struct staff_key {
+	const char *key;
+	const char *params[KEYS_MAX_PARAMS];
+	int opens;
+};
+
+static const struct staff_key staff_keys[] = {
+	{"staff.welcome", {"name"}, 1},
+	{"staff.forward.header", {"ref", "member", "language"}, 1},
+	{"staff.forward.urgent_header", {"ref", "member", "language"}, 1},
+	{"staff.forward.answering", {"last"}, 0},
+	{"staff.forward.text", {"text"}, 0},
+	{"staff.forward.media", {"what"}, 0},
+	{"button.staff_reply", {0}, 0},
+	{"button.staff_log", {0}, 0},
+	{"button.staff_handled", {0}, 0},
+	{"button.staff_ack", {0}, 0},
+	{"staff.reply_prompt", {"ref"}, 1},
+	{"staff.reply_delivered", {"ref"}, 1},
+	{"staff.reply_failed", {"ref", "reason"}, 1},
+	{"staff.reason.blocked", {0}, 0},
+	{"staff.reason.stopped", {0}, 0},
+	{"staff.reason.gateway", {0}, 0},
+	{"staff.reason.closed", {0}, 0},
+	{"staff.refused", {"ref"}, 1},
+	{"staff.unknown_command", {0}, 1},
+	{"staff.help", {0}, 1},
+	{"staff.families.header", {0}, 1},
+	{"staff.families.line", {"ref", "days", "name"}, 0},
+	{"staff.families.never", {"ref", "name"}, 0},
+	{"staff.families.none", {0}, 1},
+	{"staff.log.header", {"ref"}, 1},
+	{"staff.log.line", {"when", "direction", "kind", "summary"}, 0},
+	{"staff.log.empty", {"ref"}, 1},
+	{"staff.appointment.added", {"ref", "when", "what"}, 1},
+	{"staff.request.added", {"ref", "document"}, 1},
+	{"staff.checkin.set", {"ref", "days", "next"}, 1},
+	{"staff.checkin.off", {"ref"}, 1},
+	{"staff.usage.appointment", {0}, 1},
+	{"staff.usage.request", {0}, 1},
+	{"staff.usage.checkin", {0}, 1},
+	{"staff.usage.log", {0}, 1},
+	{"staff.usage.away", {0}, 1},
+	{"staff.error.date", {"value"}, 1},
+	{"staff.error.past", {"value"}, 1},
+	{"staff.error.kind", {"value"}, 1},
+	{"staff.error.doctype", {"value"}, 1},
+	{"staff.error.closed", {"ref"}, 1},
+	{"staff.error.no_checkins", {"ref"}, 1},
+	{"staff.away.on", {"backup"}, 1},
+	{"staff.away.on_nobackup", {0}, 1},
+	{"staff.away.off", {0}, 1},
+	{"staff.alerts.header", {0}, 1},
+	{"staff.alerts.none", {0}, 1},
+	{"staff.alert.line", {"ref", "kind", "when"}, 0},
+	{"staff.alert", {"ref", "kind"}, 1},
+	{"staff.alert.detail", {"detail"}, 0},
+	{"staff.alert.escalated", {"ref", "kind", "who"}, 1},
+	{"staff.alert.acked", {0}, 1},
+	{"staff.handled", {"ref"}, 1},
+	{"staff.alert_kind.message", {0}, 0},
+	{"staff.alert_kind.urgent", {0}, 0},
+	{"staff.alert_kind.cannot_come", {0}, 0},
+	{"staff.alert_kind.other_time", {0}, 0},
+	{"staff.alert_kind.unconfirmed", {0}, 0},
+	{"staff.alert_kind.document_overdue", {0}, 0},
+	{"staff.alert_kind.checkin_unanswered", {0}, 0},
+	{"staff.alert_kind.checkin_hard", {0}, 0},
+	{"staff.alert_kind.contact_request", {0}, 0},
+	{"staff.alert_kind.stop", {0}, 0},
+	{"staff.alert_kind.start", {0}, 0},
+	{"staff.alert_kind.blocked", {0}, 0},
+	{"staff.alert_kind.undelivered", {0}, 0},
+	{"staff.alert_kind.document_received", {0}, 0},
+	{"staff.alert_kind.document_unrequested", {0}, 0},
+	{"staff.alert_kind.document_refused", {0}, 0},
+	{"staff.alert_kind.download_failed", {0}, 0},
+	{"staff.digest.subject", {"date"}, 1},
+	{"staff.digest.intro", {0}, 1},
+	{"staff.digest.messages", {"count"}, 0},
+	{"staff.digest.alerts", {"count"}, 0},
+	{"staff.digest.overdue", {"count"}, 0},
+	{"staff.digest.unconfirmed", {"count"}, 0},
+	{"staff.digest.family_line", {"ref", "detail"}, 0},
+	{"staff.digest.empty", {0}, 1},
+	{"staff.email.forward_subject", {"ref"}, 1},
+	{"staff.email.alert_subject", {"ref", "kind"}, 1},
+	{"reply.from_counsellor", {"counsellor", "text"}, 1},
+};
+
+/* Values that must never show on a locked screen, whatever the registry's
+ * list says: the family's words, an alert's details, a log summary, and a
+ * mistyped appointment kind or document type (it can read "DVZ"). */
+static int staff_value_hidden(const char *key, const char *param)
+{
+	static const char *const always[] = {"text", "detail", "summary", "last", "reason",
+					     "what", "document"};
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(always); i++) {
+		if (strcmp(param, always[i]) == 0)
+			return 1;
+	}
+	return strcmp(param, "value") == 0 &&
+	       (strcmp(key, "staff.error.kind") == 0 || strcmp(key, "staff.error.doctype") == 0);
+}
+
+static void test_staff_keys(void **state)
+{
+	const struct locales *loc = *state;
+
+	for (size_t s = 0; s < CB_ARRAY_SIZE(staff_keys); s++) {
+		const struct staff_key *sk = &staff_keys[s];
+		int i = keys_find(sk->key);
+		const struct keys_entry *k;
+		struct locale_param params[KEYS_MAX_PARAMS];
+		char values[KEYS_MAX_PARAMS][64];
+		size_t n = 0;
+
+		if (i < 0)
+			fail_msg("%s is not registered", sk->key);
+		k = keys_at((size_t)i);
+		assert_int_equal(k->kind, KEYS_TEXT);
+		assert_int_equal(!!(k->flags & KEYS_OPENS), sk->opens);
+		for (; n < KEYS_MAX_PARAMS && sk->params[n] != NULL; n++) {
+			assert_non_null(k->params[n]);
+			assert_string_equal(k->params[n], sk->params[n]);
+			snprintf(values[n], sizeof(values[n]), "<%s>", sk->params[n]);
+			params[n].name = sk->params[n];
+			params[n].value = values[n];
+		}
+		assert_true(n == KEYS_MAX_PARAMS || k->params[n] == NULL);
+		if (strncmp(sk->key, "button.", 7) == 0)
+			assert_int_equal(k->maxlen, 20);
+		for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+			enum lang l = all_langs[li];
+			char out[OUTCAP];
+			size_t first;
+
+			assert_int_equal(locale_render(loc, l, sk->key, params, n, out, sizeof(out)), 0);
+			assert_true(out[0] != '\0');
+			assert_null(strchr(out, '{'));
+			first = strcspn(out, "\n");
+			for (size_t j = 0; j < n; j++) {
+				const char *at = strstr(out, values[j]);
+
+				if (at == NULL)
+					fail_msg("%s (%s) lacks %s: %s", sk->key, lang_code(l), values[j], out);
+				if (sk->opens && staff_value_hidden(sk->key, sk->params[j]) &&
+				    (size_t)(at - out) < first)
+					fail_msg("%s (%s): %s on the first line: %s", sk->key,
+						 lang_code(l), values[j], out);
+			}
+			/* Plain punctuation, as in the family texts: no curly quotes,
+			 * guillemets, dashes or middle dots. */
+			for (const char *const *bad = (const char *const[]){"\u2018", "\u2019", "\u201c",
+									    "\u201d", "\u00ab", "\u00bb",
+									    "\u2013", "\u2014", "\u00b7",
+									    "\u2026", NULL};
+			     *bad != NULL; bad++)
+				assert_null(strstr(out, *bad));
+		}
+	}
+}
+
+static void render_staff(const struct locales *loc, enum lang l, const char *key,
+			 const struct locale_param *p, size_t n, char *out, size_t cap)
+{
+	int rc = locale_render(loc, l, key, p, n, out, cap);
+
+	if (rc != 0)
+		fail_msg("%s (%s): render %d", key, lang_code(l), rc);
+}
+
+/* A forward header reads well with and without a household member, stays
+ * one line, and only the urgent one is marked. */
+static void test_staff_forward_header(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const keys[] = {"staff.forward.header", "staff.forward.urgent_header"};
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		char with[OUTCAP], without[OUTCAP], *folded_hdr;
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(keys); i++) {
+			const struct locale_param p[] = {
+				{"ref", "F-001"}, {"member", "Amina"}, {"language", lang_code(l)}};
+			const struct locale_param q[] = {
+				{"ref", "F-001"}, {"member", ""}, {"language", lang_code(l)}};
+			size_t len;
+
+			render_staff(loc, l, keys[i], p, 3, with, sizeof(with));
+			render_staff(loc, l, keys[i], q, 3, without, sizeof(without));
+			assert_null(strchr(with, '\n'));
+			assert_non_null(strstr(with, "F-001"));
+			assert_non_null(strstr(with, "Amina"));
+			/* No gap, empty brackets or dangling separator where the
+			 * member would be; a trailing space is all that is left. */
+			len = strlen(without);
+			while (len > 0 && without[len - 1] == ' ')
+				without[--len] = '\0';
+			assert_null(strstr(without, "  "));
+			assert_null(strstr(without, "()"));
+			assert_null(strstr(without, "( "));
+			assert_null(strstr(without, " )"));
+			assert_null(strstr(without, "(,"));
+			assert_null(strstr(without, " ,"));
+			assert_null(strstr(without, ",)"));
+			assert_true(len > 0 && strchr(",:;-", without[len - 1]) == NULL);
+			folded_hdr = folded(with);
+			if (i == 1)
+				assert_true(strstr(folded_hdr, "urgent") != NULL ||
+					    strstr(folded_hdr, "dringend") != NULL);
+			else
+				assert_true(strstr(folded_hdr, "urgent") == NULL &&
+					    strstr(folded_hdr, "dringend") == NULL);
+			free(folded_hdr);
+		}
+	}
+}
+
+/* Codes after a prefix in the registry: "appointment.kind." gives
+ * home_visit, lawyer... */
+static void expect_codes(const struct locales *loc, enum lang l, const char *key,
+			 const char *prefix)
+{
+	const char *text = locale_text(loc, l, key);
+	size_t plen = strlen(prefix), found = 0;
+
+	assert_non_null(text);
+	for (size_t i = 0; i < keys_count(); i++) {
+		const char *code = keys_at(i)->key;
+		const char *p;
+		size_t clen;
+
+		if (strncmp(code, prefix, plen) != 0)
+			continue;
+		code += plen;
+		clen = strlen(code);
+		/* As a whole word: "other" must not be found inside "mother". */
+		for (p = strstr(text, code); p != NULL; p = strstr(p + 1, code)) {
+			if ((p == text || strchr(" ,:\n", p[-1]) != NULL) &&
+			    strchr(" ,.\n", p[clen]) != NULL)
+				break;
+		}
+		if (p == NULL)
+			fail_msg("%s (%s) does not list %s", key, lang_code(l), code);
+		found++;
+	}
+	assert_true(found >= 8);
+}
+
+/* What staff type is English whatever their language: the help names every
+ * command and every code the commands accept; the usage lines and errors
+ * show the command they are about. */
+static void test_staff_commands(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const commands[] = {"/families", "/log REF", "/appointment REF",
+					       "/request REF", "/checkin REF every 7d mon 10:00",
+					       "/checkin REF off", "/away on", "/away off", "/alerts"};
+	static const struct {
+		const char *key, *command;
+	} usage[] = {
+		{"staff.usage.appointment", "/appointment F-001 2026-12-03 14:00 "},
+		{"staff.usage.request", "/request F-001 "},
+		{"staff.usage.checkin", "/checkin F-001 every 7d mon 10:00"},
+		{"staff.usage.log", "/log F-001"},
+		{"staff.usage.away", "/away on"},
+	};
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		const char *help = locale_text(loc, l, "staff.help");
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(commands); i++) {
+			if (strstr(help, commands[i]) == NULL)
+				fail_msg("staff.help (%s) lacks %s", lang_code(l), commands[i]);
+		}
+		/* The first line is a title, not a command with its codes. */
+		assert_true(strcspn(help, "\n") < 20);
+		expect_codes(loc, l, "staff.help", "appointment.kind.");
+		expect_codes(loc, l, "staff.help", "document.type.");
+		expect_codes(loc, l, "staff.error.kind", "appointment.kind.");
+		expect_codes(loc, l, "staff.error.doctype", "document.type.");
+		assert_non_null(strstr(locale_text(loc, l, "staff.welcome"), "/help"));
+		assert_non_null(strstr(locale_text(loc, l, "staff.unknown_command"), "/help"));
+		for (size_t i = 0; i < CB_ARRAY_SIZE(usage); i++) {
+			const char *text = locale_text(loc, l, usage[i].key);
+
+			assert_null(strchr(text, '\n'));
+			if (strstr(text, usage[i].command) == NULL)
+				fail_msg("%s (%s) lacks the example %s", usage[i].key, lang_code(l),
+					 usage[i].command);
+		}
+	}
+}
+
+/* Subjects and one-line notices stay one line: an email subject cannot hold
+ * a newline, and a list line must not break its list. */
+static void test_staff_single_lines(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const one_line[] = {
+		"staff.forward.header", "staff.forward.urgent_header", "staff.forward.answering",
+		"staff.families.line", "staff.families.never", "staff.log.line", "staff.alert.line",
+		"staff.alert", "staff.digest.subject", "staff.digest.messages", "staff.digest.alerts",
+		"staff.digest.overdue", "staff.digest.unconfirmed", "staff.digest.family_line",
+		"staff.email.forward_subject", "staff.email.alert_subject", "staff.reply_delivered",
+		"staff.refused", "staff.alert.acked", "staff.handled",
+	};
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(one_line); i++)
+			assert_null(strchr(locale_text(loc, l, one_line[i]), '\n'));
+		for (size_t i = 0; i < keys_count(); i++) {
+			const char *key = keys_at(i)->key;
+
+			if (strncmp(key, "staff.alert_kind.", 17) == 0 ||
+			    strncmp(key, "staff.reason.", 13) == 0)
+				assert_null(strchr(locale_text(loc, l, key), '\n'));
+		}
+	}
+}
+
+/* What a whole alert looks like, as the staff code puts it together. */
+static void test_staff_alert_render(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const want[] = {
+		[LANG_NL] = "Melding voor F-001: afspraak niet bevestigd",
+		[LANG_FR] = "Alerte pour F-001 : rendez-vous non confirmé",
+		[LANG_DE] = "Meldung zu F-001: Termin nicht bestätigt",
+		[LANG_EN] = "Alert for F-001: appointment not confirmed",
+	};
+
+	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+		enum lang l = all_langs[li];
+		const struct locale_param p[] = {
+			{"ref", "F-001"},
+			{"kind", locale_text(loc, l, "staff.alert_kind.unconfirmed")},
+			{"who", "Anna"},
+		};
+		const struct locale_param r[] = {
+			{"ref", "F-001"}, {"reason", locale_text(loc, l, "staff.reason.blocked")}};
+		char out[OUTCAP];
+
+		render_staff(loc, l, "staff.alert", p, 2, out, sizeof(out));
+		assert_string_equal(out, want[l]);
+		render_staff(loc, l, "staff.alert.escalated", p, 3, out, sizeof(out));
+		assert_true(strncmp(out, want[l], strlen(want[l])) == 0);
+		assert_non_null(strstr(strchr(out, '\n'), "Anna"));
+		render_staff(loc, l, "staff.reply_failed", r, 2, out, sizeof(out));
+		assert_non_null(strstr(strchr(out, '\n'), locale_text(loc, l, "staff.reason.blocked")));
+	}
+}
+
 /* Broken catalogs: a temporary directory gets the three good files and one
  * changed copy; the load must fail and name the file, the key and the fault. */
 enum change { SET, ADD, DELETE, WRITE_FILE, NO_FILE };
@@ -607,6 +968,22 @@ BROKEN(test_broken_stray_brace,
        {LANG_DE, SET, "welcome", "\"Willkommen {Counsellor}\"", "key welcome: stray '{'"})
 BROKEN(test_broken_empty_text, {LANG_FR, SET, "document.thanks", "\"\"", "key document.thanks: empty text"})
 BROKEN(test_broken_missing_file, {LANG_DE, NO_FILE, NULL, NULL, "cannot open"})
+/* Staff texts follow the same rules as the family ones. */
+BROKEN(test_broken_staff_reason_first_line,
+       {LANG_DE, SET, "staff.reply_failed", "\"Nicht zugestellt an {ref}: {reason}\"",
+	"key staff.reply_failed: placeholder {reason} on the first line would show on a locked screen"})
+BROKEN(test_broken_staff_urgent_first_line,
+       {LANG_EN, SET, "staff.alert.acked", "\"Acknowledged: police\"",
+	"key staff.alert.acked: first line says \"police\""})
+BROKEN(test_broken_staff_button_too_long,
+       {LANG_FR, SET, "button.staff_log", "\"Afficher le journal des contacts\"",
+	"key button.staff_log: 32 characters, at most 20"})
+BROKEN(test_broken_staff_placeholder_missing,
+       {LANG_NL, SET, "staff.forward.header", "\"Bericht van {ref} ({language})\"",
+	"key staff.forward.header: placeholder {member} is missing (fr.json has it)"})
+BROKEN(test_broken_staff_unknown_placeholder,
+       {LANG_EN, SET, "staff.email.forward_subject", "\"New message from {ref}: {text}\"",
+	"key staff.email.forward_subject: unknown placeholder {text}"})
 
 static void test_load_bad_args(void **state)
 {
@@ -643,6 +1020,15 @@ static void test_registry(void **state)
 	assert_int_equal(keys_param(k, "place", 5), -CB_ENOENT);
 	assert_int_equal(keys_param_reveals("document", 8), 1);
 	assert_int_equal(keys_param_reveals("when", 4), 0);
+	/* A family's words, an alert's details, a log summary and the last
+	 * message a family got stay off staff first lines too. */
+	assert_int_equal(keys_param_reveals("text", 4), 1);
+	assert_int_equal(keys_param_reveals("detail", 6), 1);
+	assert_int_equal(keys_param_reveals("summary", 7), 1);
+	assert_int_equal(keys_param_reveals("last", 4), 1);
+	assert_int_equal(keys_param_reveals("ref", 3), 0);
+	assert_int_equal(keys_param_reveals("kind", 4), 0);
+	assert_int_equal(keys_param_reveals("member", 6), 0);
 	/* Every key appears once. */
 	for (size_t i = 0; i < keys_count(); i++)
 		assert_int_equal(keys_find(keys_at(i)->key), (int)i);
@@ -663,6 +1049,11 @@ int main(void)
 		T(test_dst_2027),
 		T(test_wording_rules),
 		T(test_reply_words),
+		T(test_staff_keys),
+		T(test_staff_forward_header),
+		T(test_staff_commands),
+		T(test_staff_single_lines),
+		T(test_staff_alert_render),
 		cmocka_unit_test(test_broken_missing_key),
 		cmocka_unit_test(test_broken_unknown_placeholder),
 		cmocka_unit_test(test_broken_placeholder_missing_in_one),
@@ -683,6 +1074,11 @@ int main(void)
 		cmocka_unit_test(test_broken_stray_brace),
 		cmocka_unit_test(test_broken_empty_text),
 		cmocka_unit_test(test_broken_missing_file),
+		cmocka_unit_test(test_broken_staff_reason_first_line),
+		cmocka_unit_test(test_broken_staff_urgent_first_line),
+		cmocka_unit_test(test_broken_staff_button_too_long),
+		cmocka_unit_test(test_broken_staff_placeholder_missing),
+		cmocka_unit_test(test_broken_staff_unknown_placeholder),
 		cmocka_unit_test(test_load_bad_args),
 		cmocka_unit_test(test_registry),
 	};

@@ -118,7 +118,7 @@ static void last_reply(struct rt *t, enum lang l, char *out, size_t cap, int *nb
 	int64_t id = q(t, "SELECT max(id) FROM outbox");
 
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
-	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, &msg), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
 	cb_strlcpy(out, msg.text, cap);
 	if (nbuttons != NULL)
 		*nbuttons = msg.nbuttons;

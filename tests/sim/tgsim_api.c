@@ -43,7 +43,22 @@ struct tgsim_held {
 static const char *const methods[] = {
 	"getMe", "getUpdates", "sendMessage", "answerCallbackQuery", "getFile",
 	"sendChatAction", "deleteWebhook", "getWebhookInfo", "setMyCommands",
+	"sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio",
 };
+
+/* sendPhoto and friends: the field that carries the file, by method. */
+static const char *media_field(const char *method)
+{
+	static const char *const map[][2] = {
+		{"sendPhoto", "photo"}, {"sendDocument", "document"}, {"sendVoice", "voice"},
+		{"sendVideo", "video"}, {"sendAudio", "audio"},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(method, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
 
 static void dispatch(struct tgsim *sim, struct http_server_req *req,
                      const char *method, const cJSON *params, uint64_t started);
@@ -534,6 +549,54 @@ out:
 	cJSON_Delete(markup);
 }
 
+/* A file the bot passes on by its file_id (the way a forward sends a
+ * family's photo to the counsellor). Recorded in the sent list as
+ * "[field file_id]" plus the caption. */
+static void m_send_media(struct tgsim *sim, struct http_server_req *req, const char *method,
+                         const cJSON *params, uint64_t started)
+{
+	const char *field = media_field(method);
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(params, field);
+	const cJSON *caption = cJSON_GetObjectItemCaseSensitive(params, "caption");
+	struct tgsim_chat *c;
+	int64_t chat_id = 0;
+	int chat_breach, global_breach;
+	uint64_t now = tgsim_now_ms(), wait_ms;
+	char line[512], *copy;
+	cJSON *msg;
+
+	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+		fail(sim, req, method, started, 400, "Bad Request: chat not found");
+		return;
+	}
+	if (!cJSON_IsString(file) || tgsim_file_by_id(sim, file->valuestring) == NULL) {
+		fail(sim, req, method, started, 400, "Bad Request: wrong file identifier/HTTP URL specified");
+		return;
+	}
+	if (c->blocked) {
+		fail(sim, req, method, started, 403, "Forbidden: bot was blocked by the user");
+		return;
+	}
+	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim->st.breaches_chat += chat_breach;
+	sim->st.breaches_global += global_breach;
+	snprintf(line, sizeof(line), "[%s %s]%s%s", field, file->valuestring,
+	         cJSON_IsString(caption) ? " " : "", cJSON_IsString(caption) ? caption->valuestring : "");
+	if ((msg = cJSON_CreateObject()) == NULL || (copy = strdup(line)) == NULL) {
+		cJSON_Delete(msg);
+		fail(sim, req, method, started, 500, "Internal Server Error");
+		return;
+	}
+	c->last_message_id++;
+	tgsim_rate_record(sim, c, now);
+	sim->st.sent++;
+	cJSON_AddNumberToObject(msg, "message_id", (double)c->last_message_id);
+	cJSON_AddItemToObject(msg, "chat", tgsim_chat_json(c));
+	cJSON_AddNumberToObject(msg, "date", (double)time(NULL));
+	tgsim_sent_push(sim, chat_id, c->last_message_id, 0, copy, NULL);
+	finish(sim, req, method, started, 200, ok_root(msg), NULL);
+}
+
 static void m_answer_callback(struct tgsim *sim, struct http_server_req *req,
                               const cJSON *params, uint64_t started)
 {
@@ -649,6 +712,8 @@ static void dispatch(struct tgsim *sim, struct http_server_req *req, const char 
 		m_webhook_info(sim, req, started);
 	else if (strcmp(method, "file") == 0)
 		m_download(sim, req, params, started);
+	else if (media_field(method) != NULL)
+		m_send_media(sim, req, method, params, started);
 	else /* deleteWebhook, setMyCommands: nothing to keep */
 		finish(sim, req, method, started, 200, ok_root(cJSON_CreateTrue()), NULL);
 }

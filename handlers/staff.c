@@ -1,0 +1,620 @@
+/* Staff on their phone: replies to forwarded messages, and commands
+ * (/families, /log, /appointment, /request, /checkin, /away, /alerts,
+ * /help) in the staff member's language. Commands call the same operations
+ * as the CLI. A counsellor reaches only their own families (and the
+ * families they back up while the counsellor is away); a coordinator
+ * reaches all; every refusal is audited. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/event.h"
+#include "bot/tz.h"
+#include "handlers/handler.h"
+#include "locales/locale.h"
+
+#define STAFF_LIST_MAX 3500          /* one Telegram message, with room to spare */
+#define STAFF_LOG_LINES 20
+#define STAFF_ALERTS_SHOWN 10
+
+struct staff_msg {
+	const struct inbound_event *ev;
+	struct channel channel;
+	struct staff staff;
+	char actor[80];
+};
+
+int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
+{
+	struct outbox_msg m;
+	cJSON *o = cJSON_CreateObject();
+	const char *name;
+	va_list ap;
+	int rc = 0;
+
+	if (o == NULL)
+		return -CB_ENOMEM;
+	va_start(ap, key);
+	while (rc == 0 && (name = va_arg(ap, const char *)) != NULL) {
+		const char *value = va_arg(ap, const char *);
+
+		if (cJSON_AddStringToObject(o, name, value != NULL ? value : "") == NULL)
+			rc = -CB_ENOMEM;
+	}
+	va_end(ap);
+	memset(&m, 0, sizeof(m));
+	if (rc == 0 && !cJSON_PrintPreallocated(o, m.params, sizeof(m.params), 0))
+		rc = -CB_ETOOBIG;
+	cJSON_Delete(o);
+	if (rc != 0)
+		return rc;
+	m.staff_id = staff_id;
+	cb_strlcpy(m.kind, kind, sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
+	/* An answer to what staff just did is not held by quiet hours. */
+	m.urgent = 1;
+	m.not_before = h->now;
+	return store_outbox_add(h->store, &m, h->now);
+}
+
+/* A staff text rendered now (lists, logs): it travels as text. */
+static int say_text(struct hctx *h, const struct staff_msg *sm, const char *text)
+{
+	return staff_notice(h, sm->staff.id, "staff_text", "staff.text", "text", text, NULL);
+}
+
+static int say(struct hctx *h, const struct staff_msg *sm, const char *key, ...)
+{
+	struct locale_param p[6];
+	char out[1024];
+	const char *name;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, key);
+	while (n < CB_ARRAY_SIZE(p) && (name = va_arg(ap, const char *)) != NULL) {
+		p[n].name = name;
+		p[n].value = va_arg(ap, const char *);
+		n++;
+	}
+	va_end(ap);
+	if (locale_render(h->loc, sm->staff.lang, key, p, n, out, sizeof(out)) != 0)
+		return -CB_EINVAL;
+	return say_text(h, sm, out);
+}
+
+int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f)
+{
+	struct staff primary;
+
+	if (s->role == ROLE_COORDINATOR || f->counsellor_id == s->id)
+		return 1;
+	return f->backup_id == s->id && store_staff_get_id(h->store, f->counsellor_id, &primary) == 0 &&
+	       primary.away;
+}
+
+/* The family named by ref, if this staff member reaches it. Unknown and
+ * unreachable get the same answer; the refusal is audited. */
+static int family_for(struct hctx *h, const struct staff_msg *sm, const char *ref, struct family *f, int *ok)
+{
+	int rc = store_family_get(h->store, ref, f);
+
+	*ok = 0;
+	if (rc != 0 && rc != -CB_ENOENT)
+		return rc;
+	if (rc == 0 && staff_reaches(h, &sm->staff, f)) {
+		*ok = 1;
+		return 0;
+	}
+	if ((rc = store_audit(h->store, h->now, sm->actor, "scope.refused", ref, sm->ev->text)) != 0)
+		return rc;
+	return say(h, sm, "staff.refused", "ref", ref, NULL);
+}
+
+/* Splits a command line into words (at most max), in place. */
+static int words(char *s, char **w, int max)
+{
+	int n = 0;
+
+	while (*s != '\0' && n < max) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		w[n++] = s;
+		while (*s != '\0' && !isspace((unsigned char)*s))
+			s++;
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	return n;
+}
+
+struct list {
+	struct hctx *h;
+	const struct staff_msg *sm;
+	char text[STAFF_LIST_MAX];
+	int n;
+};
+
+static void list_add(struct list *l, const char *line)
+{
+	if (l->text[0] != '\0')
+		cb_strlcat(l->text, "\n", sizeof(l->text));
+	cb_strlcat(l->text, line, sizeof(l->text));
+	l->n++;
+}
+
+static int family_line(const void *rec, void *arg)
+{
+	const struct family *f = rec;
+	struct list *l = arg;
+	char line[256], days[24];
+	int64_t last;
+
+	if (strcmp(f->status, "closed") == 0 || !staff_reaches(l->h, &l->sm->staff, f))
+		return 0;
+	if (store_contact_last_in(l->h->store, f->id, &last) == 0 && last > 0) {
+		const struct locale_param p[] = {{"ref", f->ref}, {"days", days}, {"name", f->display_name}};
+
+		snprintf(days, sizeof(days), "%lld", (long long)((l->h->now - last) / 86400));
+		locale_render(l->h->loc, l->sm->staff.lang, "staff.families.line", p, 3, line, sizeof(line));
+	} else {
+		const struct locale_param p[] = {{"ref", f->ref}, {"name", f->display_name}};
+
+		locale_render(l->h->loc, l->sm->staff.lang, "staff.families.never", p, 2, line, sizeof(line));
+	}
+	list_add(l, line);
+	return 0;
+}
+
+static int cmd_families(struct hctx *h, const struct staff_msg *sm)
+{
+	struct list *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return -CB_ENOMEM;
+	l->h = h;
+	l->sm = sm;
+	locale_render(h->loc, sm->staff.lang, "staff.families.header", NULL, 0, l->text, sizeof(l->text));
+	rc = store_family_each(h->store, family_line, l);
+	if (rc == 0)
+		rc = l->n == 0 ? say(h, sm, "staff.families.none", NULL) : say_text(h, sm, l->text);
+	free(l);
+	return rc;
+}
+
+struct log_lines {
+	struct contact rows[STAFF_LOG_LINES];
+	int n, total;
+};
+
+/* Keeps the last STAFF_LOG_LINES rows in a ring. */
+static int keep_contact(const void *rec, void *arg)
+{
+	struct log_lines *ll = arg;
+
+	ll->rows[ll->total % STAFF_LOG_LINES] = *(const struct contact *)rec;
+	ll->total++;
+	return 0;
+}
+
+static int show_log(struct hctx *h, const struct staff_msg *sm, const struct family *f)
+{
+	struct log_lines *ll = calloc(1, sizeof(*ll));
+	struct list *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (ll == NULL || l == NULL) {
+		free(ll);
+		free(l);
+		return -CB_ENOMEM;
+	}
+	/* The read is audited first. */
+	if ((rc = store_audit(h->store, h->now, sm->actor, "log.read", f->ref, "phone")) != 0 ||
+	    (rc = store_contact_each(h->store, f->id, 0, keep_contact, ll)) != 0)
+		goto out;
+	if (ll->total == 0) {
+		rc = say(h, sm, "staff.log.empty", "ref", f->ref, NULL);
+		goto out;
+	}
+	{
+		const struct locale_param p[] = {{"ref", f->ref}};
+
+		locale_render(h->loc, sm->staff.lang, "staff.log.header", p, 1, l->text, sizeof(l->text));
+	}
+	for (int i = ll->total > STAFF_LOG_LINES ? ll->total - STAFF_LOG_LINES : 0; i < ll->total; i++) {
+		const struct contact *c = &ll->rows[i % STAFF_LOG_LINES];
+		char when[32], line[512];
+		const struct locale_param p[] = {{"when", when}, {"direction", c->direction}, {"kind", c->kind},
+						 {"summary", c->summary}};
+
+		tz_format_iso(c->at, when, sizeof(when));
+		locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 4, line, sizeof(line));
+		list_add(l, line);
+	}
+	rc = say_text(h, sm, l->text);
+out:
+	free(ll);
+	free(l);
+	return rc;
+}
+
+static int cmd_log(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+{
+	struct family f;
+	int rc, ok;
+
+	if (n != 2)
+		return say(h, sm, "staff.usage.log", NULL);
+	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+		return rc;
+	return show_log(h, sm, &f);
+}
+
+/* /appointment REF YYYY-MM-DD HH:MM KIND [place...] */
+static int cmd_appointment(struct hctx *h, const struct staff_msg *sm, char **w, int n, const char *place)
+{
+	struct appointment a;
+	struct family f;
+	char at[40], when[128], kindkey[64];
+	const char *what;
+	int rc, ok;
+
+	if (n < 5)
+		return say(h, sm, "staff.usage.appointment", NULL);
+	snprintf(at, sizeof(at), "%s %s", w[2], w[3]);
+	memset(&a, 0, sizeof(a));
+	if (tz_parse_local(at, &a.starts_at) != 0)
+		return say(h, sm, "staff.error.date", "value", at, NULL);
+	if (a.starts_at <= h->now)
+		return say(h, sm, "staff.error.past", "value", at, NULL);
+	if (!store_appointment_kind_valid(w[4]))
+		return say(h, sm, "staff.error.kind", "value", w[4], NULL);
+	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return say(h, sm, "staff.error.closed", "ref", f.ref, NULL);
+	a.family_id = f.id;
+	cb_strlcpy(a.kind, w[4], sizeof(a.kind));
+	if (place != NULL)
+		cb_strlcpy(a.place, place, sizeof(a.place));
+	if ((rc = appointments_create(h, &a)) != 0 ||
+	    (rc = store_audit(h->store, h->now, sm->actor, "appointment.add", f.ref, a.kind)) != 0)
+		return rc;
+	snprintf(kindkey, sizeof(kindkey), "appointment.kind.%s", a.kind);
+	what = locale_text(h->loc, sm->staff.lang, kindkey);
+	locale_format_datetime(h->loc, sm->staff.lang, a.starts_at, when, sizeof(when));
+	return say(h, sm, "staff.appointment.added", "ref", f.ref, "when", when, "what", what != NULL ? what : a.kind,
+		   NULL);
+}
+
+/* /request REF DOCTYPE [YYYY-MM-DD] */
+static int cmd_request(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+{
+	struct doc_request r;
+	struct family f;
+	char typekey[64];
+	const char *doc;
+	int rc, ok, y, mon, day;
+	time_t end;
+
+	if (n < 3 || n > 4)
+		return say(h, sm, "staff.usage.request", NULL);
+	if (!store_doc_type_valid(w[2]))
+		return say(h, sm, "staff.error.doctype", "value", w[2], NULL);
+	memset(&r, 0, sizeof(r));
+	if (n == 4) {
+		if (tz_parse_date(w[3], &y, &mon, &day) != 0)
+			return say(h, sm, "staff.error.date", "value", w[3], NULL);
+		if (tz_make_local(y, mon, day, 23, 59, &end) != 0 || end < h->now)
+			return say(h, sm, "staff.error.past", "value", w[3], NULL);
+		cb_strlcpy(r.due_date, w[3], sizeof(r.due_date));
+	}
+	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return say(h, sm, "staff.error.closed", "ref", f.ref, NULL);
+	r.family_id = f.id;
+	cb_strlcpy(r.doc_type, w[2], sizeof(r.doc_type));
+	if ((rc = documents_request(h, &r)) != 0 ||
+	    (rc = store_audit(h->store, h->now, sm->actor, "document.request", f.ref, r.doc_type)) != 0)
+		return rc;
+	snprintf(typekey, sizeof(typekey), "document.type.%s", r.doc_type);
+	doc = locale_text(h->loc, sm->staff.lang, typekey);
+	return say(h, sm, "staff.request.added", "ref", f.ref, "document", doc != NULL ? doc : r.doc_type, NULL);
+}
+
+/* /checkin REF every 7d mon 10:00 | /checkin REF off */
+static int cmd_checkin(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+{
+	struct checkin_plan p;
+	struct family f;
+	char days[16], next_s[128], at[32];
+	time_t next;
+	int rc, ok;
+
+	if (n == 3 && strcmp(w[2], "off") == 0) {
+		if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+			return rc;
+		rc = checkins_off(h, f.id);
+		if (rc == -CB_ESTATE)
+			return say(h, sm, "staff.error.no_checkins", "ref", f.ref, NULL);
+		if (rc != 0 || (rc = store_audit(h->store, h->now, sm->actor, "checkin.off", f.ref, NULL)) != 0)
+			return rc;
+		return say(h, sm, "staff.checkin.off", "ref", f.ref, NULL);
+	}
+	if (n != 6 || strcmp(w[2], "every") != 0)
+		return say(h, sm, "staff.usage.checkin", NULL);
+	memset(&p, 0, sizeof(p));
+	snprintf(at, sizeof(at), "%s %s", w[4], w[5]);
+	if (checkins_parse_every(w[3], &p.every_days) != 0 ||
+	    checkins_parse_at(at, &p.weekday, &p.minute_of_day) != 0)
+		return say(h, sm, "staff.usage.checkin", NULL);
+	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+		return rc;
+	if (strcmp(f.status, "closed") == 0)
+		return say(h, sm, "staff.error.closed", "ref", f.ref, NULL);
+	p.family_id = f.id;
+	if ((rc = checkins_set(h, &p, &next)) != 0 ||
+	    (rc = store_audit(h->store, h->now, sm->actor, "checkin.set", f.ref, w[3])) != 0)
+		return rc;
+	snprintf(days, sizeof(days), "%d", p.every_days);
+	locale_format_datetime(h->loc, sm->staff.lang, next, next_s, sizeof(next_s));
+	return say(h, sm, "staff.checkin.set", "ref", f.ref, "days", days, "next", next_s, NULL);
+}
+
+struct backups {
+	int64_t staff_id;
+	int64_t backup_id;
+	int without;
+};
+
+static int find_backup(const void *rec, void *arg)
+{
+	const struct family *f = rec;
+	struct backups *b = arg;
+
+	if (f->counsellor_id != b->staff_id || strcmp(f->status, "closed") == 0)
+		return 0;
+	if (f->backup_id == 0)
+		b->without = 1;
+	else if (b->backup_id == 0)
+		b->backup_id = f->backup_id;
+	return 0;
+}
+
+static int cmd_away(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+{
+	struct backups b = {sm->staff.id, 0, 0};
+	struct staff backup;
+	int on, rc;
+
+	if (n != 2 || (strcmp(w[1], "on") != 0 && strcmp(w[1], "off") != 0))
+		return say(h, sm, "staff.usage.away", NULL);
+	on = strcmp(w[1], "on") == 0;
+	if ((rc = store_staff_set_away(h->store, sm->staff.id, on)) != 0 ||
+	    (rc = store_audit(h->store, h->now, sm->actor, on ? "staff.away" : "staff.back", NULL, NULL)) != 0)
+		return rc;
+	if (!on)
+		return say(h, sm, "staff.away.off", NULL);
+	if ((rc = store_family_each(h->store, find_backup, &b)) != 0)
+		return rc;
+	if (b.without || b.backup_id == 0 || store_staff_get_id(h->store, b.backup_id, &backup) != 0)
+		return say(h, sm, "staff.away.on_nobackup", NULL);
+	return say(h, sm, "staff.away.on", "backup", backup.name, NULL);
+}
+
+struct alert_list {
+	struct hctx *h;
+	const struct staff_msg *sm;
+	int n;
+	int rc;
+};
+
+/* Each open alert again, as its own message with its Acknowledge button. */
+static int resend_alert(const void *rec, void *arg)
+{
+	const struct alert *a = rec;
+	struct alert_list *al = arg;
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)a->id);
+	al->rc = staff_notice(al->h, al->sm->staff.id, "alert", "staff.alert", "alert_id", id, "ref", a->family_ref,
+			      "kind", a->kind, "detail", a->summary, NULL);
+	al->n++;
+	return al->rc;
+}
+
+static int cmd_alerts(struct hctx *h, const struct staff_msg *sm)
+{
+	struct alert_list al = {h, sm, 0, 0};
+	char count[16];
+	int rc, open = 0;
+
+	if ((rc = store_alert_count_open(h->store, sm->staff.id, &open)) != 0)
+		return rc;
+	if (open == 0)
+		return say(h, sm, "staff.alerts.none", NULL);
+	snprintf(count, sizeof(count), "%d", open);
+	if ((rc = say(h, sm, "staff.alerts.header", "count", count, NULL)) != 0)
+		return rc;
+	rc = store_alert_each_open(h->store, sm->staff.id, STAFF_ALERTS_SHOWN, resend_alert, &al);
+	return rc < 0 ? rc : al.rc;
+}
+
+static int command(struct hctx *h, const struct staff_msg *sm)
+{
+	char line[1024], *w[12], *place = NULL;
+	int n;
+
+	cb_strlcpy(line, sm->ev->text, sizeof(line));
+	/* The place of an appointment is the rest of the line, spaces and all. */
+	if (strncmp(line, "/appointment", 12) == 0) {
+		char *p = line;
+
+		for (int i = 0; i < 5 && p != NULL; i++) {
+			p += strspn(p, " \t");
+			p = strpbrk(p, " \t");
+		}
+		if (p != NULL) {
+			*p++ = '\0';
+			p += strspn(p, " \t");
+			if (*p != '\0')
+				place = p;
+		}
+	}
+	n = words(line, w, (int)CB_ARRAY_SIZE(w));
+	if (n == 0)
+		return say(h, sm, "staff.unknown_command", NULL);
+	/* "/help@casebot_bot" in a group is not ours: only private chats reach here. */
+	if (strcmp(w[0], "/help") == 0 || strcmp(w[0], "/start") == 0)
+		return say(h, sm, "staff.help", NULL);
+	if (strcmp(w[0], "/families") == 0)
+		return cmd_families(h, sm);
+	if (strcmp(w[0], "/log") == 0)
+		return cmd_log(h, sm, w, n);
+	if (strcmp(w[0], "/appointment") == 0)
+		return cmd_appointment(h, sm, w, n, place);
+	if (strcmp(w[0], "/request") == 0)
+		return cmd_request(h, sm, w, n);
+	if (strcmp(w[0], "/checkin") == 0)
+		return cmd_checkin(h, sm, w, n);
+	if (strcmp(w[0], "/away") == 0)
+		return cmd_away(h, sm, w, n);
+	if (strcmp(w[0], "/alerts") == 0)
+		return cmd_alerts(h, sm);
+	return say(h, sm, "staff.unknown_command", NULL);
+}
+
+/* The counsellor's words go to the family chat the forward came from,
+ * signed with the counsellor's name. */
+static int reply(struct hctx *h, const struct staff_msg *sm, const struct outbox_msg *fwd, const char *text)
+{
+	struct outbox_msg m;
+	struct family f;
+	struct channel ch;
+	cJSON *p = cJSON_Parse(fwd->params);
+	const cJSON *chan = cJSON_GetObjectItemCaseSensitive(p, "channel_id");
+	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
+	int rc, ok;
+
+	cJSON_Delete(p);
+	if ((rc = store_family_get_id(h->store, fwd->family_id, &f)) != 0)
+		return rc;
+	if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
+		return rc;
+	if (channel_id == 0 || store_channel_get(h->store, channel_id, &ch) != 0 || ch.family_id != f.id)
+		return say(h, sm, "staff.reply_failed", "ref", f.ref, "reason",
+			   locale_text(h->loc, sm->staff.lang, "staff.reason.gateway"), NULL);
+	memset(&m, 0, sizeof(m));
+	m.family_id = f.id;
+	m.member_id = ch.member_id;
+	m.channel_id = ch.id;
+	m.staff_id = sm->staff.id;
+	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
+	if ((rc = handler_params(m.params, sizeof(m.params), "counsellor", sm->staff.name, "text", text, NULL)) != 0)
+		return say(h, sm, "staff.usage.log", NULL);
+	m.urgent = 1;
+	m.not_before = h->now;
+	if ((rc = store_outbox_add(h->store, &m, h->now)) != 0)
+		return rc;
+	return store_contact_add(h->store, f.id, h->now, "internal", sm->channel.kind, "reply", sm->staff.id,
+				 ch.member_id, "reply written by staff", NULL);
+}
+
+static int button(struct hctx *h, const struct staff_msg *sm)
+{
+	long long id;
+	int d, rc, ok;
+	struct outbox_msg fwd;
+	struct family f;
+	struct alert a;
+
+	if (sscanf(sm->ev->button_data, "rp:%lld:%d", &id, &d) == 2) {
+		char value[24];
+
+		/* The next text from this chat is the reply. */
+		if (store_outbox_get(h->store, id, &fwd) != 0 || fwd.channel_id != sm->channel.id ||
+		    store_family_get_id(h->store, fwd.family_id, &f) != 0)
+			return 0;
+		snprintf(value, sizeof(value), "%lld", id);
+		if ((rc = store_state_set(h->store, "staff-reply", sm->ev->sender, value)) != 0)
+			return rc;
+		return say(h, sm, "staff.reply_prompt", "ref", f.ref, NULL);
+	}
+	if (sscanf(sm->ev->button_data, "lg:%lld:%d", &id, &d) == 2) {
+		if (store_family_get_id(h->store, id, &f) != 0)
+			return 0;
+		if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
+			return rc;
+		return show_log(h, sm, &f);
+	}
+	if (sscanf(sm->ev->button_data, "mh:%lld:%d", &id, &d) == 2 ||
+	    sscanf(sm->ev->button_data, "ak:%lld:%d", &id, &d) == 2) {
+		int handled = sm->ev->button_data[0] == 'm';
+
+		if (store_alert_get(h->store, id, &a) != 0)
+			return 0;
+		/* One's own alert, or one passed on to a backup or coordinator,
+		 * may be acknowledged; another is refused like any family. */
+		if (a.staff_id != sm->staff.id && a.family_id != 0) {
+			if ((rc = store_family_get_id(h->store, a.family_id, &f)) != 0)
+				return rc;
+			if (!(a.escalation >= 1 && f.backup_id == sm->staff.id) &&
+			    ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok))
+				return rc;
+		}
+		rc = store_alert_ack(h->store, id, sm->staff.id, h->now);
+		if (rc != 0 && rc != -CB_ESTATE)
+			return rc;
+		if (handled)
+			return say(h, sm, "staff.handled", "ref", a.family_ref, NULL);
+		return say(h, sm, "staff.alert.acked", NULL);
+	}
+	return 0;
+}
+
+int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct channel *ch)
+{
+	struct staff_msg sm;
+	struct outbox_msg fwd;
+	char msgid[32], pending[32];
+	int rc;
+
+	memset(&sm, 0, sizeof(sm));
+	sm.ev = ev;
+	sm.channel = *ch;
+	if ((rc = store_staff_get_id(h->store, ch->staff_id, &sm.staff)) != 0)
+		return rc;
+	snprintf(sm.actor, sizeof(sm.actor), "staff:%s", sm.staff.name);
+	if (!sm.staff.active)
+		return 0;
+	if (ev->kind == EVENT_BUTTON)
+		return button(h, &sm);
+	if (ev->kind != EVENT_TEXT)
+		return say(h, &sm, "staff.unknown_command", NULL);
+	if (ev->text[0] == '/') {
+		store_state_set(h->store, "staff-reply", ev->sender, "0");
+		return command(h, &sm);
+	}
+	/* A reply to a forward, by Telegram's reply-to or after the Reply
+	 * button. */
+	if (ev->reply_to_message_id != 0) {
+		snprintf(msgid, sizeof(msgid), "%lld", (long long)ev->reply_to_message_id);
+		if (store_outbox_find_forward(h->store, ch->id, msgid, &fwd) == 0)
+			return reply(h, &sm, &fwd, ev->text);
+	}
+	if (store_state_get(h->store, "staff-reply", ev->sender, pending, sizeof(pending)) == 0 &&
+	    strtoll(pending, NULL, 10) > 0 && store_outbox_get(h->store, strtoll(pending, NULL, 10), &fwd) == 0) {
+		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) != 0)
+			return rc;
+		return reply(h, &sm, &fwd, ev->text);
+	}
+	return say(h, &sm, "staff.unknown_command", NULL);
+}

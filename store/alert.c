@@ -1,0 +1,163 @@
+/* Alerts for staff: acknowledged by someone, or escalated. */
+#include <string.h>
+
+#include "store/store.h"
+
+#define SELECT_ALERT \
+	"SELECT a.id, a.family_id, a.staff_id, a.kind, a.urgent, a.summary, a.created_at, a.acked_at," \
+	" a.escalation, a.escalated_at, coalesce(f.ref, '') FROM alerts a LEFT JOIN families f ON f.id = a.family_id "
+static const char SQL_ALERT_GET[] = SELECT_ALERT "WHERE a.id = ?";
+static const char SQL_ALERT_OPEN_STAFF[] =
+	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.staff_id = ? ORDER BY a.urgent DESC, a.created_at DESC LIMIT ?";
+static const char SQL_ALERT_OPEN_ALL[] =
+	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.escalation < 2 ORDER BY a.id LIMIT ?";
+static const char SQL_ALERT_ACK[] =
+	"UPDATE alerts SET acked_at = ?1, acked_by = ?2 WHERE id = ?3 AND acked_at IS NULL";
+static const char SQL_ALERT_ESCALATE[] =
+	"UPDATE alerts SET escalation = ?1, escalated_at = ?2 WHERE id = ?3 AND acked_at IS NULL";
+static const char SQL_ALERT_COUNT[] =
+	"SELECT count(*) FROM alerts WHERE acked_at IS NULL AND staff_id = ?";
+
+static int read_alert(sqlite3_stmt *q, void *arg)
+{
+	struct alert *a = arg;
+
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(q, 0);
+	a->family_id = sqlite3_column_int64(q, 1);
+	a->staff_id = sqlite3_column_int64(q, 2);
+	store_col_text(q, 3, a->kind, sizeof(a->kind));
+	a->urgent = sqlite3_column_int(q, 4);
+	store_col_text(q, 5, a->summary, sizeof(a->summary));
+	a->created_at = (time_t)sqlite3_column_int64(q, 6);
+	a->acked_at = (time_t)sqlite3_column_int64(q, 7);
+	a->escalation = sqlite3_column_int(q, 8);
+	a->escalated_at = (time_t)sqlite3_column_int64(q, 9);
+	store_col_text(q, 10, a->family_ref, sizeof(a->family_ref));
+	return 0;
+}
+
+int store_alert_get(struct store *st, int64_t id, struct alert *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_GET);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_alert, out);
+}
+
+int store_alert_each_open(struct store *st, int64_t staff_id, int limit, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, staff_id != 0 ? SQL_ALERT_OPEN_STAFF : SQL_ALERT_OPEN_ALL);
+	struct alert a;
+
+	if (q != NULL) {
+		if (staff_id != 0) {
+			sqlite3_bind_int64(q, 1, staff_id);
+			sqlite3_bind_int(q, 2, limit);
+		} else {
+			sqlite3_bind_int(q, 1, limit);
+		}
+	}
+	return store_each(q, read_alert, &a, cb, arg);
+}
+
+int store_alert_count_open(struct store *st, int64_t staff_id, int *count)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_COUNT);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, staff_id);
+	return store_row(q, store_read_int, count);
+}
+
+static int change(struct store *st, const char *sql, int64_t a, int64_t b, int64_t id)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, a);
+	store_bind_id(q, 2, b);
+	sqlite3_bind_int64(q, 3, id);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
+		return -CB_ESTATE;
+	return rc;
+}
+
+int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now)
+{
+	return change(st, SQL_ALERT_ACK, now, staff_id, id);
+}
+
+int store_alert_escalate(struct store *st, int64_t id, int level, time_t now)
+{
+	return change(st, SQL_ALERT_ESCALATE, level, now, id);
+}
+
+static const char SQL_DIGEST[] =
+	"WITH fam AS (SELECT f.id FROM families f JOIN staff c ON c.id = f.counsellor_id"
+	" WHERE f.status <> 'closed' AND (?1 OR f.counsellor_id = ?2 OR (f.backup_id = ?2 AND c.away = 1)))"
+	" SELECT (SELECT count(*) FROM alerts a WHERE a.staff_id = ?2 AND a.kind IN ('message', 'urgent')"
+	"   AND a.created_at >= ?3),"
+	" (SELECT count(*) FROM alerts a WHERE a.staff_id = ?2 AND a.acked_at IS NULL),"
+	" (SELECT count(*) FROM document_requests r WHERE r.family_id IN fam AND r.status = 'open'"
+	"   AND r.due_date IS NOT NULL AND r.due_date < ?4),"
+	" (SELECT count(*) FROM appointments p WHERE p.family_id IN fam AND p.status = 'scheduled'"
+	"   AND p.starts_at BETWEEN ?5 AND ?6)";
+static const char SQL_DIGEST_FAMILIES[] =
+	"SELECT f.ref, group_concat(DISTINCT a.kind) FROM alerts a JOIN families f ON f.id = a.family_id"
+	" WHERE a.staff_id = ? AND a.acked_at IS NULL GROUP BY f.ref ORDER BY f.ref LIMIT 30";
+
+static int read_digest(sqlite3_stmt *q, void *arg)
+{
+	struct digest *d = arg;
+
+	d->messages = sqlite3_column_int(q, 0);
+	d->open_alerts = sqlite3_column_int(q, 1);
+	d->overdue = sqlite3_column_int(q, 2);
+	d->unconfirmed = sqlite3_column_int(q, 3);
+	return 0;
+}
+
+int store_digest(struct store *st, const struct staff *s, time_t since, const char *today, time_t from,
+		 time_t until, struct digest *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DIGEST);
+
+	memset(out, 0, sizeof(*out));
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int(q, 1, s->role == ROLE_COORDINATOR);
+	sqlite3_bind_int64(q, 2, s->id);
+	sqlite3_bind_int64(q, 3, since);
+	sqlite3_bind_text(q, 4, today, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, from);
+	sqlite3_bind_int64(q, 6, until);
+	return store_row(q, read_digest, out);
+}
+
+struct pair_ctx {
+	store_pair_cb cb;
+	void *arg;
+};
+
+static int read_pair(sqlite3_stmt *q, void *arg)
+{
+	struct pair_ctx *c = arg;
+	const unsigned char *a = sqlite3_column_text(q, 0), *b = sqlite3_column_text(q, 1);
+
+	return c->cb(a != NULL ? (const char *)a : "", b != NULL ? (const char *)b : "", c->arg);
+}
+
+int store_digest_families(struct store *st, int64_t staff_id, store_pair_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DIGEST_FAMILIES);
+	struct pair_ctx c = {cb, arg};
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, staff_id);
+	return store_rows(q, read_pair, &c);
+}

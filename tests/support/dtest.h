@@ -1,0 +1,56 @@
+/* Helpers for tests that run the real daemon against the Telegram
+ * simulator: a data directory with a counsellor (Sara) and a family (F-1,
+ * Dutch, member Amina), a simulator, the daemon as a child process, and
+ * what the simulator recorded. */
+#ifndef CASEBOT_DTEST_H
+#define CASEBOT_DTEST_H
+
+#include <sys/types.h>
+
+#include "tests/support/simctl.h"
+#include "tests/support/testenv.h"
+
+#define DT_TOKEN "123456:TEST-token_abc"
+#define DT_FAMILY_CHAT 1001
+
+struct dt {
+	struct testenv env;
+	struct simctl sim;
+	pid_t daemon;
+	char log[300];
+	int http_port;
+};
+
+/* cmocka setup and teardown; dt_setup_with appends INI lines to the
+ * configuration. The teardown stops the daemon (it must exit 0) and the
+ * simulator. */
+int dt_setup(void **state);
+int dt_setup_with(void **state, const char *more_ini);
+int dt_teardown(void **state);
+
+const char *dt_build_dir(void);
+void dt_sleep_ms(long ms);
+long long dt_now_ms(void);
+int dt_free_port(void);
+/* One integer from a query on the data directory's database. */
+long long dt_q(struct dt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dt_exec_sql(struct dt *t, const char *sql);
+void dt_start_daemon(struct dt *t);
+/* Sends sig and waits (bounded); the exit status, 128 + signal, or -1. */
+int dt_stop_daemon(struct dt *t, int sig);
+int dt_sent_count(struct dt *t, long long chat);
+/* The n-th message (from 0) the bot sent to chat. */
+void dt_sent_text(struct dt *t, long long chat, int n, char *out, size_t cap);
+long long dt_sent_message_id(struct dt *t, long long chat, int n);
+long long dt_stat(struct dt *t, const char *name);
+/* Links DT_FAMILY_CHAT to F-1 with an invite code, as a family does. */
+void dt_link_family(struct dt *t);
+
+#define DT_WAIT_FOR(cond, ms) do { \
+	long long until_ = dt_now_ms() + (ms); \
+	while (!(cond) && dt_now_ms() < until_) \
+		dt_sleep_ms(25); \
+	assert_true(cond); \
+} while (0)
+
+#endif

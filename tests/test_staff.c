@@ -1,0 +1,480 @@
+/* Staff on their phone, through the simulator: forwards and replies both
+ * ways, commands, the backup while the counsellor is away, scoping
+ * refusals, alert escalation, and email for staff without Telegram. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/dtest.h"
+
+#define SARA 9001      /* counsellor of F-1, Dutch */
+#define MARC 9002      /* backup of F-1, French */
+#define LOTTE 9003     /* counsellor of nobody here, German */
+#define CORA 9004      /* coordinator, English */
+
+/* Staff and their chats, linked the way staff link them. */
+static void staff_setup(struct dt *t, int with_marc, int with_lotte, int with_cora)
+{
+	struct {
+		const char *name, *role, *lang;
+		long long chat;
+		int on;
+	} people[] = {
+		{"Sara", NULL, NULL, SARA, 1},
+		{"Marc", "counsellor", "fr", MARC, with_marc},
+		{"Lotte", "counsellor", "de", LOTTE, with_lotte},
+		{"Cora", "coordinator", "en", CORA, with_cora},
+	};
+
+	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+		char text[64];
+		const char *p;
+
+		if (!people[i].on)
+			continue;
+		if (people[i].role != NULL)
+			assert_int_equal(testenv_cli(&t->env, "staff", "add", people[i].name, "--role", people[i].role,
+						     "--lang", people[i].lang, NULL), 0);
+		assert_int_equal(testenv_cli(&t->env, "staff", "invite", people[i].name, NULL), 0);
+		p = strstr(t->env.out, "code: ");
+		assert_non_null(p);
+		snprintf(text, sizeof(text), "/start %.10s", p + 6);
+		assert_true(simctl_message(&t->sim, people[i].chat, text) > 0);
+		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 1, 10000);
+	}
+	if (with_marc) {
+		/* Marc backs F-1 up: the CLI has no command to change a family, so
+		 * the row is edited as a migration would. */
+		dt_exec_sql(t, "UPDATE families SET backup_id = (SELECT id FROM staff WHERE name = 'Marc')");
+	}
+}
+
+static cJSON *last_sent(struct dt *t, long long chat)
+{
+	cJSON *all = simctl_sent(&t->sim, chat), *last;
+
+	assert_non_null(all);
+	last = cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1);
+	cJSON_Delete(all);
+	assert_non_null(last);
+	return last;
+}
+
+/* The callback data of the button whose data starts with prefix. */
+static void button_data(const cJSON *msg, const char *prefix, char *out, size_t cap)
+{
+	const cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "reply_markup"), "inline_keyboard"), *row;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *b;
+
+		cJSON_ArrayForEach(b, row) {
+			const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(b, "callback_data"));
+
+			if (d != NULL && strncmp(d, prefix, strlen(prefix)) == 0)
+				snprintf(out, cap, "%s", d);
+		}
+	}
+}
+
+static void reply_to(struct dt *t, long long chat, long long message_id, const char *text)
+{
+	char json[512];
+	cJSON *r;
+
+	snprintf(json, sizeof(json), "{\"chat_id\":%lld,\"text\":\"%s\",\"reply_to_message_id\":%lld}", chat, text,
+		 message_id);
+	r = simctl_post(&t->sim, "message", json);
+	assert_non_null(r);
+	cJSON_Delete(r);
+}
+
+static void last_text(struct dt *t, long long chat, char *out, size_t cap)
+{
+	dt_sent_text(t, chat, dt_sent_count(t, chat) - 1, out, cap);
+}
+
+static void test_relay_round_trip(void **state)
+{
+	struct dt *t = *state;
+	char text[2048], data[80], at[32];
+	/* Within two days (so the reminder goes now), beyond the 24-hour ack
+	 * deadline (so no alert comes between). */
+	time_t when = time(NULL) + 30 * 3600;
+	long long fwd_id;
+	struct tm tm;
+	cJSON *fwd;
+	int family_before;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	localtime_r(&when, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "lawyer", NULL), 0);
+	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) >= 2, 10000);
+	/* The family writes; Sara gets it, with what the family was answering. */
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Kan ik een uur later komen?") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	fwd = last_sent(t, SARA);
+	snprintf(text, sizeof(text), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(fwd, "text")));
+	assert_non_null(strstr(text, "F-1"));
+	assert_non_null(strstr(text, "Amina"));
+	assert_non_null(strstr(text, "Kan ik een uur later komen?"));
+	assert_non_null(strstr(text, "Herinnering"));
+	button_data(fwd, "rp:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	button_data(fwd, "lg:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	fwd_id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(fwd, "message_id"));
+	cJSON_Delete(fwd);
+	/* Once sent, the forward keeps no words in the store. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == 1, 5000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE params LIKE '%%later komen%%'"), 0);
+	/* Sara answers with Telegram's reply: the family gets it, signed. The
+	 * family's acknowledgement goes first. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'") == 1, 5000);
+	family_before = dt_sent_count(t, DT_FAMILY_CHAT);
+	reply_to(t, SARA, fwd_id, "Ja, dat is goed.");
+	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family_before + 1, 10000);
+	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
+	assert_non_null(strstr(text, "Sara"));
+	assert_non_null(strstr(text, "Ja, dat is goed."));
+	/* And Sara hears it was delivered. */
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reply' AND staff_id = 1"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'relay_reply'"
+				 " AND staff_id = 1"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE params LIKE '%%dat is goed%%'"), 0);
+	/* The Reply button, then a text. */
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "En morgen?") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
+	fwd = last_sent(t, SARA);
+	button_data(fwd, "rp:", data, sizeof(data));
+	assert_true(simctl_button(&t->sim, SARA, data, (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(fwd, "message_id"))) > 0);
+	cJSON_Delete(fwd);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 5, 10000);
+	family_before = dt_sent_count(t, DT_FAMILY_CHAT);
+	assert_true(simctl_message(&t->sim, SARA, "Morgen om 10 uur.") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family_before + 1, 10000);
+	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
+	assert_non_null(strstr(text, "Morgen om 10 uur."));
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A photo from the family reaches the counsellor as the file itself. */
+static void test_forwarded_file(void **state)
+{
+	struct dt *t = *state;
+	char text[512];
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	assert_true(simctl_voice(&t->sim, DT_FAMILY_CHAT, 12) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "[voice "));
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_away_and_backup(void **state)
+{
+	struct dt *t = *state;
+	char text[2048];
+	long long old_fwd;
+	int sara, marc;
+
+	dt_start_daemon(t);
+	staff_setup(t, 1, 0, 0);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, SARA, "/away on") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Marc"));
+	sara = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo?") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 2, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "Hallo?"));
+	old_fwd = dt_sent_message_id(t, MARC, dt_sent_count(t, MARC) - 1);
+	/* The backup reaches the family while Sara is away. */
+	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 3, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_null(strstr(text, "Hallo?"));
+	assert_int_equal(dt_sent_count(t, SARA), sara);
+	/* Back: forwards go to Sara again, and Marc's reach ends. */
+	assert_true(simctl_message(&t->sim, SARA, "/away off") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Nog iets") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 2, 10000);
+	marc = dt_sent_count(t, MARC);
+	reply_to(t, MARC, old_fwd, "Je reviens vers vous.");
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply'"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+static void test_commands_and_scoping(void **state)
+{
+	struct dt *t = *state;
+	static const char *const refused[] = {
+		"/log F-1", "/appointment F-1 2099-12-03 14:00 lawyer", "/request F-1 passport",
+		"/checkin F-1 off", "/checkin F-1 every 7d mon 10:00",
+	};
+	char text[4096];
+	int n;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 1, 1);
+	/* Lotte follows nobody here: every command about F-1 is refused,
+	 * audited, and changes nothing. */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		n = dt_sent_count(t, LOTTE);
+		assert_true(simctl_message(&t->sim, LOTTE, refused[i]) > 0);
+		DT_WAIT_FOR(dt_sent_count(t, LOTTE) == n + 1, 10000);
+		last_text(t, LOTTE, text, sizeof(text));
+		assert_non_null(strstr(text, "F-1"));
+	}
+	/* The Show log button too. */
+	n = dt_sent_count(t, LOTTE);
+	assert_true(simctl_button(&t->sim, LOTTE, "lg:1:0", 1) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, LOTTE) == n + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Lotte'"), 6);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM document_requests"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM checkin_plans"), 0);
+	/* Sara, the counsellor: the same commands work, through the CLI's code. */
+	n = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, SARA, "/appointment F-1 2099-12-03 14:00 lawyer Rue Haute 1, Brussel") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE kind = 'lawyer'"
+				 " AND place = 'Rue Haute 1, Brussel'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"), 2);
+	assert_true(simctl_message(&t->sim, SARA, "/request F-1 birth_certificate 2099-01-31") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 2, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM document_requests WHERE due_date = '2099-01-31'"), 1);
+	assert_true(simctl_message(&t->sim, SARA, "/checkin F-1 every 2w fri 16:30") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 3, 10000);
+	assert_int_equal(dt_q(t, "SELECT every_days FROM checkin_plans"), 14);
+	/* Bad arguments get an explanation with an example, and write nothing. */
+	assert_true(simctl_message(&t->sim, SARA, "/appointment F-1 2099-02-30 14:00 lawyer") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 4, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "2099-02-30"));
+	assert_true(simctl_message(&t->sim, SARA, "/request F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 5, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "/request "));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments"), 1);
+	assert_true(simctl_message(&t->sim, SARA, "/families") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 6, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_true(simctl_message(&t->sim, SARA, "/help") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 7, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "/away"));
+	/* The coordinator reaches every family. */
+	n = dt_sent_count(t, CORA);
+	assert_true(simctl_message(&t->sim, CORA, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, CORA) == n + 1, 10000);
+	last_text(t, CORA, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Cora'"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+static int setup_escalation(void **state)
+{
+	return dt_setup_with(state, "[alerts]\nescalate_after = 2s\nworking_hours = 00:00-23:59\n"
+				    "working_days = mon-sun\n");
+}
+
+static void test_alert_escalation(void **state)
+{
+	struct dt *t = *state;
+	char data[64];
+	cJSON *msg;
+	int marc, cora;
+
+	dt_start_daemon(t);
+	staff_setup(t, 1, 0, 1);
+	dt_link_family(t);
+	marc = dt_sent_count(t, MARC);
+	cora = dt_sent_count(t, CORA);
+	/* STOP raises an alert for Sara; nobody acknowledges it. */
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "stop") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	msg = last_sent(t, SARA);
+	button_data(msg, "ak:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	cJSON_Delete(msg);
+	/* Passed on to the backup, then to the coordinators. */
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 30000);
+	DT_WAIT_FOR(dt_sent_count(t, CORA) == cora + 1, 30000);
+	assert_int_equal(dt_q(t, "SELECT escalation FROM alerts WHERE kind = 'stop'"), 2);
+	/* The coordinator acknowledges it: done, for everybody. */
+	msg = last_sent(t, CORA);
+	button_data(msg, "ak:", data, sizeof(data));
+	cJSON_Delete(msg);
+	assert_true(simctl_button(&t->sim, CORA, data, 1) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'stop' AND acked_by ="
+			     " (SELECT id FROM staff WHERE name = 'Cora')") == 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'alert.escalate'"), 2);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* Urgent: both the counsellor and the backup, at once. */
+static void test_urgent_to_both(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+	int sara, marc;
+
+	dt_start_daemon(t);
+	staff_setup(t, 1, 0, 0);
+	dt_link_family(t);
+	sara = dt_sent_count(t, SARA);
+	marc = dt_sent_count(t, MARC);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "de politie staat voor de deur") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1 && dt_sent_count(t, MARC) == marc + 1, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "politie staat voor de deur"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND urgent = 1"), 2);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
+static pid_t start_smtp(const char *maildir, int port)
+{
+	char listen[32];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	pid = fork();
+	if (pid == 0) {
+		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
+		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The text of the first message in maildir/new, or NULL. */
+static char *first_mail(const char *maildir)
+{
+	char dir[512], path[1024];
+	struct dirent *e;
+	char *body = NULL;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/new", maildir);
+	if ((dp = opendir(dir)) == NULL)
+		return NULL;
+	while ((e = readdir(dp)) != NULL && body == NULL) {
+		FILE *fp;
+		long n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		body = calloc(1, 65536);
+		n = (long)fread(body, 1, 65535, fp);
+		fclose(fp);
+		if (n <= 0) {
+			free(body);
+			body = NULL;
+		}
+	}
+	closedir(dp);
+	return body;
+}
+
+static void test_email_for_staff_without_telegram(void **state)
+{
+	struct dt *t = *state;
+	char maildir[400], *mail = NULL;
+	int port = dt_free_port(), status;
+	pid_t smtp;
+	FILE *fp;
+
+	snprintf(maildir, sizeof(maildir), "%s/maildir", t->env.dir);
+	smtp = start_smtp(maildir, port);
+	assert_true(smtp > 0);
+	fp = fopen(t->env.conf, "a");
+	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\n", port);
+	fclose(fp);
+	/* Eva has an email address and no Telegram. */
+	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
+				     "--email", "eva@example.org", NULL), 0);
+	dt_exec_sql(t, "UPDATE families SET counsellor_id = (SELECT id FROM staff WHERE name = 'Eva')");
+	dt_sleep_ms(1000);
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
+	{
+		long long until = dt_now_ms() + 20000;
+
+		while ((mail = first_mail(maildir)) == NULL && dt_now_ms() < until)
+			dt_sleep_ms(100);
+	}
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, "To: eva@example.org"));
+	assert_non_null(strstr(mail, "From: casebot@example.org"));
+	/* The subject names the family's reference, never its words. */
+	{
+		char *subject = strstr(mail, "Subject: "), *eol;
+
+		assert_non_null(subject);
+		eol = strchr(subject, '\n');
+		assert_non_null(eol);
+		*eol = '\0';
+		assert_non_null(strstr(subject, "F-1"));
+		assert_null(strstr(subject, "ziek"));
+		*eol = '\n';
+	}
+	assert_non_null(strstr(mail, "Mijn zoon is ziek vandaag"));
+	free(mail);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == 1, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	kill(smtp, SIGTERM);
+	waitpid(smtp, &status, 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
+		T(test_commands_and_scoping),
+		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
+		T(test_urgent_to_both), T(test_email_for_staff_without_telegram),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("staff", tests, NULL, NULL);
+}
