@@ -19,9 +19,15 @@ static int line(struct ctx *c, const char *key, const struct locale_param *p, si
 {
 	char buf[COMPOSE_TEXT_MAX];
 	int rc = locale_render(c->loc, c->l, key, p, n, buf, sizeof(buf));
+	size_t len;
 
 	if (rc != 0)
 		return rc;
+	/* An empty placeholder at the end (a forward without a member) leaves
+	 * no trailing space. */
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == ' ')
+		buf[--len] = '\0';
 	if (c->out->text[0] != '\0' && cb_strlcat(c->out->text, "\n", sizeof(c->out->text)) != 0)
 		return -CB_ETOOBIG;
 	return cb_strlcat(c->out->text, buf, sizeof(c->out->text));

@@ -159,9 +159,8 @@ static const struct keys_entry registry[] = {
 
 	/* Alerts: staff.alert or staff.alert.escalated opens, staff.alert.detail
 	 * follows; {kind} is one staff.alert_kind.*. */
-	{"staff.alerts.header", TEXT, {0}, 0, 0, OPENS},
+	{"staff.alerts.header", TEXT, {"count"}, 0, 0, OPENS},
 	{"staff.alerts.none", TEXT, {0}, 0, 0, OPENS},
-	{"staff.alert.line", TEXT, {"ref", "kind", "when"}, 0, 0, 0},
 	{"staff.alert", TEXT, {"ref", "kind"}, 0, 0, OPENS},
 	{"staff.alert.detail", TEXT, {"detail"}, 0, 0, 0},
 	{"staff.alert.escalated", TEXT, {"ref", "kind", "who"}, 0, 0, OPENS},

@@ -494,9 +494,8 @@ static const struct staff_key staff_keys[] = {
 	{"staff.away.on", {"backup"}, 1},
 	{"staff.away.on_nobackup", {0}, 1},
 	{"staff.away.off", {0}, 1},
-	{"staff.alerts.header", {0}, 1},
+	{"staff.alerts.header", {"count"}, 1},
 	{"staff.alerts.none", {0}, 1},
-	{"staff.alert.line", {"ref", "kind", "when"}, 0},
 	{"staff.alert", {"ref", "kind"}, 1},
 	{"staff.alert.detail", {"detail"}, 0},
 	{"staff.alert.escalated", {"ref", "kind", "who"}, 1},
@@ -747,7 +746,7 @@ static void test_staff_single_lines(void **state)
 	const struct locales *loc = *state;
 	static const char *const one_line[] = {
 		"staff.forward.header", "staff.forward.urgent_header", "staff.forward.answering",
-		"staff.families.line", "staff.families.never", "staff.log.line", "staff.alert.line",
+		"staff.families.line", "staff.families.never", "staff.log.line",
 		"staff.alert", "staff.digest.subject", "staff.digest.messages", "staff.digest.alerts",
 		"staff.digest.overdue", "staff.digest.unconfirmed", "staff.digest.family_line",
 		"staff.email.forward_subject", "staff.email.alert_subject", "staff.reply_delivered",

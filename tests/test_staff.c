@@ -381,42 +381,45 @@ static pid_t start_smtp(const char *maildir, int port)
 	return pid;
 }
 
-/* The text of the first message in maildir/new, or NULL. */
-static char *first_mail(const char *maildir)
+/* The messages in maildir/new whose text contains needle, counted; the
+ * first one copied into out (when given). */
+static int mails_with(const char *maildir, const char *needle, char *out, size_t cap)
 {
 	char dir[512], path[1024];
+	static char body[65536];
 	struct dirent *e;
-	char *body = NULL;
+	int found = 0;
 	DIR *dp;
 
 	snprintf(dir, sizeof(dir), "%s/new", maildir);
 	if ((dp = opendir(dir)) == NULL)
-		return NULL;
-	while ((e = readdir(dp)) != NULL && body == NULL) {
+		return 0;
+	while ((e = readdir(dp)) != NULL) {
 		FILE *fp;
-		long n;
+		size_t n;
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if ((fp = fopen(path, "r")) == NULL)
 			continue;
-		body = calloc(1, 65536);
-		n = (long)fread(body, 1, 65535, fp);
+		n = fread(body, 1, sizeof(body) - 1, fp);
+		body[n] = '\0';
 		fclose(fp);
-		if (n <= 0) {
-			free(body);
-			body = NULL;
-		}
+		if (strstr(body, needle) == NULL)
+			continue;
+		if (found++ == 0 && out != NULL)
+			snprintf(out, cap, "%s", body);
 	}
 	closedir(dp);
-	return body;
+	return found;
 }
 
 static void test_email_for_staff_without_telegram(void **state)
 {
 	struct dt *t = *state;
-	char maildir[400], *mail = NULL;
+	static char mail[65536];
+	char maildir[400];
 	int port = dt_free_port(), status;
 	pid_t smtp;
 	FILE *fp;
@@ -425,7 +428,7 @@ static void test_email_for_staff_without_telegram(void **state)
 	smtp = start_smtp(maildir, port);
 	assert_true(smtp > 0);
 	fp = fopen(t->env.conf, "a");
-	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\n", port);
+	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\ndigest_at = 00:00\n", port);
 	fclose(fp);
 	/* Eva has an email address and no Telegram. */
 	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
@@ -435,13 +438,7 @@ static void test_email_for_staff_without_telegram(void **state)
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
-	{
-		long long until = dt_now_ms() + 20000;
-
-		while ((mail = first_mail(maildir)) == NULL && dt_now_ms() < until)
-			dt_sleep_ms(100);
-	}
-	assert_non_null(mail);
+	DT_WAIT_FOR(mails_with(maildir, "Subject: New message from family F-1", mail, sizeof(mail)) == 1, 20000);
 	assert_non_null(strstr(mail, "To: eva@example.org"));
 	assert_non_null(strstr(mail, "From: casebot@example.org"));
 	/* The subject names the family's reference, never its words. */
@@ -457,7 +454,10 @@ static void test_email_for_staff_without_telegram(void **state)
 		*eol = '\n';
 	}
 	assert_non_null(strstr(mail, "Mijn zoon is ziek vandaag"));
-	free(mail);
+	/* The daily digest came too, once. */
+	DT_WAIT_FOR(mails_with(maildir, "Subject: casebot daily summary", mail, sizeof(mail)) == 1, 20000);
+	assert_non_null(strstr(mail, "Your families since the last summary:"));
+	assert_null(strstr(mail, "ziek"));
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == 1, 5000);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 	kill(smtp, SIGTERM);
