@@ -488,28 +488,38 @@ static int valid_header(const char *h)
 	return n > 0 && n < HEADER_LINE_MAX && strpbrk(h, "\r\n") == NULL;
 }
 
-static int setup_easy(struct xfer *x, const struct http_request *req)
+/* What every transfer sets, HTTP or mail: its URL and protocols, the
+ * timeouts, no signals, and where its answer goes. */
+static int setup_common(struct xfer *x, const char *url, const char *protocols, long timeout_ms)
 {
 	CURL *e = x->easy;
-	long timeout = req->timeout_ms ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
+	long timeout = timeout_ms ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
 	long connect = timeout < HTTP_CLIENT_CONNECT_TIMEOUT_MS ?
 	               timeout : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
-	char line[HEADER_LINE_MAX];
-	struct curl_slist *l;
-	int rc = -CB_EINVAL;
-	size_t i;
 
-	if (curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK)
-		goto out;
-	if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
-		goto out;
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK)
+		return -CB_EINVAL;
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
+	return 0;
+}
+
+static int setup_easy(struct xfer *x, const struct http_request *req)
+{
+	CURL *e = x->easy;
+	char line[HEADER_LINE_MAX];
+	struct curl_slist *l;
+	int rc = -CB_EINVAL;
+	size_t i;
+
+	if (setup_common(x, req->url, "http,https", req->timeout_ms) != 0)
+		goto out;
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	/* Refuse early when Content-Length already says too much; the write
 	 * callback enforces the same cap on what actually arrives. */
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
@@ -682,23 +692,12 @@ static int valid_credential(const char *s)
 static int setup_mail(struct xfer *x, const struct http_mail *m)
 {
 	CURL *e = x->easy;
-	long timeout = m->timeout_ms ? m->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
-	long connect = timeout < HTTP_CLIENT_CONNECT_TIMEOUT_MS ?
-	               timeout : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
 	struct curl_slist *l;
 	int rc = -CB_EINVAL;
 	size_t i;
 
-	if (curl_easy_setopt(e, CURLOPT_URL, m->url) != CURLE_OK)
+	if (setup_common(x, m->url, "smtp,smtps", m->timeout_ms) != 0)
 		goto out;
-	if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK)
-		goto out;
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);

@@ -98,26 +98,34 @@ int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 	return 0;
 }
 
-int handler_params(char *out, size_t cap, ...)
+int handler_vparams(char *out, size_t cap, va_list ap)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *name;
-	va_list ap;
 	int rc = 0;
 
 	if (o == NULL)
 		return -CB_ENOMEM;
-	va_start(ap, cap);
 	while (rc == 0 && (name = va_arg(ap, const char *)) != NULL) {
 		const char *value = va_arg(ap, const char *);
 
 		if (cJSON_AddStringToObject(o, name, value != NULL ? value : "") == NULL)
 			rc = -CB_ENOMEM;
 	}
-	va_end(ap);
 	if (rc == 0 && !cJSON_PrintPreallocated(o, out, (int)cap, 0))
 		rc = -CB_ETOOBIG;
 	cJSON_Delete(o);
+	return rc;
+}
+
+int handler_params(char *out, size_t cap, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, cap);
+	rc = handler_vparams(out, cap, ap);
+	va_end(ap);
 	return rc;
 }
 

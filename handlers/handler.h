@@ -4,6 +4,7 @@
 #ifndef CASEBOT_HANDLER_H
 #define CASEBOT_HANDLER_H
 
+#include <stdarg.h>
 #include <time.h>
 
 #include "bot/config.h"
@@ -82,6 +83,7 @@ int checkins_after_sent(struct hctx *h, const struct outbox_msg *m);
 long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to);
 /* Builds a params object from name, value pairs ending with NULL. */
 int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
+int handler_vparams(char *out, size_t cap, va_list ap);
 /* Writes the contact-log row for an inbound message. */
 int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
 

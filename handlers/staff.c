@@ -30,25 +30,13 @@ struct staff_msg {
 int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
 {
 	struct outbox_msg m;
-	cJSON *o = cJSON_CreateObject();
-	const char *name;
 	va_list ap;
-	int rc = 0;
+	int rc;
 
-	if (o == NULL)
-		return -CB_ENOMEM;
-	va_start(ap, key);
-	while (rc == 0 && (name = va_arg(ap, const char *)) != NULL) {
-		const char *value = va_arg(ap, const char *);
-
-		if (cJSON_AddStringToObject(o, name, value != NULL ? value : "") == NULL)
-			rc = -CB_ENOMEM;
-	}
-	va_end(ap);
 	memset(&m, 0, sizeof(m));
-	if (rc == 0 && !cJSON_PrintPreallocated(o, m.params, sizeof(m.params), 0))
-		rc = -CB_ETOOBIG;
-	cJSON_Delete(o);
+	va_start(ap, key);
+	rc = handler_vparams(m.params, sizeof(m.params), ap);
+	va_end(ap);
 	if (rc != 0)
 		return rc;
 	m.staff_id = staff_id;
