@@ -577,9 +577,15 @@ static void test_document_verify_reject_get(void **state)
 		char path[PATH_MAX + 64];
 
 		snprintf(path, sizeof(path), "%s/documents/d2.bin", t->data);
+		int byte;
+
+		/* Flip a byte of the ciphertext: writing a fixed value would leave
+		 * it unchanged one time in 256. */
 		fp = fopen(path, "r+b");
 		fseek(fp, 40, SEEK_SET);
-		fputc('X', fp);
+		byte = fgetc(fp);
+		fseek(fp, 40, SEEK_SET);
+		fputc(byte ^ 0xff, fp);
 		fclose(fp);
 		snprintf(out, sizeof(out), "%s/copy2.pdf", t->dir);
 		assert_int_equal(CLI(t, "document", "get", "2", "-o", out), 1);
