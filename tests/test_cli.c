@@ -537,13 +537,12 @@ static void test_document_verify_reject_get(void **state)
 {
 	struct testenv *t = *state;
 	char out[PATH_MAX + 32], buf[64] = "";
-	long long a, b;
 	FILE *fp;
 
 	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "passport"), 0);
 	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "lease"), 0);
-	a = add_document(t, "%PDF-1.4 passport scan", 1);
-	b = add_document(t, "%PDF-1.4 blurry lease", 2);
+	assert_int_equal(add_document(t, "%PDF-1.4 passport scan", 1), 1);
+	assert_int_equal(add_document(t, "%PDF-1.4 blurry lease", 2), 2);
 	assert_int_equal(CLI(t, "document", "verify", "1"), 0);
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM documents WHERE status = 'verified'"), 1);
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests WHERE status = 'verified'"), 1);
@@ -592,8 +591,6 @@ static void test_document_verify_reject_get(void **state)
 		assert_non_null(strstr(t->err, "damaged"));
 		assert_int_not_equal(access(out, F_OK), 0);
 	}
-	(void)a;
-	(void)b;
 }
 
 /* Every kind of queued message renders in every language. */
