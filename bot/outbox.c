@@ -140,10 +140,9 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 }
 
 struct pick {
-	int64_t member_id;
 	int64_t ids[16];
+	int64_t members[16];
 	int n;
-	int any_member_match;
 };
 
 static int pick_channel(const void *rec, void *arg)
@@ -153,6 +152,7 @@ static int pick_channel(const void *rec, void *arg)
 
 	if (c->blocked || p->n == (int)CB_ARRAY_SIZE(p->ids))
 		return 0;
+	p->members[p->n] = c->member_id;
 	p->ids[p->n++] = c->id;
 	return 0;
 }
@@ -178,14 +178,9 @@ static int resolve(struct outbox *ob, struct outbox_msg *m)
 	}
 	if (store_channel_each_family(st, m->family_id, pick_channel, &all) != 0)
 		return -CB_ESTORE;
-	if (m->member_id != 0) {
-		for (int i = 0; i < all.n; i++) {
-			struct channel c;
-
-			if (store_channel_get(st, all.ids[i], &c) == 0 && c.member_id == m->member_id)
-				mine.ids[mine.n++] = c.id;
-		}
-	}
+	for (int i = 0; m->member_id != 0 && i < all.n; i++)
+		if (all.members[i] == m->member_id)
+			mine.ids[mine.n++] = all.ids[i];
 	use = mine.n > 0 ? &mine : &all;
 	if (use->n == 0)
 		return -CB_ENOENT;
