@@ -175,11 +175,46 @@ static int cmd_log(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+static int print_alert(const void *rec, void *arg)
+{
+	const struct alert *a = rec;
+	struct cli *c = arg;
+	struct staff s;
+	char when[32];
+
+	tz_format_iso(a->created_at, when, sizeof(when));
+	if (store_staff_get_id(c->store, a->staff_id, &s) != 0)
+		cb_strlcpy(s.name, "-", sizeof(s.name));
+	fprintf(c->out, "%-5lld %-16s %-12s %-20s %-6s %-14s %s\n", (long long)a->id, when,
+		a->family_ref[0] != '\0' ? a->family_ref : "-", a->kind, a->urgent ? "URGENT" : "",
+		s.name, a->acked_at != 0 ? "(acknowledged)" : a->summary);
+	return 0;
+}
+
+/* The coordinators' view at a desk: open alerts across all families. */
+static int cmd_alerts(struct cli *c, int argc, char **argv)
+{
+	int all = 0, rc;
+	const struct cli_arg args[] = {{"all", NULL, &all}, {0}};
+
+	if ((rc = cli_parse(c, argc, argv, args, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	if (cli_audit(c, "alerts.read", NULL, all ? "all" : "open") != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "%-5s %-16s %-12s %-20s %-6s %-14s %s\n", "ID", "WHEN", "FAMILY", "KIND", "", "FOR",
+		"DETAIL");
+	if (store_alert_list(c->store, !all, 500, print_alert, c) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
 const struct cli_command cli_checkin_commands[] = {
 	{"checkin", "set", cmd_set, "REF --every 7d --at \"mon 10:00\"",
 	 "Plan regular check-ins for a family (every N days or N weeks, from a weekday and time)."},
 	{"checkin", "off", cmd_off, "REF", "Stop a family's check-ins."},
 	{"log", NULL, cmd_log, "REF [--since YYYY-MM-DD] [--format text|csv|json]",
 	 "Print a family's contact log (audited)."},
+	{"alerts", NULL, cmd_alerts, "[--all]",
+	 "List open alerts across families (with --all, acknowledged ones too; audited)."},
 	{0},
 };

@@ -359,10 +359,67 @@ static int cmd_invite(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Who follows a family, and in which language, can change over months. */
+static int cmd_family_set(struct cli *c, int argc, char **argv)
+{
+	const char *lang = NULL, *counsellor = NULL, *backup = NULL, *name = NULL;
+	const struct cli_arg args[] = {
+		{"lang", &lang, NULL},
+		{"counsellor", &counsellor, NULL},
+		{"backup", &backup, NULL},
+		{"name", &name, NULL},
+		{0},
+	};
+	struct family f;
+	struct staff s;
+	int rc;
+
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
+		return rc;
+	if (lang == NULL && counsellor == NULL && backup == NULL && name == NULL)
+		return cli_usage_error(c, "nothing to change (--lang, --counsellor, --backup, --name)");
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (lang != NULL && lang_parse(lang, &f.lang) != 0)
+		return cli_usage_error(c, "--lang must be nl, fr, de or en");
+	if (name != NULL) {
+		if ((rc = cli_check_text(c, "--name", name, sizeof(f.display_name))) != CLI_OK)
+			return rc;
+		cb_strlcpy(f.display_name, name, sizeof(f.display_name));
+	}
+	if (counsellor != NULL) {
+		if ((rc = cli_staff(c, counsellor, &s)) != CLI_OK)
+			return rc;
+		if (!s.active)
+			return cli_usage_error(c, "staff member \"%s\" is not active", counsellor);
+		f.counsellor_id = s.id;
+	}
+	/* "--backup -" removes the backup. */
+	if (backup != NULL && strcmp(backup, "-") == 0) {
+		f.backup_id = 0;
+	} else if (backup != NULL) {
+		if ((rc = cli_staff(c, backup, &s)) != CLI_OK)
+			return rc;
+		if (!s.active)
+			return cli_usage_error(c, "staff member \"%s\" is not active", backup);
+		f.backup_id = s.id;
+	}
+	if (f.backup_id == f.counsellor_id)
+		return cli_usage_error(c, "the backup must be someone other than the counsellor");
+	if (store_begin(c->store) != 0 || store_family_update(c->store, &f) != 0 ||
+	    cli_audit(c, "family.set", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "family %s updated\n", f.ref);
+	return CLI_OK;
+}
+
 const struct cli_command cli_family_commands[] = {
 	{"family", "add", cmd_family_add,
 	 "REF --lang nl|fr|de|en --counsellor NAME [--backup NAME] [--name DISPLAY]",
 	 "Add a family under a case reference, with its counsellor."},
+	{"family", "set", cmd_family_set,
+	 "REF [--lang nl|fr|de|en] [--counsellor NAME] [--backup NAME|-] [--name DISPLAY]",
+	 "Change a family's language, counsellor, backup (- for none) or display name."},
 	{"family", "list", cmd_family_list, "", "List families."},
 	{"family", "show", cmd_family_show, "REF", "Show a family file (the read is audited)."},
 	{"family", "close", cmd_family_close, "REF",

@@ -161,3 +161,17 @@ int store_digest_families(struct store *st, int64_t staff_id, store_pair_cb cb, 
 		sqlite3_bind_int64(q, 1, staff_id);
 	return store_rows(q, read_pair, &c);
 }
+
+static const char SQL_ALERT_LIST_OPEN[] =
+	SELECT_ALERT "WHERE a.acked_at IS NULL ORDER BY a.urgent DESC, a.created_at DESC LIMIT ?";
+static const char SQL_ALERT_LIST_ALL[] = SELECT_ALERT "ORDER BY a.created_at DESC LIMIT ?";
+
+int store_alert_list(struct store *st, int open_only, int limit, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, open_only ? SQL_ALERT_LIST_OPEN : SQL_ALERT_LIST_ALL);
+	struct alert a;
+
+	if (q != NULL)
+		sqlite3_bind_int(q, 1, limit);
+	return store_each(q, read_alert, &a, cb, arg);
+}

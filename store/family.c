@@ -269,3 +269,20 @@ int store_member_set_lang(struct store *st, int64_t id, enum lang l)
 {
 	return set_lang(st, SQL_MEMBER_LANG, id, l);
 }
+
+static const char SQL_FAMILY_UPDATE[] =
+	"UPDATE families SET display_name = ?1, lang = ?2, counsellor_id = ?3, backup_id = ?4 WHERE id = ?5";
+
+int store_family_update(struct store *st, const struct family *f)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_UPDATE);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	store_bind_opt_text(q, 1, f->display_name);
+	sqlite3_bind_text(q, 2, lang_code(f->lang), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, f->counsellor_id);
+	store_bind_id(q, 4, f->backup_id);
+	sqlite3_bind_int64(q, 5, f->id);
+	return store_exec_stmt(q);
+}

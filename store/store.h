@@ -99,6 +99,8 @@ int store_family_get(struct store *st, const char *ref, struct family *out);
 int store_family_get_id(struct store *st, int64_t id, struct family *out);
 int store_family_each(struct store *st, store_each_cb cb, void *arg);
 int store_family_close(struct store *st, int64_t id, time_t now);
+/* Writes display_name, lang, counsellor_id and backup_id of f. */
+int store_family_update(struct store *st, const struct family *f);
 int store_family_set_lang(struct store *st, int64_t id, enum lang l);
 int store_member_set_lang(struct store *st, int64_t id, enum lang l);
 /* Deletes the family and everything hanging off it. Returns the relative
@@ -369,6 +371,8 @@ int store_alert_get(struct store *st, int64_t id, struct alert *out);
 /* Open alerts of one staff member (newest and urgent first), or with
  * staff_id 0 every open alert not yet at the coordinators (oldest first). */
 int store_alert_each_open(struct store *st, int64_t staff_id, int limit, store_each_cb cb, void *arg);
+/* For the desk: open alerts (urgent, then newest first), or all of them. */
+int store_alert_list(struct store *st, int open_only, int limit, store_each_cb cb, void *arg);
 int store_alert_count_open(struct store *st, int64_t staff_id, int *count);
 /* -CB_ESTATE when it was acknowledged already. */
 int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now);

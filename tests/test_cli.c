@@ -198,6 +198,42 @@ static void test_family(void **state)
 	REFUSED(t, "unexpected argument", "family", "show", "F-001", "extra");
 }
 
+static void test_family_set_and_alerts(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "staff", "add", "Lotte", "--role", "counsellor", "--lang", "de"), 0);
+	assert_int_equal(CLI(t, "family", "set", "F-001", "--counsellor", "Lotte", "--backup", "Sara", "--lang", "de"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM families f JOIN staff c ON c.id = f.counsellor_id"
+					   " JOIN staff b ON b.id = f.backup_id WHERE c.name = 'Lotte' AND b.name = 'Sara'"
+					   " AND f.lang = 'de'"), 1);
+	assert_int_equal(CLI(t, "family", "set", "F-001", "--backup", "-"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM families WHERE backup_id IS NULL"), 1);
+	REFUSED(t, "someone other", "family", "set", "F-001", "--backup", "Lotte");
+	REFUSED(t, "nothing to change", "family", "set", "F-001");
+	REFUSED(t, "unknown staff member", "family", "set", "F-001", "--counsellor", "Nobody");
+	REFUSED(t, "--lang must be", "family", "set", "F-001", "--lang", "it");
+	{
+		char path[PATH_MAX + 16];
+		sqlite3 *db;
+
+		snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, created_at)"
+					      " VALUES (1, 1, 'urgent', 1, 'urgent message from the family', 1),"
+					      " (1, 1, 'stop', 0, 'the family sent STOP', 2)", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE alerts SET acked_at = 3 WHERE kind = 'stop'", NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(CLI(t, "alerts"), 0);
+	assert_non_null(strstr(t->out, "URGENT"));
+	assert_null(strstr(t->out, "STOP"));
+	assert_int_equal(CLI(t, "alerts", "--all"), 0);
+	assert_non_null(strstr(t->out, "(acknowledged)"));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'alerts.read'"), 2);
+}
+
 static void test_family_show_is_audited(void **state)
 {
 	struct testenv *t = *state;
@@ -640,7 +676,7 @@ static void test_help_and_unknown(void **state)
 	struct testenv *t = *state;
 	static const char *const cmds[][2] = {
 		{"init", NULL}, {"check", NULL}, {"staff", "add"}, {"staff", "list"}, {"staff", "invite"},
-		{"family", "add"},
+		{"family", "add"}, {"family", "set"}, {"alerts", NULL},
 		{"family", "list"}, {"family", "show"}, {"family", "close"}, {"family", "erase"},
 		{"member", "add"}, {"invite", NULL}, {"appointment", "add"}, {"appointment", "list"},
 		{"appointment", "cancel"}, {"appointment", "move"}, {"document", "request"},
@@ -669,7 +705,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
-		T(test_staff), T(test_staff_invite_and_email), T(test_family), T(test_family_show_is_audited), T(test_family_close),
+		T(test_staff), T(test_staff_invite_and_email), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),

@@ -54,11 +54,8 @@ static void staff_setup(struct dt *t, int with_marc, int with_lotte, int with_co
 		assert_true(simctl_message(&t->sim, people[i].chat, text) > 0);
 		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 1, 10000);
 	}
-	if (with_marc) {
-		/* Marc backs F-1 up: the CLI has no command to change a family, so
-		 * the row is edited as a migration would. */
-		dt_exec_sql(t, "UPDATE families SET backup_id = (SELECT id FROM staff WHERE name = 'Marc')");
-	}
+	if (with_marc)
+		assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--backup", "Marc", NULL), 0);
 }
 
 static cJSON *last_sent(struct dt *t, long long chat)
@@ -433,7 +430,7 @@ static void test_email_for_staff_without_telegram(void **state)
 	/* Eva has an email address and no Telegram. */
 	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
 				     "--email", "eva@example.org", NULL), 0);
-	dt_exec_sql(t, "UPDATE families SET counsellor_id = (SELECT id FROM staff WHERE name = 'Eva')");
+	assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--counsellor", "Eva", NULL), 0);
 	dt_sleep_ms(1000);
 	dt_start_daemon(t);
 	dt_link_family(t);
