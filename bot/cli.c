@@ -79,6 +79,19 @@ int cli_family(struct cli *c, const char *ref, struct family *f)
 	return CLI_OK;
 }
 
+int cli_read_family(struct cli *c, int argc, char **argv, const char *action, struct family *f)
+{
+	int rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], f)) != CLI_OK)
+		return rc;
+	/* The read is audited before anything is shown. */
+	if (cli_audit(c, action, f->ref, NULL) != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	return CLI_OK;
+}
+
 int cli_staff(struct cli *c, const char *name, struct staff *s)
 {
 	int rc = store_staff_get(c->store, name, s);

@@ -53,6 +53,9 @@ int cli_open_locales(struct cli *c);
  * usage error. */
 int cli_family(struct cli *c, const char *ref, struct family *f);
 int cli_staff(struct cli *c, const char *name, struct staff *s);
+/* For a command "X REF" that reads a family file: the family, with the
+ * read audited under action. */
+int cli_read_family(struct cli *c, int argc, char **argv, const char *action, struct family *f);
 int cli_id(struct cli *c, const char *s, int64_t *id);
 void cli_hctx(struct cli *c, struct hctx *h);
 

@@ -90,11 +90,8 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 	struct family f;
 	int rc;
 
-	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
-	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_read_family(c, argc, argv, "appointment.list", &f)) != CLI_OK)
 		return rc;
-	if (cli_audit(c, "appointment.list", f.ref, NULL) != CLI_OK)
-		return cli_fail(c, "%s", store_errmsg(c->store));
 	fprintf(c->out, "%-5s %-17s %-19s %-12s %-12s %s\n", "ID", "WHEN", "KIND", "STATUS", "FOR", "PLACE");
 	if (store_appointment_each(c->store, f.id, print_appointment, c) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));

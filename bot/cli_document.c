@@ -88,11 +88,8 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 	struct family f;
 	int rc;
 
-	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
-	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_read_family(c, argc, argv, "document.list", &f)) != CLI_OK)
 		return rc;
-	if (cli_audit(c, "document.list", f.ref, NULL) != CLI_OK)
-		return cli_fail(c, "%s", store_errmsg(c->store));
 	fprintf(c->out, "%-5s %-20s %-10s %-10s %-16s %-4s %s\n", "ID", "TYPE", "STATUS", "DUE", "ASKED",
 		"DOCS", "NOTE");
 	if (store_docreq_each(c->store, f.id, print_request, c) != 0)

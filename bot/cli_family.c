@@ -156,12 +156,8 @@ static int cmd_family_show(struct cli *c, int argc, char **argv)
 	char created[32];
 	int rc;
 
-	if ((rc = cli_args_only(c, argc, argv, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
-	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_read_family(c, argc, argv, "family.show", &f)) != CLI_OK)
 		return rc;
-	/* The read is audited before anything is shown. */
-	if (cli_audit(c, "family.show", f.ref, NULL) != CLI_OK)
-		return cli_fail(c, "%s", store_errmsg(c->store));
 	tz_format_iso(f.created_at, created, sizeof(created));
 	fprintf(c->out, "family %s\n  name:       %s\n  language:   %s\n  status:     %s\n"
 		"  counsellor: %s\n  backup:     %s\n  since:      %s\n",

@@ -71,30 +71,14 @@ int store_alert_count_open(struct store *st, int64_t staff_id, int *count)
 	return store_row(q, store_read_int, count);
 }
 
-static int change(struct store *st, const char *sql, int64_t a, int64_t b, int64_t id)
-{
-	sqlite3_stmt *q = store_stmt(st, sql);
-	int rc;
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, a);
-	store_bind_id(q, 2, b);
-	sqlite3_bind_int64(q, 3, id);
-	rc = store_exec_stmt(q);
-	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
-		return -CB_ESTATE;
-	return rc;
-}
-
 int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now)
 {
-	return change(st, SQL_ALERT_ACK, now, staff_id, id);
+	return store_change3(st, SQL_ALERT_ACK, now, staff_id, id);
 }
 
 int store_alert_escalate(struct store *st, int64_t id, int level, time_t now)
 {
-	return change(st, SQL_ALERT_ESCALATE, level, now, id);
+	return store_change3(st, SQL_ALERT_ESCALATE, level, now, id);
 }
 
 static const char SQL_DIGEST[] =

@@ -278,26 +278,12 @@ static int change(struct store *st, sqlite3_stmt *q)
 
 int store_outbox_assign(struct store *st, int64_t id, int64_t channel_id, time_t now)
 {
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_ASSIGN);
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, channel_id);
-	sqlite3_bind_int64(q, 2, now);
-	sqlite3_bind_int64(q, 3, id);
-	return change(st, q);
+	return store_change3(st, SQL_OUTBOX_ASSIGN, channel_id, now, id);
 }
 
 int store_outbox_clone_for(struct store *st, int64_t id, int64_t channel_id, time_t now)
 {
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_CLONE);
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, channel_id);
-	sqlite3_bind_int64(q, 2, now);
-	sqlite3_bind_int64(q, 3, id);
-	return change(st, q);
+	return store_change3(st, SQL_OUTBOX_CLONE, channel_id, now, id);
 }
 
 int store_outbox_claim(struct store *st, int64_t id, time_t now)
@@ -351,14 +337,7 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
 
 int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now)
 {
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_POSTPONE);
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, not_before);
-	sqlite3_bind_int64(q, 2, now);
-	sqlite3_bind_int64(q, 3, id);
-	return change(st, q);
+	return store_change3(st, SQL_OUTBOX_POSTPONE, not_before, now, id);
 }
 
 int store_outbox_requeue_sending(struct store *st, time_t now)

@@ -294,3 +294,19 @@ int store_read_int(sqlite3_stmt *q, void *arg)
 	*(int *)arg = sqlite3_column_int(q, 0);
 	return 0;
 }
+
+int store_change3(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, a);
+	sqlite3_bind_int64(q, 2, b);
+	sqlite3_bind_int64(q, 3, c);
+	rc = store_exec_stmt(q);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		return -CB_ESTATE;
+	return rc;
+}

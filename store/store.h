@@ -41,6 +41,9 @@ int store_exec_stmt(sqlite3_stmt *q);
 typedef int (*store_row_fn)(sqlite3_stmt *q, void *arg);
 int store_rows(sqlite3_stmt *q, store_row_fn fn, void *arg);
 int store_row(sqlite3_stmt *q, store_row_fn fn, void *arg);
+/* Runs a write with three integer parameters ?1 ?2 ?3; -CB_ESTATE when it
+ * changed no row (the row was not in the state the statement expects). */
+int store_change3(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c);
 /* A store_row_fn reading column 0 into an int. */
 int store_read_int(sqlite3_stmt *q, void *arg);
 
