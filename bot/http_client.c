@@ -490,6 +490,20 @@ static int valid_header(const char *h)
 
 /* What every transfer sets, HTTP or mail: its URL and protocols, the
  * timeouts, no signals, and where its answer goes. */
+/* Hands a prepared transfer to the multi handle and lists it: HTTP and
+ * mail alike. */
+static int start_xfer(struct http_client *c, struct xfer *x)
+{
+	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
+		return -CB_ENOMEM;
+	x->next = c->xfers;
+	if (c->xfers != NULL)
+		c->xfers->prev = x;
+	c->xfers = x;
+	c->nxfers++;
+	return 0;
+}
+
 static int setup_common(struct xfer *x, const char *url, const char *protocols, long timeout_ms)
 {
 	CURL *e = x->easy;
@@ -622,17 +636,9 @@ int http_client_request(struct http_client *c, const struct http_request *req,
 			goto out;
 		}
 	}
-	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
-		rc = -CB_ENOMEM;
+	if ((rc = start_xfer(c, x)) != 0)
 		goto out;
-	}
-	x->next = c->xfers;
-	if (c->xfers != NULL)
-		c->xfers->prev = x;
-	c->xfers = x;
-	c->nxfers++;
 	x = NULL;
-	rc = 0;
 out:
 	if (x != NULL) {
 		if (x->fd >= 0)
@@ -786,17 +792,9 @@ int http_client_mail(struct http_client *c, const struct http_mail *m,
 	}
 	if ((rc = setup_mail(x, m)) != 0)
 		goto out;
-	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
-		rc = -CB_ENOMEM;
+	if ((rc = start_xfer(c, x)) != 0)
 		goto out;
-	}
-	x->next = c->xfers;
-	if (c->xfers != NULL)
-		c->xfers->prev = x;
-	c->xfers = x;
-	c->nxfers++;
 	x = NULL;
-	rc = 0;
 out:
 	if (x != NULL)
 		xfer_free(x);
