@@ -223,14 +223,16 @@ static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const stru
 	return 0;
 }
 
-/* After STOP only answers to the family, and appointment reminders when the
- * configuration keeps them, still go. */
+/* After STOP only answers to the family, and appointment reminders and
+ * notices when the configuration keeps them, still go: what stop.confirmed
+ * and stop.confirmed_all tell the family. */
 static int allowed_after_stop(const struct config *cfg, const char *kind)
 {
 	if (strcmp(kind, "reminder") == 0 || strcmp(kind, "appointment_notice") == 0)
 		return cfg->reminders_during_stop;
 	return strcmp(kind, "checkin") != 0 && strcmp(kind, "document_request") != 0 &&
-	       strcmp(kind, "document_reminder") != 0 && strcmp(kind, "relay_reply") != 0;
+	       strcmp(kind, "document_reminder") != 0 && strcmp(kind, "document_rejected") != 0 &&
+	       strcmp(kind, "relay_reply") != 0;
 }
 
 static void tick(uv_timer_t *t);

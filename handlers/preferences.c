@@ -32,6 +32,49 @@ static int resume(struct hctx *h, const struct family_msg *fm)
 	return 0;
 }
 
+/* Telegram's own start command, with or without an invite code: from a
+ * chat already linked it means "start", never a new link. */
+static int is_start_command(const struct family_msg *fm)
+{
+	const char *t = fm->ev->text;
+
+	t += strspn(t, " \t\n");
+	return strncmp(t, "/start", 6) == 0 && (t[6] == '\0' || t[6] == ' ' || t[6] == '@' || t[6] == '\n');
+}
+
+/* STOP pauses what this chat gets and says exactly what still comes; a
+ * chat already stopped is not told, nor are staff alerted, again. */
+static int stop(struct hctx *h, const struct family_msg *fm)
+{
+	int rc;
+
+	if (fm->channel.opted_out)
+		return handler_log_in(h, fm, "stop", "sent STOP again: already paused");
+	if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 1)) != 0 ||
+	    (rc = handler_log_in(h, fm, "stop", "sent STOP: check-ins and document reminders paused")) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "stop", 0, "the family sent STOP", NULL)) != 0)
+		return rc;
+	return handler_reply(h, fm, "stop_ack",
+			     h->cfg->reminders_during_stop ? "stop.confirmed" : "stop.confirmed_all", NULL);
+}
+
+static int start(struct hctx *h, const struct family_msg *fm)
+{
+	int rc;
+
+	if (!fm->channel.opted_out) {
+		if ((rc = handler_log_in(h, fm, "start", "sent START: nothing was paused")) != 0)
+			return rc;
+		return handler_reply(h, fm, "start_ack", "start.not_stopped", NULL);
+	}
+	if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 0)) != 0 ||
+	    (rc = handler_log_in(h, fm, "start", "sent START: messages resumed")) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "start", 0, "the family sent START", NULL)) != 0 ||
+	    (rc = resume(h, fm)) != 0)
+		return rc;
+	return handler_reply(h, fm, "start_ack", "start.confirmed", NULL);
+}
+
 int preferences_command(struct hctx *h, const struct family_msg *fm, const char *folded, int *handled)
 {
 	int rc;
@@ -47,21 +90,10 @@ int preferences_command(struct hctx *h, const struct family_msg *fm, const char 
 			return rc;
 		return handler_reply(h, fm, "language_choose", "language.choose", NULL);
 	}
-	if (words_is(h->loc, folded, "words.stop")) {
-		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 1)) != 0 ||
-		    (rc = handler_log_in(h, fm, "stop", "sent STOP: check-ins and document reminders paused")) != 0 ||
-		    (rc = handler_alert(h, fm->family.id, "stop", 0, "the family sent STOP", NULL)) != 0)
-			return rc;
-		return handler_reply(h, fm, "stop_ack", "stop.confirmed", NULL);
-	}
-	if (words_is(h->loc, folded, "words.start") && fm->channel.opted_out) {
-		if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 0)) != 0 ||
-		    (rc = handler_log_in(h, fm, "start", "sent START: messages resumed")) != 0 ||
-		    (rc = handler_alert(h, fm->family.id, "start", 0, "the family sent START", NULL)) != 0 ||
-		    (rc = resume(h, fm)) != 0)
-			return rc;
-		return handler_reply(h, fm, "start_ack", "start.confirmed", NULL);
-	}
+	if (words_is(h->loc, folded, "words.stop"))
+		return stop(h, fm);
+	if (words_is(h->loc, folded, "words.start") || is_start_command(fm))
+		return start(h, fm);
 	*handled = 0;
 	return 0;
 }

@@ -85,8 +85,13 @@ static const struct keys_entry registry[] = {
 	{"language.choose", TEXT, {0}, 0, 0, OPENS},
 	{"language.changed", TEXT, {0}, 0, 0, OPENS},
 	{"help.menu", TEXT, {0}, 0, 0, OPENS},
+	/* STOP says what still comes: stop.confirmed when appointment
+	 * reminders continue (during_stop = yes), stop.confirmed_all when
+	 * they do not. */
 	{"stop.confirmed", TEXT, {0}, 0, 0, OPENS},
+	{"stop.confirmed_all", TEXT, {0}, 0, 0, OPENS},
 	{"start.confirmed", TEXT, {0}, 0, 0, OPENS},
+	{"start.not_stopped", TEXT, {0}, 0, 0, OPENS},
 	/* The same text as invite.bad_code: a wrong code learns nothing. */
 	{"unknown.neutral", TEXT, {0}, 0, 0, OPENS},
 	{"invite.bad_code", TEXT, {0}, 0, 0, OPENS},

@@ -236,6 +236,63 @@ static void test_commands_every_language(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
 }
 
+/* The STOP answer says what still comes, as the configuration decides. */
+static void test_stop_says_what_continues(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	last_reply(t, LANG_EN, text, sizeof(text), NULL);
+	assert_null(strstr(text, "no more messages"));
+	assert_non_null(strstr(text, "No more check-ins, document reminders or replies from your counsellor"));
+	assert_non_null(strstr(text, "Still sent: appointment reminders and changes"));
+	assert_non_null(strstr(text, "start"));
+	/* Without reminders during STOP, the answer says so. */
+	t->cfg.reminders_during_stop = 0;
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'stop.confirmed_all'"), 1);
+	last_reply(t, LANG_EN, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "appointment reminders or replies"));
+	assert_null(strstr(text, "Still sent: appointment"));
+	for (int l = 0; l < LANG_COUNT; l++) {
+		last_reply(t, (enum lang)l, text, sizeof(text), NULL);
+		assert_true(strlen(text) > 40);
+	}
+}
+
+/* A second STOP is not confirmed or alerted again; START on a chat that
+ * is not stopped, and /start from a linked chat, get a short answer and
+ * are not forwarded. */
+static void test_stop_twice_start_unstopped(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	inbound(t, "1001", EVENT_TEXT, "STOP", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'stop_ack'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'stop'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'stop'"), 2);
+	/* Telegram's /start from a stopped chat is START. */
+	inbound(t, "1001", EVENT_TEXT, "/start", NULL);
+	assert_int_equal(q(t, "SELECT opted_out FROM channels"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'start.confirmed'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	inbound(t, "1001", EVENT_TEXT, "/start", NULL);
+	inbound(t, "1001", EVENT_TEXT, "/start ABCDEFGHJK", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'start.not_stopped'"), 3);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'start.confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'start'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 1);
+	last_reply(t, LANG_NL, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "hulp"));
+}
+
 static void test_language_change(void **state)
 {
 	struct rt *t = *state;
@@ -415,6 +472,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
+		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains),
 	};
