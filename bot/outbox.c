@@ -20,7 +20,7 @@
 
 struct job {
 	struct outbox *ob;
-	struct outbox_msg m;
+	struct outbox_msg m;         /* owns its params */
 	struct channel ch;
 	struct composed msg;
 	size_t offset;               /* bytes of msg.text already sent */
@@ -45,7 +45,8 @@ struct outbox {
 	time_t next_due;             /* earliest queued row, 0 when unknown */
 	/* Due rows read by the last scan; sends go on from the cursor as jobs
 	 * end, and the next scan comes when the cache is used up, so a busy
-	 * outbox does not re-read the queue for every message. */
+	 * outbox does not re-read the queue for every message. Each row owns
+	 * its params until the next scan. */
 	struct outbox_msg due[OUTBOX_SCAN];
 	int ndue;
 	int cursor;
@@ -239,7 +240,10 @@ static void tick(uv_timer_t *t);
 
 static void job_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct job *j = h->data;
+
+	store_outbox_msg_free(&j->m);
+	free(j);
 }
 
 static void job_end(struct job *j)
@@ -494,7 +498,12 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		return 0;
 	}
 	j->ob = ob;
-	j->m = *m;
+	/* The job owns its row; the cached one is freed at the next scan. */
+	if (store_outbox_msg_copy(&j->m, m) != 0) {
+		store_outbox_retry(d->store, m->id, now + 1, "out of memory", now);
+		free(j);
+		return 1;
+	}
 	j->m.attempts++;
 	j->ch = ch;
 	j->slot = slot;
@@ -512,9 +521,20 @@ static int collect(const void *rec, void *arg)
 {
 	struct outbox *ob = arg;
 
-	if (ob->ndue < OUTBOX_SCAN)
-		ob->due[ob->ndue++] = *(const struct outbox_msg *)rec;
+	if (ob->ndue == OUTBOX_SCAN)
+		return 0;
+	if (store_outbox_msg_copy(&ob->due[ob->ndue], rec) != 0)
+		return -CB_ENOMEM;
+	ob->ndue++;
 	return 0;
+}
+
+static void forget_due(struct outbox *ob)
+{
+	for (int i = 0; i < ob->ndue; i++)
+		store_outbox_msg_free(&ob->due[i]);
+	ob->ndue = 0;
+	ob->cursor = 0;
 }
 
 /* The next tick: the earliest of a row falling due, a rate limit letting
@@ -559,8 +579,7 @@ static void scan(struct outbox *ob)
 
 	if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
 		log_info("%d queued message(s) expired unsent", expired);
-	ob->ndue = 0;
-	ob->cursor = 0;
+	forget_due(ob);
 	if (store_outbox_each_due(ob->d->store, now, OUTBOX_SCAN, collect, ob) != 0)
 		log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
 	pump(ob, &wake);
@@ -634,7 +653,10 @@ void outbox_stop(struct outbox *ob)
 
 static void outbox_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct outbox *ob = h->data;
+
+	forget_due(ob);
+	free(ob);
 }
 
 void outbox_close(struct outbox *ob)

@@ -55,6 +55,8 @@ static int answer_word(struct hctx *h, struct family_msg *fm, const char *folded
 	if (choice == 0)
 		return 0;
 	rc = store_outbox_last_question(h->store, fm->channel.id, h->now - QUESTION_WINDOW, &q);
+	/* Only the row's ids and kind are used. */
+	store_outbox_msg_free(&q);
 	if (rc == -CB_ENOENT)
 		return 0;
 	if (rc != 0)

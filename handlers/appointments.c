@@ -59,6 +59,7 @@ static int queue(struct hctx *h, const struct appointment *a, const char *kind,
 		 const char *key, time_t at, int step)
 {
 	struct outbox_msg m;
+	char params[64];
 
 	memset(&m, 0, sizeof(m));
 	m.family_id = a->family_id;
@@ -66,8 +67,8 @@ static int queue(struct hctx *h, const struct appointment *a, const char *kind,
 	m.appointment_id = a->id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
-	snprintf(m.params, sizeof(m.params), "{\"appointment_id\":%lld,\"step\":%d}",
-		 (long long)a->id, step);
+	snprintf(params, sizeof(params), "{\"appointment_id\":%lld,\"step\":%d}", (long long)a->id, step);
+	m.params = params;
 	m.not_before = at;
 	m.expires_at = a->starts_at;
 	return store_outbox_add(h->store, &m, h->now);

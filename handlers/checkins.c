@@ -127,6 +127,7 @@ int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_
 	if (choice < 1 || choice > 4)
 		return -CB_EINVAL;
 	rc = store_outbox_get(h->store, outbox_id, &m);
+	store_outbox_msg_free(&m);
 	if (rc == -CB_ENOENT || (rc == 0 && (m.family_id != fm->family.id || strcmp(m.kind, "checkin") != 0)))
 		return -CB_ENOENT;
 	if (rc != 0)

@@ -1,6 +1,7 @@
 /* Helpers every conversation handler uses. */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handlers/handler.h"
@@ -16,8 +17,7 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 	m.channel_id = fm->channel.id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
-	if (params != NULL && cb_strlcpy(m.params, params, sizeof(m.params)) != 0)
-		return -CB_ETOOBIG;
+	m.params = params;
 	m.urgent = 1;
 	m.not_before = h->now;
 	return store_outbox_add(h->store, &m, h->now);
@@ -37,7 +37,7 @@ static int forward_sent(struct hctx *h, const struct outbox_msg *m)
 {
 	cJSON *p = cJSON_Parse(m->params), *keep = cJSON_CreateObject();
 	static const char *const kept[] = {"alert_id", "ref", "channel_id", "member", "language"};
-	char out[512];
+	char *out = NULL;
 	int rc = -CB_ENOMEM;
 
 	if (keep == NULL)
@@ -48,9 +48,10 @@ static int forward_sent(struct hctx *h, const struct outbox_msg *m)
 		if (cJSON_IsString(it) && cJSON_AddStringToObject(keep, kept[i], it->valuestring) == NULL)
 			goto out;
 	}
-	rc = cJSON_PrintPreallocated(keep, out, sizeof(out), 0) ? store_outbox_set_params(h->store, m->id, out) :
-								    -CB_ETOOBIG;
+	if ((out = cJSON_PrintUnformatted(keep)) != NULL)
+		rc = store_outbox_set_params(h->store, m->id, out);
 out:
+	free(out);
 	cJSON_Delete(p);
 	cJSON_Delete(keep);
 	return rc;
@@ -98,12 +99,13 @@ int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 	return 0;
 }
 
-int handler_vparams(char *out, size_t cap, va_list ap)
+int handler_vparams(char **out, va_list ap)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *name;
 	int rc = 0;
 
+	*out = NULL;
 	if (o == NULL)
 		return -CB_ENOMEM;
 	while (rc == 0 && (name = va_arg(ap, const char *)) != NULL) {
@@ -112,19 +114,19 @@ int handler_vparams(char *out, size_t cap, va_list ap)
 		if (cJSON_AddStringToObject(o, name, value != NULL ? value : "") == NULL)
 			rc = -CB_ENOMEM;
 	}
-	if (rc == 0 && !cJSON_PrintPreallocated(o, out, (int)cap, 0))
-		rc = -CB_ETOOBIG;
+	if (rc == 0 && (*out = cJSON_PrintUnformatted(o)) == NULL)
+		rc = -CB_ENOMEM;
 	cJSON_Delete(o);
 	return rc;
 }
 
-int handler_params(char *out, size_t cap, ...)
+int handler_params(char **out, ...)
 {
 	va_list ap;
 	int rc;
 
-	va_start(ap, cap);
-	rc = handler_vparams(out, cap, ap);
+	va_start(ap, out);
+	rc = handler_vparams(out, ap);
 	va_end(ap);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@ static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
 		 const char *key, time_t at)
 {
 	struct outbox_msg m;
+	char params[48];
 
 	memset(&m, 0, sizeof(m));
 	m.family_id = r->family_id;
@@ -21,7 +23,8 @@ static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
 	m.request_id = r->id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
-	snprintf(m.params, sizeof(m.params), "{\"request_id\":%lld}", (long long)r->id);
+	snprintf(params, sizeof(params), "{\"request_id\":%lld}", (long long)r->id);
+	m.params = params;
 	m.not_before = at;
 	return store_outbox_add(h->store, &m, h->now);
 }
@@ -85,7 +88,7 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 	/* The counsellor gets the file itself too, through the gateway. */
 	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref};
 	struct document doc;
-	char summary[160], abs[PATH_MAX], params[128], id_s[24];
+	char summary[160], abs[PATH_MAX], *params = NULL, id_s[24];
 	int64_t open_ids[4];
 	int rc, open = 0;
 
@@ -128,10 +131,13 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 	}
 	/* Several requests are open: the family says which one this is. */
 	snprintf(id_s, sizeof(id_s), "%lld", (long long)doc.id);
-	if ((rc = handler_params(params, sizeof(params), "document_id", id_s, NULL)) != 0)
+	if ((rc = handler_params(&params, "document_id", id_s, NULL)) != 0 ||
+	    (rc = handler_reply(h, fm, "document_which", "document.which", params)) != 0)
 		goto fail;
-	return handler_reply(h, fm, "document_which", "document.which", params);
+	free(params);
+	return 0;
 fail:
+	free(params);
 	unlink(abs);
 	return rc;
 }
@@ -182,6 +188,7 @@ int documents_reject(struct hctx *h, const struct document *doc, const char *rea
 {
 	struct doc_request r;
 	struct outbox_msg m;
+	char *params = NULL;
 	int rc;
 
 	if (strcmp(doc->status, "received") != 0 || !documents_reason_valid(reason))
@@ -199,10 +206,11 @@ int documents_reject(struct hctx *h, const struct document *doc, const char *rea
 	m.request_id = r.id;
 	cb_strlcpy(m.kind, "document_rejected", sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, "document.rejected", sizeof(m.catalog_key));
-	if ((rc = handler_params(m.params, sizeof(m.params), "reason", reason, NULL)) != 0)
+	if ((rc = handler_params(&params, "reason", reason, NULL)) != 0)
 		return rc;
+	m.params = params;
 	m.not_before = h->now;
-	if ((rc = store_outbox_add(h->store, &m, h->now)) != 0)
-		return rc;
-	return documents_queue_reminder(h, &r);
+	rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	return rc != 0 ? rc : documents_queue_reminder(h, &r);
 }

@@ -81,9 +81,10 @@ int deadlines_run(struct hctx *h);
 int checkins_after_sent(struct hctx *h, const struct outbox_msg *m);
 /* Working seconds ([alerts] working_hours and working_days) between two times. */
 long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to);
-/* Builds a params object from name, value pairs ending with NULL. */
-int handler_params(char *out, size_t cap, ...) __attribute__((sentinel));
-int handler_vparams(char *out, size_t cap, va_list ap);
+/* Builds a params object from name, value pairs ending with NULL, as a
+ * heap string of any length in *out (NULL on failure); the caller frees it. */
+int handler_params(char **out, ...) __attribute__((sentinel));
+int handler_vparams(char **out, va_list ap);
 /* Writes the contact-log row for an inbound message. */
 int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
 

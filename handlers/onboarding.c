@@ -2,6 +2,7 @@
  * the same neutral answer, which says nothing about who is known. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot/event.h"
@@ -50,7 +51,7 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 {
 	struct family_msg fm;
 	struct staff counsellor;
-	char code[32], params[256];
+	char code[32], *params = NULL;
 	int rc, tries = 0;
 
 	memset(direct, 0, sizeof(*direct));
@@ -95,7 +96,9 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 	if ((rc = handler_log_in(h, &fm, "onboarding", "chat linked with an invite code")) != 0 ||
 	    (rc = store_audit(h->store, h->now, "bot", "channel.link", fm.family.ref, ev->channel)) != 0)
 		return rc;
-	if ((rc = handler_params(params, sizeof(params), "counsellor", counsellor.name, NULL)) != 0)
+	if ((rc = handler_params(&params, "counsellor", counsellor.name, NULL)) != 0)
 		return rc;
-	return handler_reply(h, &fm, "welcome", "welcome", params);
+	rc = handler_reply(h, &fm, "welcome", "welcome", params);
+	free(params);
+	return rc;
 }

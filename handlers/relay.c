@@ -4,6 +4,7 @@
  * night. A family's own words (or file) travel as a forward the counsellor
  * can answer; anything else as a notice. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot/compose.h"
@@ -24,16 +25,18 @@ static void last_question(struct hctx *h, int64_t channel_id, enum lang l, char 
 	out[0] = '\0';
 	if (channel_id == 0 || store_outbox_last_auto(h->store, channel_id, &m) != 0 ||
 	    compose_outbox(h->store, h->loc, &m, l, 0, &msg) != 0)
-		return;
+		goto out;
 	if ((nl = strchr(msg.text, '\n')) != NULL)
 		*nl = '\0';
 	cb_strlcpy(out, msg.text, cap);
+out:
+	store_outbox_msg_free(&m);
 }
 
 static int notify(struct hctx *h, const struct family *f, int64_t staff_id, const char *kind, int urgent,
 		  const char *summary, const struct forward *fw)
 {
-	char alert_s[24], channel_s[24], last[160] = "";
+	char alert_s[24], channel_s[24], last[160] = "", *params = NULL;
 	struct outbox_msg m;
 	struct member mem;
 	int64_t alert_id;
@@ -53,8 +56,7 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	if (fw == NULL) {
 		cb_strlcpy(m.kind, "alert", sizeof(m.kind));
 		cb_strlcpy(m.catalog_key, "staff.alert", sizeof(m.catalog_key));
-		rc = handler_params(m.params, sizeof(m.params), "alert_id", alert_s, "ref", f->ref,
-				    "kind", kind, "detail", summary, NULL);
+		rc = handler_params(&params, "alert_id", alert_s, "ref", f->ref, "kind", kind, "detail", summary, NULL);
 	} else {
 		enum lang l = f->lang;
 
@@ -65,14 +67,18 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 		cb_strlcpy(m.kind, "forward", sizeof(m.kind));
 		cb_strlcpy(m.catalog_key, "staff.forward.header", sizeof(m.catalog_key));
 		m.member_id = fw->member_id;
-		rc = handler_params(m.params, sizeof(m.params), "alert_id", alert_s, "ref", f->ref,
+		rc = handler_params(&params, "alert_id", alert_s, "ref", f->ref,
 				    "member", mem.name, "language", lang_code(l), "last", last,
 				    "text", fw->text != NULL ? fw->text : "",
 				    "media_kind", fw->media_kind != NULL ? fw->media_kind : "",
 				    "media_ref", fw->media_ref != NULL ? fw->media_ref : "",
 				    "channel_id", channel_s, NULL);
 	}
-	return rc != 0 ? rc : store_outbox_add(h->store, &m, h->now);
+	m.params = params;
+	if (rc == 0)
+		rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	return rc;
 }
 
 int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,

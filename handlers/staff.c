@@ -30,22 +30,26 @@ struct staff_msg {
 int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
 {
 	struct outbox_msg m;
+	char *params;
 	va_list ap;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
 	va_start(ap, key);
-	rc = handler_vparams(m.params, sizeof(m.params), ap);
+	rc = handler_vparams(&params, ap);
 	va_end(ap);
 	if (rc != 0)
 		return rc;
+	m.params = params;
 	m.staff_id = staff_id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
 	/* An answer to what staff just did is not held by quiet hours. */
 	m.urgent = 1;
 	m.not_before = h->now;
-	return store_outbox_add(h->store, &m, h->now);
+	rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	return rc;
 }
 
 /* A staff text rendered now (lists, logs): it travels as text. */
@@ -489,6 +493,7 @@ static int reply(struct hctx *h, const struct staff_msg *sm, const struct outbox
 	cJSON *p = cJSON_Parse(fwd->params);
 	const cJSON *chan = cJSON_GetObjectItemCaseSensitive(p, "channel_id");
 	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
+	char *params = NULL;
 	int rc, ok;
 
 	cJSON_Delete(p);
@@ -506,11 +511,14 @@ static int reply(struct hctx *h, const struct staff_msg *sm, const struct outbox
 	m.staff_id = sm->staff.id;
 	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
-	if ((rc = handler_params(m.params, sizeof(m.params), "counsellor", sm->staff.name, "text", text, NULL)) != 0)
-		return say(h, sm, "staff.usage.log", NULL);
+	if ((rc = handler_params(&params, "counsellor", sm->staff.name, "text", text, NULL)) != 0)
+		return rc;
+	m.params = params;
 	m.urgent = 1;
 	m.not_before = h->now;
-	if ((rc = store_outbox_add(h->store, &m, h->now)) != 0)
+	rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	if (rc != 0)
 		return rc;
 	return store_contact_add(h->store, f.id, h->now, "internal", sm->channel.kind, "reply", sm->staff.id,
 				 ch.member_id, "reply written by staff", NULL);
@@ -528,8 +536,9 @@ static int button(struct hctx *h, const struct staff_msg *sm)
 		char value[24];
 
 		/* The next text from this chat is the reply. */
-		if (store_outbox_get(h->store, id, &fwd) != 0 || fwd.channel_id != sm->channel.id ||
-		    store_family_get_id(h->store, fwd.family_id, &f) != 0)
+		rc = store_outbox_get(h->store, id, &fwd);
+		store_outbox_msg_free(&fwd);
+		if (rc != 0 || fwd.channel_id != sm->channel.id || store_family_get_id(h->store, fwd.family_id, &f) != 0)
 			return 0;
 		snprintf(value, sizeof(value), "%lld", id);
 		if ((rc = store_state_set(h->store, "staff-reply", sm->ev->sender, value)) != 0)
@@ -595,14 +604,18 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
 	 * button. */
 	if (ev->reply_to_message_id != 0) {
 		snprintf(msgid, sizeof(msgid), "%lld", (long long)ev->reply_to_message_id);
-		if (store_outbox_find_forward(h->store, ch->id, msgid, &fwd) == 0)
-			return reply(h, &sm, &fwd, ev->text);
+		if (store_outbox_find_forward(h->store, ch->id, msgid, &fwd) == 0) {
+			rc = reply(h, &sm, &fwd, ev->text);
+			store_outbox_msg_free(&fwd);
+			return rc;
+		}
 	}
 	if (store_state_get(h->store, "staff-reply", ev->sender, pending, sizeof(pending)) == 0 &&
 	    strtoll(pending, NULL, 10) > 0 && store_outbox_get(h->store, strtoll(pending, NULL, 10), &fwd) == 0) {
-		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) != 0)
-			return rc;
-		return reply(h, &sm, &fwd, ev->text);
+		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) == 0)
+			rc = reply(h, &sm, &fwd, ev->text);
+		store_outbox_msg_free(&fwd);
+		return rc;
 	}
 	return say(h, &sm, "staff.unknown_command", NULL);
 }

@@ -4,6 +4,7 @@
  * night, and the family gets a calm answer with the emergency number. A
  * false alarm costs a phone call; a missed one can cost a family. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot/event.h"
@@ -17,14 +18,16 @@ int urgent_is(const struct locales *loc, const char *folded)
 int urgent_handle(struct hctx *h, const struct family_msg *fm)
 {
 	struct forward fw = {fm->channel.id, fm->member.id, fm->ev->text, NULL, NULL};
-	char summary[128], params[96];
+	char summary[128], *params = NULL;
 	int rc;
 
 	snprintf(summary, sizeof(summary), "URGENT message (%zu bytes)", strlen(fm->ev->text));
 	if ((rc = handler_log_in(h, fm, "urgent", summary)) != 0 ||
 	    (rc = handler_alert(h, fm->family.id, "urgent", 1, "urgent message from the family", &fw)) != 0)
 		return rc;
-	if ((rc = handler_params(params, sizeof(params), "emergency", h->cfg->emergency_number, NULL)) != 0)
+	if ((rc = handler_params(&params, "emergency", h->cfg->emergency_number, NULL)) != 0)
 		return rc;
-	return handler_reply(h, fm, "urgent_ack", "urgent.ack", params);
+	rc = handler_reply(h, fm, "urgent_ack", "urgent.ack", params);
+	free(params);
+	return rc;
 }

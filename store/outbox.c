@@ -1,5 +1,6 @@
 /* Outbox rows and check-in plans: everything casebot will send is a row
  * first. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -37,7 +38,7 @@ int store_outbox_add(struct store *st, struct outbox_msg *m, time_t now)
 	store_bind_id(q, 6, m->request_id);
 	sqlite3_bind_text(q, 7, m->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, m->catalog_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 9, m->params[0] != '\0' ? m->params : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, m->params != NULL && m->params[0] != '\0' ? m->params : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 10, m->urgent);
 	sqlite3_bind_int64(q, 11, m->not_before);
 	store_bind_id(q, 12, m->expires_at);
@@ -78,9 +79,25 @@ int store_outbox_cancel_kind(struct store *st, int64_t family_id, const char *ki
 	return cancel(st, SQL_OUTBOX_CANCEL_KIND, family_id, kind, now);
 }
 
+void store_outbox_msg_free(struct outbox_msg *m)
+{
+	free((char *)m->params);
+	m->params = NULL;
+}
+
+int store_outbox_msg_copy(struct outbox_msg *dst, const struct outbox_msg *src)
+{
+	*dst = *src;
+	dst->params = strdup(src->params != NULL ? src->params : "{}");
+	return dst->params != NULL ? 0 : -CB_ENOMEM;
+}
+
+/* Reads a row into m, with a heap copy of its params. */
 static int read_outbox(sqlite3_stmt *q, void *arg)
 {
 	struct outbox_msg *m = arg;
+	const unsigned char *params;
+	char *copy;
 
 	memset(m, 0, sizeof(*m));
 	m->id = sqlite3_column_int64(q, 0);
@@ -92,7 +109,10 @@ static int read_outbox(sqlite3_stmt *q, void *arg)
 	m->request_id = sqlite3_column_int64(q, 6);
 	store_col_text(q, 7, m->kind, sizeof(m->kind));
 	store_col_text(q, 8, m->catalog_key, sizeof(m->catalog_key));
-	store_col_text(q, 9, m->params, sizeof(m->params));
+	params = sqlite3_column_text(q, 9);
+	if ((copy = strdup(params != NULL ? (const char *)params : "{}")) == NULL)
+		return -CB_ENOMEM;
+	m->params = copy;
 	m->urgent = sqlite3_column_int(q, 10);
 	m->not_before = (time_t)sqlite3_column_int64(q, 11);
 	m->expires_at = (time_t)sqlite3_column_int64(q, 12);
@@ -101,14 +121,45 @@ static int read_outbox(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
+/* Each row of q to cb, its params lent for the call and freed after. */
+struct each_outbox {
+	struct outbox_msg m;
+	store_each_cb cb;
+	void *arg;
+};
+
+static int lend_outbox(sqlite3_stmt *q, void *arg)
+{
+	struct each_outbox *e = arg;
+	int rc = read_outbox(q, &e->m);
+
+	if (rc == 0)
+		rc = e->cb(&e->m, e->arg);
+	store_outbox_msg_free(&e->m);
+	return rc;
+}
+
+static int each_outbox(sqlite3_stmt *q, store_each_cb cb, void *arg)
+{
+	struct each_outbox e = {{0}, cb, arg};
+
+	return store_rows(q, lend_outbox, &e);
+}
+
+/* One row of q into m; m is cleared first, so freeing it is always safe. */
+static int one_outbox(sqlite3_stmt *q, struct outbox_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	return store_row(q, read_outbox, m);
+}
+
 int store_outbox_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_FAMILY);
-	struct outbox_msg m;
 
 	if (q != NULL)
 		sqlite3_bind_int64(q, 1, family_id);
-	return store_each(q, read_outbox, &m, cb, arg);
+	return each_outbox(q, cb, arg);
 }
 
 static const char SQL_CHECKIN_SET[] =
@@ -220,13 +271,12 @@ static const char SQL_OUTBOX_DEPTH[] =
 int store_outbox_each_due(struct store *st, time_t now, int limit, store_each_cb cb, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_DUE);
-	struct outbox_msg m;
 
 	if (q != NULL) {
 		sqlite3_bind_int64(q, 1, now);
 		sqlite3_bind_int(q, 2, limit);
 	}
-	return store_each(q, read_outbox, &m, cb, arg);
+	return each_outbox(q, cb, arg);
 }
 
 static int read_min(sqlite3_stmt *q, void *arg)
@@ -248,7 +298,7 @@ int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m)
 
 	if (q != NULL)
 		sqlite3_bind_int64(q, 1, id);
-	return store_row(q, read_outbox, m);
+	return one_outbox(q, m);
 }
 
 int store_outbox_expire(struct store *st, time_t now, int *count)
@@ -401,7 +451,7 @@ int store_outbox_last_question(struct store *st, int64_t channel_id, time_t sinc
 		sqlite3_bind_int64(q, 1, channel_id);
 		sqlite3_bind_int64(q, 2, since);
 	}
-	return store_row(q, read_outbox, m);
+	return one_outbox(q, m);
 }
 
 static const char SQL_OUTBOX_LAST_AUTO[] =
@@ -419,7 +469,7 @@ int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_m
 
 	if (q != NULL)
 		sqlite3_bind_int64(q, 1, channel_id);
-	return store_row(q, read_outbox, m);
+	return one_outbox(q, m);
 }
 
 int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
@@ -431,7 +481,7 @@ int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const 
 		sqlite3_bind_int64(q, 1, staff_channel_id);
 		sqlite3_bind_text(q, 2, gateway_message_id, -1, SQLITE_STATIC);
 	}
-	return store_row(q, read_outbox, m);
+	return one_outbox(q, m);
 }
 
 int store_outbox_set_params(struct store *st, int64_t id, const char *params)

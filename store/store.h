@@ -266,7 +266,10 @@ struct outbox_msg {
 	int64_t appointment_id, request_id;
 	char kind[32];
 	char catalog_key[64];
-	char params[1024];   /* JSON object */
+	/* The JSON object of placeholder values, of any size. A row read from
+	 * the store owns a heap copy, freed with store_outbox_msg_free(); a row
+	 * being written points at its writer's string, which the writer frees. */
+	const char *params;
 	int urgent;
 	time_t not_before;
 	time_t expires_at;   /* 0: none */
@@ -274,6 +277,13 @@ struct outbox_msg {
 	int attempts;
 };
 int store_outbox_add(struct store *st, struct outbox_msg *m, time_t now);
+/* Frees the params of a row read with store_outbox_get() and the other
+ * single-row reads below (which clear m first, so this is safe after any
+ * of them, found or not). store_outbox_each_*() lend each row's params to
+ * the callback only; a callback keeping a row copies it with
+ * store_outbox_msg_copy(). */
+void store_outbox_msg_free(struct outbox_msg *m);
+int store_outbox_msg_copy(struct outbox_msg *dst, const struct outbox_msg *src);
 /* Cancels the still-queued rows of an appointment or a request. */
 int store_outbox_cancel_appointment(struct store *st, int64_t appointment_id, time_t now);
 int store_outbox_cancel_request(struct store *st, int64_t request_id, time_t now);

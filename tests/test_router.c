@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "bot/compose.h"
 #include "bot/event_json.h"
 #include "bot/router.h"
 #include "locales/locale.h"
 #include "tests/support/testenv.h"
+#include "tests/support/texts.h"
 
 struct rt {
 	struct testenv env;
@@ -89,9 +92,13 @@ static void inbound(struct rt *t, const char *sender, enum event_kind kind, cons
 		snprintf(ev.callback_id, sizeof(ev.callback_id), "cb%d", t->next_update);
 	}
 	if (kind == EVENT_MEDIA) {
-		snprintf(ev.media_kind, sizeof(ev.media_kind), "%s", text != NULL ? text : "photo");
+		/* "voice" or "voice:caption" */
+		const char *colon = text != NULL ? strchr(text, ':') : NULL;
+
+		snprintf(ev.media_kind, sizeof(ev.media_kind), "%.*s", colon != NULL ? (int)(colon - text) : 15,
+			 text != NULL ? text : "photo");
 		snprintf(ev.media_ref, sizeof(ev.media_ref), "FILE%d", t->next_update);
-		ev.text[0] = '\0';
+		snprintf(ev.text, sizeof(ev.text), "%s", colon != NULL ? colon + 1 : "");
 	}
 	assert_int_equal(event_to_json(&ev, 0, json, sizeof(json)), 0);
 	assert_int_equal(store_inbound_add(t->st, "telegram", ev.external_id, ev.sender, ev.at, json, NULL), 0);
@@ -119,6 +126,7 @@ static void last_reply(struct rt *t, enum lang l, char *out, size_t cap, int *nb
 
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
 	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	store_outbox_msg_free(&m);
 	cb_strlcpy(out, msg.text, cap);
 	if (nbuttons != NULL)
 		*nbuttons = msg.nbuttons;
@@ -443,6 +451,7 @@ static void test_after_sent_chains(void **state)
 	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "14d", "--at", "tue 18:30", NULL), 0);
 	assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'checkin'"), &m), 0);
 	assert_int_equal(handler_after_sent(&h, &m), 0);
+	store_outbox_msg_free(&m);
 	/* Two weeks on, at the same local time. */
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'checkin'"), 2);
 	{
@@ -463,7 +472,73 @@ static void test_after_sent_chains(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder'"), 2);
 	exec(t, "UPDATE document_requests SET status = 'received'");
 	assert_int_equal(handler_after_sent(&h, &m), 0);
+	store_outbox_msg_free(&m);
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder'"), 2);
+}
+
+/* The words of the newest forward row. */
+static void last_forward_text(struct rt *t, char *out, size_t cap)
+{
+	sqlite3_stmt *s;
+	cJSON *p;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st), "SELECT params FROM outbox WHERE kind = 'forward'"
+					    " ORDER BY id DESC LIMIT 1", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	p = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
+	assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "text")));
+	snprintf(out, cap, "%s", cJSON_GetObjectItemCaseSensitive(p, "text")->valuestring);
+	cJSON_Delete(p);
+	sqlite3_finalize(s);
+}
+
+/* Texts at the gateway's limit (4096 UTF-16 units), in every script, are
+ * forwarded whole, acknowledged and logged; urgent ones alert both staff
+ * and give the family the emergency number; captions travel whole too. */
+static void test_long_texts(void **state)
+{
+	struct rt *t = *state;
+	static char text[TEXTS_MAX], got[TEXTS_MAX], caption[TEXTS_MAX + 8], reply[1024];
+
+	link_chat(t, "1001");
+	for (int s = 0; s < TEXTS_COUNT; s++) {
+		long long n = s + 1;
+
+		print_message("%s\n", texts_script_name((enum texts_script)s));
+		texts_long((enum texts_script)s, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+		assert_int_equal(texts_units(text), TEXTS_TELEGRAM_UNITS);
+		inbound(t, "1001", EVENT_TEXT, text, NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"), 2 * n - 1);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n - 3);
+		last_forward_text(t, got, sizeof(got));
+		assert_string_equal(got, text);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack'"), 1);
+
+		texts_long((enum texts_script)s, "De politie staat aan de deur. ", TEXTS_TELEGRAM_UNITS, text,
+			   sizeof(text));
+		inbound(t, "1001", EVENT_TEXT, text, NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), n);
+		assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE urgent = 1"), 2 * n);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n - 1);
+		last_forward_text(t, got, sizeof(got));
+		assert_string_equal(got, text);
+		last_reply(t, LANG_FR, reply, sizeof(reply), NULL);
+		assert_non_null(strstr(reply, "112"));
+
+		/* A caption is text too: a voice note with 4096 units of it. */
+		texts_long((enum texts_script)s, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+		snprintf(caption, sizeof(caption), "voice:%s", text);
+		inbound(t, "1001", EVENT_MEDIA, caption, NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"),
+				 2 * n);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n);
+		last_forward_text(t, got, sizeof(got));
+		assert_string_equal(got, text);
+	}
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -474,7 +549,7 @@ int main(void)
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
-		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains),
+		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);

@@ -782,8 +782,8 @@ static int collect_outbox(const void *rec, void *arg)
 
 	while (out[i].id != 0)
 		i++;
-	out[i] = *m;
-	return 0;
+	/* The row's params are lent for the call only. */
+	return store_outbox_msg_copy(&out[i], m);
 }
 
 static void test_outbox(void **state)
@@ -861,7 +861,7 @@ static void test_outbox(void **state)
 	m.urgent = 1;
 	cb_strlcpy(m.kind, "forward", sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, "relay.forward", sizeof(m.catalog_key));
-	cb_strlcpy(m.params, "{\"text\":\"hallo\"}", sizeof(m.params));
+	m.params = "{\"text\":\"hallo\"}";
 	m.not_before = NOW - 10;
 	m.expires_at = NOW + 600;
 	assert_int_equal(store_outbox_add(fx->st, &m, NOW), 0);
@@ -883,6 +883,8 @@ static void test_outbox(void **state)
 	assert_string_equal(all[1].params, "{}");
 	assert_int_equal((long long)all[1].expires_at, 0);
 	assert_int_equal(all[2].id, 0);
+	store_outbox_msg_free(&all[0]);
+	store_outbox_msg_free(&all[1]);
 	assert_int_equal(sql_int(fx->st, "SELECT expires_at IS NULL FROM outbox WHERE id = %lld",
 				 (long long)k_fam2), 1);
 }
