@@ -3,7 +3,7 @@
  * and send. Built apart from the tests:
  *   clang -g -fsanitize=fuzzer,address,undefined -I. tests/fuzz_telegram.c \
  *     bot/telegram_api.c bot/util.c -lcjson -o fuzz_telegram
- *   ./fuzz_telegram tests/data/telegram ../shared/payloads/telegram */
+ *   ./fuzz_telegram tests/data/telegram tests/data/payloads/telegram */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Telegram Bot API layer: every public sample in ../shared/payloads/telegram
+/* Telegram Bot API layer: every public sample in tests/data/payloads/telegram
  * with exact expectations, our own fixtures in tests/data/telegram, malformed
  * input, builders, splitting and URLs. */
 #include <dirent.h>
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -26,20 +25,11 @@ static unsigned flags;
 
 /* ----------------------------------------------------------- file access */
 
+/* The public samples, copied with their SOURCES.md into the repository so
+ * that the tests need nothing beside it. */
 static const char *payload_dir(void)
 {
-	static char dir[512];
-	const char *env = getenv("CASEBOT_PAYLOADS");
-	struct stat st;
-
-	if (env == NULL || env[0] == '\0')
-		return "../shared/payloads/telegram";
-	/* Accept the payloads root (as the other gateways' tests do) or the
-	 * telegram directory itself. */
-	snprintf(dir, sizeof(dir), "%s/telegram", env);
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-		return dir;
-	return env;
+	return "tests/data/payloads/telegram";
 }
 
 static char *load_path(const char *path, size_t *len)
@@ -87,7 +77,7 @@ static int parse_text(const char *body, int64_t cap)
 	return rc;
 }
 
-/* Parses one update file from the shared payloads into ev/flags. */
+/* Parses one update file from the public samples into ev/flags. */
 static int parse_file(const char *name)
 {
 	size_t len;
@@ -186,7 +176,7 @@ static void collect_reset(struct telegram_updates *u, int64_t start)
 	u->max_update_id = start;
 }
 
-/* ============================================ shared payloads, one by one */
+/* ============================================ public samples, one by one */
 
 static void p_apisio_get_updates(void **state)
 {
@@ -614,6 +604,44 @@ static void p_every_file(void **state)
 	if (seen > known)
 		print_message("%zu sample(s) without exact expectations, checked generically\n",
 		              seen - known);
+}
+
+/* The samples live in the repository with their provenance: every file of
+ * every gateway's directory is named in SOURCES.md. */
+static void p_samples_have_sources(void **state)
+{
+	static const char *const dirs[] = {"telegram", "whatsapp", "sms"};
+	size_t len, files = 0;
+	char *sources = load_path("tests/data/payloads/SOURCES.md", &len);
+
+	(void)state;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(dirs); i++) {
+		char path[256];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "tests/data/payloads/%s", dirs[i]);
+		if ((d = opendir(path)) == NULL)
+			fail_msg("cannot open %s", path);
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			files++;
+			/* A name is listed whole, or under a prefix like "courier_*". */
+			if (strstr(sources, de->d_name) == NULL) {
+				char prefix[128];
+				const char *us = strchr(de->d_name, '_');
+
+				snprintf(prefix, sizeof(prefix), "%.*s_*", us != NULL ? (int)(us - de->d_name) : 0,
+				         de->d_name);
+				if (us == NULL || strstr(sources, prefix) == NULL)
+					fail_msg("%s/%s is not in SOURCES.md", dirs[i], de->d_name);
+			}
+		}
+		closedir(d);
+	}
+	assert_true(files >= CB_ARRAY_SIZE(known_payloads));
+	free(sources);
 }
 
 /* ============================================================ own fixtures */
@@ -1674,6 +1702,7 @@ int main(void)
 		cmocka_unit_test(p_teloxide_supergroup),
 		cmocka_unit_test(p_teloxide_text),
 		cmocka_unit_test(p_every_file),
+		cmocka_unit_test(p_samples_have_sources),
 		cmocka_unit_test(f_mixed_batch),
 		cmocka_unit_test(f_unblocked),
 		cmocka_unit_test(f_group_added),
