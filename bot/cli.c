@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -5,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <utf8proc.h>
 
 #include "bot/cli.h"
 #include "bot/tz.h"
@@ -200,16 +203,103 @@ int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
 	return cli_parse(c, argc, argv, NULL, n, what);
 }
 
+/* What people type reaches families and staff screens: it must be UTF-8,
+ * with no control characters (C0, DEL or C1). */
 int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap)
 {
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(s), n;
+	utf8proc_int32_t cp;
+
 	if (s[0] == '\0')
 		return cli_usage_error(c, "%s is empty", what);
 	if (strlen(s) >= cap)
 		return cli_usage_error(c, "%s is longer than %zu bytes", what, cap - 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
+	while (left > 0) {
+		if ((n = utf8proc_iterate(p, left, &cp)) <= 0 || cp < 0)
+			return cli_usage_error(c, "%s is not valid UTF-8 text (check the terminal's encoding)", what);
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
 			return cli_usage_error(c, "%s has a control character", what);
+		p += n;
+		left -= n;
+	}
 	return CLI_OK;
+}
+
+int cli_lang(const char *s, enum lang *out)
+{
+	char lc[8];
+
+	if (s == NULL || strlen(s) >= sizeof(lc))
+		return -CB_EINVAL;
+	cli_lower(lc, s, sizeof(lc));
+	return lang_parse(lc, out);
+}
+
+void cli_lower(char *dst, const char *src, size_t cap)
+{
+	size_t i = 0;
+
+	for (; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* The shape YYYY-MM-DD, whatever the numbers. */
+static int date_shaped(const char *s, size_t n)
+{
+	static const char shape[] = "dddd-dd-dd";
+
+	if (n != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return 0;
+	return 1;
+}
+
+int cli_parse_day(struct cli *c, const char *what, const char *s, int *y, int *mon, int *day)
+{
+	if (tz_parse_date(s, y, mon, day) == 0)
+		return CLI_OK;
+	if (strlen(s) > 10 && date_shaped(s, 10) && (s[10] == ' ' || s[10] == 'T'))
+		return cli_usage_error(c, "%s \"%s\" takes a day without a time, like %.10s", what, s, s);
+	if (!date_shaped(s, strlen(s)))
+		return cli_usage_error(c, "%s \"%s\": write the day as YYYY-MM-DD, like 2026-12-10", what, s);
+	return cli_usage_error(c, "%s \"%s\": there is no such day in the calendar", what, s);
+}
+
+int cli_parse_when(struct cli *c, const char *what, const char *s, time_t *t)
+{
+	const char *sep;
+	char date[11];
+	int y, mon, day, minutes;
+
+	if (s == NULL)
+		return cli_usage_error(c, "%s is required: a local date and time, like \"2026-12-10 14:00\"", what);
+	if (tz_parse_local(s, t) == 0)
+		return CLI_OK;
+	if (date_shaped(s, strlen(s)))
+		return cli_usage_error(c, "%s \"%s\" has a day but no time: add one, like \"%s 14:00\"", what, s, s);
+	sep = strpbrk(s, " T");
+	if (sep != NULL && *sep == 'T' && date_shaped(s, (size_t)(sep - s)))
+		return cli_usage_error(c, "%s \"%s\": put a space between the day and the time, like \"%.10s %s\"",
+				       what, s, s, sep + 1);
+	if (sep == NULL || !date_shaped(s, (size_t)(sep - s)))
+		return cli_usage_error(c, "%s \"%s\": write the day as YYYY-MM-DD and then the time, "
+				       "like \"2026-12-10 14:00\"", what, s);
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (tz_parse_date(date, &y, &mon, &day) != 0)
+		return cli_usage_error(c, "%s \"%s\": there is no such day as %.10s in the calendar", what, s, s);
+	if (tz_parse_hhmm(sep + 1, &minutes) != 0)
+		return cli_usage_error(c, "%s \"%s\": write the time as HH:MM, from 00:00 to 23:59, like \"%.10s 14:00\"",
+				       what, s, s);
+	/* Day and time are well formed, so the local time does not exist: the
+	 * hour the clocks skip when they go forward. */
+	return cli_usage_error(c, "%s \"%s\" does not exist in %s: the clocks go forward that night; "
+			       "choose a time outside the skipped hour, like \"%.10s %02d:%02d\"",
+			       what, s, tz_name(), s, (minutes / 60 + 1) % 24, minutes % 60);
 }
 
 int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail)
@@ -217,20 +307,67 @@ int cli_audit(struct cli *c, const char *action, const char *family_ref, const c
 	return store_audit(c->store, c->now, c->actor, action, family_ref, detail) == 0 ? CLI_OK : CLI_FAIL;
 }
 
-static void print_usage(FILE *fp, const struct cli_command *cmd)
+static void print_usage(FILE *fp, const char *lead, const struct cli_command *cmd)
 {
-	fprintf(fp, "usage: casebot %s%s%s %s\n", cmd->group, cmd->name != NULL ? " " : "",
-		cmd->name != NULL ? cmd->name : "", cmd->usage);
+	fprintf(fp, "%scasebot %s%s%s%s%s\n", lead, cmd->group, cmd->name != NULL ? " " : "",
+		cmd->name != NULL ? cmd->name : "", cmd->usage[0] != '\0' ? " " : "", cmd->usage);
 }
 
-static void print_all(FILE *fp)
+static int takes_time(const struct cli_command *cmd)
 {
-	fprintf(fp, "usage: casebot [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	return strstr(cmd->usage, "HH:MM") != NULL || strstr(cmd->usage, "YYYY") != NULL ||
+	       strstr(cmd->usage, "10:00") != NULL;
+}
+
+/* Help is read before anything else, so the zone it names comes from the
+ * configuration read here, or the default when there is none. */
+static const char *help_zone(struct cli *c)
+{
+	char err[512];
+
+	if (config_load(&c->cfg, c->config_path, err, sizeof(err)) != 0)
+		config_defaults(&c->cfg);
+	return c->cfg.timezone;
+}
+
+static void print_zone(struct cli *c, FILE *fp)
+{
+	fprintf(fp, "Times are local to %s ([casebot] timezone) and stored as UTC.\n", help_zone(c));
+}
+
+static void print_all(struct cli *c, FILE *fp)
+{
+	fprintf(fp, "usage: casebot [-c FILE | --config FILE] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t t = 0; t < CB_ARRAY_SIZE(tables); t++)
-		for (const struct cli_command *cmd = tables[t]; cmd->group != NULL; cmd++)
-			fprintf(fp, "  %s%s%s %s\n      %s\n", cmd->group, cmd->name != NULL ? " " : "",
-				cmd->name != NULL ? cmd->name : "", cmd->usage, cmd->help);
-	fprintf(fp, "\nEvery command takes --help. Times are local (%s).\n", tz_name());
+		for (const struct cli_command *cmd = tables[t]; cmd->group != NULL; cmd++) {
+			print_usage(fp, "  ", cmd);
+			fprintf(fp, "      %s\n", cmd->help);
+		}
+	fprintf(fp, "\nThe configuration is -c FILE, else $CASEBOT_CONFIG, else ./casebot.conf.\n"
+		"Every command takes --help. ");
+	print_zone(c, fp);
+}
+
+/* "casebot staff --help": every subcommand of the group. */
+static void print_group(struct cli *c, FILE *fp, const char *group)
+{
+	int times = 0;
+
+	for (size_t t = 0; t < CB_ARRAY_SIZE(tables); t++)
+		for (const struct cli_command *cmd = tables[t]; cmd->group != NULL; cmd++) {
+			if (strcmp(cmd->group, group) != 0)
+				continue;
+			print_usage(fp, "usage: ", cmd);
+			fprintf(fp, "       %s\n", cmd->help);
+			times |= takes_time(cmd);
+		}
+	if (times)
+		print_zone(c, fp);
+}
+
+static int is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
 }
 
 static const struct cli_command *find(const char *group, const char *name, int *group_known)
@@ -281,6 +418,53 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+static int is_command(const char *word)
+{
+	int known;
+
+	return find(word, NULL, &known) != NULL || known;
+}
+
+/* The options before the command: -c FILE (or -cFILE), --config FILE (or
+ * --config=FILE), --help, --version. Returns -1 with *next at the command,
+ * or the exit code when nothing more is to be done. */
+static int global_options(struct cli *c, int argc, char **argv, int *next)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0')
+				return cli_usage_error(c, "%s needs a file, like: casebot %s casebot.conf check", a, a);
+			c->config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0 || strncmp(a, "-c", 2) == 0) {
+			c->config_path = a[1] == '-' ? a + 9 : a + 2;
+			if (c->config_path[0] == '\0')
+				return cli_usage_error(c, "%.8s needs a file, like: casebot --config=casebot.conf check", a);
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			print_all(c, c->out);
+			return CLI_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			fprintf(c->out, "casebot %s\n", CASEBOT_VERSION);
+			return CLI_OK;
+		} else {
+			return cli_usage_error(c, "unknown option %s (try casebot --help)", a);
+		}
+	}
+	if (i >= argc) {
+		/* "casebot -c check": the command was taken for the file. */
+		if (c->config_path != NULL && is_command(c->config_path))
+			return cli_usage_error(c, "-c needs a file before the command, like: casebot -c casebot.conf %s",
+						c->config_path);
+		print_all(c, c->err);
+		return CLI_USAGE;
+	}
+	*next = i;
+	return -1;
+}
+
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct cli c;
@@ -293,28 +477,26 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	c.err = err;
 	c.now = clock_now();
 	set_actor(&c);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			c.config_path = argv[++i];
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			print_all(out);
-			return CLI_OK;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			fprintf(out, "casebot %s\n", CASEBOT_VERSION);
-			return CLI_OK;
-		} else {
-			return cli_usage_error(&c, "unknown option %s (try casebot --help)", argv[i]);
-		}
+	if ((rc = global_options(&c, argc, argv, &i)) >= 0)
+		return rc;
+	if (is_help(argv[i]) && i + 1 < argc && is_command(argv[i + 1])) {
+		/* "casebot help staff" reads like "casebot staff --help". */
+		print_group(&c, out, argv[i + 1]);
+		return CLI_OK;
 	}
-	if (i >= argc) {
-		print_all(err);
-		return CLI_USAGE;
+	if (is_help(argv[i])) {
+		print_all(&c, out);
+		return CLI_OK;
 	}
 	cmd = find(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &known);
 	if (cmd == NULL) {
 		if (!known)
 			return cli_usage_error(&c, "unknown command \"%s\" (try casebot --help)", argv[i]);
 		snprintf(c.cmd, sizeof(c.cmd), "%s", argv[i]);
+		if (i + 1 < argc && is_help(argv[i + 1])) {
+			print_group(&c, out, argv[i]);
+			return CLI_OK;
+		}
 		if (i + 1 < argc)
 			return cli_usage_error(&c, "unknown subcommand \"%s\" (try casebot %s --help)",
 					       argv[i + 1], argv[i]);
@@ -326,8 +508,10 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	i += cmd->name != NULL ? 1 : 0;
 	sub_argc = argc - i;
 	if (wants_help(sub_argc, argv + i)) {
-		print_usage(out, cmd);
+		print_usage(out, "usage: ", cmd);
 		fprintf(out, "%s\n", cmd->help);
+		if (takes_time(cmd))
+			print_zone(&c, out);
 		return CLI_OK;
 	}
 	if (config_load(&c.cfg, c.config_path, cfgerr, sizeof(cfgerr)) != 0) {

@@ -85,6 +85,19 @@ int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
  * control characters, at most cap-1 bytes. */
 int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap);
 
+/* Lower-cases an ASCII word (a kind, a type, a role), capped: what staff
+ * type is matched without regard to case. */
+void cli_lower(char *dst, const char *src, size_t cap);
+/* lang_parse() for what staff type: "NL" is nl. */
+int cli_lang(const char *s, enum lang *out);
+
+/* A local "YYYY-MM-DD HH:MM" given to option what, or a day "YYYY-MM-DD".
+ * Each way it can be wrong (no time, a T for the space, an impossible day
+ * or time, the hour skipped by the clocks) gets its own line, with an
+ * example. */
+int cli_parse_when(struct cli *c, const char *what, const char *s, time_t *t);
+int cli_parse_day(struct cli *c, const char *what, const char *s, int *y, int *mon, int *day);
+
 int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail);
 
 /* Command tables, one per file. */

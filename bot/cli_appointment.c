@@ -6,11 +6,10 @@
 
 static int parse_at(struct cli *c, const char *at, time_t *t)
 {
-	if (at == NULL)
-		return cli_usage_error(c, "--at \"YYYY-MM-DD HH:MM\" is required");
-	if (tz_parse_local(at, t) != 0)
-		return cli_usage_error(c, "--at \"%s\" is not a time that exists in %s "
-				       "(expected \"YYYY-MM-DD HH:MM\")", at, tz_name());
+	int rc;
+
+	if ((rc = cli_parse_when(c, "--at", at, t)) != CLI_OK)
+		return rc;
 	if (*t <= c->now)
 		return cli_usage_error(c, "--at \"%s\" is in the past", at);
 	return CLI_OK;
@@ -44,10 +43,11 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = parse_at(c, at, &a.starts_at)) != CLI_OK)
 		return rc;
-	if (kind == NULL || !store_appointment_kind_valid(kind))
+	if (kind != NULL)
+		cli_lower(a.kind, kind, sizeof(a.kind));
+	if (kind == NULL || strlen(kind) >= sizeof(a.kind) || !store_appointment_kind_valid(a.kind))
 		return cli_usage_error(c, "--kind must be one of home_visit, lawyer, immigration_office, "
 				       "court, school, doctor, social_service, other");
-	cb_strlcpy(a.kind, kind, sizeof(a.kind));
 	if (place != NULL) {
 		if ((rc = cli_check_text(c, "--place", place, sizeof(a.place))) != CLI_OK)
 			return rc;

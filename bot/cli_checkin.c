@@ -140,14 +140,17 @@ static int cmd_log(struct cli *c, int argc, char **argv)
 	};
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
-	if (since != NULL && (tz_parse_date(since, &y, &mon, &day) != 0 ||
-			      tz_make_local(y, mon, day, 0, 0, &from) != 0))
-		return cli_usage_error(c, "--since \"%s\" is not a date (expected YYYY-MM-DD)", since);
-	if (strcmp(format, "text") == 0)
+	if (since != NULL && (rc = cli_parse_day(c, "--since", since, &y, &mon, &day)) != CLI_OK)
+		return rc;
+	/* A day whose midnight the clocks skip starts an hour later. */
+	if (since != NULL && tz_make_local(y, mon, day, 0, 0, &from) != 0 &&
+	    tz_make_local(y, mon, day, 1, 0, &from) != 0)
+		return cli_usage_error(c, "--since \"%s\": that day has no midnight in %s", since, tz_name());
+	if (strcasecmp(format, "text") == 0)
 		ctx.fmt = FMT_TEXT;
-	else if (strcmp(format, "csv") == 0)
+	else if (strcasecmp(format, "csv") == 0)
 		ctx.fmt = FMT_CSV;
-	else if (strcmp(format, "json") == 0)
+	else if (strcasecmp(format, "json") == 0)
 		ctx.fmt = FMT_JSON;
 	else
 		return cli_usage_error(c, "--format must be text, csv or json");

@@ -24,16 +24,17 @@ static int cmd_request(struct cli *c, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
-	if (type == NULL || !store_doc_type_valid(type))
+	if (type != NULL)
+		cli_lower(r.doc_type, type, sizeof(r.doc_type));
+	if (type == NULL || strlen(type) >= sizeof(r.doc_type) || !store_doc_type_valid(r.doc_type))
 		return cli_usage_error(c, "--type must be one of passport, id_card, birth_certificate, "
 				       "school_certificate, medical_certificate, lawyer_letter, "
 				       "order_to_leave, payslip, lease, other");
-	cb_strlcpy(r.doc_type, type, sizeof(r.doc_type));
 	if (due != NULL) {
 		time_t day_start;
 
-		if (tz_parse_date(due, &y, &mon, &day) != 0)
-			return cli_usage_error(c, "--due \"%s\" is not a date (expected YYYY-MM-DD)", due);
+		if ((rc = cli_parse_day(c, "--due", due, &y, &mon, &day)) != CLI_OK)
+			return rc;
 		if (tz_make_local(y, mon, day, 23, 59, &day_start) != 0 || day_start < c->now)
 			return cli_usage_error(c, "--due \"%s\" is in the past", due);
 		cb_strlcpy(r.due_date, due, sizeof(r.due_date));
@@ -140,6 +141,7 @@ static int cmd_verify(struct cli *c, int argc, char **argv)
 static int cmd_reject(struct cli *c, int argc, char **argv)
 {
 	const char *reason = NULL;
+	char reason_lc[32];
 	struct document d;
 	struct family f;
 	struct hctx h;
@@ -150,6 +152,10 @@ static int cmd_reject(struct cli *c, int argc, char **argv)
 	};
 	if ((rc = cli_parse(c, argc, argv, args, 1, "ID")) != CLI_OK)
 		return rc;
+	if (reason != NULL) {
+		cli_lower(reason_lc, reason, sizeof(reason_lc));
+		reason = reason_lc;
+	}
 	if (reason == NULL || !documents_reason_valid(reason))
 		return cli_usage_error(c, "--reason must be unreadable, incomplete, expired or wrong_document");
 	if ((rc = load_doc(c, argv[optind], &d, &f)) != CLI_OK)

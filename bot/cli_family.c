@@ -41,7 +41,7 @@ static int cmd_family_add(struct cli *c, int argc, char **argv)
 	    (rc = check_ref(c, argv[optind])) != CLI_OK)
 		return rc;
 	cb_strlcpy(f.ref, argv[optind], sizeof(f.ref));
-	if (lang == NULL || lang_parse(lang, &f.lang) != 0)
+	if (lang == NULL || cli_lang(lang, &f.lang) != 0)
 		return cli_usage_error(c, "--lang must be nl, fr, de or en");
 	if (counsellor == NULL)
 		return cli_usage_error(c, "--counsellor NAME is required");
@@ -63,6 +63,16 @@ static int cmd_family_add(struct cli *c, int argc, char **argv)
 		if (!s.active)
 			return cli_usage_error(c, "staff member \"%s\" is not active", backup);
 		f.backup_id = s.id;
+	}
+	/* References differ by more than case: "f-001" is F-001. */
+	{
+		struct family same;
+
+		rc = store_family_get(c->store, f.ref, &same);
+		if (rc == 0)
+			return cli_usage_error(c, "family \"%s\" already exists", same.ref);
+		if (rc != -CB_ENOENT)
+			return cli_fail(c, "%s", store_errmsg(c->store));
 	}
 	if (store_begin(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
@@ -283,6 +293,7 @@ static int cmd_family_erase(struct cli *c, int argc, char **argv)
 static int cmd_member_add(struct cli *c, int argc, char **argv)
 {
 	const char *role = NULL, *lang = NULL;
+	char role_lc[16] = "";
 	struct member m;
 	struct family f;
 	int rc;
@@ -297,10 +308,12 @@ static int cmd_member_add(struct cli *c, int argc, char **argv)
 	    (rc = cli_check_text(c, "NAME", argv[optind + 1], sizeof(m.name))) != CLI_OK)
 		return rc;
 	cb_strlcpy(m.name, argv[optind + 1], sizeof(m.name));
-	if (role == NULL || store_member_role_parse(role, &m.role) != 0)
+	if (role != NULL)
+		cli_lower(role_lc, role, sizeof(role_lc));
+	if (role == NULL || store_member_role_parse(role_lc, &m.role) != 0)
 		return cli_usage_error(c, "--role must be parent, child or other");
 	if (lang != NULL) {
-		if (lang_parse(lang, &m.lang) != 0)
+		if (cli_lang(lang, &m.lang) != 0)
 			return cli_usage_error(c, "--lang must be nl, fr, de or en");
 		m.has_lang = 1;
 	}
@@ -376,7 +389,7 @@ static int cmd_family_set(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "nothing to change (--lang, --counsellor, --backup, --name)");
 	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
-	if (lang != NULL && lang_parse(lang, &f.lang) != 0)
+	if (lang != NULL && cli_lang(lang, &f.lang) != 0)
 		return cli_usage_error(c, "--lang must be nl, fr, de or en");
 	if (name != NULL) {
 		if ((rc = cli_check_text(c, "--name", name, sizeof(f.display_name))) != CLI_OK)

@@ -1,5 +1,6 @@
 /* casebot staff add | list */
 #include <string.h>
+#include <strings.h>
 
 #include "bot/cli.h"
 #include "bot/tz.h"
@@ -22,10 +23,10 @@ static int cmd_staff_add(struct cli *c, int argc, char **argv)
 	if ((rc = cli_check_text(c, "NAME", argv[optind], sizeof(s.name))) != CLI_OK)
 		return rc;
 	cb_strlcpy(s.name, argv[optind], sizeof(s.name));
-	if (role == NULL || (strcmp(role, "counsellor") != 0 && strcmp(role, "coordinator") != 0))
+	if (role == NULL || (strcasecmp(role, "counsellor") != 0 && strcasecmp(role, "coordinator") != 0))
 		return cli_usage_error(c, "--role must be counsellor or coordinator");
-	s.role = strcmp(role, "coordinator") == 0 ? ROLE_COORDINATOR : ROLE_COUNSELLOR;
-	if (lang == NULL || lang_parse(lang, &s.lang) != 0)
+	s.role = strcasecmp(role, "coordinator") == 0 ? ROLE_COORDINATOR : ROLE_COUNSELLOR;
+	if (lang == NULL || cli_lang(lang, &s.lang) != 0)
 		return cli_usage_error(c, "--lang must be nl, fr, de or en");
 	if (email != NULL) {
 		if ((rc = cli_check_text(c, "--email", email, sizeof(s.email))) != CLI_OK)

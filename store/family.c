@@ -7,7 +7,10 @@
 	"SELECT f.id, f.ref, f.display_name, f.lang, f.status, f.counsellor_id, f.backup_id," \
 	" c.name, b.name, f.created_at, f.closed_at FROM families f" \
 	" JOIN staff c ON c.id = f.counsellor_id LEFT JOIN staff b ON b.id = f.backup_id "
-static const char SQL_FAMILY_BY_REF[] = SELECT_FAMILY "WHERE f.ref = ?";
+/* A reference is matched without regard to case (through its NOCASE
+ * index); an exact match wins should two differ only in case. */
+static const char SQL_FAMILY_BY_REF[] = SELECT_FAMILY
+	"WHERE f.ref = ?1 COLLATE NOCASE ORDER BY f.ref = ?1 DESC LIMIT 1";
 static const char SQL_FAMILY_BY_ID[] = SELECT_FAMILY "WHERE f.id = ?";
 static const char SQL_FAMILY_ALL[] = SELECT_FAMILY "ORDER BY f.ref";
 static const char SQL_FAMILY_ADD[] =

@@ -199,6 +199,9 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"
 	"  PRIMARY KEY (gateway, key));",
+	/* 2: case references are typed in any case; they are found through
+	 * this index. */
+	"CREATE INDEX families_ref_nocase ON families(ref COLLATE NOCASE);",
 };
 
 size_t store_schema_count(void)

@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bot/cli.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "store/store.h"
+#include "tests/support/dtest.h"
 #include "tests/support/testenv.h"
 
 /* Sunday 22 November 2026, 10:00 in Brussels. */
@@ -397,9 +399,9 @@ static void test_appointment_dst(void **state)
 	assert_int_equal(testenv_query_int(t, "SELECT starts_at FROM appointments"), utc(2027, 10, 31, 0, 30));
 	/* The reminder two days before at 10:00 is in summer time. */
 	assert_int_equal(reminder_at(t, 0), utc(2027, 10, 29, 8, 0));
-	REFUSED(t, "is not a time that exists", "appointment", "add", "F-001", "--at", "2027-03-28 02:30",
-		"--kind", "lawyer");
-	REFUSED(t, "is not a time that exists", "appointment", "add", "F-001", "--at", "2027-02-29 10:00",
+	REFUSED(t, "does not exist in Europe/Brussels: the clocks go forward that night", "appointment", "add",
+		"F-001", "--at", "2027-03-28 02:30", "--kind", "lawyer");
+	REFUSED(t, "no such day as 2027-02-29", "appointment", "add", "F-001", "--at", "2027-02-29 10:00",
 		"--kind", "lawyer");
 }
 
@@ -408,11 +410,11 @@ static void test_appointment_bad(void **state)
 	struct testenv *t = *state;
 
 	REFUSED(t, "is in the past", "appointment", "add", "F-001", "--at", "2026-11-22 09:59", "--kind", "lawyer");
-	REFUSED(t, "expected \"YYYY-MM-DD HH:MM\"", "appointment", "add", "F-001", "--at", "03/12/2026 14:00",
+	REFUSED(t, "write the day as YYYY-MM-DD", "appointment", "add", "F-001", "--at", "03/12/2026 14:00",
 		"--kind", "lawyer");
-	REFUSED(t, "expected \"YYYY-MM-DD HH:MM\"", "appointment", "add", "F-001", "--at", "2026-12-03 25:00",
+	REFUSED(t, "write the time as HH:MM", "appointment", "add", "F-001", "--at", "2026-12-03 25:00",
 		"--kind", "lawyer");
-	REFUSED(t, "--at \"YYYY-MM-DD HH:MM\" is required", "appointment", "add", "F-001", "--kind", "lawyer");
+	REFUSED(t, "--at is required: a local date and time, like", "appointment", "add", "F-001", "--kind", "lawyer");
 	REFUSED(t, "--kind must be one of", "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "party");
 	REFUSED(t, "unknown family", "appointment", "add", "F-404", "--at", "2026-12-03 14:00", "--kind", "lawyer");
 	REFUSED(t, "has no member", "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer",
@@ -464,7 +466,8 @@ static void test_document_request(void **state)
 	assert_non_null(strstr(t->out, "both pages"));
 	REFUSED(t, "--type must be", "document", "request", "F-001", "--type", "visa");
 	REFUSED(t, "is in the past", "document", "request", "F-001", "--type", "passport", "--due", "2026-11-21");
-	REFUSED(t, "is not a date", "document", "request", "F-001", "--type", "passport", "--due", "2026-11-31");
+	REFUSED(t, "no such day in the calendar", "document", "request", "F-001", "--type", "passport", "--due",
+		"2026-11-31");
 	REFUSED(t, "unknown family", "document", "request", "F-404", "--type", "passport");
 }
 
@@ -534,7 +537,7 @@ static void test_log(void **state)
 	cJSON_Delete(arr);
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 3);
 	REFUSED(t, "--format must be", "log", "F-001", "--format", "xml");
-	REFUSED(t, "is not a date", "log", "F-001", "--since", "yesterday");
+	REFUSED(t, "write the day as YYYY-MM-DD, like", "log", "F-001", "--since", "yesterday");
 	REFUSED(t, "unknown family", "log", "F-404");
 }
 
@@ -699,6 +702,198 @@ static void test_help_and_unknown(void **state)
 	REFUSED(t, "which one?", "family");
 }
 
+
+/* Runs cli_run on argv as given, without the -c the CLI macro adds. */
+static int raw_cli(struct testenv *t, int argc, char **argv)
+{
+	FILE *out = tmpfile(), *err = tmpfile();
+	int rc;
+	size_t n;
+
+	assert_non_null(out);
+	assert_non_null(err);
+	rc = cli_run(argc, argv, out, err);
+	rewind(out);
+	n = fread(t->out, 1, sizeof(t->out) - 1, out);
+	t->out[n] = '\0';
+	rewind(err);
+	n = fread(t->err, 1, sizeof(t->err) - 1, err);
+	t->err[n] = '\0';
+	fclose(out);
+	fclose(err);
+	return rc;
+}
+
+static void test_config_options(void **state)
+{
+	struct testenv *t = *state;
+	char joined[PATH_MAX + 16], eq[PATH_MAX + 16];
+	char *alone[] = {"casebot", "-c", NULL};
+	char *before[] = {"casebot", "-c", "check", NULL};
+	char *longopt[] = {"casebot", "--config", t->conf, "check", NULL};
+	char *longeq[] = {"casebot", eq, "check", NULL};
+	char *shortj[] = {"casebot", joined, "check", NULL};
+	char *empty[] = {"casebot", "--config=", "check", NULL};
+
+	snprintf(joined, sizeof(joined), "-c%s", t->conf);
+	snprintf(eq, sizeof(eq), "--config=%s", t->conf);
+	assert_int_equal(raw_cli(t, 2, alone), 2);
+	assert_non_null(strstr(t->err, "-c needs a file, like: casebot -c casebot.conf check"));
+	assert_null(strstr(t->err, "unknown option"));
+	assert_int_equal(raw_cli(t, 3, before), 2);
+	assert_non_null(strstr(t->err, "-c needs a file before the command"));
+	assert_int_equal(raw_cli(t, 4, longopt), 0);
+	assert_non_null(strstr(t->out, "configuration OK"));
+	assert_int_equal(raw_cli(t, 3, longeq), 0);
+	assert_non_null(strstr(t->out, "configuration OK"));
+	assert_int_equal(raw_cli(t, 3, shortj), 0);
+	assert_non_null(strstr(t->out, "configuration OK"));
+	assert_int_equal(raw_cli(t, 3, empty), 2);
+	assert_non_null(strstr(t->err, "needs a file"));
+}
+
+/* "casebot staff --help" lists the group's commands instead of taking
+ * --help for a subcommand. */
+static void test_group_help(void **state)
+{
+	struct testenv *t = *state;
+	static const char *const groups[][2] = {
+		{"staff", "staff invite NAME"}, {"family", "family erase REF --yes"},
+		{"member", "member add REF NAME"}, {"appointment", "appointment move ID"},
+		{"document", "document get ID -o FILE"}, {"checkin", "checkin off REF"},
+	};
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		assert_int_equal(CLI(t, groups[i][0], "--help"), 0);
+		assert_non_null(strstr(t->out, groups[i][1]));
+		assert_string_equal(t->err, "");
+		assert_int_equal(CLI(t, groups[i][0], "-h"), 0);
+		assert_non_null(strstr(t->out, groups[i][1]));
+		assert_int_equal(CLI(t, "help", groups[i][0]), 0);
+		assert_non_null(strstr(t->out, groups[i][1]));
+	}
+	assert_int_equal(CLI(t, "appointment", "--help"), 0);
+	assert_non_null(strstr(t->out, "Times are local to Europe/Brussels"));
+	REFUSED(t, "unknown subcommand \"fly\"", "staff", "fly");
+}
+
+/* Help names the configured zone, read before the command runs; a fresh
+ * process used to print the zone it had not set yet: UTC. */
+static void test_help_names_the_zone(void **state)
+{
+	struct testenv *t = *state;
+	char cmd[PATH_MAX * 2 + 64], buf[512];
+	size_t n;
+	FILE *p, *fp = fopen(t->conf, "a");
+
+	fprintf(fp, "timezone = Asia/Tokyo\n");
+	fclose(fp);
+	assert_int_equal(CLI(t, "--help"), 0);
+	assert_non_null(strstr(t->out, "Times are local to Asia/Tokyo"));
+	assert_int_equal(CLI(t, "appointment", "add", "--help"), 0);
+	assert_non_null(strstr(t->out, "Times are local to Asia/Tokyo"));
+	snprintf(cmd, sizeof(cmd), "%s/casebot --help 2>&1", dt_build_dir());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	while (fread(cmd, 1, sizeof(cmd), p) > 0)
+		;
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(buf, "usage: casebot"));
+	snprintf(cmd, sizeof(cmd), "%s/casebot --help 2>&1 | grep -c 'Times are local to Europe/Brussels'",
+		 dt_build_dir());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	pclose(p);
+	assert_string_equal(buf, "1\n");
+}
+
+/* Each way a date can be wrong gets its own line, with what was expected
+ * and an example; none of them reads like the DST gap. */
+static void test_date_mistakes(void **state)
+{
+	struct testenv *t = *state;
+	static const char *const cases[][2] = {
+		{"2026-12-10", "has a day but no time: add one, like \"2026-12-10 14:00\""},
+		{"2026-12-10T14:00", "put a space between the day and the time, like \"2026-12-10 14:00\""},
+		{"10/12/2026 14:00", "write the day as YYYY-MM-DD and then the time, like \"2026-12-10 14:00\""},
+		{"2026-12-10 14h00", "write the time as HH:MM, from 00:00 to 23:59, like \"2026-12-10 14:00\""},
+		{"2026-12-10 24:00", "write the time as HH:MM"},
+		{"2026-13-10 14:00", "there is no such day as 2026-13-10"},
+		{"2027-03-28 02:30", "does not exist in Europe/Brussels: the clocks go forward that night"},
+		{"2026-11-01 10:00", "is in the past"},
+	};
+	char seen[8][sizeof(((struct testenv *)0)->err)];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		REFUSED(t, cases[i][1], "appointment", "add", "F-001", "--at", cases[i][0], "--kind", "lawyer");
+		memcpy(seen[i], t->err, sizeof(seen[i]));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(seen[i], seen[j]);
+		if (i != 6)
+			assert_null(strstr(t->err, "clocks"));
+	}
+	REFUSED(t, "--due \"2026-12-10 14:00\" takes a day without a time, like 2026-12-10", "document", "request",
+		"F-001", "--type", "passport", "--due", "2026-12-10 14:00");
+	REFUSED(t, "--due \"10-12-2026\": write the day as YYYY-MM-DD, like 2026-12-10", "document", "request",
+		"F-001", "--type", "passport", "--due", "10-12-2026");
+	REFUSED(t, "--since \"2026-02-30\": there is no such day in the calendar", "log", "F-001", "--since",
+		"2026-02-30");
+	REFUSED(t, "does not exist", "appointment", "move", "1", "--at", "2027-03-28 02:00");
+}
+
+/* Staff type references and kinds in any case. */
+static void test_case_insensitive(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "family", "show", "f-001"), 0);
+	assert_non_null(strstr(t->out, "family F-001"));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.show'"
+					   " AND family_ref = 'F-001'"), 1);
+	assert_int_equal(CLI(t, "appointment", "add", "f-001", "--at", "2026-12-03 14:00", "--kind", "Lawyer",
+			     "--member", "Amina"), 0);
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-04 14:00", "--kind",
+			     "IMMIGRATION_OFFICE"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM appointments WHERE kind IN"
+					   " ('lawyer', 'immigration_office')"), 2);
+	assert_int_equal(CLI(t, "document", "request", "f-001", "--type", "Passport"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM document_requests WHERE doc_type = 'passport'"), 1);
+	assert_int_equal(CLI(t, "member", "add", "F-001", "Noor", "--role", "Child", "--lang", "NL"), 0);
+	assert_int_equal(CLI(t, "staff", "add", "Jan", "--role", "Counsellor", "--lang", "De"), 0);
+	assert_int_equal(CLI(t, "log", "f-001", "--format", "JSON"), 0);
+	REFUSED(t, "family \"F-001\" already exists", "family", "add", "f-001", "--lang", "nl", "--counsellor", "Sara");
+	/* An exact match wins over one that differs only in case. */
+	assert_int_equal(CLI(t, "family", "add", "F-002", "--lang", "nl", "--counsellor", "Sara"), 0);
+	assert_int_equal(CLI(t, "family", "show", "F-002"), 0);
+	assert_non_null(strstr(t->out, "family F-002"));
+}
+
+/* What is not UTF-8 would reach staff screens and family messages as
+ * garbage: it is refused, and nothing is written. */
+static void test_invalid_utf8(void **state)
+{
+	struct testenv *t = *state;
+
+	REFUSED(t, "NAME is not valid UTF-8", "member", "add", "F-001", "Am\xe9lie", "--role", "parent");
+	REFUSED(t, "NAME is not valid UTF-8", "staff", "add", "Ren\xc3", "--role", "counsellor", "--lang", "fr");
+	REFUSED(t, "--name is not valid UTF-8", "family", "add", "F-009", "--lang", "fr", "--counsellor", "Sara",
+		"--name", "Fam\xff");
+	REFUSED(t, "--name is not valid UTF-8", "family", "set", "F-001", "--name", "\xc0\xaf");
+	REFUSED(t, "--place is not valid UTF-8", "appointment", "add", "F-001", "--at", "2026-12-03 14:00",
+		"--kind", "lawyer", "--place", "Rue \xe9tienne 1");
+	REFUSED(t, "--note is not valid UTF-8", "document", "request", "F-001", "--type", "passport", "--note",
+		"\xed\xa0\x80 surrogate");
+	REFUSED(t, "control character", "member", "add", "F-001", "A\xc2\x85mina", "--role", "parent");
+	/* Good UTF-8 in any script passes. */
+	assert_int_equal(CLI(t, "member", "add", "F-001", "Amélie Ωμέγα أمينة", "--role", "parent"), 0);
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer",
+			     "--place", "Rue Étienne 1 🏠"), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -710,6 +905,8 @@ int main(void)
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),
 		T(test_document_verify_reject_get), T(test_outbox_renders_everything), T(test_help_and_unknown),
+		T(test_config_options), T(test_group_help), T(test_help_names_the_zone), T(test_date_mistakes),
+		T(test_case_insensitive), T(test_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
