@@ -11,8 +11,9 @@
 #include "bot/vault.h"
 #include "handlers/handler.h"
 
-static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
-		 const char *key, time_t at)
+/* channel_id 0: every chat of the family (or the member's own). */
+static int queue_on(struct hctx *h, const struct doc_request *r, int64_t channel_id, const char *kind,
+		    const char *key, time_t at)
 {
 	struct outbox_msg m;
 	char params[48];
@@ -20,6 +21,7 @@ static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
 	memset(&m, 0, sizeof(m));
 	m.family_id = r->family_id;
 	m.member_id = r->member_id;
+	m.channel_id = channel_id;
 	m.request_id = r->id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
@@ -29,10 +31,42 @@ static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
 	return store_outbox_add(h->store, &m, h->now);
 }
 
+static int queue(struct hctx *h, const struct doc_request *r, const char *kind,
+		 const char *key, time_t at)
+{
+	return queue_on(h, r, 0, kind, key, at);
+}
+
 int documents_queue_reminder(struct hctx *h, const struct doc_request *r)
 {
+	int waiting = 0, rc;
+
+	/* One chain of reminders per request: a household's copies of one
+	 * reminder, or START after STOP, find the next one already waiting. */
+	if ((rc = store_outbox_request_waiting(h->store, r->id, "document_reminder", h->now, &waiting)) != 0)
+		return rc;
+	if (waiting > 0)
+		return 0;
 	return queue(h, r, "document_reminder", "document.reminder",
 		     h->now + (time_t)h->cfg->document_reminder_days * 86400);
+}
+
+int documents_resume(struct hctx *h, int64_t request_id, int64_t channel_id)
+{
+	struct doc_request r;
+	int asked = 0, rc;
+
+	if ((rc = store_docreq_get(h->store, request_id, &r)) != 0)
+		return rc;
+	if (strcmp(r.status, "open") != 0)
+		return 0;
+	/* A request asked while the chat was stopped never reached it: it is
+	 * asked now, on that chat. */
+	if ((rc = store_outbox_request_asked(h->store, r.id, channel_id, &asked)) != 0)
+		return rc;
+	if (asked == 0 && (rc = queue_on(h, &r, channel_id, "document_request", "document.request", h->now)) != 0)
+		return rc;
+	return documents_queue_reminder(h, &r);
 }
 
 int documents_request(struct hctx *h, struct doc_request *r)

@@ -33,8 +33,12 @@ int appointments_reminder_times(const struct config *cfg, time_t now, time_t sta
 /* Document requests: the request, the message asking for it, and the first
  * reminder while it is missing. */
 int documents_request(struct hctx *h, struct doc_request *r);
-/* Queues the next reminder of an open request, reminder_every days on. */
+/* Queues the next reminder of an open request, reminder_every days on,
+ * unless one is already waiting. */
 int documents_queue_reminder(struct hctx *h, const struct doc_request *r);
+/* After START on channel_id: an open request that never reached the chat
+ * is asked again, and its reminders go on (one chain). */
+int documents_resume(struct hctx *h, int64_t request_id, int64_t channel_id);
 
 /* Check-in plans: the plan and its next check-in. */
 int checkins_set(struct hctx *h, const struct checkin_plan *p, time_t *next);

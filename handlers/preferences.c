@@ -5,8 +5,9 @@
 #include "bot/event.h"
 #include "handlers/handler.h"
 
-/* After START, what STOP let lapse comes back: the next check-in, and a
- * reminder for each document still missing. */
+/* After START, what STOP let lapse comes back: the next check-in, and for
+ * each document still missing its request (when the chat never got it)
+ * and one chain of reminders. */
 static int resume(struct hctx *h, const struct family_msg *fm)
 {
 	struct checkin_plan plan;
@@ -21,14 +22,9 @@ static int resume(struct hctx *h, const struct family_msg *fm)
 		return rc;
 	if ((rc = store_docreq_open(h->store, fm->family.id, open, 8, &n)) != 0)
 		return rc;
-	for (int i = 0; i < n && i < 8; i++) {
-		struct doc_request r = {0};
-
-		r.id = open[i];
-		r.family_id = fm->family.id;
-		if ((rc = documents_queue_reminder(h, &r)) != 0)
+	for (int i = 0; i < n && i < 8; i++)
+		if ((rc = documents_resume(h, open[i], fm->channel.id)) != 0)
 			return rc;
-	}
 	return 0;
 }
 

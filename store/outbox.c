@@ -438,6 +438,37 @@ int store_outbox_count_since(struct store *st, int64_t family_id, const char *ki
 	return store_row(q, store_read_int, count);
 }
 
+static const char SQL_OUTBOX_REQUEST_WAITING[] =
+	"SELECT count(*) FROM outbox WHERE request_id = ?1 AND kind = ?2 AND status = 'queued'"
+	" AND not_before > ?3";
+static const char SQL_OUTBOX_REQUEST_ASKED[] =
+	"SELECT count(*) FROM outbox WHERE request_id = ?1"
+	" AND kind IN ('document_request', 'document_rejected') AND (status IN ('queued', 'sending')"
+	" OR (channel_id = ?2 AND status IN ('sent', 'delivered', 'read')))";
+
+int store_outbox_request_waiting(struct store *st, int64_t request_id, const char *kind, time_t now, int *count)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REQUEST_WAITING);
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, request_id);
+		sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+	}
+	return store_row(q, store_read_int, count);
+}
+
+int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t channel_id, int *count)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REQUEST_ASKED);
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, request_id);
+		sqlite3_bind_int64(q, 2, channel_id);
+	}
+	return store_row(q, store_read_int, count);
+}
+
 static const char SQL_OUTBOX_LAST_QUESTION[] =
 	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.kind IN ('reminder', 'checkin')"
 	" AND o.status IN ('sent', 'delivered', 'read') AND o.updated_at >= ?2"

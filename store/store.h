@@ -317,6 +317,12 @@ int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const 
 /* Replaces a row's params: a sent forward or reply keeps no words. */
 int store_outbox_set_params(struct store *st, int64_t id, const char *params);
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
+/* Queued rows of a document request's kind due after now: a reminder already
+ * waiting for its time. */
+int store_outbox_request_waiting(struct store *st, int64_t request_id, const char *kind, time_t now, int *count);
+/* Whether a request's message (the request, or its rejection) reached
+ * channel_id, or is still on its way to the family. */
+int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t channel_id, int *count);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
 
 /* contact log */

@@ -422,6 +422,34 @@ static void test_four_languages(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A document asked for while the family had sent STOP is not lost: after
+ * START the family gets the request, and its reminders are one chain. */
+static void test_stop_start_document_request(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "stop") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 2, 10000);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'cancelled'") == 1,
+		    10000);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "start") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 4, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "Welkom terug"));
+	dt_sent_text(t, FAMILY_CHAT, 3, text, sizeof(text));
+	assert_non_null(strstr(text, "vraagt je om een document"));
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'sent'") == 1,
+		    5000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
+	dt_sleep_ms(500);
+	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 4);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* A chat that blocked the bot while casebot did not know: the 403 marks it
  * blocked, fails the message and alerts the counsellor. */
 static void test_blocked_by_403(void **state)
@@ -504,6 +532,7 @@ int main(void)
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
+		T(test_stop_start_document_request),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

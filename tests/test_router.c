@@ -468,6 +468,7 @@ static void test_after_sent_chains(void **state)
 	/* A document reminder queues the next while the request is open. */
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
 	assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'document_reminder'"), &m), 0);
+	exec(t, "UPDATE outbox SET status = 'sent' WHERE kind = 'document_reminder'");
 	assert_int_equal(handler_after_sent(&h, &m), 0);
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder'"), 2);
 	exec(t, "UPDATE document_requests SET status = 'received'");
@@ -541,6 +542,45 @@ static void test_long_texts(void **state)
 	}
 }
 
+/* A request asked while the chat was stopped is asked after START, once;
+ * its reminders stay one chain, through STOP and START and through the
+ * copies a household gets. */
+static void test_start_resumes_document_request(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	struct outbox_msg m;
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	/* What the dispatcher does with it on a stopped chat. */
+	exec(t, "UPDATE outbox SET status = 'cancelled', channel_id = 1, last_error = 'the family sent STOP'"
+		" WHERE kind = 'document_request'");
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'queued'"
+			   " AND channel_id = 1 AND request_id = 1"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
+	/* Again before anything went: nothing more is queued. */
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'queued'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
+	/* Once the request reached the chat, START asks nothing again. */
+	mark_sent(t, "document_request");
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request'"), 2);
+	/* Two chats got copies of a reminder: one next reminder, not two. */
+	exec(t, "UPDATE outbox SET not_before = 0 WHERE kind = 'document_reminder'");
+	assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'document_reminder'"), &m), 0);
+	exec(t, "UPDATE outbox SET status = 'sent' WHERE kind = 'document_reminder'");
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	store_outbox_msg_free(&m);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -550,6 +590,7 @@ int main(void)
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
+		T(test_start_resumes_document_request),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
