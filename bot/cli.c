@@ -16,7 +16,7 @@
 static const struct cli_command *const tables[] = {
 	cli_init_commands, cli_staff_commands, cli_family_commands,
 	cli_appointment_commands, cli_document_commands, cli_checkin_commands,
-	cli_outbox_commands,
+	cli_outbox_commands, cli_audit_commands,
 };
 
 static void verror(struct cli *c, const char *fmt, va_list ap)
@@ -136,6 +136,8 @@ int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
 
 	/* Each long option's letter works as a short option too (-o FILE). */
 	for (const struct option *o = opts; o->name != NULL && n + 3 < sizeof(shorts); o++) {
+		if (o->val <= 0 || o->val > 127)
+			continue;
 		shorts[n++] = (char)o->val;
 		if (o->has_arg == required_argument)
 			shorts[n++] = ':';
@@ -169,6 +171,7 @@ int cli_positional(struct cli *c, int argc, char **argv, int n, const char *what
 }
 
 #define CLI_ARGS_MAX 8
+#define CLI_LONG_ONLY 256
 
 int cli_parse(struct cli *c, int argc, char **argv, const struct cli_arg *args, int npos, const char *what)
 {
@@ -180,6 +183,11 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_arg *args, 
 		opts[n].has_arg = args[n].value != NULL ? required_argument : no_argument;
 		opts[n].flag = NULL;
 		opts[n].val = args[n].name[0];
+		/* Two options with one first letter (--staff, --since): only the
+		 * first keeps the short form; the other is long only. */
+		for (int i = 0; i < n; i++)
+			if (opts[i].val == opts[n].val)
+				opts[n].val = CLI_LONG_ONLY + n;
 	}
 	opts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	opts[n + 1] = (struct option){0};
@@ -187,7 +195,7 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_arg *args, 
 		if (ch == '?')
 			return CLI_USAGE;
 		for (int i = 0; i < n; i++) {
-			if (ch != args[i].name[0])
+			if (ch != opts[i].val)
 				continue;
 			if (args[i].value != NULL)
 				*args[i].value = optarg;

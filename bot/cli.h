@@ -108,5 +108,6 @@ extern const struct cli_command cli_appointment_commands[];
 extern const struct cli_command cli_document_commands[];
 extern const struct cli_command cli_checkin_commands[];
 extern const struct cli_command cli_outbox_commands[];
+extern const struct cli_command cli_audit_commands[];
 
 #endif

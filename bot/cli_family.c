@@ -1,4 +1,4 @@
-/* casebot family add | list | show | close | erase, member add, invite. */
+/* casebot family add | list | show | close | erase | unlink, member add, invite. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -91,8 +91,10 @@ static int print_family_row(const void *rec, void *arg)
 	const struct family *f = rec;
 	struct cli *c = arg;
 
+	/* A counsellor who left follows nobody: the family needs a new one. */
 	fprintf(c->out, "%-16s %-4s %-8s %-20s %-20s %s\n", f->ref, lang_code(f->lang), f->status,
-		f->counsellor, f->backup[0] != '\0' ? f->backup : "-", f->display_name);
+		f->counsellor_active ? f->counsellor : "(unassigned)", f->backup[0] != '\0' ? f->backup : "-",
+		f->display_name);
 	return 0;
 }
 
@@ -102,6 +104,9 @@ static int cmd_family_list(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
 		return rc;
+	/* The list names every family: a read like any other, audited first. */
+	if (cli_audit(c, "family.list", NULL, NULL) != CLI_OK)
+		return cli_fail(c, "%s", store_errmsg(c->store));
 	fprintf(c->out, "%-16s %-4s %-8s %-20s %-20s %s\n", "REF", "LANG", "STATUS", "COUNSELLOR",
 		"BACKUP", "NAME");
 	if (store_family_each(c->store, print_family_row, c) != 0)
@@ -368,6 +373,66 @@ static int cmd_invite(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+struct family_chats {
+	int64_t ids[32];
+	int64_t member_id;   /* 0: every chat */
+	int n;
+};
+
+static int keep_family_chat(const void *rec, void *arg)
+{
+	const struct channel *ch = rec;
+	struct family_chats *fc = arg;
+
+	if ((fc->member_id == 0 || ch->member_id == fc->member_id) && fc->n < (int)CB_ARRAY_SIZE(fc->ids))
+		fc->ids[fc->n++] = ch->id;
+	return 0;
+}
+
+/* A family's lost or shared-out phone: its chats (or one member's) stop
+ * being the family's. The chat then gets what a stranger gets. */
+static int cmd_family_unlink(struct cli *c, int argc, char **argv)
+{
+	const char *member = NULL;
+	const struct cli_arg args[] = {
+		{"member", &member, NULL},
+		{0},
+	};
+	struct family_chats fc = {0};
+	struct family f;
+	struct member m = {0};
+	int rc;
+
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+		return rc;
+	if (member != NULL) {
+		rc = store_member_get(c->store, f.id, member, &m);
+		if (rc == -CB_ENOENT)
+			return cli_usage_error(c, "family %s has no member \"%s\"", f.ref, member);
+		if (rc != 0)
+			return cli_fail(c, "%s", store_errmsg(c->store));
+		fc.member_id = m.id;
+	}
+	if (store_channel_each_family(c->store, f.id, keep_family_chat, &fc) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	if (fc.n == 0)
+		return cli_usage_error(c, "%s%s%s has no linked chat", member != NULL ? m.name : "family ",
+				       member != NULL ? " of family " : "", f.ref);
+	if (store_begin(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	for (int i = 0; i < fc.n; i++) {
+		const struct audit_entry e = {c->actor, "channel.unlink", f.ref, NULL, 0, fc.ids[i]};
+
+		if (store_channel_unlink(c->store, fc.ids[i], c->now) != 0 || store_audit_add(c->store, c->now, &e) != 0)
+			return cli_fail(c, "%s", store_errmsg(c->store));
+	}
+	if (store_commit(c->store) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	fprintf(c->out, "unlinked %d chat(s) of family %s\n", fc.n, f.ref);
+	return CLI_OK;
+}
+
 /* Who follows a family, and in which language, can change over months. */
 static int cmd_family_set(struct cli *c, int argc, char **argv)
 {
@@ -435,6 +500,8 @@ const struct cli_command cli_family_commands[] = {
 	 "Close a family: nothing more is sent to it; its records stay until erased."},
 	{"family", "erase", cmd_family_erase, "REF --yes",
 	 "Delete a family, its records and its documents for good."},
+	{"family", "unlink", cmd_family_unlink, "REF [--member NAME]",
+	 "Unlink a family's chats (or one member's): a lost phone. A new invite links the next one."},
 	{"member", "add", cmd_member_add, "REF NAME --role parent|child|other [--lang L]",
 	 "Add a member to a family."},
 	{"invite", NULL, cmd_invite, "REF [--member NAME]",

@@ -43,7 +43,7 @@ void config_defaults(struct config *cfg)
 	cfg->reminders_during_stop = 1;
 	cfg->document_reminder_days = 3;
 	cfg->checkin_no_answer_minutes = 48 * 60;
-	cfg->invite_valid_days = 14;
+	cfg->invite_valid_days = 7;
 	cfg->escalate_after_seconds = 4 * 3600;
 	cfg->work_start = 9 * 60;
 	cfg->work_end = 17 * 60;

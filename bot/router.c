@@ -178,10 +178,16 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 		return rc;
 	if ((rc = store_channel_touch(h->store, fm.channel.id, h->now)) != 0)
 		return rc;
+	if (fm.channel.staff_id != 0 && !fm.channel.verified)
+		return onboarding_pending(h, &c->ev, &fm.channel, direct);
 	if (fm.channel.staff_id != 0)
 		return staff_handle(h, &c->ev, &fm.channel);
 	if ((rc = handler_family_msg(h, &fm.channel, &fm)) != 0)
 		return rc;
+	/* A closed file's chat learns nothing from silence: it gets what a
+	 * stranger gets. */
+	if (strcmp(fm.family.status, "closed") == 0)
+		return onboarding_neutral(h, &c->ev, direct);
 	fm.ev = &c->ev;
 	return family_event(h, &fm);
 }

@@ -65,6 +65,9 @@ int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 
 	if (strcmp(m->kind, "forward") == 0)
 		return forward_sent(h, m);
+	/* A pairing number is kept only as a hash once it has been shown. */
+	if (strcmp(m->kind, "staff_pairing") == 0)
+		return store_outbox_set_params(h->store, m->id, "{}");
 	if (strcmp(m->kind, "relay_reply") == 0) {
 		/* The counsellor hears it went; the words leave the store. */
 		if ((rc = store_outbox_set_params(h->store, m->id, "{}")) != 0 ||

@@ -112,6 +112,13 @@ int words_is(const struct locales *loc, const char *folded, const char *key);
 
 /* handlers/onboarding.c: a chat casebot does not know. */
 int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct);
+/* A staff chat waiting for its pairing number to be confirmed: only a new
+ * code is answered (with a new number); once its time is up, it is a
+ * stranger again. */
+int onboarding_pending(struct hctx *h, const struct inbound_event *ev, const struct channel *ch,
+		       struct handler_direct *direct);
+/* The answer an unknown chat gets, for a chat whose family file is closed. */
+int onboarding_neutral(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct);
 /* handlers/appointments.c: a reminder button or reply word (1 confirm,
  * 2 cannot come, 3 another time). */
 int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice);

@@ -1,5 +1,6 @@
 /* A chat casebot does not know: an invite code links it; anything else gets
- * the same neutral answer, which says nothing about who is known. */
+ * the same neutral answer, which says nothing about who is known. A staff
+ * chat stays pending until its pairing number is confirmed at the CLI. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,16 +48,47 @@ static void neutral(struct hctx *h, struct handler_direct *direct)
 	direct->send = direct->text[0] != '\0';
 }
 
-int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct)
+/* A staff member's code links the chat pending: it is shown a pairing
+ * number, and gets nothing else until someone at the CLI enters that
+ * number (casebot staff confirm). Whoever saw the code cannot become the
+ * counsellor on their own. */
+static int staff_pending(struct hctx *h, const struct channel *ch, const char *number)
+{
+	const struct audit_entry e = {"bot", "staff.link", NULL, "pending", ch->staff_id, ch->id};
+	struct outbox_msg m;
+	char *params = NULL;
+	int rc;
+
+	if ((rc = store_audit_add(h->store, h->now, &e)) != 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	m.staff_id = ch->staff_id;
+	m.channel_id = ch->id;
+	cb_strlcpy(m.kind, "staff_pairing", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "staff.pairing", sizeof(m.catalog_key));
+	if ((rc = handler_params(&params, "number", number, NULL)) != 0)
+		return rc;
+	m.params = params;
+	m.urgent = 1;
+	m.not_before = h->now;
+	m.expires_at = h->now + STAFF_PAIRING_TTL;
+	rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	return rc;
+}
+
+/* quiet: a pending staff chat, which gets no answer to anything but a
+ * good code. */
+static int onboard(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct, int quiet)
 {
 	struct family_msg fm;
 	struct staff counsellor;
-	char code[32], *params = NULL;
+	char code[32], *params = NULL, number[STAFF_PAIRING_DIGITS + 1];
 	int rc, tries = 0;
 
 	memset(direct, 0, sizeof(*direct));
 	if (ev->kind != EVENT_TEXT || extract_code(ev->text, code, sizeof(code)) != 0) {
-		if (ev->kind != EVENT_BLOCKED && ev->kind != EVENT_UNBLOCKED)
+		if (ev->kind != EVENT_BLOCKED && ev->kind != EVENT_UNBLOCKED && !quiet)
 			neutral(h, direct);
 		return 0;
 	}
@@ -65,26 +97,22 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 	if ((rc = store_inbound_count_since(h->store, ev->channel, ev->sender, h->now - 3600, &tries)) != 0)
 		return rc;
 	if (tries > ONBOARDING_TRIES_PER_HOUR) {
-		neutral(h, direct);
+		if (!quiet)
+			neutral(h, direct);
 		return 0;
 	}
 	memset(&fm, 0, sizeof(fm));
 	fm.ev = ev;
-	rc = store_invite_redeem(h->store, code, ev->channel, ev->sender, h->now, &fm.channel);
+	rc = store_invite_redeem(h->store, code, ev->channel, ev->sender, h->now, &fm.channel, number);
 	if (rc == -CB_ENOENT) {
-		neutral(h, direct);
+		if (!quiet)
+			neutral(h, direct);
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
-	if (fm.channel.staff_id != 0) {
-		struct staff s;
-
-		if ((rc = store_staff_get_id(h->store, fm.channel.staff_id, &s)) != 0 ||
-		    (rc = store_audit(h->store, h->now, "bot", "staff.link", NULL, s.name)) != 0)
-			return rc;
-		return staff_notice(h, s.id, "staff_notice", "staff.welcome", "name", s.name, NULL);
-	}
+	if (fm.channel.staff_id != 0)
+		return staff_pending(h, &fm.channel, number);
 	if ((rc = store_family_get_id(h->store, fm.channel.family_id, &fm.family)) != 0)
 		return rc;
 	fm.lang = fm.family.lang;
@@ -93,12 +121,46 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
 		fm.lang = fm.member.lang;
 	if ((rc = store_staff_get_id(h->store, fm.family.counsellor_id, &counsellor)) != 0)
 		return rc;
-	if ((rc = handler_log_in(h, &fm, "onboarding", "chat linked with an invite code")) != 0 ||
-	    (rc = store_audit(h->store, h->now, "bot", "channel.link", fm.family.ref, ev->channel)) != 0)
-		return rc;
+	{
+		const struct audit_entry e = {"bot", "channel.link", fm.family.ref, ev->channel, 0, fm.channel.id};
+
+		if ((rc = handler_log_in(h, &fm, "onboarding", "chat linked with an invite code")) != 0 ||
+		    (rc = store_audit_add(h->store, h->now, &e)) != 0)
+			return rc;
+	}
 	if ((rc = handler_params(&params, "counsellor", counsellor.name, NULL)) != 0)
 		return rc;
 	rc = handler_reply(h, &fm, "welcome", "welcome", params);
 	free(params);
 	return rc;
+}
+
+int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct)
+{
+	return onboard(h, ev, direct, 0);
+}
+
+int onboarding_pending(struct hctx *h, const struct inbound_event *ev, const struct channel *ch,
+		       struct handler_direct *direct)
+{
+	time_t until = 0;
+	int rc = store_pairing_expires(h->store, ch->id, &until);
+
+	if (rc != 0 && rc != -CB_ENOENT)
+		return rc;
+	/* Once its time has run out, a pending chat is a stranger again. */
+	if (rc == -CB_ENOENT || until <= h->now) {
+		if ((rc = store_channel_unlink(h->store, ch->id, h->now)) != 0)
+			return rc;
+		return onboard(h, ev, direct, 0);
+	}
+	return onboard(h, ev, direct, 1);
+}
+
+int onboarding_neutral(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct)
+{
+	memset(direct, 0, sizeof(*direct));
+	if (ev->kind != EVENT_BLOCKED && ev->kind != EVENT_UNBLOCKED)
+		neutral(h, direct);
+	return 0;
 }

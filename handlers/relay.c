@@ -93,8 +93,9 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 	    (rc = store_staff_get_id(h->store, f.counsellor_id, &primary)) != 0)
 		return rc;
 	to[0] = f.counsellor_id;
-	if (f.backup_id != 0 && (urgent || primary.away)) {
-		if (urgent)
+	/* A counsellor who left is like one away, for good. */
+	if (f.backup_id != 0 && (urgent || primary.away || !primary.active)) {
+		if (urgent && primary.active)
 			to[1] = f.backup_id;
 		else
 			to[0] = f.backup_id;

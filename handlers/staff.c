@@ -85,7 +85,7 @@ int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f)
 	if (s->role == ROLE_COORDINATOR || f->counsellor_id == s->id)
 		return 1;
 	return f->backup_id == s->id && store_staff_get_id(h->store, f->counsellor_id, &primary) == 0 &&
-	       primary.away;
+	       (primary.away || !primary.active);
 }
 
 /* The family named by ref, if this staff member reaches it. Unknown and
@@ -159,6 +159,15 @@ static int family_line(const void *rec, void *arg)
 
 		locale_render(l->h->loc, l->sm->staff.lang, "staff.families.never", p, 2, line, sizeof(line));
 	}
+	/* A coordinator sees which families lost their counsellor. */
+	if (!f->counsellor_active) {
+		const char *mark = locale_text(l->h->loc, l->sm->staff.lang, "staff.families.unassigned");
+
+		if (mark != NULL) {
+			cb_strlcat(line, " ", sizeof(line));
+			cb_strlcat(line, mark, sizeof(line));
+		}
+	}
 	list_add(l, line);
 	return 0;
 }
@@ -173,7 +182,10 @@ static int cmd_families(struct hctx *h, const struct staff_msg *sm)
 	l->h = h;
 	l->sm = sm;
 	locale_render(h->loc, sm->staff.lang, "staff.families.header", NULL, 0, l->text, sizeof(l->text));
-	rc = store_family_each(h->store, family_line, l);
+	/* The list is a read of every file it names: audited first. */
+	rc = store_audit(h->store, h->now, sm->actor, "families.read", NULL, "phone");
+	if (rc == 0)
+		rc = store_family_each(h->store, family_line, l);
 	if (rc == 0)
 		rc = l->n == 0 ? say(h, sm, "staff.families.none", NULL) : say_text(h, sm, l->text);
 	free(l);
@@ -428,7 +440,8 @@ static int cmd_alerts(struct hctx *h, const struct staff_msg *sm)
 	char count[16];
 	int rc, open = 0;
 
-	if ((rc = store_alert_count_open(h->store, sm->staff.id, &open)) != 0)
+	if ((rc = store_audit(h->store, h->now, sm->actor, "alerts.read", NULL, "phone")) != 0 ||
+	    (rc = store_alert_count_open(h->store, sm->staff.id, &open)) != 0)
 		return rc;
 	if (open == 0)
 		return say(h, sm, "staff.alerts.none", NULL);

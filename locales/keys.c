@@ -105,6 +105,9 @@ static const struct keys_entry registry[] = {
 	 * their first line. Command words and the KIND and DOCTYPE codes stay
 	 * English: they are what the staff commands accept. */
 	{"staff.welcome", TEXT, {"name"}, 0, 0, OPENS},
+	/* Shown in a chat that redeemed a staff code: no name, nothing about
+	 * what the chat is for, since whoever holds the code may be a stranger. */
+	{"staff.pairing", TEXT, {"number"}, 0, 0, OPENS},
 
 	/* A forwarded family message: the header opens; answering, text and
 	 * media are the lines that may follow. {member} may be empty. */
@@ -134,6 +137,7 @@ static const struct keys_entry registry[] = {
 	{"staff.families.header", TEXT, {0}, 0, 0, OPENS},
 	{"staff.families.line", TEXT, {"ref", "days", "name"}, 0, 0, 0},
 	{"staff.families.never", TEXT, {"ref", "name"}, 0, 0, 0},
+	{"staff.families.unassigned", TEXT, {0}, 0, 0, 0},
 	{"staff.families.none", TEXT, {0}, 0, 0, OPENS},
 	{"staff.log.header", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.log.line", TEXT, {"when", "direction", "kind", "summary"}, 0, 0, 0},

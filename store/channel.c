@@ -1,6 +1,7 @@
 /* Channels (a phone or chat linked to a family member or a staff member)
  * and the invites that link them. */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -102,15 +103,36 @@ int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 	" last_inbound_at FROM channels "
 static const char SQL_CHANNEL_FIND[] = SELECT_CHANNEL "WHERE kind = ? AND address = ?";
 static const char SQL_CHANNEL_ID[] = SELECT_CHANNEL "WHERE id = ?";
+/* The newest confirmed chat wins: after a phone is replaced, the old chat
+ * never takes the forwards back, whatever its id. */
 static const char SQL_CHANNEL_STAFF[] =
-	SELECT_CHANNEL "WHERE staff_id = ? AND blocked = 0 ORDER BY kind = 'email', id LIMIT 1";
+	SELECT_CHANNEL "WHERE staff_id = ? AND blocked = 0 AND verified = 1"
+	" ORDER BY kind = 'email', coalesce(confirmed_at, created_at) DESC, id DESC LIMIT 1";
+static const char SQL_CHANNEL_STAFF_ALL[] = SELECT_CHANNEL "WHERE staff_id = ? ORDER BY id";
 static const char SQL_CHANNEL_BLOCK[] = "UPDATE channels SET blocked = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_OPTOUT[] = "UPDATE channels SET opted_out = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_TOUCH[] = "UPDATE channels SET last_inbound_at = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_LINK[] =
-	"INSERT INTO channels (family_id, member_id, staff_id, kind, address, verified, created_at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6) ON CONFLICT (kind, address) DO UPDATE SET"
-	" family_id = ?1, member_id = ?2, staff_id = ?3, verified = 1, blocked = 0, opted_out = 0";
+	"INSERT INTO channels (family_id, member_id, staff_id, kind, address, verified, created_at,"
+	" confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, CASE WHEN ?7 THEN ?6 END)"
+	" ON CONFLICT (kind, address) DO UPDATE SET family_id = ?1, member_id = ?2, staff_id = ?3,"
+	" verified = ?7, blocked = 0, opted_out = 0, confirmed_at = CASE WHEN ?7 THEN ?6 END";
+/* What was queued for a chat that goes: a copy queued on another chat
+ * makes it redundant (it goes with the chat); otherwise it waits for the
+ * owner's other chats. */
+static const char SQL_UNLINK_CANCEL[] =
+	"UPDATE outbox SET status = 'cancelled', updated_at = ?2 WHERE channel_id = ?1"
+	" AND status = 'queued' AND EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'queued'"
+	" AND o.channel_id <> ?1 AND o.id <> outbox.id AND o.family_id IS outbox.family_id"
+	" AND o.staff_id IS outbox.staff_id AND o.kind = outbox.kind AND o.catalog_key = outbox.catalog_key"
+	" AND o.params = outbox.params AND o.not_before = outbox.not_before)";
+static const char SQL_UNLINK_REQUEUE[] =
+	"UPDATE outbox SET channel_id = NULL, updated_at = ?2 WHERE channel_id = ?1"
+	" AND status IN ('queued', 'sending')";
+static const char SQL_UNLINK_STATE[] =
+	"DELETE FROM gateway_state WHERE gateway = 'staff-reply'"
+	" AND key = (SELECT address FROM channels WHERE id = ?)";
+static const char SQL_UNLINK[] = "DELETE FROM channels WHERE id = ?";
 
 int store_channel_find(struct store *st, const char *kind, const char *address, struct channel *out)
 {
@@ -130,6 +152,16 @@ int store_channel_get(struct store *st, int64_t id, struct channel *out)
 	if (q != NULL)
 		sqlite3_bind_int64(q, 1, id);
 	return store_row(q, read_channel, out);
+}
+
+static int exec_id(struct store *st, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	return store_exec_stmt(q);
 }
 
 static int set_flag(struct store *st, const char *sql, int64_t id, int64_t value)
@@ -158,8 +190,8 @@ int store_channel_touch(struct store *st, int64_t id, time_t now)
 	return set_flag(st, SQL_CHANNEL_TOUCH, id, now);
 }
 
-int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,
-		       const char *kind, const char *address, time_t now, struct channel *out)
+static int link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id, const char *kind,
+		const char *address, time_t now, int verified, struct channel *out)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_LINK);
 	int rc;
@@ -172,16 +204,58 @@ int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, i
 	sqlite3_bind_text(q, 4, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, now);
+	sqlite3_bind_int(q, 7, verified);
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
 	return store_channel_find(st, kind, address, out);
 }
 
+int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,
+		       const char *kind, const char *address, time_t now, struct channel *out)
+{
+	return link(st, family_id, member_id, staff_id, kind, address, now, 1, out);
+}
+
+int store_channel_each_staff(struct store *st, int64_t staff_id, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_STAFF_ALL);
+	struct channel c;
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, staff_id);
+	return store_each(q, read_channel, &c, cb, arg);
+}
+
+int store_channel_unlink(struct store *st, int64_t id, time_t now)
+{
+	static const char *const steps[] = {SQL_UNLINK_CANCEL, SQL_UNLINK_REQUEUE};
+	sqlite3_stmt *q;
+	int rc;
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(steps); i++) {
+		if ((q = store_stmt(st, steps[i])) == NULL)
+			return -CB_ESTORE;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, now);
+		if ((rc = store_exec_stmt(q)) != 0)
+			return rc;
+	}
+	if ((rc = exec_id(st, SQL_UNLINK_STATE, id)) != 0 || (rc = exec_id(st, SQL_UNLINK, id)) != 0)
+		return rc;
+	return sqlite3_changes(store_db(st)) == 1 ? 0 : -CB_ENOENT;
+}
+
+/* A code of a closed family, or of a staff member who left, is as dead as
+ * a wrong one. */
 static const char SQL_INVITE_FIND[] =
-	"SELECT id, family_id, member_id, staff_id FROM invites"
-	" WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?";
+	"SELECT i.id, i.family_id, i.member_id, i.staff_id FROM invites i"
+	" LEFT JOIN families f ON f.id = i.family_id LEFT JOIN staff s ON s.id = i.staff_id"
+	" WHERE i.code_hash = ? AND i.used_at IS NULL AND i.expires_at > ?"
+	" AND (f.id IS NULL OR f.status <> 'closed') AND (s.id IS NULL OR s.active = 1)";
 static const char SQL_INVITE_USE[] =
 	"UPDATE invites SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL";
+static const char SQL_INVITE_KILL[] =
+	"DELETE FROM invites WHERE used_at IS NULL AND (family_id = ?1 OR staff_id = ?2)";
 
 struct invite_row {
 	int64_t id, family_id, member_id, staff_id;
@@ -198,16 +272,179 @@ static int read_invite(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
+int store_invite_kill(struct store *st, int64_t family_id, int64_t staff_id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_INVITE_KILL);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, family_id);
+	sqlite3_bind_int64(q, 2, staff_id);
+	return store_exec_stmt(q);
+}
+
+/* Pairing numbers */
+
+#define PAIRING_SALT 16
+
+static const char SQL_PAIRING_DEL[] = "DELETE FROM staff_pairings WHERE channel_id = ?";
+static const char SQL_PAIRING_ADD[] =
+	"INSERT INTO staff_pairings (channel_id, staff_id, salt, number_hash, created_at, expires_at)"
+	" VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_PAIRING_EXPIRES[] = "SELECT expires_at FROM staff_pairings WHERE channel_id = ?";
+static const char SQL_PAIRING_PENDING[] =
+	"SELECT channel_id, salt, number_hash FROM staff_pairings WHERE staff_id = ? AND expires_at > ?"
+	" AND attempts < ? ORDER BY channel_id";
+static const char SQL_PAIRING_MISS[] =
+	"UPDATE staff_pairings SET attempts = attempts + 1 WHERE staff_id = ?1 AND expires_at > ?2";
+static const char SQL_PAIRING_LEFT[] =
+	"SELECT ?3 - coalesce(max(attempts), 0) FROM staff_pairings WHERE staff_id = ?1 AND expires_at > ?2";
+static const char SQL_PAIRING_SPENT[] =
+	"DELETE FROM channels WHERE id IN (SELECT channel_id FROM staff_pairings WHERE staff_id = ?1"
+	" AND attempts >= ?2)";
+static const char SQL_PAIRING_CONFIRM[] =
+	"UPDATE channels SET verified = 1, confirmed_at = ?1 WHERE id = ?2 AND verified = 0";
+static const char SQL_PAIRING_PRUNE[] =
+	"DELETE FROM channels WHERE verified = 0 AND id IN (SELECT channel_id FROM staff_pairings"
+	" WHERE expires_at <= ?)";
+
+static void pairing_hash(const unsigned char *salt, const char *number, unsigned char out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)number, strlen(number), salt, PAIRING_SALT);
+}
+
+static int pairing_create(struct store *st, int64_t channel_id, int64_t staff_id, time_t now,
+			  char number[STAFF_PAIRING_DIGITS + 1])
+{
+	unsigned char salt[PAIRING_SALT], hash[32];
+	sqlite3_stmt *q;
+	int rc;
+
+	snprintf(number, STAFF_PAIRING_DIGITS + 1, "%06u", (unsigned)randombytes_uniform(1000000));
+	randombytes_buf(salt, sizeof(salt));
+	pairing_hash(salt, number, hash);
+	if ((rc = exec_id(st, SQL_PAIRING_DEL, channel_id)) != 0)
+		return rc;
+	if ((q = store_stmt(st, SQL_PAIRING_ADD)) == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, channel_id);
+	sqlite3_bind_int64(q, 2, staff_id);
+	sqlite3_bind_blob(q, 3, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 4, hash, sizeof(hash), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 5, now);
+	sqlite3_bind_int64(q, 6, now + STAFF_PAIRING_TTL);
+	return store_exec_stmt(q);
+}
+
+static int read_time(sqlite3_stmt *q, void *arg)
+{
+	*(time_t *)arg = (time_t)sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_pairing_expires(struct store *st, int64_t channel_id, time_t *expires_at)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_PAIRING_EXPIRES);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, channel_id);
+	return store_row(q, read_time, expires_at);
+}
+
+struct pairing_match {
+	const char *number;
+	int64_t channel_id;
+	int pending;
+};
+
+/* Every pending number is compared, so the time taken does not tell which
+ * one (or whether one) matched. */
+static int match_pairing(sqlite3_stmt *q, void *arg)
+{
+	struct pairing_match *m = arg;
+	unsigned char hash[32];
+
+	m->pending++;
+	if (sqlite3_column_bytes(q, 1) != PAIRING_SALT || sqlite3_column_bytes(q, 2) != (int)sizeof(hash))
+		return 0;
+	pairing_hash(sqlite3_column_blob(q, 1), m->number, hash);
+	if (sodium_memcmp(hash, sqlite3_column_blob(q, 2), sizeof(hash)) == 0 && m->channel_id == 0)
+		m->channel_id = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+static int three(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c)
+{
+	sqlite3_stmt *q = store_stmt(st, sql);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, a);
+	sqlite3_bind_int64(q, 2, b);
+	sqlite3_bind_int64(q, 3, c);
+	return store_exec_stmt(q);
+}
+
+int store_pairing_confirm(struct store *st, int64_t staff_id, const char *number, time_t now,
+			  int64_t *channel_id, int *tries_left)
+{
+	struct pairing_match m = {number, 0, 0};
+	sqlite3_stmt *q;
+	int rc;
+
+	*channel_id = 0;
+	*tries_left = 0;
+	if ((rc = store_pairing_prune(st, now)) != 0)
+		return rc;
+	if ((q = store_stmt(st, SQL_PAIRING_PENDING)) == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, staff_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int(q, 3, STAFF_PAIRING_TRIES);
+	if ((rc = store_rows(q, match_pairing, &m)) != 0)
+		return rc;
+	if (m.pending == 0)
+		return -CB_ENOENT;
+	if (m.channel_id != 0) {
+		if ((rc = three(st, SQL_PAIRING_CONFIRM, now, m.channel_id, 0)) != 0 ||
+		    (rc = exec_id(st, SQL_PAIRING_DEL, m.channel_id)) != 0)
+			return rc;
+		*channel_id = m.channel_id;
+		return 0;
+	}
+	if ((rc = three(st, SQL_PAIRING_MISS, staff_id, now, 0)) != 0)
+		return rc;
+	if ((q = store_stmt(st, SQL_PAIRING_LEFT)) == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, staff_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int(q, 3, STAFF_PAIRING_TRIES);
+	if ((rc = store_row(q, store_read_int, tries_left)) != 0)
+		return rc;
+	if (*tries_left < 0)
+		*tries_left = 0;
+	if ((rc = three(st, SQL_PAIRING_SPENT, staff_id, STAFF_PAIRING_TRIES, 0)) != 0)
+		return rc;
+	return -CB_EINVAL;
+}
+
+int store_pairing_prune(struct store *st, time_t now)
+{
+	return exec_id(st, SQL_PAIRING_PRUNE, now);
+}
+
 /* A valid, unused, unexpired code links the chat to its family (or staff
- * member) and is spent; anything else is -CB_ENOENT, whatever the reason. */
+ * member, pending until confirmed) and is spent; anything else is
+ * -CB_ENOENT, whatever the reason. */
 int store_invite_redeem(struct store *st, const char *code, const char *kind, const char *address,
-			time_t now, struct channel *out)
+			time_t now, struct channel *out, char pairing[STAFF_PAIRING_DIGITS + 1])
 {
 	unsigned char hash[32];
 	struct invite_row r = {0};
 	sqlite3_stmt *q;
 	int rc;
 
+	pairing[0] = '\0';
 	if (store_invite_hash(code, hash) != 0)
 		return -CB_ENOENT;
 	q = store_stmt(st, SQL_INVITE_FIND);
@@ -224,7 +461,11 @@ int store_invite_redeem(struct store *st, const char *code, const char *kind, co
 	sqlite3_bind_int64(q, 2, r.id);
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
-	return store_channel_link(st, r.family_id, r.member_id, r.staff_id, kind, address, now, out);
+	if ((rc = link(st, r.family_id, r.member_id, r.staff_id, kind, address, now, r.staff_id == 0, out)) != 0)
+		return rc;
+	if (r.staff_id == 0)
+		return exec_id(st, SQL_PAIRING_DEL, out->id);
+	return pairing_create(st, out->id, r.staff_id, now, pairing);
 }
 
 int store_staff_channel(struct store *st, int64_t staff_id, struct channel *out)

@@ -12,7 +12,13 @@ static const char SQL_CONTACT_LIST[] =
 	" LEFT JOIN members m ON m.id = l.member_id WHERE l.family_id = ? AND l.at >= ?"
 	" ORDER BY l.at, l.id";
 static const char SQL_AUDIT_ADD[] =
-	"INSERT INTO audit (at, actor, action, family_ref, detail) VALUES (?, ?, ?, ?, ?)";
+	"INSERT INTO audit (at, actor, action, family_ref, detail, staff_id, channel_id)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_AUDIT_LIST[] =
+	"SELECT a.id, a.at, a.actor, a.action, a.family_ref, s.name, a.channel_id, a.detail FROM audit a"
+	" LEFT JOIN staff s ON s.id = a.staff_id WHERE a.at >= ?1 AND (?2 IS NULL OR a.family_ref = ?2)"
+	" AND (?3 IS NULL OR a.staff_id = ?3 OR a.actor = 'staff:' || (SELECT name FROM staff WHERE id = ?3))"
+	" ORDER BY a.at, a.id";
 
 int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
 		      const char *channel_kind, const char *kind, int64_t staff_id,
@@ -64,19 +70,58 @@ int store_contact_each(struct store *st, int64_t family_id, time_t since, store_
 	return store_each(q, read_contact, &c, cb, arg);
 }
 
-int store_audit(struct store *st, time_t at, const char *actor, const char *action,
-		const char *family_ref, const char *detail)
+int store_audit_add(struct store *st, time_t at, const struct audit_entry *e)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_AUDIT_ADD);
 
 	if (q == NULL)
 		return -CB_ESTORE;
 	sqlite3_bind_int64(q, 1, at);
-	sqlite3_bind_text(q, 2, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, action, -1, SQLITE_STATIC);
-	store_bind_opt_text(q, 4, family_ref);
-	store_bind_opt_text(q, 5, detail);
+	sqlite3_bind_text(q, 2, e->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, e->action, -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 4, e->family_ref);
+	store_bind_opt_text(q, 5, e->detail);
+	store_bind_id(q, 6, e->staff_id);
+	store_bind_id(q, 7, e->channel_id);
 	return store_exec_stmt(q);
+}
+
+int store_audit(struct store *st, time_t at, const char *actor, const char *action,
+		const char *family_ref, const char *detail)
+{
+	const struct audit_entry e = {actor, action, family_ref, detail, 0, 0};
+
+	return store_audit_add(st, at, &e);
+}
+
+static int read_audit(sqlite3_stmt *q, void *arg)
+{
+	struct audit_row *a = arg;
+
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(q, 0);
+	a->at = (time_t)sqlite3_column_int64(q, 1);
+	store_col_text(q, 2, a->actor, sizeof(a->actor));
+	store_col_text(q, 3, a->action, sizeof(a->action));
+	store_col_text(q, 4, a->family_ref, sizeof(a->family_ref));
+	store_col_text(q, 5, a->staff, sizeof(a->staff));
+	a->channel_id = sqlite3_column_int64(q, 6);
+	store_col_text(q, 7, a->detail, sizeof(a->detail));
+	return 0;
+}
+
+int store_audit_each(struct store *st, const char *family_ref, int64_t staff_id, time_t since,
+		     store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_AUDIT_LIST);
+	struct audit_row a;
+
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, since);
+		store_bind_opt_text(q, 2, family_ref);
+		store_bind_id(q, 3, staff_id);
+	}
+	return store_each(q, read_audit, &a, cb, arg);
 }
 
 static const char SQL_CONTACT_LAST_IN[] =

@@ -5,7 +5,7 @@
 
 #define SELECT_FAMILY \
 	"SELECT f.id, f.ref, f.display_name, f.lang, f.status, f.counsellor_id, f.backup_id," \
-	" c.name, b.name, f.created_at, f.closed_at FROM families f" \
+	" c.name, b.name, f.created_at, f.closed_at, c.active FROM families f" \
 	" JOIN staff c ON c.id = f.counsellor_id LEFT JOIN staff b ON b.id = f.backup_id "
 /* A reference is matched without regard to case (through its NOCASE
  * index); an exact match wins should two differ only in case. */
@@ -46,6 +46,7 @@ static int read_family(sqlite3_stmt *q, void *arg)
 	store_col_text(q, 8, f->backup, sizeof(f->backup));
 	f->created_at = (time_t)sqlite3_column_int64(q, 9);
 	f->closed_at = (time_t)sqlite3_column_int64(q, 10);
+	f->counsellor_active = sqlite3_column_int(q, 11);
 	return 0;
 }
 
@@ -112,7 +113,10 @@ int store_family_close(struct store *st, int64_t id, time_t now)
 		return -CB_ESTORE;
 	sqlite3_bind_int64(q, 1, now);
 	sqlite3_bind_int64(q, 2, id);
-	return store_exec_stmt(q);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	/* A code of a closed file must not link a stranger to it. */
+	return store_invite_kill(st, id, 0);
 }
 
 struct doc_ctx {

@@ -202,6 +202,30 @@ static const char *const migrations[] = {
 	/* 2: case references are typed in any case; they are found through
 	 * this index. */
 	"CREATE INDEX families_ref_nocase ON families(ref COLLATE NOCASE);",
+
+	/* 3: a staff chat is active only once someone at the CLI enters the
+	 * pairing number it was shown; audit rows name the staff member and
+	 * the chat (the channel id, never its address) they concern; the
+	 * codes of files already closed die. */
+	"CREATE TABLE staff_pairings ("
+	"  channel_id INTEGER PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,"
+	"  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  salt BLOB NOT NULL,"
+	"  number_hash BLOB NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX staff_pairings_staff ON staff_pairings(staff_id);"
+	"CREATE INDEX channels_staff ON channels(staff_id);"
+	"ALTER TABLE channels ADD COLUMN confirmed_at INTEGER;"
+	"ALTER TABLE audit ADD COLUMN staff_id INTEGER;"
+	"ALTER TABLE audit ADD COLUMN channel_id INTEGER;"
+	"UPDATE audit SET staff_id = (SELECT id FROM staff WHERE staff.name = audit.detail),"
+	"  detail = NULL WHERE action IN ('staff.add', 'staff.invite', 'staff.link')"
+	"  AND detail IN (SELECT name FROM staff);"
+	"CREATE INDEX audit_at ON audit(at);"
+	"DELETE FROM invites WHERE used_at IS NULL"
+	"  AND family_id IN (SELECT id FROM families WHERE status = 'closed');",
 };
 
 size_t store_schema_count(void)

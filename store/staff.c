@@ -88,3 +88,18 @@ int store_staff_set_away(struct store *st, int64_t id, int away)
 	sqlite3_bind_int64(q, 2, id);
 	return store_exec_stmt(q);
 }
+
+static const char SQL_DEACTIVATE[] = "UPDATE staff SET active = 0, away = 0 WHERE id = ? AND active = 1";
+
+int store_staff_deactivate(struct store *st, int64_t id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_DEACTIVATE);
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	return sqlite3_changes(store_db(st)) == 1 ? 0 : -CB_ESTATE;
+}

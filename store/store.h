@@ -79,7 +79,10 @@ int store_staff_get(struct store *st, const char *name, struct staff *out);
 int store_staff_get_id(struct store *st, int64_t id, struct staff *out);
 int store_staff_each(struct store *st, store_each_cb cb, void *arg);
 int store_staff_set_away(struct store *st, int64_t id, int away);
-/* The chat a staff member reads: Telegram first, else email. */
+/* Marks a staff member as gone (their chats are unlinked by the caller). */
+int store_staff_deactivate(struct store *st, int64_t id);
+/* The chat a staff member reads: the last confirmed Telegram chat, else
+ * email. A pending chat is never it. */
 int store_staff_channel(struct store *st, int64_t staff_id, struct channel *out);
 const char *store_role_name(enum staff_role r);
 
@@ -96,6 +99,7 @@ struct family {
 	char backup[STORE_NAME_MAX];
 	time_t created_at;
 	time_t closed_at;
+	int counsellor_active;    /* 0: the counsellor left; the family is unassigned */
 };
 int store_family_add(struct store *st, const struct family *f, time_t now, int64_t *id);
 int store_family_get(struct store *st, const char *ref, struct family *out);
@@ -146,16 +150,43 @@ int store_channel_touch(struct store *st, int64_t id, time_t now);
 /* Links (or re-links) kind/address to a family member or a staff member. */
 int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,
 		       const char *kind, const char *address, time_t now, struct channel *out);
+/* Every chat of a staff member (email and pending ones included), oldest
+ * first. */
+int store_channel_each_staff(struct store *st, int64_t staff_id, store_each_cb cb, void *arg);
+/* Removes a chat. Messages queued for it go back to the queue for the
+ * owner's other chats (or are cancelled when another chat has the same
+ * one queued); everything else about the chat goes with it. */
+int store_channel_unlink(struct store *st, int64_t id, time_t now);
 
 /* invites: the code is returned once and stored only as a hash */
 #define INVITE_CODE_LEN 10
 /* Hash of a code as typed: case, spaces and dashes do not matter. */
 int store_invite_hash(const char *code, unsigned char hash[32]);
+/* A valid code of an open family (or an active staff member) links the
+ * chat. A staff chat is linked pending: pairing gets the number to show in
+ * it (for a family, pairing is ""). */
+#define STAFF_PAIRING_DIGITS 6
+#define STAFF_PAIRING_TTL (24 * 3600)   /* a pending staff link, and its number */
+#define STAFF_PAIRING_TRIES 5
 int store_invite_redeem(struct store *st, const char *code, const char *kind, const char *address,
-			time_t now, struct channel *out);
+			time_t now, struct channel *out, char pairing[STAFF_PAIRING_DIGITS + 1]);
 int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 			int64_t staff_id, time_t now, time_t expires_at,
 			char code[INVITE_CODE_LEN + 1]);
+/* Unused codes of a family or a staff member stop working. */
+int store_invite_kill(struct store *st, int64_t family_id, int64_t staff_id);
+
+/* Pending staff links. The number is kept only as a salted hash and
+ * compared in constant time. */
+int store_pairing_expires(struct store *st, int64_t channel_id, time_t *expires_at);
+/* The pending chat of staff_id whose number this is becomes active:
+ * *channel_id. A wrong number is -CB_EINVAL and costs every pending link
+ * of that staff member a try; *tries_left is what remains (at 0 those
+ * links are gone). -CB_ENOENT: nothing pending. */
+int store_pairing_confirm(struct store *st, int64_t staff_id, const char *number, time_t now,
+			  int64_t *channel_id, int *tries_left);
+/* Pending chats whose time ran out are removed. */
+int store_pairing_prune(struct store *st, time_t now);
 
 /* appointments */
 struct appointment {
@@ -416,5 +447,26 @@ int store_vacuum(struct store *st);
 /* audit: every staff read of a family file, and every change */
 int store_audit(struct store *st, time_t at, const char *actor, const char *action,
 		const char *family_ref, const char *detail);
+/* The same with the staff member and the chat (channel id) a row is
+ * about; 0 for none. */
+struct audit_entry {
+	const char *actor, *action, *family_ref, *detail;
+	int64_t staff_id, channel_id;
+};
+int store_audit_add(struct store *st, time_t at, const struct audit_entry *e);
+struct audit_row {
+	int64_t id;
+	time_t at;
+	char actor[80];
+	char action[32];
+	char family_ref[STORE_NAME_MAX];
+	char staff[STORE_NAME_MAX];
+	int64_t channel_id;
+	char detail[STORE_TEXT_MAX];
+};
+/* Rows since a time, oldest first; family_ref (or NULL) and staff_id (or
+ * 0: rows about that staff member, or done by them) narrow it. */
+int store_audit_each(struct store *st, const char *family_ref, int64_t staff_id, time_t since,
+		     store_each_cb cb, void *arg);
 
 #endif

@@ -178,6 +178,69 @@ static void test_staff_invite_and_email(void **state)
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM invites WHERE staff_id IS NOT NULL"
 					   " AND family_id IS NULL"), 1);
 	REFUSED(t, "unknown staff member", "staff", "invite", "Nobody");
+	/* A staff code expires like a family's: 7 days by default. */
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM invites WHERE staff_id IS NOT NULL"
+					   " AND expires_at - created_at = 7 * 86400"), 1);
+}
+
+/* [invites] valid_days sets how long every code lives. */
+static void test_invite_lifetime_configurable(void **state)
+{
+	struct testenv *t = *state;
+	FILE *fp = fopen(t->conf, "a");
+
+	fprintf(fp, "[invites]\nvalid_days = 2\n");
+	fclose(fp);
+	assert_int_equal(CLI(t, "invite", "F-001"), 0);
+	assert_int_equal(CLI(t, "staff", "invite", "Sara"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM invites WHERE expires_at - created_at = 2 * 86400"), 2);
+}
+
+/* The audit trail, narrowed by family, staff member and date; reading it
+ * is itself a row. */
+static void test_audit_command(void **state)
+{
+	struct testenv *t = *state;
+	long long reads;
+
+	assert_int_equal(CLI(t, "family", "list"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.list'"
+					   " AND actor LIKE 'cli:%'"), 1);
+	assert_int_equal(CLI(t, "family", "show", "F-001"), 0);
+	assert_int_equal(CLI(t, "staff", "invite", "Sara"), 0);
+	assert_int_equal(CLI(t, "audit"), 0);
+	assert_non_null(strstr(t->out, "family.show"));
+	assert_non_null(strstr(t->out, "staff.invite"));
+	assert_int_equal(CLI(t, "audit", "--family", "F-001"), 0);
+	assert_non_null(strstr(t->out, "family.show"));
+	assert_null(strstr(t->out, "staff.invite"));
+	assert_int_equal(CLI(t, "audit", "--staff", "Sara"), 0);
+	assert_non_null(strstr(t->out, "staff.invite"));
+	assert_non_null(strstr(t->out, "staff.add"));
+	assert_null(strstr(t->out, "family.show"));
+	assert_null(strstr(t->out, "Marc"));
+	/* Rows done by a staff member on the phone count as theirs. */
+	{
+		char path[PATH_MAX + 16];
+		sqlite3 *db;
+
+		snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "INSERT INTO audit (at, actor, action, family_ref)"
+					      " VALUES (1, 'staff:Sara', 'log.read', 'F-001')", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(CLI(t, "audit", "--staff", "Sara"), 0);
+	assert_non_null(strstr(t->out, "log.read"));
+	assert_int_equal(CLI(t, "audit", "--since", "2026-11-23"), 0);
+	assert_null(strstr(t->out, "family.show"));
+	reads = testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'audit.read'");
+	assert_int_equal(reads, 5);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'audit.read'"
+					   " AND family_ref = 'F-001'"), 1);
+	REFUSED(t, "is not a date", "audit", "--since", "yesterday");
+	REFUSED(t, "unknown staff member", "audit", "--staff", "Nobody");
+	REFUSED(t, "unexpected argument", "audit", "F-001");
 }
 
 static void test_family(void **state)
@@ -332,11 +395,11 @@ static void test_invite(void **state)
 	code[INVITE_CODE_LEN] = '\0';
 	assert_non_null(strstr(t->out, "https://t.me/casebot?start="));
 	assert_non_null(strstr(t->out, code));
-	/* Stored hashed, never as text, valid for 14 days. */
+	/* Stored hashed, never as text, valid for 7 days by default. */
 	assert_int_equal(store_invite_hash(code, hash), 0);
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM invites WHERE hex(code_hash) = upper('%s')"
-		 " AND member_id IS NOT NULL AND expires_at - created_at = 14 * 86400", hex);
+		 " AND member_id IS NOT NULL AND expires_at - created_at = 7 * 86400", hex);
 	assert_int_equal(testenv_query_int(t, sql), 1);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM invites WHERE instr(code_hash, '%s') > 0", code);
 	assert_int_equal(testenv_query_int(t, sql), 0);
@@ -900,7 +963,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
-		T(test_staff), T(test_staff_invite_and_email), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
+		T(test_staff), T(test_staff_invite_and_email), T(test_invite_lifetime_configurable), T(test_audit_command), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),

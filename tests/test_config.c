@@ -144,7 +144,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.reminders_during_stop, 1);
 	assert_int_equal(cfg.document_reminder_days, 3);
 	assert_int_equal(cfg.checkin_no_answer_minutes, 48 * 60);
-	assert_int_equal(cfg.invite_valid_days, 14);
+	assert_int_equal(cfg.invite_valid_days, 7);
 }
 
 static void test_full_example(void **state)

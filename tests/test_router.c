@@ -581,6 +581,282 @@ static void test_start_resumes_document_request(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
 }
 
+/* A staff member's code, redeemed from chat: the chat's channel id. */
+static long long redeem_staff(struct rt *t, const char *name, const char *chat)
+{
+	char text[64], sql[128];
+	const char *p;
+
+	assert_int_equal(testenv_cli(&t->env, "staff", "invite", name, NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(text, sizeof(text), "/start %.10s", p + 6);
+	inbound(t, chat, EVENT_TEXT, text, NULL);
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM channels WHERE address = '%s'", chat);
+	return q(t, sql);
+}
+
+/* The pairing number queued for a chat (before it is sent and scrubbed). */
+static void pairing_number(struct rt *t, long long chan, char out[16])
+{
+	char sql[160];
+	long long n;
+
+	snprintf(sql, sizeof(sql), "SELECT CAST(json_extract(params, '$.number') AS INTEGER) FROM outbox"
+		 " WHERE kind = 'staff_pairing' AND channel_id = %lld ORDER BY id DESC LIMIT 1", chan);
+	n = q(t, sql);
+	assert_true(n >= 0 && n < 1000000);
+	snprintf(out, 16, "%06lld", n);
+}
+
+static long long audit_rows(struct rt *t, const char *action, long long chan)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = '%s' AND channel_id = %lld", action, chan);
+	return q(t, sql);
+}
+
+/* Whoever redeems a staff code first does not become that counsellor: the
+ * chat is shown a number, gets nothing else, and is active only once the
+ * number is entered at the CLI. */
+static void test_staff_link_needs_confirmation(void **state)
+{
+	struct rt *t = *state;
+	struct channel ch;
+	char text[1024], number[16], wrong[16];
+	long long chan, rows;
+	int nd;
+
+	chan = redeem_staff(t, "Sara", "5001");
+	assert_true(chan > 0);
+	assert_int_equal(q(t, "SELECT verified FROM channels WHERE address = '5001'"), 0);
+	/* The chat is shown a number, and nothing that names who it is for. */
+	last_reply(t, LANG_NL, text, sizeof(text), NULL);
+	pairing_number(t, chan, number);
+	assert_non_null(strstr(text, number));
+	assert_null(strstr(text, "Sara"));
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'staff.welcome'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM staff_pairings WHERE length(number_hash) = 32"), 1);
+	/* Until then nothing reaches it: no forward, no answer to a command. */
+	assert_int_equal(store_staff_channel(t->st, 1, &ch), -CB_ENOENT);
+	rows = q(t, "SELECT count(*) FROM outbox");
+	nd = t->ndirect;
+	inbound(t, "5001", EVENT_TEXT, "/families", NULL);
+	inbound(t, "5001", EVENT_TEXT, "/log F-1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox"), rows);
+	assert_int_equal(t->ndirect, nd);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 0);
+	/* A wrong number is refused and costs a try. */
+	snprintf(wrong, sizeof(wrong), "%06d", (atoi(number) + 1) % 1000000);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", wrong, NULL), 2);
+	assert_non_null(strstr(t->env.err, "4 tries left"));
+	assert_int_equal(q(t, "SELECT verified FROM channels WHERE address = '5001'"), 0);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", number, NULL), 0);
+	assert_int_equal(q(t, "SELECT verified FROM channels WHERE address = '5001'"), 1);
+	assert_int_equal(store_staff_channel(t->st, 1, &ch), 0);
+	assert_int_equal(ch.id, chan);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'staff.welcome'"), 1);
+	/* The audit rows name the chat by its channel id, never its address. */
+	assert_int_equal(audit_rows(t, "staff.link", chan), 1);
+	assert_int_equal(audit_rows(t, "staff.confirm", chan), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE detail LIKE '%5001%'"), 0);
+	/* Once confirmed, the chat is the counsellor's. */
+	inbound(t, "5001", EVENT_TEXT, "/log F-1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Sara'"), 1);
+}
+
+/* Limited tries; a pending link that runs out leaves a stranger's chat. */
+static void test_staff_pairing_tries_and_expiry(void **state)
+{
+	struct rt *t = *state;
+	char number[16], wrong[16];
+	long long chan = redeem_staff(t, "Sara", "5002");
+
+	pairing_number(t, chan, number);
+	snprintf(wrong, sizeof(wrong), "%06d", (atoi(number) + 7) % 1000000);
+	for (int i = 0; i < STAFF_PAIRING_TRIES; i++)
+		assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", wrong, NULL), 2);
+	assert_non_null(strstr(t->env.err, "too many times"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '5002'"), 0);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", number, NULL), 2);
+	assert_non_null(strstr(t->env.err, "no chat of Sara is waiting"));
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'staff.confirm_failed'"), STAFF_PAIRING_TRIES);
+	/* A number is not usable once the pending link has expired... */
+	chan = redeem_staff(t, "Sara", "5003");
+	pairing_number(t, chan, number);
+	exec(t, "UPDATE staff_pairings SET expires_at = 1");
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", number, NULL), 2);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '5003' AND verified = 1"), 0);
+	/* ...and the chat is a stranger again. */
+	chan = redeem_staff(t, "Sara", "5004");
+	exec(t, "UPDATE staff_pairings SET expires_at = 1");
+	inbound(t, "5004", EVENT_TEXT, "hallo", NULL);
+	assert_non_null(strstr(t->direct, "This number is not linked"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '5004'"), 0);
+}
+
+/* A stranger who redeemed a code first, then the counsellor with a second
+ * one: confirming the counsellor's number unlinks the stranger. */
+static void test_second_invite_replaces_stranger(void **state)
+{
+	struct rt *t = *state;
+	struct channel ch;
+	char number[16];
+	long long stranger = redeem_staff(t, "Sara", "6001"), sara = redeem_staff(t, "Sara", "6002");
+
+	assert_true(stranger > 0 && sara > stranger);
+	pairing_number(t, sara, number);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", number, NULL), 0);
+	assert_non_null(strstr(t->env.out, "1 other chat"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '6001'"), 0);
+	assert_int_equal(store_staff_channel(t->st, 1, &ch), 0);
+	assert_int_equal(ch.id, sara);
+	assert_int_equal(audit_rows(t, "staff.unlink", stranger), 1);
+	/* The chat confirmed last gets the forwards, whatever the ids. */
+	exec(t, "UPDATE channels SET confirmed_at = confirmed_at - 10 WHERE address = '6002'");
+	{
+		long long third = redeem_staff(t, "Sara", "6000");
+
+		pairing_number(t, third, number);
+		assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", number, NULL), 0);
+		assert_int_equal(store_staff_channel(t->st, 1, &ch), 0);
+		assert_string_equal(ch.address, "6000");
+		exec(t, "UPDATE channels SET confirmed_at = confirmed_at + 100 WHERE address = '6002'");
+		assert_int_equal(store_staff_channel(t->st, 1, &ch), 0);
+		assert_string_equal(ch.address, "6002");
+	}
+}
+
+static void confirm_staff(struct rt *t, const char *name, const char *chat)
+{
+	char number[16];
+	long long chan = redeem_staff(t, name, chat);
+
+	pairing_number(t, chan, number);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", name, number, NULL), 0);
+}
+
+/* A lost phone is unlinked; a counsellor who left is deactivated, and
+ * their families show as unassigned. */
+static void test_staff_unlink_and_deactivate(void **state)
+{
+	struct rt *t = *state;
+	char text[2048], code[64];
+	long long chan;
+	const char *p;
+	int nd;
+
+	confirm_staff(t, "Sara", "7001");
+	chan = q(t, "SELECT id FROM channels WHERE address = '7001'");
+	assert_int_equal(testenv_cli(&t->env, "staff", "list", NULL), 0);
+	snprintf(text, sizeof(text), "#%lld", chan);
+	assert_non_null(strstr(t->env.out, text));
+	assert_int_equal(testenv_cli(&t->env, "staff", "unlink", "Sara", "--chat", "999", NULL), 2);
+	assert_non_null(strstr(t->env.err, "has no chat #999"));
+	assert_int_equal(testenv_cli(&t->env, "staff", "unlink", "Sara", NULL), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '7001'"), 0);
+	assert_int_equal(audit_rows(t, "staff.unlink", chan), 1);
+	/* The lost phone is now a stranger. */
+	nd = t->ndirect;
+	inbound(t, "7001", EVENT_TEXT, "/log F-1", NULL);
+	assert_int_equal(t->ndirect, nd + 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 0);
+	assert_int_equal(testenv_cli(&t->env, "staff", "unlink", "Sara", NULL), 2);
+	/* Sara leaves: her new chat goes, her codes die, her families show as
+	 * unassigned, and what the family writes goes to the backup. */
+	confirm_staff(t, "Sara", "7002");
+	assert_int_equal(testenv_cli(&t->env, "staff", "invite", "Sara", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	snprintf(code, sizeof(code), "/start %.10s", p + 6);
+	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Cora", "--role", "coordinator", "--lang", "en", NULL), 0);
+	confirm_staff(t, "Cora", "7003");
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "staff", "deactivate", "Sara", NULL), 0);
+	assert_non_null(strstr(t->env.out, "1 family is now without an active counsellor"));
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE staff_id = 1"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'staff.deactivate' AND staff_id = 1"), 1);
+	inbound(t, "7004", EVENT_TEXT, code, NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '7004'"), 0);
+	assert_int_equal(testenv_cli(&t->env, "family", "list", NULL), 0);
+	assert_non_null(strstr(t->env.out, "(unassigned)"));
+	assert_int_equal(testenv_cli(&t->env, "staff", "list", NULL), 0);
+	assert_non_null(strstr(t->env.out, "inactive"));
+	inbound(t, "7003", EVENT_TEXT, "/families", NULL);
+	last_reply(t, LANG_EN, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "F-1"));
+	assert_non_null(strstr(text, "(no active counsellor)"));
+	inbound(t, "1001", EVENT_TEXT, "Bonjour, une question", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND staff_id = 2"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND staff_id = 1"), 0);
+	assert_int_equal(testenv_cli(&t->env, "staff", "deactivate", "Sara", NULL), 2);
+}
+
+/* A family's lost phone: unlinked, audited by chat, a stranger after. */
+static void test_family_unlink(void **state)
+{
+	struct rt *t = *state;
+	long long chan;
+	int nd;
+
+	link_chat(t, "3001");
+	chan = q(t, "SELECT id FROM channels WHERE address = '3001'");
+	assert_int_equal(audit_rows(t, "channel.link", chan), 1);
+	assert_int_equal(testenv_cli(&t->env, "family", "unlink", "F-1", "--member", "Nobody", NULL), 2);
+	assert_int_equal(testenv_cli(&t->env, "family", "unlink", "F-1", "--member", "Amina", NULL), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);
+	assert_int_equal(audit_rows(t, "channel.unlink", chan), 1);
+	/* What was queued for that chat waits for the family's next chat. */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'welcome' AND status = 'queued'"
+			   " AND channel_id IS NULL"), 1);
+	nd = t->ndirect;
+	inbound(t, "3001", EVENT_TEXT, "bonjour", NULL);
+	assert_int_equal(t->ndirect, nd + 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 0);
+	assert_int_equal(testenv_cli(&t->env, "family", "unlink", "F-1", NULL), 2);
+	assert_non_null(strstr(t->env.err, "has no linked chat"));
+}
+
+/* Closing a file kills its codes; its chat then gets what a stranger gets. */
+static void test_closed_family(void **state)
+{
+	struct rt *t = *state;
+	char code[64];
+	const char *p;
+	long long rows;
+	int nd;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	snprintf(code, sizeof(code), "/start %.10s", p + 6);
+	assert_int_equal(testenv_cli(&t->env, "family", "close", "F-1", NULL), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM invites WHERE used_at IS NULL"), 0);
+	nd = t->ndirect;
+	inbound(t, "4002", EVENT_TEXT, code, NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '4002'"), 0);
+	assert_int_equal(t->ndirect, nd + 1);
+	assert_non_null(strstr(t->direct, "This number is not linked"));
+	rows = q(t, "SELECT count(*) FROM outbox");
+	inbound(t, "1001", EVENT_TEXT, "Bonjour, vous êtes là ?", NULL);
+	assert_int_equal(t->ndirect, nd + 2);
+	assert_non_null(strstr(t->direct, "This number is not linked"));
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox"), rows);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 0);
+}
+
+/* Reading lists on the phone is audited like reading a file. */
+static void test_phone_reads_audited(void **state)
+{
+	struct rt *t = *state;
+
+	confirm_staff(t, "Sara", "8001");
+	inbound(t, "8001", EVENT_TEXT, "/families", NULL);
+	inbound(t, "8001", EVENT_TEXT, "/alerts", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'families.read' AND actor = 'staff:Sara'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'alerts.read' AND actor = 'staff:Sara'"), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -591,6 +867,9 @@ int main(void)
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
 		T(test_start_resumes_document_request),
+		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
+		T(test_second_invite_replaces_stranger), T(test_staff_unlink_and_deactivate), T(test_family_unlink),
+		T(test_closed_family), T(test_phone_reads_audited),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);

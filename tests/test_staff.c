@@ -24,6 +24,20 @@
 #define LOTTE 9003     /* counsellor of nobody here, German */
 #define CORA 9004      /* coordinator, English */
 
+/* The number the bot showed in chat, entered as staff confirm does. */
+static void confirm_shown_number(struct dt *t, const char *name, long long chat)
+{
+	char text[1024], number[8];
+	const char *p;
+
+	dt_sent_text(t, chat, 0, text, sizeof(text));
+	for (p = text; *p != '\0' && strspn(p, "0123456789") != 6; p++)
+		;
+	assert_true(*p != '\0');
+	snprintf(number, sizeof(number), "%.6s", p);
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", name, number, NULL), 0);
+}
+
 /* Staff and their chats, linked the way staff link them. */
 static void staff_setup(struct dt *t, int with_marc, int with_lotte, int with_cora)
 {
@@ -52,7 +66,11 @@ static void staff_setup(struct dt *t, int with_marc, int with_lotte, int with_co
 		assert_non_null(p);
 		snprintf(text, sizeof(text), "/start %.10s", p + 6);
 		assert_true(simctl_message(&t->sim, people[i].chat, text) > 0);
+		/* The chat shows a pairing number; entered at the CLI, it makes
+		 * the chat theirs, and the welcome follows. */
 		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 1, 10000);
+		confirm_shown_number(t, people[i].name, people[i].chat);
+		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 2, 10000);
 	}
 	if (with_marc)
 		assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--backup", "Marc", NULL), 0);
@@ -125,7 +143,7 @@ static void test_relay_round_trip(void **state)
 	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) >= 2, 10000);
 	/* The family writes; Sara gets it, with what the family was answering. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Kan ik een uur later komen?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
 	fwd = last_sent(t, SARA);
 	snprintf(text, sizeof(text), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(fwd, "text")));
 	assert_non_null(strstr(text, "F-1"));
@@ -151,7 +169,7 @@ static void test_relay_round_trip(void **state)
 	assert_non_null(strstr(text, "Sara"));
 	assert_non_null(strstr(text, "Ja, dat is goed."));
 	/* And Sara hears it was delivered. */
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reply' AND staff_id = 1"), 1);
@@ -160,12 +178,12 @@ static void test_relay_round_trip(void **state)
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE params LIKE '%%dat is goed%%'"), 0);
 	/* The Reply button, then a text. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "En morgen?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 5, 10000);
 	fwd = last_sent(t, SARA);
 	button_data(fwd, "rp:", data, sizeof(data));
 	assert_true(simctl_button(&t->sim, SARA, data, (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(fwd, "message_id"))) > 0);
 	cJSON_Delete(fwd);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 5, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 6, 10000);
 	family_before = dt_sent_count(t, DT_FAMILY_CHAT);
 	assert_true(simctl_message(&t->sim, SARA, "Morgen om 10 uur.") > 0);
 	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family_before + 1, 10000);
@@ -184,7 +202,7 @@ static void test_forwarded_file(void **state)
 	staff_setup(t, 0, 0, 0);
 	dt_link_family(t);
 	assert_true(simctl_voice(&t->sim, DT_FAMILY_CHAT, 12) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "[voice "));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
@@ -201,18 +219,18 @@ static void test_away_and_backup(void **state)
 	staff_setup(t, 1, 0, 0);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, SARA, "/away on") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Marc"));
 	sara = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 2, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 3, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "Hallo?"));
 	old_fwd = dt_sent_message_id(t, MARC, dt_sent_count(t, MARC) - 1);
 	/* The backup reaches the family while Sara is away. */
 	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 3, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 4, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_null(strstr(text, "Hallo?"));
@@ -299,6 +317,9 @@ static void test_commands_and_scoping(void **state)
 	last_text(t, CORA, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Cora'"), 1);
+	/* A pairing number, once shown, is kept only as a hash. */
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'staff_pairing' AND status = 'sent'"), 3);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'staff_pairing' AND params <> '{}'"), 0);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
@@ -322,7 +343,7 @@ static void test_alert_escalation(void **state)
 	cora = dt_sent_count(t, CORA);
 	/* STOP raises an alert for Sara; nobody acknowledges it. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "stop") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 2, 10000);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
 	msg = last_sent(t, SARA);
 	button_data(msg, "ak:", data, sizeof(data));
 	assert_true(data[0] != '\0');

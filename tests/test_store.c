@@ -1041,6 +1041,61 @@ static void test_invites(void **state)
 	assert_int_equal(store_invite_hash("", h2), -CB_EINVAL);
 }
 
+/* A chat that goes: its queued rows wait for the owner's next chat, unless
+ * another chat has the same row queued; everything else about it goes. */
+static void test_channel_unlink(void **state)
+{
+	struct fx *fx = *state;
+	struct channel a, b;
+
+	assert_int_equal(store_channel_link(fx->st, fx->fam, 0, 0, "telegram", "111", NOW, &a), 0);
+	assert_int_equal(store_channel_link(fx->st, fx->fam, 0, 0, "telegram", "222", NOW, &b), 0);
+	for (int i = 0; i < 2; i++)
+		sql(fx->st, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, not_before,"
+		    " created_at, updated_at) VALUES (%lld, %lld, 'checkin', 'checkin.question', '{}', %lld, %lld, %lld)",
+		    (long long)fx->fam, (long long)(i == 0 ? a.id : b.id), (long long)NOW, (long long)NOW, (long long)NOW);
+	sql(fx->st, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, not_before,"
+	    " created_at, updated_at) VALUES (%lld, %lld, 'welcome', 'welcome', '{}', %lld, %lld, %lld)",
+	    (long long)fx->fam, (long long)a.id, (long long)NOW, (long long)NOW, (long long)NOW);
+	sql(fx->st, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, not_before, status,"
+	    " created_at, updated_at) VALUES (%lld, %lld, 'reminder', 'k', '{}', %lld, 'sent', %lld, %lld)",
+	    (long long)fx->fam, (long long)a.id, (long long)NOW, (long long)NOW, (long long)NOW);
+	assert_int_equal(store_state_set(fx->st, "staff-reply", "111", "5"), 0);
+	assert_int_equal(store_channel_unlink(fx->st, a.id, NOW + 1), 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM channels WHERE address = '111'"), 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM outbox WHERE kind = 'checkin'"), 1);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM outbox WHERE kind = 'checkin' AND status = 'queued'"
+				 " AND channel_id = %lld", (long long)b.id), 1);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM outbox WHERE kind = 'welcome' AND status = 'queued'"
+				 " AND channel_id IS NULL"), 1);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"), 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM gateway_state WHERE key = '111'"), 0);
+	assert_int_equal(store_channel_unlink(fx->st, a.id, NOW + 1), -CB_ENOENT);
+}
+
+/* Closing a family kills its unused codes; a staff member's go the same way. */
+static void test_invite_kill(void **state)
+{
+	struct fx *fx = *state;
+	char code[INVITE_CODE_LEN + 1], pairing[STAFF_PAIRING_DIGITS + 1];
+	struct channel ch;
+
+	assert_int_equal(store_invite_create(fx->st, fx->fam, 0, 0, NOW, NOW + 86400, code), 0);
+	assert_int_equal(store_family_close(fx->st, fx->fam, NOW), 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM invites WHERE family_id = %lld", (long long)fx->fam), 0);
+	assert_int_equal(store_invite_redeem(fx->st, code, "telegram", "42", NOW, &ch, pairing), -CB_ENOENT);
+	assert_int_equal(store_invite_create(fx->st, 0, 0, fx->couns, NOW, NOW + 86400, code), 0);
+	assert_int_equal(store_invite_kill(fx->st, 0, fx->couns), 0);
+	assert_int_equal(store_invite_redeem(fx->st, code, "telegram", "42", NOW, &ch, pairing), -CB_ENOENT);
+	/* A staff code links pending, with a number kept only as a salted hash. */
+	assert_int_equal(store_invite_create(fx->st, 0, 0, fx->couns, NOW, NOW + 86400, code), 0);
+	assert_int_equal(store_invite_redeem(fx->st, code, "telegram", "42", NOW, &ch, pairing), 0);
+	assert_int_equal(strlen(pairing), STAFF_PAIRING_DIGITS);
+	assert_int_equal(ch.verified, 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM staff_pairings WHERE length(salt) = 16"
+				 " AND length(number_hash) = 32 AND instr(number_hash, %Q) = 0", pairing), 1);
+}
+
 /* Erasure */
 
 struct docs_seen {
@@ -1268,6 +1323,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_contact_and_audit, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_unique, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_unlink, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_invite_kill, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_vacuum, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction, setup_store, teardown),
