@@ -1,6 +1,7 @@
 /* Urgent messages: police, arrest, detention, deportation, an order to
- * leave... (the list lives in the catalogs, words.urgent, in four
- * languages). The counsellor and the backup are alerted at once, day or
+ * leave... (the words live in the catalogs, words.urgent and
+ * words.urgent_not, in four languages, as stems and phrases:
+ * locales/patterns.h). The counsellor and the backup are alerted at once, day or
  * night, and the family gets a calm answer with the emergency number. A
  * false alarm costs a phone call; a missed one can cost a family. */
 #include <stdio.h>
@@ -9,10 +10,13 @@
 
 #include "bot/event.h"
 #include "handlers/handler.h"
+#include "locales/locale.h"
 
 int urgent_is(const struct locales *loc, const char *folded)
 {
-	return words_contains(loc, folded, "words.urgent");
+	/* Out of memory counts as urgent: a false alarm is the cheaper
+	 * mistake. */
+	return locale_urgent(loc, folded) != 0;
 }
 
 int urgent_handle(struct hctx *h, const struct family_msg *fm)

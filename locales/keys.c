@@ -211,7 +211,10 @@ static const struct keys_entry registry[] = {
 	{"words.start", LIST, {0}, 0, 0, FOLDED},
 	{"words.help", LIST, {0}, 0, 0, FOLDED},
 	{"words.language", LIST, {0}, 0, 0, FOLDED},
+	/* Urgent words: stems, compounds and phrases (locales/patterns.h),
+	 * and the everyday words a stem would catch. */
 	{"words.urgent", LIST, {0}, 0, 0, FOLDED},
+	{"words.urgent_not", LIST, {0}, 0, 0, FOLDED},
 };
 
 /* Values that can carry the subject: an appointment kind, a document name,

@@ -11,6 +11,7 @@
 #include "bot/tz.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
+#include "locales/patterns.h"
 
 /* A catalog is a few kilobytes; anything near this is a mistake. */
 #define FILE_MAX (256 * 1024)
@@ -29,6 +30,9 @@ struct entry {
 struct locales {
 	/* One entry per registry key, in registry order. */
 	struct entry *e[LANG_COUNT];
+	/* words.urgent and words.urgent_not of every language, compiled:
+	 * families mix languages, so every text is matched against all. */
+	struct patterns *urgent;
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -76,28 +80,6 @@ static int fold(const char *s, char **out)
 	if (n < 0)
 		return n == UTF8PROC_ERROR_NOMEM ? -CB_ENOMEM : -CB_EPARSE;
 	*out = (char *)dst;
-	return 0;
-}
-
-static int word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Whether folded text holds the folded word or phrase w as a whole word. */
-static int has_word(const char *text, const char *w)
-{
-	size_t wl = strlen(w);
-	const char *p = text;
-
-	if (wl == 0)
-		return 0;
-	while ((p = strstr(p, w)) != NULL) {
-		if ((p == text || !word_byte((unsigned char)p[-1])) &&
-		    !word_byte((unsigned char)p[wl]))
-			return 1;
-		p++;
-	}
 	return 0;
 }
 
@@ -431,14 +413,44 @@ static int check_same_params(const struct locales *loc, const char *dir, char *e
 	return 0;
 }
 
+/* The urgent items and their exclusions of all four catalogs, compiled
+ * once; a malformed item names its file. */
+static int compile_urgent(struct locales *loc, const char *dir, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"words.urgent", "words.urgent_not"};
+	char path[PATH_CAP], why[256];
+	int rc;
+
+	if ((rc = patterns_new(&loc->urgent)) != 0) {
+		fail(err, errlen, "%s: out of memory", dir);
+		return rc;
+	}
+	for (int l = 0; l < LANG_COUNT; l++) {
+		for (int k = 0; k < 2; k++) {
+			const struct entry *e = &loc->e[l][keys_find(keys[k])];
+
+			for (size_t j = 0; j < e->nitems; j++) {
+				rc = patterns_add(loc->urgent, e->items[j], l, k == 1, why, sizeof(why));
+				if (rc == 0)
+					continue;
+				catalog_path(dir, (enum lang)l, path, sizeof(path));
+				fail(err, errlen, "%s: key %s: \"%s\": %s", path, keys[k], e->items[j], why);
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
 /* No urgent word of any language on the first line of a text that opens a
- * message: "DVZ" or "police" must never show on a locked screen. */
+ * message: "DVZ" or "police" must never show on a locked screen. The line
+ * is matched the way a family's text is. */
 static int check_previews(const struct locales *loc, const char *dir, char *err,
 			  size_t errlen)
 {
 	char path[PATH_CAP];
 	char *line = NULL, *folded = NULL;
-	int u = keys_find("words.urgent");
+	struct patterns_hit hit;
 	int rc = 0;
 
 	for (int l = 0; l < LANG_COUNT && rc == 0; l++) {
@@ -459,20 +471,17 @@ static int check_previews(const struct locales *loc, const char *dir, char *err,
 			rc = fold(line, &folded);
 			if (rc != 0)
 				goto out;
-			for (int w = 0; w < LANG_COUNT; w++) {
-				const struct entry *urgent = &loc->e[w][u];
-
-				for (size_t j = 0; j < urgent->nitems; j++) {
-					if (!has_word(folded, urgent->items[j]))
-						continue;
-					catalog_path(dir, (enum lang)l, path, sizeof(path));
-					fail(err, errlen,
-					     "%s: key %s: first line says \"%s\" (an urgent word in %s.json), which a locked screen would show",
-					     path, k->key, urgent->items[j], lang_code((enum lang)w));
-					rc = -CB_ECONFIG;
-					goto out;
-				}
-			}
+			rc = patterns_match(loc->urgent, folded, &hit);
+			if (rc < 0)
+				goto out;
+			if (rc == 0)
+				continue;
+			catalog_path(dir, (enum lang)l, path, sizeof(path));
+			fail(err, errlen,
+			     "%s: key %s: first line says \"%.*s\" (an urgent word in %s.json), which a locked screen would show (item \"%s\")",
+			     path, k->key, (int)hit.len, folded + hit.off, lang_code((enum lang)hit.tag), hit.item);
+			rc = -CB_ECONFIG;
+			goto out;
 		}
 	}
 out:
@@ -521,6 +530,9 @@ int locale_load(const char *dir, struct locales **out, char *err, size_t errlen)
 	rc = check_same_params(loc, dir, err, errlen);
 	if (rc != 0)
 		goto out;
+	rc = compile_urgent(loc, dir, err, errlen);
+	if (rc != 0)
+		goto out;
 	rc = check_previews(loc, dir, err, errlen);
 out:
 	if (rc != 0) {
@@ -548,6 +560,7 @@ void locale_free(struct locales *loc)
 		}
 		free(loc->e[l]);
 	}
+	patterns_free(loc->urgent);
 	free(loc);
 }
 
@@ -581,6 +594,11 @@ size_t locale_list(const struct locales *loc, enum lang l, const char *key,
 	if (items != NULL)
 		*items = (const char *const *)e->items;
 	return e->nitems;
+}
+
+int locale_urgent(const struct locales *loc, const char *folded)
+{
+	return patterns_match(loc->urgent, folded, NULL);
 }
 
 static int put(char *out, size_t cap, size_t *n, const char *s, size_t len)

@@ -41,6 +41,11 @@ int locale_render(const struct locales *loc, enum lang l, const char *key,
 size_t locale_list(const struct locales *loc, enum lang l, const char *key,
 		   const char *const **items);
 
+/* 1 when folded text holds an urgent word of any of the four languages
+ * (words.urgent, outside words.urgent_not; locales/patterns.h says how
+ * they are written), 0 when not, -CB_ENOMEM. */
+int locale_urgent(const struct locales *loc, const char *folded);
+
 /* Date and time of t in the process zone, the way a Belgian reader of that
  * language expects it: "dinsdag 3 december om 14.00 uur",
  * "mardi 3 décembre à 14h00", "Dienstag, 3. Dezember, 14:00 Uhr",

@@ -431,12 +431,13 @@ static void test_reply_words(void **state)
 	assert_true(list_has(loc, LANG_DE, "words.stop", "halt"));
 	assert_true(list_has(loc, LANG_DE, "words.help", "hilfe"));
 	assert_true(list_has(loc, LANG_DE, "words.language", "sprache"));
-	assert_true(list_has(loc, LANG_NL, "words.urgent", "gesloten centrum"));
+	assert_true(list_has(loc, LANG_NL, "words.urgent", "gesloten centrum|centra"));
 	assert_true(list_has(loc, LANG_NL, "words.urgent", "dvz"));
 	assert_true(list_has(loc, LANG_FR, "words.urgent", "office des etrangers"));
-	assert_true(list_has(loc, LANG_FR, "words.urgent", "arretee"));
-	assert_true(list_has(loc, LANG_DE, "words.urgent", "auslanderamt"));
-	assert_true(list_has(loc, LANG_EN, "words.urgent", "immigration office"));
+	assert_true(list_has(loc, LANG_FR, "words.urgent", "expuls*"));
+	assert_true(list_has(loc, LANG_DE, "words.urgent", "*abschieb*"));
+	assert_true(list_has(loc, LANG_EN, "words.urgent", "immigration office*"));
+	assert_true(list_has(loc, LANG_NL, "words.urgent_not", "geweldig*"));
 	assert_false(list_has(loc, LANG_EN, "words.urgent", "Police"));
 }
 
@@ -960,6 +961,25 @@ BROKEN(test_broken_urgent_first_line,
 BROKEN(test_broken_foreign_urgent_first_line,
        {LANG_EN, SET, "forward.ack", "\"Thank you. Your OQT copy arrived.\\nMore.\"",
 	"key forward.ack: first line says \"oqt\" (an urgent word in fr.json)"})
+/* Urgent words are matched as stems and inside compounds on first lines
+ * too, the way a family's text is. */
+BROKEN(test_broken_urgent_stem_first_line,
+       {LANG_FR, SET, "document.thanks", "\"Merci. Expulsion reçue.\"",
+	"key document.thanks: first line says \"expulsion\" (an urgent word in fr.json)"})
+BROKEN(test_broken_urgent_compound_first_line,
+       {LANG_DE, SET, "checkin.thanks", "\"Danke. Die Bundespolizei ist informiert.\"",
+	"key checkin.thanks: first line says \"bundespolizei\" (an urgent word in de.json)"})
+/* A stem too short to mean one thing, and a malformed phrase, are refused
+ * with the item and the reason. */
+BROKEN(test_broken_urgent_short_stem,
+       {LANG_DE, SET, "words.urgent", "[\"pol*\"]",
+	"key words.urgent: \"pol*\": \"pol\" is too short to stand for more than itself"})
+BROKEN(test_broken_urgent_bad_phrase,
+       {LANG_NL, SET, "words.urgent_not", "[\"land ... verlaten\"]",
+	"key words.urgent_not: \"land ... verlaten\": \"...\" stands only between two words of an urgent item"})
+BROKEN(test_broken_urgent_apostrophe,
+       {LANG_FR, SET, "words.urgent", "[\"l'avion\"]",
+	"key words.urgent: \"l'avion\": \"l'avion\" holds \"'\", which is not a letter or digit of a folded word"})
 BROKEN(test_broken_button_too_long,
        {LANG_EN, SET, "button.confirm", "\"Yes, I will be there on time\"",
 	"key button.confirm: 28 characters, at most 20"})
@@ -1069,6 +1089,11 @@ int main(void)
 		cmocka_unit_test(test_broken_revealing_first_line),
 		cmocka_unit_test(test_broken_urgent_first_line),
 		cmocka_unit_test(test_broken_foreign_urgent_first_line),
+		cmocka_unit_test(test_broken_urgent_stem_first_line),
+		cmocka_unit_test(test_broken_urgent_compound_first_line),
+		cmocka_unit_test(test_broken_urgent_short_stem),
+		cmocka_unit_test(test_broken_urgent_bad_phrase),
+		cmocka_unit_test(test_broken_urgent_apostrophe),
 		cmocka_unit_test(test_broken_button_too_long),
 		cmocka_unit_test(test_broken_stray_brace),
 		cmocka_unit_test(test_broken_empty_text),
