@@ -55,8 +55,10 @@ int appointments_reminder_times(const struct config *cfg, time_t now, time_t sta
 	return n;
 }
 
+#define NOTICE_AT_ONCE (24 * 3600)
+
 static int queue(struct hctx *h, const struct appointment *a, const char *kind,
-		 const char *key, time_t at, int step)
+		 const char *key, time_t at, int step, int urgent)
 {
 	struct outbox_msg m;
 	char params[64];
@@ -71,7 +73,19 @@ static int queue(struct hctx *h, const struct appointment *a, const char *kind,
 	m.params = params;
 	m.not_before = at;
 	m.expires_at = a->starts_at;
+	m.urgent = urgent;
 	return store_outbox_add(h->store, &m, h->now);
+}
+
+/* The family hears of a change at once, whatever the hour, when the
+ * appointment (at its old or its new time) is less than a day away: held
+ * until the end of quiet hours it could come too late, or expire unsent at
+ * the start. */
+static int notice(struct hctx *h, const struct appointment *a, const char *key, time_t old_start)
+{
+	int soon = old_start - h->now < NOTICE_AT_ONCE || a->starts_at - h->now < NOTICE_AT_ONCE;
+
+	return queue(h, a, "appointment_notice", key, h->now, -1, soon);
 }
 
 static int queue_reminders(struct hctx *h, const struct appointment *a)
@@ -81,7 +95,7 @@ static int queue_reminders(struct hctx *h, const struct appointment *a)
 	int rc = 0;
 
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = queue(h, a, "reminder", "reminder.appointment", times[i], i);
+		rc = queue(h, a, "reminder", "reminder.appointment", times[i], i, 0);
 	return rc;
 }
 
@@ -98,6 +112,7 @@ int appointments_create(struct hctx *h, struct appointment *a)
 
 int appointments_move(struct hctx *h, struct appointment *a, time_t starts_at)
 {
+	time_t old_start = a->starts_at;
 	int rc;
 
 	if (strcmp(a->status, "cancelled") == 0)
@@ -109,7 +124,7 @@ int appointments_move(struct hctx *h, struct appointment *a, time_t starts_at)
 		return rc;
 	a->starts_at = starts_at;
 	cb_strlcpy(a->status, "scheduled", sizeof(a->status));
-	if ((rc = queue(h, a, "appointment_notice", "appointment.moved", h->now, -1)) != 0)
+	if ((rc = notice(h, a, "appointment.moved", old_start)) != 0)
 		return rc;
 	return queue_reminders(h, a);
 }
@@ -127,7 +142,7 @@ int appointments_cancel(struct hctx *h, struct appointment *a)
 	/* Only an appointment still ahead is worth a message. */
 	if (a->starts_at <= h->now)
 		return 0;
-	return queue(h, a, "appointment_notice", "appointment.cancelled", h->now, -1);
+	return notice(h, a, "appointment.cancelled", a->starts_at);
 }
 
 /* The family's answer to a reminder. Confirm is thanked; cannot come and

@@ -450,6 +450,61 @@ static void test_stop_start_document_request(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* "YYYY-MM-DD HH:MM" local, offset seconds from now. */
+static void local_at(time_t offset, char *out, size_t cap)
+{
+	time_t at = time(NULL) + offset;
+	struct tm tm;
+
+	localtime_r(&at, &tm);
+	strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* During quiet hours, a change to an appointment less than a day away
+ * reaches the family at once; a change further ahead waits for the
+ * morning. */
+static void test_change_in_quiet_hours(void **state)
+{
+	struct dt *t = *state;
+	char text[1024], at[32], from[8], to[8];
+	time_t a = time(NULL) - 3600, b = time(NULL) + 6 * 3600;
+	struct tm tm;
+	FILE *fp;
+
+	localtime_r(&a, &tm);
+	strftime(from, sizeof(from), "%H:%M", &tm);
+	localtime_r(&b, &tm);
+	strftime(to, sizeof(to), "%H:%M", &tm);
+	fp = fopen(t->env.conf, "a");
+	assert_non_null(fp);
+	fprintf(fp, "[casebot]\nquiet_hours = %s-%s\n", from, to);
+	fclose(fp);
+	dt_start_daemon(t);
+	dt_link_family(t);
+	local_at(5 * 3600, at, sizeof(at));
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "lawyer", NULL), 0);
+	local_at(3 * 86400, at, sizeof(at));
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
+	/* Its reminders wait for the end of quiet hours; the cancellation does not. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "cancel", "1", NULL), 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "gaat niet door"));
+	/* Three days ahead, moved to four: the notice waits. */
+	local_at(4 * 86400, at, sizeof(at));
+	assert_int_equal(testenv_cli(&t->env, "appointment", "move", "2", "--at", at, NULL), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'appointment_notice' AND appointment_id = 2"
+			 " AND status = 'queued' AND not_before > %lld", (long long)time(NULL) + 3600) == 1, 10000);
+	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 2);
+	/* Moved to within a day: at once. */
+	local_at(7 * 3600, at, sizeof(at));
+	assert_int_equal(testenv_cli(&t->env, "appointment", "move", "2", "--at", at, NULL), 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 3, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "verplaatst"));
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* A chat that blocked the bot while casebot did not know: the 403 marks it
  * blocked, fails the message and alerts the counsellor. */
 static void test_blocked_by_403(void **state)
@@ -532,7 +587,7 @@ int main(void)
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
-		T(test_stop_start_document_request),
+		T(test_stop_start_document_request), T(test_change_in_quiet_hours),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
