@@ -62,108 +62,170 @@ static void expect(const struct locales *loc, const char *const *texts, size_t n
 #define EXPECT(loc, texts, want) expect((loc), (texts), CB_ARRAY_SIZE(texts), (want))
 
 /* The words families wrote that were missed, each with an inflected form. */
+static const char *const reported[] = {
+	"they want to deport us", "my brother was deported yesterday",
+	"hij zit in detentie", "het detentiecentrum belde",
+	"mijn man is opgesloten", "ze willen ons opsluiten",
+	"Mein Mann ist in Abschiebehaft", "Sie wollen uns abschieben",
+	"Er wurde ausgewiesen", "die ausgewiesenen Familien",
+	"ils veulent nous expulser", "mon fils a été expulsé",
+	"the cops are outside", "a cop asked for my papers",
+	"we moeten het land verlaten", "hij zegt dat ik het land verlaat",
+	"Wir müssen das Land verlassen", "Er verlässt das Land morgen",
+	"on doit quitter la Belgique", "il quitte la Belgique demain",
+};
+
 static void test_reported_words(void **state)
 {
-	static const char *const texts[] = {
-		"they want to deport us", "my brother was deported yesterday",
-		"hij zit in detentie", "het detentiecentrum belde",
-		"mijn man is opgesloten", "ze willen ons opsluiten",
-		"Mein Mann ist in Abschiebehaft", "Sie wollen uns abschieben",
-		"Er wurde ausgewiesen", "die ausgewiesenen Familien",
-		"ils veulent nous expulser", "mon fils a été expulsé",
-		"the cops are outside", "a cop asked for my papers",
-		"we moeten het land verlaten", "hij zegt dat ik het land verlaat",
-		"Wir müssen das Land verlassen", "Er verlässt das Land morgen",
-		"on doit quitter la Belgique", "il quitte la Belgique demain",
-	};
-
-	EXPECT(*state, texts, 1);
+	EXPECT(*state, reported, 1);
 }
+
+static const char *const words_en[] = {
+	"POLICE!", "two policemen at the door", "the cops", "a cop",
+	"they arrest people here", "my husband was arrested", "he is in handcuffs",
+	"they handcuffed him", "she was detained", "they detain families",
+	"he is in detention", "the detention centre called", "taken into custody",
+	"he is in jail", "jailed for a week", "my son is in prison", "imprisoned",
+	"a closed centre", "closed centers", "they will deport her", "deportation order",
+	"expulsion", "repatriation flight", "they repatriated him", "a forced return",
+	"an order to leave", "orders to leave the territory", "we must leave Belgium",
+	"we are leaving the country", "the immigration office", "immigration officers came",
+	"they put us on a plane", "putting him on a flight", "I think about suicide",
+	"suicidal", "I want to kill myself", "end my life", "self-harm", "I hurt myself",
+	"he hits me", "they beat us", "domestic violence", "we are in danger",
+	"taken into detention", "detention centers", "held in immigration detention", "in custody", "expulsions", "forced removal", "he wants to kill himself", "ending my life", "self-harming", "I want to harm myself",
+};
 
 static void test_words_en(void **state)
 {
-	static const char *const texts[] = {
-		"POLICE!", "two policemen at the door", "the cops", "a cop",
-		"they arrest people here", "my husband was arrested", "he is in handcuffs",
-		"they handcuffed him", "she was detained", "they detain families",
-		"he is in detention", "the detention centre called", "taken into custody",
-		"he is in jail", "jailed for a week", "my son is in prison", "imprisoned",
-		"a closed centre", "closed centers", "they will deport her", "deportation order",
-		"expulsion", "repatriation flight", "they repatriated him", "a forced return",
-		"an order to leave", "orders to leave the territory", "we must leave Belgium",
-		"we are leaving the country", "the immigration office", "immigration officers came",
-		"they put us on a plane", "putting him on a flight", "I think about suicide",
-		"suicidal", "I want to kill myself", "end my life", "self-harm", "I hurt myself",
-		"he hits me", "they beat us", "domestic violence", "we are in danger",
-	};
-
-	EXPECT(*state, texts, 1);
+	EXPECT(*state, words_en, 1);
 }
+
+static const char *const words_nl[] = {
+	"de politie", "de POLITIE staat aan de deur", "een politieagent", "het politiekantoor",
+	"de wijkpolitie kwam", "een flik", "de flikken", "de wijkagent", "wijkagenten",
+	"er staat een agent aan de deur", "aan de deur stonden twee agenten",
+	"agenten kwamen binnen", "de agent wilde mijn papieren", "arrestatie", "ze arresteren hem",
+	"hij is gearresteerd", "zij werd gearresteerd", "ze hebben ons opgepakt",
+	"hij is aangehouden", "een aanhouding", "in handboeien", "ze hebben hem vastgezet",
+	"detentie", "detentiecentrum", "opgesloten", "opsluiting", "gesloten centrum",
+	"gesloten centra", "de gevangenis", "hij zit in de cel", "uitwijzing", "ze willen ons uitwijzen",
+	"uitgewezen", "uitgewezenen", "deportatie", "gedeporteerd", "repatriëring",
+	"ze hebben hem gerepatrieerd", "woonunit", "de woonunits", "terugkeerwoning",
+	"een bevel om het grondgebied te verlaten", "bevelen om het grondgebied", "BGV", "de DVZ",
+	"Dienst Vreemdelingenzaken", "we moeten België verlaten", "hij verliet het land",
+	"het vliegtuig terug", "ze zetten ons op het vliegtuig", "op het vliegtuig gezet",
+	"zelfmoord", "zelfmoordgedachten", "ik wil mezelf iets aandoen", "hij slaat me",
+	"hij heeft me geslagen", "geweld", "gewelddadig", "we zijn in gevaar",
+	"in huis waren agenten", "de gearresteerde mannen", "aanhoudingen", "een handboei", "gevangenissen", "gedeporteerde families", "terugkeerwoningen", "de vreemdelingenzaak", "we verlaten België morgen", "ze willen ons in het vliegtuig zetten", "hij zet ons op het vliegtuig", "hij wil zichzelf ombrengen", "hij sloeg ons", "ze hebben mij geslagen",
+};
 
 static void test_words_nl(void **state)
 {
-	static const char *const texts[] = {
-		"de politie", "de POLITIE staat aan de deur", "een politieagent", "het politiekantoor",
-		"de wijkpolitie kwam", "een flik", "de flikken", "de wijkagent", "wijkagenten",
-		"er staat een agent aan de deur", "aan de deur stonden twee agenten",
-		"agenten kwamen binnen", "de agent wilde mijn papieren", "arrestatie", "ze arresteren hem",
-		"hij is gearresteerd", "zij werd gearresteerd", "ze hebben ons opgepakt",
-		"hij is aangehouden", "een aanhouding", "in handboeien", "ze hebben hem vastgezet",
-		"detentie", "detentiecentrum", "opgesloten", "opsluiting", "gesloten centrum",
-		"gesloten centra", "de gevangenis", "hij zit in de cel", "uitwijzing", "ze willen ons uitwijzen",
-		"uitgewezen", "uitgewezenen", "deportatie", "gedeporteerd", "repatriëring",
-		"ze hebben hem gerepatrieerd", "woonunit", "de woonunits", "terugkeerwoning",
-		"een bevel om het grondgebied te verlaten", "bevelen om het grondgebied", "BGV", "de DVZ",
-		"Dienst Vreemdelingenzaken", "we moeten België verlaten", "hij verliet het land",
-		"het vliegtuig terug", "ze zetten ons op het vliegtuig", "op het vliegtuig gezet",
-		"zelfmoord", "zelfmoordgedachten", "ik wil mezelf iets aandoen", "hij slaat me",
-		"hij heeft me geslagen", "geweld", "gewelddadig", "we zijn in gevaar",
-	};
-
-	EXPECT(*state, texts, 1);
+	EXPECT(*state, words_nl, 1);
 }
+
+static const char *const words_fr[] = {
+	"la police", "les policiers", "une policière", "les flics", "un flic", "les keufs",
+	"les gendarmes", "la gendarmerie", "au commissariat", "une arrestation", "des arrestations",
+	"il a été interpellé", "interpellée ce matin", "mon mari a été arrêté",
+	"elles ont été arrêtées", "ils l'ont arrêté", "ils m’ont arrêtée", "il s'est fait arrêter",
+	"menotté", "les menottes", "en garde à vue", "le centre fermé", "les centres fermés",
+	"un centre de détention", "il est en détention", "la détention administrative", "il est détenu",
+	"détenues", "en prison", "emprisonné", "on est enfermés", "expulser", "expulsion", "expulsée",
+	"déporté", "déportation", "rapatrié", "le rapatriement", "un retour forcé", "un OQT", "l'OQTF",
+	"l'OE a écrit", "l'Office des étrangers", "un ordre de quitter le territoire",
+	"des ordres de quitter", "quitter la Belgique", "quittez immédiatement la Belgique",
+	"quitter le territoire", "quitter le pays", "la maison de retour", "les maisons de retour",
+	"ils veulent nous mettre dans un avion", "mis dans l'avion", "renvoyés dans notre pays",
+	"je pense au suicide", "me suicider", "je vais me tuer", "me faire du mal",
+	"il me frappe", "il m'a frappée", "des violences", "nous sommes en danger",
+	"un keuf", "les commissariats", "on va se faire arrêter", "les centres de détention", "ils nous ont enfermées", "des retours forcés", "quittez le pays", "ils veulent nous renvoyer au pays", "il nous frappait", "il m'a frappé",
+};
 
 static void test_words_fr(void **state)
 {
-	static const char *const texts[] = {
-		"la police", "les policiers", "une policière", "les flics", "un flic", "les keufs",
-		"les gendarmes", "la gendarmerie", "au commissariat", "une arrestation", "des arrestations",
-		"il a été interpellé", "interpellée ce matin", "mon mari a été arrêté",
-		"elles ont été arrêtées", "ils l'ont arrêté", "ils m’ont arrêtée", "il s'est fait arrêter",
-		"menotté", "les menottes", "en garde à vue", "le centre fermé", "les centres fermés",
-		"un centre de détention", "il est en détention", "la détention administrative", "il est détenu",
-		"détenues", "en prison", "emprisonné", "on est enfermés", "expulser", "expulsion", "expulsée",
-		"déporté", "déportation", "rapatrié", "le rapatriement", "un retour forcé", "un OQT", "l'OQTF",
-		"l'OE a écrit", "l'Office des étrangers", "un ordre de quitter le territoire",
-		"des ordres de quitter", "quitter la Belgique", "quittez immédiatement la Belgique",
-		"quitter le territoire", "quitter le pays", "la maison de retour", "les maisons de retour",
-		"ils veulent nous mettre dans un avion", "mis dans l'avion", "renvoyés dans notre pays",
-		"je pense au suicide", "me suicider", "je vais me tuer", "me faire du mal",
-		"il me frappe", "il m'a frappée", "des violences", "nous sommes en danger",
-	};
-
-	EXPECT(*state, texts, 1);
+	EXPECT(*state, words_fr, 1);
 }
+
+static const char *const words_de[] = {
+	"die Polizei", "Polizeikontrolle am Bahnhof", "die Bundespolizei", "ein Polizist",
+	"zwei Polizistinnen", "er wurde festgenommen", "die Festnahme",
+	"verhaftet", "die Verhaftung", "inhaftiert", "ein Haftbefehl", "in Handschellen",
+	"er ist in Haft", "Untersuchungshaft", "Abschiebungshaft", "Ausreisehaft", "in Gewahrsam",
+	"die Gewahrsamseinrichtung", "geschlossenes Zentrum", "im geschlossenen Zentrum",
+	"das Gefängnis", "Gefaengnis", "wir sind eingesperrt", "Abschiebung", "Abschiebehaft",
+	"abschieben", "abgeschoben", "Ausweisung", "Ausweisungsbescheid", "ausgewiesen",
+	"deportiert", "ein Ausreisebefehl", "ausreisepflichtig", "Anweisung, das Staatsgebiet zu verlassen",
+	"Wir müssen das Land verlassen", "Ich muss Belgien verlassen", "er verließ das Land",
+	"das Ausländeramt", "Auslaenderamt", "die Ausländerbehörde", "die Rückführung",
+	"Rueckfuehrung", "die Rückkehrwohnung", "sie wollen uns ins Flugzeug setzen",
+	"Selbstmord", "Selbstmordgedanken", "Suizid", "ich will mich umbringen", "er schlägt mich",
+	"er hat mich geschlagen", "Gewalt", "häusliche Gewalt", "wir sind in Gefahr",
+	"Festnahmen", "sie wollen ihn festnehmen", "die Inhaftierung", "Haftbefehle", "eine Handschelle", "die abgeschobenen Familien", "des Ausreisebefehls", "ausreisepflichtige Familien", "Rueckkehrwohnungen", "in ein Flugzeug gesetzt", "suizidgefährdet", "sie wollen uns töten", "er schlug uns", "sie haben uns geschlagen", "gewalttätig",
+};
 
 static void test_words_de(void **state)
 {
-	static const char *const texts[] = {
-		"die Polizei", "Polizeikontrolle am Bahnhof", "die Bundespolizei", "ein Polizist",
-		"zwei Polizistinnen", "er wurde festgenommen", "die Festnahme", "sie wollen ihn festnehmen",
-		"verhaftet", "die Verhaftung", "inhaftiert", "ein Haftbefehl", "in Handschellen",
-		"er ist in Haft", "Untersuchungshaft", "Abschiebungshaft", "Ausreisehaft", "in Gewahrsam",
-		"die Gewahrsamseinrichtung", "geschlossenes Zentrum", "im geschlossenen Zentrum",
-		"das Gefängnis", "Gefaengnis", "wir sind eingesperrt", "Abschiebung", "Abschiebehaft",
-		"abschieben", "abgeschoben", "Ausweisung", "Ausweisungsbescheid", "ausgewiesen",
-		"deportiert", "ein Ausreisebefehl", "ausreisepflichtig", "Anweisung, das Staatsgebiet zu verlassen",
-		"Wir müssen das Land verlassen", "Ich muss Belgien verlassen", "er verließ das Land",
-		"das Ausländeramt", "Auslaenderamt", "die Ausländerbehörde", "die Rückführung",
-		"Rueckfuehrung", "die Rückkehrwohnung", "sie wollen uns ins Flugzeug setzen",
-		"Selbstmord", "Selbstmordgedanken", "Suizid", "ich will mich umbringen", "er schlägt mich",
-		"er hat mich geschlagen", "Gewalt", "häusliche Gewalt", "wir sind in Gefahr",
-	};
+	EXPECT(*state, words_de, 1);
+}
 
-	EXPECT(*state, texts, 1);
+/* Every item of every list has an example above, and a stem or a set of
+ * alternatives two different forms: a word added to a catalog comes with
+ * its test. Each item is matched alone, with all the exclusions. */
+static void test_every_item_has_examples(void **state)
+{
+	static const struct {
+		const char *const *texts;
+		size_t n;
+	} tables[] = {
+		{reported, CB_ARRAY_SIZE(reported)}, {words_en, CB_ARRAY_SIZE(words_en)},
+		{words_nl, CB_ARRAY_SIZE(words_nl)}, {words_fr, CB_ARRAY_SIZE(words_fr)},
+		{words_de, CB_ARRAY_SIZE(words_de)},
+	};
+	static char folded[FOLD_CAP];
+	const struct locales *loc = *state;
+	size_t bad = 0;
+
+	for (int l = 0; l < LANG_COUNT; l++) {
+		const char *const *items;
+		size_t n = locale_list(loc, (enum lang)l, "words.urgent", &items);
+
+		for (size_t i = 0; i < n; i++) {
+			struct patterns *p;
+			char why[256], forms[2][64] = {"", ""};
+			size_t nforms = 0, want = strpbrk(items[i], "*|") != NULL ? 2 : 1;
+
+			assert_int_equal(patterns_new(&p), 0);
+			assert_int_equal(patterns_add(p, items[i], l, 0, why, sizeof(why)), 0);
+			for (int x = 0; x < LANG_COUNT; x++) {
+				const char *const *not;
+				size_t nn = locale_list(loc, (enum lang)x, "words.urgent_not", &not);
+
+				for (size_t j = 0; j < nn; j++)
+					assert_int_equal(patterns_add(p, not[j], x, 1, why, sizeof(why)), 0);
+			}
+			for (size_t t = 0; t < CB_ARRAY_SIZE(tables) && nforms < want; t++) {
+				for (size_t k = 0; k < tables[t].n && nforms < want; k++) {
+					struct patterns_hit hit;
+
+					assert_int_equal(words_fold(tables[t].texts[k], folded, sizeof(folded)), 0);
+					if (patterns_match(p, folded, &hit) != 1)
+						continue;
+					snprintf(forms[nforms], sizeof(forms[nforms]), "%.*s", (int)hit.len, folded + hit.off);
+					if (nforms == 0 || strcmp(forms[0], forms[1]) != 0)
+						nforms++;
+				}
+			}
+			if (nforms < want) {
+				fprintf(stderr, "%s.json: \"%s\": %zu of %zu forms in the examples\n",
+					lang_code((enum lang)l), items[i], nforms, want);
+				bad++;
+			}
+			patterns_free(p);
+		}
+	}
+	assert_int_equal(bad, 0);
 }
 
 /* Words that are everyday words alone count only in a phrase: "agent" is
@@ -395,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_words_nl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_words_fr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_words_de, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_item_has_examples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broad_words_restricted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_languages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_everyday_en, setup, teardown),
