@@ -288,6 +288,9 @@ int store_invite_kill(struct store *st, int64_t family_id, int64_t staff_id)
 #define PAIRING_SALT 16
 
 static const char SQL_PAIRING_DEL[] = "DELETE FROM staff_pairings WHERE channel_id = ?";
+/* A number not yet shown is void once the chat is linked again. */
+static const char SQL_PAIRING_UNSHOWN[] =
+	"DELETE FROM outbox WHERE channel_id = ? AND kind = 'staff_pairing' AND status = 'queued'";
 static const char SQL_PAIRING_ADD[] =
 	"INSERT INTO staff_pairings (channel_id, staff_id, salt, number_hash, created_at, expires_at)"
 	" VALUES (?, ?, ?, ?, ?, ?)";
@@ -461,7 +464,8 @@ int store_invite_redeem(struct store *st, const char *code, const char *kind, co
 	sqlite3_bind_int64(q, 2, r.id);
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
-	if ((rc = link(st, r.family_id, r.member_id, r.staff_id, kind, address, now, r.staff_id == 0, out)) != 0)
+	if ((rc = link(st, r.family_id, r.member_id, r.staff_id, kind, address, now, r.staff_id == 0, out)) != 0 ||
+	    (rc = exec_id(st, SQL_PAIRING_UNSHOWN, out->id)) != 0)
 		return rc;
 	if (r.staff_id == 0)
 		return exec_id(st, SQL_PAIRING_DEL, out->id);

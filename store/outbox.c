@@ -220,8 +220,8 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
  * or when its family (or staff member) has a chat that is not blocked (nor
  * a staff chat still pending). */
 #define DELIVERABLE \
-	" (o.channel_id IS NOT NULL OR EXISTS (SELECT 1 FROM channels c WHERE c.blocked = 0 AND c.verified = 1 AND" \
-	" ((o.staff_id IS NOT NULL AND c.staff_id = o.staff_id) OR" \
+	" (o.channel_id IS NOT NULL OR EXISTS (SELECT 1 FROM channels c WHERE c.blocked = 0 AND" \
+	" ((o.staff_id IS NOT NULL AND c.staff_id = o.staff_id AND c.verified = 1) OR" \
 	" (o.staff_id IS NULL AND c.family_id = o.family_id)))) "
 #define SELECT_OUTBOX_O \
 	"SELECT o.id, o.family_id, o.member_id, o.staff_id, o.channel_id, o.appointment_id," \

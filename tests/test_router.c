@@ -845,6 +845,32 @@ static void test_closed_family(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 0);
 }
 
+/* A pending chat may redeem a new code: the old number is void. */
+static void test_pending_chat_new_code(void **state)
+{
+	struct rt *t = *state;
+	char first[16], second[16];
+	long long chan = redeem_staff(t, "Sara", "9001");
+
+	pairing_number(t, chan, first);
+	assert_int_equal(redeem_staff(t, "Sara", "9001"), chan);
+	pairing_number(t, chan, second);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'staff_pairing' AND status = 'queued'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM staff_pairings"), 1);
+	if (strcmp(first, second) != 0) {
+		assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", first, NULL), 2);
+	}
+	assert_int_equal(testenv_cli(&t->env, "staff", "confirm", "Sara", second, NULL), 0);
+	/* A family code from a pending chat makes it the family's, with no
+	 * staff number left to send. */
+	redeem_staff(t, "Marc", "9002");
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'staff_pairing' AND status = 'queued'"), 2);
+	link_chat(t, "9002");
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '9002' AND family_id = 1 AND verified = 1"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'staff_pairing' AND status = 'queued'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM staff_pairings"), 0);
+}
+
 /* Reading lists on the phone is audited like reading a file. */
 static void test_phone_reads_audited(void **state)
 {
@@ -869,7 +895,7 @@ int main(void)
 		T(test_start_resumes_document_request),
 		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
 		T(test_second_invite_replaces_stranger), T(test_staff_unlink_and_deactivate), T(test_family_unlink),
-		T(test_closed_family), T(test_phone_reads_audited),
+		T(test_closed_family), T(test_phone_reads_audited), T(test_pending_chat_new_code),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
