@@ -46,6 +46,34 @@ static int button(struct ctx *c, const char *key, const char *fmt, long long id,
 	return 0;
 }
 
+/* A question's choice: a button, and the reply words that pick it. */
+static int choice(struct ctx *c, const char *key, const char *words, const char *fmt, long long id, int n)
+{
+	int rc = button(c, key, fmt, id, n);
+
+	if (rc == 0 && words != NULL)
+		cb_strlcpy(c->out->buttons[c->out->nbuttons - 1].words, words,
+			   sizeof(c->out->buttons[0].words));
+	return rc;
+}
+
+/* Makes the message a question: its buttons, numbered, are listed in the
+ * text too, in the order a bare number picks them. */
+static int list_choices(struct ctx *c)
+{
+	int rc = 0;
+
+	c->out->question = 1;
+	for (int i = 0; rc == 0 && i < c->out->nbuttons; i++) {
+		char number[12];
+		const struct locale_param p[] = {{"number", number}, {"label", c->out->buttons[i].label}};
+
+		snprintf(number, sizeof(number), "%d", i + 1);
+		rc = line(c, "question.choice", p, CB_ARRAY_SIZE(p));
+	}
+	return rc;
+}
+
 static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question, const char *key)
 {
 	struct appointment a;
@@ -83,10 +111,11 @@ static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question
 	}
 	if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
 		return rc;
-	if ((rc = button(c, "button.confirm", "ap:%lld:%d", (long long)a.id, 1)) != 0 ||
-	    (rc = button(c, "button.cannot_come", "ap:%lld:%d", (long long)a.id, 2)) != 0)
+	if ((rc = choice(c, "button.confirm", "words.yes", "ap:%lld:%d", (long long)a.id, 1)) != 0 ||
+	    (rc = choice(c, "button.cannot_come", "words.no", "ap:%lld:%d", (long long)a.id, 2)) != 0 ||
+	    (rc = choice(c, "button.other_time", NULL, "ap:%lld:%d", (long long)a.id, 3)) != 0)
 		return rc;
-	return button(c, "button.other_time", "ap:%lld:%d", (long long)a.id, 3);
+	return list_choices(c);
 }
 
 static int document(struct ctx *c, const struct outbox_msg *m, const char *key)
@@ -130,11 +159,15 @@ static int checkin(struct ctx *c, const struct outbox_msg *m)
 {
 	static const char *const keys[] = {"button.checkin_good", "button.checkin_okay",
 					   "button.checkin_hard", "button.checkin_contact"};
+	/* Each answer has its own words in each language: "okay" is not
+	 * "good", and "non" is not "okay". */
+	static const char *const words[] = {"words.checkin_good", "words.checkin_okay",
+					    "words.checkin_hard", "words.checkin_contact"};
 	int rc = line(c, "checkin.question", NULL, 0);
 
 	for (int i = 0; rc == 0 && i < 4; i++)
-		rc = button(c, keys[i], "ci:%lld:%d", (long long)m->id, i + 1);
-	return rc;
+		rc = choice(c, keys[i], words[i], "ci:%lld:%d", (long long)m->id, i + 1);
+	return rc != 0 ? rc : list_choices(c);
 }
 
 struct which_ctx {
@@ -180,7 +213,12 @@ static int document_which(struct ctx *c, const struct outbox_msg *m)
 	if ((rc = line(c, "document.which", NULL, 0)) != 0)
 		return rc;
 	rc = store_docreq_each(c->st, m->family_id, which_button, &w);
-	return rc < 0 ? rc : w.rc;
+	if (rc < 0 || w.rc != 0)
+		return rc < 0 ? rc : w.rc;
+	/* Nothing is open any more: there is nothing to ask. */
+	if (c->out->nbuttons == 0)
+		return -CB_ENOENT;
+	return list_choices(c);
 }
 
 /* Each language named in itself, so a reader finds their own. */
@@ -204,7 +242,9 @@ static int language_choose(struct ctx *c)
 {
 	int rc = line(c, "language.choose", NULL, 0);
 
-	return rc != 0 ? rc : language_buttons(c);
+	if (rc == 0)
+		rc = language_buttons(c);
+	return rc != 0 ? rc : list_choices(c);
 }
 
 /* A string from a params object, "" when absent. */
@@ -361,7 +401,7 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 	else if (strcmp(m->kind, "language_choose") == 0)
 		rc = language_choose(&c);
 	else if (strcmp(m->kind, "welcome") == 0 && (rc = generic(&c, m)) == 0)
-		rc = language_buttons(&c);    /* the welcome offers the other languages at once */
+		rc = language_choose(&c);    /* the welcome offers the other languages at once */
 	else if (strcmp(m->kind, "forward") == 0 || strcmp(m->kind, "alert") == 0 ||
 		 strcmp(m->kind, "staff_text") == 0 || strcmp(m->kind, "staff_reply_failed") == 0 ||
 		 strcmp(m->kind, "digest") == 0)

@@ -15,12 +15,16 @@ struct locales;
 struct composed_button {
 	char label[96];
 	char data[65];       /* Telegram callback_data: at most 64 bytes */
+	char words[32];      /* a question's choice: the words.* list that picks it too, or "" */
 };
 
 struct composed {
 	char text[COMPOSE_TEXT_MAX];
 	struct composed_button buttons[COMPOSE_BUTTONS_MAX];
 	int nbuttons;
+	/* A question: button i is choice i + 1, listed by number in the text,
+	 * so that a gateway without buttons asks the same question. */
+	int question;
 	char media_kind[16];     /* a forwarded file follows the text: photo, voice... */
 	char media_ref[256];
 };

@@ -289,6 +289,9 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 
 		daemon_hctx(ob->d, &h);
 		rc = handler_after_sent(&h, &j->m);
+		/* A question becomes the chat's last once it is on the wire. */
+		if (rc == 0)
+			rc = questions_asked(&h, &j->m, &j->msg);
 	}
 	if (rc == 0)
 		rc = store_commit(st);

@@ -37,42 +37,6 @@ static void describe(const struct inbound_event *ev, char *out, size_t cap)
 	}
 }
 
-#define QUESTION_WINDOW (7 * 86400)
-
-/* A bare answer ("1", "ja", "non") to the last question the chat got. */
-static int answer_word(struct hctx *h, struct family_msg *fm, const char *folded, int *handled)
-{
-	struct outbox_msg q;
-	int choice = 0, rc;
-
-	*handled = 0;
-	if (folded[0] >= '1' && folded[0] <= '4' && folded[1] == '\0')
-		choice = folded[0] - '0';
-	else if (words_is(h->loc, folded, "words.yes"))
-		choice = 1;
-	else if (words_is(h->loc, folded, "words.no"))
-		choice = 2;
-	if (choice == 0)
-		return 0;
-	rc = store_outbox_last_question(h->store, fm->channel.id, h->now - QUESTION_WINDOW, &q);
-	/* Only the row's ids and kind are used. */
-	store_outbox_msg_free(&q);
-	if (rc == -CB_ENOENT)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (strcmp(q.kind, "reminder") == 0 && choice <= 3)
-		rc = appointments_answer(h, fm, q.appointment_id, choice);
-	else if (strcmp(q.kind, "checkin") == 0)
-		rc = checkins_answer(h, fm, q.id, choice);
-	else
-		return 0;
-	if (rc == -CB_ENOENT || rc == -CB_ESTATE || rc == -CB_EINVAL)
-		return 0;
-	*handled = rc == 0;
-	return rc;
-}
-
 static int family_text(struct hctx *h, struct family_msg *fm, const char *what)
 {
 	char *folded = malloc(EVENT_TEXT_MAX);
@@ -86,7 +50,7 @@ static int family_text(struct hctx *h, struct family_msg *fm, const char *what)
 	if (urgent_is(h->loc, folded))
 		rc = urgent_handle(h, fm);
 	else if ((rc = preferences_command(h, fm, folded, &handled)) == 0 && !handled &&
-		 (rc = answer_word(h, fm, folded, &handled)) == 0 && !handled) {
+		 (rc = questions_answer(h, fm, folded, what, &handled)) == 0 && !handled) {
 		if ((rc = handler_log_in(h, fm, "text", what)) == 0)
 			rc = relay_forward(h, fm, what);
 	}
@@ -98,8 +62,7 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
 	char what[64];
-	long long id, req;
-	int choice, rc;
+	int handled = 0, rc;
 
 	describe(ev, what, sizeof(what));
 	switch (ev->kind) {
@@ -117,23 +80,8 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 		return store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
 					 "unblocked", 0, fm->member.id, "the family allowed the bot again", NULL);
 	case EVENT_BUTTON:
-		if (sscanf(ev->button_data, "ap:%lld:%d", &id, &choice) == 2) {
-			rc = appointments_answer(h, fm, id, choice);
-			if (rc != -CB_ENOENT && rc != -CB_ESTATE && rc != -CB_EINVAL)
-				return rc;
-		} else if (sscanf(ev->button_data, "dq:%lld:%lld", &id, &req) == 2) {
-			rc = documents_attach(h, fm, id, req);
-			if (rc != -CB_ENOENT)
-				return rc;
-		} else if (sscanf(ev->button_data, "ci:%lld:%d", &id, &choice) == 2) {
-			rc = checkins_answer(h, fm, id, choice);
-			if (rc != -CB_ENOENT && rc != -CB_EINVAL)
-				return rc;
-		} else if (strncmp(ev->button_data, "lang:", 5) == 0) {
-			rc = preferences_set_language(h, fm, ev->button_data + 5);
-			if (rc != -CB_EINVAL)
-				return rc;
-		}
+		if ((rc = questions_button(h, fm, ev->button_data, &handled)) != 0 || handled)
+			return rc;
 		/* A stale or unknown button: logged, nothing else. */
 		return handler_log_in(h, fm, "button", "button press with nothing to answer");
 	case EVENT_MEDIA:

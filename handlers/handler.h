@@ -137,6 +137,20 @@ int documents_reason_valid(const char *reason);
 /* handlers/checkins.c: a check-in button or reply (1 good ... 4 contact me). */
 int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice);
 
+/* handlers/questions.c: the last question a chat was asked, and what
+ * answers it. questions_asked records a question (a composed message with
+ * msg->question set) as the chat's last, once it is sent. */
+struct composed;
+int questions_asked(struct hctx *h, const struct outbox_msg *m, const struct composed *msg);
+/* A button press: it answers what its data names. *handled is 0 for a
+ * stale or unknown button. */
+int questions_button(struct hctx *h, const struct family_msg *fm, const char *data, int *handled);
+/* A bare number, a yes or no, or a choice's own words answer the chat's
+ * open question; a number (or yes/no) that answers nothing is not
+ * understood and still forwarded. *handled is 0 for any other text. */
+int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const char *what,
+		     int *handled);
+
 /* handlers/preferences.c: help, language, stop, start as a whole message.
  * *handled says whether the text was one of them. */
 int preferences_command(struct hctx *h, const struct family_msg *fm, const char *folded, int *handled);

@@ -44,6 +44,10 @@ static const struct keys_entry registry[] = {
 	{"document.type.lease", TEXT, {0}, 0, 0, 0},
 	{"document.type.other", TEXT, {0}, 0, 0, 0},
 
+	/* Every question lists its choices after its text, one line each:
+	 * {label} is the choice's button label. */
+	{"question.choice", TEXT, {"number", "label"}, 0, 0, 0},
+
 	/* Reminders: reminder.appointment opens; place, member and question
 	 * are the lines that may follow it. */
 	{"reminder.appointment", TEXT, {"when", "what"}, 0, 0, OPENS},
@@ -80,6 +84,11 @@ static const struct keys_entry registry[] = {
 	{"button.checkin_contact", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"checkin.thanks", TEXT, {0}, 0, 0, OPENS},
 	{"checkin.contact_soon", TEXT, {0}, 0, 0, OPENS},
+	/* The words that choose each check-in answer, as a whole message. */
+	{"words.checkin_good", LIST, {0}, 0, 0, FOLDED},
+	{"words.checkin_okay", LIST, {0}, 0, 0, FOLDED},
+	{"words.checkin_hard", LIST, {0}, 0, 0, FOLDED},
+	{"words.checkin_contact", LIST, {0}, 0, 0, FOLDED},
 
 	{"welcome", TEXT, {"counsellor"}, 0, 0, OPENS},
 	{"language.choose", TEXT, {0}, 0, 0, OPENS},
@@ -96,6 +105,9 @@ static const struct keys_entry registry[] = {
 	{"unknown.neutral", TEXT, {0}, 0, 0, OPENS},
 	{"invite.bad_code", TEXT, {0}, 0, 0, OPENS},
 	{"forward.ack", TEXT, {0}, 0, 0, OPENS},
+	/* A bare number or yes/no that answers no open question; the message
+	 * goes to the counsellor all the same. */
+	{"answer.not_understood", TEXT, {0}, 0, 0, OPENS},
 	{"urgent.ack", TEXT, {"emergency"}, 0, 0, OPENS},
 	{"reply.from_counsellor", TEXT, {"counsellor", "text"}, 0, 0, OPENS},
 

@@ -470,22 +470,6 @@ int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t cha
 	return store_row(q, store_read_int, count);
 }
 
-static const char SQL_OUTBOX_LAST_QUESTION[] =
-	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.kind IN ('reminder', 'checkin')"
-	" AND o.status IN ('sent', 'delivered', 'read') AND o.updated_at >= ?2"
-	" ORDER BY o.updated_at DESC, o.id DESC LIMIT 1";
-
-int store_outbox_last_question(struct store *st, int64_t channel_id, time_t since, struct outbox_msg *m)
-{
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_LAST_QUESTION);
-
-	if (q != NULL) {
-		sqlite3_bind_int64(q, 1, channel_id);
-		sqlite3_bind_int64(q, 2, since);
-	}
-	return one_outbox(q, m);
-}
-
 static const char SQL_OUTBOX_LAST_AUTO[] =
 	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.kind IN ('reminder', 'checkin', 'document_request',"
 	" 'document_reminder', 'document_rejected', 'appointment_notice')"

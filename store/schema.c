@@ -226,6 +226,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_at ON audit(at);"
 	"DELETE FROM invites WHERE used_at IS NULL"
 	"  AND family_id IN (SELECT id FROM families WHERE status = 'closed');",
+	/* 4: the last question each chat was asked, and its numbered choices,
+	 * so that a bare "2" answers that question and no other. */
+	"CREATE TABLE questions ("
+	"  channel_id INTEGER PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,"
+	"  outbox_id INTEGER REFERENCES outbox(id) ON DELETE SET NULL,"
+	"  kind TEXT NOT NULL,"
+	"  asked_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  answered_at INTEGER);"
+	"CREATE TABLE question_choices ("
+	"  channel_id INTEGER NOT NULL REFERENCES questions(channel_id) ON DELETE CASCADE,"
+	"  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 9),"
+	"  data TEXT NOT NULL,"
+	"  words TEXT,"
+	"  PRIMARY KEY (channel_id, number));",
 };
 
 size_t store_schema_count(void)

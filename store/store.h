@@ -337,9 +337,6 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
 int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now);
 /* After a crash: what was being sent goes back to the queue (at least once). */
 int store_outbox_requeue_sending(struct store *st, time_t now);
-/* The last reminder or check-in sent on a chat since a time: what a bare
- * "1" or "yes" answers. */
-int store_outbox_last_question(struct store *st, int64_t channel_id, time_t since, struct outbox_msg *m);
 /* The last automated message (reminder, check-in, request...) a chat got. */
 int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m);
 /* The forward a staff chat's message answers, by the gateway's id of it. */
@@ -355,6 +352,28 @@ int store_outbox_request_waiting(struct store *st, int64_t request_id, const cha
  * channel_id, or is still on its way to the family. */
 int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t channel_id, int *count);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
+
+/* questions: the last question a chat was asked (a reminder, a check-in,
+ * the language menu, which document...), with its numbered choices. Each
+ * choice carries what a button of it carries, and the catalog list of
+ * words that choose it too. A new question replaces the one before. */
+#define STORE_QUESTION_CHOICES 9
+struct question {
+	int64_t channel_id, outbox_id;
+	char kind[32];
+	time_t asked_at, expires_at, answered_at;
+};
+struct question_choice {
+	int number;             /* 1 ... STORE_QUESTION_CHOICES */
+	char data[65];          /* as a button: "ap:12:1", "lang:fr" */
+	char words[32];         /* a words.* list key, or "" */
+};
+int store_question_ask(struct store *st, const struct question *q, const struct question_choice *choices, int n);
+/* The chat's question while it is open at now: asked, not answered, not
+ * expired. -CB_ENOENT otherwise. Its choices in number order, up to max. */
+int store_question_open(struct store *st, int64_t channel_id, time_t now, struct question *out,
+			struct question_choice *choices, int max, int *n);
+int store_question_answered(struct store *st, int64_t channel_id, time_t now);
 
 /* contact log */
 struct contact {

@@ -113,6 +113,44 @@ static void test_button_answered_and_logged(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* On the wire: each question lists its numbered choices, and a bare
+ * number answers the last question the chat was sent. After the language
+ * menu, "2" picks French; the reminder sent before it stays unanswered. */
+static void test_number_answers_last_question(void **state)
+{
+	struct dt *t = *state;
+	char when[32], text[1024];
+	time_t at = time(NULL) + 3 * 3600;
+	struct tm tm;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "\n1 Ik kom\n2 Ik kan niet\n3 Ander moment"));
+	/* Recorded as sent (the question with it) before the family answers. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND status = 'sent'") == 1, 5000);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "taal") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'language_choose' AND status = 'sent'") == 1,
+		    5000);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "2") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 4, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 3, text, sizeof(text));
+	assert_non_null(strstr(text, "français"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM members WHERE lang = 'fr'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'cannot_come'"), 0);
+	/* The menu listed the languages by number, as the answer picked them. */
+	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
+	assert_non_null(strstr(text, "\n1 Nederlands\n2 Français\n3 Deutsch\n4 English"));
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 static void test_document_downloaded(void **state)
 {
 	struct dt *t = *state;
@@ -584,6 +622,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
+		T(test_number_answers_last_question),
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),

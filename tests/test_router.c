@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,15 +323,44 @@ static void test_language_change(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
 }
 
-/* Marks the first queued row of a kind as sent on chat 1. */
+static void exec(struct rt *t, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Sends the first queued row of a kind on chat 1 as the outbox does: it is
+ * composed in the reader's language, marked sent, and what follows a send
+ * is recorded in the same way (the next check-in, the question it asks).
+ * The rendered text goes to text when asked for. */
+static void send_queued(struct rt *t, const char *kind, enum lang l, char *text, size_t cap)
+{
+	static struct composed msg;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	struct outbox_msg m;
+	char sql[256];
+	long long id;
+
+	snprintf(sql, sizeof(sql), "SELECT min(id) FROM outbox WHERE kind = '%s' AND status = 'queued'", kind);
+	id = q(t, sql);
+	assert_true(id > 0);
+	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
+	if (m.channel_id == 0) {
+		assert_int_equal(store_outbox_assign(t->st, id, 1, h.now), 0);
+		m.channel_id = 1;
+	}
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	assert_int_equal(store_outbox_claim(t->st, id, h.now), 0);
+	assert_int_equal(store_outbox_sent(t->st, id, "m1", h.now), 0);
+	assert_int_equal(handler_after_sent(&h, &m), 0);
+	assert_int_equal(questions_asked(&h, &m, &msg), 0);
+	store_outbox_msg_free(&m);
+	if (text != NULL)
+		cb_strlcpy(text, msg.text, cap);
+}
+
 static void mark_sent(struct rt *t, const char *kind)
 {
-	char sql[256];
-
-	snprintf(sql, sizeof(sql), "UPDATE outbox SET status = 'sent', channel_id = 1, updated_at = %lld"
-		 " WHERE id = (SELECT min(id) FROM outbox WHERE kind = '%s' AND status = 'queued')",
-		 (long long)time(NULL), kind);
-	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
+	send_queued(t, kind, LANG_FR, NULL, 0);
 }
 
 static void test_reply_words(void **state)
@@ -349,9 +379,14 @@ static void test_reply_words(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
 	last_reply(t, LANG_FR, text, sizeof(text), NULL);
 	assert_non_null(strstr(text, "Merci"));
+	/* The next reminder asks again; each answers its own question. */
+	mark_sent(t, "reminder");
 	inbound(t, "1001", EVENT_TEXT, "3", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'other_time'"), 1);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'other_time'"), 1);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-04 14:00",
+				     "--kind", "doctor", NULL), 0);
+	mark_sent(t, "reminder");
 	inbound(t, "1001", EVENT_TEXT, "nee", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'cannot_come'"), 1);
 	/* The button of someone else's appointment does nothing. */
@@ -367,15 +402,244 @@ static void test_checkin_answers(void **state)
 	link_chat(t, "1001");
 	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
 	mark_sent(t, "checkin");
-	snprintf(button, sizeof(button), "ci:%lld:1", q(t, "SELECT id FROM outbox WHERE kind = 'checkin'"));
+	snprintf(button, sizeof(button), "ci:%lld:1", q(t, "SELECT min(id) FROM outbox WHERE kind = 'checkin'"));
 	inbound(t, "1001", EVENT_BUTTON, NULL, button);
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.thanks'"), 1);
+	/* The next check-in, answered with its number. */
+	mark_sent(t, "checkin");
 	inbound(t, "1001", EVENT_TEXT, "3", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'checkin_hard'"), 1);
+	/* A button of an earlier check-in still answers that one. */
 	button[strlen(button) - 1] = '4';
 	inbound(t, "1001", EVENT_BUTTON, NULL, button);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'contact_request'"), 1);
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.contact_soon'"), 2);
+}
+
+/* After "taal" (the language menu), "2" picks the second language. It is
+ * not an answer to the reminder sent before. */
+static void test_number_answers_language_menu(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "taal", NULL);
+	send_queued(t, "language_choose", LANG_FR, text, sizeof(text));
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM members WHERE lang = 'fr'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "taal", NULL);
+	send_queued(t, "language_choose", LANG_FR, text, sizeof(text));
+	inbound(t, "1001", EVENT_TEXT, "3", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM members WHERE lang = 'de'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind IN ('cannot_come', 'other_time')"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'language.changed'"), 2);
+}
+
+/* A file while two documents are asked for: "Which document is this?",
+ * and "1" files it under the first request; it confirms no appointment. */
+static void test_number_answers_which_document(void **state)
+{
+	struct rt *t = *state;
+	static const unsigned char key[32];
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	struct family_msg fm;
+	struct channel ch;
+	char tmp[PATH_MAX], text[2048], which[2048];
+	FILE *fp;
+
+	assert_true(sodium_init() >= 0);
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	mark_sent(t, "reminder");
+	/* The file as the fetcher hands it over. */
+	snprintf(tmp, sizeof(tmp), "%s/upload.pdf", t->cfg.data_dir);
+	fp = fopen(tmp, "wb");
+	assert_non_null(fp);
+	fputs("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n", fp);
+	fclose(fp);
+	assert_int_equal(store_channel_get(t->st, 1, &ch), 0);
+	memset(&fm, 0, sizeof(fm));
+	assert_int_equal(handler_family_msg(&h, &ch, &fm), 0);
+	assert_int_equal(documents_receive(&h, &fm, "document", "FILE1", tmp, key, t->cfg.data_dir), 0);
+	send_queued(t, "document_which", LANG_FR, which, sizeof(which));
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM documents WHERE request_id = 1"), 1);
+	assert_int_equal(q(t, "SELECT status = 'received' FROM document_requests WHERE id = 1"), 1);
+	assert_int_equal(q(t, "SELECT status = 'open' FROM document_requests WHERE id = 2"), 1);
+	last_reply(t, LANG_FR, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "Merci"));
+	/* The question named the requests by number, as "1" picked them. */
+	assert_non_null(strstr(which, "\n1 passeport\n2 contrat de bail"));
+}
+
+/* A bare number answers only an open question of that chat: with none (never
+ * asked, answered, expired) the family hears it was not understood, once,
+ * and the counsellor gets the message. */
+static void test_number_without_question(void **state)
+{
+	struct rt *t = *state;
+	char sql[128];
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'forward.ack'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND params LIKE '%\"text\":\"2\"%'"), 1);
+	{
+		static struct composed msg;
+		struct outbox_msg m;
+
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE catalog_key ="
+						       " 'answer.not_understood'"), &m), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_FR, 0, &msg), 0);
+		store_outbox_msg_free(&m);
+		assert_non_null(strstr(msg.text, "pas compris"));
+	}
+	/* Answered: a second number is not a second answer. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 2);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 2);
+	/* Expired: the question is there, but too old to capture a number. */
+	mark_sent(t, "reminder");
+	snprintf(sql, sizeof(sql), "UPDATE questions SET expires_at = %lld", (long long)time(NULL) - 1);
+	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 3);
+	/* A number that is none of the open question's choices. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-04 14:00",
+				     "--kind", "doctor", NULL), 0);
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "7", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 4);
+	/* Only the last question asked: after a check-in, "2" answers it. */
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	mark_sent(t, "checkin");
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'"), 1);
+}
+
+/* Each check-in answer has its own words in each language; a no is not
+ * "okay", an okay is not "good". Hard and contact me alert the
+ * counsellor. */
+static void test_checkin_words_every_language(void **state)
+{
+	struct rt *t = *state;
+	static const struct {
+		const char *word, *answer;
+	} cases[] = {
+		/* nl */
+		{"Goed", "good"}, {"het gaat goed", "good"}, {"ja", "good"}, {"gaat wel", "okay"},
+		{"oké", "okay"}, {"moeilijk", "hard"}, {"niet goed", "hard"}, {"nee", "hard"},
+		{"bel me", "contact me"}, {"Neem contact op", "contact me"},
+		/* fr */
+		{"Ça va bien", "good"}, {"bien", "good"}, {"oui", "good"}, {"ça va", "okay"}, {"bof", "okay"},
+		{"c'est difficile", "hard"}, {"pas bien", "hard"}, {"non", "hard"}, {"Appelez-moi", "contact me"},
+		{"contactez-moi", "contact me"},
+		/* de */
+		{"Es geht gut", "good"}, {"gut", "good"}, {"ja", "good"}, {"es geht so", "okay"},
+		{"einigermaßen", "okay"}, {"schwer", "hard"}, {"nicht gut", "hard"}, {"nein", "hard"},
+		{"Melden Sie sich", "contact me"}, {"ruf mich an", "contact me"},
+		/* en */
+		{"I'm fine", "good"}, {"well", "good"}, {"yes", "good"}, {"okay", "okay"}, {"OK", "okay"},
+		{"so-so", "okay"}, {"hard", "hard"}, {"not good", "hard"}, {"no", "hard"}, {"Call me", "contact me"},
+		{"contact me", "contact me"},
+	};
+	long long alerts = 0;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
+		char sql[160];
+		int alerting = strcmp(cases[i].answer, "hard") == 0 || strcmp(cases[i].answer, "contact me") == 0;
+
+		mark_sent(t, "checkin");
+		inbound(t, "1001", EVENT_TEXT, cases[i].word, NULL);
+		snprintf(sql, sizeof(sql), "SELECT summary = 'check-in answer: %s' FROM contact_log"
+			 " WHERE kind = 'checkin_answer' ORDER BY id DESC LIMIT 1", cases[i].answer);
+		if (q(t, sql) != 1 || q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'") != (long long)i + 1)
+			fail_msg("\"%s\" is not logged as %s", cases[i].word, cases[i].answer);
+		alerts += alerting;
+		assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind IN ('checkin_hard', 'contact_request')"),
+				 alerts);
+	}
+	/* Nothing was forwarded as a message: each word answered its check-in. */
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 0);
+	/* Check-in words answer only a check-in: with none open, "bien" is
+	 * a message for the counsellor. */
+	inbound(t, "1001", EVENT_TEXT, "bien", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+}
+
+/* Every question lists its numbered choices in its text, in every
+ * language, in the order a number picks them: a gateway without buttons
+ * asks the same question. */
+static void test_questions_list_their_choices(void **state)
+{
+	struct rt *t = *state;
+	static const char *const kinds[] = {"reminder", "checkin", "language_choose", "document_which", "welcome"};
+	static struct composed msg;
+	int64_t ids[CB_ARRAY_SIZE(kinds)];
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
+	inbound(t, "1001", EVENT_TEXT, "langue", NULL);
+	exec(t, "INSERT INTO documents (family_id, received_at, mime, size, sha256, path)"
+		" VALUES (1, 1, 'application/pdf', 1, x'00', 'documents/1/x.bin')");
+	exec(t, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, not_before, created_at,"
+		" updated_at) VALUES (1, 1, 'document_which', 'document.which', '{\"document_id\":\"1\"}', 1, 1, 1)");
+	for (size_t k = 0; k < CB_ARRAY_SIZE(kinds); k++) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "SELECT min(id) FROM outbox WHERE kind = '%s'", kinds[k]);
+		ids[k] = q(t, sql);
+		assert_true(ids[k] > 0);
+	}
+	for (int l = 0; l < LANG_COUNT; l++) {
+		for (size_t k = 0; k < CB_ARRAY_SIZE(kinds); k++) {
+			struct outbox_msg m;
+			const char *at;
+
+			assert_int_equal(store_outbox_get(t->st, ids[k], &m), 0);
+			assert_int_equal(compose_outbox(t->st, t->loc, &m, (enum lang)l, 0, &msg), 0);
+			store_outbox_msg_free(&m);
+			assert_true(msg.question);
+			assert_true(msg.nbuttons >= 2);
+			/* The choices follow the question, never on its first line. */
+			at = strchr(msg.text, '\n');
+			assert_non_null(at);
+			for (int i = 0; i < msg.nbuttons; i++) {
+				char want[128];
+
+				snprintf(want, sizeof(want), "\n%d %s", i + 1, msg.buttons[i].label);
+				if ((at = strstr(at, want)) == NULL)
+					fail_msg("%s (%s) does not list \"%s\": %s", kinds[k], lang_code((enum lang)l),
+						 want + 1, msg.text);
+			}
+		}
+	}
 }
 
 static void test_media_blocked_and_bad_rows(void **state)
@@ -400,11 +664,6 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(q(t, "SELECT blocked FROM channels"), 0);
 	/* A duplicate update is refused by the store, never routed twice. */
 	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL), "{}", NULL), -CB_EEXIST);
-}
-
-static void exec(struct rt *t, const char *sql)
-{
-	assert_int_equal(sqlite3_exec(store_db(t->st), sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 static void test_deadlines(void **state)
@@ -891,6 +1150,9 @@ int main(void)
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
+		T(test_number_answers_language_menu), T(test_number_answers_which_document),
+		T(test_number_without_question), T(test_checkin_words_every_language),
+		T(test_questions_list_their_choices),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
 		T(test_start_resumes_document_request),
 		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
