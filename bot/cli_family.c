@@ -124,16 +124,17 @@ static int print_member(const void *rec, void *arg)
 	return 0;
 }
 
-/* Staff see that a channel exists and its state, not the number behind it. */
+/* Staff see that a channel exists, its id (as in the audit trail) and its
+ * state, not the number behind it. */
 static int print_channel(const void *rec, void *arg)
 {
 	const struct channel *ch = rec;
 	struct cli *c = arg;
 	size_t n = strlen(ch->address);
 
-	fprintf(c->out, "  %s ...%s%s%s%s\n", ch->kind, n > 3 ? ch->address + n - 3 : ch->address,
-		ch->verified ? " verified" : "", ch->blocked ? " blocked" : "",
-		ch->opted_out ? " stopped" : "");
+	fprintf(c->out, "  #%lld %s ...%s%s%s%s\n", (long long)ch->id, ch->kind,
+		n > 3 ? ch->address + n - 3 : ch->address, ch->verified ? " verified" : "",
+		ch->blocked ? " blocked" : "", ch->opted_out ? " stopped" : "");
 	return 0;
 }
 

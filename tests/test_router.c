@@ -1061,6 +1061,14 @@ static void test_family_unlink(void **state)
 	link_chat(t, "3001");
 	chan = q(t, "SELECT id FROM channels WHERE address = '3001'");
 	assert_int_equal(audit_rows(t, "channel.link", chan), 1);
+	/* family show names the chat as the audit trail does. */
+	assert_int_equal(testenv_cli(&t->env, "family", "show", "F-1", NULL), 0);
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "#%lld telegram ...001", chan);
+		assert_non_null(strstr(t->env.out, want));
+	}
 	assert_int_equal(testenv_cli(&t->env, "family", "unlink", "F-1", "--member", "Nobody", NULL), 2);
 	assert_int_equal(testenv_cli(&t->env, "family", "unlink", "F-1", "--member", "Amina", NULL), 0);
 	assert_int_equal(q(t, "SELECT count(*) FROM channels"), 0);

@@ -323,6 +323,41 @@ static void test_commands_and_scoping(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* Through the daemon: a chat that redeemed Sara's code shows the number
+ * and gets nothing of Sara's until the number is entered; what waited for
+ * her then arrives. */
+static void test_pending_chat_gets_nothing(void **state)
+{
+	struct dt *t = *state;
+	char text[2048];
+	const char *p;
+
+	dt_start_daemon(t);
+	assert_int_equal(testenv_cli(&t->env, "staff", "invite", "Sara", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(text, sizeof(text), "/start %.10s", p + 6);
+	assert_true(simctl_message(&t->sim, SARA, text) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == 1, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_null(strstr(text, "Sara"));
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Is er nieuws over de afspraak?") > 0);
+	/* The family hears its message will be read; the pending chat hears
+	 * nothing, not even an answer to a command. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'") == 1, 10000);
+	assert_true(simctl_message(&t->sim, SARA, "/families") > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'new'") == 0, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending') AND staff_id IS NULL") == 0,
+		    10000);
+	assert_int_equal(dt_sent_count(t, SARA), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'queued'"), 1);
+	confirm_shown_number(t, "Sara", SARA);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == 3, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 static int setup_escalation(void **state)
 {
 	return dt_setup_with(state, "[alerts]\nescalate_after = 2s\nworking_hours = 00:00-23:59\n"
@@ -488,7 +523,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
-		T(test_commands_and_scoping),
+		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
 		T(test_urgent_to_both), T(test_email_for_staff_without_telegram),
 	};
