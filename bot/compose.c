@@ -109,6 +109,13 @@ static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question
 		if ((rc = line(c, "reminder.member", p, 1)) != 0)
 			return rc;
 	}
+	/* Once the family has answered, later steps remind without asking
+	 * again (after "cannot come" or "another time" they are cancelled;
+	 * one already on its way, or the history, shows no question). */
+	if (strcmp(a.status, "confirmed") == 0)
+		return line(c, "reminder.you_confirmed", NULL, 0);
+	if (strcmp(a.status, "scheduled") != 0)
+		return 0;
 	if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
 		return rc;
 	if ((rc = choice(c, "button.confirm", "words.yes", "ap:%lld:%d", (long long)a.id, 1)) != 0 ||

@@ -99,6 +99,20 @@ static int queue_reminders(struct hctx *h, const struct appointment *a)
 	return rc;
 }
 
+/* Only the steps still ahead, none at once: for a family that already has
+ * the reminder it answered. */
+static int queue_reminders_ahead(struct hctx *h, const struct appointment *a)
+{
+	time_t times[CONFIG_LADDER_MAX + 1];
+	int n = appointments_reminder_times(h->cfg, h->now, a->starts_at, times, (int)CB_ARRAY_SIZE(times));
+	int rc = 0;
+
+	for (int i = 0; i < n && rc == 0; i++)
+		if (times[i] > h->now)
+			rc = queue(h, a, "reminder", "reminder.appointment", times[i], i, 0);
+	return rc;
+}
+
 int appointments_create(struct hctx *h, struct appointment *a)
 {
 	int rc;
@@ -145,8 +159,9 @@ int appointments_cancel(struct hctx *h, struct appointment *a)
 	return notice(h, a, "appointment.cancelled", a->starts_at);
 }
 
-/* The family's answer to a reminder. Confirm is thanked; cannot come and
- * another time raise an alert for the counsellor and tell the family the
+/* The family's answer to a reminder. Confirm is thanked (later steps then
+ * remind without asking); cannot come and another time cancel the later
+ * steps, raise an alert for the counsellor and tell the family the
  * counsellor will call. */
 int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice)
 {
@@ -170,9 +185,17 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 	snprintf(summary, sizeof(summary), "appointment #%lld: %s", (long long)a.id, status[choice]);
 	if ((rc = handler_log_in(h, fm, "reminder_answer", summary)) != 0)
 		return rc;
-	if (choice == 1)
+	if (choice == 1) {
+		/* Coming after all: the steps still ahead come back. */
+		if ((strcmp(a.status, "cannot_come") == 0 || strcmp(a.status, "other_time") == 0) &&
+		    (rc = queue_reminders_ahead(h, &a)) != 0)
+			return rc;
 		return handler_reply(h, fm, "reminder_answer", "reminder.confirmed_thanks", NULL);
-	if ((rc = handler_alert(h, fm->family.id, status[choice], 0, summary, NULL)) != 0)
+	}
+	/* The later steps would ask about a time the family cannot make; the
+	 * counsellor finds another, and moving the appointment reminds anew. */
+	if ((rc = store_outbox_cancel_appointment_kind(h->store, a.id, "reminder", h->now)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, status[choice], 0, summary, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "reminder_answer", "reminder.counsellor_will_contact", NULL);
 }

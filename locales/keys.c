@@ -54,6 +54,9 @@ static const struct keys_entry registry[] = {
 	{"reminder.place", TEXT, {"place"}, 0, 0, 0},
 	{"reminder.member", TEXT, {"member"}, 0, 0, 0},
 	{"reminder.question", TEXT, {0}, 0, 0, 0},
+	/* Instead of the question, in a later reminder of an appointment the
+	 * family has confirmed. */
+	{"reminder.you_confirmed", TEXT, {0}, 0, 0, 0},
 	{"button.confirm", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.cannot_come", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.other_time", TEXT, {0}, 0, BUTTON_MAX, 0},

@@ -15,6 +15,9 @@ static const char SQL_OUTBOX_CANCEL_APPT[] =
 static const char SQL_OUTBOX_CANCEL_REQ[] =
 	"UPDATE outbox SET status = 'cancelled', updated_at = ?1"
 	" WHERE request_id = ?2 AND status = 'queued'";
+static const char SQL_OUTBOX_CANCEL_APPT_KIND[] =
+	"UPDATE outbox SET status = 'cancelled', updated_at = ?1"
+	" WHERE appointment_id = ?2 AND kind = ?3 AND status = 'queued'";
 static const char SQL_OUTBOX_CANCEL_KIND[] =
 	"UPDATE outbox SET status = 'cancelled', updated_at = ?1"
 	" WHERE family_id = ?2 AND kind = ?3 AND status = 'queued'";
@@ -67,6 +70,11 @@ static int cancel(struct store *st, const char *sql, int64_t id, const char *kin
 int store_outbox_cancel_appointment(struct store *st, int64_t appointment_id, time_t now)
 {
 	return cancel(st, SQL_OUTBOX_CANCEL_APPT, appointment_id, NULL, now);
+}
+
+int store_outbox_cancel_appointment_kind(struct store *st, int64_t appointment_id, const char *kind, time_t now)
+{
+	return cancel(st, SQL_OUTBOX_CANCEL_APPT_KIND, appointment_id, kind, now);
 }
 
 int store_outbox_cancel_request(struct store *st, int64_t request_id, time_t now)

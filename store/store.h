@@ -317,6 +317,7 @@ void store_outbox_msg_free(struct outbox_msg *m);
 int store_outbox_msg_copy(struct outbox_msg *dst, const struct outbox_msg *src);
 /* Cancels the still-queued rows of an appointment or a request. */
 int store_outbox_cancel_appointment(struct store *st, int64_t appointment_id, time_t now);
+int store_outbox_cancel_appointment_kind(struct store *st, int64_t appointment_id, const char *kind, time_t now);
 int store_outbox_cancel_request(struct store *st, int64_t request_id, time_t now);
 int store_outbox_cancel_kind(struct store *st, int64_t family_id, const char *kind, time_t now);
 int store_outbox_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);

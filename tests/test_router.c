@@ -332,16 +332,12 @@ static void exec(struct rt *t, const char *sql)
  * composed in the reader's language, marked sent, and what follows a send
  * is recorded in the same way (the next check-in, the question it asks).
  * The rendered text goes to text when asked for. */
-static void send_queued(struct rt *t, const char *kind, enum lang l, char *text, size_t cap)
+static void send_row(struct rt *t, long long id, enum lang l, char *text, size_t cap)
 {
 	static struct composed msg;
 	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
 	struct outbox_msg m;
-	char sql[256];
-	long long id;
 
-	snprintf(sql, sizeof(sql), "SELECT min(id) FROM outbox WHERE kind = '%s' AND status = 'queued'", kind);
-	id = q(t, sql);
 	assert_true(id > 0);
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
 	if (m.channel_id == 0) {
@@ -356,6 +352,14 @@ static void send_queued(struct rt *t, const char *kind, enum lang l, char *text,
 	store_outbox_msg_free(&m);
 	if (text != NULL)
 		cb_strlcpy(text, msg.text, cap);
+}
+
+static void send_queued(struct rt *t, const char *kind, enum lang l, char *text, size_t cap)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT min(id) FROM outbox WHERE kind = '%s' AND status = 'queued'", kind);
+	send_row(t, q(t, sql), l, text, cap);
 }
 
 static void mark_sent(struct rt *t, const char *kind)
@@ -379,12 +383,20 @@ static void test_reply_words(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
 	last_reply(t, LANG_FR, text, sizeof(text), NULL);
 	assert_non_null(strstr(text, "Merci"));
-	/* The next reminder asks again; each answers its own question. */
+	/* The next reminder of a confirmed appointment asks nothing: a bare
+	 * number then answers no question. */
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "3", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 1);
+	/* Each reminder that asks answers its own question. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-04 14:00",
+				     "--kind", "doctor", NULL), 0);
 	mark_sent(t, "reminder");
 	inbound(t, "1001", EVENT_TEXT, "3", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'other_time'"), 1);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'other_time'"), 1);
-	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-04 14:00",
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-05 14:00",
 				     "--kind", "doctor", NULL), 0);
 	mark_sent(t, "reminder");
 	inbound(t, "1001", EVENT_TEXT, "nee", NULL);
@@ -392,6 +404,82 @@ static void test_reply_words(void **state)
 	/* The button of someone else's appointment does nothing. */
 	inbound(t, "1001", EVENT_BUTTON, NULL, "ap:999:1");
 	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
+}
+
+/* Renders outbox row id as its reader sees it. */
+static void render_row(struct rt *t, long long id, enum lang l, char *out, size_t cap, int *nbuttons)
+{
+	static struct composed msg;
+	struct outbox_msg m;
+
+	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	store_outbox_msg_free(&m);
+	cb_strlcpy(out, msg.text, cap);
+	*nbuttons = msg.nbuttons;
+}
+
+/* After the family answered, later reminder steps do not ask again: once
+ * it said it will come they only remind; when it cannot come, or wants
+ * another time, they are cancelled, and they come back if it will come
+ * after all. */
+static void test_answered_reminder_steps(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+	long long later;
+	int nbuttons = -1;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND appointment_id = 1"), 2);
+	mark_sent(t, "reminder");
+	later = q(t, "SELECT id FROM outbox WHERE kind = 'reminder' AND status = 'queued' AND appointment_id = 1");
+	render_row(t, later, LANG_EN, text, sizeof(text), &nbuttons);
+	assert_non_null(strstr(text, "Can you come?"));
+	assert_int_equal(nbuttons, 3);
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE id = 1 AND status = 'confirmed'"), 1);
+	render_row(t, later, LANG_EN, text, sizeof(text), &nbuttons);
+	assert_null(strstr(text, "Can you come?"));
+	assert_non_null(strstr(text, "Reminder: you have an appointment"));
+	assert_non_null(strstr(text, "You told us you will come"));
+	assert_int_equal(nbuttons, 0);
+	for (int l = 0; l < LANG_COUNT; l++) {
+		render_row(t, later, (enum lang)l, text, sizeof(text), &nbuttons);
+		assert_int_equal(nbuttons, 0);
+	}
+
+	/* Another appointment, in 30 hours: its first reminder goes at once,
+	 * the two-hour one later. "Cannot come" cancels that later step. */
+	{
+		time_t soon = time(NULL) + 30 * 3600;
+		struct tm tm;
+		char at[32];
+
+		localtime_r(&soon, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+		assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
+	}
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND appointment_id = 2"), 2);
+	send_row(t, q(t, "SELECT id FROM outbox WHERE kind = 'reminder' AND appointment_id = 2"
+		      " ORDER BY not_before LIMIT 1"), LANG_FR, NULL, 0);
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE id = 2 AND status = 'cannot_come'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND appointment_id = 2"
+			   " AND status = 'queued'"), 0);
+	/* The first appointment keeps its reminder. */
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND appointment_id = 1"
+			   " AND status = 'queued'"), 1);
+	/* Coming after all (its first reminder's button): the step ahead is back. */
+	inbound(t, "1001", EVENT_BUTTON, NULL, "ap:2:1");
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE id = 2 AND status = 'confirmed'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND appointment_id = 2"
+			   " AND status = 'queued'"), 1);
+	render_row(t, q(t, "SELECT id FROM outbox WHERE kind = 'reminder' AND appointment_id = 2 AND status = 'queued'"),
+		   LANG_FR, text, sizeof(text), &nbuttons);
+	assert_non_null(strstr(text, "Vous nous avez dit que vous venez"));
 }
 
 static void test_checkin_answers(void **state)
@@ -1157,7 +1245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
-		T(test_language_change), T(test_reply_words), T(test_checkin_answers),
+		T(test_language_change), T(test_reply_words), T(test_answered_reminder_steps), T(test_checkin_answers),
 		T(test_number_answers_language_menu), T(test_number_answers_which_document),
 		T(test_number_without_question), T(test_checkin_words_every_language),
 		T(test_questions_list_their_choices),
