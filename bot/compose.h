@@ -5,9 +5,12 @@
 #define CASEBOT_COMPOSE_H
 
 #include "bot/casebot.h"
+#include "bot/event.h"
 #include "store/store.h"
 
-#define COMPOSE_TEXT_MAX 8192
+/* Room for what a family or a counsellor wrote (at most the gateway's 16
+ * KiB of UTF-8) and for what casebot puts around it. */
+#define COMPOSE_TEXT_MAX (EVENT_TEXT_MAX + 4096)
 #define COMPOSE_BUTTONS_MAX 4
 
 struct locales;

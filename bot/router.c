@@ -58,6 +58,27 @@ static int family_text(struct hctx *h, struct family_msg *fm, const char *what)
 	return rc;
 }
 
+/* The caption of a photo or file the fetcher will pass on later: its words
+ * go now, as a text of their own (urgent words included). */
+static int caption(struct hctx *h, struct family_msg *fm)
+{
+	struct inbound_event *text = malloc(sizeof(*text));
+	struct family_msg fc = *fm;
+	char what[64];
+	int rc;
+
+	if (text == NULL)
+		return -CB_ENOMEM;
+	*text = *fm->ev;
+	text->kind = EVENT_TEXT;
+	text->media_kind[0] = text->media_ref[0] = text->media_mime[0] = '\0';
+	fc.ev = text;
+	describe(text, what, sizeof(what));
+	rc = family_text(h, &fc, what);
+	free(text);
+	return rc;
+}
+
 static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
@@ -98,7 +119,9 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 			if (cb_strlcpy(dl.media_ref, ev->media_ref, sizeof(dl.media_ref)) != 0)
 				return -CB_ETOOBIG;
 			dl.media_size = ev->media_size;
-			return store_download_add(h->store, &dl, h->now);
+			if ((rc = store_download_add(h->store, &dl, h->now)) != 0)
+				return rc;
+			return ev->text[0] != '\0' ? caption(h, fm) : 0;
 		}
 		/* Voice notes, videos, stickers go to the counsellor. */
 		__attribute__((fallthrough));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <utf8proc.h>
 
 #include "bot/casebot.h"
 #include "bot/event.h"
@@ -120,8 +121,9 @@ size_t telegram_api_split(const char *text, size_t len, size_t max_units, size_t
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t i = 0, n, units, used = 0;
-	size_t nl = 0, sp = 0, cut, skip;
+	size_t nl = 0, sp = 0, gb = 0, cut, skip;
 	size_t half = max_units / 2;
+	utf8proc_int32_t prev = -1, cp, gstate = 0;
 
 	if (text == NULL || len == 0) {
 		if (next != NULL)
@@ -132,6 +134,14 @@ size_t telegram_api_split(const char *text, size_t len, size_t max_units, size_t
 		n = utf8_seq(p + i, len - i, &units);
 		if (n == 0)
 			n = 1;
+		/* A character (a letter with its combining marks, an emoji with
+		 * its modifiers) is never cut in two: remember where the last one
+		 * began, this one included. */
+		if (utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp) <= 0)
+			cp = -1;
+		if (i > 0 && (prev < 0 || cp < 0 || utf8proc_grapheme_break_stateful(prev, cp, &gstate)))
+			gb = i;
+		prev = cp;
 		if (used + units > max_units)
 			break;
 		/* A separator ends the part before it; remember the late ones. */
@@ -157,6 +167,9 @@ size_t telegram_api_split(const char *text, size_t len, size_t max_units, size_t
 	} else if (sp > 0) {
 		cut = sp;
 		skip = sp + 1;
+	} else if (gb > 0) {
+		cut = gb;
+		skip = gb;
 	} else if (i > 0) {
 		cut = i;
 		skip = i;

@@ -847,46 +847,58 @@ static void last_forward_text(struct rt *t, char *out, size_t cap)
 static void test_long_texts(void **state)
 {
 	struct rt *t = *state;
-	static char text[TEXTS_MAX], got[TEXTS_MAX], caption[TEXTS_MAX + 8], reply[1024];
+	static char text[TEXTS_MAX], got[TEXTS_MAX], media[TEXTS_MAX + 8], reply[1024];
+	static const char *const kinds[] = {"voice", "photo"};
+	long long fwd, logged;
 
 	link_chat(t, "1001");
 	for (int s = 0; s < TEXTS_COUNT; s++) {
-		long long n = s + 1;
-
 		print_message("%s\n", texts_script_name((enum texts_script)s));
 		texts_long((enum texts_script)s, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
 		assert_int_equal(texts_units(text), TEXTS_TELEGRAM_UNITS);
+		fwd = q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'");
+		logged = q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'");
 		inbound(t, "1001", EVENT_TEXT, text, NULL);
 		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
-		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"), 2 * n - 1);
-		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n - 3);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"),
+				 logged + 1);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), fwd + 1);
 		last_forward_text(t, got, sizeof(got));
 		assert_string_equal(got, text);
 		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack'"), 1);
 
+		/* Urgent: the counsellor and the backup, and the number. */
 		texts_long((enum texts_script)s, "De politie staat aan de deur. ", TEXTS_TELEGRAM_UNITS, text,
 			   sizeof(text));
 		inbound(t, "1001", EVENT_TEXT, text, NULL);
 		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
-		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), n);
-		assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE urgent = 1"), 2 * n);
-		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n - 1);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'urgent'"), s + 1);
+		assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE urgent = 1"), 2 * (s + 1));
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), fwd + 3);
 		last_forward_text(t, got, sizeof(got));
 		assert_string_equal(got, text);
 		last_reply(t, LANG_FR, reply, sizeof(reply), NULL);
 		assert_non_null(strstr(reply, "112"));
 
-		/* A caption is text too: a voice note with 4096 units of it. */
+		/* A caption is text too, on a voice note (forwarded with it) and
+		 * on a photo (its words now, the file once fetched). */
 		texts_long((enum texts_script)s, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
-		snprintf(caption, sizeof(caption), "voice:%s", text);
-		inbound(t, "1001", EVENT_MEDIA, caption, NULL);
-		assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+		for (int k = 0; k < 2; k++) {
+			snprintf(media, sizeof(media), "%s:%s", kinds[k], text);
+			inbound(t, "1001", EVENT_MEDIA, media, NULL);
+			assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+			assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), fwd + 4 + k);
+			last_forward_text(t, got, sizeof(got));
+			assert_string_equal(got, text);
+		}
+		assert_int_equal(q(t, "SELECT count(*) FROM downloads"), s + 1);
 		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE direction = 'in' AND kind = 'text'"),
-				 2 * n);
-		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 4 * n);
-		last_forward_text(t, got, sizeof(got));
-		assert_string_equal(got, text);
+				 logged + 3);
 	}
+	/* An urgent caption on a photo alerts like an urgent text. */
+	snprintf(media, sizeof(media), "photo:la police est venue");
+	inbound(t, "1001", EVENT_MEDIA, media, NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE urgent = 1"), 2 * (TEXTS_COUNT + 1));
 }
 
 /* A request asked while the chat was stopped is asked after START, once;

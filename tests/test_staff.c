@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tests/support/dtest.h"
+#include "tests/support/texts.h"
 
 #define SARA 9001      /* counsellor of F-1, Dutch */
 #define MARC 9002      /* backup of F-1, French */
@@ -517,6 +518,85 @@ static void test_email_for_staff_without_telegram(void **state)
 	waitpid(smtp, &status, 0);
 }
 
+/* The texts the bot sent to chat from message from on, joined, without the
+ * spaces and line breaks a split may take out. */
+static void joined_since(struct dt *t, long long chat, int from, char *out, size_t cap)
+{
+	cJSON *all = simctl_sent(&t->sim, chat), *m;
+	size_t n = 0;
+	int i = 0;
+
+	assert_non_null(all);
+	cJSON_ArrayForEach(m, all) {
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
+
+		if (i++ < from || p == NULL)
+			continue;
+		for (; *p != '\0' && n + 1 < cap; p++)
+			if (*p != ' ' && *p != '\n')
+				out[n++] = *p;
+	}
+	out[n] = '\0';
+	cJSON_Delete(all);
+}
+
+static void squeeze(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 1 < cap; in++)
+		if (*in != ' ' && *in != '\n')
+			out[n++] = *in;
+	out[n] = '\0';
+}
+
+/* Texts at the gateway's limit (4096 UTF-16 units), in five scripts, reach
+ * the counsellor whole, over several messages, with the reply buttons on
+ * the last; a reply as long reaches the family whole. */
+static void test_long_texts_whole(void **state)
+{
+	struct dt *t = *state;
+	static char text[TEXTS_MAX], want[TEXTS_MAX], got[4 * TEXTS_MAX], data[80];
+	cJSON *last;
+	int sara, family;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	for (int s = 0; s < TEXTS_COUNT; s++) {
+		print_message("%s\n", texts_script_name((enum texts_script)s));
+		texts_long((enum texts_script)s, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+		sara = dt_sent_count(t, SARA);
+		assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, text) > 0);
+		DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == s + 1,
+			    20000);
+		assert_true(dt_sent_count(t, SARA) >= sara + 2);
+		joined_since(t, SARA, sara, got, sizeof(got));
+		squeeze(text, want, sizeof(want));
+		assert_non_null(strstr(got, want));
+		/* The counsellor answers with the Reply button, at the same length. */
+		last = last_sent(t, SARA);
+		button_data(last, "rp:", data, sizeof(data));
+		assert_true(data[0] != '\0');
+		sara = dt_sent_count(t, SARA);
+		assert_true(simctl_button(&t->sim, SARA, data,
+					  (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "message_id"))) > 0);
+		cJSON_Delete(last);
+		assert_true(simctl_wait_sent(&t->sim, SARA, sara + 1, 10000) >= sara + 1);
+		texts_long((enum texts_script)(TEXTS_COUNT - 1 - s), NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+		family = dt_sent_count(t, DT_FAMILY_CHAT);
+		assert_true(simctl_message(&t->sim, SARA, text) > 0);
+		DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply' AND status = 'sent'") == s + 1,
+			    20000);
+		joined_since(t, DT_FAMILY_CHAT, family, got, sizeof(got));
+		squeeze(text, want, sizeof(want));
+		assert_non_null(strstr(got, want));
+		assert_non_null(strstr(got, "Sara"));
+	}
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
@@ -525,7 +605,7 @@ int main(void)
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
-		T(test_urgent_to_both), T(test_email_for_staff_without_telegram),
+		T(test_urgent_to_both), T(test_email_for_staff_without_telegram), T(test_long_texts_whole),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

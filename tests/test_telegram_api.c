@@ -1610,6 +1610,33 @@ static void s_cjk(void **state)
 	free(s);
 }
 
+/* A letter with its combining marks, or an emoji sequence, is one
+ * character to its reader: a hard cut never falls inside it. */
+static void s_graphemes(void **state)
+{
+	char *s = repeat("e\xCC\x81\xCC\x80", 2000); /* 3 units, 5 bytes each */
+	size_t next, part, off = 0, len;
+
+	(void)state;
+	part = telegram_api_split(s, strlen(s), 4096, &next);
+	assert_int_equal(part, 5 * 1365);
+	assert_int_equal(next, part);
+	len = strlen(s);
+	while (off < len) {
+		part = telegram_api_split(s + off, len - off, 4096, &next);
+		assert_int_equal(s[off], 'e');
+		off += next;
+	}
+	free(s);
+	/* A family: man ZWJ woman ZWJ girl, 8 units, 18 bytes. */
+	s = repeat("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7", 600);
+	part = telegram_api_split(s, strlen(s), 4096, &next);
+	assert_int_equal(part, 18 * 512);
+	part = telegram_api_split(s, strlen(s), 4100, &next);
+	assert_int_equal(part, 18 * 512);
+	free(s);
+}
+
 /* =================================================================== URLs */
 
 static void u_method_url(void **state)
@@ -1730,7 +1757,7 @@ int main(void)
 		cmocka_unit_test(s_short_and_hard),
 		cmocka_unit_test(s_prefers_newline),
 		cmocka_unit_test(s_emoji),
-		cmocka_unit_test(s_cjk),
+		cmocka_unit_test(s_cjk), cmocka_unit_test(s_graphemes),
 		cmocka_unit_test(u_method_url),
 		cmocka_unit_test(u_file_url),
 	};
