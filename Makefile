@@ -1,6 +1,8 @@
 # casebot: a plain Makefile.
 #
 #   make            install missing Debian packages, build build/casebot
+#                   (build/casebot-test, for tests only, also lets
+#                   $CASEBOT_TEST_NOW set the clock)
 #   make test       build and run every test; last line "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make run        set up a demo data directory and run the main job
@@ -52,7 +54,10 @@ CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC  = $(filter-out bot/main.c,$(wildcard bot/*.c)) $(wildcard handlers/*.c) \
+# bot/clock.c is built twice, outside the library: as it is for
+# build/casebot, with -DCASEBOT_TEST_CLOCK for build/casebot-test and the
+# tests, the only binaries where $CASEBOT_TEST_NOW moves the clock.
+LIB_SRC  = $(filter-out bot/main.c bot/clock.c,$(wildcard bot/*.c)) $(wildcard handlers/*.c) \
            $(wildcard locales/*.c) $(wildcard store/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -82,11 +87,20 @@ $(BUILD)/libcasebot.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/casebot: $(BUILD)/bot/main.o $(BUILD)/libcasebot.a
+$(BUILD)/bot/clock-test.o: bot/clock.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (test clock)"
+	@$(CC) $(CFLAGS_ALL) -DCASEBOT_TEST_CLOCK -MMD -MP -c $< -o $@
+
+$(BUILD)/casebot: $(BUILD)/bot/main.o $(BUILD)/bot/clock.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
+$(BUILD)/casebot-test: $(BUILD)/bot/main.o $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
@@ -95,7 +109,7 @@ $(BUILD)/tgsim: $(SIM_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-test: $(BUILD)/casebot $(BUILD)/tgsim $(TEST_BIN)
+test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(TEST_BIN)
 	@tests/run.sh $(BUILD)
 
 asan:
@@ -107,14 +121,14 @@ run: $(BUILD)/casebot $(BUILD)/tgsim
 check: $(BUILD)/casebot
 	$(BUILD)/casebot -c casebot.conf.example check
 
-$(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/libcasebot.a
+$(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
+-include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(BUILD)/bot/clock.d $(BUILD)/bot/clock-test.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
 	$(BUILD)/tests/bench/bench.d
 
 endif

@@ -10,6 +10,7 @@
 #include <utf8proc.h>
 
 #include "bot/cli.h"
+#include "bot/clock.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
 
@@ -400,21 +401,6 @@ static void set_actor(struct cli *c)
 	snprintf(c->actor, sizeof(c->actor), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
-/* Tests pin the clock with CASEBOT_TEST_NOW (Unix seconds). */
-static time_t clock_now(void)
-{
-	const char *s = getenv("CASEBOT_TEST_NOW");
-	char *end;
-	long long v;
-
-	if (s != NULL && s[0] != '\0') {
-		v = strtoll(s, &end, 10);
-		if (*end == '\0' && v > 0)
-			return (time_t)v;
-	}
-	return time(NULL);
-}
-
 static int wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -455,7 +441,8 @@ static int global_options(struct cli *c, int argc, char **argv, int *next)
 			print_all(c, c->out);
 			return CLI_OK;
 		} else if (strcmp(a, "--version") == 0) {
-			fprintf(c->out, "casebot %s\n", CASEBOT_VERSION);
+			fprintf(c->out, "casebot %s%s\n", CASEBOT_VERSION,
+				clock_is_test() ? " (test build: $CASEBOT_TEST_NOW sets the clock)" : "");
 			return CLI_OK;
 		} else {
 			return cli_usage_error(c, "unknown option %s (try casebot --help)", a);

@@ -1,5 +1,7 @@
 /* casebot init, casebot check. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
@@ -10,7 +12,9 @@
 #include "bot/cli.h"
 #include "bot/daemon.h"
 #include "bot/log.h"
+#include "bot/telegram_api.h"
 #include "bot/tz.h"
+#include "bot/vault.h"
 #include "locales/locale.h"
 
 /* The key that encrypts documents at rest lives in its own 0600 file, never
@@ -64,17 +68,127 @@ static int cmd_init(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* A secret file, read as the daemon will read it; the value is wiped at
+ * once and never printed. */
+static int check_secret_file(struct cli *c, const char *what, const char *path, char *buf, size_t cap)
+{
+	int rc = config_secret_file(path, buf, cap), e = errno;
+
+	if (rc == 0)
+		return CLI_OK;
+	sodium_memzero(buf, cap);
+	if (rc == -CB_EPERM)
+		return cli_usage_error(c, "%s %s: others may read it (chmod 600 %s)", what, path, path);
+	if (rc == -CB_EINVAL)
+		return cli_usage_error(c, "%s %s: the first line is empty", what, path);
+	if (rc == -CB_ETOOBIG)
+		return cli_usage_error(c, "%s %s: the first line is too long", what, path);
+	return cli_usage_error(c, "%s %s: cannot read it: %s", what, path, strerror(e));
+}
+
+/* The secrets casebot can read from here: each is read the way casebot run
+ * reads it. A secret that is not set is named, not an error: casebot run
+ * says what it needs. */
+static int check_secrets(struct cli *c)
+{
+	char secret[256], url[512];
+	const char *env = getenv("CASEBOT_TELEGRAM_TOKEN");
+	int rc = CLI_OK;
+
+	if (env != NULL && env[0] != '\0') {
+		cb_strlcpy(secret, env, sizeof(secret));
+		fprintf(c->out, "telegram token: from $CASEBOT_TELEGRAM_TOKEN\n");
+	} else if (c->cfg.telegram_token_file[0] != '\0') {
+		if ((rc = check_secret_file(c, "[telegram] token_file", c->cfg.telegram_token_file, secret,
+					    sizeof(secret))) != CLI_OK)
+			return rc;
+		fprintf(c->out, "telegram token: from %s\n", c->cfg.telegram_token_file);
+	} else {
+		fprintf(c->out, "telegram token: not set ($CASEBOT_TELEGRAM_TOKEN or [telegram] token_file); "
+			"casebot run needs one\n");
+		secret[0] = '\0';
+	}
+	/* The token goes into every URL: it must have the form 123456:ABC-def. */
+	if (secret[0] != '\0' &&
+	    telegram_api_method_url(url, sizeof(url), c->cfg.telegram_api_base, secret, "getMe") != 0)
+		rc = cli_usage_error(c, "the Telegram token is not of the form 123456:ABC-def_123");
+	sodium_memzero(url, sizeof(url));
+	sodium_memzero(secret, sizeof(secret));
+	if (rc != CLI_OK)
+		return rc;
+	if (c->cfg.telegram_webhook) {
+		if ((rc = check_secret_file(c, "[telegram] webhook_secret_file", c->cfg.telegram_webhook_secret_file,
+					    secret, sizeof(secret))) != CLI_OK)
+			return rc;
+		/* Telegram's own rule for secret_token: 1-256 of A-Z a-z 0-9 _ -. */
+		for (const char *p = secret; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+				rc = cli_usage_error(c, "[telegram] webhook_secret_file %s: Telegram allows only "
+						     "A-Z, a-z, 0-9, _ and - in the secret",
+						     c->cfg.telegram_webhook_secret_file);
+		sodium_memzero(secret, sizeof(secret));
+		if (rc != CLI_OK)
+			return rc;
+		fprintf(c->out, "webhook secret: from %s\n", c->cfg.telegram_webhook_secret_file);
+	}
+	if (c->cfg.smtp_url[0] != '\0') {
+		if (getenv("CASEBOT_SMTP_PASSWORD") == NULL && c->cfg.smtp_password_file[0] != '\0' &&
+		    (rc = check_secret_file(c, "[smtp] password_file", c->cfg.smtp_password_file, secret,
+					    sizeof(secret))) != CLI_OK)
+			return rc;
+		sodium_memzero(secret, sizeof(secret));
+	}
+	return CLI_OK;
+}
+
+/* The data directory, when there is one: the document key and the
+ * database, read without changing either. */
+static int check_data(struct cli *c)
+{
+	unsigned char key[VAULT_KEY_BYTES];
+	char err[PATH_MAX + 256], path[PATH_MAX];
+	struct stat sb;
+	int rc, v;
+
+	rc = store_verify(c->cfg.data_dir, &v, err, sizeof(err));
+	if (rc == -CB_ENOENT) {
+		fprintf(c->out, "database: none yet in %s (casebot init creates it)\n", c->cfg.data_dir);
+		return CLI_OK;
+	}
+	if (rc != 0)
+		return cli_fail(c, "%s", err);
+	if (v > (int)store_schema_count())
+		return cli_fail(c, "database schema %d is newer than this casebot (%zu)", v, store_schema_count());
+	snprintf(path, sizeof(path), "%s/document.key", c->cfg.data_dir);
+	if (stat(path, &sb) != 0)
+		return cli_fail(c, "%s: missing; documents could not be stored (casebot init makes one)", path);
+	if ((sb.st_mode & 077) != 0)
+		return cli_usage_error(c, "%s: others may read it (chmod 600 %s)", path, path);
+	rc = vault_load_key(c->cfg.data_dir, key);
+	sodium_memzero(key, sizeof(key));
+	if (rc != 0 || sb.st_size != VAULT_KEY_BYTES)
+		return cli_fail(c, "%s: damaged (a key is %d bytes)", path, VAULT_KEY_BYTES);
+	if (v < (int)store_schema_count())
+		fprintf(c->out, "database: %s/casebot.db, schema %d (casebot run or init brings it to %zu), "
+			"quick_check ok\n", c->cfg.data_dir, v, store_schema_count());
+	else
+		fprintf(c->out, "database: %s/casebot.db, schema %d, quick_check ok\n", c->cfg.data_dir, v);
+	return CLI_OK;
+}
+
+/* Like httpd -n: what can be checked without running is checked, and
+ * nothing is changed. The configuration was read before we got here. */
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
-	int rc, v;
+	int rc;
 
 	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK)
 		return rc;
-	if ((rc = cli_open_locales(c)) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+	if ((rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
-	v = store_schema_version(c->store);
-	if (v != (int)store_schema_count())
-		return cli_fail(c, "schema version %d, expected %zu", v, store_schema_count());
+	fprintf(c->out, "catalogs: nl fr de en in %s\n", c->cfg.locales_dir);
+	if ((rc = check_secrets(c)) != CLI_OK || (rc = check_data(c)) != CLI_OK)
+		return rc;
 	fprintf(c->out, "configuration OK\n");
 	return CLI_OK;
 }
@@ -98,7 +212,8 @@ const struct cli_command cli_init_commands[] = {
 	{"init", NULL, cmd_init, "",
 	 "Create the data directory (0700), the database (0600) and the document key file (0600)."},
 	{"check", NULL, cmd_check, "",
-	 "Validate the configuration, the language catalogs and the database schema."},
+	 "Validate the configuration, the language catalogs and the secrets it can read; with a database, "
+	 "its schema version and PRAGMA quick_check. Changes nothing."},
 	{"run", NULL, cmd_run, "[--log-level debug|info|warn|error]",
 	 "Run the daemon until SIGTERM or SIGINT; SIGHUP reloads catalogs and settings."},
 	{0},

@@ -199,6 +199,56 @@ out:
 	return 0;
 }
 
+int store_verify(const char *data_dir, int *version, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct stat sb;
+	int rc = -CB_ESTORE, step;
+
+	err[0] = '\0';
+	*version = -1;
+	if (snprintf(path, sizeof(path), "%s/casebot.db", data_dir) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "data_dir is too long");
+		return -CB_ECONFIG;
+	}
+	if (stat(path, &sb) != 0)
+		return -CB_ENOENT;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: cannot read the schema version: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	*version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	/* quick_check walks every page of every b-tree: it answers one row
+	 * "ok", or rows naming each problem; the first is enough to say. */
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: damaged: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	step = sqlite3_step(q);
+	if (step != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: damaged: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0) {
+		snprintf(err, errlen, "%s: damaged (quick_check: %s)", path, (const char *)sqlite3_column_text(q, 0));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}
+
 void store_close(struct store *st)
 {
 	if (st == NULL)

@@ -22,6 +22,11 @@ struct channel;
  * the migrations. err gets one line on failure. */
 int store_open(const char *data_dir, int create, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
+/* Looks at data_dir/casebot.db without changing it (read-only, no
+ * migration): -CB_ENOENT when there is none; otherwise its schema version
+ * in *version and PRAGMA quick_check, -CB_ESTORE with the first problem in
+ * err when the file is damaged. */
+int store_verify(const char *data_dir, int *version, char *err, size_t errlen);
 sqlite3 *store_db(struct store *st);
 int store_schema_version(struct store *st);
 size_t store_schema_count(void);

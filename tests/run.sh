@@ -3,6 +3,10 @@
 # one closing line "N passed, N failed". A binary that dies without reporting
 # counts as one failure.
 build=${1:-build}
+# The tests that run binaries (casebot, casebot-test, tgsim) take them from
+# this build, so that make asan runs the sanitized ones.
+CASEBOT_BUILD=$build
+export CASEBOT_BUILD
 passed=0
 failed=0
 log=$(mktemp)

@@ -111,8 +111,12 @@ static void test_check(void **state)
 	struct testenv *t = *state;
 	FILE *fp;
 
+	unsetenv("CASEBOT_TELEGRAM_TOKEN");
 	assert_int_equal(CLI(t, "check"), 0);
-	assert_string_equal(t->out, "configuration OK\n");
+	assert_non_null(strstr(t->out, "catalogs: nl fr de en"));
+	assert_non_null(strstr(t->out, "telegram token: not set"));
+	assert_non_null(strstr(t->out, "schema 2, quick_check ok\n"));
+	assert_non_null(strstr(t->out, "\nconfiguration OK\n"));
 	fp = fopen(t->conf, "a");
 	fprintf(fp, "[telegram]\nmod = poll\n");
 	fclose(fp);
@@ -138,9 +142,116 @@ static void test_check_without_database(void **state)
 
 	(void)t;
 	assert_int_equal(testenv_setup(&fresh, NOW, NULL), 0);
-	assert_int_equal(CLI(&fresh, "check"), 2);
-	assert_non_null(strstr(fresh.err, "run casebot init"));
+	assert_int_equal(CLI(&fresh, "check"), 0);
+	assert_non_null(strstr(fresh.out, "database: none yet in "));
+	assert_non_null(strstr(fresh.out, "configuration OK\n"));
+	/* Checking creates nothing. */
+	assert_int_not_equal(access(fresh.data, F_OK), 0);
 	testenv_teardown(&fresh);
+}
+
+/* A damaged page is found by PRAGMA quick_check: a failure of the disk,
+ * exit 1. */
+static void test_check_damaged_database(void **state)
+{
+	struct testenv *t = *state;
+	char path[PATH_MAX + 16];
+	unsigned char junk[64];
+	long long page = testenv_query_int(t, "SELECT rootpage FROM sqlite_master WHERE name = 'members'");
+	long long size = testenv_query_int(t, "PRAGMA page_size");
+	FILE *fp;
+
+	assert_true(page > 1);
+	assert_true(size >= 512);
+	assert_int_equal(CLI(t, "check"), 0);
+	memset(junk, 0xa5, sizeof(junk));
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (page - 1) * size, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	fclose(fp);
+	assert_int_equal(CLI(t, "check"), 1);
+	assert_non_null(strstr(t->err, "casebot.db: damaged"));
+	assert_null(strstr(t->out, "configuration OK"));
+}
+
+/* check reads a database and changes nothing, not even its schema. */
+static void test_check_changes_nothing(void **state)
+{
+	struct testenv *t = *state;
+	char before[65], after[65], path[PATH_MAX + 16];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX families_ref_nocase; PRAGMA user_version = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(testenv_db_digest(t, before), 0);
+	assert_int_equal(CLI(t, "check"), 0);
+	assert_non_null(strstr(t->out, "schema 1 (casebot run or init brings it to 2)"));
+	assert_int_equal(testenv_db_digest(t, after), 0);
+	assert_string_equal(before, after);
+	assert_int_equal(testenv_query_int(t, "PRAGMA user_version"), 1);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* The secrets check reads each one as casebot run would. */
+static void test_check_secrets(void **state)
+{
+	struct testenv *t = *state;
+	char token[PATH_MAX + 16], secret[PATH_MAX + 16], key[PATH_MAX + 16], ini[3 * PATH_MAX];
+	FILE *fp;
+
+	unsetenv("CASEBOT_TELEGRAM_TOKEN");
+	snprintf(token, sizeof(token), "%s/token", t->dir);
+	snprintf(secret, sizeof(secret), "%s/secret", t->dir);
+	snprintf(ini, sizeof(ini), "[telegram]\ntoken_file = %s\nmode = webhook\nwebhook_secret_file = %s\n",
+		 token, secret);
+	fp = fopen(t->conf, "a");
+	fputs(ini, fp);
+	fclose(fp);
+	write_file(secret, "s3cret_ok-1\n", 0600);
+	write_file(token, "123456:ABC-def_123\n", 0644);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "token_file"));
+	assert_non_null(strstr(t->err, "others may read it (chmod 600"));
+	write_file(token, "not a token\n", 0600);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "not of the form 123456:ABC-def_123"));
+	assert_null(strstr(t->err, "not a token"));
+	write_file(token, "\n", 0600);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "the first line is empty"));
+	write_file(token, "123456:ABC-def_123\n", 0600);
+	write_file(secret, "has spaces!\n", 0600);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "Telegram allows only"));
+	write_file(secret, "s3cret_ok-1\n", 0600);
+	assert_int_equal(CLI(t, "check"), 0);
+	assert_non_null(strstr(t->out, "telegram token: from "));
+	assert_non_null(strstr(t->out, "webhook secret: from "));
+	assert_null(strstr(t->out, "ABC-def"));
+	assert_null(strstr(t->out, "s3cret"));
+	/* The document key: private, and whole. */
+	snprintf(key, sizeof(key), "%s/document.key", t->data);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(CLI(t, "check"), 2);
+	assert_non_null(strstr(t->err, "document.key: others may read it"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(truncate(key, 16), 0);
+	assert_int_equal(CLI(t, "check"), 1);
+	assert_non_null(strstr(t->err, "document.key: damaged"));
 }
 
 static void test_staff(void **state)
@@ -874,6 +985,38 @@ static void test_help_names_the_zone(void **state)
 	assert_string_equal(buf, "1\n");
 }
 
+/* Runs BIN -c CONF ARGS with CASEBOT_TEST_NOW set, as a separate process. */
+static int run_binary(struct testenv *t, const char *bin, const char *now, const char *args)
+{
+	char cmd[PATH_MAX * 2 + 256];
+
+	snprintf(cmd, sizeof(cmd), "CASEBOT_TEST_NOW=%s %s/%s -c %s %s >/dev/null 2>&1", now, dt_build_dir(), bin,
+		 t->conf, args);
+	return system(cmd);
+}
+
+/* Only a test build reads CASEBOT_TEST_NOW: the production binary keeps
+ * the real clock, so the variable cannot date what staff do. */
+static void test_clock_only_in_test_build(void **state)
+{
+	struct testenv *t = *state;
+	long long real = (long long)time(NULL), at;
+
+	/* 9 September 2001: far from any real now. */
+	assert_int_equal(run_binary(t, "casebot", "1000000000", "staff add Prod --role counsellor --lang nl"), 0);
+	at = testenv_query_int(t, "SELECT at FROM audit WHERE action = 'staff.add' AND detail = 'Prod'");
+	assert_true(at >= real - 5 && at <= real + 600);
+	assert_int_equal(testenv_query_int(t, "SELECT created_at FROM staff WHERE name = 'Prod'"), at);
+	assert_int_equal(run_binary(t, "casebot-test", "1000000000", "staff add Test --role counsellor --lang nl"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT at FROM audit WHERE action = 'staff.add' AND detail = 'Test'"),
+			 1000000000);
+	/* In 2039 an appointment in 2036 is past, for the test build only. */
+	assert_int_equal(run_binary(t, "casebot", "2200000000",
+				    "appointment add F-001 --at '2036-01-01 10:00' --kind lawyer"), 0);
+	assert_int_not_equal(run_binary(t, "casebot-test", "2200000000",
+					"appointment add F-001 --at '2036-01-02 10:00' --kind lawyer"), 0);
+}
+
 /* Each way a date can be wrong gets its own line, with what was expected
  * and an example; none of them reads like the DST gap. */
 static void test_date_mistakes(void **state)
@@ -963,13 +1106,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
+		T(test_check_damaged_database), T(test_check_changes_nothing), T(test_check_secrets),
 		T(test_staff), T(test_staff_invite_and_email), T(test_invite_lifetime_configurable), T(test_audit_command), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
 		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),
 		T(test_document_verify_reject_get), T(test_outbox_renders_everything), T(test_help_and_unknown),
 		T(test_config_options), T(test_group_help), T(test_help_names_the_zone), T(test_date_mistakes),
-		T(test_case_insensitive), T(test_invalid_utf8),
+		T(test_case_insensitive), T(test_invalid_utf8), T(test_clock_only_in_test_build),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
