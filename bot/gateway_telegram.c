@@ -31,6 +31,7 @@ struct tg {
 	char token[160];
 	char secret[256];            /* webhook secret, empty in poll mode */
 	int64_t offset;
+	int64_t epoch;               /* how often the update ids restarted */
 	int started, stopping;
 	int poll_inflight;
 	int inflight;                /* sends, answers and downloads */
@@ -52,6 +53,10 @@ struct tg_call {
 /* What one batch of updates leaves to do once it is committed. */
 struct batch {
 	struct tg *tg;
+	int polled;                  /* from getUpdates, not the webhook */
+	int restarted;               /* the ids went back below our offset */
+	int64_t epoch;               /* the epoch these updates are stored under */
+	int64_t max_id;              /* the highest update_id of the batch, or -1 */
 	int stored;
 	int failed;
 	int ncallbacks;
@@ -133,6 +138,36 @@ static void answer_callback(struct tg *tg, const char *callback_id)
 	free(body);
 }
 
+/* Telegram answers getUpdates from the offset we send, or, when that offset
+ * is ahead of every id it has (its ids restarted: another server, or new
+ * random ids after a quiet week; the simulator restarted), from its oldest
+ * pending update. Ids below our offset therefore mean a new sequence: the
+ * epoch moves on, in the batch's transaction, and the offset follows the
+ * new ids. Returns 0, or -CB_ESTORE when the epoch cannot be saved. */
+static int restart_check(struct batch *b, const struct inbound_event *ev)
+{
+	char *end, value[32];
+	long long id;
+
+	if (ev->external_id[0] == '\0')
+		return 0;
+	id = strtoll(ev->external_id, &end, 10);
+	if (*end != '\0')
+		return 0;
+	if (b->max_id < 0 && id < b->tg->offset && !b->restarted) {
+		b->restarted = 1;
+		b->epoch = b->tg->epoch + 1;
+		snprintf(value, sizeof(value), "%" PRId64, b->epoch);
+		if (store_state_set(b->tg->gw.d->store, "telegram", "epoch", value) != 0)
+			return -CB_ESTORE;
+		log_warn("telegram: update ids restarted (%lld, below the saved offset %" PRId64
+			 "); following the new sequence", id, b->tg->offset);
+	}
+	if (id > b->max_id)
+		b->max_id = id;
+	return 0;
+}
+
 /* Stores one update; called inside the batch transaction. */
 static int store_update(void *arg, int rc, const struct inbound_event *ev, unsigned flags,
 			const cJSON *update)
@@ -144,6 +179,8 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 
 	(void)update;
 	(void)flags;
+	if (b->polled && restart_check(b, ev) != 0)
+		return -CB_ESTORE;
 	if (rc == TELEGRAM_IGNORED) {
 		d->metrics.updates_ignored++;
 		return 0;
@@ -154,14 +191,24 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 		return 0;
 	}
 	copy = NULL;
-	if (ev->at == 0) {
-		/* Button presses carry no time: they happened now. */
+	if (b->epoch > 0 || ev->at == 0) {
 		copy = malloc(sizeof(*copy));
 		if (copy == NULL)
 			return -CB_ENOMEM;
 		*copy = *ev;
-		copy->at = time(NULL);
 		ev = copy;
+	}
+	/* Ids of a new sequence may equal ones stored from an old one: the
+	 * epoch keeps them apart, so nothing new is taken for a duplicate. */
+	if (b->epoch > 0) {
+		char id[EVENT_ID_MAX];
+
+		cb_strlcpy(id, ev->external_id, sizeof(id));
+		snprintf(copy->external_id, sizeof(copy->external_id), "%" PRId64 ":%.40s", b->epoch, id);
+	}
+	if (ev->at == 0) {
+		/* Button presses carry no time: they happened now. */
+		copy->at = time(NULL);
 	}
 	rc = event_to_json(ev, 0, b->json, INBOUND_EVENT_MAX);
 	if (rc == 0)
@@ -224,6 +271,9 @@ static void polled(const struct http_response *res, void *arg)
 		return;
 	}
 	b->tg = tg;
+	b->polled = 1;
+	b->epoch = tg->epoch;
+	b->max_id = -1;
 	memset(&u, 0, sizeof(u));
 	u.fn = store_update;
 	u.arg = b;
@@ -231,7 +281,10 @@ static void polled(const struct http_response *res, void *arg)
 	rc = with_full_sync(d, 1);
 	if (rc == 0 && (rc = store_begin(d->store)) == 0) {
 		rc = telegram_api_parse_updates(res->body, res->len, res->status, &u);
-		if (rc == 0 && u.max_update_id >= tg->offset) {
+		/* A new sequence: the offset goes back to just past its ids. */
+		if (rc == 0 && b->restarted)
+			u.max_update_id = b->max_id;
+		if (rc == 0 && (b->restarted || u.max_update_id >= tg->offset)) {
 			snprintf(offset_s, sizeof(offset_s), "%" PRId64, u.max_update_id + 1);
 			rc = store_state_set(d->store, "telegram", "offset", offset_s);
 		}
@@ -255,8 +308,9 @@ static void polled(const struct http_response *res, void *arg)
 		return;
 	}
 	/* Committed: only now does the offset move on at Telegram's side. */
-	if (u.max_update_id >= tg->offset)
+	if (b->restarted || u.max_update_id >= tg->offset)
 		tg->offset = u.max_update_id + 1;
+	tg->epoch = b->epoch;
 	tg->backoff_ms = 0;
 	now = loop_ms(tg);
 	tg->gw.last_ok_ms = now;
@@ -332,6 +386,8 @@ static void webhook(struct http_server_req *req, void *arg)
 		return;
 	}
 	b->tg = tg;
+	b->epoch = tg->epoch;
+	b->max_id = -1;
 	update = req->body != NULL ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
 	if (update == NULL) {
 		/* Telegram would resend a refused update for ever: a malformed one
@@ -377,6 +433,8 @@ static int tg_start(struct gateway *gw)
 
 	if (store_state_get(d->store, "telegram", "offset", value, sizeof(value)) == 0)
 		tg->offset = strtoll(value, NULL, 10);
+	if (store_state_get(d->store, "telegram", "epoch", value, sizeof(value)) == 0)
+		tg->epoch = strtoll(value, NULL, 10);
 	tg->started = 1;
 	if (d->cfg.telegram_webhook) {
 		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.telegram_webhook_path);

@@ -2,16 +2,24 @@
 # make run: a demo data directory with a counsellor, a coordinator and one
 # family per language, each with an appointment, a document request and
 # check-ins; then the Telegram simulator and the daemon, side by side, until
-# Ctrl-C. SIM_PORT and HTTP_PORT choose the ports (8081 and 8080).
+# Ctrl-C. SIM_PORT and HTTP_PORT choose the ports (8081 and 8080), DEMO_DIR
+# the directory (demo).
+#
+# Every run starts from a new data directory. The simulator keeps nothing
+# once it stops: its chats, messages and update ids start again, so a
+# database kept from the last run would hold links to chats the simulator
+# no longer has, messages it never showed and appointments that have gone
+# by. A new run is the same walk-through every time.
 set -e
 build=${1:-build}
 bin="$build/casebot"
-demo=demo
+demo=${DEMO_DIR:-demo}
 conf="$demo/casebot.conf"
 sim_port=${SIM_PORT:-8081}
 http_port=${HTTP_PORT:-8080}
 token="100000:demo-token"
 
+rm -rf "$demo/data"
 mkdir -p "$demo"
 cat >"$conf" <<CONF
 [casebot]
@@ -26,20 +34,18 @@ CONF
 cb() { "$bin" -c "$conf" "$@"; }
 
 cb init
-if ! cb staff list | grep -q '^Sara '; then
-	cb staff add Sara --role counsellor --lang nl
-	cb staff add Marc --role coordinator --lang fr --email marc@example.org
-	in3days=$(date -d '+3 days' '+%Y-%m-%d')
-	in10days=$(date -d '+10 days' '+%Y-%m-%d')
-	for l in nl fr de en; do
-		ref="DEMO-$(echo $l | tr a-z A-Z)"
-		cb family add "$ref" --lang "$l" --counsellor Sara --backup Marc --name "Demo $l"
-		cb member add "$ref" Parent --role parent
-		cb appointment add "$ref" --at "$in3days 14:00" --kind lawyer --member Parent
-		cb document request "$ref" --type school_certificate --due "$in10days"
-		cb checkin set "$ref" --every 7d --at "mon 10:00"
-	done
-fi
+cb staff add Sara --role counsellor --lang nl
+cb staff add Marc --role coordinator --lang fr --email marc@example.org
+in3days=$(date -d '+3 days' '+%Y-%m-%d')
+in10days=$(date -d '+10 days' '+%Y-%m-%d')
+for l in nl fr de en; do
+	ref="DEMO-$(echo $l | tr a-z A-Z)"
+	cb family add "$ref" --lang "$l" --counsellor Sara --backup Marc --name "Demo $l"
+	cb member add "$ref" Parent --role parent
+	cb appointment add "$ref" --at "$in3days 14:00" --kind lawyer --member Parent
+	cb document request "$ref" --type school_certificate --due "$in10days"
+	cb checkin set "$ref" --every 7d --at "mon 10:00"
+done
 cb check
 echo
 cb family list
@@ -74,6 +80,6 @@ casebot is running against the Telegram simulator.
   Health, metrics:   curl -s http://127.0.0.1:$http_port/healthz ; curl -s http://127.0.0.1:$http_port/metrics
   Logs:              $demo/casebot.log, $demo/tgsim.log
 
-Ctrl-C stops both.
+Ctrl-C stops both. The next make run starts again from a new $demo/data.
 EOF
 wait $daemon

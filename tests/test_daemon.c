@@ -616,6 +616,152 @@ static void test_webhook(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A second demo run: the simulator starts again with its update ids from
+ * the beginning, below the offset the daemon saved, and answers a
+ * getUpdates from that offset with its oldest updates, as the real server
+ * does. The daemon follows the new ids, and takes none of them for an
+ * update it already stored under the same number. */
+static void test_update_ids_restart(void **state)
+{
+	struct dt *t = *state;
+	char extra[96];
+	int port = t->sim.port;
+	int64_t first, second;
+	long long saved;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "hulp") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	saved = dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram' AND key = 'offset'");
+	assert_int_equal(simctl_stop(&t->sim), 0);
+	/* The new run's ids start far below the old ones. */
+	snprintf(extra, sizeof(extra), "--listen 127.0.0.1:%d --first-update-id 1000", port);
+	assert_int_equal(simctl_start(&t->sim, DT_TOKEN, extra), 0);
+	assert_int_equal(t->sim.port, port);
+	dt_start_daemon(t);
+	first = simctl_message(&t->sim, FAMILY_CHAT, "hulp");
+	assert_int_equal(first, 1000);
+	assert_true(first < saved);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 1, 10000);
+	second = simctl_message(&t->sim, FAMILY_CHAT, "Hallo, nog een vraag");
+	assert_int_equal(second, first + 1);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 4, 5000);
+	assert_int_equal(dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram'"
+			      " AND key = 'offset'"), second + 1);
+	assert_int_equal(dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram'"
+			      " AND key = 'epoch'"), 1);
+	/* Polling went on at its usual pace: no loop on the same answer. */
+	assert_true(dt_stat(t, "get_updates") < 20);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+static pid_t demo_pid;
+
+/* A demo left running by a failed test goes with its process group. */
+static int demo_teardown(void **state)
+{
+	(void)state;
+	if (demo_pid > 0) {
+		kill(-demo_pid, SIGTERM);
+		waitpid(demo_pid, NULL, 0);
+		demo_pid = 0;
+	}
+	return 0;
+}
+
+/* One make run: tests/demo.sh in dir, its ports chosen free, its output in
+ * dir/out. Returns the script's pid once it says the bot is running, with
+ * the invite code it printed and the simulator's address in sim. */
+static pid_t demo_start(const char *dir, struct simctl *sim, char code[16])
+{
+	static char text[256 * 1024];
+	char out[PATH_MAX], demo[PATH_MAX], port_s[16], http_s[16];
+	long long until = dt_now_ms() + 60000;
+	int port = dt_free_port(), http = dt_free_port();
+	const char *p = NULL;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(demo, sizeof(demo), "%s/demo", dir);
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	snprintf(http_s, sizeof(http_s), "%d", http);
+	unlink(out);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0)
+		demo_pid = pid;
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		setpgid(0, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("DEMO_DIR", demo, 1);
+		setenv("SIM_PORT", port_s, 1);
+		setenv("HTTP_PORT", http_s, 1);
+		unsetenv("CASEBOT_TEST_NOW");
+		execl("/bin/sh", "sh", "tests/demo.sh", dt_build_dir(), (char *)NULL);
+		_exit(127);
+	}
+	while (dt_now_ms() < until) {
+		FILE *fp = fopen(out, "r");
+		size_t n = 0;
+
+		if (fp != NULL) {
+			n = fread(text, 1, sizeof(text) - 1, fp);
+			fclose(fp);
+		}
+		text[n] = '\0';
+		if (strstr(text, "Ctrl-C stops both") != NULL && (p = strstr(text, "send:  /start ")) != NULL)
+			break;
+		dt_sleep_ms(100);
+	}
+	assert_non_null(p);
+	snprintf(code, 16, "%.10s", p + strlen("send:  /start "));
+	memset(sim, 0, sizeof(*sim));
+	sim->port = port;
+	snprintf(sim->base, sizeof(sim->base), "http://127.0.0.1:%d", port);
+	snprintf(sim->token, sizeof(sim->token), "100000:demo-token");
+	return pid;
+}
+
+/* make run, Ctrl-C, make run: the second demo answers like the first. It
+ * used to keep the offset of the last run, ahead of the new simulator's
+ * update ids, and hear nothing. */
+static void test_demo_runs_twice(void **state)
+{
+	char dir[] = "/tmp/casebot-demo-XXXXXX", code[16], msg[64], text[2048];
+	struct simctl sim;
+	cJSON *sent;
+	int status;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int run = 0; run < 2; run++) {
+		pid_t pid = demo_start(dir, &sim, code);
+
+		snprintf(msg, sizeof(msg), "/start %s", code);
+		assert_true(simctl_message(&sim, 1001, msg) > 0);
+		assert_true(simctl_wait_sent(&sim, 1001, 1, 15000) >= 1);
+		sent = simctl_sent(&sim, 1001);
+		snprintf(text, sizeof(text), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(sent, 0),
+											     "text")));
+		cJSON_Delete(sent);
+		assert_non_null(strstr(text, "Welkom"));
+		/* Ctrl-C: both stop, the script exits 0. */
+		kill(pid, SIGINT);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		demo_pid = 0;
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	testenv_rmtree(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
@@ -626,7 +772,8 @@ int main(void)
 		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
-		T(test_stop_start_document_request), T(test_change_in_quiet_hours),
+		T(test_stop_start_document_request), T(test_change_in_quiet_hours), T(test_update_ids_restart),
+		cmocka_unit_test_teardown(test_demo_runs_twice, demo_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

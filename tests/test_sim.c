@@ -372,6 +372,40 @@ static void t_offset_confirmation(void **state)
 	assert_int_equal(counter(s, "pending"), 1);
 }
 
+/* An offset saved against another id sequence (a server that restarted, a
+ * Telegram that picked new ids after a quiet week) is "in the future": the
+ * real server answers from the oldest pending update and confirms nothing,
+ * where an offset just past the newest id confirms everything below it. */
+static void t_offset_in_the_future(void **state)
+{
+	struct simctl *s = *state;
+	int64_t u0, u1, ids[8], far;
+	struct async a;
+	cJSON *j;
+
+	/* No update yet: nothing to answer, whatever the offset. */
+	assert_int_equal(get_updates(s, 900000000000, 0, 0, ids, 8, NULL), 0);
+	/* A long poll with such an offset is woken by the first update. */
+	async_start(&a, s, "getUpdates", "{\"offset\":900000000000,\"timeout\":10}");
+	assert_false(async_run(&a, 300));
+	u0 = simctl_message(s, CHAT, "first after a restart");
+	assert_true(async_run(&a, 3000));
+	j = cJSON_Parse(a.body);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "result")), 1);
+	assert_int_equal(num(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "result"), 0), "update_id"), u0);
+	cJSON_Delete(j);
+	async_end(&a);
+	u1 = simctl_message(s, CHAT, "second");
+	far = u1 + 1 + 11;
+	assert_int_equal(get_updates(s, far, 0, 0, ids, 8, NULL), 2);
+	assert_int_equal(ids[0], u0);
+	assert_int_equal(ids[1], u1);
+	assert_int_equal(counter(s, "pending"), 2);
+	/* Ten past the next id is still the present: it confirms both. */
+	assert_int_equal(get_updates(s, u1 + 1 + 10, 0, 0, ids, 8, NULL), 0);
+	assert_int_equal(counter(s, "pending"), 0);
+}
+
 static void t_limit(void **state)
 {
 	struct simctl *s = *state;
@@ -1374,6 +1408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_get_me_and_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_offset_confirmation, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_offset_in_the_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_long_poll_wakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_long_poll_timeout, setup, teardown),

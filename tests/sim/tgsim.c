@@ -1,7 +1,7 @@
 /* tgsim: the Telegram Bot API simulator the integration tests and the demo
  * talk to (see tgsim.h for the files).
  *
- *   tgsim --listen 127.0.0.1:0 --token TOKEN [--port-file PATH]
+ *   tgsim --listen 127.0.0.1:0 --token TOKEN [--port-file PATH] [--first-update-id N]
  *         [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce]
  *
  * The token may come from TGSIM_TOKEN instead of --token. The bound port
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,8 @@ static int parse_ms(const char *s, int *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: tgsim --listen HOST:PORT --token TOKEN [--port-file PATH]\n"
-	                "             [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce]\n");
+	                "             [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce]\n"
+	                "             [--first-update-id N]\n");
 	exit(2);
 }
 
@@ -221,6 +223,8 @@ int main(int argc, char **argv)
 	static struct app a;  /* large: keep it off the stack */
 	const char *listen = NULL, *port_file = NULL, *token = getenv("TGSIM_TOKEN");
 	char route[TGSIM_TOKEN_MAX + 16];
+	int64_t first_id = 0;
+	char *end;
 	int i, port, rc;
 
 	a.sim.chat_tol_ms = 50;
@@ -241,6 +245,11 @@ int main(int argc, char **argv)
 			token = val;
 		else if (strcmp(opt, "--port-file") == 0)
 			port_file = val;
+		else if (strcmp(opt, "--first-update-id") == 0) {
+			first_id = strtoll(val, &end, 10);
+			if (*end != '\0' || first_id <= 0 || first_id > 2000000000)
+				usage();
+		}
 		else if (strcmp(opt, "--chat-tolerance-ms") == 0) {
 			if (parse_ms(val, &a.sim.chat_tol_ms) != 0)
 				usage();
@@ -263,8 +272,14 @@ int main(int argc, char **argv)
 	if (uv_loop_init(&a.loop) != 0)
 		log_fatalx("uv_loop_init failed");
 	a.sim.loop = &a.loop;
-	if (tgsim_store_init(&a.sim) != 0)
+	if (tgsim_store_init(&a.sim) != 0 || sodium_init() < 0)
 		log_fatalx("out of memory");
+	/* Like a bot whose queue Telegram starts afresh, each run picks its own
+	 * first update id, far from the last run's: a bot that kept its offset
+	 * sees ids that are not its old ones. */
+	if (first_id == 0)
+		first_id = TGSIM_FIRST_UPDATE_ID + (int64_t)randombytes_uniform(800000000);
+	a.sim.first_update_id = a.sim.next_update_id = first_id;
 	if ((a.sim.http = http_server_new(&a.loop)) == NULL)
 		log_fatalx("http_server_new failed");
 	http_server_set_max_body(a.sim.http, TGSIM_BODY_MAX);

@@ -38,7 +38,7 @@
 #define TGSIM_CHAT_GAP_MS 1000
 #define TGSIM_POLL_TIMEOUT_MAX 50              /* seconds; larger values are clamped */
 #define TGSIM_DROP_HOLD_MS 150000              /* longer than any client timeout */
-#define TGSIM_FIRST_UPDATE_ID 100000001
+#define TGSIM_FIRST_UPDATE_ID 100000001     /* the lowest a run may start at */
 #define TGSIM_METHOD_MAX 40
 
 struct tgsim_held;
@@ -122,6 +122,7 @@ struct tgsim {
 	size_t nchats;
 	struct tgsim_ring updates;          /* struct tgsim_update, oldest first */
 	size_t update_bytes;
+	int64_t first_update_id;            /* where this run's ids started */
 	int64_t next_update_id;
 	int64_t confirmed_offset;
 	char allowed[16][32];               /* allowed_updates; nallowed < 0: never set */
@@ -166,6 +167,12 @@ void tgsim_update_confirm(struct tgsim *sim, int64_t offset);
  * references to the stored objects. */
 cJSON *tgsim_update_list(struct tgsim *sim, int64_t offset, int limit, int *count);
 int tgsim_update_pending(struct tgsim *sim, int64_t offset);
+/* The offset getUpdates reads from. As in the real server (tdlib's TQueue),
+ * an offset more than 10 past the next update id is "in the future" once any
+ * update exists: the answer then starts at the oldest pending update, and
+ * nothing is confirmed. A bot sees this when the server's ids restart below
+ * the offset it saved. Returns 0 (from the oldest) or offset. */
+int64_t tgsim_update_from(struct tgsim *sim, int64_t offset);
 void tgsim_update_set_allowed(struct tgsim *sim, const cJSON *list);
 
 /* Takes text and markup. */

@@ -184,7 +184,7 @@ static void answer_updates(struct tgsim *sim, struct http_server_req *req, uint6
 	cJSON *list;
 	int n = 0;
 
-	list = tgsim_update_list(sim, offset, limit, &n);
+	list = tgsim_update_list(sim, tgsim_update_from(sim, offset), limit, &n);
 	snprintf(note, sizeof(note), "updates=%d", n);
 	finish(sim, req, "getUpdates", started, 200, ok_root(list), note);
 }
@@ -242,7 +242,7 @@ void tgsim_api_wake(struct tgsim *sim)
 	struct tgsim_held *hd = sim->poll;
 	struct http_server_req *req;
 
-	if (hd == NULL || tgsim_update_pending(sim, hd->offset) == 0)
+	if (hd == NULL || tgsim_update_pending(sim, tgsim_update_from(sim, hd->offset)) == 0)
 		return;
 	req = hd->req;
 	hd->req = NULL;
@@ -434,8 +434,10 @@ static void m_get_updates(struct tgsim *sim, struct http_server_req *req, const 
 		cJSON_Delete(parsed);
 	}
 	sim->st.get_updates++;
-	/* Asking from offset confirms every update below it, for good. */
-	tgsim_update_confirm(sim, offset);
+	/* Asking from offset confirms every update below it, for good; an
+	 * offset in the future confirms nothing. */
+	if (offset <= 0 || tgsim_update_from(sim, offset) == offset)
+		tgsim_update_confirm(sim, offset);
 	if (offset < 0)
 		offset = 0;
 	if (empty_fault) {
@@ -443,7 +445,7 @@ static void m_get_updates(struct tgsim *sim, struct http_server_req *req, const 
 		       "(empty fault)");
 		return;
 	}
-	if (timeout == 0 || tgsim_update_pending(sim, offset) > 0) {
+	if (timeout == 0 || tgsim_update_pending(sim, tgsim_update_from(sim, offset)) > 0) {
 		answer_updates(sim, req, started, offset, (int)limit);
 		return;
 	}

@@ -108,7 +108,7 @@ int tgsim_store_init(struct tgsim *sim)
 	    ring_init(&sim->files, sizeof(struct tgsim_file), TGSIM_MAX_FILES) != 0 ||
 	    ring_init(&sim->callbacks, sizeof(struct tgsim_callback), TGSIM_MAX_CALLBACKS) != 0)
 		goto out;
-	sim->next_update_id = TGSIM_FIRST_UPDATE_ID;
+	sim->next_update_id = sim->first_update_id = TGSIM_FIRST_UPDATE_ID;
 	sim->next_file = 1;
 	sim->next_callback = 1;
 	sim->nallowed = -1;
@@ -349,6 +349,13 @@ cJSON *tgsim_update_list(struct tgsim *sim, int64_t offset, int limit, int *coun
 	if (count != NULL)
 		*count = n;
 	return arr;
+}
+
+int64_t tgsim_update_from(struct tgsim *sim, int64_t offset)
+{
+	if (offset > 0 && sim->next_update_id > sim->first_update_id && offset > sim->next_update_id + 10)
+		return 0;
+	return offset;
 }
 
 int tgsim_update_pending(struct tgsim *sim, int64_t offset)
