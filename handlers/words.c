@@ -18,9 +18,11 @@ int words_fold(const char *in, char *out, size_t cap)
 
 	if (cap == 0)
 		return -CB_ETOOBIG;
+	/* LUMP makes a typographic apostrophe (a phone's default in "c’est",
+	 * "d’accord") the plain one the word lists use. */
 	n = utf8proc_map((const utf8proc_uint8_t *)in, 0, &folded,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
-			 UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
+			 UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_LUMP);
 	if (n < 0) {
 		out[0] = '\0';
 		return -CB_EINVAL;

@@ -625,6 +625,26 @@ static void test_number_without_question(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'"), 1);
 }
 
+/* A question belongs to the chat it was sent to: another chat of the same
+ * family cannot answer it with a number. */
+static void test_number_answers_its_own_chat(void **state)
+{
+	struct rt *t = *state;
+
+	link_chat(t, "1001");
+	link_chat(t, "1002");
+	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE family_id = 1"), 2);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	mark_sent(t, "reminder");
+	inbound(t, "1002", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"
+			   " AND channel_id = 2"), 1);
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+}
+
 /* Each check-in answer has its own words in each language; a no is not
  * "okay", an okay is not "good". Hard and contact me alert the
  * counsellor. */
@@ -640,7 +660,7 @@ static void test_checkin_words_every_language(void **state)
 		{"bel me", "contact me"}, {"Neem contact op", "contact me"},
 		/* fr */
 		{"Ça va bien", "good"}, {"bien", "good"}, {"oui", "good"}, {"ça va", "okay"}, {"bof", "okay"},
-		{"c'est difficile", "hard"}, {"pas bien", "hard"}, {"non", "hard"}, {"Appelez-moi", "contact me"},
+		{"c'est difficile", "hard"}, {"C\u2019est difficile", "hard"}, {"pas bien", "hard"}, {"non", "hard"}, {"Appelez-moi", "contact me"},
 		{"contactez-moi", "contact me"},
 		/* de */
 		{"Es geht gut", "good"}, {"gut", "good"}, {"ja", "good"}, {"es geht so", "okay"},
@@ -1259,7 +1279,8 @@ int main(void)
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_answered_reminder_steps), T(test_checkin_answers),
 		T(test_number_answers_language_menu), T(test_number_answers_which_document),
-		T(test_number_without_question), T(test_checkin_words_every_language),
+		T(test_number_without_question), T(test_number_answers_its_own_chat),
+		T(test_checkin_words_every_language),
 		T(test_questions_list_their_choices),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
 		T(test_start_resumes_document_request),
