@@ -45,7 +45,7 @@ struct config {
 	/* [reminders] */
 	struct reminder_step ladder[CONFIG_LADDER_MAX];
 	int ladder_len;
-	int ack_deadline_minutes;     /* alert when unconfirmed this long before */
+	int ack_deadline_minutes;     /* alert when unconfirmed this long after the first reminder */
 	int reminders_during_stop;    /* appointment reminders continue after STOP */
 	/* [documents] */
 	int document_reminder_days;

@@ -79,6 +79,9 @@ int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 		return 0;
 	if (strcmp(m->kind, "checkin") == 0)
 		return checkins_after_sent(h, m);
+	/* The family's time to confirm counts from the first reminder sent. */
+	if (strcmp(m->kind, "reminder") == 0 && m->appointment_id != 0)
+		return store_appointment_reminded(h->store, m->appointment_id, h->now);
 	if (strcmp(m->kind, "document_reminder") == 0 || strcmp(m->kind, "document_request") == 0) {
 		int64_t open[16];
 		int n = 0, rc;

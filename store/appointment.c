@@ -41,8 +41,10 @@ static const char SQL_APPT_ADD[] =
 static const char SQL_APPT_GET[] = SELECT_APPT "WHERE a.id = ?";
 static const char SQL_APPT_FAMILY[] = SELECT_APPT "WHERE a.family_id = ? ORDER BY a.starts_at, a.id";
 static const char SQL_APPT_SET[] =
-	"UPDATE appointments SET status = ?1, starts_at = ?2, answered_at = NULL, updated_at = ?3"
-	" WHERE id = ?4";
+	"UPDATE appointments SET status = ?1, starts_at = ?2, answered_at = NULL, reminded_at = NULL,"
+	" unconfirmed_alerted_at = NULL, updated_at = ?3 WHERE id = ?4";
+static const char SQL_APPT_REMINDED[] =
+	"UPDATE appointments SET reminded_at = ?1 WHERE id = ?2 AND reminded_at IS NULL";
 
 static int read_appt(sqlite3_stmt *q, void *arg)
 {
@@ -101,7 +103,19 @@ int store_appointment_each(struct store *st, int64_t family_id, store_each_cb cb
 	return store_each(q, read_appt, &a, cb, arg);
 }
 
-/* A new status or time clears the family's earlier answer. */
+int store_appointment_reminded(struct store *st, int64_t id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_APPT_REMINDED);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}
+
+/* A new status or time clears the family's earlier answer, and the time
+ * it has to give one starts again with the next reminder. */
 int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_APPT_SET);

@@ -1,14 +1,18 @@
-/* What the periodic checks look for: unconfirmed appointments close to
- * their start, documents past their due date, check-ins left unanswered.
+/* What the periodic checks look for: appointments still unconfirmed
+ * ack_deadline after their first reminder, documents past their due date, check-ins left unanswered.
  * Each is alerted once; the mark says so. */
 #include <string.h>
 
 #include "store/store.h"
 
+/* ack_deadline (?2) after the first reminder sent, or halfway from it to
+ * the start when that comes sooner, so that the counsellor still hears of
+ * it in time. */
 static const char SQL_UNCONFIRMED[] =
 	"SELECT a.id, a.family_id, f.counsellor_id, a.starts_at, a.kind FROM appointments a"
 	" JOIN families f ON f.id = a.family_id WHERE f.status <> 'closed' AND a.status = 'scheduled'"
-	" AND a.unconfirmed_alerted_at IS NULL AND a.starts_at > ?1 AND a.starts_at - ?2 <= ?1";
+	" AND a.unconfirmed_alerted_at IS NULL AND a.reminded_at IS NOT NULL AND a.starts_at > ?1"
+	" AND a.reminded_at + min(?2, (a.starts_at - a.reminded_at) / 2) <= ?1";
 static const char SQL_OVERDUE[] =
 	"SELECT r.id, r.family_id, f.counsellor_id, 0, r.doc_type FROM document_requests r"
 	" JOIN families f ON f.id = r.family_id WHERE f.status <> 'closed' AND r.status = 'open'"

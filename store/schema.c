@@ -241,6 +241,9 @@ static const char *const migrations[] = {
 	"  data TEXT NOT NULL,"
 	"  words TEXT,"
 	"  PRIMARY KEY (channel_id, number));",
+	/* 5: when an appointment's first reminder was actually sent: the
+	 * family's time to confirm counts from it. */
+	"ALTER TABLE appointments ADD COLUMN reminded_at INTEGER;",
 };
 
 size_t store_schema_count(void)

@@ -208,6 +208,8 @@ struct appointment {
 int store_appointment_kind_valid(const char *kind);
 int store_appointment_add(struct store *st, struct appointment *a, time_t now);
 int store_appointment_get(struct store *st, int64_t id, struct appointment *out);
+/* The first reminder of an appointment went out (kept only the first time). */
+int store_appointment_reminded(struct store *st, int64_t id, time_t now);
 int store_appointment_each(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
 int store_appointment_answer(struct store *st, int64_t id, const char *status, time_t now);
 int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now);
@@ -278,7 +280,7 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now);
 
 /* deadlines: what the periodic checks alert on, once each */
 enum deadline_kind {
-	DEADLINE_UNCONFIRMED = 0,  /* appointment still unconfirmed within the ack window */
+	DEADLINE_UNCONFIRMED = 0,  /* appointment unconfirmed ack_deadline after its first reminder */
 	DEADLINE_OVERDUE,          /* document request past its due date */
 	DEADLINE_UNANSWERED        /* check-in without an answer (id is the family) */
 };

@@ -793,6 +793,9 @@ static void test_deadlines(void **state)
 	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
 	snprintf(sql, sizeof(sql), "UPDATE checkin_plans SET last_sent_at = %lld", (long long)time(NULL) - 3 * 86400);
 	exec(t, sql);
+	/* Both appointments were reminded 13 hours ago. */
+	snprintf(sql, sizeof(sql), "UPDATE appointments SET reminded_at = %lld", (long long)time(NULL) - 13 * 3600);
+	exec(t, sql);
 	assert_int_equal(deadlines_run(&h), 0);
 	/* Only the appointment within 24 hours, only the overdue request. */
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed' AND staff_id = 1"), 1);
@@ -807,6 +810,75 @@ static void test_deadlines(void **state)
 	exec(t, sql);
 	assert_int_equal(deadlines_run(&h), 0);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 3);
+}
+
+/* "Not confirmed" counts from the first reminder actually sent:
+ * ack_deadline after it, or halfway to the appointment when that is
+ * sooner; never at once for an appointment made inside the deadline. */
+static void test_unconfirmed_counts_from_first_reminder(void **state)
+{
+	struct rt *t = *state;
+	time_t now = time(NULL), soon = now + 12 * 3600, later = now + 3 * 86400;
+	struct hctx h = {&t->cfg, t->st, t->loc, now, "bot"};
+	char at[32];
+	struct tm tm;
+
+	link_chat(t, "1001");
+	localtime_r(&soon, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
+	localtime_r(&later, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "lawyer", NULL), 0);
+	/* Created inside ack_deadline, nothing sent yet: no alert. */
+	assert_int_equal(deadlines_run(&h), 0);
+	h.now = now + 60;
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed'"), 0);
+	/* The first reminders go now (the second appointment's first step is
+	 * days ahead, but sent now all the same). */
+	send_row(t, q(t, "SELECT min(id) FROM outbox WHERE kind = 'reminder' AND appointment_id = 1"
+		      " AND not_before <= strftime('%s', 'now')"), LANG_FR, NULL, 0);
+	send_row(t, q(t, "SELECT min(id) FROM outbox WHERE kind = 'reminder' AND appointment_id = 2"), LANG_FR, NULL, 0);
+	assert_true(q(t, "SELECT reminded_at FROM appointments WHERE id = 1") >= (long long)now);
+	/* Another step sent does not move the start of the count. */
+	{
+		long long first = q(t, "SELECT reminded_at FROM appointments WHERE id = 1");
+
+		send_row(t, q(t, "SELECT min(id) FROM outbox WHERE kind = 'reminder' AND appointment_id = 1"
+			      " AND status = 'queued'"), LANG_FR, NULL, 0);
+		assert_int_equal(q(t, "SELECT reminded_at FROM appointments WHERE id = 1"), first);
+	}
+	h.now = now + 120;
+	assert_int_equal(deadlines_run(&h), 0);
+	h.now = now + 5 * 3600;
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed'"), 0);
+	/* Twelve hours ahead: halfway, six hours after the reminder. */
+	h.now = now + 6 * 3600 + 60;
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed' AND staff_id = 1"), 1);
+	/* Three days ahead: ack_deadline (24 hours) after the reminder. */
+	h.now = now + 23 * 3600;
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed' AND staff_id = 1"), 1);
+	h.now = now + 24 * 3600 + 60;
+	assert_int_equal(deadlines_run(&h), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'unconfirmed' AND staff_id = 1"), 2);
+	/* Moved: the count starts again with the next reminder. */
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE reminded_at IS NULL"), 0);
+	localtime_r(&later, &tm);
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	{
+		time_t moved = mktime(&tm);
+
+		localtime_r(&moved, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	}
+	assert_int_equal(testenv_cli(&t->env, "appointment", "move", "2", "--at", at, NULL), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE id = 2 AND reminded_at IS NULL"
+			   " AND unconfirmed_alerted_at IS NULL"), 1);
 }
 
 static void test_after_sent_chains(void **state)
@@ -1282,7 +1354,8 @@ int main(void)
 		T(test_number_without_question), T(test_number_answers_its_own_chat),
 		T(test_checkin_words_every_language),
 		T(test_questions_list_their_choices),
-		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_after_sent_chains), T(test_long_texts),
+		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_unconfirmed_counts_from_first_reminder),
+		T(test_after_sent_chains), T(test_long_texts),
 		T(test_start_resumes_document_request),
 		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
 		T(test_second_invite_replaces_stranger), T(test_staff_unlink_and_deactivate), T(test_family_unlink),
