@@ -376,7 +376,8 @@ static int match_pairing(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
-static int three(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c)
+/* store_change3 without requiring that a row changed. */
+static int exec3(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c)
 {
 	sqlite3_stmt *q = store_stmt(st, sql);
 
@@ -409,13 +410,13 @@ int store_pairing_confirm(struct store *st, int64_t staff_id, const char *number
 	if (m.pending == 0)
 		return -CB_ENOENT;
 	if (m.channel_id != 0) {
-		if ((rc = three(st, SQL_PAIRING_CONFIRM, now, m.channel_id, 0)) != 0 ||
+		if ((rc = exec3(st, SQL_PAIRING_CONFIRM, now, m.channel_id, 0)) != 0 ||
 		    (rc = exec_id(st, SQL_PAIRING_DEL, m.channel_id)) != 0)
 			return rc;
 		*channel_id = m.channel_id;
 		return 0;
 	}
-	if ((rc = three(st, SQL_PAIRING_MISS, staff_id, now, 0)) != 0)
+	if ((rc = exec3(st, SQL_PAIRING_MISS, staff_id, now, 0)) != 0)
 		return rc;
 	if ((q = store_stmt(st, SQL_PAIRING_LEFT)) == NULL)
 		return -CB_ESTORE;
@@ -426,7 +427,7 @@ int store_pairing_confirm(struct store *st, int64_t staff_id, const char *number
 		return rc;
 	if (*tries_left < 0)
 		*tries_left = 0;
-	if ((rc = three(st, SQL_PAIRING_SPENT, staff_id, STAFF_PAIRING_TRIES, 0)) != 0)
+	if ((rc = exec3(st, SQL_PAIRING_SPENT, staff_id, STAFF_PAIRING_TRIES, 0)) != 0)
 		return rc;
 	return -CB_EINVAL;
 }
