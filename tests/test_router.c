@@ -270,6 +270,10 @@ static void test_stop_says_what_continues(void **state)
 		last_reply(t, (enum lang)l, text, sizeof(text), NULL);
 		assert_true(strlen(text) > 40);
 	}
+	/* The help list does not promise silence either. */
+	inbound(t, "1001", EVENT_TEXT, "help", NULL);
+	last_reply(t, LANG_EN, text, sizeof(text), NULL);
+	assert_non_null(strstr(text, "stop - fewer messages from us"));
 }
 
 /* A second STOP is not confirmed or alerted again; START on a chat that
