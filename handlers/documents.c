@@ -54,17 +54,29 @@ int documents_queue_reminder(struct hctx *h, const struct doc_request *r)
 int documents_resume(struct hctx *h, int64_t request_id, int64_t channel_id)
 {
 	struct doc_request r;
-	int asked = 0, rc;
+	struct outbox_msg last;
+	int rc;
 
+	memset(&last, 0, sizeof(last));
 	if ((rc = store_docreq_get(h->store, request_id, &r)) != 0)
 		return rc;
 	if (strcmp(r.status, "open") != 0)
 		return 0;
-	/* A request asked while the chat was stopped never reached it: it is
-	 * asked now, on that chat. */
-	if ((rc = store_outbox_request_asked(h->store, r.id, channel_id, &asked)) != 0)
-		return rc;
-	if (asked == 0 && (rc = queue_on(h, &r, channel_id, "document_request", "document.request", h->now)) != 0)
+	/* What asked for it while the chat was stopped never reached it: the
+	 * request, or the rejection with its reason, is asked now on that
+	 * chat. One already on its way, or one the chat got, is enough. */
+	rc = store_outbox_request_last_ask(h->store, r.id, channel_id, &last);
+	if (rc == -CB_ENOENT) {
+		rc = queue_on(h, &r, channel_id, "document_request", "document.request", h->now);
+	} else if (rc == 0 && strcmp(last.status, "cancelled") == 0) {
+		last.id = 0;
+		last.channel_id = channel_id;
+		last.not_before = h->now;
+		last.expires_at = 0;
+		rc = store_outbox_add(h->store, &last, h->now);
+	}
+	store_outbox_msg_free(&last);
+	if (rc != 0)
 		return rc;
 	return documents_queue_reminder(h, &r);
 }

@@ -450,10 +450,6 @@ int store_outbox_count_since(struct store *st, int64_t family_id, const char *ki
 static const char SQL_OUTBOX_REQUEST_WAITING[] =
 	"SELECT count(*) FROM outbox WHERE request_id = ?1 AND kind = ?2 AND status = 'queued'"
 	" AND not_before > ?3";
-static const char SQL_OUTBOX_REQUEST_ASKED[] =
-	"SELECT count(*) FROM outbox WHERE request_id = ?1"
-	" AND kind IN ('document_request', 'document_rejected') AND (status IN ('queued', 'sending')"
-	" OR (channel_id = ?2 AND status IN ('sent', 'delivered', 'read')))";
 
 int store_outbox_request_waiting(struct store *st, int64_t request_id, const char *kind, time_t now, int *count)
 {
@@ -467,15 +463,19 @@ int store_outbox_request_waiting(struct store *st, int64_t request_id, const cha
 	return store_row(q, store_read_int, count);
 }
 
-int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t channel_id, int *count)
+static const char SQL_OUTBOX_REQUEST_LAST_ASK[] =
+	SELECT_OUTBOX_O "WHERE o.request_id = ?1 AND o.kind IN ('document_request', 'document_rejected')"
+	" AND (o.status IN ('queued', 'sending') OR o.channel_id = ?2) ORDER BY o.id DESC LIMIT 1";
+
+int store_outbox_request_last_ask(struct store *st, int64_t request_id, int64_t channel_id, struct outbox_msg *m)
 {
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REQUEST_ASKED);
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REQUEST_LAST_ASK);
 
 	if (q != NULL) {
 		sqlite3_bind_int64(q, 1, request_id);
 		sqlite3_bind_int64(q, 2, channel_id);
 	}
-	return store_row(q, store_read_int, count);
+	return store_row(q, read_outbox, m);
 }
 
 static const char SQL_OUTBOX_LAST_AUTO[] =

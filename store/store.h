@@ -356,9 +356,9 @@ int store_outbox_count_since(struct store *st, int64_t family_id, const char *ki
 /* Queued rows of a document request's kind due after now: a reminder already
  * waiting for its time. */
 int store_outbox_request_waiting(struct store *st, int64_t request_id, const char *kind, time_t now, int *count);
-/* Whether a request's message (the request, or its rejection) reached
- * channel_id, or is still on its way to the family. */
-int store_outbox_request_asked(struct store *st, int64_t request_id, int64_t channel_id, int *count);
+/* The newest message asking for a request (the request, or its rejection)
+ * that is on its way, or was meant for channel_id; -CB_ENOENT when none. */
+int store_outbox_request_last_ask(struct store *st, int64_t request_id, int64_t channel_id, struct outbox_msg *m);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
 
 /* questions: the last question a chat was asked (a reminder, a check-in,

@@ -1034,6 +1034,20 @@ static void test_start_resumes_document_request(void **state)
 	assert_int_equal(handler_after_sent(&h, &m), 0);
 	store_outbox_msg_free(&m);
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
+	/* A rejection written while the chat is stopped reaches it after
+	 * START, with its reason. */
+	exec(t, "INSERT INTO documents (family_id, request_id, received_at, mime, size, sha256, path)"
+		" VALUES (1, 1, 1, 'image/jpeg', 10, x'00', 'documents/1/x.bin');"
+		"UPDATE document_requests SET status = 'received'");
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	assert_int_equal(testenv_cli(&t->env, "document", "reject", "1", "--reason", "unreadable", NULL), 0);
+	exec(t, "UPDATE outbox SET status = 'cancelled', channel_id = 1, last_error = 'the family sent STOP'"
+		" WHERE kind = 'document_rejected'");
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_rejected' AND status = 'queued'"
+			   " AND channel_id = 1 AND params LIKE '%unreadable%'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'queued'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
 }
 
 /* A staff member's code, redeemed from chat: the chat's channel id. */
