@@ -9,14 +9,16 @@ static int print_row(const void *rec, void *arg)
 {
 	const struct audit_row *a = rec;
 	struct cli *c = arg;
-	char when[32], chat[24] = "-";
+	char when[32], chat[24] = "-", object[24] = "-";
 
 	tz_format_iso(a->at, when, sizeof(when));
 	if (a->channel_id != 0)
 		snprintf(chat, sizeof(chat), "#%lld", (long long)a->channel_id);
-	fprintf(c->out, "%-17s %-20s %-22s %-12s %-14s %-6s %s\n", when, a->actor, a->action,
+	if (a->object_id != 0)
+		snprintf(object, sizeof(object), "#%lld", (long long)a->object_id);
+	fprintf(c->out, "%-17s %-20s %-22s %-12s %-14s %-6s %-7s %s\n", when, a->actor, a->action,
 		a->family_ref[0] != '\0' ? a->family_ref : "-", a->staff[0] != '\0' ? a->staff : "-", chat,
-		a->detail);
+		object, a->detail);
 	return 0;
 }
 
@@ -46,13 +48,16 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 	 * not name a family that exists. The read is written before it is
 	 * shown, with what it asked for. */
 	{
-		const struct audit_entry e = {c->actor, "audit.read", family, since, s.id, 0};
+		const struct audit_entry e = {c->actor, "audit.read", family, since, s.id, 0, 0};
 
-		if (store_audit_add(c->store, c->now, &e) != 0)
+		rc = store_audit_add(c->store, c->now, &e);
+		if (rc == -CB_EINVAL)
+			return cli_usage_error(c, "--family \"%s\" is not a case reference", family);
+		if (rc != 0)
 			return cli_fail(c, "%s", store_errmsg(c->store));
 	}
-	fprintf(c->out, "%-17s %-20s %-22s %-12s %-14s %-6s %s\n", "TIME", "ACTOR", "ACTION", "FAMILY", "STAFF",
-		"CHAT", "DETAIL");
+	fprintf(c->out, "%-17s %-20s %-22s %-12s %-14s %-6s %-7s %s\n", "TIME", "ACTOR", "ACTION", "FAMILY", "STAFF",
+		"CHAT", "OBJECT", "DETAIL");
 	if (store_audit_each(c->store, family, s.id, from, print_row, c) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	return CLI_OK;

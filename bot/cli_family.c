@@ -219,79 +219,37 @@ static int cmd_family_close(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-struct paths {
-	char **items;
-	size_t n, cap;
-	int failed;
-};
-
-static void collect_path(const char *path, void *arg)
-{
-	struct paths *p = arg;
-	char **grown;
-
-	if (p->n == p->cap) {
-		size_t cap = p->cap != 0 ? p->cap * 2 : 16;
-
-		grown = realloc(p->items, cap * sizeof(*grown));
-		if (grown == NULL) {
-			p->failed = 1;
-			return;
-		}
-		p->items = grown;
-		p->cap = cap;
-	}
-	if ((p->items[p->n] = strdup(path)) == NULL) {
-		p->failed = 1;
-		return;
-	}
-	p->n++;
-}
-
-static void free_paths(struct paths *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->items[i]);
-	free(p->items);
-}
-
-/* Erasure is real: rows gone in one transaction, then the files, then the
- * database vacuumed so the deleted pages are gone from disk too. */
+/* Erasure is real (handlers/erase.c): rows gone in one transaction, then
+ * the files, then the database vacuumed and its log truncated. When a
+ * reader kept the old pages in use, erase REF again (the family is gone
+ * by then) finishes that last step. */
 static int cmd_family_erase(struct cli *c, int argc, char **argv)
 {
-	struct paths paths = {0};
 	struct family f;
-	char file[PATH_MAX];
-	int rc, yes = 0, lost = 0;
+	struct hctx h;
+	char err[512];
+	int rc, yes = 0;
 	const struct cli_arg args[] = {
 		{"yes", NULL, &yes},
 		{0},
 	};
-	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
-	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+		return rc;
+	if (store_family_get(c->store, argv[optind], &f) == -CB_ENOENT && erase_unfinished(c->store, argv[optind])) {
+		if (!yes)
+			return cli_usage_error(c, "this finishes erasing family %s; add --yes", argv[optind]);
+		if (erase_finish(c->store, argv[optind], err, sizeof(err)) != 0)
+			return cli_fail(c, "%s", err);
+		fprintf(c->out, "erased family %s\n", argv[optind]);
+		return CLI_OK;
+	}
+	if ((rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (!yes)
 		return cli_usage_error(c, "this deletes family %s and all its records for good; add --yes", f.ref);
-	if (store_begin(c->store) != 0)
-		return cli_fail(c, "%s", store_errmsg(c->store));
-	rc = store_family_erase(c->store, f.id, collect_path, &paths);
-	if (rc != 0 || paths.failed || cli_audit(c, "family.erase", f.ref, NULL) != CLI_OK ||
-	    store_commit(c->store) != 0) {
-		free_paths(&paths);
-		return cli_fail(c, "%s", store_errmsg(c->store));
-	}
-	for (size_t i = 0; i < paths.n; i++) {
-		snprintf(file, sizeof(file), "%s/%s", c->cfg.data_dir, paths.items[i]);
-		if (unlink(file) != 0)
-			lost++;
-	}
-	free_paths(&paths);
-	snprintf(file, sizeof(file), "%s/documents/%lld", c->cfg.data_dir, (long long)f.id);
-	rmdir(file);
-	if (store_vacuum(c->store) != 0)
-		return cli_fail(c, "erased, but vacuum failed: %s", store_errmsg(c->store));
-	if (lost > 0)
-		return cli_fail(c, "erased family %s, but %d document file(s) could not be removed", f.ref, lost);
+	cli_hctx(c, &h);
+	if (erase_family(&h, &f, NULL, err, sizeof(err)) != 0)
+		return cli_fail(c, "%s", err);
 	fprintf(c->out, "erased family %s\n", f.ref);
 	return CLI_OK;
 }
@@ -364,10 +322,16 @@ static int cmd_invite(struct cli *c, int argc, char **argv)
 			return cli_fail(c, "%s", store_errmsg(c->store));
 	}
 	until = c->now + (time_t)c->cfg.invite_valid_days * 86400;
-	if (store_begin(c->store) != 0 ||
-	    store_invite_create(c->store, f.id, m.id, 0, c->now, until, code) != 0 ||
-	    cli_audit(c, "invite.create", f.ref, member) != CLI_OK || store_commit(c->store) != 0)
-		return cli_fail(c, "%s", store_errmsg(c->store));
+	/* The audit row names the member by id: a name is the family's data,
+	 * and leaves with it. */
+	{
+		const struct audit_entry e = {c->actor, "invite.create", f.ref, NULL, 0, 0, m.id};
+
+		if (store_begin(c->store) != 0 ||
+		    store_invite_create(c->store, f.id, m.id, 0, c->now, until, code) != 0 ||
+		    store_audit_add(c->store, c->now, &e) != 0 || store_commit(c->store) != 0)
+			return cli_fail(c, "%s", store_errmsg(c->store));
+	}
 	tz_format_iso(until, expires, sizeof(expires));
 	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n",
 		code, c->cfg.telegram_bot_username, code, expires);
@@ -423,7 +387,7 @@ static int cmd_family_unlink(struct cli *c, int argc, char **argv)
 	if (store_begin(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	for (int i = 0; i < fc.n; i++) {
-		const struct audit_entry e = {c->actor, "channel.unlink", f.ref, NULL, 0, fc.ids[i]};
+		const struct audit_entry e = {c->actor, "channel.unlink", f.ref, NULL, 0, fc.ids[i], 0};
 
 		if (store_channel_unlink(c->store, fc.ids[i], c->now) != 0 || store_audit_add(c->store, c->now, &e) != 0)
 			return cli_fail(c, "%s", store_errmsg(c->store));

@@ -12,7 +12,7 @@
 static int audit_chat(struct cli *c, const char *action, const struct staff *s, int64_t channel_id,
 		      const char *detail)
 {
-	const struct audit_entry e = {c->actor, action, NULL, detail, s->id, channel_id};
+	const struct audit_entry e = {c->actor, action, NULL, detail, s->id, channel_id, 0};
 
 	return store_audit_add(c->store, c->now, &e) == 0 ? CLI_OK : CLI_FAIL;
 }
@@ -229,7 +229,7 @@ static int cmd_staff_confirm(struct cli *c, int argc, char **argv)
 	cli_hctx(c, &h);
 	if (audit_chat(c, "staff.confirm", &s, chat, NULL) != CLI_OK || read_chats(c, s.id, ch) != CLI_OK ||
 	    unlink_chats(c, &s, ch, pick_pending, chat, &dropped) != CLI_OK ||
-	    staff_notice(&h, s.id, "staff_notice", "staff.welcome", "name", s.name, NULL) != 0 ||
+	    staff_notice(&h, s.id, 0, "staff_notice", "staff.welcome", "name", s.name, NULL) != 0 ||
 	    store_commit(c->store) != 0)
 		goto fail;
 	free(ch);

@@ -30,6 +30,8 @@ void config_defaults(struct config *cfg)
 	cfg->quiet_end = 8 * 60;
 	cb_strlcpy(cfg->emergency_number, "112", sizeof(cfg->emergency_number));
 	cfg->retention_days = 730;
+	cfg->audit_retention_days = 1825;
+	cfg->erase_closed_after_days = 90;
 	cb_strlcpy(cfg->telegram_api_base, "https://api.telegram.org", sizeof(cfg->telegram_api_base));
 	cb_strlcpy(cfg->telegram_bot_username, "casebot", sizeof(cfg->telegram_bot_username));
 	cb_strlcpy(cfg->telegram_webhook_path, "hook", sizeof(cfg->telegram_webhook_path));
@@ -266,6 +268,10 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = copy_str(v, c->emergency_number, sizeof(c->emergency_number));
 	else if (KEY("casebot", "retention_days"))
 		rc = parse_int(v, 30, 3650, &c->retention_days);
+	else if (KEY("casebot", "audit_retention_days"))
+		rc = parse_int(v, 30, 7300, &c->audit_retention_days);
+	else if (KEY("casebot", "erase_closed_after"))
+		rc = parse_int(v, 1, 3650, &c->erase_closed_after_days);
 	else if (KEY("telegram", "api_base")) {
 		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 			return "expected an http:// or https:// URL";

@@ -30,7 +30,9 @@ struct config {
 	int quiet_start;              /* minutes after midnight, -1 when off */
 	int quiet_end;
 	char emergency_number[32];
-	int retention_days;
+	int retention_days;           /* contact log, ended messages, alerts, inbound rows */
+	int audit_retention_days;     /* the audit trail */
+	int erase_closed_after_days;  /* a closed family is erased this long after closing */
 	/* [telegram] */
 	char telegram_api_base[256];
 	char telegram_token_file[CONFIG_PATH_MAX];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/clock.h"
 #include "bot/daemon.h"
 #include "bot/gateway.h"
 #include "bot/gateway_email.h"
@@ -26,6 +27,7 @@
 #define NEUTRAL_EVERY 300      /* one neutral answer per unknown chat per 5 minutes */
 #define NEUTRAL_PER_SECOND 5.0 /* and at most this many for all of them, */
 #define NEUTRAL_BURST 10.0     /* after a burst of ten */
+#define RETENTION_EVERY_RUNS 30 /* of housekeeping, every ten seconds: five minutes */
 
 /* When each unknown chat last got the neutral answer: kept in memory only,
  * as a hash, so nothing about strangers reaches the disk. */
@@ -134,19 +136,29 @@ static void metrics(struct http_server_req *req, void *arg)
 	free(body);
 }
 
-/* Every ten seconds: the deadline checks. Once an hour: handled inbound rows
- * older than six days go; long enough to drop a re-delivered update, short
- * enough that Telegram's random ids after a quiet week meet no old one. */
+/* Every ten seconds: the deadline checks. At start and then every five
+ * minutes: retention (handlers/retention.c), which also drops handled
+ * inbound rows after six days; long enough to drop a re-delivered update,
+ * short enough that Telegram's random ids after a quiet week meet no old
+ * one. Retention reads the clock a test build can pin. */
 static void housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
+	struct retention_counts rc;
 	struct hctx h;
 
 	daemon_hctx(d, &h);
 	if (deadlines_run(&h) != 0)
 		log_warn("deadline checks failed: %s", store_errmsg(d->store));
-	if (++d->housekeeping_runs % 360 == 1 && store_inbound_prune(d->store, time(NULL) - 6 * 86400) != 0)
-		log_warn("pruning handled inbound events failed: %s", store_errmsg(d->store));
+	if (d->housekeeping_runs++ % RETENTION_EVERY_RUNS == 0) {
+		h.now = clock_now();
+		if (retention_run(&h, &rc) != 0)
+			log_warn("retention failed: %s", store_errmsg(d->store));
+		else if (rc.contacts + rc.messages + rc.alerts + rc.inbound + rc.audit + rc.families > 0)
+			log_info("retention: %d contact(s), %d message(s), %d alert(s), %d inbound, %d audit row(s), "
+				 "%d closed famil%s erased", rc.contacts, rc.messages, rc.alerts, rc.inbound, rc.audit,
+				 rc.families, rc.families == 1 ? "y" : "ies");
+	}
 	outbox_kick(d->outbox);
 }
 

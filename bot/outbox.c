@@ -101,7 +101,7 @@ static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char 
 	if (m->family_id == 0 || store_family_get_id(ob->d->store, m->family_id, &f) != 0)
 		return 0;
 	if (is_reply(m) && m->staff_id != 0)
-		return staff_notice(&h, m->staff_id, "staff_reply_failed", "staff.reply_failed",
+		return staff_notice(&h, m->staff_id, m->family_id, "staff_reply_failed", "staff.reply_failed",
 				    "ref", f.ref, "reason", reason, NULL);
 	if (m->staff_id != 0)
 		return 0;
@@ -126,9 +126,8 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0)
 		rc = store_contact_add(st, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
 				       m->catalog_key, status);
-	/* A reply that did not go keeps no words either. */
-	if (rc == 0 && is_reply(m))
-		rc = store_outbox_set_params(st, m->id, "{}");
+	/* A row that did not go keeps no words either: the schema's
+	 * outbox_scrub trigger blanks it as it ends, however it ends. */
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc != 0) {

@@ -32,48 +32,20 @@ int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind
 	return rc != 0 ? rc : store_checkin_answered(h->store, fm->family.id, h->now);
 }
 
-/* A sent forward keeps what a reply needs, not the family's words. */
-static int forward_sent(struct hctx *h, const struct outbox_msg *m)
-{
-	cJSON *p = cJSON_Parse(m->params), *keep = cJSON_CreateObject();
-	static const char *const kept[] = {"alert_id", "ref", "channel_id", "member", "language"};
-	char *out = NULL;
-	int rc = -CB_ENOMEM;
-
-	if (keep == NULL)
-		goto out;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(kept); i++) {
-		const cJSON *it = cJSON_GetObjectItemCaseSensitive(p, kept[i]);
-
-		if (cJSON_IsString(it) && cJSON_AddStringToObject(keep, kept[i], it->valuestring) == NULL)
-			goto out;
-	}
-	if ((out = cJSON_PrintUnformatted(keep)) != NULL)
-		rc = store_outbox_set_params(h->store, m->id, out);
-out:
-	free(out);
-	cJSON_Delete(p);
-	cJSON_Delete(keep);
-	return rc;
-}
-
 int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 {
 	struct doc_request r;
 	struct family f;
 	int rc;
 
-	if (strcmp(m->kind, "forward") == 0)
-		return forward_sent(h, m);
-	/* A pairing number is kept only as a hash once it has been shown. */
-	if (strcmp(m->kind, "staff_pairing") == 0)
-		return store_outbox_set_params(h->store, m->id, "{}");
+	/* The row itself keeps no words once sent (the outbox_scrub trigger
+	 * of the schema): a forward keeps what a reply needs, a reply and a
+	 * pairing number nothing. */
 	if (strcmp(m->kind, "relay_reply") == 0) {
-		/* The counsellor hears it went; the words leave the store. */
-		if ((rc = store_outbox_set_params(h->store, m->id, "{}")) != 0 ||
-		    (rc = store_family_get_id(h->store, m->family_id, &f)) != 0)
+		/* The counsellor hears it went. */
+		if ((rc = store_family_get_id(h->store, m->family_id, &f)) != 0)
 			return rc;
-		return staff_notice(h, m->staff_id, "staff_notice", "staff.reply_delivered", "ref", f.ref, NULL);
+		return staff_notice(h, m->staff_id, m->family_id, "staff_notice", "staff.reply_delivered", "ref", f.ref, NULL);
 	}
 	if (m->family_id == 0)
 		return 0;

@@ -101,7 +101,7 @@ static int tell(struct hctx *h, int64_t staff_id, const struct alert *a, const c
 	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)a->id);
-	return staff_notice(h, staff_id, "alert", "staff.alert.escalated", "alert_id", id, "ref", a->family_ref,
+	return staff_notice(h, staff_id, a->family_id, "alert", "staff.alert.escalated", "alert_id", id, "ref", a->family_ref,
 			    "kind", a->kind, "detail", a->summary, "from", from, NULL);
 }
 
@@ -271,7 +271,7 @@ static int digest_for(const void *rec, void *arg)
 	}
 	if ((r->rc = store_begin(h->store)) != 0)
 		return 1;
-	r->rc = staff_notice(h, s->id, "digest", "staff.digest.subject", "text", d.text, NULL);
+	r->rc = staff_notice(h, s->id, 0, "digest", "staff.digest.subject", "text", d.text, NULL);
 	if (r->rc == 0)
 		r->rc = store_state_set(h->store, "digest", key, r->today);
 	if (r->rc == 0)

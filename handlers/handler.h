@@ -99,9 +99,28 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
  * counsellor is away. */
 int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f);
 /* A message to a staff member: kind, catalog key, and name/value pairs for
- * its params, ending with NULL. */
-int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
+ * its params, ending with NULL. family_id is the family it is about (0 for
+ * none, or for a list of several): the row is erased with that family. */
+int staff_notice(struct hctx *h, int64_t staff_id, int64_t family_id, const char *kind, const char *key, ...)
 	__attribute__((sentinel));
+
+/* handlers/erase.c: a family erased for good, by casebot family erase and
+ * by retention. The audit row (actor h->actor, detail as given) and the
+ * rows go in one transaction, then the files, then the database is
+ * vacuumed and its log truncated. On failure err says why: -CB_ESTATE
+ * when another reader kept the old pages in use (erase_finish, once it
+ * has let go, completes the work), -CB_EIO when a file stayed. */
+int erase_family(struct hctx *h, const struct family *f, const char *detail, char *err, size_t errlen);
+int erase_finish(struct store *st, const char *ref, char *err, size_t errlen);
+/* Whether ref's erasure is waiting for erase_finish. */
+int erase_unfinished(struct store *st, const char *ref);
+
+/* handlers/retention.c: what is kept, and for how long (see the file).
+ * Counts what went. */
+struct retention_counts {
+	int contacts, messages, alerts, inbound, audit, families;
+};
+int retention_run(struct hctx *h, struct retention_counts *out);
 
 /* handlers/words.c: folding and matching of what families type. */
 int words_fold(const char *in, char *out, size_t cap);

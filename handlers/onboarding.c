@@ -54,7 +54,7 @@ static void neutral(struct hctx *h, struct handler_direct *direct)
  * counsellor on their own. */
 static int staff_pending(struct hctx *h, const struct channel *ch, const char *number)
 {
-	const struct audit_entry e = {"bot", "staff.link", NULL, "pending", ch->staff_id, ch->id};
+	const struct audit_entry e = {"bot", "staff.link", NULL, "pending", ch->staff_id, ch->id, 0};
 	struct outbox_msg m;
 	char *params = NULL;
 	int rc;
@@ -122,7 +122,7 @@ static int onboard(struct hctx *h, const struct inbound_event *ev, struct handle
 	if ((rc = store_staff_get_id(h->store, fm.family.counsellor_id, &counsellor)) != 0)
 		return rc;
 	{
-		const struct audit_entry e = {"bot", "channel.link", fm.family.ref, ev->channel, 0, fm.channel.id};
+		const struct audit_entry e = {"bot", "channel.link", fm.family.ref, ev->channel, 0, fm.channel.id, 0};
 
 		if ((rc = handler_log_in(h, &fm, "onboarding", "chat linked with an invite code")) != 0 ||
 		    (rc = store_audit_add(h->store, h->now, &e)) != 0)

@@ -25,9 +25,10 @@ struct staff_msg {
 	struct channel channel;
 	struct staff staff;
 	char actor[80];
+	int64_t family_id;   /* the family the answer is about, once known: it is erased with it */
 };
 
-int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char *key, ...)
+int staff_notice(struct hctx *h, int64_t staff_id, int64_t family_id, const char *kind, const char *key, ...)
 {
 	struct outbox_msg m;
 	char *params;
@@ -42,6 +43,7 @@ int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char 
 		return rc;
 	m.params = params;
 	m.staff_id = staff_id;
+	m.family_id = family_id;
 	cb_strlcpy(m.kind, kind, sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, key, sizeof(m.catalog_key));
 	/* An answer to what staff just did is not held by quiet hours. */
@@ -52,13 +54,16 @@ int staff_notice(struct hctx *h, int64_t staff_id, const char *kind, const char 
 	return rc;
 }
 
-/* A staff text rendered now (lists, logs): it travels as text. */
-static int say_text(struct hctx *h, const struct staff_msg *sm, const char *text)
+/* A staff text rendered now (lists, logs): it travels as text, and keeps
+ * nothing once it has gone (or failed, or expired). About one family it
+ * carries that family's id; a list of several carries none, and erasing
+ * any family blanks such a list while it waits. */
+static int say_text(struct hctx *h, struct staff_msg *sm, const char *text)
 {
-	return staff_notice(h, sm->staff.id, "staff_text", "staff.text", "text", text, NULL);
+	return staff_notice(h, sm->staff.id, sm->family_id, "staff_text", "staff.text", "text", text, NULL);
 }
 
-static int say(struct hctx *h, const struct staff_msg *sm, const char *key, ...)
+static int say(struct hctx *h, struct staff_msg *sm, const char *key, ...)
 {
 	struct locale_param p[6];
 	char out[1024];
@@ -88,21 +93,47 @@ int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f)
 	       (primary.away || !primary.active);
 }
 
+/* What was refused, as the audit names it: the command's name, a reply
+ * or a button; never the words that came with it. */
+static void refused_what(const struct staff_msg *sm, char *out, size_t cap)
+{
+	const char *t = sm->ev->text;
+	size_t n = 0;
+
+	if (sm->ev->kind == EVENT_BUTTON || t[0] != '/') {
+		cb_strlcpy(out, sm->ev->kind == EVENT_BUTTON ? "button" : "reply", cap);
+		return;
+	}
+	for (t++; n + 1 < cap && ((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' && t[n] <= 'Z')); n++)
+		out[n] = t[n];
+	out[n] = '\0';
+}
+
 /* The family named by ref, if this staff member reaches it. Unknown and
- * unreachable get the same answer; the refusal is audited. */
-static int family_for(struct hctx *h, const struct staff_msg *sm, const char *ref, struct family *f, int *ok)
+ * unreachable get the same answer; the refusal is audited, with the
+ * family's reference only when there is such a family (what someone typed
+ * is not kept). */
+static int family_for(struct hctx *h, struct staff_msg *sm, const char *ref, struct family *f, int *ok)
 {
 	int rc = store_family_get(h->store, ref, f);
+	char what[24];
 
 	*ok = 0;
 	if (rc != 0 && rc != -CB_ENOENT)
 		return rc;
+	if (rc == 0)
+		sm->family_id = f->id;
 	if (rc == 0 && staff_reaches(h, &sm->staff, f)) {
 		*ok = 1;
 		return 0;
 	}
-	if ((rc = store_audit(h->store, h->now, sm->actor, "scope.refused", ref, sm->ev->text)) != 0)
-		return rc;
+	refused_what(sm, what, sizeof(what));
+	{
+		const struct audit_entry e = {sm->actor, "scope.refused", rc == 0 ? f->ref : NULL, what, 0, 0, 0};
+
+		if ((rc = store_audit_add(h->store, h->now, &e)) != 0)
+			return rc;
+	}
 	return say(h, sm, "staff.refused", "ref", ref, NULL);
 }
 
@@ -127,7 +158,7 @@ static int words(char *s, char **w, int max)
 
 struct list {
 	struct hctx *h;
-	const struct staff_msg *sm;
+	struct staff_msg *sm;
 	char text[STAFF_LIST_MAX];
 	int n;
 };
@@ -172,7 +203,7 @@ static int family_line(const void *rec, void *arg)
 	return 0;
 }
 
-static int cmd_families(struct hctx *h, const struct staff_msg *sm)
+static int cmd_families(struct hctx *h, struct staff_msg *sm)
 {
 	struct list *l = calloc(1, sizeof(*l));
 	int rc;
@@ -207,7 +238,7 @@ static int keep_contact(const void *rec, void *arg)
 	return 0;
 }
 
-static int show_log(struct hctx *h, const struct staff_msg *sm, const struct family *f)
+static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f)
 {
 	struct log_lines *ll = calloc(1, sizeof(*ll));
 	struct list *l = calloc(1, sizeof(*l));
@@ -248,7 +279,7 @@ out:
 	return rc;
 }
 
-static int cmd_log(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+static int cmd_log(struct hctx *h, struct staff_msg *sm, char **w, int n)
 {
 	struct family f;
 	int rc, ok;
@@ -261,7 +292,7 @@ static int cmd_log(struct hctx *h, const struct staff_msg *sm, char **w, int n)
 }
 
 /* /appointment REF YYYY-MM-DD HH:MM KIND [place...] */
-static int cmd_appointment(struct hctx *h, const struct staff_msg *sm, char **w, int n, const char *place)
+static int cmd_appointment(struct hctx *h, struct staff_msg *sm, char **w, int n, const char *place)
 {
 	struct appointment a;
 	struct family f;
@@ -298,7 +329,7 @@ static int cmd_appointment(struct hctx *h, const struct staff_msg *sm, char **w,
 }
 
 /* /request REF DOCTYPE [YYYY-MM-DD] */
-static int cmd_request(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+static int cmd_request(struct hctx *h, struct staff_msg *sm, char **w, int n)
 {
 	struct doc_request r;
 	struct family f;
@@ -334,7 +365,7 @@ static int cmd_request(struct hctx *h, const struct staff_msg *sm, char **w, int
 }
 
 /* /checkin REF every 7d mon 10:00 | /checkin REF off */
-static int cmd_checkin(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+static int cmd_checkin(struct hctx *h, struct staff_msg *sm, char **w, int n)
 {
 	struct checkin_plan p;
 	struct family f;
@@ -392,7 +423,7 @@ static int find_backup(const void *rec, void *arg)
 	return 0;
 }
 
-static int cmd_away(struct hctx *h, const struct staff_msg *sm, char **w, int n)
+static int cmd_away(struct hctx *h, struct staff_msg *sm, char **w, int n)
 {
 	struct backups b = {sm->staff.id, 0, 0};
 	struct staff backup;
@@ -415,7 +446,7 @@ static int cmd_away(struct hctx *h, const struct staff_msg *sm, char **w, int n)
 
 struct alert_list {
 	struct hctx *h;
-	const struct staff_msg *sm;
+	struct staff_msg *sm;
 	int n;
 	int rc;
 };
@@ -428,13 +459,13 @@ static int resend_alert(const void *rec, void *arg)
 	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)a->id);
-	al->rc = staff_notice(al->h, al->sm->staff.id, "alert", "staff.alert", "alert_id", id, "ref", a->family_ref,
+	al->rc = staff_notice(al->h, al->sm->staff.id, a->family_id, "alert", "staff.alert", "alert_id", id, "ref", a->family_ref,
 			      "kind", a->kind, "detail", a->summary, NULL);
 	al->n++;
 	return al->rc;
 }
 
-static int cmd_alerts(struct hctx *h, const struct staff_msg *sm)
+static int cmd_alerts(struct hctx *h, struct staff_msg *sm)
 {
 	struct alert_list al = {h, sm, 0, 0};
 	char count[16];
@@ -452,7 +483,7 @@ static int cmd_alerts(struct hctx *h, const struct staff_msg *sm)
 	return rc < 0 ? rc : al.rc;
 }
 
-static int command(struct hctx *h, const struct staff_msg *sm)
+static int command(struct hctx *h, struct staff_msg *sm)
 {
 	char line[1024], *w[12], *place = NULL;
 	int n;
@@ -498,7 +529,7 @@ static int command(struct hctx *h, const struct staff_msg *sm)
 
 /* The counsellor's words go to the family chat the forward came from,
  * signed with the counsellor's name. */
-static int reply(struct hctx *h, const struct staff_msg *sm, const struct outbox_msg *fwd, const char *text)
+static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *fwd, const char *text)
 {
 	struct outbox_msg m;
 	struct family f;
@@ -537,7 +568,7 @@ static int reply(struct hctx *h, const struct staff_msg *sm, const struct outbox
 				 ch.member_id, "reply written by staff", NULL);
 }
 
-static int button(struct hctx *h, const struct staff_msg *sm)
+static int button(struct hctx *h, struct staff_msg *sm)
 {
 	long long id;
 	int d, rc, ok;
@@ -554,6 +585,7 @@ static int button(struct hctx *h, const struct staff_msg *sm)
 		if (rc != 0 || fwd.channel_id != sm->channel.id || store_family_get_id(h->store, fwd.family_id, &f) != 0)
 			return 0;
 		snprintf(value, sizeof(value), "%lld", id);
+		sm->family_id = f.id;
 		if ((rc = store_state_set(h->store, "staff-reply", sm->ev->sender, value)) != 0)
 			return rc;
 		return say(h, sm, "staff.reply_prompt", "ref", f.ref, NULL);
@@ -580,6 +612,7 @@ static int button(struct hctx *h, const struct staff_msg *sm)
 			    ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok))
 				return rc;
 		}
+		sm->family_id = a.family_id;
 		rc = store_alert_ack(h->store, id, sm->staff.id, h->now);
 		if (rc != 0 && rc != -CB_ESTATE)
 			return rc;

@@ -11,11 +11,13 @@ static const char SQL_CONTACT_LIST[] =
 	" l.summary, l.status FROM contact_log l LEFT JOIN staff s ON s.id = l.staff_id"
 	" LEFT JOIN members m ON m.id = l.member_id WHERE l.family_id = ? AND l.at >= ?"
 	" ORDER BY l.at, l.id";
+/* The family's id is found from its reference, so that every row about a
+ * family names it by both, whoever writes it. */
 static const char SQL_AUDIT_ADD[] =
-	"INSERT INTO audit (at, actor, action, family_ref, detail, staff_id, channel_id)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	"INSERT INTO audit (at, actor, action, family_ref, detail, staff_id, channel_id, object_id, family_id)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT id FROM families WHERE ref = ?4))";
 static const char SQL_AUDIT_LIST[] =
-	"SELECT a.id, a.at, a.actor, a.action, a.family_ref, s.name, a.channel_id, a.detail FROM audit a"
+	"SELECT a.id, a.at, a.actor, a.action, a.family_ref, s.name, a.channel_id, a.detail, a.object_id FROM audit a"
 	" LEFT JOIN staff s ON s.id = a.staff_id WHERE a.at >= ?1 AND (?2 IS NULL OR a.family_ref = ?2)"
 	" AND (?3 IS NULL OR a.staff_id = ?3 OR a.actor = 'staff:' || (SELECT name FROM staff WHERE id = ?3))"
 	" ORDER BY a.at, a.id";
@@ -70,11 +72,34 @@ int store_contact_each(struct store *st, int64_t family_id, time_t since, store_
 	return store_each(q, read_contact, &c, cb, arg);
 }
 
+/* A detail is a word the code chose (a kind, a reason, "phone"), never
+ * something a person wrote: letters, digits and . _ : - only, and short. */
+static int audit_token(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 1;
+	n = strlen(s);
+	if (n > 32)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == ':' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
 int store_audit_add(struct store *st, time_t at, const struct audit_entry *e)
 {
-	sqlite3_stmt *q = store_stmt(st, SQL_AUDIT_ADD);
+	sqlite3_stmt *q;
 
-	if (q == NULL)
+	if (!audit_token(e->detail) || !audit_token(e->family_ref))
+		return -CB_EINVAL;
+	if ((q = store_stmt(st, SQL_AUDIT_ADD)) == NULL)
 		return -CB_ESTORE;
 	sqlite3_bind_int64(q, 1, at);
 	sqlite3_bind_text(q, 2, e->actor, -1, SQLITE_STATIC);
@@ -83,13 +108,14 @@ int store_audit_add(struct store *st, time_t at, const struct audit_entry *e)
 	store_bind_opt_text(q, 5, e->detail);
 	store_bind_id(q, 6, e->staff_id);
 	store_bind_id(q, 7, e->channel_id);
+	store_bind_id(q, 8, e->object_id);
 	return store_exec_stmt(q);
 }
 
 int store_audit(struct store *st, time_t at, const char *actor, const char *action,
 		const char *family_ref, const char *detail)
 {
-	const struct audit_entry e = {actor, action, family_ref, detail, 0, 0};
+	const struct audit_entry e = {actor, action, family_ref, detail, 0, 0, 0};
 
 	return store_audit_add(st, at, &e);
 }
@@ -107,6 +133,7 @@ static int read_audit(sqlite3_stmt *q, void *arg)
 	store_col_text(q, 5, a->staff, sizeof(a->staff));
 	a->channel_id = sqlite3_column_int64(q, 6);
 	store_col_text(q, 7, a->detail, sizeof(a->detail));
+	a->object_id = sqlite3_column_int64(q, 8);
 	return 0;
 }
 

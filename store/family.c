@@ -22,6 +22,16 @@ static const char SQL_FAMILY_CLOSE_OUTBOX[] =
 	"UPDATE outbox SET status = 'cancelled', updated_at = ?1"
 	" WHERE family_id = ?2 AND status = 'queued'";
 static const char SQL_FAMILY_DOCS[] = "SELECT path FROM documents WHERE family_id = ?";
+/* A download being fetched lands in tmp/dl-<id>, in the clear. */
+static const char SQL_FAMILY_DOWNLOADS[] = "SELECT 'tmp/dl-' || id FROM downloads WHERE family_id = ?";
+/* A staff text or digest that lists several families carries none of
+ * their ids: while it waits, erasing any family blanks it (and a queued
+ * one is not sent), since it may name this one. Once it has gone it keeps
+ * nothing anyway (the outbox_scrub trigger). */
+static const char SQL_FAMILY_LISTS[] =
+	"UPDATE outbox SET params = '{}', status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,"
+	" updated_at = ?1 WHERE status IN ('queued', 'sending') AND family_id IS NULL"
+	" AND kind IN ('staff_text', 'digest')";
 static const char SQL_FAMILY_INBOUND_DEL[] =
 	"DELETE FROM inbound WHERE EXISTS (SELECT 1 FROM channels c WHERE c.family_id = ?"
 	" AND c.kind = inbound.channel_kind AND c.address = inbound.sender)";
@@ -144,19 +154,23 @@ static int exec_id(struct store *st, const char *sql, int64_t id)
 	return store_exec_stmt(q);
 }
 
-int store_family_erase(struct store *st, int64_t id,
+int store_family_erase(struct store *st, int64_t id, time_t now,
 		       void (*cb)(const char *path, void *arg), void *arg)
 {
 	struct doc_ctx ctx = {cb, arg};
-	sqlite3_stmt *q = store_stmt(st, SQL_FAMILY_DOCS);
+	const char *const files[] = {SQL_FAMILY_DOCS, SQL_FAMILY_DOWNLOADS};
 	int rc;
 
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, id);
-	if ((rc = store_rows(q, doc_row, &ctx)) != 0)
-		return rc;
-	if ((rc = exec_id(st, SQL_FAMILY_INBOUND_DEL, id)) != 0)
+	for (size_t i = 0; i < CB_ARRAY_SIZE(files); i++) {
+		sqlite3_stmt *q = store_stmt(st, files[i]);
+
+		if (q == NULL)
+			return -CB_ESTORE;
+		sqlite3_bind_int64(q, 1, id);
+		if ((rc = store_rows(q, doc_row, &ctx)) != 0)
+			return rc;
+	}
+	if ((rc = exec_id(st, SQL_FAMILY_LISTS, now)) != 0 || (rc = exec_id(st, SQL_FAMILY_INBOUND_DEL, id)) != 0)
 		return rc;
 	return exec_id(st, SQL_FAMILY_DEL, id);
 }

@@ -121,6 +121,19 @@ int store_state_set(struct store *st, const char *gateway, const char *key, cons
 	return store_exec_stmt(q);
 }
 
+static const char SQL_STATE_DEL[] = "DELETE FROM gateway_state WHERE gateway = ? AND key = ?";
+
+int store_state_del(struct store *st, const char *gateway, const char *key)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_STATE_DEL);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, gateway, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	return store_exec_stmt(q);
+}
+
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
 		    int urgent, const char *summary, time_t now, int64_t *id)
 {
@@ -139,22 +152,6 @@ int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(store_db(st));
 	return rc;
-}
-
-/* Telegram picks a random update_id after a week without updates, so old
- * handled rows must not linger to collide with new ones; they are redacted
- * already, and a re-delivery never comes that late. */
-static const char SQL_INBOUND_PRUNE[] =
-	"DELETE FROM inbound WHERE status <> 'new' AND received_at < ?";
-
-int store_inbound_prune(struct store *st, time_t before)
-{
-	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_PRUNE);
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, before);
-	return store_exec_stmt(q);
 }
 
 static const char SQL_INBOUND_COUNT[] =

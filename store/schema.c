@@ -244,6 +244,35 @@ static const char *const migrations[] = {
 	/* 5: when an appointment's first reminder was actually sent: the
 	 * family's time to confirm counts from it. */
 	"ALTER TABLE appointments ADD COLUMN reminded_at INTEGER;",
+	/* 6: what is kept, and for how long. Audit rows are structured (who,
+	 * what, which family, which object), never free text: the free text
+	 * older rows held is dropped. A message in an end state keeps no
+	 * words: a forward keeps what a reply needs, a reply, a staff text,
+	 * a digest and a pairing number keep nothing; the trigger does it for
+	 * every way a row can end (sent, failed, expired, cancelled). Indexes
+	 * let retention delete old rows in small batches. */
+	"ALTER TABLE audit ADD COLUMN family_id INTEGER;"
+	"ALTER TABLE audit ADD COLUMN object_id INTEGER;"
+	"UPDATE audit SET family_id = (SELECT id FROM families WHERE families.ref = audit.family_ref)"
+	"  WHERE family_ref IS NOT NULL;"
+	"UPDATE audit SET detail = NULL WHERE action IN ('invite.create', 'scope.refused');"
+	"CREATE TRIGGER outbox_scrub AFTER UPDATE OF status ON outbox"
+	"  WHEN NEW.status NOT IN ('queued', 'sending') BEGIN"
+	"  UPDATE outbox SET params = CASE"
+	"    WHEN NEW.kind = 'forward' THEN json_object('alert_id', json_extract(NEW.params, '$.alert_id'),"
+	"      'ref', json_extract(NEW.params, '$.ref'), 'channel_id', json_extract(NEW.params, '$.channel_id'),"
+	"      'member', json_extract(NEW.params, '$.member'), 'language', json_extract(NEW.params, '$.language'))"
+	"    ELSE '{}' END"
+	"  WHERE id = NEW.id AND NEW.kind IN ('forward', 'relay_reply', 'staff_text', 'digest', 'staff_pairing');"
+	"  END;"
+	"UPDATE outbox SET status = status WHERE status NOT IN ('queued', 'sending');"
+	"CREATE INDEX outbox_family ON outbox(family_id);"
+	"CREATE INDEX outbox_ended ON outbox(updated_at)"
+	"  WHERE status IN ('sent', 'delivered', 'read', 'failed', 'expired', 'cancelled');"
+	"CREATE INDEX contact_log_at ON contact_log(at);"
+	"CREATE INDEX alerts_created ON alerts(created_at);"
+	"CREATE INDEX inbound_received ON inbound(received_at);"
+	"CREATE INDEX families_closed ON families(closed_at) WHERE status = 'closed';",
 };
 
 size_t store_schema_count(void)

@@ -334,9 +334,22 @@ int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, 
 
 int store_vacuum(struct store *st)
 {
+	int rc = SQLITE_BUSY, frames, done;
+
 	if (exec(st, "VACUUM") != 0)
 		return -CB_ESTORE;
-	return exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
+	/* A TRUNCATE checkpoint calls the busy handler while readers hold
+	 * frames of the log: each try waits that long for them to let go. */
+	sqlite3_busy_timeout(st->db, STORE_CHECKPOINT_WAIT_MS);
+	for (int i = 0; i < STORE_CHECKPOINT_TRIES && rc != SQLITE_OK; i++) {
+		rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return -CB_ESTATE;
+	return rc == SQLITE_OK ? 0 : -CB_ESTORE;
 }
 
 int store_read_int(sqlite3_stmt *q, void *arg)

@@ -115,9 +115,13 @@ int store_family_close(struct store *st, int64_t id, time_t now);
 int store_family_update(struct store *st, const struct family *f);
 int store_family_set_lang(struct store *st, int64_t id, enum lang l);
 int store_member_set_lang(struct store *st, int64_t id, enum lang l);
-/* Deletes the family and everything hanging off it. Returns the relative
- * paths of its stored documents through cb so the caller removes the files. */
-int store_family_erase(struct store *st, int64_t id, void (*doc_cb)(const char *path, void *arg), void *arg);
+/* Deletes the family and everything hanging off it (every row that
+ * carries its id, the inbound rows of its chats), and blanks the staff
+ * lists still waiting that may name it. Returns the relative paths of its
+ * files (stored documents, downloads in tmp/) through cb so the caller
+ * removes them. */
+int store_family_erase(struct store *st, int64_t id, time_t now,
+		       void (*doc_cb)(const char *path, void *arg), void *arg);
 
 enum member_role { MEMBER_PARENT = 0, MEMBER_CHILD, MEMBER_OTHER };
 struct member {
@@ -423,12 +427,26 @@ int store_inbound_done(struct store *st, int64_t id, const char *status, const c
 
 /* Events stored from one sender since a time (this one included). */
 int store_inbound_count_since(struct store *st, const char *channel, const char *sender, time_t since, int *count);
-/* Deletes handled rows received before a time. */
-int store_inbound_prune(struct store *st, time_t before);
+/* Retention (store/retention.c): deletes up to batch rows of a kind older
+ * than before, oldest first; *deleted says how many went. */
+enum prune_kind {
+	PRUNE_CONTACT = 0,      /* contact log rows, by their time */
+	PRUNE_OUTBOX,           /* messages sent or ended, by their last change */
+	PRUNE_ALERTS,           /* alerts, by when they were raised */
+	PRUNE_INBOUND,          /* inbound updates, by when they came */
+	PRUNE_INBOUND_HANDLED,  /* inbound updates already handled */
+	PRUNE_AUDIT             /* audit rows */
+};
+int store_prune(struct store *st, enum prune_kind kind, time_t before, int batch, int *deleted);
+/* Families closed before a time, oldest first: up to max ids, and the count. */
+int store_family_closed_before(struct store *st, time_t before, int64_t *ids, int max, int *n);
 
 /* gateway_state: small durable values per gateway (the Telegram offset) */
 int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap);
 int store_state_set(struct store *st, const char *gateway, const char *key, const char *value);
+int store_state_del(struct store *st, const char *gateway, const char *key);
+/* The first key of a gateway's values; -CB_ENOENT when it has none. */
+int store_state_first(struct store *st, const char *gateway, char *key, size_t cap);
 
 /* alerts for staff */
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
@@ -468,17 +486,28 @@ int store_digest(struct store *st, const struct staff *s, time_t since, const ch
 typedef int (*store_pair_cb)(const char *a, const char *b, void *arg);
 int store_digest_families(struct store *st, int64_t staff_id, store_pair_cb cb, void *arg);
 
-/* VACUUM and truncate the WAL, so erased rows leave no trace on disk. */
+/* VACUUM and truncate the WAL, so erased rows leave no trace on disk. A
+ * reader that holds an old snapshot keeps the old pages in use: the
+ * truncate is tried again, waiting for readers each time; -CB_ESTATE when
+ * one still holds on after that. */
+#define STORE_CHECKPOINT_TRIES 3
+#define STORE_CHECKPOINT_WAIT_MS 2000
 int store_vacuum(struct store *st);
 
-/* audit: every staff read of a family file, and every change */
+/* audit: every staff read of a family file, and every change. A row is
+ * structured: who (actor), what (action), which family (its reference;
+ * the family's id is filled in from it), which staff member, chat or
+ * object (an appointment, a document, a member: object_id), and at most a
+ * detail that is a word of the code (a kind, a reason), never free text:
+ * a detail or reference with other characters is -CB_EINVAL. */
 int store_audit(struct store *st, time_t at, const char *actor, const char *action,
 		const char *family_ref, const char *detail);
-/* The same with the staff member and the chat (channel id) a row is
- * about; 0 for none. */
+/* The same with the staff member, the chat (channel id) and the object a
+ * row is about; 0 for none. */
 struct audit_entry {
 	const char *actor, *action, *family_ref, *detail;
 	int64_t staff_id, channel_id;
+	int64_t object_id;
 };
 int store_audit_add(struct store *st, time_t at, const struct audit_entry *e);
 struct audit_row {
@@ -489,6 +518,7 @@ struct audit_row {
 	char family_ref[STORE_NAME_MAX];
 	char staff[STORE_NAME_MAX];
 	int64_t channel_id;
+	int64_t object_id;
 	char detail[STORE_TEXT_MAX];
 };
 /* Rows since a time, oldest first; family_ref (or NULL) and staff_id (or

@@ -124,6 +124,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.quiet_end, 480);
 	assert_string_equal(cfg.emergency_number, "112");
 	assert_int_equal(cfg.retention_days, 730);
+	assert_int_equal(cfg.audit_retention_days, 1825);
+	assert_int_equal(cfg.erase_closed_after_days, 90);
 	assert_string_equal(cfg.telegram_api_base, "https://api.telegram.org");
 	assert_string_equal(cfg.telegram_token_file, "");
 	assert_string_equal(cfg.telegram_bot_username, "casebot");
@@ -166,6 +168,8 @@ static void test_full_example(void **state)
 	assert_string_equal(cfg.emergency_number, "0800 12 345");
 	/* inih drops the " ; one year" inline comment. */
 	assert_int_equal(cfg.retention_days, 365);
+	assert_int_equal(cfg.audit_retention_days, 3650);
+	assert_int_equal(cfg.erase_closed_after_days, 30);
 	assert_string_equal(cfg.telegram_api_base, "http://127.0.0.1:9000");
 	assert_string_equal(cfg.telegram_token_file, "/run/secrets/telegram-token");
 	assert_string_equal(cfg.telegram_bot_username, "gezin_bot");
@@ -290,6 +294,12 @@ static const struct bad_value bad_values[] = {
 	{"casebot", "retention_days", "3651", BAD},
 	{"casebot", "retention_days", "365d", BAD},
 	{"casebot", "retention_days", "many", BAD},
+	{"casebot", "audit_retention_days", "29", BAD},
+	{"casebot", "audit_retention_days", "7301", BAD},
+	{"casebot", "audit_retention_days", "5y", BAD},
+	{"casebot", "erase_closed_after", "0", BAD},
+	{"casebot", "erase_closed_after", "3651", BAD},
+	{"casebot", "erase_closed_after", "90d", BAD},
 	{"telegram", "api_base", "ftp://example.org", "expected an http:// or https:// URL"},
 	{"telegram", "api_base", "api.telegram.org", "expected an http:// or https:// URL"},
 	{"telegram", "token_file", "", BAD},

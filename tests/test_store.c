@@ -1212,7 +1212,7 @@ static void test_erase(void **state)
 		assert_true(db_contains(fx, markers[i]));
 
 	assert_int_equal(store_begin(fx->st), 0);
-	assert_int_equal(store_family_erase(fx->st, fx->fam, doc_seen, &seen), 0);
+	assert_int_equal(store_family_erase(fx->st, fx->fam, 0, doc_seen, &seen), 0);
 	assert_int_equal(store_commit(fx->st), 0);
 
 	/* Its document paths were handed back, and only its own. */

@@ -89,13 +89,15 @@ void dt_exec_sql(struct dt *t, const char *sql)
 	sqlite3_close(db);
 }
 
-void dt_start_daemon(struct dt *t)
+/* now 0: build/casebot on the real clock; else build/casebot-test with
+ * the clock pinned there. */
+static void start_daemon(struct dt *t, time_t now)
 {
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char bin[300];
+		char bin[300], at[32];
 		int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
 		if (fd >= 0) {
@@ -104,11 +106,25 @@ void dt_start_daemon(struct dt *t)
 			close(fd);
 		}
 		setenv("CASEBOT_TELEGRAM_TOKEN", DT_TOKEN, 1);
-		snprintf(bin, sizeof(bin), "%s/casebot", dt_build_dir());
+		if (now != 0) {
+			snprintf(at, sizeof(at), "%lld", (long long)now);
+			setenv("CASEBOT_TEST_NOW", at, 1);
+		}
+		snprintf(bin, sizeof(bin), "%s/%s", dt_build_dir(), now != 0 ? "casebot-test" : "casebot");
 		execl(bin, "casebot", "-c", t->env.conf, "run", (char *)NULL);
 		_exit(127);
 	}
 	t->daemon = pid;
+}
+
+void dt_start_daemon(struct dt *t)
+{
+	start_daemon(t, 0);
+}
+
+void dt_start_daemon_at(struct dt *t, time_t now)
+{
+	start_daemon(t, now);
 }
 
 /* Sends sig and waits (bounded) for the daemon; returns its exit status,

@@ -36,6 +36,10 @@ int dt_free_port(void);
 long long dt_q(struct dt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dt_exec_sql(struct dt *t, const char *sql);
 void dt_start_daemon(struct dt *t);
+/* The test build of the daemon (build/casebot-test), its clock pinned at
+ * now through $CASEBOT_TEST_NOW: what reads that clock (retention) runs
+ * as if it were then. */
+void dt_start_daemon_at(struct dt *t, time_t now);
 /* Sends sig and waits (bounded); the exit status, 128 + signal, or -1. */
 int dt_stop_daemon(struct dt *t, int sig);
 int dt_sent_count(struct dt *t, long long chat);
