@@ -79,6 +79,49 @@ static int caption(struct hctx *h, struct family_msg *fm)
 	return rc;
 }
 
+struct reachable {
+	int64_t except;
+	int others;
+};
+
+static int count_reachable(const void *rec, void *arg)
+{
+	const struct channel *ch = rec;
+	struct reachable *r = arg;
+
+	if (ch->id != r->except && !ch->blocked)
+		r->others++;
+	return 0;
+}
+
+/* One chat of a household blocked the bot: the alert names whose chat it
+ * is, and says whether the rest of the household can still be reached. */
+static int blocked(struct hctx *h, struct family_msg *fm)
+{
+	struct reachable r = {fm->channel.id, 0};
+	char who[STORE_NAME_MAX + 16], logline[STORE_TEXT_MAX], summary[STORE_TEXT_MAX];
+	int rc;
+
+	if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 1)) != 0 ||
+	    (rc = store_channel_each_family(h->store, fm->family.id, count_reachable, &r)) != 0)
+		return rc;
+	if (fm->member.id != 0)
+		cb_strlcpy(who, fm->member.name, sizeof(who));
+	else
+		cb_strlcpy(who, r.others > 0 ? "one chat of the family" : "the family", sizeof(who));
+	snprintf(logline, sizeof(logline), "%s blocked the bot", who);
+	if (r.others > 0)
+		snprintf(summary, sizeof(summary), "%s blocked the bot; messages cannot reach %s, the rest of the"
+			 " household can still be reached", who, fm->member.id != 0 ? who : "that chat");
+	else
+		snprintf(summary, sizeof(summary), "%s blocked the bot; no chat of the household can be reached now",
+			 who);
+	if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked", 0,
+				    fm->member.id, logline, NULL)) != 0)
+		return rc;
+	return handler_alert(h, fm->family.id, "blocked", 0, summary, NULL);
+}
+
 static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
@@ -88,13 +131,7 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 	describe(ev, what, sizeof(what));
 	switch (ev->kind) {
 	case EVENT_BLOCKED:
-		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 1)) != 0)
-			return rc;
-		if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
-					    "blocked", 0, fm->member.id, "the family blocked the bot", NULL)) != 0)
-			return rc;
-		return handler_alert(h, fm->family.id, "blocked", 0,
-				     "the family blocked the bot; messages cannot reach them", NULL);
+		return blocked(h, fm);
 	case EVENT_UNBLOCKED:
 		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 0)) != 0)
 			return rc;

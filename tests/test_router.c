@@ -133,16 +133,21 @@ static void last_reply(struct rt *t, enum lang l, char *out, size_t cap, int *nb
 		*nbuttons = msg.nbuttons;
 }
 
-static void link_chat(struct rt *t, const char *chat)
+static void link_member(struct rt *t, const char *chat, const char *member)
 {
 	char text[64];
 	const char *p;
 
-	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", member, NULL), 0);
 	p = strstr(t->env.out, "code: ");
 	assert_non_null(p);
 	snprintf(text, sizeof(text), "/start %.10s", p + 6);
 	inbound(t, chat, EVENT_TEXT, text, NULL);
+}
+
+static void link_chat(struct rt *t, const char *chat)
+{
+	link_member(t, chat, "Amina");
 }
 
 static void test_onboarding(void **state)
@@ -778,6 +783,42 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL), "{}", NULL), -CB_EEXIST);
 }
 
+/* The text of the one row a query selects. */
+static void q_text(struct rt *t, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *s;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+/* One member of a household blocks the bot: the alert names her, and says
+ * the others can still be reached. */
+static void test_blocked_member_named(void **state)
+{
+	struct rt *t = *state;
+	char text[512];
+
+	assert_int_equal(testenv_cli(&t->env, "member", "add", "F-1", "Yusuf", "--role", "child", NULL), 0);
+	link_member(t, "1001", "Amina");
+	link_member(t, "1002", "Yusuf");
+	inbound(t, "1001", EVENT_BLOCKED, NULL, NULL);
+	q_text(t, "SELECT summary FROM alerts WHERE kind = 'blocked'", text, sizeof(text));
+	assert_non_null(strstr(text, "Amina"));
+	assert_null(strstr(text, "cannot reach them"));
+	assert_non_null(strstr(text, "rest of the household can still be reached"));
+	q_text(t, "SELECT summary FROM contact_log WHERE kind = 'blocked'", text, sizeof(text));
+	assert_non_null(strstr(text, "Amina"));
+	/* The last one: nobody can be reached any more, and it says so. */
+	inbound(t, "1002", EVENT_BLOCKED, NULL, NULL);
+	q_text(t, "SELECT summary FROM alerts WHERE kind = 'blocked' ORDER BY id DESC LIMIT 1", text, sizeof(text));
+	assert_non_null(strstr(text, "Yusuf"));
+	assert_non_null(strstr(text, "no chat of the household"));
+}
+
 static void test_deadlines(void **state)
 {
 	struct rt *t = *state;
@@ -1365,6 +1406,7 @@ static void test_phone_reads_audited(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_blocked_member_named),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_answered_reminder_steps), T(test_checkin_answers),
