@@ -461,7 +461,9 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	}
 	if ((gw = gateway_for(ob, ch.kind)) == NULL)
 		return 0;    /* that gateway is not running: the row waits */
-	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || closed) {
+	/* A closed file still answers an urgent message with the emergency
+	 * number: that answer can matter more than the file. */
+	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || (closed && strcmp(m->kind, "urgent_ack") != 0)) {
 		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL);
 		return 0;
 	}

@@ -419,6 +419,31 @@ static void test_urgent_to_both(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A closed family that writes "police" still gets the emergency number,
+ * and its counsellor is alerted. */
+static void test_urgent_from_closed_family(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+	int sara, family;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	assert_int_equal(testenv_cli(&t->env, "family", "close", "F-1", NULL), 0);
+	sara = dt_sent_count(t, SARA);
+	family = dt_sent_count(t, DT_FAMILY_CHAT);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "de politie is hier") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family + 1, 10000);
+	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
+	assert_non_null(strstr(text, "112"));
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "politie is hier"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND staff_id = 1"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
 static pid_t start_smtp(const char *maildir, int port)
 {
@@ -602,6 +627,7 @@ static void test_long_texts_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_urgent_from_closed_family),
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
