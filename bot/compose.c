@@ -279,6 +279,14 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 		rc = line(c, "staff.email.forward_subject", head, 1);
 	if (rc == 0)
 		rc = line(c, m->urgent ? "staff.forward.urgent_header" : "staff.forward.header", head, 3);
+	if (rc == 0 && param(p, "edit_of")[0] != '\0') {
+		char when[128];
+		const struct locale_param edited[] = {{"when", when}};
+
+		locale_format_datetime(c->loc, c->l, (time_t)strtoll(param(p, "edit_of"), NULL, 10), when,
+				       sizeof(when));
+		rc = line(c, "staff.forward.edited", edited, 1);
+	}
 	if (rc == 0 && last[0].value[0] != '\0')
 		rc = line(c, "staff.forward.answering", last, 1);
 	if (rc == 0 && text[0].value[0] != '\0')

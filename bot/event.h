@@ -35,6 +35,8 @@ struct inbound_event {
 	int64_t media_size;                /* bytes, 0 if unknown */
 	int64_t message_id;                /* the gateway's id of this message */
 	int64_t reply_to_message_id;       /* the message this one answers, 0 if none */
+	int edited;                        /* a new version of message_id, sent before */
+	time_t original_at;                /* an edit: when the first version was sent */
 };
 
 #endif

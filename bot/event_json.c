@@ -39,6 +39,9 @@ int event_to_json(const struct inbound_event *ev, int redact, char *out, size_t 
 	    put(o, "media_kind", ev->media_kind) != 0 || put(o, "media_mime", ev->media_mime) != 0 ||
 	    cJSON_AddNumberToObject(o, "media_size", (double)ev->media_size) == NULL)
 		goto out;
+	if (ev->edited && (cJSON_AddTrueToObject(o, "edited") == NULL ||
+			   cJSON_AddNumberToObject(o, "original_at", (double)ev->original_at) == NULL))
+		goto out;
 	/* A redacted copy keeps what happened, not what was said. */
 	if (!redact && (put(o, "text", ev->text) != 0 || put(o, "button", ev->button_data) != 0 ||
 			put(o, "callback_id", ev->callback_id) != 0 || put(o, "media_ref", ev->media_ref) != 0))
@@ -88,6 +91,8 @@ int event_from_json(const char *json, const char *channel, const char *external_
 	ev->message_id = (int64_t)get_num(o, "message_id");
 	ev->reply_to_message_id = (int64_t)get_num(o, "reply_to");
 	ev->media_size = (int64_t)get_num(o, "media_size");
+	ev->edited = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "edited"));
+	ev->original_at = (time_t)get_num(o, "original_at");
 	get_str(o, "text", ev->text, sizeof(ev->text));
 	get_str(o, "button", ev->button_data, sizeof(ev->button_data));
 	get_str(o, "callback_id", ev->callback_id, sizeof(ev->callback_id));

@@ -74,6 +74,30 @@ static void give_up(struct fetcher *f, const char *why)
 	log_warn("download #%" PRId64 " given up: %s", f->cur.id, why);
 }
 
+/* A file over the gateway's limit: the family hears it in its language,
+ * with the limit, and the counsellor is told what happened. */
+static void too_big(struct fetcher *f, int64_t limit)
+{
+	struct store *st = f->d->store;
+	struct family_msg fm;
+	struct channel ch;
+	struct hctx h;
+
+	daemon_hctx(f->d, &h);
+	memset(&fm, 0, sizeof(fm));
+	if (store_begin(st) != 0)
+		return;
+	if (store_channel_get(st, f->cur.channel_id, &ch) != 0 || handler_family_msg(&h, &ch, &fm) != 0 ||
+	    documents_too_big(&h, &fm, f->cur.media_kind, f->cur.media_size, limit) != 0 ||
+	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0) {
+		store_rollback(st);
+		give_up(f, "over the size limit");
+		return;
+	}
+	log_info("download #%" PRId64 ": over the size limit, the family was told", f->cur.id);
+	outbox_kick(f->d->outbox);
+}
+
 static void fetched(int rc, const char *path, int64_t size, void *arg)
 {
 	struct fetcher *f = arg;
@@ -105,8 +129,10 @@ static void fetched(int rc, const char *path, int64_t size, void *arg)
 	unlink(path);
 	sodium_memzero(f->cur.media_ref, sizeof(f->cur.media_ref));
 	if (rc != 0) {
-		if (rc == -CB_ETOOBIG || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
-			give_up(f, rc == -CB_ETOOBIG ? "over 20 MB" : casebot_strerror(rc));
+		if (rc == -CB_ETOOBIG)
+			too_big(f, d->telegram != NULL ? d->telegram->ops->fetch_max : 0);
+		else if (rc == -CB_EINVAL || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
+			give_up(f, rc == -CB_EINVAL ? "the gateway refused it" : casebot_strerror(rc));
 		else if (store_download_retry(d->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
 			log_error("download #%" PRId64 ": cannot reschedule", f->cur.id);
 	}
@@ -136,6 +162,11 @@ static void tick(uv_timer_t *t)
 	}
 	snprintf(f->tmp, sizeof(f->tmp), "%s/tmp/dl-%" PRId64, f->d->cfg.data_dir, f->cur.id);
 	unlink(f->tmp);
+	/* A size the gateway announced over its limit needs no call at all. */
+	if (gw->ops->fetch_max > 0 && f->cur.media_size > gw->ops->fetch_max) {
+		fetched(-CB_ETOOBIG, f->tmp, 0, f);
+		return;
+	}
 	rc = gw->ops->fetch(gw, f->cur.media_ref, f->tmp, fetched, f);
 	if (rc != 0) {
 		fetched(rc, f->tmp, 0, f);

@@ -59,6 +59,9 @@ struct gateway_ops {
 	/* Downloads a media reference to a new file at path (capped). */
 	int (*fetch)(struct gateway *gw, const char *media_ref, const char *path,
 		     gateway_fetched_cb cb, void *arg);
+	/* The largest file fetch can download, in bytes. fetch reports a file
+	 * over it as -CB_ETOOBIG, and a file it can never get as -CB_EINVAL. */
+	int64_t fetch_max;
 	/* Requests in flight (polls, sends, downloads). */
 	int (*busy)(const struct gateway *gw);
 	void (*free)(struct gateway *gw);

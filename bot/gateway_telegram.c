@@ -624,9 +624,16 @@ static void got_file(const struct http_response *res, void *arg)
 	int rc = res->error;
 
 	tg->inflight--;
-	if (rc == 0 && (telegram_api_parse_result(res->body, res->len, res->status, &tr) != 0 ||
-			tr.status != TELEGRAM_OK || tr.file_path[0] == '\0'))
-		rc = -CB_EGATEWAY;
+	if (rc == 0) {
+		if (telegram_api_parse_result(res->body, res->len, res->status, &tr) != 0)
+			rc = -CB_EGATEWAY;
+		else if (tr.status == TELEGRAM_PERMANENT)
+			/* A refusal never gets better; "file is too big" is how
+			 * Telegram refuses a file over 20 MB. */
+			rc = strstr(tr.description, "too big") != NULL ? -CB_ETOOBIG : -CB_EINVAL;
+		else if (tr.status != TELEGRAM_OK || tr.file_path[0] == '\0')
+			rc = -CB_EGATEWAY;
+	}
 	if (rc == 0 && tr.file_size > TELEGRAM_DOWNLOAD_MAX)
 		rc = -CB_ETOOBIG;
 	if (rc == 0)
@@ -707,6 +714,7 @@ static const struct gateway_ops telegram_ops = {
 	.send_direct = tg_send_direct,
 	.split = tg_split,
 	.fetch = tg_fetch,
+	.fetch_max = TELEGRAM_DOWNLOAD_MAX,
 	.busy = tg_busy,
 	.free = tg_free,
 };

@@ -122,6 +122,29 @@ static int blocked(struct hctx *h, struct family_msg *fm)
 	return handler_alert(h, fm->family.id, "blocked", 0, summary, NULL);
 }
 
+/* An edit is a new version of words the counsellor already has: it reaches
+ * staff marked as an edit, and never runs a command or answers a question
+ * (the first version did that, if it was one). Urgent words still alert. */
+static int family_edit(struct hctx *h, struct family_msg *fm, const char *what)
+{
+	char *folded, edited[80];
+	int rc;
+
+	snprintf(edited, sizeof(edited), "edited %s", what);
+	if (fm->ev->kind != EVENT_TEXT && fm->ev->kind != EVENT_MEDIA)
+		return handler_log_in(h, fm, "edited", edited);
+	if ((folded = malloc(EVENT_TEXT_MAX)) == NULL)
+		return -CB_ENOMEM;
+	if (words_fold(fm->ev->text, folded, EVENT_TEXT_MAX) != 0)
+		folded[0] = '\0';
+	if (urgent_is(h->loc, folded))
+		rc = urgent_handle(h, fm);
+	else if ((rc = handler_log_in(h, fm, "edited", edited)) == 0)
+		rc = relay_forward(h, fm, edited);
+	free(folded);
+	return rc;
+}
+
 static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
@@ -129,6 +152,8 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 	int handled = 0, rc;
 
 	describe(ev, what, sizeof(what));
+	if (ev->edited)
+		return family_edit(h, fm, what);
 	switch (ev->kind) {
 	case EVENT_BLOCKED:
 		return blocked(h, fm);

@@ -467,6 +467,8 @@ static int parse_message(const cJSON *msg, int edited, int64_t cap,
 	ev->at = (time_t)v;
 	if (edited) {
 		*flags |= TELEGRAM_F_EDITED;
+		ev->edited = 1;
+		ev->original_at = ev->at;
 		if ((rc = get_i64(msg, "edit_date", &v)) < 0)
 			return rc;
 		if (rc == 0)

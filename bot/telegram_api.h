@@ -40,7 +40,8 @@
  * -CB_EPARSE for a malformed update. Whatever it returns, ev->channel is set and
  * ev->external_id holds the update_id whenever it was readable.
  * ev->at is 0 when Telegram gives no time (callback_query): the caller stamps
- * its receive time. For an edited message ev->at is the edit time. */
+ * its receive time. For an edited message ev->at is the edit time, ev->edited
+ * is set and ev->original_at is when the first version was sent. */
 int telegram_api_parse_update(const cJSON *update, int64_t media_cap,
                               struct inbound_event *ev, unsigned *flags);
 

@@ -128,11 +128,31 @@ static int new_path(const char *data_dir, int64_t family_id, char *rel, size_t r
 	return 0;
 }
 
+int documents_too_big(struct hctx *h, const struct family_msg *fm, const char *what, int64_t size, int64_t limit)
+{
+	char summary[160], size_s[32] = "", limit_s[24], *params = NULL;
+	long long mb = (long long)(limit / (1024 * 1024));
+	int rc;
+
+	if (size > 0)
+		snprintf(size_s, sizeof(size_s), " of %lld MB", (long long)((size + 1024 * 1024 - 1) / (1024 * 1024)));
+	snprintf(limit_s, sizeof(limit_s), "%lld", mb);
+	snprintf(summary, sizeof(summary), "a %s%s was over the %lld MB limit and could not be received;"
+		 " the family was told the limit", what, size_s, mb);
+	if ((rc = handler_log_in(h, fm, "document_refused", summary)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "document_refused", 0, summary, NULL)) != 0 ||
+	    (rc = handler_params(&params, "limit", limit_s, NULL)) != 0)
+		return rc;
+	rc = handler_reply(h, fm, "document_reply", "document.too_big", params);
+	free(params);
+	return rc;
+}
+
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
 		      const char *tmp, const unsigned char *key, const char *data_dir)
 {
 	/* The counsellor gets the file itself too, through the gateway. */
-	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref};
+	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref, 0};
 	struct document doc;
 	char summary[160], abs[PATH_MAX], *params = NULL, id_s[24];
 	int64_t open_ids[4];

@@ -147,6 +147,9 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
 		      const char *tmp, const unsigned char *key, const char *data_dir);
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
+/* A file over the gateway's download limit (bytes; size 0 when unknown):
+ * logged, the counsellor alerted, the family told the limit. */
+int documents_too_big(struct hctx *h, const struct family_msg *fm, const char *what, int64_t size, int64_t limit);
 /* Staff decisions on a received document. Reasons: unreadable, incomplete,
  * expired, wrong_document. */
 int documents_verify(struct hctx *h, const struct document *doc);
@@ -186,6 +189,7 @@ struct forward {
 	const char *text;          /* the family's words, or NULL */
 	const char *media_kind;    /* "photo", "voice"... and its gateway reference, or NULL */
 	const char *media_ref;
+	time_t edit_of;            /* an edit: when the first version was sent, else 0 */
 };
 /* An alert row and a message for whoever follows the family now (the
  * counsellor, the backup while the counsellor is away, both when urgent).

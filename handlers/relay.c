@@ -36,7 +36,7 @@ out:
 static int notify(struct hctx *h, const struct family *f, int64_t staff_id, const char *kind, int urgent,
 		  const char *summary, const struct forward *fw)
 {
-	char alert_s[24], channel_s[24], last[160] = "", *params = NULL;
+	char alert_s[24], channel_s[24], edit_s[24] = "", last[160] = "", *params = NULL;
 	struct outbox_msg m;
 	struct member mem;
 	int64_t alert_id;
@@ -64,6 +64,8 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 			l = mem.lang;
 		last_question(h, fw->channel_id, l, last, sizeof(last));
 		snprintf(channel_s, sizeof(channel_s), "%lld", (long long)fw->channel_id);
+		if (fw->edit_of != 0)
+			snprintf(edit_s, sizeof(edit_s), "%lld", (long long)fw->edit_of);
 		cb_strlcpy(m.kind, "forward", sizeof(m.kind));
 		cb_strlcpy(m.catalog_key, "staff.forward.header", sizeof(m.catalog_key));
 		m.member_id = fw->member_id;
@@ -72,7 +74,7 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 				    "text", fw->text != NULL ? fw->text : "",
 				    "media_kind", fw->media_kind != NULL ? fw->media_kind : "",
 				    "media_ref", fw->media_ref != NULL ? fw->media_ref : "",
-				    "channel_id", channel_s, NULL);
+				    "channel_id", channel_s, "edit_of", edit_s, NULL);
 	}
 	m.params = params;
 	if (rc == 0)
@@ -109,12 +111,14 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
 {
 	const struct inbound_event *ev = fm->ev;
-	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL};
+	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL, 0};
 	char summary[128];
 	int rc, acks = 0;
 
 	if (ev != NULL && ev->kind == EVENT_TEXT)
 		fw.text = ev->text;
+	if (ev != NULL && ev->edited)
+		fw.edit_of = ev->original_at > 0 ? ev->original_at : 1;
 	if (ev != NULL && ev->kind == EVENT_MEDIA && ev->media_ref[0] != '\0') {
 		fw.media_kind = ev->media_kind;
 		fw.media_ref = ev->media_ref;

@@ -640,6 +640,9 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
 		return 0;
 	if (ev->kind == EVENT_BUTTON)
 		return button(h, &sm);
+	/* An edited command or reply would run or reach the family twice. */
+	if (ev->edited)
+		return say(h, &sm, "staff.edit_ignored", NULL);
 	if (ev->kind != EVENT_TEXT)
 		return say(h, &sm, "staff.unknown_command", NULL);
 	if (ev->text[0] == '/') {

@@ -72,6 +72,8 @@ static const struct keys_entry registry[] = {
 	{"document.reminder", TEXT, {"document"}, 0, 0, OPENS},
 	{"document.thanks", TEXT, {0}, 0, 0, OPENS},
 	{"document.refused_type", TEXT, {0}, 0, 0, OPENS},
+	/* {limit}: the gateway's download limit in megabytes. */
+	{"document.too_big", TEXT, {"limit"}, 0, 0, OPENS},
 	{"document.which", TEXT, {0}, 0, 0, OPENS},
 	{"document.unrequested_thanks", TEXT, {0}, 0, 0, OPENS},
 	{"document.rejected", TEXT, {"document", "reason"}, 0, 0, OPENS},
@@ -129,6 +131,8 @@ static const struct keys_entry registry[] = {
 	{"staff.forward.header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
 	{"staff.forward.urgent_header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
 	{"staff.forward.answering", TEXT, {"last"}, 0, 0, 0},
+	/* An edited message: {when} is when the family sent the first version. */
+	{"staff.forward.edited", TEXT, {"when"}, 0, 0, 0},
 	{"staff.forward.text", TEXT, {"text"}, 0, 0, 0},
 	{"staff.forward.media", TEXT, {"what"}, 0, 0, 0},
 	{"button.staff_reply", TEXT, {0}, 0, BUTTON_MAX, 0},
@@ -146,6 +150,7 @@ static const struct keys_entry registry[] = {
 	{"staff.reason.closed", TEXT, {0}, 0, 0, 0},
 	{"staff.refused", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
+	{"staff.edit_ignored", TEXT, {0}, 0, 0, OPENS},
 	{"staff.help", TEXT, {0}, 0, 0, OPENS},
 
 	/* Commands and their answers; a header opens, its lines follow. */

@@ -202,6 +202,31 @@ static void test_document_downloaded(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A file over Telegram's 20 MB download limit: no getFile call, the family
+ * hears in its language what the limit is, the counsellor is told. */
+static void test_document_too_big(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+	long long rejected;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	rejected = dt_stat(t, "rejected");
+	assert_true(simctl_document_gen(&t->sim, FAMILY_CHAT, "pdf", 25L * 1024 * 1024) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "te groot"));
+	assert_non_null(strstr(text, "20 MB"));
+	assert_int_equal(dt_stat(t, "rejected"), rejected);
+	assert_int_equal(dt_stat(t, "files_downloaded"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM downloads"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'document_refused'"
+				 " AND summary LIKE '%%25 MB%%20 MB limit%%'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'document_refused'"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* Every kind of fault is survived, and what was due is delivered after. */
 static void test_faults_survived(void **state)
 {
@@ -769,7 +794,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
 		T(test_number_answers_last_question),
-		T(test_document_downloaded), T(test_faults_survived), T(test_burst_within_limits),
+		T(test_document_downloaded), T(test_document_too_big), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
 		T(test_stop_start_document_request), T(test_change_in_quiet_hours), T(test_update_ids_restart),

@@ -29,6 +29,7 @@ struct rt {
 	char direct[2048];
 	int ndirect;
 	int next_update;
+	int edit_next;     /* the next inbound event is an edit */
 };
 
 static int setup(void **state)
@@ -86,6 +87,12 @@ static void inbound(struct rt *t, const char *sender, enum event_kind kind, cons
 	snprintf(ev.sender, sizeof(ev.sender), "%s", sender);
 	ev.at = time(NULL);
 	ev.kind = kind;
+	if (t->edit_next) {
+		ev.edited = 1;
+		ev.original_at = ev.at - 120;
+		ev.message_id = 77;
+		t->edit_next = 0;
+	}
 	if (text != NULL)
 		snprintf(ev.text, sizeof(ev.text), "%s", text);
 	if (button != NULL) {
@@ -819,6 +826,47 @@ static void test_blocked_member_named(void **state)
 	assert_non_null(strstr(text, "no chat of the household"));
 }
 
+/* An edit reaches the counsellor marked as an edit of what came first, and
+ * never runs a command or answers a question. */
+static void test_edit_forwarded_not_rerun(void **state)
+{
+	struct rt *t = *state;
+	char text[2048];
+
+	link_chat(t, "1001");
+	inbound(t, "1001", EVENT_TEXT, "help", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'help.menu'"), 1);
+	t->edit_next = 1;
+	inbound(t, "1001", EVENT_TEXT, "help", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'help.menu'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'edited'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND staff_id = 1"), 1);
+	/* Sara reads Dutch: the forward says it is an edit, of when, and the new words. */
+	{
+		static struct composed msg;
+		struct outbox_msg m;
+
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'forward'"), &m), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, 0, &msg), 0);
+		cb_strlcpy(text, msg.text, sizeof(text));
+	}
+	assert_non_null(strstr(text, "Bewerkt"));
+	assert_non_null(strstr(text, " uur."));
+	assert_non_null(strstr(text, "help"));
+	/* An edit to "1" after a reminder confirms nothing. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-01-05 10:00",
+				     "--kind", "doctor", NULL), 0);
+	mark_sent(t, "reminder");
+	t->edit_next = 1;
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward'"), 2);
+	/* Urgent words in an edit still alert at once. */
+	t->edit_next = 1;
+	inbound(t, "1001", EVENT_TEXT, "de politie is hier", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent'"), 2);
+}
+
 static void test_deadlines(void **state)
 {
 	struct rt *t = *state;
@@ -1406,7 +1454,7 @@ static void test_phone_reads_audited(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_blocked_member_named),
+		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_answered_reminder_steps), T(test_checkin_answers),

@@ -444,6 +444,47 @@ static void test_urgent_from_closed_family(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* Telegram's edited_message: the counsellor gets the new words marked as
+ * an edit, "help" edited is not answered again, and an edited staff
+ * command does not run twice. */
+static void test_edited_messages(void **state)
+{
+	struct dt *t = *state;
+	char text[2048], json[512];
+	int sara, family;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "help") > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'help.menu' AND status = 'sent'") == 1,
+		    10000);
+	family = dt_sent_count(t, DT_FAMILY_CHAT);
+	sara = dt_sent_count(t, SARA);
+	snprintf(json, sizeof(json), "{\"edited_message\":{\"message_id\":900,\"date\":%lld,\"edit_date\":%lld,"
+		 "\"chat\":{\"id\":%d,\"type\":\"private\"},\"text\":\"help, de school belde\"}}",
+		 (long long)time(NULL) - 60, (long long)time(NULL), DT_FAMILY_CHAT);
+	assert_true(simctl_raw(&t->sim, json) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Bewerkt"));
+	assert_non_null(strstr(text, "help, de school belde"));
+	/* No second help menu (the acknowledgement of the forward, at most). */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'new'") == 0, 5000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'help.menu'"), 1);
+	assert_true(dt_sent_count(t, DT_FAMILY_CHAT) <= family + 1);
+	/* Sara edits a command: it does not run again, and she is told why. */
+	snprintf(json, sizeof(json), "{\"edited_message\":{\"message_id\":901,\"date\":%lld,\"edit_date\":%lld,"
+		 "\"chat\":{\"id\":%d,\"type\":\"private\"},\"text\":\"/away on\"}}",
+		 (long long)time(NULL) - 60, (long long)time(NULL), SARA);
+	assert_true(simctl_raw(&t->sim, json) > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 2, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "niet doorgegeven"));
+	assert_int_equal(dt_q(t, "SELECT away FROM staff WHERE name = 'Sara'"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
 static pid_t start_smtp(const char *maildir, int port)
 {
@@ -627,7 +668,7 @@ static void test_long_texts_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_urgent_from_closed_family),
+		T(test_urgent_from_closed_family), T(test_edited_messages),
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),

@@ -15,6 +15,7 @@
 
 #include "bot/casebot.h"
 #include "bot/event.h"
+#include "bot/event_json.h"
 #include "bot/telegram_api.h"
 
 #define FILE_MAX (1024 * 1024)
@@ -732,6 +733,31 @@ static void f_reply_document_too_big(void **state)
 	assert_media("document", "DOCBIG", "application/pdf", 31457280);
 	assert_string_equal(ev.text, "here");
 	assert_int_equal(flags, TELEGRAM_F_TOO_BIG);
+}
+
+/* The edit sample of Telegram's webhook guide: the event says it is an
+ * edit, and of what, and keeps saying so once stored and read back for
+ * routing. */
+static void f_edited_message_event(void **state)
+{
+	static struct inbound_event back;
+	static char json[4096];
+
+	(void)state;
+	assert_int_equal(parse_file("official_webhooks_guide_edited_message.json"), 0);
+	assert_message("10000", "1111111", 1441646600, 1365);
+	assert_int_equal(ev.edited, 1);
+	assert_int_equal(ev.original_at, 1441645532);
+	assert_int_equal(event_to_json(&ev, 1, json, sizeof(json)), 0);
+	assert_int_equal(event_from_json(json, "telegram", "10000", "1111111", &back), 0);
+	assert_int_equal(back.edited, 1);
+	assert_int_equal(back.original_at, 1441645532);
+	assert_int_equal(back.message_id, 1365);
+	/* A new message is no edit. */
+	assert_int_equal(parse_file("official_webhooks_guide_text_message.json"), 0);
+	assert_int_equal(ev.edited, 0);
+	assert_int_equal(event_to_json(&ev, 0, json, sizeof(json)), 0);
+	assert_null(strstr(json, "edited"));
 }
 
 static void f_chat_id_string(void **state)
@@ -1735,6 +1761,7 @@ int main(void)
 		cmocka_unit_test(f_group_added),
 		cmocka_unit_test(f_photo_without_size),
 		cmocka_unit_test(f_reply_document_too_big),
+		cmocka_unit_test(f_edited_message_event),
 		cmocka_unit_test(f_chat_id_string),
 		cmocka_unit_test(f_error_responses),
 		cmocka_unit_test(m_update_shapes),
