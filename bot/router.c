@@ -196,6 +196,26 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 	}
 }
 
+/* Urgent words from a closed file's chat still get the emergency number,
+ * and its counsellor and backup still hear of it at once. */
+static int closed_urgent(struct hctx *h, struct family_msg *fm, int *urgent)
+{
+	char *folded;
+	int rc = 0;
+
+	*urgent = 0;
+	if ((fm->ev->kind != EVENT_TEXT && fm->ev->kind != EVENT_MEDIA) || fm->ev->text[0] == '\0')
+		return 0;
+	if ((folded = malloc(EVENT_TEXT_MAX)) == NULL)
+		return -CB_ENOMEM;
+	if (words_fold(fm->ev->text, folded, EVENT_TEXT_MAX) == 0 && urgent_is(h->loc, folded)) {
+		*urgent = 1;
+		rc = urgent_handle(h, fm);
+	}
+	free(folded);
+	return rc;
+}
+
 static int route_one(struct run_ctx *c, struct handler_direct *direct)
 {
 	struct hctx *h = c->h;
@@ -217,11 +237,16 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 		return staff_handle(h, &c->ev, &fm.channel);
 	if ((rc = handler_family_msg(h, &fm.channel, &fm)) != 0)
 		return rc;
-	/* A closed file's chat learns nothing from silence: it gets what a
-	 * stranger gets. */
-	if (strcmp(fm.family.status, "closed") == 0)
-		return onboarding_neutral(h, &c->ev, direct);
 	fm.ev = &c->ev;
+	/* A closed file's chat learns nothing from silence: it gets what a
+	 * stranger gets, unless it is urgent. */
+	if (strcmp(fm.family.status, "closed") == 0) {
+		int urgent = 0;
+
+		if ((rc = closed_urgent(h, &fm, &urgent)) != 0 || urgent)
+			return rc;
+		return onboarding_neutral(h, &c->ev, direct);
+	}
 	return family_event(h, &fm);
 }
 
