@@ -94,6 +94,7 @@ static const char *const words_en[] = {
 	"suicidal", "I want to kill myself", "end my life", "self-harm", "I hurt myself",
 	"he hits me", "they beat us", "domestic violence", "we are in danger",
 	"taken into detention", "detention centers", "held in immigration detention", "in custody", "expulsions", "forced removal", "he wants to kill himself", "ending my life", "self-harming", "I want to harm myself",
+	"call an ambulance", "two ambulances came", "he is unconscious", "an overdose", "she overdosed", "he threatened me", "threats against us", "he abused her", "an abusive man",
 };
 
 static void test_words_en(void **state)
@@ -118,6 +119,7 @@ static const char *const words_nl[] = {
 	"zelfmoord", "zelfmoordgedachten", "ik wil mezelf iets aandoen", "hij slaat me",
 	"hij heeft me geslagen", "geweld", "gewelddadig", "we zijn in gevaar",
 	"in huis waren agenten", "de gearresteerde mannen", "aanhoudingen", "een handboei", "gevangenissen", "gedeporteerde families", "terugkeerwoningen", "de vreemdelingenzaak", "we verlaten België morgen", "ze willen ons in het vliegtuig zetten", "hij zet ons op het vliegtuig", "hij wil zichzelf ombrengen", "hij sloeg ons", "ze hebben mij geslagen",
+	"de D.V.Z. belde", "een B.G.V.", "bel een ambulance", "de ambulances", "op de spoedgevallen", "spoedopname", "hij is bewusteloos", "een overdosis", "ze hebben ons bedreigd", "een bedreiging", "mijn kind is mishandeld", "mishandeling",
 };
 
 static void test_words_nl(void **state)
@@ -141,6 +143,7 @@ static const char *const words_fr[] = {
 	"je pense au suicide", "me suicider", "je vais me tuer", "me faire du mal",
 	"il me frappe", "il m'a frappée", "des violences", "nous sommes en danger",
 	"un keuf", "les commissariats", "on va se faire arrêter", "les centres de détention", "ils nous ont enfermées", "des retours forcés", "quittez le pays", "ils veulent nous renvoyer au pays", "il nous frappait", "il m'a frappé",
+	"un O.Q.T.", "l'O.E. a appelé", "appelez une ambulance", "les ambulances", "il est aux urgences", "il est sans connaissance", "une overdose", "des overdoses", "il m'a menacée", "des menaces", "maltraitée", "la maltraitance",
 };
 
 static void test_words_fr(void **state)
@@ -163,6 +166,7 @@ static const char *const words_de[] = {
 	"Selbstmord", "Selbstmordgedanken", "Suizid", "ich will mich umbringen", "er schlägt mich",
 	"er hat mich geschlagen", "Gewalt", "häusliche Gewalt", "wir sind in Gefahr",
 	"Festnahmen", "sie wollen ihn festnehmen", "die Inhaftierung", "Haftbefehle", "eine Handschelle", "die abgeschobenen Familien", "des Ausreisebefehls", "ausreisepflichtige Familien", "Rueckkehrwohnungen", "in ein Flugzeug gesetzt", "suizidgefährdet", "sie wollen uns töten", "er schlug uns", "sie haben uns geschlagen", "gewalttätig",
+	"ein Krankenwagen", "der Rettungswagen kam", "in der Notaufnahme", "der Notarzt", "die Notärztin", "er ist bewusstlos", "eine bewusstlose Frau", "eine Überdosis", "Ueberdosis", "wir werden bedroht", "die Bedrohung", "misshandelt", "Misshandlung",
 };
 
 static void test_words_de(void **state)
