@@ -71,12 +71,17 @@ static void send_neutral(const char *channel, const char *address, const char *t
 
 void daemon_inbound_ready(struct daemon *d)
 {
+	struct router_stats rs;
 	struct hctx h;
 	int n;
 
 	do {
 		daemon_hctx(d, &h);
-		n = router_run(&h, 100, send_neutral, d);
+		n = router_run(&h, 100, send_neutral, d, &rs);
+		if (n > 0) {
+			d->metrics.inbound_failures += (uint64_t)(rs.retried + rs.failed);
+			d->metrics.inbound_failed += (uint64_t)rs.failed;
+		}
 		if (n < 0)
 			log_error("routing stopped: %s (%s)", casebot_strerror(n), store_errmsg(d->store));
 	} while (n > 0);
@@ -159,7 +164,8 @@ static void housekeeping(uv_timer_t *t)
 				 "%d closed famil%s erased", rc.contacts, rc.messages, rc.alerts, rc.inbound, rc.audit,
 				 rc.families, rc.families == 1 ? "y" : "ies");
 	}
-	outbox_kick(d->outbox);
+	/* Events whose routing failed are due again; this kicks the outbox too. */
+	daemon_inbound_ready(d);
 }
 
 static void closed_walk(uv_handle_t *h, void *arg)

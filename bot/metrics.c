@@ -84,6 +84,12 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	put(&o, "# HELP casebot_updates_malformed_total Updates that could not be parsed.\n"
 		"# TYPE casebot_updates_malformed_total counter\ncasebot_updates_malformed_total %llu\n",
 	    (unsigned long long)m->updates_malformed);
+	put(&o, "# HELP casebot_inbound_failures_total Routings of an inbound event that failed.\n"
+		"# TYPE casebot_inbound_failures_total counter\ncasebot_inbound_failures_total %llu\n",
+	    (unsigned long long)m->inbound_failures);
+	put(&o, "# HELP casebot_inbound_failed_total Inbound events given up on after retries.\n"
+		"# TYPE casebot_inbound_failed_total counter\ncasebot_inbound_failed_total %llu\n",
+	    (unsigned long long)m->inbound_failed);
 	put(&o, "# HELP casebot_webhook_refused_total Webhook calls without the right secret.\n"
 		"# TYPE casebot_webhook_refused_total counter\ncasebot_webhook_refused_total %llu\n",
 	    (unsigned long long)m->webhook_refused);

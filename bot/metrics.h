@@ -21,6 +21,8 @@ struct metrics {
 	uint64_t messages_failed;      /* messages given up on */
 	uint64_t updates_ignored;      /* update kinds casebot does not read */
 	uint64_t updates_malformed;
+	uint64_t inbound_failures;     /* routings of an inbound event that failed */
+	uint64_t inbound_failed;       /* inbound events given up on (staff told) */
 	uint64_t webhook_refused;      /* wrong or missing secret */
 	double gateway_seconds_sum;    /* gateway round trips */
 	uint64_t gateway_calls;

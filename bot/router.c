@@ -11,10 +11,9 @@ struct run_ctx {
 	struct hctx *h;
 	router_direct_cb direct_cb;
 	void *arg;
-	int handled;
-	int failed;
+	struct router_stats stats;
 	struct inbound_event ev;     /* large: lives in the heap-allocated context */
-	char redacted[1024];
+	char redacted[1024];         /* no text: a few short fields */
 };
 
 /* A short description for the contact log: what arrived, never what it
@@ -250,18 +249,70 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 	return family_event(h, &fm);
 }
 
+/* Who should hear that an event could not be handled: the staff member
+ * who wrote it, or the family's counsellor (words included when
+ * with_words). Nobody for a chat casebot does not know. */
+static int tell_failure(struct run_ctx *c, const struct inbound_row *row, int parsed, int with_words,
+			const char *why)
+{
+	struct hctx *h = c->h;
+	struct family_msg fm;
+	char what[64] = "message";
+	int rc;
+
+	memset(&fm, 0, sizeof(fm));
+	rc = store_channel_find(h->store, row->channel, row->sender, &fm.channel);
+	if (rc == -CB_ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (fm.channel.staff_id != 0)
+		return fm.channel.verified ? staff_notice(h, fm.channel.staff_id, 0, "staff_notice", "staff.inbound_failed",
+							  NULL)
+					   : 0;
+	if ((rc = handler_family_msg(h, &fm.channel, &fm)) != 0)
+		return rc;
+	if (parsed) {
+		fm.ev = &c->ev;
+		describe(&c->ev, what, sizeof(what));
+	}
+	return relay_failed(h, &fm, what, why, with_words);
+}
+
+/* An event tried for the last time: marked failed, and told, with its
+ * words if that works, else without, else not at all (the log says so). */
+static int give_up(struct run_ctx *c, const struct inbound_row *row, int parsed, int redacted, const char *why)
+{
+	struct hctx *h = c->h;
+	int rc;
+
+	for (int with_words = parsed; with_words >= 0; with_words--) {
+		if ((rc = store_begin(h->store)) != 0)
+			break;
+		rc = tell_failure(c, row, parsed, with_words, why);
+		if (rc == 0)
+			rc = store_inbound_done(h->store, row->id, "failed", redacted ? c->redacted : "{}", h->now);
+		if (rc == 0 && (rc = store_commit(h->store)) == 0)
+			return 0;
+		store_rollback(h->store);
+	}
+	log_error("inbound #%" PRId64 ": nobody could be told it failed: %s", row->id, casebot_strerror(rc));
+	return store_inbound_done(h->store, row->id, "failed", "{}", h->now);
+}
+
 static int route_row(const void *rec, void *arg)
 {
 	const struct inbound_row *row = rec;
 	struct run_ctx *c = arg;
 	struct hctx *h = c->h;
 	struct handler_direct direct;
-	int rc;
+	int rc, parsed, redacted = 0;
 
 	memset(&direct, 0, sizeof(direct));
 	rc = event_from_json(row->event, row->channel, row->external_id, row->sender, &c->ev);
+	parsed = rc == 0;
 	if (rc == 0)
-		rc = event_to_json(&c->ev, 1, c->redacted, sizeof(c->redacted));
+		redacted = (rc = event_to_json(&c->ev, 1, c->redacted, sizeof(c->redacted))) == 0;
 	if (rc == 0 && (rc = store_begin(h->store)) == 0) {
 		rc = route_one(c, &direct);
 		if (rc == 0)
@@ -272,20 +323,25 @@ static int route_row(const void *rec, void *arg)
 			store_rollback(h->store);
 	}
 	if (rc != 0) {
-		/* One bad event fails alone; the queue goes on. */
-		log_warn("inbound #%" PRId64 " (%s) failed: %s", row->id, row->channel, casebot_strerror(rc));
-		c->failed++;
-		if (store_inbound_done(h->store, row->id, "failed", "{}", h->now) != 0)
-			return -CB_ESTORE;
-		return 0;
+		/* One bad event fails alone; the queue goes on. It is tried
+		 * again a few times (a busy database, a passing fault), unless it
+		 * cannot even be read. */
+		log_warn("inbound #%" PRId64 " (%s) failed, attempt %d of %d: %s", row->id, row->channel,
+			 row->attempts + 1, ROUTER_ATTEMPTS, casebot_strerror(rc));
+		if (parsed && row->attempts + 1 < ROUTER_ATTEMPTS) {
+			c->stats.retried++;
+			return store_inbound_retry(h->store, row->id, h->now + ROUTER_RETRY_AFTER) == 0 ? 0 : -CB_ESTORE;
+		}
+		c->stats.failed++;
+		return give_up(c, row, parsed, redacted, casebot_strerror(rc)) == 0 ? 0 : -CB_ESTORE;
 	}
-	c->handled++;
+	c->stats.handled++;
 	if (direct.send && c->direct_cb != NULL)
 		c->direct_cb(row->channel, row->sender, direct.text, c->arg);
 	return 0;
 }
 
-int router_run(struct hctx *h, int limit, router_direct_cb direct_cb, void *arg)
+int router_run(struct hctx *h, int limit, router_direct_cb direct_cb, void *arg, struct router_stats *stats)
 {
 	struct run_ctx *c = calloc(1, sizeof(*c));
 	int rc;
@@ -295,9 +351,11 @@ int router_run(struct hctx *h, int limit, router_direct_cb direct_cb, void *arg)
 	c->h = h;
 	c->direct_cb = direct_cb;
 	c->arg = arg;
-	rc = store_inbound_each_new(h->store, limit, route_row, c);
+	rc = store_inbound_each_new(h->store, h->now, limit, route_row, c);
 	if (rc == 0)
-		rc = c->handled + c->failed;
+		rc = c->stats.handled + c->stats.retried + c->stats.failed;
+	if (stats != NULL)
+		*stats = c->stats;
 	free(c);
 	return rc;
 }

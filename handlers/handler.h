@@ -198,5 +198,11 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 		  const struct forward *fw);
 /* Anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
+/* A family's message casebot could not handle (why, for staff): logged,
+ * the counsellor alerted with what arrived (and its words, with_words),
+ * the backup too when urgent words are in it; the family gets the neutral
+ * acknowledgement, or the emergency number. fm->ev may be NULL when the
+ * event could not be read. */
+int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, const char *why, int with_words);
 
 #endif

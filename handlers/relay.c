@@ -135,3 +135,32 @@ int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
 		return 0;
 	return handler_reply(h, fm, "forward_ack", "forward.ack", NULL);
 }
+
+int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, const char *why, int with_words)
+{
+	const struct inbound_event *ev = fm->ev;
+	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL, 0};
+	char summary[STORE_TEXT_MAX], *folded, *params = NULL;
+	int urgent = 0, rc;
+
+	if (ev != NULL && ev->text[0] != '\0') {
+		if ((folded = malloc(EVENT_TEXT_MAX)) == NULL)
+			return -CB_ENOMEM;
+		urgent = words_fold(ev->text, folded, EVENT_TEXT_MAX) == 0 && urgent_is(h->loc, folded);
+		free(folded);
+		if (with_words)
+			fw.text = ev->text;
+	}
+	snprintf(summary, sizeof(summary), "%s could not be handled (%s); the family got %s", what, why,
+		 urgent ? "the emergency number" : "the usual acknowledgement");
+	if ((rc = handler_log_in(h, fm, "failed", summary)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "inbound_failed", urgent, summary, fw.text != NULL ? &fw : NULL)) != 0)
+		return rc;
+	if (!urgent)
+		return handler_reply(h, fm, "forward_ack", "forward.ack", NULL);
+	if ((rc = handler_params(&params, "emergency", h->cfg->emergency_number, NULL)) != 0)
+		return rc;
+	rc = handler_reply(h, fm, "urgent_ack", "urgent.ack", params);
+	free(params);
+	return rc;
+}

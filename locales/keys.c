@@ -139,11 +139,14 @@ static const struct keys_entry registry[] = {
 	{"button.staff_log", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.staff_handled", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.staff_ack", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.staff_more", TEXT, {0}, 0, BUTTON_MAX, 0},
 
 	/* Replies through the bot; reply_failed names one staff.reason.*. */
 	{"staff.reply_prompt", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.reply_delivered", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.reply_failed", TEXT, {"ref", "reason"}, 0, 0, OPENS},
+	{"staff.reply_too_long", TEXT, {"ref", "length", "limit"}, 0, 0, OPENS},
+	{"staff.inbound_failed", TEXT, {0}, 0, 0, OPENS},
 	{"staff.reason.blocked", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.stopped", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.gateway", TEXT, {0}, 0, 0, 0},
@@ -212,6 +215,7 @@ static const struct keys_entry registry[] = {
 	{"staff.alert_kind.document_unrequested", TEXT, {0}, 0, 0, 0},
 	{"staff.alert_kind.document_refused", TEXT, {0}, 0, 0, 0},
 	{"staff.alert_kind.download_failed", TEXT, {0}, 0, 0, 0},
+	{"staff.alert_kind.inbound_failed", TEXT, {0}, 0, 0, 0},
 
 	/* Email: subjects carry a reference and a kind, never a family's words. */
 	{"staff.digest.subject", TEXT, {"date"}, 0, 0, OPENS},

@@ -8,8 +8,10 @@ static const char SQL_INBOUND_ADD[] =
 	"INSERT INTO inbound (channel_kind, external_id, sender, received_at, event)"
 	" VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_kind, external_id) DO NOTHING";
 static const char SQL_INBOUND_NEW[] =
-	"SELECT id, channel_kind, external_id, sender, received_at, event FROM inbound"
-	" WHERE status = 'new' ORDER BY id LIMIT ?";
+	"SELECT id, channel_kind, external_id, sender, received_at, event, attempts FROM inbound"
+	" WHERE status = 'new' AND (retry_at IS NULL OR retry_at <= ?1) ORDER BY id LIMIT ?2";
+static const char SQL_INBOUND_RETRY[] =
+	"UPDATE inbound SET attempts = attempts + 1, retry_at = ?1 WHERE id = ?2 AND status = 'new'";
 static const char SQL_INBOUND_DONE[] =
 	"UPDATE inbound SET status = ?1, handled_at = ?2, event = ?3 WHERE id = ?4";
 static const char SQL_STATE_GET[] = "SELECT value FROM gateway_state WHERE gateway = ? AND key = ?";
@@ -53,10 +55,16 @@ static int read_inbound(sqlite3_stmt *q, void *arg)
 	store_col_text(q, 3, r->sender, sizeof(r->sender));
 	r->received_at = (time_t)sqlite3_column_int64(q, 4);
 	store_col_text(q, 5, r->event, sizeof(r->event));
+	r->attempts = sqlite3_column_int(q, 6);
 	return 0;
 }
 
-int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *arg)
+int store_inbound_retry(struct store *st, int64_t id, time_t retry_at)
+{
+	return store_change3(st, SQL_INBOUND_RETRY, retry_at, id, 0);
+}
+
+int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_NEW);
 	struct inbound_row *r;
@@ -70,7 +78,8 @@ int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *
 		store_done(q);
 		return -CB_ENOMEM;
 	}
-	sqlite3_bind_int(q, 1, limit);
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int(q, 2, limit);
 	rc = store_each(q, read_inbound, r, cb, arg);
 	free(r);
 	return rc;

@@ -273,6 +273,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_created ON alerts(created_at);"
 	"CREATE INDEX inbound_received ON inbound(received_at);"
 	"CREATE INDEX families_closed ON families(closed_at) WHERE status = 'closed';",
+	/* 7: an inbound event whose routing failed is tried again a bounded
+	 * number of times, not dropped. */
+	"ALTER TABLE inbound ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE inbound ADD COLUMN retry_at INTEGER;",
 };
 
 size_t store_schema_count(void)

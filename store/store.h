@@ -415,12 +415,16 @@ struct inbound_row {
 	char external_id[64];
 	char sender[64];
 	time_t received_at;
+	int attempts;                    /* routings that failed before */
 	char event[INBOUND_EVENT_MAX];   /* the normalised event as JSON */
 };
 /* -CB_EEXIST when this channel + external id was stored before. */
 int store_inbound_add(struct store *st, const char *channel, const char *external_id,
 		      const char *sender, time_t now, const char *event_json, int64_t *id);
-int store_inbound_each_new(struct store *st, int limit, store_each_cb cb, void *arg);
+/* Rows still new, oldest first, but not those waiting for a retry. */
+int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
+/* A routing failed: one more attempt on record, the next not before retry_at. */
+int store_inbound_retry(struct store *st, int64_t id, time_t retry_at);
 /* Marks a row handled (or failed) and replaces its event with a redacted
  * copy: the message body does not stay in the inbound table. */
 int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now);

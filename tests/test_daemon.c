@@ -388,6 +388,36 @@ static void test_health_and_metrics(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A message whose routing keeps failing is not silent: after its retries
+ * (on the housekeeping tick) the family gets the acknowledgement, the
+ * counsellor an alert, and /metrics counts each failed routing and the
+ * event given up on. */
+static void test_routing_failure_never_silent(void **state)
+{
+	struct dt *t = *state;
+	char url[128], *body;
+	int n;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	dt_exec_sql(t, "CREATE TRIGGER fail_text BEFORE INSERT ON contact_log WHEN NEW.kind = 'text'"
+		       " BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	n = dt_sent_count(t, DT_FAMILY_CHAT);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Wanneer kom je langs?") > 0);
+	assert_true(simctl_wait_sent(&t->sim, DT_FAMILY_CHAT, n + 1, 60000) >= n + 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 1);
+	assert_int_equal(dt_q(t, "SELECT attempts FROM inbound WHERE status = 'failed'"), 2);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed'"), 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", t->http_port);
+	body = testhttp_get(url, NULL);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "casebot_inbound_failures_total 3\n"));
+	assert_non_null(strstr(body, "casebot_inbound_failed_total 1\n"));
+	free(body);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* A household: two members with phones of their own, and a shared phone.
  * A family-wide message reaches each chat once; a member's reminder goes to
  * that member's chat. */
@@ -796,6 +826,7 @@ int main(void)
 		T(test_number_answers_last_question),
 		T(test_document_downloaded), T(test_document_too_big), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
+		T(test_routing_failure_never_silent),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
 		T(test_stop_start_document_request), T(test_change_in_quiet_hours), T(test_update_ids_restart),
 		cmocka_unit_test_teardown(test_demo_runs_twice, demo_teardown),

@@ -110,7 +110,7 @@ static void inbound(struct rt *t, const char *sender, enum event_kind kind, cons
 	}
 	assert_int_equal(event_to_json(&ev, 0, json, sizeof(json)), 0);
 	assert_int_equal(store_inbound_add(t->st, "telegram", ev.external_id, ev.sender, ev.at, json, NULL), 0);
-	assert_true(router_run(&h, 100, on_direct, t) >= 1);
+	assert_true(router_run(&h, 100, on_direct, t, NULL) >= 1);
 }
 
 static long long q(struct rt *t, const char *sql)
@@ -783,7 +783,7 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(store_inbound_add(t->st, "telegram", "bad", "1001", time(NULL), "not json", NULL), 0);
 	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL),
 					   "{\"kind\":\"unblocked\"}", NULL), 0);
-	assert_int_equal(router_run(&h, 100, on_direct, t), 2);
+	assert_int_equal(router_run(&h, 100, on_direct, t, NULL), 2);
 	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 1);
 	assert_int_equal(q(t, "SELECT blocked FROM channels"), 0);
 	/* A duplicate update is refused by the store, never routed twice. */
@@ -1449,6 +1449,79 @@ static void test_phone_reads_audited(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM audit WHERE action = 'alerts.read' AND actor = 'staff:Sara'"), 1);
 }
 
+/* Routes what is due at now + ahead seconds. */
+static struct router_stats run_at(struct rt *t, int ahead)
+{
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL) + ahead, "bot"};
+	struct router_stats rs;
+
+	assert_true(router_run(&h, 100, on_direct, t, &rs) >= 0);
+	return rs;
+}
+
+/* A routing that fails is never silent: the event is tried again a
+ * bounded number of times, then marked failed; the counsellor is alerted
+ * with the words when they can still be forwarded (else without them),
+ * the backup too when urgent words are in it, and the family gets the
+ * neutral acknowledgement or the emergency number. */
+static void test_routing_failure_told(void **state)
+{
+	struct rt *t = *state;
+	struct router_stats rs;
+	char got[256], reply[1024];
+
+	link_chat(t, "1001");
+	/* The contact log refuses the row of a plain text: routing fails. */
+	exec(t, "CREATE TRIGGER fail_text BEFORE INSERT ON contact_log WHEN NEW.kind IN ('text', 'urgent')"
+		" BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	inbound(t, "1001", EVENT_TEXT, "Kan ik morgen bellen?", NULL);
+	assert_int_equal(q(t, "SELECT attempts FROM inbound ORDER BY id DESC LIMIT 1"), 1);
+	assert_int_equal(q(t, "SELECT status = 'new' FROM inbound ORDER BY id DESC LIMIT 1"), 1);
+	/* Not before its time; then twice more, and given up. */
+	rs = run_at(t, 0);
+	assert_int_equal(rs.retried + rs.failed + rs.handled, 0);
+	rs = run_at(t, ROUTER_RETRY_AFTER);
+	assert_int_equal(rs.retried, 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed'"), 0);
+	rs = run_at(t, 2 * ROUTER_RETRY_AFTER);
+	assert_int_equal(rs.failed, 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 1);
+	assert_int_equal(q(t, "SELECT attempts FROM inbound ORDER BY id DESC LIMIT 1"), ROUTER_ATTEMPTS - 1);
+	/* The counsellor only (not urgent), with the words. */
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed' AND staff_id = 1"
+			   " AND urgent = 0"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed'"), 1);
+	last_forward_text(t, got, sizeof(got));
+	assert_string_equal(got, "Kan ik morgen bellen?");
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND catalog_key = 'forward.ack'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'failed'"), 1);
+	/* The words leave the inbound table as on success. */
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE event LIKE '%morgen%'"), 0);
+
+	/* Urgent words: both staff, the number for the family. */
+	inbound(t, "1001", EVENT_TEXT, "De politie staat aan de deur", NULL);
+	run_at(t, ROUTER_RETRY_AFTER);
+	rs = run_at(t, 2 * ROUTER_RETRY_AFTER);
+	assert_int_equal(rs.failed, 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed' AND urgent = 1"), 2);
+	last_reply(t, LANG_FR, reply, sizeof(reply), NULL);
+	assert_non_null(strstr(reply, "112"));
+
+	/* When even the forward cannot be written, the alert goes without
+	 * the words. */
+	exec(t, "CREATE TRIGGER fail_forward BEFORE INSERT ON outbox WHEN NEW.kind = 'forward'"
+		" BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	inbound(t, "1001", EVENT_TEXT, "Nog een vraag", NULL);
+	run_at(t, ROUTER_RETRY_AFTER);
+	rs = run_at(t, 2 * ROUTER_RETRY_AFTER);
+	assert_int_equal(rs.failed, 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 3);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'inbound_failed'"), 4);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'alert' AND params LIKE '%inbound_failed%'"),
+			 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'failed'"), 3);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1463,7 +1536,7 @@ int main(void)
 		T(test_checkin_words_every_language),
 		T(test_questions_list_their_choices),
 		T(test_media_blocked_and_bad_rows), T(test_deadlines), T(test_unconfirmed_counts_from_first_reminder),
-		T(test_after_sent_chains), T(test_long_texts),
+		T(test_after_sent_chains), T(test_long_texts), T(test_routing_failure_told),
 		T(test_start_resumes_document_request),
 		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
 		T(test_second_invite_replaces_stranger), T(test_staff_unlink_and_deactivate), T(test_family_unlink),
