@@ -279,6 +279,11 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 		rc = line(c, "staff.email.forward_subject", head, 1);
 	if (rc == 0)
 		rc = line(c, m->urgent ? "staff.forward.urgent_header" : "staff.forward.header", head, 3);
+	if (rc == 0 && param(p, "from")[0] != '\0') {
+		const struct locale_param who[] = {{"who", param(p, "from")}};
+
+		rc = line(c, "staff.forward.escalated", who, 1);
+	}
 	if (rc == 0 && param(p, "edit_of")[0] != '\0') {
 		char when[128];
 		const struct locale_param edited[] = {{"when", when}};

@@ -1,7 +1,9 @@
 /* Periodic checks, every ten seconds in the daemon: an appointment still
  * unconfirmed when the ack deadline comes, a document past its due date, a
  * check-in nobody answered. Each alerts the counsellor once. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot/tz.h"
@@ -96,10 +98,50 @@ static int collect_alert(const void *rec, void *arg)
 	return 0;
 }
 
+/* The family's words, as the first copy of the alert kept them, for the
+ * one it is passed on to: a forward they can answer, saying who had it. */
+static int tell_forward(struct hctx *h, int64_t staff_id, const struct alert *a, const char *kept, const char *from)
+{
+	cJSON *p = cJSON_Parse(kept);
+	struct outbox_msg m;
+	char *params = NULL;
+	int rc = -CB_ENOMEM;
+
+	if (p == NULL || !cJSON_IsObject(p)) {
+		cJSON_Delete(p);
+		return -CB_EPARSE;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(p, "from");
+	if (cJSON_AddStringToObject(p, "from", from) == NULL || (params = cJSON_PrintUnformatted(p)) == NULL)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.family_id = a->family_id;
+	m.staff_id = staff_id;
+	m.urgent = a->urgent;
+	m.not_before = h->now;
+	m.expires_at = h->now + 7 * 86400;
+	cb_strlcpy(m.kind, "forward", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "staff.forward.header", sizeof(m.catalog_key));
+	m.params = params;
+	rc = store_outbox_add(h->store, &m, h->now);
+out:
+	free(params);
+	cJSON_Delete(p);
+	return rc;
+}
+
 static int tell(struct hctx *h, int64_t staff_id, const struct alert *a, const char *from)
 {
-	char id[24];
+	char id[24], *kept = NULL;
+	int rc = store_alert_forward(h->store, a->id, &kept);
 
+	if (rc == 0) {
+		rc = tell_forward(h, staff_id, a, kept, from);
+		free(kept);
+		return rc;
+	}
+	if (rc != -CB_ENOENT)
+		return rc;
 	snprintf(id, sizeof(id), "%lld", (long long)a->id);
 	return staff_notice(h, staff_id, a->family_id, "alert", "staff.alert.escalated", "alert_id", id, "ref", a->family_ref,
 			    "kind", a->kind, "detail", a->summary, "from", from, NULL);
@@ -139,7 +181,7 @@ static int escalate(struct hctx *h)
 		time_t since = a->escalated_at != 0 ? a->escalated_at : a->created_at;
 		struct family f;
 		struct staff owner;
-		int level = a->escalation + 1;
+		int level = a->escalation + 1, has = 0;
 
 		if (deadlines_working_seconds(h->cfg, since, h->now) < h->cfg->escalate_after_seconds)
 			continue;
@@ -147,8 +189,11 @@ static int escalate(struct hctx *h)
 			cb_strlcpy(owner.name, "?", sizeof(owner.name));
 		if ((rc = store_begin(h->store)) != 0)
 			return rc;
+		/* The backup, unless they hold a copy already (urgent alerts go to
+		 * both at once): then straight to the coordinators. */
 		if (level == 1 && a->family_id != 0 && store_family_get_id(h->store, a->family_id, &f) == 0 &&
-		    f.backup_id != 0 && f.backup_id != a->staff_id) {
+		    f.backup_id != 0 && f.backup_id != a->staff_id &&
+		    (rc = store_alert_group_has(h->store, a->group_id, f.backup_id, &has)) == 0 && !has) {
 			rc = tell(h, f.backup_id, a, owner.name);
 		} else {
 			struct coordinators c = {h, a, owner.name, 0};
@@ -160,6 +205,9 @@ static int escalate(struct hctx *h)
 		}
 		if (rc == 0)
 			rc = store_alert_escalate(h->store, a->id, level, h->now);
+		/* Nobody is left to pass it on to: the words leave the store. */
+		if (rc == 0 && level == 2)
+			rc = store_alert_set_forward(h->store, a->id, NULL);
 		if (rc == 0)
 			rc = store_audit(h->store, h->now, "bot", "alert.escalate", a->family_ref,
 					 level == 1 ? "backup" : "coordinators");

@@ -96,7 +96,9 @@ int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind
 int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct channel *ch);
 /* Whether a staff member may reach a family: a coordinator always; a
  * counsellor their own families, and those they back up while the
- * counsellor is away. */
+ * counsellor is away (1); anyone while an alert of the family passed on to
+ * them, or an urgent one sent to them, is open (STAFF_REACH_ALERT). */
+#define STAFF_REACH_ALERT 2
 int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f);
 /* A message to a staff member: kind, catalog key, and name/value pairs for
  * its params, ending with NULL. family_id is the family it is about (0 for

@@ -33,8 +33,11 @@ out:
 	store_outbox_msg_free(&m);
 }
 
+/* One copy of an alert, for one staff member; *group is the first copy's
+ * id (0 before the first). The first copy of a forward keeps the words
+ * while the alert is open, so that whoever it is escalated to reads them. */
 static int notify(struct hctx *h, const struct family *f, int64_t staff_id, const char *kind, int urgent,
-		  const char *summary, const struct forward *fw)
+		  const char *summary, const struct forward *fw, int64_t *group)
 {
 	char alert_s[24], channel_s[24], edit_s[24] = "", last[160] = "", *params = NULL;
 	struct outbox_msg m;
@@ -42,7 +45,7 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	int64_t alert_id;
 	int rc;
 
-	if ((rc = store_alert_add(h->store, f->id, staff_id, kind, urgent, summary, h->now, &alert_id)) != 0)
+	if ((rc = store_alert_add(h->store, f->id, staff_id, kind, urgent, summary, h->now, *group, &alert_id)) != 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
 	memset(&mem, 0, sizeof(mem));
@@ -79,6 +82,10 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	m.params = params;
 	if (rc == 0)
 		rc = store_outbox_add(h->store, &m, h->now);
+	if (rc == 0 && fw != NULL && *group == 0)
+		rc = store_alert_set_forward(h->store, alert_id, params);
+	if (*group == 0)
+		*group = alert_id;
 	free(params);
 	return rc;
 }
@@ -88,7 +95,7 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 {
 	struct family f;
 	struct staff primary;
-	int64_t to[2] = {0, 0};
+	int64_t to[2] = {0, 0}, group = 0;
 	int rc;
 
 	if ((rc = store_family_get_id(h->store, family_id, &f)) != 0 ||
@@ -104,7 +111,7 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 	}
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (to[i] != 0)
-			rc = notify(h, &f, to[i], kind, urgent, summary, fw);
+			rc = notify(h, &f, to[i], kind, urgent, summary, fw, &group);
 	return rc;
 }
 

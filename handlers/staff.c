@@ -86,11 +86,17 @@ static int say(struct hctx *h, struct staff_msg *sm, const char *key, ...)
 int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f)
 {
 	struct staff primary;
+	int open = 0;
 
 	if (s->role == ROLE_COORDINATOR || f->counsellor_id == s->id)
 		return 1;
-	return f->backup_id == s->id && store_staff_get_id(h->store, f->counsellor_id, &primary) == 0 &&
-	       (primary.away || !primary.active);
+	if (f->backup_id == s->id && store_staff_get_id(h->store, f->counsellor_id, &primary) == 0 &&
+	    (primary.away || !primary.active))
+		return 1;
+	/* Whoever an open alert was passed on to (or an urgent one sent to)
+	 * may read and answer that family until it is closed. */
+	return store_alert_reaches(h->store, f->id, s->id, f->backup_id == s->id, &open) == 0 && open > 0 ?
+		       STAFF_REACH_ALERT : 0;
 }
 
 /* What was refused, as the audit names it: the command's name, a reply
@@ -249,8 +255,9 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 		free(l);
 		return -CB_ENOMEM;
 	}
-	/* The read is audited first. */
-	if ((rc = store_audit(h->store, h->now, sm->actor, "log.read", f->ref, "phone")) != 0 ||
+	/* The read is audited first, with why this reader may make it. */
+	if ((rc = store_audit(h->store, h->now, sm->actor, "log.read", f->ref,
+			      staff_reaches(h, &sm->staff, f) == STAFF_REACH_ALERT ? "phone_open_alert" : "phone")) != 0 ||
 	    (rc = store_contact_each(h->store, f->id, 0, keep_contact, ll)) != 0)
 		goto out;
 	if (ll->total == 0) {
@@ -536,7 +543,9 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	struct channel ch;
 	cJSON *p = cJSON_Parse(fwd->params);
 	const cJSON *chan = cJSON_GetObjectItemCaseSensitive(p, "channel_id");
+	const cJSON *alert = cJSON_GetObjectItemCaseSensitive(p, "alert_id");
 	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
+	int64_t alert_id = cJSON_IsString(alert) ? strtoll(alert->valuestring, NULL, 10) : 0;
 	char *params = NULL;
 	int rc, ok;
 
@@ -563,6 +572,9 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	rc = store_outbox_add(h->store, &m, h->now);
 	free(params);
 	if (rc != 0)
+		return rc;
+	/* An answer handles the alert of what it answers, for everybody. */
+	if (alert_id != 0 && (rc = store_alert_ack(h->store, alert_id, sm->staff.id, h->now)) != 0 && rc != -CB_ESTATE)
 		return rc;
 	return store_contact_add(h->store, f.id, h->now, "internal", sm->channel.kind, "reply", sm->staff.id,
 				 ch.member_id, "reply written by staff", NULL);
@@ -604,12 +616,12 @@ static int button(struct hctx *h, struct staff_msg *sm)
 		if (store_alert_get(h->store, id, &a) != 0)
 			return 0;
 		/* One's own alert, or one passed on to a backup or coordinator,
-		 * may be acknowledged; another is refused like any family. */
+		 * may be acknowledged (which closes every copy of it); another is
+		 * refused like any family. */
 		if (a.staff_id != sm->staff.id && a.family_id != 0) {
 			if ((rc = store_family_get_id(h->store, a.family_id, &f)) != 0)
 				return rc;
-			if (!(a.escalation >= 1 && f.backup_id == sm->staff.id) &&
-			    ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok))
+			if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
 				return rc;
 		}
 		sm->family_id = a.family_id;

@@ -131,6 +131,8 @@ static const struct keys_entry registry[] = {
 	{"staff.forward.header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
 	{"staff.forward.urgent_header", TEXT, {"ref", "member", "language"}, 0, 0, OPENS},
 	{"staff.forward.answering", TEXT, {"last"}, 0, 0, 0},
+	/* An escalated forward: {who} had it first. */
+	{"staff.forward.escalated", TEXT, {"who"}, 0, 0, 0},
 	/* An edited message: {when} is when the family sent the first version. */
 	{"staff.forward.edited", TEXT, {"when"}, 0, 0, 0},
 	{"staff.forward.text", TEXT, {"text"}, 0, 0, 0},

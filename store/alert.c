@@ -5,14 +5,25 @@
 
 #define SELECT_ALERT \
 	"SELECT a.id, a.family_id, a.staff_id, a.kind, a.urgent, a.summary, a.created_at, a.acked_at," \
-	" a.escalation, a.escalated_at, coalesce(f.ref, '') FROM alerts a LEFT JOIN families f ON f.id = a.family_id "
+	" a.escalation, a.escalated_at, coalesce(f.ref, ''), coalesce(a.group_id, a.id) FROM alerts a" \
+	" LEFT JOIN families f ON f.id = a.family_id "
 static const char SQL_ALERT_GET[] = SELECT_ALERT "WHERE a.id = ?";
 static const char SQL_ALERT_OPEN_STAFF[] =
 	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.staff_id = ? ORDER BY a.urgent DESC, a.created_at DESC LIMIT ?";
+/* Escalation follows the first copy of each alert: the others went to
+ * people who already have it. */
 static const char SQL_ALERT_OPEN_ALL[] =
-	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.escalation < 2 ORDER BY a.id LIMIT ?";
+	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.escalation < 2 AND (a.group_id IS NULL OR a.group_id = a.id)"
+	" ORDER BY a.id LIMIT ?";
 static const char SQL_ALERT_ACK[] =
-	"UPDATE alerts SET acked_at = ?1, acked_by = ?2 WHERE id = ?3 AND acked_at IS NULL";
+	"UPDATE alerts SET acked_at = ?1, acked_by = ?2, forward = NULL WHERE acked_at IS NULL"
+	" AND (id = ?3 OR group_id = (SELECT group_id FROM alerts WHERE id = ?3))";
+static const char SQL_ALERT_SET_FORWARD[] = "UPDATE alerts SET forward = ?2 WHERE id = ?1";
+static const char SQL_ALERT_FORWARD[] = "SELECT forward FROM alerts WHERE id = ? AND forward IS NOT NULL";
+static const char SQL_ALERT_GROUP_HAS[] = "SELECT count(*) FROM alerts WHERE group_id = ?1 AND staff_id = ?2";
+static const char SQL_ALERT_REACHES[] =
+	"SELECT count(*) FROM alerts WHERE family_id = ?1 AND acked_at IS NULL"
+	" AND ((staff_id = ?2 AND urgent = 1) OR (?3 AND escalation >= 1))";
 static const char SQL_ALERT_ESCALATE[] =
 	"UPDATE alerts SET escalation = ?1, escalated_at = ?2 WHERE id = ?3 AND acked_at IS NULL";
 static const char SQL_ALERT_COUNT[] =
@@ -34,6 +45,7 @@ static int read_alert(sqlite3_stmt *q, void *arg)
 	a->escalation = sqlite3_column_int(q, 8);
 	a->escalated_at = (time_t)sqlite3_column_int64(q, 9);
 	store_col_text(q, 10, a->family_ref, sizeof(a->family_ref));
+	a->group_id = sqlite3_column_int64(q, 11);
 	return 0;
 }
 
@@ -74,6 +86,63 @@ int store_alert_count_open(struct store *st, int64_t staff_id, int *count)
 int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now)
 {
 	return store_change3(st, SQL_ALERT_ACK, now, staff_id, id);
+}
+
+int store_alert_set_forward(struct store *st, int64_t id, const char *params)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_SET_FORWARD);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	if (params != NULL)
+		sqlite3_bind_text(q, 2, params, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 2);
+	return store_exec_stmt(q);
+}
+
+static int read_dup_text(sqlite3_stmt *q, void *arg)
+{
+	const unsigned char *t = sqlite3_column_text(q, 0);
+	char **out = arg;
+
+	return (*out = strdup(t != NULL ? (const char *)t : "")) != NULL ? 0 : -CB_ENOMEM;
+}
+
+int store_alert_forward(struct store *st, int64_t id, char **params)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_FORWARD);
+
+	*params = NULL;
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_dup_text, params);
+}
+
+int store_alert_group_has(struct store *st, int64_t group_id, int64_t staff_id, int *yes)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_GROUP_HAS);
+
+	*yes = 0;
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, group_id);
+		sqlite3_bind_int64(q, 2, staff_id);
+	}
+	return store_row(q, store_read_int, yes);
+}
+
+int store_alert_reaches(struct store *st, int64_t family_id, int64_t staff_id, int is_backup, int *yes)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_REACHES);
+
+	*yes = 0;
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, family_id);
+		sqlite3_bind_int64(q, 2, staff_id);
+		sqlite3_bind_int(q, 3, is_backup != 0);
+	}
+	return store_row(q, store_read_int, yes);
 }
 
 int store_alert_escalate(struct store *st, int64_t id, int level, time_t now)

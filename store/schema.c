@@ -277,6 +277,16 @@ static const char *const migrations[] = {
 	 * number of times, not dropped. */
 	"ALTER TABLE inbound ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE inbound ADD COLUMN retry_at INTEGER;",
+	/* 8: the copies of one alert (the counsellor's and the backup's) share
+	 * a group and are closed together; the first copy keeps the forward
+	 * (the family's words) while the alert is open, for whoever it is
+	 * escalated to, and loses it when the alert is closed or has reached
+	 * the coordinators. */
+	"ALTER TABLE alerts ADD COLUMN group_id INTEGER;"
+	"ALTER TABLE alerts ADD COLUMN forward TEXT;"
+	"UPDATE alerts SET group_id = id;"
+	"CREATE INDEX alerts_group ON alerts(group_id);"
+	"CREATE INDEX alerts_family_open ON alerts(family_id) WHERE acked_at IS NULL;",
 };
 
 size_t store_schema_count(void)

@@ -453,8 +453,9 @@ int store_state_del(struct store *st, const char *gateway, const char *key);
 int store_state_first(struct store *st, const char *gateway, char *key, size_t cap);
 
 /* alerts for staff */
+/* group_id: the first copy of the same alert (0: this one is the first). */
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *summary, time_t now, int64_t *id);
+		    int urgent, const char *summary, time_t now, int64_t group_id, int64_t *id);
 
 struct alert {
 	int64_t id, family_id, staff_id;
@@ -465,6 +466,7 @@ struct alert {
 	int escalation;            /* 0 owner, 1 backup, 2 coordinators */
 	time_t escalated_at;
 	char family_ref[STORE_NAME_MAX];
+	int64_t group_id;          /* the first copy of this alert */
 };
 int store_alert_get(struct store *st, int64_t id, struct alert *out);
 /* Open alerts of one staff member (newest and urgent first), or with
@@ -473,8 +475,19 @@ int store_alert_each_open(struct store *st, int64_t staff_id, int limit, store_e
 /* For the desk: open alerts (urgent, then newest first), or all of them. */
 int store_alert_list(struct store *st, int open_only, int limit, store_each_cb cb, void *arg);
 int store_alert_count_open(struct store *st, int64_t staff_id, int *count);
-/* -CB_ESTATE when it was acknowledged already. */
+/* Closes the alert and every other copy of it, for everybody, and drops
+ * the words they kept; -CB_ESTATE when it was closed already. */
 int store_alert_ack(struct store *st, int64_t id, int64_t staff_id, time_t now);
+/* The forward (params of a forward message) an open alert keeps for whoever
+ * it is escalated to: set, or dropped with NULL. */
+int store_alert_set_forward(struct store *st, int64_t id, const char *params);
+/* A heap copy the caller frees; -CB_ENOENT when it keeps none. */
+int store_alert_forward(struct store *st, int64_t id, char **params);
+/* Whether a staff member holds a copy of the alert group. */
+int store_alert_group_has(struct store *st, int64_t group_id, int64_t staff_id, int *yes);
+/* Whether a family has an open alert that reaches this staff member: an
+ * urgent one addressed to them, or (is_backup) one escalated to its backup. */
+int store_alert_reaches(struct store *st, int64_t family_id, int64_t staff_id, int is_backup, int *yes);
 int store_alert_escalate(struct store *st, int64_t id, int level, time_t now);
 
 /* The daily digest of a staff member: new family messages since a time,

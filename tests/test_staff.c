@@ -399,6 +399,99 @@ static void test_alert_escalation(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* "Handled" on one copy of an urgent alert closes every copy, for
+ * everybody; a reply to a forward handles that forward's alert. */
+static void test_handled_closes_every_copy(void **state)
+{
+	struct dt *t = *state;
+	char data[64], text[1024];
+	long long fwd_id;
+	cJSON *msg;
+	int sara, marc;
+
+	dt_start_daemon(t);
+	staff_setup(t, 1, 0, 0);
+	dt_link_family(t);
+	sara = dt_sent_count(t, SARA);
+	marc = dt_sent_count(t, MARC);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "de politie staat voor de deur") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1 && dt_sent_count(t, MARC) == marc + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND acked_at IS NULL"), 2);
+	msg = last_sent(t, SARA);
+	button_data(msg, "mh:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	assert_true(simctl_button(&t->sim, SARA, data, (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(msg, "message_id"))) > 0);
+	cJSON_Delete(msg);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND acked_at IS NULL") == 0, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND acked_by = 1"), 2);
+	/* Marc has nothing open any more. */
+	marc = dt_sent_count(t, MARC);
+	assert_true(simctl_message(&t->sim, MARC, "/alerts") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_null(strstr(text, "F-1"));
+	/* Sara answers a forward: its alert is handled by that. */
+	sara = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Wanneer kom je langs?") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND acked_at IS NULL"), 1);
+	fwd_id = dt_sent_message_id(t, SARA, dt_sent_count(t, SARA) - 1);
+	reply_to(t, SARA, fwd_id, "Morgen om 10 uur.");
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND acked_by = 1") == 1, 10000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* An escalated forward carries the family's words, and the one it went to
+ * may read and answer the family while the alert is open, each read
+ * audited. The words leave the store when the alert is closed. */
+static void test_escalated_forward(void **state)
+{
+	struct dt *t = *state;
+	char text[2048];
+	long long fwd_id;
+	int marc, family;
+
+	dt_start_daemon(t);
+	staff_setup(t, 1, 0, 0);
+	dt_link_family(t);
+	marc = dt_sent_count(t, MARC);
+	/* Before: Marc does not reach F-1. */
+	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 1);
+	marc = dt_sent_count(t, MARC);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
+	/* Nobody handles it: Marc gets the words, and who had it first. */
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 30000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "Mijn zoon is ziek vandaag"));
+	assert_non_null(strstr(text, "Sara"));
+	assert_null(strstr(text, "bytes"));
+	fwd_id = dt_sent_message_id(t, MARC, dt_sent_count(t, MARC) - 1);
+	/* He may read the log now, and the read is audited. */
+	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 2, 10000);
+	last_text(t, MARC, text, sizeof(text));
+	assert_non_null(strstr(text, "F-1"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Marc'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 1);
+	/* And answer: the family gets it, the alert is handled, the words are gone. */
+	family = dt_sent_count(t, DT_FAMILY_CHAT);
+	reply_to(t, MARC, fwd_id, "Beterschap, ik bel morgen.");
+	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family + 1, 10000);
+	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
+	assert_non_null(strstr(text, "Beterschap, ik bel morgen."));
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE acked_at IS NULL") == 0, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE forward IS NOT NULL"), 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE params LIKE '%%ziek vandaag%%'") == 0, 5000);
+	/* Closed: Marc's reach ends with it. */
+	marc = dt_sent_count(t, MARC);
+	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 2);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 /* Urgent: both the counsellor and the backup, at once. */
 static void test_urgent_to_both(void **state)
 {
@@ -668,7 +761,8 @@ static void test_long_texts_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_urgent_from_closed_family), T(test_edited_messages),
+		T(test_urgent_from_closed_family), T(test_edited_messages), T(test_handled_closes_every_copy),
+		cmocka_unit_test_setup_teardown(test_escalated_forward, setup_escalation, dt_teardown),
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
