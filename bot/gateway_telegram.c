@@ -18,6 +18,7 @@
 #include "bot/http_server.h"
 #include "bot/log.h"
 #include "bot/telegram_api.h"
+#include "locales/locale.h"
 
 #define TG_MIN_POLL_MS 1000          /* an answer at once must not make us spin */
 #define TG_BACKOFF_MIN_MS 1000
@@ -425,6 +426,166 @@ out:
 	free(ev);
 }
 
+/* ---- what Telegram shows before anyone writes ------------------------- */
+
+/* Best effort: a refusal is logged, and the next start tries again. */
+struct tg_setup {
+	struct tg *tg;
+	char what[64];
+};
+
+static void set_up(const struct http_response *res, void *arg)
+{
+	struct tg_setup *s = arg;
+	struct telegram_result r;
+
+	s->tg->inflight--;
+	if (res->error != 0) {
+		log_warn("telegram: %s: no answer", s->what);
+	} else {
+		telegram_api_parse_result(res->body, res->len, res->status, &r);
+		if (r.status != TELEGRAM_OK)
+			log_warn("telegram: %s refused: %d %.100s", s->what, r.error_code, r.description);
+	}
+	free(s);
+}
+
+/* Posts body (freed here) for method; what names it in log lines. */
+static void setup_call(struct tg *tg, const char *method, const char *what, char *body, int rc)
+{
+	struct tg_setup *s = NULL;
+
+	if (rc == 0 && (s = calloc(1, sizeof(*s))) != NULL) {
+		s->tg = tg;
+		snprintf(s->what, sizeof(s->what), "%s %s", method, what);
+		rc = post(tg, method, body, TG_SEND_TIMEOUT_MS, 64 * 1024, set_up, s);
+	}
+	if (rc == 0 && s == NULL)
+		rc = -CB_ENOMEM;
+	if (rc == 0) {
+		tg->inflight++;
+	} else {
+		log_warn("telegram: %s %s not sent: %s", method, what, casebot_strerror(rc));
+		free(s);
+	}
+	free(body);
+}
+
+/* The family menu in language l: each command is the first reply word of
+ * its kind in that language, so typing it and choosing it do the same. */
+static void family_commands(struct tg *tg, enum lang l, const char *language_code)
+{
+	static const char *const kinds[][2] = {
+		{"words.help", "commands.family.help"}, {"words.language", "commands.family.language"},
+		{"words.stop", "commands.family.stop"}, {"words.start", "commands.family.start"},
+	};
+	struct telegram_command c[CB_ARRAY_SIZE(kinds)];
+	const struct locales *loc = tg->gw.d->loc;
+	const char *const *words;
+	char *body = NULL, what[32];
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(kinds); i++) {
+		if (locale_list(loc, l, kinds[i][0], &words) == 0 || !telegram_api_command_ok(words[0])) {
+			log_warn("telegram: %s.json %s: \"%s\" cannot be a command", lang_code(l), kinds[i][0],
+				 locale_list(loc, l, kinds[i][0], &words) > 0 ? words[0] : "");
+			continue;
+		}
+		c[n].command = words[0];
+		c[n].description = locale_text(loc, l, kinds[i][1]);
+		n++;
+	}
+	snprintf(what, sizeof(what), "families %s", language_code[0] != '\0' ? language_code : "default");
+	rc = telegram_api_build_set_commands(c, n, "all_private_chats", 0, language_code, &body);
+	setup_call(tg, "setMyCommands", what, body, rc);
+}
+
+struct staff_list {
+	struct staff *s;
+	size_t n, cap;
+};
+
+static int collect_staff(const void *rec, void *arg)
+{
+	struct staff_list *l = arg;
+	struct staff *grown;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap != 0 ? l->cap * 2 : 16;
+
+		if ((grown = realloc(l->s, cap * sizeof(*grown))) == NULL)
+			return -CB_ENOMEM;
+		l->s = grown;
+		l->cap = cap;
+	}
+	l->s[l->n++] = *(const struct staff *)rec;
+	return 0;
+}
+
+/* Each staff chat gets the staff commands, in that staff member's
+ * language; a chat scope wins over the families' menu. */
+static void staff_commands(struct tg *tg)
+{
+	static const char *const names[] = {
+		"help", "families", "log", "appointment", "request", "checkin", "away", "alerts",
+	};
+	struct telegram_command c[CB_ARRAY_SIZE(names)];
+	struct daemon *d = tg->gw.d;
+	struct staff_list l = {0};
+	struct channel ch;
+	char key[64], what[48], *body, *end;
+	long long chat;
+	int rc;
+
+	if (store_staff_each(d->store, collect_staff, &l) != 0) {
+		log_warn("telegram: staff commands not set: %s", store_errmsg(d->store));
+		free(l.s);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.s[i].active || store_staff_channel(d->store, l.s[i].id, &ch) != 0 ||
+		    strcmp(ch.kind, "telegram") != 0)
+			continue;
+		chat = strtoll(ch.address, &end, 10);
+		if (*end != '\0')
+			continue;
+		for (size_t k = 0; k < CB_ARRAY_SIZE(names); k++) {
+			snprintf(key, sizeof(key), "commands.staff.%s", names[k]);
+			c[k].command = names[k];
+			c[k].description = locale_text(d->loc, l.s[i].lang, key);
+		}
+		body = NULL;
+		snprintf(what, sizeof(what), "staff #%lld", (long long)l.s[i].id);
+		rc = telegram_api_build_set_commands(c, CB_ARRAY_SIZE(names), "chat", chat, "", &body);
+		setup_call(tg, "setMyCommands", what, body, rc);
+	}
+	free(l.s);
+}
+
+/* At start: the menus of family chats (in each language, and in the
+ * default language for the others), the description every new chat shows
+ * (neutral: it names no institution and no subject, since anyone may see
+ * the phone), and the menus of staff chats. */
+static void tg_setup_bot(struct tg *tg)
+{
+	const struct config *cfg = &tg->gw.d->cfg;
+	char *body;
+	int rc;
+
+	for (int l = -1; l < LANG_COUNT; l++) {
+		enum lang lang = l < 0 ? cfg->default_language : (enum lang)l;
+		const char *code = l < 0 ? "" : lang_code(lang);
+
+		family_commands(tg, lang, code);
+		body = NULL;
+		rc = telegram_api_build_set_description(locale_text(tg->gw.d->loc, lang, "bot.description"), code,
+							&body);
+		setup_call(tg, "setMyDescription", code[0] != '\0' ? code : "default", body, rc);
+	}
+	staff_commands(tg);
+}
+
 static int tg_start(struct gateway *gw)
 {
 	struct tg *tg = tg_of(gw);
@@ -436,6 +597,7 @@ static int tg_start(struct gateway *gw)
 	if (store_state_get(d->store, "telegram", "epoch", value, sizeof(value)) == 0)
 		tg->epoch = strtoll(value, NULL, 10);
 	tg->started = 1;
+	tg_setup_bot(tg);
 	if (d->cfg.telegram_webhook) {
 		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.telegram_webhook_path);
 		return http_server_route(d->server, path, webhook, tg);

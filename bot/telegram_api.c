@@ -983,6 +983,101 @@ out:
 	return rc;
 }
 
+int telegram_api_command_ok(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	if (n == 0 || n > TELEGRAM_COMMAND_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Telegram counts these lengths in characters (code points). */
+static size_t chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static int lang_code_ok(const char *l)
+{
+	return l != NULL && (l[0] == '\0' || (l[0] >= 'a' && l[0] <= 'z' && l[1] >= 'a' && l[1] <= 'z' &&
+					     l[2] == '\0'));
+}
+
+int telegram_api_build_set_commands(const struct telegram_command *c, size_t n, const char *scope,
+                                    int64_t chat_id, const char *language_code, char **json)
+{
+	cJSON *root = NULL, *list, *item, *sc;
+	int chat, rc = -CB_EINVAL;
+
+	if (json == NULL)
+		return -CB_EINVAL;
+	*json = NULL;
+	chat = scope != NULL && strcmp(scope, "chat") == 0;
+	if ((!chat && (scope == NULL || strcmp(scope, "all_private_chats") != 0)) || (chat && !id_ok(chat_id)) ||
+	    !lang_code_ok(language_code) || n > TELEGRAM_COMMANDS_MAX || (n > 0 && c == NULL))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!telegram_api_command_ok(c[i].command) || text_ok(c[i].description, SIZE_MAX) != 0 ||
+		    blank(c[i].description))
+			goto out;
+		if (chars(c[i].description) > TELEGRAM_COMMAND_ABOUT_MAX) {
+			rc = -CB_ETOOBIG;
+			goto out;
+		}
+	}
+	rc = -CB_ENOMEM;
+	if ((root = cJSON_CreateObject()) == NULL || (list = cJSON_AddArrayToObject(root, "commands")) == NULL ||
+	    (sc = cJSON_AddObjectToObject(root, "scope")) == NULL ||
+	    cJSON_AddStringToObject(sc, "type", scope) == NULL || (chat && add_int(sc, "chat_id", chat_id) < 0))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((item = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(list, item) ||
+		    cJSON_AddStringToObject(item, "command", c[i].command) == NULL ||
+		    cJSON_AddStringToObject(item, "description", c[i].description) == NULL)
+			goto out;
+	if (language_code[0] != '\0' && cJSON_AddStringToObject(root, "language_code", language_code) == NULL)
+		goto out;
+	rc = print_json(root, json);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int telegram_api_build_set_description(const char *description, const char *language_code,
+                                       char **json)
+{
+	cJSON *root = NULL;
+	int rc = -CB_EINVAL;
+
+	if (json == NULL)
+		return -CB_EINVAL;
+	*json = NULL;
+	if (description == NULL || !lang_code_ok(language_code) ||
+	    (description[0] != '\0' && text_ok(description, SIZE_MAX) != 0))
+		goto out;
+	if (chars(description) > TELEGRAM_DESCRIPTION_MAX) {
+		rc = -CB_ETOOBIG;
+		goto out;
+	}
+	rc = -CB_ENOMEM;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(root, "description", description) == NULL ||
+	    (language_code[0] != '\0' && cJSON_AddStringToObject(root, "language_code", language_code) == NULL))
+		goto out;
+	rc = print_json(root, json);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
 int telegram_api_build_get_updates(int64_t offset, int timeout, char **json)
 {
 	static const char *const kinds[] = {

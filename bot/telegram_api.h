@@ -26,6 +26,10 @@
 #define TELEGRAM_BUTTONS_MAX 100           /* per inline keyboard */
 #define TELEGRAM_ROW_BUTTONS_MAX 8         /* per keyboard row */
 #define TELEGRAM_DOWNLOAD_MAX (20 * 1024 * 1024) /* getFile limit of the cloud API */
+#define TELEGRAM_COMMANDS_MAX 100          /* setMyCommands, per scope and language */
+#define TELEGRAM_COMMAND_MAX 32            /* a command's name: a-z 0-9 _ */
+#define TELEGRAM_COMMAND_ABOUT_MAX 256     /* a command's description, characters */
+#define TELEGRAM_DESCRIPTION_MAX 512       /* setMyDescription, characters */
 #define TELEGRAM_BODY_MAX (32 * 1024 * 1024)     /* largest response we parse */
 #define TELEGRAM_POLL_LIMIT 100
 #define TELEGRAM_POLL_TIMEOUT 30           /* seconds of long polling */
@@ -123,6 +127,23 @@ int telegram_api_build_send_message(const struct telegram_message *m, char **jso
 int telegram_api_build_answer_callback(const char *callback_id, const char *text,
                                        char **json);
 int telegram_api_build_get_updates(int64_t offset, int timeout, char **json);
+
+/* One entry of the bot's command menu. */
+struct telegram_command {
+	const char *command;       /* 1..32 of a-z 0-9 _, no slash */
+	const char *description;   /* 1..256 characters */
+};
+
+/* 1 when name may be a command. */
+int telegram_api_command_ok(const char *name);
+/* setMyCommands for scope "all_private_chats" (chat_id unused) or "chat"
+ * (that chat), for users whose Telegram speaks language_code (two letters
+ * a-z), or for everyone else in the scope when language_code is "". */
+int telegram_api_build_set_commands(const struct telegram_command *c, size_t n, const char *scope,
+                                    int64_t chat_id, const char *language_code, char **json);
+/* setMyDescription (0..512 characters), by language as above. */
+int telegram_api_build_set_description(const char *description, const char *language_code,
+                                       char **json);
 int telegram_api_build_get_file(const char *file_id, char **json);
 
 /* UTF-16 code units of len bytes of UTF-8, as Telegram counts text length

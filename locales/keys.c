@@ -95,10 +95,20 @@ static const struct keys_entry registry[] = {
 	{"words.checkin_hard", LIST, {0}, 0, 0, FOLDED},
 	{"words.checkin_contact", LIST, {0}, 0, 0, FOLDED},
 
+	/* setMyDescription: what a chat with the bot shows before anything
+	 * is written; 512 characters at most, and discreet all through. */
+	{"bot.description", TEXT, {0}, 0, 512, OPENS},
 	{"welcome", TEXT, {"counsellor"}, 0, 0, OPENS},
 	{"language.choose", TEXT, {0}, 0, 0, OPENS},
 	{"language.changed", TEXT, {0}, 0, 0, OPENS},
 	{"help.menu", TEXT, {0}, 0, 0, OPENS},
+	/* setMyCommands for family chats: the descriptions of the command
+	 * menu (256 characters at most); the command names are the first
+	 * words of words.help, words.language, words.stop, words.start. */
+	{"commands.family.help", TEXT, {0}, 0, 256, OPENS},
+	{"commands.family.language", TEXT, {0}, 0, 256, OPENS},
+	{"commands.family.stop", TEXT, {0}, 0, 256, OPENS},
+	{"commands.family.start", TEXT, {0}, 0, 256, OPENS},
 	/* STOP says what still comes: stop.confirmed when appointment
 	 * reminders continue (during_stop = yes), stop.confirmed_all when
 	 * they do not. */
@@ -157,6 +167,15 @@ static const struct keys_entry registry[] = {
 	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
 	{"staff.edit_ignored", TEXT, {0}, 0, 0, OPENS},
 	{"staff.help", TEXT, {0}, 0, 0, OPENS},
+	/* setMyCommands for staff chats, in the staff member's language. */
+	{"commands.staff.help", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.families", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.log", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.appointment", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.request", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.checkin", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.away", TEXT, {0}, 0, 256, 0},
+	{"commands.staff.alerts", TEXT, {0}, 0, 256, 0},
 
 	/* Commands and their answers; a header opens, its lines follow. */
 	{"staff.families.header", TEXT, {0}, 0, 0, OPENS},

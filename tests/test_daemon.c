@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -714,6 +715,114 @@ static void test_update_ids_restart(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A Bot API read on the simulator: the "result" of method, parsed. */
+static cJSON *bot_api(struct dt *t, const char *method, const char *json)
+{
+	struct simctl_resp r;
+	cJSON *root, *res;
+
+	assert_int_equal(simctl_api(&t->sim, method, json, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	root = cJSON_ParseWithLength(r.body, r.len);
+	simctl_resp_free(&r);
+	assert_non_null(root);
+	res = cJSON_DetachItemFromObject(root, "result");
+	cJSON_Delete(root);
+	assert_non_null(res);
+	return res;
+}
+
+static const char *item_str(const cJSON *arr, int i, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), field);
+
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+/* At start the daemon sets the command menu of family chats in each
+ * language (and in the default language for any other), of each staff
+ * chat in its staff member's language, and a description in each language
+ * that names no institution and no subject. */
+static void test_start_sets_menus_and_description(void **state)
+{
+	static const char *const langs[] = {"nl", "fr", "de", "en", ""};
+	static const char *const names[][4] = {
+		{"hulp", "taal", "stop", "start"}, {"aide", "langue", "stop", "start"},
+		{"hilfe", "sprache", "stopp", "start"}, {"help", "language", "stop", "start"},
+		{"hulp", "taal", "stop", "start"},
+	};
+	static const char *const about[] = {
+		"Wat je kan sturen", "Ce que vous pouvez envoyer", "Was Sie senden können", "What you can send",
+		"Wat je kan sturen",
+	};
+	static const char *const counsellor[] = {
+		"gezinsbegeleider", "la personne qui vous accompagne", "Begleitperson", "counsellor", "gezinsbegeleider",
+	};
+	/* Words that would tell a reader of the phone what this is about. */
+	static const char *const revealing[] = {
+		"dvz", "vreemdeling", "etranger", "étranger", "auslander", "ausländer", "immigration", "asiel",
+		"asile", "asyl", "police", "politie", "polizei", "detention", "detentie", "deport", "expuls",
+		"abschieb", "ocmw", "cpas", "shz", "centre", "centrum", "zentrum", "housing", "terugkeer", "retour",
+		"rückkehr", "return", "advoca", "avocat", "anwalt", "lawyer", "court", "tribunal", "gericht",
+	};
+	struct dt *t = *state;
+	char json[256], text[2048];
+	cJSON *res;
+
+	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Marc", "--role", "coordinator", "--lang", "fr",
+				     NULL), 0);
+	/* Two linked staff chats, known to the simulator. */
+	assert_true(simctl_message(&t->sim, 5005, "hallo") > 0);
+	assert_true(simctl_message(&t->sim, 5006, "bonjour") > 0);
+	dt_exec_sql(t, "INSERT INTO channels (staff_id, kind, address, verified, created_at, confirmed_at)"
+		    " VALUES (1, 'telegram', '5005', 1, 1, 1), (2, 'telegram', '5006', 1, 1, 1)");
+	dt_start_daemon(t);
+	DT_WAIT_FOR(dt_stat(t, "bot_settings") >= 12, 10000);
+	for (int l = 0; l < 5; l++) {
+		snprintf(json, sizeof(json), "{\"scope\":{\"type\":\"all_private_chats\"},\"language_code\":\"%s\"}",
+			 langs[l]);
+		res = bot_api(t, "getMyCommands", json);
+		assert_int_equal(cJSON_GetArraySize(res), 4);
+		for (int i = 0; i < 4; i++)
+			assert_string_equal(item_str(res, i, "command"), names[l][i]);
+		assert_string_equal(item_str(res, 0, "description"), about[l]);
+		cJSON_Delete(res);
+		snprintf(json, sizeof(json), "{\"language_code\":\"%s\"}", langs[l]);
+		res = bot_api(t, "getMyDescription", json);
+		snprintf(text, sizeof(text), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(res, "description")));
+		cJSON_Delete(res);
+		assert_non_null(strstr(text, counsellor[l]));
+		for (char *p = text; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		for (size_t w = 0; w < sizeof(revealing) / sizeof(revealing[0]); w++)
+			if (strstr(text, revealing[w]) != NULL)
+				fail_msg("the %s description says \"%s\"", langs[l], revealing[w]);
+	}
+	/* The default scope is left alone: groups get no menu. */
+	res = bot_api(t, "getMyCommands", "{}");
+	assert_int_equal(cJSON_GetArraySize(res), 0);
+	cJSON_Delete(res);
+	/* Staff chats: the staff commands, in each one's language. */
+	res = bot_api(t, "getMyCommands", "{\"scope\":{\"type\":\"chat\",\"chat_id\":5005}}");
+	assert_int_equal(cJSON_GetArraySize(res), 8);
+	assert_string_equal(item_str(res, 1, "command"), "families");
+	assert_string_equal(item_str(res, 1, "description"), "Je gezinnen");
+	cJSON_Delete(res);
+	res = bot_api(t, "getMyCommands", "{\"scope\":{\"type\":\"chat\",\"chat_id\":5006}}");
+	assert_int_equal(cJSON_GetArraySize(res), 8);
+	assert_string_equal(item_str(res, 1, "description"), "Vos familles");
+	cJSON_Delete(res);
+	/* What the menu sends is understood: /hulp is help. */
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "/hulp") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "Je kan deze woorden sturen"));
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+
+}
+
 static pid_t demo_pid;
 
 /* A demo left running by a failed test goes with its process group. */
@@ -829,6 +938,7 @@ int main(void)
 		T(test_routing_failure_never_silent),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),
 		T(test_stop_start_document_request), T(test_change_in_quiet_hours), T(test_update_ids_restart),
+		T(test_start_sets_menus_and_description),
 		cmocka_unit_test_teardown(test_demo_runs_twice, demo_teardown),
 	};
 

@@ -406,6 +406,106 @@ static void t_offset_in_the_future(void **state)
 	assert_int_equal(counter(s, "pending"), 0);
 }
 
+/* setMyCommands and setMyDescription are checked as the real server checks
+ * them, and what was set is read back per scope and language. */
+static void t_bot_commands(void **state)
+{
+	struct simctl *s = *state;
+	struct call c;
+	char big[700];
+
+	expect_error(s, "setMyCommands", "{\"commands\":[{\"command\":\"Help\",\"description\":\"x\"}]}", 400,
+	             "Bad Request: BOT_COMMAND_INVALID");
+	expect_error(s, "setMyCommands", "{\"commands\":[{\"command\":\"/help\",\"description\":\"x\"}]}", 400,
+	             "Bad Request: BOT_COMMAND_INVALID");
+	expect_error(s, "setMyCommands", "{\"commands\":[{\"command\":\"arr\u00eat\",\"description\":\"x\"}]}",
+	             400, "Bad Request: BOT_COMMAND_INVALID");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"abcdefghijklmnopqrstuvwxyz0123456\",\"description\":\"x\"}]}",
+	             400, "Bad Request: BOT_COMMAND_INVALID");
+	expect_error(s, "setMyCommands", "{\"commands\":[{\"command\":\"help\",\"description\":\" \"}]}", 400,
+	             "Bad Request: command description must be non-empty");
+	expect_error(s, "setMyCommands", "{\"commands\":[{\"command\":\"help\"}]}", 400,
+	             "Bad Request: can't parse BotCommand: Can't find field \"description\"");
+	expect_error(s, "setMyCommands", "{\"commands\":{\"command\":\"help\"}}", 400,
+	             "Bad Request: expected an Array of BotCommand");
+	expect_error(s, "setMyCommands", "{\"commands\":\"[not json\"}", 400,
+	             "Bad Request: can't parse commands JSON object");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"help\",\"description\":\"x\"}],\"scope\":{\"type\":\"families\"}}",
+	             400, "Bad Request: can't parse BotCommandScope: Unsupported type specified");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"help\",\"description\":\"x\"}],\"scope\":{\"type\":\"chat\"}}",
+	             400, "Bad Request: can't parse BotCommandScope: Can't find field \"chat_id\"");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"help\",\"description\":\"x\"}],\"scope\":{\"type\":\"chat\","
+	             "\"chat_id\":777}}", 400, "Bad Request: chat not found");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"help\",\"description\":\"x\"}],\"language_code\":\"NL\"}",
+	             400, "Bad Request: invalid language code specified");
+	expect_error(s, "setMyCommands",
+	             "{\"commands\":[{\"command\":\"help\",\"description\":\"x\"}],\"language_code\":\"nld\"}",
+	             400, "Bad Request: invalid language code specified");
+	/* Set for one scope and language, read back there and only there. */
+	api(s, "setMyCommands", "{\"commands\":[{\"command\":\"hulp\",\"description\":\"Wat je kan sturen\"}],"
+	    "\"scope\":{\"type\":\"all_private_chats\"},\"language_code\":\"nl\"}", 0, &c);
+	assert_true(is_ok(&c));
+	call_free(&c);
+	api(s, "getMyCommands", "{\"scope\":{\"type\":\"all_private_chats\"},\"language_code\":\"nl\"}", 0, &c);
+	assert_true(is_ok(&c));
+	assert_int_equal(cJSON_GetArraySize(result(&c)), 1);
+	assert_string_equal(str(cJSON_GetArrayItem(result(&c), 0), "command"), "hulp");
+	call_free(&c);
+	api(s, "getMyCommands", "{\"scope\":{\"type\":\"all_private_chats\"},\"language_code\":\"fr\"}", 0, &c);
+	assert_int_equal(cJSON_GetArraySize(result(&c)), 0);
+	call_free(&c);
+	api(s, "getMyCommands", "{\"language_code\":\"nl\"}", 0, &c);
+	assert_int_equal(cJSON_GetArraySize(result(&c)), 0);
+	call_free(&c);
+	/* A chat scope needs a chat the bot knows; scope may come as a string. */
+	simctl_message(s, CHAT, "hello");
+	api(s, "setMyCommands", "{\"commands\":[{\"command\":\"families\",\"description\":\"Je gezinnen\"}],"
+	    "\"scope\":\"{\\\"type\\\":\\\"chat\\\",\\\"chat_id\\\":4242}\"}", 0, &c);
+	assert_true(is_ok(&c));
+	call_free(&c);
+	api(s, "getMyCommands", "{\"scope\":{\"type\":\"chat\",\"chat_id\":4242}}", 0, &c);
+	assert_int_equal(cJSON_GetArraySize(result(&c)), 1);
+	call_free(&c);
+	api(s, "deleteMyCommands", "{\"scope\":{\"type\":\"chat\",\"chat_id\":4242}}", 0, &c);
+	assert_true(is_ok(&c));
+	call_free(&c);
+	api(s, "getMyCommands", "{\"scope\":{\"type\":\"chat\",\"chat_id\":4242}}", 0, &c);
+	assert_int_equal(cJSON_GetArraySize(result(&c)), 0);
+	call_free(&c);
+	/* Descriptions, by language; 512 characters at most. */
+	memset(big, 'a', 513);
+	big[513] = '\0';
+	{
+		char body[800];
+
+		snprintf(body, sizeof(body), "{\"description\":\"%s\"}", big);
+		expect_error(s, "setMyDescription", body, 400, "Bad Request: description is too long");
+		/* 512 two-byte characters are 512 characters. */
+		memset(big, 0, sizeof(big));
+		for (int i = 0; i < 300; i++)
+			memcpy(big + 2 * i, "\xc3\xa9", 2);
+		snprintf(body, sizeof(body), "{\"description\":\"%s\",\"language_code\":\"fr\"}", big);
+		api(s, "setMyDescription", body, 0, &c);
+		assert_true(is_ok(&c));
+		call_free(&c);
+	}
+	expect_error(s, "setMyDescription", "{\"description\":\"x\",\"language_code\":\"english\"}", 400,
+	             "Bad Request: invalid language code specified");
+	api(s, "getMyDescription", "{\"language_code\":\"fr\"}", 0, &c);
+	assert_true(is_ok(&c));
+	assert_int_equal(strlen(str(result(&c), "description")), 600);
+	call_free(&c);
+	api(s, "getMyDescription", "{}", 0, &c);
+	assert_string_equal(str(result(&c), "description"), "");
+	call_free(&c);
+	assert_int_equal(counter(s, "bot_settings"), 4);
+}
+
 static void t_limit(void **state)
 {
 	struct simctl *s = *state;
@@ -1409,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_get_me_and_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_offset_confirmation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_offset_in_the_future, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_bot_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_long_poll_wakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_long_poll_timeout, setup, teardown),

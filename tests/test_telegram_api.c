@@ -1665,6 +1665,80 @@ static void s_graphemes(void **state)
 
 /* =================================================================== URLs */
 
+static void b_set_commands(void **state)
+{
+	const struct telegram_command ok[] = {{"hulp", "Wat je kan sturen"}, {"taal", "Je taal kiezen"}};
+	const struct telegram_command bad_name[] = {{"Hulp", "x"}};
+	const struct telegram_command slash[] = {{"/help", "x"}};
+	const struct telegram_command accent[] = {{"arr\xc3\xaat", "x"}};
+	const struct telegram_command empty[] = {{"help", " "}};
+	struct telegram_command longer[1] = {{"help", NULL}};
+	struct telegram_command many[TELEGRAM_COMMANDS_MAX + 1];
+	char about[2 * 257 + 1], *json = NULL;
+	cJSON *root;
+
+	(void)state;
+	assert_int_equal(telegram_api_build_set_commands(ok, 2, "all_private_chats", 0, "nl", &json), 0);
+	root = cJSON_Parse(json);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "scope"), "type")->valuestring,
+	                    "all_private_chats");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "scope"), "chat_id"));
+	assert_string_equal(cJSON_GetObjectItem(root, "language_code")->valuestring, "nl");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "commands")), 2);
+	cJSON_Delete(root);
+	free(json);
+	/* A chat scope carries its id exactly; no language means everyone. */
+	assert_int_equal(telegram_api_build_set_commands(ok, 1, "chat", -1001234567890123LL, "", &json), 0);
+	assert_non_null(strstr(json, "\"chat_id\":-1001234567890123"));
+	assert_null(strstr(json, "language_code"));
+	free(json);
+	assert_int_equal(telegram_api_build_set_commands(bad_name, 1, "all_private_chats", 0, "", &json), -CB_EINVAL);
+	assert_null(json);
+	assert_int_equal(telegram_api_build_set_commands(slash, 1, "all_private_chats", 0, "", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_commands(accent, 1, "all_private_chats", 0, "", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_commands(empty, 1, "all_private_chats", 0, "", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_commands(ok, 1, "all_private_chats", 0, "NL", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_commands(ok, 1, "all_private_chats", 0, "nld", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_commands(ok, 1, "families", 0, "", &json), -CB_EINVAL);
+	/* 256 characters fit, however many bytes they take; 257 do not. */
+	for (int i = 0; i < 256; i++)
+		memcpy(about + 2 * i, "\xc3\xa9", 2);
+	about[512] = '\0';
+	longer[0].description = about;
+	assert_int_equal(telegram_api_build_set_commands(longer, 1, "all_private_chats", 0, "", &json), 0);
+	free(json);
+	memcpy(about + 512, "\xc3\xa9", 3);
+	assert_int_equal(telegram_api_build_set_commands(longer, 1, "all_private_chats", 0, "", &json), -CB_ETOOBIG);
+	for (size_t i = 0; i < CB_ARRAY_SIZE(many); i++)
+		many[i] = ok[0];
+	assert_int_equal(telegram_api_build_set_commands(many, CB_ARRAY_SIZE(many), "all_private_chats", 0, "", &json),
+	                 -CB_EINVAL);
+	assert_int_equal(telegram_api_command_ok("abcdefghijklmnopqrstuvwxyz012345"), 1);
+	assert_int_equal(telegram_api_command_ok("abcdefghijklmnopqrstuvwxyz0123456"), 0);
+}
+
+static void b_set_description(void **state)
+{
+	char text[514], *json = NULL;
+
+	(void)state;
+	assert_int_equal(telegram_api_build_set_description("Berichten van je gezinsbegeleider.", "nl", &json), 0);
+	assert_string_equal(json, "{\"description\":\"Berichten van je gezinsbegeleider.\",\"language_code\":\"nl\"}");
+	free(json);
+	/* Empty removes the description. */
+	assert_int_equal(telegram_api_build_set_description("", "", &json), 0);
+	assert_string_equal(json, "{\"description\":\"\"}");
+	free(json);
+	memset(text, 'a', 513);
+	text[513] = '\0';
+	assert_int_equal(telegram_api_build_set_description(text, "", &json), -CB_ETOOBIG);
+	text[512] = '\0';
+	assert_int_equal(telegram_api_build_set_description(text, "", &json), 0);
+	free(json);
+	assert_int_equal(telegram_api_build_set_description("\xff", "", &json), -CB_EINVAL);
+	assert_int_equal(telegram_api_build_set_description("x", "e", &json), -CB_EINVAL);
+}
+
 static void u_method_url(void **state)
 {
 	char url[128];
@@ -1787,6 +1861,8 @@ int main(void)
 		cmocka_unit_test(s_cjk), cmocka_unit_test(s_graphemes),
 		cmocka_unit_test(u_method_url),
 		cmocka_unit_test(u_file_url),
+		cmocka_unit_test(b_set_commands),
+		cmocka_unit_test(b_set_description),
 	};
 
 	return cmocka_run_group_tests_name("telegram_api", tests, NULL, NULL);

@@ -40,6 +40,8 @@
 #define TGSIM_DROP_HOLD_MS 150000              /* longer than any client timeout */
 #define TGSIM_FIRST_UPDATE_ID 100000001     /* the lowest a run may start at */
 #define TGSIM_METHOD_MAX 40
+#define TGSIM_MAX_COMMAND_SETS 128             /* setMyCommands: scope x language */
+#define TGSIM_MAX_DESCRIPTIONS 16              /* setMyDescription: by language */
 
 struct tgsim_held;
 
@@ -80,6 +82,20 @@ struct tgsim_file {
 	unsigned char *data;       /* ...or kept (uploads with content_base64) */
 };
 
+/* The command menu set for one scope and language (setMyCommands). */
+struct tgsim_command_set {
+	char scope[32];            /* BotCommandScope type */
+	int64_t chat_id;           /* chat, chat_administrators, chat_member */
+	int64_t user_id;           /* chat_member */
+	char lang[3];              /* "" for everyone else in the scope */
+	cJSON *commands;           /* the array, as set */
+};
+
+struct tgsim_description {
+	char lang[3];
+	char *text;
+};
+
 struct tgsim_callback {
 	uint64_t seq;
 	int answered;
@@ -108,6 +124,7 @@ struct tgsim_stats {
 	long long breaches_chat, breaches_global;
 	long long sent, rejected, get_updates, callbacks_answered;
 	long long files_downloaded, conflicts, api_calls, updates_dropped;
+	long long bot_settings;          /* accepted setMyCommands and setMyDescription */
 };
 
 struct tgsim {
@@ -138,6 +155,11 @@ struct tgsim {
 	uint64_t global_times[TGSIM_GLOBAL_PER_SEC];  /* last accepted sends, ring */
 	size_t nglobal, global_head;
 	struct tgsim_stats st;
+
+	struct tgsim_command_set command_sets[TGSIM_MAX_COMMAND_SETS];
+	size_t ncommand_sets;
+	struct tgsim_description descriptions[TGSIM_MAX_DESCRIPTIONS];
+	size_t ndescriptions;
 
 	struct tgsim_held *held;            /* requests answered later */
 	int nheld;

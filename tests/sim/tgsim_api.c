@@ -44,6 +44,7 @@ static const char *const methods[] = {
 	"getMe", "getUpdates", "sendMessage", "answerCallbackQuery", "getFile",
 	"sendChatAction", "deleteWebhook", "getWebhookInfo", "setMyCommands",
 	"sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio",
+	"getMyCommands", "deleteMyCommands", "setMyDescription", "getMyDescription",
 };
 
 /* sendPhoto and friends: the field that carries the file, by method. */
@@ -670,6 +671,262 @@ static void m_webhook_info(struct tgsim *sim, struct http_server_req *req, uint6
 	finish(sim, req, "getWebhookInfo", started, 200, ok_root(o), NULL);
 }
 
+/* ---- the bot's menu and description ------------------------------------ */
+
+/* A parameter that is an object or an array, given as JSON or as a string
+ * holding JSON (form posts); a new tree, NULL when absent, or *bad. */
+static cJSON *json_param(const cJSON *params, const char *name, int *bad)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(params, name);
+	cJSON *v = NULL;
+
+	*bad = 0;
+	if (it == NULL || cJSON_IsNull(it) || (cJSON_IsString(it) && it->valuestring[0] == '\0'))
+		return NULL;
+	if (cJSON_IsString(it))
+		v = cJSON_Parse(it->valuestring);
+	else
+		v = cJSON_Duplicate(it, 1);
+	if (v == NULL)
+		*bad = 1;
+	return v;
+}
+
+/* language_code: "" or two letters a-z (tdlib's validate_bot_language_code). */
+static int read_lang(const cJSON *params, char lang[3])
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(params, "language_code");
+	const char *s = cJSON_IsString(it) ? it->valuestring : "";
+
+	if (s[0] != '\0' && !(s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z' && s[2] == '\0'))
+		return -1;
+	snprintf(lang, 3, "%s", s);
+	return 0;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The BotCommandScope as the real server reads it; err is its description
+ * of what is wrong. */
+static int read_scope(struct tgsim *sim, const cJSON *params, struct tgsim_command_set *set,
+                      const char **err)
+{
+	static const char *const types[] = {
+		"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
+		"chat", "chat_administrators", "chat_member",
+	};
+	const cJSON *type;
+	cJSON *scope;
+	int bad, rc = -1;
+	size_t i;
+
+	scope = json_param(params, "scope", &bad);
+	*err = "Bad Request: can't parse BotCommandScope JSON object";
+	if (bad)
+		return -1;
+	if (scope == NULL) {
+		cb_strlcpy(set->scope, "default", sizeof(set->scope));
+		return 0;
+	}
+	*err = "Bad Request: can't parse BotCommandScope: BotCommandScope must be an Object";
+	if (!cJSON_IsObject(scope))
+		goto out;
+	type = cJSON_GetObjectItemCaseSensitive(scope, "type");
+	*err = "Bad Request: can't parse BotCommandScope: Can't find field \"type\"";
+	if (!cJSON_IsString(type))
+		goto out;
+	for (i = 0; i < CB_ARRAY_SIZE(types); i++)
+		if (strcmp(type->valuestring, types[i]) == 0)
+			break;
+	*err = "Bad Request: can't parse BotCommandScope: Unsupported type specified";
+	if (i == CB_ARRAY_SIZE(types))
+		goto out;
+	cb_strlcpy(set->scope, types[i], sizeof(set->scope));
+	if (i >= 4) {
+		*err = "Bad Request: can't parse BotCommandScope: Can't find field \"chat_id\"";
+		if (!param_i64(scope, "chat_id", &set->chat_id))
+			goto out;
+		*err = "Bad Request: chat not found";
+		if (tgsim_chat_find(sim, set->chat_id) == NULL)
+			goto out;
+		*err = "Bad Request: can't parse BotCommandScope: Invalid user_id specified";
+		if (i == 6 && (!param_i64(scope, "user_id", &set->user_id) || set->user_id <= 0))
+			goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(scope);
+	return rc;
+}
+
+static struct tgsim_command_set *command_set_find(struct tgsim *sim, const struct tgsim_command_set *key)
+{
+	for (size_t i = 0; i < sim->ncommand_sets; i++) {
+		struct tgsim_command_set *s = &sim->command_sets[i];
+
+		if (strcmp(s->scope, key->scope) == 0 && s->chat_id == key->chat_id &&
+		    s->user_id == key->user_id && strcmp(s->lang, key->lang) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* setMyCommands, getMyCommands and deleteMyCommands, checked as the real
+ * server checks them: tdlib for the JSON, the scope and the language code,
+ * Telegram's own errors for the commands (BOT_COMMAND_INVALID for a name
+ * that is not 1-32 of a-z 0-9 _). */
+static void m_my_commands(struct tgsim *sim, struct http_server_req *req, const char *method,
+                          const cJSON *params, uint64_t started)
+{
+	struct tgsim_command_set key, *set;
+	const cJSON *it;
+	cJSON *commands = NULL, *copy;
+	const char *err;
+	int bad, n = 0;
+
+	memset(&key, 0, sizeof(key));
+	if (strcmp(method, "setMyCommands") == 0) {
+		commands = json_param(params, "commands", &bad);
+		if (bad) {
+			fail(sim, req, method, started, 400, "Bad Request: can't parse commands JSON object");
+			return;
+		}
+		if (commands == NULL)
+			commands = cJSON_CreateArray();
+		if (!cJSON_IsArray(commands)) {
+			fail(sim, req, method, started, 400, "Bad Request: expected an Array of BotCommand");
+			goto out;
+		}
+		cJSON_ArrayForEach(it, commands) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "command");
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "description");
+
+			if (!cJSON_IsObject(it)) {
+				fail(sim, req, method, started, 400, "Bad Request: can't parse BotCommand: expected an Object");
+				goto out;
+			}
+			if (!cJSON_IsString(c) || !cJSON_IsString(d)) {
+				fail(sim, req, method, started, 400, !cJSON_IsString(c) ?
+				     "Bad Request: can't parse BotCommand: Can't find field \"command\"" :
+				     "Bad Request: can't parse BotCommand: Can't find field \"description\"");
+				goto out;
+			}
+			if (!valid_utf8(c->valuestring) || !valid_utf8(d->valuestring)) {
+				fail(sim, req, method, started, 400, "Bad Request: strings must be encoded in UTF-8");
+				goto out;
+			}
+			if (!telegram_api_command_ok(c->valuestring)) {
+				fail(sim, req, method, started, 400, "Bad Request: BOT_COMMAND_INVALID");
+				goto out;
+			}
+			if (blank(d->valuestring)) {
+				fail(sim, req, method, started, 400, "Bad Request: command description must be non-empty");
+				goto out;
+			}
+			if (utf8_chars(d->valuestring) > TELEGRAM_COMMAND_ABOUT_MAX) {
+				fail(sim, req, method, started, 400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID");
+				goto out;
+			}
+			n++;
+		}
+		if (n > TELEGRAM_COMMANDS_MAX) {
+			fail(sim, req, method, started, 400, "Bad Request: BOT_COMMANDS_TOO_MUCH");
+			goto out;
+		}
+	}
+	if (read_scope(sim, params, &key, &err) != 0) {
+		fail(sim, req, method, started, 400, err);
+		goto out;
+	}
+	if (read_lang(params, key.lang) != 0) {
+		fail(sim, req, method, started, 400, "Bad Request: invalid language code specified");
+		goto out;
+	}
+	set = command_set_find(sim, &key);
+	if (strcmp(method, "getMyCommands") == 0) {
+		copy = set != NULL ? cJSON_Duplicate(set->commands, 1) : cJSON_CreateArray();
+		finish(sim, req, method, started, 200, ok_root(copy), NULL);
+		goto out;
+	}
+	/* An empty list, or deleteMyCommands, removes the menu of that scope. */
+	if (set != NULL) {
+		cJSON_Delete(set->commands);
+		*set = sim->command_sets[--sim->ncommand_sets];
+	}
+	if (commands != NULL && n > 0) {
+		if (sim->ncommand_sets == TGSIM_MAX_COMMAND_SETS) {
+			fail_retry(sim, req, method, started, 1, "(too many command sets)");
+			goto out;
+		}
+		key.commands = commands;
+		commands = NULL;
+		sim->command_sets[sim->ncommand_sets++] = key;
+	}
+	sim->st.bot_settings++;
+	finish(sim, req, method, started, 200, ok_root(cJSON_CreateTrue()), NULL);
+out:
+	cJSON_Delete(commands);
+}
+
+/* setMyDescription (0-512 characters; empty removes it) and
+ * getMyDescription, by language code. */
+static void m_my_description(struct tgsim *sim, struct http_server_req *req, const char *method,
+                             const cJSON *params, uint64_t started)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(params, "description");
+	const char *text = cJSON_IsString(d) ? d->valuestring : "";
+	struct tgsim_description *found = NULL;
+	char lang[3];
+	cJSON *o;
+
+	if (read_lang(params, lang) != 0) {
+		fail(sim, req, method, started, 400, "Bad Request: invalid language code specified");
+		return;
+	}
+	for (size_t i = 0; i < sim->ndescriptions; i++)
+		if (strcmp(sim->descriptions[i].lang, lang) == 0)
+			found = &sim->descriptions[i];
+	if (strcmp(method, "getMyDescription") == 0) {
+		if ((o = cJSON_CreateObject()) != NULL)
+			cJSON_AddStringToObject(o, "description", found != NULL ? found->text : "");
+		finish(sim, req, method, started, 200, ok_root(o), NULL);
+		return;
+	}
+	if (!valid_utf8(text)) {
+		fail(sim, req, method, started, 400, "Bad Request: strings must be encoded in UTF-8");
+		return;
+	}
+	/* The limit is documented; the wording of this error is ours. */
+	if (utf8_chars(text) > TELEGRAM_DESCRIPTION_MAX) {
+		fail(sim, req, method, started, 400, "Bad Request: description is too long");
+		return;
+	}
+	if (found == NULL && sim->ndescriptions == TGSIM_MAX_DESCRIPTIONS) {
+		fail_retry(sim, req, method, started, 1, "(too many descriptions)");
+		return;
+	}
+	if (found == NULL) {
+		found = &sim->descriptions[sim->ndescriptions++];
+		cb_strlcpy(found->lang, lang, sizeof(found->lang));
+		found->text = NULL;
+	}
+	free(found->text);
+	if ((found->text = strdup(text)) == NULL) {
+		*found = sim->descriptions[--sim->ndescriptions];
+		fail(sim, req, method, started, 500, "Internal Server Error");
+		return;
+	}
+	sim->st.bot_settings++;
+	finish(sim, req, method, started, 200, ok_root(cJSON_CreateTrue()), NULL);
+}
+
 /* The download of a file getFile described. */
 static void m_download(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
                        uint64_t started)
@@ -716,7 +973,11 @@ static void dispatch(struct tgsim *sim, struct http_server_req *req, const char 
 		m_download(sim, req, params, started);
 	else if (media_field(method) != NULL)
 		m_send_media(sim, req, method, params, started);
-	else /* deleteWebhook, setMyCommands: nothing to keep */
+	else if (strstr(method, "MyCommands") != NULL)
+		m_my_commands(sim, req, method, params, started);
+	else if (strstr(method, "MyDescription") != NULL)
+		m_my_description(sim, req, method, params, started);
+	else /* deleteWebhook: nothing to keep */
 		finish(sim, req, method, started, 200, ok_root(cJSON_CreateTrue()), NULL);
 }
 

@@ -692,6 +692,7 @@ static void c_stats(struct ctl *c)
 		cJSON_AddNumberToObject(o, "conflicts", (double)st->conflicts);
 		cJSON_AddNumberToObject(o, "api_calls", (double)st->api_calls);
 		cJSON_AddNumberToObject(o, "updates_dropped", (double)st->updates_dropped);
+		cJSON_AddNumberToObject(o, "bot_settings", (double)st->bot_settings);
 		cJSON_AddNumberToObject(o, "held", c->sim->nheld);
 		cJSON_AddBoolToObject(o, "polling", c->sim->poll != NULL);
 	}

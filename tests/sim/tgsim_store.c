@@ -121,6 +121,11 @@ void tgsim_store_free(struct tgsim *sim)
 {
 	if (sim->updates.buf != NULL && sim->sent.buf != NULL && sim->files.buf != NULL)
 		clear_all(sim);
+	for (size_t i = 0; i < sim->ncommand_sets; i++)
+		cJSON_Delete(sim->command_sets[i].commands);
+	for (size_t i = 0; i < sim->ndescriptions; i++)
+		free(sim->descriptions[i].text);
+	sim->ncommand_sets = sim->ndescriptions = 0;
 	free(sim->chats);
 	free(sim->updates.buf);
 	free(sim->sent.buf);
