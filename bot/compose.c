@@ -379,8 +379,21 @@ static int generic(struct ctx *c, const struct outbox_msg *m)
 	return rc;
 }
 
+/* The next page of a list staff asked for; the handler wrote its data. */
+static int more_button(struct ctx *c, const char *data)
+{
+	const char *label = locale_text(c->loc, c->l, "button.staff_more");
+	struct composed_button *b;
+
+	if (label == NULL || c->out->nbuttons == COMPOSE_BUTTONS_MAX)
+		return -CB_EINVAL;
+	b = &c->out->buttons[c->out->nbuttons++];
+	cb_strlcpy(b->label, label, sizeof(b->label));
+	return cb_strlcpy(b->data, data, sizeof(b->data));
+}
+
 /* Staff messages: their params hold what the handler knew. A list the
- * handler already rendered travels as text. */
+ * handler already rendered travels as text, a page at a time. */
 static int staff(struct ctx *c, const struct outbox_msg *m, int email)
 {
 	cJSON *p = cJSON_Parse(m->params);
@@ -396,6 +409,8 @@ static int staff(struct ctx *c, const struct outbox_msg *m, int email)
 		rc = reply_failed(c, p);
 	else
 		rc = cb_strlcpy(c->out->text, param(p, "text"), sizeof(c->out->text));
+	if (rc == 0 && param(p, "more")[0] != '\0')
+		rc = more_button(c, param(p, "more"));
 	cJSON_Delete(p);
 	return rc;
 }

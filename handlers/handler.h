@@ -198,6 +198,10 @@ struct forward {
  * With fw, the message is a forward of the family's words or file. */
 int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,
 		  const struct forward *fw);
+/* The most one message of a family's gateway holds, in UTF-16 units (what
+ * Telegram counts), by channel kind; 0 when no limit applies. */
+size_t relay_text_limit(const char *kind);
+size_t relay_text_units(const char *text);
 /* Anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
 /* A family's message casebot could not handle (why, for staff): logged,

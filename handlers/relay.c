@@ -9,6 +9,7 @@
 
 #include "bot/compose.h"
 #include "bot/event.h"
+#include "bot/telegram_api.h"
 #include "handlers/handler.h"
 
 #define ACK_EVERY (60 * 60)
@@ -170,4 +171,26 @@ int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, 
 	rc = handler_reply(h, fm, "urgent_ack", "urgent.ack", params);
 	free(params);
 	return rc;
+}
+
+/* One line per gateway a family can be on; a gateway added later adds its
+ * limit here. */
+static const struct {
+	const char *kind;
+	size_t units;
+} text_limits[] = {
+	{"telegram", TELEGRAM_TEXT_MAX_UNITS},
+};
+
+size_t relay_text_limit(const char *kind)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(text_limits); i++)
+		if (strcmp(kind, text_limits[i].kind) == 0)
+			return text_limits[i].units;
+	return 0;
+}
+
+size_t relay_text_units(const char *text)
+{
+	return telegram_api_utf16_len(text, strlen(text));
 }

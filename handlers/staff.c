@@ -16,9 +16,15 @@
 #include "handlers/handler.h"
 #include "locales/locale.h"
 
-#define STAFF_LIST_MAX 3500          /* one Telegram message, with room to spare */
-#define STAFF_LOG_LINES 20
-#define STAFF_ALERTS_SHOWN 10
+/* Lists for staff (/log, /families, /alerts) come a page at a time, with a
+ * More button for the next one, whatever the size of the file. */
+#define STAFF_PAGE 10
+#define STAFF_LINE_MAX 640
+#define STAFF_LIST_MAX ((STAFF_PAGE + 1) * STAFF_LINE_MAX)
+/* The More button's data: "mo:", the list (l a family's log, f families,
+ * a alerts), the family's id (0 for the others) and how many rows the
+ * pages before showed. */
+#define STAFF_MORE_FMT "mo:%c:%lld:%d"
 
 struct staff_msg {
 	const struct inbound_event *ev;
@@ -61,6 +67,19 @@ int staff_notice(struct hctx *h, int64_t staff_id, int64_t family_id, const char
 static int say_text(struct hctx *h, struct staff_msg *sm, const char *text)
 {
 	return staff_notice(h, sm->staff.id, sm->family_id, "staff_text", "staff.text", "text", text, NULL);
+}
+
+/* One page of a list, with the More button when rows are left (shown: the
+ * rows this page and those before it showed). */
+static int say_page(struct hctx *h, struct staff_msg *sm, const char *text, char list, long long id, int shown,
+		    int more)
+{
+	char data[48] = "";
+
+	if (more)
+		snprintf(data, sizeof(data), STAFF_MORE_FMT, list, id, shown);
+	return staff_notice(h, sm->staff.id, sm->family_id, "staff_text", "staff.text", "text", text, "more", data,
+			    NULL);
 }
 
 static int say(struct hctx *h, struct staff_msg *sm, const char *key, ...)
@@ -166,7 +185,8 @@ struct list {
 	struct hctx *h;
 	struct staff_msg *sm;
 	char text[STAFF_LIST_MAX];
-	int n;
+	int n;          /* rows seen */
+	int skip;       /* rows the pages before showed */
 };
 
 static void list_add(struct list *l, const char *line)
@@ -186,6 +206,11 @@ static int family_line(const void *rec, void *arg)
 
 	if (strcmp(f->status, "closed") == 0 || !staff_reaches(l->h, &l->sm->staff, f))
 		return 0;
+	/* Only this page's rows are rendered; one more says there is more. */
+	if (l->n < l->skip || l->n >= l->skip + STAFF_PAGE) {
+		l->n++;
+		return l->n > l->skip + STAFF_PAGE;
+	}
 	if (store_contact_last_in(l->h->store, f->id, &last) == 0 && last > 0) {
 		const struct locale_param p[] = {{"ref", f->ref}, {"days", days}, {"name", f->display_name}};
 
@@ -209,7 +234,7 @@ static int family_line(const void *rec, void *arg)
 	return 0;
 }
 
-static int cmd_families(struct hctx *h, struct staff_msg *sm)
+static int cmd_families(struct hctx *h, struct staff_msg *sm, int skip)
 {
 	struct list *l = calloc(1, sizeof(*l));
 	int rc;
@@ -218,33 +243,46 @@ static int cmd_families(struct hctx *h, struct staff_msg *sm)
 		return -CB_ENOMEM;
 	l->h = h;
 	l->sm = sm;
+	l->skip = skip;
 	locale_render(h->loc, sm->staff.lang, "staff.families.header", NULL, 0, l->text, sizeof(l->text));
 	/* The list is a read of every file it names: audited first. */
 	rc = store_audit(h->store, h->now, sm->actor, "families.read", NULL, "phone");
-	if (rc == 0)
-		rc = store_family_each(h->store, family_line, l);
-	if (rc == 0)
-		rc = l->n == 0 ? say(h, sm, "staff.families.none", NULL) : say_text(h, sm, l->text);
+	if (rc == 0 && (rc = store_family_each(h->store, family_line, l)) == 1)
+		rc = 0;    /* stopped after the page */
+	if (rc == 0 && l->n == 0)
+		rc = say(h, sm, "staff.families.none", NULL);
+	else if (rc == 0)
+		rc = say_page(h, sm, l->text, 'f', 0, skip + STAFF_PAGE, l->n > skip + STAFF_PAGE);
 	free(l);
 	return rc;
 }
 
+/* A page of the log: the newest rows first come on the first page, each
+ * page in time order. A first pass counts, the second keeps the page. */
 struct log_lines {
-	struct contact rows[STAFF_LOG_LINES];
-	int n, total;
+	struct contact rows[STAFF_PAGE];
+	int total;        /* rows in the log */
+	int from, to;     /* the page: rows [from, to) in time order */
+	int seen;
 };
 
-/* Keeps the last STAFF_LOG_LINES rows in a ring. */
+static int count_contact(const void *rec, void *arg)
+{
+	(void)rec;
+	((struct log_lines *)arg)->total++;
+	return 0;
+}
+
 static int keep_contact(const void *rec, void *arg)
 {
 	struct log_lines *ll = arg;
 
-	ll->rows[ll->total % STAFF_LOG_LINES] = *(const struct contact *)rec;
-	ll->total++;
-	return 0;
+	if (ll->seen >= ll->from && ll->seen < ll->to)
+		ll->rows[ll->seen - ll->from] = *(const struct contact *)rec;
+	return ++ll->seen >= ll->to;
 }
 
-static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f)
+static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f, int skip)
 {
 	struct log_lines *ll = calloc(1, sizeof(*ll));
 	struct list *l = calloc(1, sizeof(*l));
@@ -258,9 +296,13 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 	/* The read is audited first, with why this reader may make it. */
 	if ((rc = store_audit(h->store, h->now, sm->actor, "log.read", f->ref,
 			      staff_reaches(h, &sm->staff, f) == STAFF_REACH_ALERT ? "phone_open_alert" : "phone")) != 0 ||
-	    (rc = store_contact_each(h->store, f->id, 0, keep_contact, ll)) != 0)
+	    (rc = store_contact_each(h->store, f->id, 0, count_contact, ll)) != 0)
 		goto out;
-	if (ll->total == 0) {
+	ll->to = ll->total - skip;
+	ll->from = ll->to > STAFF_PAGE ? ll->to - STAFF_PAGE : 0;
+	if (ll->to > 0 && (rc = store_contact_each(h->store, f->id, 0, keep_contact, ll)) < 0)
+		goto out;
+	if (ll->total == 0 || ll->to <= 0) {
 		rc = say(h, sm, "staff.log.empty", "ref", f->ref, NULL);
 		goto out;
 	}
@@ -269,8 +311,8 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 
 		locale_render(h->loc, sm->staff.lang, "staff.log.header", p, 1, l->text, sizeof(l->text));
 	}
-	for (int i = ll->total > STAFF_LOG_LINES ? ll->total - STAFF_LOG_LINES : 0; i < ll->total; i++) {
-		const struct contact *c = &ll->rows[i % STAFF_LOG_LINES];
+	for (int i = 0; i < ll->to - ll->from; i++) {
+		const struct contact *c = &ll->rows[i];
 		char when[32], line[512];
 		const struct locale_param p[] = {{"when", when}, {"direction", c->direction}, {"kind", c->kind},
 						 {"summary", c->summary}};
@@ -279,7 +321,7 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 		locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 4, line, sizeof(line));
 		list_add(l, line);
 	}
-	rc = say_text(h, sm, l->text);
+	rc = say_page(h, sm, l->text, 'l', (long long)f->id, skip + STAFF_PAGE, ll->from > 0);
 out:
 	free(ll);
 	free(l);
@@ -295,7 +337,7 @@ static int cmd_log(struct hctx *h, struct staff_msg *sm, char **w, int n)
 		return say(h, sm, "staff.usage.log", NULL);
 	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
 		return rc;
-	return show_log(h, sm, &f);
+	return show_log(h, sm, &f, 0);
 }
 
 /* /appointment REF YYYY-MM-DD HH:MM KIND [place...] */
@@ -452,29 +494,25 @@ static int cmd_away(struct hctx *h, struct staff_msg *sm, char **w, int n)
 }
 
 struct alert_list {
-	struct hctx *h;
-	struct staff_msg *sm;
-	int n;
-	int rc;
+	struct alert rows[STAFF_PAGE];
+	int n;          /* rows seen */
+	int skip;       /* rows the pages before showed */
 };
 
-/* Each open alert again, as its own message with its Acknowledge button. */
-static int resend_alert(const void *rec, void *arg)
+static int keep_alert(const void *rec, void *arg)
 {
-	const struct alert *a = rec;
 	struct alert_list *al = arg;
-	char id[24];
 
-	snprintf(id, sizeof(id), "%lld", (long long)a->id);
-	al->rc = staff_notice(al->h, al->sm->staff.id, a->family_id, "alert", "staff.alert", "alert_id", id, "ref", a->family_ref,
-			      "kind", a->kind, "detail", a->summary, NULL);
+	if (al->n >= al->skip && al->n < al->skip + STAFF_PAGE)
+		al->rows[al->n - al->skip] = *(const struct alert *)rec;
 	al->n++;
-	return al->rc;
+	return 0;
 }
 
-static int cmd_alerts(struct hctx *h, struct staff_msg *sm)
+/* Audits the read, says how many are open (first page only), and reads one
+ * row past the page to know whether there is more. */
+static int alerts_page(struct hctx *h, struct staff_msg *sm, struct alert_list *al)
 {
-	struct alert_list al = {h, sm, 0, 0};
 	char count[16];
 	int rc, open = 0;
 
@@ -482,12 +520,39 @@ static int cmd_alerts(struct hctx *h, struct staff_msg *sm)
 	    (rc = store_alert_count_open(h->store, sm->staff.id, &open)) != 0)
 		return rc;
 	if (open == 0)
-		return say(h, sm, "staff.alerts.none", NULL);
+		return al->skip == 0 ? say(h, sm, "staff.alerts.none", NULL) : 0;
 	snprintf(count, sizeof(count), "%d", open);
-	if ((rc = say(h, sm, "staff.alerts.header", "count", count, NULL)) != 0)
+	if (al->skip == 0 && (rc = say(h, sm, "staff.alerts.header", "count", count, NULL)) != 0)
 		return rc;
-	rc = store_alert_each_open(h->store, sm->staff.id, STAFF_ALERTS_SHOWN, resend_alert, &al);
-	return rc < 0 ? rc : al.rc;
+	rc = store_alert_each_open(h->store, sm->staff.id, al->skip + STAFF_PAGE + 1, keep_alert, al);
+	return rc < 0 ? rc : 0;
+}
+
+/* Each open alert of the page again, as its own message with its
+ * Acknowledge button; the last one carries More when alerts are left. */
+static int cmd_alerts(struct hctx *h, struct staff_msg *sm, int skip)
+{
+	struct alert_list *al = calloc(1, sizeof(*al));
+	char id[24], more[48];
+	int rc, shown;
+
+	if (al == NULL)
+		return -CB_ENOMEM;
+	al->skip = skip;
+	rc = alerts_page(h, sm, al);
+	shown = al->n - skip < STAFF_PAGE ? al->n - skip : STAFF_PAGE;
+	for (int i = 0; rc == 0 && i < shown; i++) {
+		const struct alert *a = &al->rows[i];
+
+		more[0] = '\0';
+		if (i == shown - 1 && al->n > skip + STAFF_PAGE)
+			snprintf(more, sizeof(more), STAFF_MORE_FMT, 'a', 0LL, skip + STAFF_PAGE);
+		snprintf(id, sizeof(id), "%lld", (long long)a->id);
+		rc = staff_notice(h, sm->staff.id, a->family_id, "alert", "staff.alert", "alert_id", id, "ref",
+				  a->family_ref, "kind", a->kind, "detail", a->summary, "more", more, NULL);
+	}
+	free(al);
+	return rc;
 }
 
 static int command(struct hctx *h, struct staff_msg *sm)
@@ -518,7 +583,7 @@ static int command(struct hctx *h, struct staff_msg *sm)
 	if (strcmp(w[0], "/help") == 0 || strcmp(w[0], "/start") == 0)
 		return say(h, sm, "staff.help", NULL);
 	if (strcmp(w[0], "/families") == 0)
-		return cmd_families(h, sm);
+		return cmd_families(h, sm, 0);
 	if (strcmp(w[0], "/log") == 0)
 		return cmd_log(h, sm, w, n);
 	if (strcmp(w[0], "/appointment") == 0)
@@ -530,7 +595,7 @@ static int command(struct hctx *h, struct staff_msg *sm)
 	if (strcmp(w[0], "/away") == 0)
 		return cmd_away(h, sm, w, n);
 	if (strcmp(w[0], "/alerts") == 0)
-		return cmd_alerts(h, sm);
+		return cmd_alerts(h, sm, 0);
 	return say(h, sm, "staff.unknown_command", NULL);
 }
 
@@ -547,6 +612,7 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
 	int64_t alert_id = cJSON_IsString(alert) ? strtoll(alert->valuestring, NULL, 10) : 0;
 	char *params = NULL;
+	size_t limit, units;
 	int rc, ok;
 
 	cJSON_Delete(p);
@@ -557,6 +623,15 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	if (channel_id == 0 || store_channel_get(h->store, channel_id, &ch) != 0 || ch.family_id != f.id)
 		return say(h, sm, "staff.reply_failed", "ref", f.ref, "reason",
 			   locale_text(h->loc, sm->staff.lang, "staff.reason.gateway"), NULL);
+	/* What one message of the family's gateway cannot hold is refused
+	 * whole, with the limit, rather than cut or lost. */
+	if ((limit = relay_text_limit(ch.kind)) > 0 && (units = relay_text_units(text)) > limit) {
+		char length_s[24], limit_s[24];
+
+		snprintf(length_s, sizeof(length_s), "%zu", units);
+		snprintf(limit_s, sizeof(limit_s), "%zu", limit);
+		return say(h, sm, "staff.reply_too_long", "ref", f.ref, "length", length_s, "limit", limit_s, NULL);
+	}
 	memset(&m, 0, sizeof(m));
 	m.family_id = f.id;
 	m.member_id = ch.member_id;
@@ -583,6 +658,7 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 static int button(struct hctx *h, struct staff_msg *sm)
 {
 	long long id;
+	char list;
 	int d, rc, ok;
 	struct outbox_msg fwd;
 	struct family f;
@@ -607,7 +683,18 @@ static int button(struct hctx *h, struct staff_msg *sm)
 			return 0;
 		if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
 			return rc;
-		return show_log(h, sm, &f);
+		return show_log(h, sm, &f, 0);
+	}
+	if (sscanf(sm->ev->button_data, STAFF_MORE_FMT, &list, &id, &d) == 3 && d >= 0) {
+		if (list == 'f')
+			return cmd_families(h, sm, d);
+		if (list == 'a')
+			return cmd_alerts(h, sm, d);
+		if (list != 'l' || store_family_get_id(h->store, id, &f) != 0)
+			return 0;
+		if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
+			return rc;
+		return show_log(h, sm, &f, d);
 	}
 	if (sscanf(sm->ev->button_data, "mh:%lld:%d", &id, &d) == 2 ||
 	    sscanf(sm->ev->button_data, "ak:%lld:%d", &id, &d) == 2) {

@@ -756,6 +756,134 @@ static void test_long_texts_whole(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* Sends text (or presses the button with data) as Sara and returns the
+ * last message she got once n more came. */
+static cJSON *sara_asks(struct dt *t, const char *text, const char *data, int n)
+{
+	int before = dt_sent_count(t, SARA);
+
+	if (data != NULL)
+		assert_true(simctl_button(&t->sim, SARA, data, 1) > 0);
+	else
+		assert_true(simctl_message(&t->sim, SARA, text) > 0);
+	assert_true(simctl_wait_sent(&t->sim, SARA, before + n, 30000) >= before + n);
+	return last_sent(t, SARA);
+}
+
+static const char *text_of(const cJSON *msg)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "text"));
+
+	assert_non_null(s);
+	return s;
+}
+
+/* Lists come ten rows at a time with a More button, whatever the size of
+ * the file: /log and Show log on a file with 500 contacts, /families with
+ * 500 families, /alerts with twelve open alerts. Each page read is
+ * audited. */
+static void test_lists_paged(void **state)
+{
+	struct dt *t = *state;
+	char data[80];
+	cJSON *msg;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_exec_sql(t, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
+		       " INSERT INTO contact_log (family_id, at, direction, kind, summary)"
+		       " SELECT 1, CAST(strftime('%s', 'now') AS INTEGER) - 1000 + i, 'in', 'text',"
+		       " printf('entry-%03d.', i) FROM n");
+	msg = sara_asks(t, "/log F-1", NULL, 1);
+	assert_non_null(strstr(text_of(msg), "entry-500."));
+	assert_non_null(strstr(text_of(msg), "entry-491."));
+	assert_null(strstr(text_of(msg), "entry-490."));
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "mo:l:1:10");
+	cJSON_Delete(msg);
+	msg = sara_asks(t, NULL, data, 1);
+	assert_non_null(strstr(text_of(msg), "entry-490."));
+	assert_non_null(strstr(text_of(msg), "entry-481."));
+	assert_null(strstr(text_of(msg), "entry-491."));
+	assert_null(strstr(text_of(msg), "entry-480."));
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "mo:l:1:20");
+	cJSON_Delete(msg);
+	/* The Show log button of a forward: the same first page. */
+	msg = sara_asks(t, NULL, "lg:1:0", 1);
+	assert_non_null(strstr(text_of(msg), "entry-500."));
+	cJSON_Delete(msg);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 3);
+
+	dt_exec_sql(t, "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
+		       " INSERT INTO families (ref, display_name, lang, counsellor_id, created_at)"
+		       " SELECT printf('G-%03d', i), 'family', 'nl', 1, 1 FROM n");
+	msg = sara_asks(t, "/families", NULL, 1);
+	assert_true(strlen(text_of(msg)) < 4096);
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "mo:f:0:10");
+	{
+		char first[4096];
+
+		snprintf(first, sizeof(first), "%s", text_of(msg));
+		cJSON_Delete(msg);
+		msg = sara_asks(t, NULL, data, 1);
+		assert_string_not_equal(first, text_of(msg));
+		assert_non_null(strstr(text_of(msg), "G-"));
+	}
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "mo:f:0:20");
+	cJSON_Delete(msg);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'families.read'"), 2);
+
+	dt_exec_sql(t, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12)"
+		       " INSERT INTO alerts (family_id, staff_id, kind, summary, created_at)"
+		       " SELECT 1, 1, 'message', printf('alert-%02d', i), i FROM n");
+	/* The count, then ten alerts; the tenth has More. */
+	msg = sara_asks(t, "/alerts", NULL, 11);
+	button_data(msg, "ak:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "mo:a:0:10");
+	cJSON_Delete(msg);
+	msg = sara_asks(t, NULL, data, 2);
+	button_data(msg, "mo:", data, sizeof(data));
+	assert_string_equal(data, "");
+	cJSON_Delete(msg);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A reply longer than one Telegram message can hold is refused whole,
+ * with the limit, not cut and not answered with a usage line. */
+static void test_reply_too_long(void **state)
+{
+	struct dt *t = *state;
+	static char text[TEXTS_MAX];
+	char data[80];
+	cJSON *msg;
+	int n;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	n = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mag ik iets vragen?") > 0);
+	assert_true(simctl_wait_sent(&t->sim, SARA, n + 1, 10000) >= n + 1);
+	msg = last_sent(t, SARA);
+	button_data(msg, "rp:", data, sizeof(data));
+	assert_true(data[0] != '\0');
+	cJSON_Delete(msg);
+	cJSON_Delete(sara_asks(t, NULL, data, 1));
+	texts_long(TEXTS_CYRILLIC, NULL, TEXTS_TELEGRAM_UNITS + 1, text, sizeof(text));
+	msg = sara_asks(t, text, NULL, 1);
+	assert_non_null(strstr(text_of(msg), "4096"));
+	assert_non_null(strstr(text_of(msg), "4097"));
+	assert_non_null(strstr(text_of(msg), "F-1"));
+	cJSON_Delete(msg);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply'"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
@@ -766,7 +894,7 @@ int main(void)
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
-		T(test_urgent_to_both), T(test_email_for_staff_without_telegram), T(test_long_texts_whole),
+		T(test_urgent_to_both), T(test_email_for_staff_without_telegram), T(test_long_texts_whole), T(test_lists_paged), T(test_reply_too_long),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
