@@ -122,14 +122,14 @@ static void reader_start(struct reader *r, const char *data_dir, const char *ref
 		close(ready[0]);
 		close(release[1]);
 		snprintf(path, sizeof(path), "%s/casebot.db", data_dir);
-		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 		    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || q1(db, "SELECT count(*) FROM families") < 1)
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
 		if (until_erased) {
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM families WHERE ref = '%s'", ref);
-			sqlite3_open_v2(path, &watch, SQLITE_OPEN_READONLY, NULL);
+			sqlite3_open_v2(path, &watch, SQLITE_OPEN_READWRITE, NULL);
 			sqlite3_busy_timeout(watch, 1000);
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			until = ts.tv_sec + 30;
