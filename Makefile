@@ -57,7 +57,10 @@ endif
 # bot/clock.c is built twice, outside the library: as it is for
 # build/casebot, with -DCASEBOT_TEST_CLOCK for build/casebot-test and the
 # tests, the only binaries where $CASEBOT_TEST_NOW moves the clock.
-LIB_SRC  = $(filter-out bot/main.c bot/clock.c,$(wildcard bot/*.c)) $(wildcard handlers/*.c) \
+# bot/ is the daemon core; its subfolders (gateways/, cli/, net/) are
+# picked up by the same wildcard, so a new file in one of them needs no
+# line here.
+LIB_SRC  = $(filter-out bot/main.c bot/clock.c,$(wildcard bot/*.c bot/*/*.c)) $(wildcard handlers/*.c) \
            $(wildcard locales/*.c) $(wildcard store/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/test_*.c)

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bot/daemon.h"
-#include "bot/gateway.h"
+#include "bot/gateways/gateway.h"
 #include "bot/log.h"
 #include "bot/vault.h"
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 
 int main(int argc, char **argv)
 {

@@ -9,7 +9,7 @@
 
 #include "bot/compose.h"
 #include "bot/daemon.h"
-#include "bot/gateway.h"
+#include "bot/gateways/gateway.h"
 #include "bot/log.h"
 #include "bot/ratelimit.h"
 

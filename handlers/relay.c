@@ -9,7 +9,7 @@
 
 #include "bot/compose.h"
 #include "bot/event.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "handlers/handler.h"
 
 #define ACK_EVERY (60 * 60)

@@ -2,7 +2,7 @@
  * getUpdates body, as a single update, as an API result, and as text to split
  * and send. Built apart from the tests:
  *   clang -g -fsanitize=fuzzer,address,undefined -I. tests/fuzz_telegram.c \
- *     bot/telegram_api.c bot/util.c -lcjson -o fuzz_telegram
+ *     bot/gateways/telegram_api.c bot/util.c -lcjson -o fuzz_telegram
  *   ./fuzz_telegram tests/data/telegram tests/data/payloads/telegram */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #include "bot/casebot.h"
 #include "bot/event.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 
 static void check_event(int rc, const struct inbound_event *ev)
 {

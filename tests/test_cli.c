@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "store/store.h"

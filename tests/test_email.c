@@ -32,9 +32,9 @@
 #include "bot/casebot.h"
 #include "bot/config.h"
 #include "bot/daemon.h"
-#include "bot/gateway.h"
-#include "bot/gateway_email.h"
-#include "bot/http_client.h"
+#include "bot/gateways/gateway.h"
+#include "bot/gateways/email.h"
+#include "bot/net/http_client.h"
 #include "tests/support/testenv.h"
 
 #define PYTHON "/usr/bin/python3"

@@ -18,8 +18,8 @@
 #include <uv.h>
 
 #include "bot/casebot.h"
-#include "bot/http_client.h"
-#include "bot/http_server.h"
+#include "bot/net/http_client.h"
+#include "bot/net/http_server.h"
 
 #define WATCHDOG_MS 5000
 #define MAX_SLOTS 64

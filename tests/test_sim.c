@@ -20,7 +20,7 @@
 
 #include "bot/casebot.h"
 #include "bot/event.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "tests/support/simctl.h"
 
 #define TOKEN "123456:TEST-token_x"

@@ -16,7 +16,7 @@
 #include "bot/casebot.h"
 #include "bot/event.h"
 #include "bot/event_json.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 
 #define FILE_MAX (1024 * 1024)
 #define TOKEN "123456:ABC-DEF_ghi789"

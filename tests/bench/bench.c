@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/event_json.h"
 #include "store/store.h"
 #include "tests/support/simctl.h"

@@ -1,5 +1,5 @@
 /* tgsim: a loopback simulator of the Telegram Bot API for the integration
- * tests and the demo. One libuv loop, H2O through bot/http_server.h, cJSON
+ * tests and the demo. One libuv loop, H2O through bot/net/http_server.h, cJSON
  * for every body. Everything it keeps is bounded: the oldest entries go
  * first when a store is full.
  *
@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "bot/casebot.h"
-#include "bot/http_server.h"
+#include "bot/net/http_server.h"
 
 #define TGSIM_TOKEN_MAX 128
 #define TGSIM_BODY_MAX (8u * 1024 * 1024)      /* request bodies (base64 documents) */

@@ -8,7 +8,7 @@
  *
  * Requests answered later (long polls, "slow" and "drop" faults) are held
  * in a struct held with its own timer; the request handle stays valid until
- * we answer it, even when the client has gone (bot/http_server.h). */
+ * we answer it, even when the client has gone (bot/net/http_server.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include <utf8proc.h>
 
 #include "bot/log.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "tests/sim/tgsim.h"
 
 #define DOWNLOAD_MAX (20 * 1024 * 1024)

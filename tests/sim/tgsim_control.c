@@ -31,7 +31,7 @@
 #include <sodium.h>
 
 #include "bot/log.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "tests/sim/tgsim.h"
 
 #define PHOTO_MIN 64

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 #include "tests/support/testenv.h"
 

@@ -18,7 +18,7 @@
 
 #include <curl/curl.h>
 
-#include "bot/http_client.h"
+#include "bot/net/http_client.h"
 
 #define BODY_INITIAL 4096
 #define HEADER_LINE_MAX 8192

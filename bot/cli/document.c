@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 
 static int cmd_set(struct cli *c, int argc, char **argv)

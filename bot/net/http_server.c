@@ -23,7 +23,7 @@
 
 #include <h2o.h>
 
-#include "bot/http_server.h"
+#include "bot/net/http_server.h"
 
 #define HOST_MAX 64
 #define HEADER_NAME_MAX 64

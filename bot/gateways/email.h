@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "bot/gateway.h"
+#include "bot/gateways/gateway.h"
 
 #define EMAIL_MESSAGE_MAX (256 * 1024)   /* bytes of text in one mail */
 #define EMAIL_SUBJECT_MAX 160            /* bytes of subject text, before encoding */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 
 /* A case reference is short and plain: it is typed on phones and in

@@ -1,7 +1,7 @@
 /* casebot appointment add | list | cancel | move */
 #include <string.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 
 static int parse_at(struct cli *c, const char *at, time_t *t)

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/daemon.h"
 #include "bot/log.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "locales/locale.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 
 /* Audit rows about a staff member name them by id, and the chat by its

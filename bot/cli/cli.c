@@ -9,7 +9,7 @@
 
 #include <utf8proc.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/clock.h"
 #include "bot/tz.h"
 #include "locales/locale.h"

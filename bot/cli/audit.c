@@ -2,7 +2,7 @@
  * is itself a row of the trail. */
 #include <string.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/tz.h"
 
 static int print_row(const void *rec, void *arg)

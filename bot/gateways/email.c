@@ -17,8 +17,8 @@
 #include <curl/curl.h>
 
 #include "bot/daemon.h"
-#include "bot/gateway_email.h"
-#include "bot/http_client.h"
+#include "bot/gateways/email.h"
+#include "bot/net/http_client.h"
 #include "bot/log.h"
 
 #define EMAIL_ADDRESS_MAX 254      /* RFC 5321 path limit, less the brackets */

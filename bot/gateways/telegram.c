@@ -13,11 +13,11 @@
 
 #include "bot/daemon.h"
 #include "bot/event_json.h"
-#include "bot/gateway.h"
-#include "bot/http_client.h"
-#include "bot/http_server.h"
+#include "bot/gateways/gateway.h"
+#include "bot/net/http_client.h"
+#include "bot/net/http_server.h"
 #include "bot/log.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 #include "locales/locale.h"
 
 #define TG_MIN_POLL_MS 1000          /* an answer at once must not make us spin */

@@ -10,7 +10,7 @@
 
 #include "bot/casebot.h"
 #include "bot/event.h"
-#include "bot/telegram_api.h"
+#include "bot/gateways/telegram_api.h"
 
 /* Telegram ids fit in 52 bits; cJSON keeps numbers as doubles, exact to 2^53. */
 #define JSON_INT_MAX 9007199254740992.0

@@ -1,7 +1,7 @@
 /* casebot outbox REF: what casebot will send a family, as they will read it. */
 #include <string.h>
 
-#include "bot/cli.h"
+#include "bot/cli/cli.h"
 #include "bot/compose.h"
 #include "bot/tz.h"
 

@@ -1,5 +1,5 @@
 /* The Telegram Bot API without I/O: updates and responses in, request bodies
- * and URLs out. bot/gateway_telegram.c does the HTTP around it.
+ * and URLs out. bot/gateways/telegram.c does the HTTP around it.
  *
  * Only private chats are read: casebot never talks in groups or channels. */
 #ifndef CASEBOT_TELEGRAM_API_H
