@@ -6,6 +6,7 @@
 #include "bot/compose.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
+#include "locales/note.h"
 
 struct ctx {
 	struct store *st;
@@ -311,22 +312,28 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 }
 
 /* A notice for staff: what happened to which family, with a button to
- * acknowledge it. */
+ * acknowledge it. The details come from the alert row, rendered in the
+ * reader's language. */
 static int alert(struct ctx *c, const cJSON *p, int email)
 {
-	char key[64];
+	char key[64], details[512] = "";
 	const char *kind;
 	long long alert_id = strtoll(param(p, "alert_id"), NULL, 10);
+	struct alert a;
 	int rc = 0;
 
 	snprintf(key, sizeof(key), "staff.alert_kind.%s", param(p, "kind"));
 	kind = locale_text(c->loc, c->l, key);
 	if (kind == NULL)
-		kind = param(p, "kind");
+		kind = locale_text(c->loc, c->l, "staff.alert_kind.other");
+	if (kind == NULL)
+		return -CB_EINVAL;
+	if (alert_id > 0 && store_alert_get(c->st, alert_id, &a) == 0)
+		note_alert(c->loc, c->l, &a, details, sizeof(details));
 	{
 		const struct locale_param head[] = {{"ref", param(p, "ref")}, {"kind", kind},
 						    {"who", param(p, "from")}};
-		const struct locale_param detail[] = {{"detail", param(p, "detail")}};
+		const struct locale_param detail[] = {{"detail", details}};
 
 		if (email)
 			rc = line(c, "staff.email.alert_subject", head, 2);

@@ -53,24 +53,28 @@ static int prepare_tmp(const char *data_dir)
 	return 0;
 }
 
-static void give_up(struct fetcher *f, const char *why)
+/* reason: a log.reason.* code (too_big, failed, no_gateway); why: for the
+ * log line. */
+static void give_up(struct fetcher *f, const char *reason, const char *why)
 {
 	struct store *st = f->d->store;
 	struct family fam;
 	struct hctx h;
-	char summary[160];
+	char *params = NULL;
 
-	snprintf(summary, sizeof(summary), "a %s the family sent could not be downloaded (%s)",
-		 f->cur.media_kind, why);
-	if (store_begin(st) != 0)
+	if (handler_params(&params, "what", f->cur.media_kind, "reason", reason, NULL) != 0 || store_begin(st) != 0) {
+		free(params);
 		return;
+	}
 	daemon_hctx(f->d, &h);
 	if (store_family_get_id(st, f->cur.family_id, &fam) != 0 ||
-	    handler_alert(&h, fam.id, "download_failed", 0, summary, NULL) != 0 ||
-	    store_contact_add(st, fam.id, time(NULL), "in", NULL, "document", 0, f->cur.member_id, summary,
-			      "failed") != 0 ||
+	    handler_alert(&h, fam.id, "download_failed", 0, NULL, "download_failed", "what", f->cur.media_kind, "reason",
+			  reason, NULL) != 0 ||
+	    store_contact_add(st, fam.id, time(NULL), "in", NULL, "document", 0, f->cur.member_id, "download_failed",
+			      params, "failed") != 0 ||
 	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0)
 		store_rollback(st);
+	free(params);
 	log_warn("download #%" PRId64 " given up: %s", f->cur.id, why);
 }
 
@@ -91,7 +95,7 @@ static void too_big(struct fetcher *f, int64_t limit)
 	    documents_too_big(&h, &fm, f->cur.media_kind, f->cur.media_size, limit) != 0 ||
 	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0) {
 		store_rollback(st);
-		give_up(f, "over the size limit");
+		give_up(f, "too_big", "over the size limit");
 		return;
 	}
 	log_info("download #%" PRId64 ": over the size limit, the family was told", f->cur.id);
@@ -132,7 +136,7 @@ static void fetched(int rc, const char *path, int64_t size, void *arg)
 		if (rc == -CB_ETOOBIG)
 			too_big(f, d->telegram != NULL ? d->telegram->ops->fetch_max : 0);
 		else if (rc == -CB_EINVAL || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
-			give_up(f, rc == -CB_EINVAL ? "the gateway refused it" : casebot_strerror(rc));
+			give_up(f, "failed", rc == -CB_EINVAL ? "the gateway refused it" : casebot_strerror(rc));
 		else if (store_download_retry(d->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
 			log_error("download #%" PRId64 ": cannot reschedule", f->cur.id);
 	}
@@ -156,7 +160,7 @@ static void tick(uv_timer_t *t)
 	}
 	if (gw == NULL || store_channel_get(f->d->store, f->cur.channel_id, &ch) != 0 ||
 	    strcmp(ch.kind, gw->ops->name) != 0) {
-		give_up(f, "no gateway for this chat");
+		give_up(f, "no_gateway", "no gateway for this chat");
 		uv_timer_start(&f->timer, tick, 0, 0);
 		return;
 	}

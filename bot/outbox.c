@@ -91,11 +91,10 @@ static int is_reply(const struct outbox_msg *m)
 /* Tells staff that a message did not go: a counsellor's reply comes back
  * to that counsellor with the reason; anything else for a family is an
  * alert. Nothing is said about a message to staff that did not go. */
-static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char *reason, const char *why)
+static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char *reason)
 {
 	struct family f;
 	struct hctx h;
-	char summary[160];
 
 	daemon_hctx(ob->d, &h);
 	if (m->family_id == 0 || store_family_get_id(ob->d->store, m->family_id, &f) != 0)
@@ -105,8 +104,8 @@ static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char 
 				    "ref", f.ref, "reason", reason, NULL);
 	if (m->staff_id != 0)
 		return 0;
-	snprintf(summary, sizeof(summary), "a %s message could not be delivered: %s", m->kind, why);
-	return handler_alert(&h, f.id, "undelivered", 0, summary, NULL);
+	return handler_alert(&h, f.id, "undelivered", 0, NULL, "undelivered", "what", m->catalog_key, "reason", reason,
+			     NULL);
 }
 
 /* Ends a row for good. reason (blocked, stopped, closed, gateway) says
@@ -122,10 +121,10 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 		return;
 	rc = store_outbox_finish(st, m->id, status, why, now);
 	if (rc == 0 && reason != NULL)
-		rc = tell_staff(ob, m, reason, why);
+		rc = tell_staff(ob, m, reason);
 	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0)
 		rc = store_contact_add(st, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
-				       m->catalog_key, status);
+				       m->catalog_key, NULL, status);
 	/* A row that did not go keeps no words either: the schema's
 	 * outbox_scrub trigger blanks it as it ends, however it ends. */
 	if (rc == 0)
@@ -279,10 +278,10 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 	 * to staff about it (internal); notices to staff are not contacts. */
 	if (rc == 0 && j->m.family_id != 0 && j->ch.staff_id == 0)
 		rc = store_contact_add(st, j->m.family_id, now, "out", j->ch.kind, j->m.kind, j->m.staff_id,
-				       j->ch.member_id, j->m.catalog_key, "sent");
+				       j->ch.member_id, j->m.catalog_key, NULL, "sent");
 	else if (rc == 0 && j->m.family_id != 0 && strcmp(j->m.kind, "forward") == 0)
 		rc = store_contact_add(st, j->m.family_id, now, "internal", j->ch.kind, "forward", j->m.staff_id,
-				       j->m.member_id, "forwarded to staff", "sent");
+				       j->m.member_id, "forwarded", NULL, "sent");
 	if (rc == 0) {
 		struct hctx h;
 

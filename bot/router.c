@@ -16,27 +16,7 @@ struct run_ctx {
 	char redacted[1024];         /* no text: a few short fields */
 };
 
-/* A short description for the contact log: what arrived, never what it
- * said. */
-static void describe(const struct inbound_event *ev, char *out, size_t cap)
-{
-	switch (ev->kind) {
-	case EVENT_TEXT:
-		snprintf(out, cap, "text message (%zu bytes)", strlen(ev->text));
-		break;
-	case EVENT_MEDIA:
-		snprintf(out, cap, "%s", ev->media_kind[0] != '\0' ? ev->media_kind : "file");
-		break;
-	case EVENT_LOCATION:
-		snprintf(out, cap, "location");
-		break;
-	default:
-		snprintf(out, cap, "%s", event_kind_name(ev->kind));
-		break;
-	}
-}
-
-static int family_text(struct hctx *h, struct family_msg *fm, const char *what)
+static int family_text(struct hctx *h, struct family_msg *fm, const struct arrival *what)
 {
 	char *folded = malloc(EVENT_TEXT_MAX);
 	int rc, handled = 0;
@@ -50,8 +30,8 @@ static int family_text(struct hctx *h, struct family_msg *fm, const char *what)
 		rc = urgent_handle(h, fm);
 	else if ((rc = preferences_command(h, fm, folded, &handled)) == 0 && !handled &&
 		 (rc = questions_answer(h, fm, folded, what, &handled)) == 0 && !handled) {
-		if ((rc = handler_log_in(h, fm, "text", what)) == 0)
-			rc = relay_forward(h, fm, what);
+		if ((rc = handler_log_in(h, fm, "text", what->code, what->name, what->value, NULL)) == 0)
+			rc = relay_forward(h, fm);
 	}
 	free(folded);
 	return rc;
@@ -63,7 +43,7 @@ static int caption(struct hctx *h, struct family_msg *fm)
 {
 	struct inbound_event *text = malloc(sizeof(*text));
 	struct family_msg fc = *fm;
-	char what[64];
+	struct arrival what;
 	int rc;
 
 	if (text == NULL)
@@ -72,8 +52,8 @@ static int caption(struct hctx *h, struct family_msg *fm)
 	text->kind = EVENT_TEXT;
 	text->media_kind[0] = text->media_ref[0] = text->media_mime[0] = '\0';
 	fc.ev = text;
-	describe(text, what, sizeof(what));
-	rc = family_text(h, &fc, what);
+	relay_describe(text, &what);
+	rc = family_text(h, &fc, &what);
 	free(text);
 	return rc;
 }
@@ -98,48 +78,49 @@ static int count_reachable(const void *rec, void *arg)
 static int blocked(struct hctx *h, struct family_msg *fm)
 {
 	struct reachable r = {fm->channel.id, 0};
-	char who[STORE_NAME_MAX + 16], logline[STORE_TEXT_MAX], summary[STORE_TEXT_MAX];
+	const char *reach;
 	int rc;
 
 	if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 1)) != 0 ||
 	    (rc = store_channel_each_family(h->store, fm->family.id, count_reachable, &r)) != 0)
 		return rc;
-	if (fm->member.id != 0)
-		cb_strlcpy(who, fm->member.name, sizeof(who));
-	else
-		cb_strlcpy(who, r.others > 0 ? "one chat of the family" : "the family", sizeof(who));
-	snprintf(logline, sizeof(logline), "%s blocked the bot", who);
-	if (r.others > 0)
-		snprintf(summary, sizeof(summary), "%s blocked the bot; messages cannot reach %s, the rest of the"
-			 " household can still be reached", who, fm->member.id != 0 ? who : "that chat");
-	else
-		snprintf(summary, sizeof(summary), "%s blocked the bot; no chat of the household can be reached now",
-			 who);
-	if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked", 0,
-				    fm->member.id, logline, NULL)) != 0)
+	/* The member is named; whether the rest of the household can still
+	 * be reached is log.reach.others or log.reach.none. */
+	reach = r.others > 0 ? "others" : "none";
+	if (fm->member.id != 0) {
+		char *params = NULL;
+
+		if ((rc = handler_params(&params, "member", fm->member.name, "reach", reach, NULL)) == 0)
+			rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked",
+					       0, fm->member.id, "blocked_member", params, NULL);
+		free(params);
+		return rc != 0 ? rc : handler_alert(h, fm->family.id, "blocked", 0, NULL, "blocked_member", "member",
+						     fm->member.name, "reach", reach, NULL);
+	}
+	if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked", 0, 0,
+				    "blocked", r.others > 0 ? "{\"reach\":\"others\"}" : "{\"reach\":\"none\"}", NULL)) != 0)
 		return rc;
-	return handler_alert(h, fm->family.id, "blocked", 0, summary, NULL);
+	return handler_alert(h, fm->family.id, "blocked", 0, NULL, "blocked", "reach", reach, NULL);
 }
 
 /* An edit is a new version of words the counsellor already has: it reaches
  * staff marked as an edit, and never runs a command or answers a question
  * (the first version did that, if it was one). Urgent words still alert. */
-static int family_edit(struct hctx *h, struct family_msg *fm, const char *what)
+static int family_edit(struct hctx *h, struct family_msg *fm, const struct arrival *what)
 {
-	char *folded, edited[80];
+	char *folded;
 	int rc;
 
-	snprintf(edited, sizeof(edited), "edited %s", what);
 	if (fm->ev->kind != EVENT_TEXT && fm->ev->kind != EVENT_MEDIA)
-		return handler_log_in(h, fm, "edited", edited);
+		return handler_log_in(h, fm, "edited", what->code, what->name, what->value, NULL);
 	if ((folded = malloc(EVENT_TEXT_MAX)) == NULL)
 		return -CB_ENOMEM;
 	if (words_fold(fm->ev->text, folded, EVENT_TEXT_MAX) != 0)
 		folded[0] = '\0';
 	if (urgent_is(h->loc, folded))
 		rc = urgent_handle(h, fm);
-	else if ((rc = handler_log_in(h, fm, "edited", edited)) == 0)
-		rc = relay_forward(h, fm, edited);
+	else if ((rc = handler_log_in(h, fm, "edited", what->code, what->name, what->value, NULL)) == 0)
+		rc = relay_forward(h, fm);
 	free(folded);
 	return rc;
 }
@@ -147,12 +128,12 @@ static int family_edit(struct hctx *h, struct family_msg *fm, const char *what)
 static int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
-	char what[64];
+	struct arrival what;
 	int handled = 0, rc;
 
-	describe(ev, what, sizeof(what));
+	relay_describe(ev, &what);
 	if (ev->edited)
-		return family_edit(h, fm, what);
+		return family_edit(h, fm, &what);
 	switch (ev->kind) {
 	case EVENT_BLOCKED:
 		return blocked(h, fm);
@@ -160,12 +141,12 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 0)) != 0)
 			return rc;
 		return store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
-					 "unblocked", 0, fm->member.id, "the family allowed the bot again", NULL);
+					 "unblocked", 0, fm->member.id, "unblocked", NULL, NULL);
 	case EVENT_BUTTON:
 		if ((rc = questions_button(h, fm, ev->button_data, &handled)) != 0 || handled)
 			return rc;
 		/* A stale or unknown button: logged, nothing else. */
-		return handler_log_in(h, fm, "button", "button press with nothing to answer");
+		return handler_log_in(h, fm, "button", "button_stale", NULL);
 	case EVENT_MEDIA:
 		/* Photos and files are fetched after this commit; the download
 		 * row keeps the gateway's reference until then. */
@@ -187,11 +168,11 @@ static int family_event(struct hctx *h, struct family_msg *fm)
 		/* Voice notes, videos, stickers go to the counsellor. */
 		__attribute__((fallthrough));
 	case EVENT_TEXT:
-		return family_text(h, fm, what);
+		return family_text(h, fm, &what);
 	default:
-		if ((rc = handler_log_in(h, fm, event_kind_name(ev->kind), what)) != 0)
+		if ((rc = handler_log_in(h, fm, event_kind_name(ev->kind), what.code, what.name, what.value, NULL)) != 0)
 			return rc;
-		return relay_forward(h, fm, what);
+		return relay_forward(h, fm);
 	}
 }
 
@@ -252,12 +233,11 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 /* Who should hear that an event could not be handled: the staff member
  * who wrote it, or the family's counsellor (words included when
  * with_words). Nobody for a chat casebot does not know. */
-static int tell_failure(struct run_ctx *c, const struct inbound_row *row, int parsed, int with_words,
-			const char *why)
+static int tell_failure(struct run_ctx *c, const struct inbound_row *row, int parsed, int with_words)
 {
 	struct hctx *h = c->h;
 	struct family_msg fm;
-	char what[64] = "message";
+	struct arrival what;
 	int rc;
 
 	memset(&fm, 0, sizeof(fm));
@@ -274,14 +254,14 @@ static int tell_failure(struct run_ctx *c, const struct inbound_row *row, int pa
 		return rc;
 	if (parsed) {
 		fm.ev = &c->ev;
-		describe(&c->ev, what, sizeof(what));
+		relay_describe(&c->ev, &what);
 	}
-	return relay_failed(h, &fm, what, why, with_words);
+	return relay_failed(h, &fm, parsed ? &what : NULL, with_words);
 }
 
 /* An event tried for the last time: marked failed, and told, with its
  * words if that works, else without, else not at all (the log says so). */
-static int give_up(struct run_ctx *c, const struct inbound_row *row, int parsed, int redacted, const char *why)
+static int give_up(struct run_ctx *c, const struct inbound_row *row, int parsed, int redacted)
 {
 	struct hctx *h = c->h;
 	int rc;
@@ -289,7 +269,7 @@ static int give_up(struct run_ctx *c, const struct inbound_row *row, int parsed,
 	for (int with_words = parsed; with_words >= 0; with_words--) {
 		if ((rc = store_begin(h->store)) != 0)
 			break;
-		rc = tell_failure(c, row, parsed, with_words, why);
+		rc = tell_failure(c, row, parsed, with_words);
 		if (rc == 0)
 			rc = store_inbound_done(h->store, row->id, "failed", redacted ? c->redacted : "{}", h->now);
 		if (rc == 0 && (rc = store_commit(h->store)) == 0)
@@ -333,7 +313,7 @@ static int route_row(const void *rec, void *arg)
 			return store_inbound_retry(h->store, row->id, h->now + ROUTER_RETRY_AFTER) == 0 ? 0 : -CB_ESTORE;
 		}
 		c->stats.failed++;
-		return give_up(c, row, parsed, redacted, casebot_strerror(rc)) == 0 ? 0 : -CB_ESTORE;
+		return give_up(c, row, parsed, redacted) == 0 ? 0 : -CB_ESTORE;
 	}
 	c->stats.handled++;
 	if (direct.send && c->direct_cb != NULL)

@@ -166,8 +166,10 @@ int appointments_cancel(struct hctx *h, struct appointment *a)
 int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice)
 {
 	static const char *const status[] = {NULL, "confirmed", "cannot_come", "other_time"};
+	/* Each answer as its button's catalog key, button.<name>. */
+	static const char *const buttons[] = {NULL, "confirm", "cannot_come", "other_time"};
 	struct appointment a;
-	char summary[128];
+	char id[24];
 	int rc;
 
 	if (choice < 1 || choice > 3)
@@ -182,8 +184,9 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 		return -CB_ESTATE;
 	if ((rc = store_appointment_answer(h->store, a.id, status[choice], h->now)) != 0)
 		return rc;
-	snprintf(summary, sizeof(summary), "appointment #%lld: %s", (long long)a.id, status[choice]);
-	if ((rc = handler_log_in(h, fm, "reminder_answer", summary)) != 0)
+	snprintf(id, sizeof(id), "%lld", (long long)a.id);
+	if ((rc = handler_log_in(h, fm, "reminder_answer", "appointment_answer", "answer", buttons[choice],
+				 "appointment", id, NULL)) != 0)
 		return rc;
 	if (choice == 1) {
 		/* Coming after all: the steps still ahead come back. */
@@ -195,7 +198,8 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 	/* The later steps would ask about a time the family cannot make; the
 	 * counsellor finds another, and moving the appointment reminds anew. */
 	if ((rc = store_outbox_cancel_appointment_kind(h->store, a.id, "reminder", h->now)) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, status[choice], 0, summary, NULL)) != 0)
+	    (rc = handler_alert(h, fm->family.id, status[choice], 0, NULL, "appointment_answer", "answer",
+				buttons[choice], "appointment", id, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "reminder_answer", "reminder.counsellor_will_contact", NULL);
 }

@@ -119,9 +119,9 @@ int checkins_off(struct hctx *h, int64_t family_id)
  * Hard and contact me alert the counsellor. */
 int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice)
 {
-	static const char *const names[] = {NULL, "good", "okay", "hard", "contact me"};
+	/* Each answer as its button's catalog key, button.<name>. */
+	static const char *const names[] = {NULL, "checkin_good", "checkin_okay", "checkin_hard", "checkin_contact"};
 	struct outbox_msg m;
-	char summary[64];
 	int rc;
 
 	if (choice < 1 || choice > 4)
@@ -132,13 +132,12 @@ int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_
 		return -CB_ENOENT;
 	if (rc != 0)
 		return rc;
-	snprintf(summary, sizeof(summary), "check-in answer: %s", names[choice]);
-	if ((rc = handler_log_in(h, fm, "checkin_answer", summary)) != 0)
+	if ((rc = handler_log_in(h, fm, "checkin_answer", "checkin_answer", "answer", names[choice], NULL)) != 0)
 		return rc;
 	if (choice < 3)
 		return handler_reply(h, fm, "checkin_answer", "checkin.thanks", NULL);
-	if ((rc = handler_alert(h, fm->family.id, choice == 3 ? "checkin_hard" : "contact_request", 0,
-				summary, NULL)) != 0)
+	if ((rc = handler_alert(h, fm->family.id, choice == 3 ? "checkin_hard" : "contact_request", 0, NULL,
+				"checkin_answer", "answer", names[choice], NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "checkin_answer", "checkin.contact_soon", NULL);
 }

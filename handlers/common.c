@@ -23,11 +23,19 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 	return store_outbox_add(h->store, &m, h->now);
 }
 
-int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary)
+int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *code, ...)
 {
-	int rc = store_contact_add(h->store, fm->family.id, h->now, "in", fm->channel.kind, kind, 0,
-				   fm->member.id, summary, NULL);
+	char *params = NULL;
+	va_list ap;
+	int rc;
 
+	va_start(ap, code);
+	rc = handler_vparams(&params, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = store_contact_add(h->store, fm->family.id, h->now, "in", fm->channel.kind, kind, 0,
+				       fm->member.id, code, params, NULL);
+	free(params);
 	/* Any word from the family answers the last check-in. */
 	return rc != 0 ? rc : store_checkin_answered(h->store, fm->family.id, h->now);
 }

@@ -27,25 +27,24 @@ static int collect(const void *rec, void *arg)
 	return 0;
 }
 
-static void describe(enum deadline_kind kind, const struct deadline *d, char *out, size_t cap)
+/* The alert for a deadline, with what it is about: the appointment's
+ * time and kind, or the document's type. */
+static int deadline_alert(struct hctx *h, enum deadline_kind kind, const struct deadline *d)
 {
-	char when[32];
+	char when[24];
 
 	switch (kind) {
 	case DEADLINE_UNCONFIRMED:
-		tz_format_iso(d->at, when, sizeof(when));
-		snprintf(out, cap, "appointment #%lld (%s, %s) is not confirmed", (long long)d->id, d->what, when);
-		break;
+		snprintf(when, sizeof(when), "%lld", (long long)d->at);
+		return handler_alert(h, d->family_id, "unconfirmed", 0, NULL, "unconfirmed", "when", when, "what",
+				     d->what, NULL);
 	case DEADLINE_OVERDUE:
-		snprintf(out, cap, "document request #%lld (%s) is past its due date", (long long)d->id, d->what);
-		break;
+		return handler_alert(h, d->family_id, "document_overdue", 0, NULL, "document_overdue", "document",
+				     d->what, NULL);
 	default:
-		snprintf(out, cap, "the last check-in was not answered");
-		break;
+		return handler_alert(h, d->family_id, "checkin_unanswered", 0, NULL, "checkin_unanswered", NULL);
 	}
 }
-
-static const char *const alert_kinds[] = {"unconfirmed", "document_overdue", "checkin_unanswered"};
 
 /* Seconds of working time (working days, working hours, local time)
  * between two moments; counted a day at a time, at most 60 days. */
@@ -144,7 +143,7 @@ static int tell(struct hctx *h, int64_t staff_id, const struct alert *a, const c
 		return rc;
 	snprintf(id, sizeof(id), "%lld", (long long)a->id);
 	return staff_notice(h, staff_id, a->family_id, "alert", "staff.alert.escalated", "alert_id", id, "ref", a->family_ref,
-			    "kind", a->kind, "detail", a->summary, "from", from, NULL);
+			    "kind", a->kind, "from", from, NULL);
 }
 
 struct coordinators {
@@ -259,10 +258,12 @@ static int family_line(const char *ref, const char *kinds, void *arg)
 		const char *label;
 
 		snprintf(key, sizeof(key), "staff.alert_kind.%s", tok);
-		label = locale_text(d->h->loc, d->l, key);
+		if ((label = locale_text(d->h->loc, d->l, key)) == NULL &&
+		    (label = locale_text(d->h->loc, d->l, "staff.alert_kind.other")) == NULL)
+			continue;
 		if (detail[0] != '\0')
 			cb_strlcat(detail, ", ", sizeof(detail));
-		cb_strlcat(detail, label != NULL ? label : tok, sizeof(detail));
+		cb_strlcat(detail, label, sizeof(detail));
 	}
 	{
 		const struct locale_param p[] = {{"ref", ref}, {"detail", detail}};
@@ -350,7 +351,7 @@ static int digests(struct hctx *h)
 int deadlines_run(struct hctx *h)
 {
 	static struct batch b;
-	char today[16], summary[160];
+	char today[16];
 	struct tm tm;
 	int rc = 0;
 
@@ -369,8 +370,7 @@ int deadlines_run(struct hctx *h)
 		if ((rc = store_begin(h->store)) != 0)
 			return rc;
 		for (int i = 0; i < b.n && rc == 0; i++) {
-			describe((enum deadline_kind)k, &b.rows[i], summary, sizeof(summary));
-			rc = handler_alert(h, b.rows[i].family_id, alert_kinds[k], 0, summary, NULL);
+			rc = deadline_alert(h, (enum deadline_kind)k, &b.rows[i]);
 			if (rc == 0)
 				rc = store_deadline_mark(h->store, (enum deadline_kind)k, b.rows[i].id, h->now);
 		}

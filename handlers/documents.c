@@ -130,17 +130,18 @@ static int new_path(const char *data_dir, int64_t family_id, char *rel, size_t r
 
 int documents_too_big(struct hctx *h, const struct family_msg *fm, const char *what, int64_t size, int64_t limit)
 {
-	char summary[160], size_s[32] = "", limit_s[24], *params = NULL;
+	char size_s[32], limit_s[24], *params = NULL;
 	long long mb = (long long)(limit / (1024 * 1024));
+	/* The size in MB when the gateway said it, else only the limit. */
+	const char *code = size > 0 ? "document_too_big_size" : "document_too_big";
 	int rc;
 
-	if (size > 0)
-		snprintf(size_s, sizeof(size_s), " of %lld MB", (long long)((size + 1024 * 1024 - 1) / (1024 * 1024)));
+	snprintf(size_s, sizeof(size_s), "%lld", (long long)((size + 1024 * 1024 - 1) / (1024 * 1024)));
 	snprintf(limit_s, sizeof(limit_s), "%lld", mb);
-	snprintf(summary, sizeof(summary), "a %s%s was over the %lld MB limit and could not be received;"
-		 " the family was told the limit", what, size_s, mb);
-	if ((rc = handler_log_in(h, fm, "document_refused", summary)) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "document_refused", 0, summary, NULL)) != 0 ||
+	if ((rc = handler_log_in(h, fm, "document_refused", code, "what", what, "limit", limit_s, "size", size_s,
+				 NULL)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "document_refused", 0, NULL, code, "what", what, "limit", limit_s,
+				"size", size_s, NULL)) != 0 ||
 	    (rc = handler_params(&params, "limit", limit_s, NULL)) != 0)
 		return rc;
 	rc = handler_reply(h, fm, "document_reply", "document.too_big", params);
@@ -154,7 +155,7 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 	/* The counsellor gets the file itself too, through the gateway. */
 	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref, 0};
 	struct document doc;
-	char summary[160], abs[PATH_MAX], *params = NULL, id_s[24];
+	char abs[PATH_MAX], *params = NULL, id_s[24], bytes[24];
 	int64_t open_ids[4];
 	int rc, open = 0;
 
@@ -163,9 +164,10 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 		return rc;
 	if (!accepted(doc.mime)) {
 		/* The file is not kept: only its type is noted. */
-		snprintf(summary, sizeof(summary), "%s refused: %s is not a photo or a PDF", what, doc.mime);
-		if ((rc = handler_log_in(h, fm, "document_refused", summary)) != 0 ||
-		    (rc = handler_alert(h, fm->family.id, "document_refused", 0, summary, NULL)) != 0)
+		if ((rc = handler_log_in(h, fm, "document_refused", "document_refused", "what", what, "mime", doc.mime,
+					 NULL)) != 0 ||
+		    (rc = handler_alert(h, fm->family.id, "document_refused", 0, NULL, "document_refused", "what", what,
+					"mime", doc.mime, NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "document_reply", "document.refused_type", NULL);
 	}
@@ -180,18 +182,21 @@ int documents_receive(struct hctx *h, const struct family_msg *fm, const char *w
 		doc.request_id = open_ids[0];
 	if ((rc = store_document_add(h->store, &doc, h->now)) != 0)
 		goto fail;
-	snprintf(summary, sizeof(summary), "%s received (%s, %lld bytes)", what, doc.mime, (long long)doc.size);
-	if ((rc = handler_log_in(h, fm, "document", summary)) != 0)
+	snprintf(bytes, sizeof(bytes), "%lld", (long long)doc.size);
+	if ((rc = handler_log_in(h, fm, "document", "document_received", "what", what, "mime", doc.mime, "bytes", bytes,
+				 NULL)) != 0)
 		goto fail;
 	if (open == 1) {
 		if ((rc = store_docreq_received(h->store, doc.request_id, h->now)) != 0 ||
 		    (rc = store_outbox_cancel_request(h->store, doc.request_id, h->now)) != 0 ||
-		    (rc = handler_alert(h, fm->family.id, "document_received", 0, summary, &fw)) != 0)
+		    (rc = handler_alert(h, fm->family.id, "document_received", 0, &fw, "document_received", "what", what,
+					"mime", doc.mime, "bytes", bytes, NULL)) != 0)
 			goto fail;
 		return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 	}
 	if (open == 0) {
-		if ((rc = handler_alert(h, fm->family.id, "document_unrequested", 0, summary, &fw)) != 0)
+		if ((rc = handler_alert(h, fm->family.id, "document_unrequested", 0, &fw, "document_received", "what",
+					what, "mime", doc.mime, "bytes", bytes, NULL)) != 0)
 			goto fail;
 		return handler_reply(h, fm, "document_reply", "document.unrequested_thanks", NULL);
 	}
@@ -210,17 +215,18 @@ fail:
 
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id)
 {
-	char summary[96];
+	char doc_s[24], req_s[24];
 	int rc = store_document_attach(h->store, fm->family.id, document_id, request_id);
 
 	if (rc != 0)
 		return rc;
-	snprintf(summary, sizeof(summary), "document #%lld is for request #%lld", (long long)document_id,
-		 (long long)request_id);
-	if ((rc = handler_log_in(h, fm, "document", summary)) != 0 ||
+	snprintf(doc_s, sizeof(doc_s), "%lld", (long long)document_id);
+	snprintf(req_s, sizeof(req_s), "%lld", (long long)request_id);
+	if ((rc = handler_log_in(h, fm, "document", "document_attached", "document", doc_s, "request", req_s, NULL)) != 0 ||
 	    (rc = store_docreq_received(h->store, request_id, h->now)) != 0 ||
 	    (rc = store_outbox_cancel_request(h->store, request_id, h->now)) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "document_received", 0, summary, NULL)) != 0)
+	    (rc = handler_alert(h, fm->family.id, "document_received", 0, NULL, "document_attached", "document", doc_s,
+				"request", req_s, NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 }

@@ -89,8 +89,11 @@ long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to)
  * heap string of any length in *out (NULL on failure); the caller frees it. */
 int handler_params(char **out, ...) __attribute__((sentinel));
 int handler_vparams(char **out, va_list ap);
-/* Writes the contact-log row for an inbound message. */
-int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *summary);
+/* Writes the contact-log row for an inbound message: what happened as a
+ * code of locales/note.c and name, value pairs of its values, ending with
+ * NULL. No words of the family go in it. */
+int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *code, ...)
+	__attribute__((sentinel));
 
 /* handlers/staff.c: staff on their phone. */
 int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct channel *ch);
@@ -172,7 +175,8 @@ int questions_button(struct hctx *h, const struct family_msg *fm, const char *da
 /* A bare number, a yes or no, or a choice's own words answer the chat's
  * open question; a number (or yes/no) that answers nothing is not
  * understood and still forwarded. *handled is 0 for any other text. */
-int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const char *what,
+struct arrival;
+int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const struct arrival *what,
 		     int *handled);
 
 /* handlers/preferences.c: help, language, stop, start as a whole message.
@@ -195,20 +199,31 @@ struct forward {
 };
 /* An alert row and a message for whoever follows the family now (the
  * counsellor, the backup while the counsellor is away, both when urgent).
- * With fw, the message is a forward of the family's words or file. */
-int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,
-		  const struct forward *fw);
+ * With fw, the message is a forward of the family's words or file. Its
+ * details are a code of locales/note.c and name, value pairs of its values,
+ * ending with NULL; they are rendered in each reader's language. */
+int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const struct forward *fw,
+		  const char *code, ...) __attribute__((sentinel));
+/* What arrived, never what it says: a code of locales/note.c ("text",
+ * "media") and its one value (the byte count, the kind of file). */
+struct arrival {
+	const char *code;
+	const char *name;
+	char value[32];
+};
+void relay_describe(const struct inbound_event *ev, struct arrival *a);
 /* The most one message of a family's gateway holds, in UTF-16 units (what
  * Telegram counts), by channel kind; 0 when no limit applies. */
 size_t relay_text_limit(const char *kind);
 size_t relay_text_units(const char *text);
 /* Anything the bot does not answer goes to the counsellor. */
-int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what);
-/* A family's message casebot could not handle (why, for staff): logged,
+int relay_forward(struct hctx *h, const struct family_msg *fm);
+/* A family's message casebot could not handle (what arrived, NULL when it
+ * could not be read; the reason is for the log line): logged,
  * the counsellor alerted with what arrived (and its words, with_words),
  * the backup too when urgent words are in it; the family gets the neutral
  * acknowledgement, or the emergency number. fm->ev may be NULL when the
  * event could not be read. */
-int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, const char *why, int with_words);
+int relay_failed(struct hctx *h, const struct family_msg *fm, const struct arrival *what, int with_words);
 
 #endif

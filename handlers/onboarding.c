@@ -124,7 +124,7 @@ static int onboard(struct hctx *h, const struct inbound_event *ev, struct handle
 	{
 		const struct audit_entry e = {"bot", "channel.link", fm.family.ref, ev->channel, 0, fm.channel.id, 0};
 
-		if ((rc = handler_log_in(h, &fm, "onboarding", "chat linked with an invite code")) != 0 ||
+		if ((rc = handler_log_in(h, &fm, "onboarding", "onboarding", NULL)) != 0 ||
 		    (rc = store_audit_add(h->store, h->now, &e)) != 0)
 			return rc;
 	}

@@ -45,10 +45,10 @@ static int stop(struct hctx *h, const struct family_msg *fm)
 	int rc;
 
 	if (fm->channel.opted_out)
-		return handler_log_in(h, fm, "stop", "sent STOP again: already paused");
+		return handler_log_in(h, fm, "stop", "stop_again", NULL);
 	if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 1)) != 0 ||
-	    (rc = handler_log_in(h, fm, "stop", "sent STOP: check-ins and document reminders paused")) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "stop", 0, "the family sent STOP", NULL)) != 0)
+	    (rc = handler_log_in(h, fm, "stop", "stop", NULL)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "stop", 0, NULL, "stop", NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "stop_ack",
 			     h->cfg->reminders_during_stop ? "stop.confirmed" : "stop.confirmed_all", NULL);
@@ -59,13 +59,13 @@ static int start(struct hctx *h, const struct family_msg *fm)
 	int rc;
 
 	if (!fm->channel.opted_out) {
-		if ((rc = handler_log_in(h, fm, "start", "sent START: nothing was paused")) != 0)
+		if ((rc = handler_log_in(h, fm, "start", "start_unstopped", NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "start_ack", "start.not_stopped", NULL);
 	}
 	if ((rc = store_channel_set_opted_out(h->store, fm->channel.id, 0)) != 0 ||
-	    (rc = handler_log_in(h, fm, "start", "sent START: messages resumed")) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "start", 0, "the family sent START", NULL)) != 0 ||
+	    (rc = handler_log_in(h, fm, "start", "start", NULL)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "start", 0, NULL, "start", NULL)) != 0 ||
 	    (rc = resume(h, fm)) != 0)
 		return rc;
 	return handler_reply(h, fm, "start_ack", "start.confirmed", NULL);
@@ -77,12 +77,12 @@ int preferences_command(struct hctx *h, const struct family_msg *fm, const char 
 
 	*handled = 1;
 	if (words_is(h->loc, folded, "words.help")) {
-		if ((rc = handler_log_in(h, fm, "help", "asked for help")) != 0)
+		if ((rc = handler_log_in(h, fm, "help", "help", NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "help", "help.menu", NULL);
 	}
 	if (words_is(h->loc, folded, "words.language")) {
-		if ((rc = handler_log_in(h, fm, "language", "asked to change language")) != 0)
+		if ((rc = handler_log_in(h, fm, "language", "language_asked", NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "language_choose", "language.choose", NULL);
 	}
@@ -96,7 +96,6 @@ int preferences_command(struct hctx *h, const struct family_msg *fm, const char 
 
 int preferences_set_language(struct hctx *h, const struct family_msg *fm, const char *code)
 {
-	char summary[64];
 	enum lang l;
 	int rc;
 
@@ -111,8 +110,7 @@ int preferences_set_language(struct hctx *h, const struct family_msg *fm, const 
 		rc = store_family_set_lang(h->store, fm->family.id, l);
 	if (rc != 0)
 		return rc;
-	snprintf(summary, sizeof(summary), "language changed to %s", code);
-	if ((rc = handler_log_in(h, fm, "language", summary)) != 0)
+	if ((rc = handler_log_in(h, fm, "language", "language_changed", "language", lang_code(l), NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "language_changed", "language.changed", NULL);
 }

@@ -102,17 +102,17 @@ static int bare_number(const char *folded)
 /* An answer that answers nothing: the family hears so, and the message
  * goes to the counsellor like any other. The reply is this message's
  * acknowledgement, so the forward adds none of its own. */
-static int not_understood(struct hctx *h, const struct family_msg *fm, const char *what)
+static int not_understood(struct hctx *h, const struct family_msg *fm, const struct arrival *what)
 {
 	int rc;
 
-	if ((rc = handler_log_in(h, fm, "text", what)) != 0 ||
+	if ((rc = handler_log_in(h, fm, "text", what->code, what->name, what->value, NULL)) != 0 ||
 	    (rc = handler_reply(h, fm, "forward_ack", "answer.not_understood", NULL)) != 0)
 		return rc;
-	return relay_forward(h, fm, what);
+	return relay_forward(h, fm);
 }
 
-int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const char *what,
+int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const struct arrival *what,
 		     int *handled)
 {
 	struct question_choice choices[STORE_QUESTION_CHOICES];

@@ -3,6 +3,7 @@
  * while the counsellor is away; urgent ones go to both at once, day or
  * night. A family's own words (or file) travel as a forward the counsellor
  * can answer; anything else as a notice. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ out:
  * id (0 before the first). The first copy of a forward keeps the words
  * while the alert is open, so that whoever it is escalated to reads them. */
 static int notify(struct hctx *h, const struct family *f, int64_t staff_id, const char *kind, int urgent,
-		  const char *summary, const struct forward *fw, int64_t *group)
+		  const char *code, const char *details, const struct forward *fw, int64_t *group)
 {
 	char alert_s[24], channel_s[24], edit_s[24] = "", last[160] = "", *params = NULL;
 	struct outbox_msg m;
@@ -46,7 +47,7 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	int64_t alert_id;
 	int rc;
 
-	if ((rc = store_alert_add(h->store, f->id, staff_id, kind, urgent, summary, h->now, *group, &alert_id)) != 0)
+	if ((rc = store_alert_add(h->store, f->id, staff_id, kind, urgent, code, details, h->now, *group, &alert_id)) != 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
 	memset(&mem, 0, sizeof(mem));
@@ -60,7 +61,9 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	if (fw == NULL) {
 		cb_strlcpy(m.kind, "alert", sizeof(m.kind));
 		cb_strlcpy(m.catalog_key, "staff.alert", sizeof(m.catalog_key));
-		rc = handler_params(&params, "alert_id", alert_s, "ref", f->ref, "kind", kind, "detail", summary, NULL);
+		/* The details are rendered from the alert row, in the reader's
+		 * language, when the message goes. */
+		rc = handler_params(&params, "alert_id", alert_s, "ref", f->ref, "kind", kind, NULL);
 	} else {
 		enum lang l = f->lang;
 
@@ -91,17 +94,24 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 	return rc;
 }
 
-int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const char *summary,
-		  const struct forward *fw)
+int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgent, const struct forward *fw,
+		  const char *code, ...)
 {
 	struct family f;
 	struct staff primary;
+	char *details = NULL;
 	int64_t to[2] = {0, 0}, group = 0;
+	va_list ap;
 	int rc;
 
+	va_start(ap, code);
+	rc = handler_vparams(&details, ap);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
 	if ((rc = store_family_get_id(h->store, family_id, &f)) != 0 ||
 	    (rc = store_staff_get_id(h->store, f.counsellor_id, &primary)) != 0)
-		return rc;
+		goto out;
 	to[0] = f.counsellor_id;
 	/* A counsellor who left is like one away, for good. */
 	if (f.backup_id != 0 && (urgent || primary.away || !primary.active)) {
@@ -112,15 +122,41 @@ int handler_alert(struct hctx *h, int64_t family_id, const char *kind, int urgen
 	}
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (to[i] != 0)
-			rc = notify(h, &f, to[i], kind, urgent, summary, fw, &group);
+			rc = notify(h, &f, to[i], kind, urgent, code, details, fw, &group);
+out:
+	free(details);
 	return rc;
 }
 
-int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
+void relay_describe(const struct inbound_event *ev, struct arrival *a)
+{
+	a->code = "media";
+	a->name = "what";
+	if (ev->edited)
+		a->code = "edited_media";
+	switch (ev->kind) {
+	case EVENT_TEXT:
+		a->code = ev->edited ? "edited_text" : "text";
+		a->name = "bytes";
+		snprintf(a->value, sizeof(a->value), "%zu", strlen(ev->text));
+		break;
+	case EVENT_MEDIA:
+		cb_strlcpy(a->value, ev->media_kind[0] != '\0' ? ev->media_kind : "other", sizeof(a->value));
+		break;
+	case EVENT_LOCATION:
+		cb_strlcpy(a->value, "location", sizeof(a->value));
+		break;
+	default:
+		cb_strlcpy(a->value, "other", sizeof(a->value));
+		break;
+	}
+}
+
+int relay_forward(struct hctx *h, const struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
 	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL, 0};
-	char summary[128];
+	struct arrival what;
 	int rc, acks = 0;
 
 	if (ev != NULL && ev->kind == EVENT_TEXT)
@@ -134,8 +170,8 @@ int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
 	}
 	/* The alert row names what arrived, never what it says: the words
 	 * travel only in the forward, and leave the store once it is sent. */
-	snprintf(summary, sizeof(summary), "new %s from the family", what);
-	if ((rc = handler_alert(h, fm->family.id, "message", 0, summary, &fw)) != 0)
+	relay_describe(ev, &what);
+	if ((rc = handler_alert(h, fm->family.id, "message", 0, &fw, what.code, what.name, what.value, NULL)) != 0)
 		return rc;
 	if ((rc = store_outbox_count_since(h->store, fm->family.id, "forward_ack", h->now - ACK_EVERY, &acks)) != 0)
 		return rc;
@@ -144,11 +180,12 @@ int relay_forward(struct hctx *h, const struct family_msg *fm, const char *what)
 	return handler_reply(h, fm, "forward_ack", "forward.ack", NULL);
 }
 
-int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, const char *why, int with_words)
+int relay_failed(struct hctx *h, const struct family_msg *fm, const struct arrival *what, int with_words)
 {
 	const struct inbound_event *ev = fm->ev;
 	struct forward fw = {fm->channel.id, fm->member.id, NULL, NULL, NULL, 0};
-	char summary[STORE_TEXT_MAX], *folded, *params = NULL;
+	const char *code = "failed_unread", *name = NULL, *value = NULL, *answer;
+	char *folded, *params = NULL;
 	int urgent = 0, rc;
 
 	if (ev != NULL && ev->text[0] != '\0') {
@@ -159,10 +196,29 @@ int relay_failed(struct hctx *h, const struct family_msg *fm, const char *what, 
 		if (with_words)
 			fw.text = ev->text;
 	}
-	snprintf(summary, sizeof(summary), "%s could not be handled (%s); the family got %s", what, why,
-		 urgent ? "the emergency number" : "the usual acknowledgement");
-	if ((rc = handler_log_in(h, fm, "failed", summary)) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "inbound_failed", urgent, summary, fw.text != NULL ? &fw : NULL)) != 0)
+	/* What arrived (a text and its size, a kind of file, or an event that
+	 * could not be read), and what the family got: log.answer.*. */
+	answer = urgent ? "emergency" : "ack";
+	if (what != NULL) {
+		int text = strcmp(what->code, "text") == 0 || strcmp(what->code, "edited_text") == 0;
+
+		code = text ? "failed_text" : "failed_media";
+		name = what->name;
+		value = what->value;
+	}
+	if (name != NULL)
+		rc = handler_log_in(h, fm, "failed", code, "answer", answer, name, value, NULL);
+	else
+		rc = handler_log_in(h, fm, "failed", code, "answer", answer, NULL);
+	if (rc != 0)
+		return rc;
+	if (name != NULL)
+		rc = handler_alert(h, fm->family.id, "inbound_failed", urgent, fw.text != NULL ? &fw : NULL, code, "answer",
+				   answer, name, value, NULL);
+	else
+		rc = handler_alert(h, fm->family.id, "inbound_failed", urgent, fw.text != NULL ? &fw : NULL, code, "answer",
+				   answer, NULL);
+	if (rc != 0)
 		return rc;
 	if (!urgent)
 		return handler_reply(h, fm, "forward_ack", "forward.ack", NULL);

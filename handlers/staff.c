@@ -15,6 +15,7 @@
 #include "bot/tz.h"
 #include "handlers/handler.h"
 #include "locales/locale.h"
+#include "locales/note.h"
 
 /* Lists for staff (/log, /families, /alerts) come a page at a time, with a
  * More button for the next one, whatever the size of the file. */
@@ -313,12 +314,12 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 	}
 	for (int i = 0; i < ll->to - ll->from; i++) {
 		const struct contact *c = &ll->rows[i];
-		char when[32], line[512];
-		const struct locale_param p[] = {{"when", when}, {"direction", c->direction}, {"kind", c->kind},
-						 {"summary", c->summary}};
+		char when[32], summary[384], line[512];
+		const struct locale_param p[] = {{"when", when}, {"summary", summary}};
 
 		tz_format_iso(c->at, when, sizeof(when));
-		locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 4, line, sizeof(line));
+		note_contact(h->loc, sm->staff.lang, c, summary, sizeof(summary));
+		locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 2, line, sizeof(line));
 		list_add(l, line);
 	}
 	rc = say_page(h, sm, l->text, 'l', (long long)f->id, skip + STAFF_PAGE, ll->from > 0);
@@ -449,7 +450,15 @@ static int cmd_checkin(struct hctx *h, struct staff_msg *sm, char **w, int n)
 		return rc;
 	snprintf(days, sizeof(days), "%d", p.every_days);
 	locale_format_datetime(h->loc, sm->staff.lang, next, next_s, sizeof(next_s));
-	return say(h, sm, "staff.checkin.set", "ref", f.ref, "days", days, "next", next_s, NULL);
+	{
+		const struct locale_param lp[] = {{"ref", f.ref}, {"days", days}, {"next", next_s}};
+		char out[1024];
+
+		if (locale_render_count(h->loc, sm->staff.lang, "staff.checkin.set", p.every_days, lp, 3, out,
+					sizeof(out)) != 0)
+			return -CB_EINVAL;
+		return say_text(h, sm, out);
+	}
 }
 
 struct backups {
@@ -549,7 +558,7 @@ static int cmd_alerts(struct hctx *h, struct staff_msg *sm, int skip)
 			snprintf(more, sizeof(more), STAFF_MORE_FMT, 'a', 0LL, skip + STAFF_PAGE);
 		snprintf(id, sizeof(id), "%lld", (long long)a->id);
 		rc = staff_notice(h, sm->staff.id, a->family_id, "alert", "staff.alert", "alert_id", id, "ref",
-				  a->family_ref, "kind", a->kind, "detail", a->summary, "more", more, NULL);
+				  a->family_ref, "kind", a->kind, "more", more, NULL);
 	}
 	free(al);
 	return rc;
@@ -652,7 +661,7 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	if (alert_id != 0 && (rc = store_alert_ack(h->store, alert_id, sm->staff.id, h->now)) != 0 && rc != -CB_ESTATE)
 		return rc;
 	return store_contact_add(h->store, f.id, h->now, "internal", sm->channel.kind, "reply", sm->staff.id,
-				 ch.member_id, "reply written by staff", NULL);
+				 ch.member_id, "reply", NULL, NULL);
 }
 
 static int button(struct hctx *h, struct staff_msg *sm)

@@ -22,14 +22,14 @@ int urgent_is(const struct locales *loc, const char *folded)
 int urgent_handle(struct hctx *h, const struct family_msg *fm)
 {
 	struct forward fw = {fm->channel.id, fm->member.id, fm->ev->text, NULL, NULL, 0};
-	char summary[128], *params = NULL;
+	char bytes[24], *params = NULL;
 	int rc;
 
 	if (fm->ev->edited)
 		fw.edit_of = fm->ev->original_at > 0 ? fm->ev->original_at : 1;
-	snprintf(summary, sizeof(summary), "URGENT message (%zu bytes)", strlen(fm->ev->text));
-	if ((rc = handler_log_in(h, fm, "urgent", summary)) != 0 ||
-	    (rc = handler_alert(h, fm->family.id, "urgent", 1, "urgent message from the family", &fw)) != 0)
+	snprintf(bytes, sizeof(bytes), "%zu", strlen(fm->ev->text));
+	if ((rc = handler_log_in(h, fm, "urgent", "urgent", "bytes", bytes, NULL)) != 0 ||
+	    (rc = handler_alert(h, fm->family.id, "urgent", 1, &fw, "urgent", "bytes", bytes, NULL)) != 0)
 		return rc;
 	if ((rc = handler_params(&params, "emergency", h->cfg->emergency_number, NULL)) != 0)
 		return rc;

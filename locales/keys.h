@@ -18,6 +18,8 @@ enum {
 	KEYS_OPENS = 1u << 0,
 	/* List items are reply words: already case- and accent-folded. */
 	KEYS_FOLDED = 1u << 1,
+	/* The text has plural forms, "one" and "other", chosen by a count. */
+	KEYS_PLURAL = 1u << 2,
 };
 
 struct keys_entry {

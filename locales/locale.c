@@ -20,7 +20,9 @@
 #define PART_CAP 128
 
 struct entry {
+	/* For a key with plural forms, text is the "other" form. */
 	char *text;
+	char *one;
 	char **items;
 	size_t nitems;
 	/* Bit i set when the text uses the registry's placeholder i. */
@@ -187,24 +189,55 @@ out:
 	return rc;
 }
 
-static int take_text(struct entry *e, const struct keys_entry *k, const cJSON *item,
-		     const char *path, char *err, size_t errlen)
+static int take_string(char **dst, const struct keys_entry *k, const cJSON *item, unsigned *used,
+		       const char *path, char *err, size_t errlen)
 {
-	int rc;
+	int rc = check_text(k, item->valuestring, used, path, err, errlen);
 
-	if (!cJSON_IsString(item) || item->valuestring == NULL) {
-		fail(err, errlen, "%s: key %s: must be a string", path, k->key);
-		return -CB_ECONFIG;
-	}
-	rc = check_text(k, item->valuestring, &e->used, path, err, errlen);
 	if (rc != 0)
 		return rc;
-	e->text = strdup(item->valuestring);
-	if (e->text == NULL) {
+	*dst = strdup(item->valuestring);
+	if (*dst == NULL) {
 		fail(err, errlen, "%s: key %s: out of memory", path, k->key);
 		return -CB_ENOMEM;
 	}
 	return 0;
+}
+
+/* A key with plural forms is an object {"one": ..., "other": ...}; the
+ * "one" form may leave the number out ("every day"). The placeholders
+ * compared across languages are those of both forms together. */
+static int take_plural(struct entry *e, const struct keys_entry *k, const cJSON *item,
+		       const char *path, char *err, size_t errlen)
+{
+	const cJSON *one = cJSON_GetObjectItemCaseSensitive(item, "one");
+	const cJSON *other = cJSON_GetObjectItemCaseSensitive(item, "other");
+	unsigned used_one = 0, used_other = 0;
+	int rc;
+
+	if (!cJSON_IsObject(item) || cJSON_GetArraySize(item) != 2 || !cJSON_IsString(one) ||
+	    !cJSON_IsString(other) || one->valuestring == NULL || other->valuestring == NULL) {
+		fail(err, errlen, "%s: key %s: must be an object with the plural forms \"one\" and \"other\"",
+		     path, k->key);
+		return -CB_ECONFIG;
+	}
+	if ((rc = take_string(&e->one, k, one, &used_one, path, err, errlen)) != 0 ||
+	    (rc = take_string(&e->text, k, other, &used_other, path, err, errlen)) != 0)
+		return rc;
+	e->used = used_one | used_other;
+	return 0;
+}
+
+static int take_text(struct entry *e, const struct keys_entry *k, const cJSON *item,
+		     const char *path, char *err, size_t errlen)
+{
+	if (k->flags & KEYS_PLURAL)
+		return take_plural(e, k, item, path, err, errlen);
+	if (!cJSON_IsString(item) || item->valuestring == NULL) {
+		fail(err, errlen, "%s: key %s: must be a string", path, k->key);
+		return -CB_ECONFIG;
+	}
+	return take_string(&e->text, k, item, &e->used, path, err, errlen);
 }
 
 static int take_list(struct entry *e, const struct keys_entry *k, const cJSON *item,
@@ -554,6 +587,7 @@ void locale_free(struct locales *loc)
 			struct entry *e = &loc->e[l][i];
 
 			free(e->text);
+			free(e->one);
 			for (size_t j = 0; j < e->nitems; j++)
 				free(e->items[j]);
 			free(e->items);
@@ -611,22 +645,13 @@ static int put(char *out, size_t cap, size_t *n, const char *s, size_t len)
 	return 0;
 }
 
-int locale_render(const struct locales *loc, enum lang l, const char *key,
-		  const struct locale_param *params, size_t nparams,
-		  char *out, size_t cap)
+/* Fills text's placeholders from params into out. */
+static int fill(const char *text, const struct locale_param *params, size_t nparams, char *out, size_t cap)
 {
-	const char *text, *p;
+	const char *p;
 	size_t n = 0;
 	int rc = 0;
 
-	if (out == NULL || cap == 0)
-		return -CB_EINVAL;
-	out[0] = '\0';
-	if (params == NULL && nparams > 0)
-		return -CB_EINVAL;
-	text = locale_text(loc, l, key);
-	if (text == NULL)
-		return -CB_ENOENT;
 	for (p = text; *p != '\0' && rc == 0;) {
 		size_t name = placeholder_at(p);
 		const char *value = NULL;
@@ -656,6 +681,48 @@ int locale_render(const struct locales *loc, enum lang l, const char *key,
 	if (rc != 0)
 		out[0] = '\0';
 	return rc;
+}
+
+int locale_render(const struct locales *loc, enum lang l, const char *key,
+		  const struct locale_param *params, size_t nparams,
+		  char *out, size_t cap)
+{
+	const char *text;
+
+	if (out == NULL || cap == 0)
+		return -CB_EINVAL;
+	out[0] = '\0';
+	if (params == NULL && nparams > 0)
+		return -CB_EINVAL;
+	text = locale_text(loc, l, key);
+	if (text == NULL)
+		return -CB_ENOENT;
+	return fill(text, params, nparams, out, cap);
+}
+
+int locale_plural_one(enum lang l, long long n)
+{
+	/* French counts 0 and 1 as singular ("0 jour", "1 jour"); Dutch,
+	 * German and English only 1. */
+	if (l == LANG_FR)
+		return n == 0 || n == 1;
+	return n == 1;
+}
+
+int locale_render_count(const struct locales *loc, enum lang l, const char *key, long long count,
+			const struct locale_param *params, size_t nparams, char *out, size_t cap)
+{
+	const struct entry *e;
+
+	if (out == NULL || cap == 0)
+		return -CB_EINVAL;
+	out[0] = '\0';
+	if (params == NULL && nparams > 0)
+		return -CB_EINVAL;
+	e = lookup(loc, l, key);
+	if (e == NULL || e->text == NULL)
+		return -CB_ENOENT;
+	return fill(e->one != NULL && locale_plural_one(l, count) ? e->one : e->text, params, nparams, out, cap);
 }
 
 static int render_time(const struct locales *loc, enum lang l, const struct tm *tm,

@@ -36,6 +36,14 @@ int locale_render(const struct locales *loc, enum lang l, const char *key,
 		  const struct locale_param *params, size_t nparams,
 		  char *out, size_t cap);
 
+/* For a key with plural forms ({"one": ..., "other": ...} in the catalogs):
+ * the form that goes with count in language l, filled like locale_render.
+ * locale_render on such a key gives the "other" form. */
+int locale_render_count(const struct locales *loc, enum lang l, const char *key, long long count,
+			const struct locale_param *params, size_t nparams, char *out, size_t cap);
+/* 1 when count takes the "one" form in language l. */
+int locale_plural_one(enum lang l, long long count);
+
 /* An array key's items (reply words, names); returns the count, 0 if absent.
  * The strings are owned by loc. */
 size_t locale_list(const struct locales *loc, enum lang l, const char *key,

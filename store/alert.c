@@ -5,8 +5,8 @@
 
 #define SELECT_ALERT \
 	"SELECT a.id, a.family_id, a.staff_id, a.kind, a.urgent, a.summary, a.created_at, a.acked_at," \
-	" a.escalation, a.escalated_at, coalesce(f.ref, ''), coalesce(a.group_id, a.id) FROM alerts a" \
-	" LEFT JOIN families f ON f.id = a.family_id "
+	" a.escalation, a.escalated_at, coalesce(f.ref, ''), coalesce(a.group_id, a.id), coalesce(a.params, '')" \
+	" FROM alerts a LEFT JOIN families f ON f.id = a.family_id "
 static const char SQL_ALERT_GET[] = SELECT_ALERT "WHERE a.id = ?";
 static const char SQL_ALERT_OPEN_STAFF[] =
 	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.staff_id = ? ORDER BY a.urgent DESC, a.created_at DESC LIMIT ?";
@@ -39,13 +39,14 @@ static int read_alert(sqlite3_stmt *q, void *arg)
 	a->staff_id = sqlite3_column_int64(q, 2);
 	store_col_text(q, 3, a->kind, sizeof(a->kind));
 	a->urgent = sqlite3_column_int(q, 4);
-	store_col_text(q, 5, a->summary, sizeof(a->summary));
+	store_col_text(q, 5, a->code, sizeof(a->code));
 	a->created_at = (time_t)sqlite3_column_int64(q, 6);
 	a->acked_at = (time_t)sqlite3_column_int64(q, 7);
 	a->escalation = sqlite3_column_int(q, 8);
 	a->escalated_at = (time_t)sqlite3_column_int64(q, 9);
 	store_col_text(q, 10, a->family_ref, sizeof(a->family_ref));
 	a->group_id = sqlite3_column_int64(q, 11);
+	store_col_text(q, 12, a->params, sizeof(a->params));
 	return 0;
 }
 

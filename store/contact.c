@@ -5,10 +5,10 @@
 
 static const char SQL_CONTACT_ADD[] =
 	"INSERT INTO contact_log (family_id, at, direction, channel_kind, kind, staff_id, member_id,"
-	" summary, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	" summary, params, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_CONTACT_LIST[] =
 	"SELECT l.id, l.family_id, l.at, l.direction, l.channel_kind, l.kind, s.name, m.name,"
-	" l.summary, l.status FROM contact_log l LEFT JOIN staff s ON s.id = l.staff_id"
+	" l.summary, coalesce(l.params, ''), l.status FROM contact_log l LEFT JOIN staff s ON s.id = l.staff_id"
 	" LEFT JOIN members m ON m.id = l.member_id WHERE l.family_id = ? AND l.at >= ?"
 	" ORDER BY l.at, l.id";
 /* The family's id is found from its reference, so that every row about a
@@ -24,7 +24,7 @@ static const char SQL_AUDIT_LIST[] =
 
 int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
 		      const char *channel_kind, const char *kind, int64_t staff_id,
-		      int64_t member_id, const char *summary, const char *status)
+		      int64_t member_id, const char *code, const char *params, const char *status)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_CONTACT_ADD);
 
@@ -37,8 +37,9 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 	sqlite3_bind_text(q, 5, kind, -1, SQLITE_STATIC);
 	store_bind_id(q, 6, staff_id);
 	store_bind_id(q, 7, member_id);
-	sqlite3_bind_text(q, 8, summary, -1, SQLITE_STATIC);
-	store_bind_opt_text(q, 9, status);
+	sqlite3_bind_text(q, 8, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, params != NULL ? params : "{}", -1, SQLITE_STATIC);
+	store_bind_opt_text(q, 10, status);
 	return store_exec_stmt(q);
 }
 
@@ -55,8 +56,9 @@ static int read_contact(sqlite3_stmt *q, void *arg)
 	store_col_text(q, 5, c->kind, sizeof(c->kind));
 	store_col_text(q, 6, c->staff, sizeof(c->staff));
 	store_col_text(q, 7, c->member, sizeof(c->member));
-	store_col_text(q, 8, c->summary, sizeof(c->summary));
-	store_col_text(q, 9, c->status, sizeof(c->status));
+	store_col_text(q, 8, c->code, sizeof(c->code));
+	store_col_text(q, 9, c->params, sizeof(c->params));
+	store_col_text(q, 10, c->status, sizeof(c->status));
 	return 0;
 }
 

@@ -19,8 +19,8 @@ static const char SQL_STATE_SET[] =
 	"INSERT INTO gateway_state (gateway, key, value) VALUES (?1, ?2, ?3)"
 	" ON CONFLICT (gateway, key) DO UPDATE SET value = ?3";
 static const char SQL_ALERT_ADD[] =
-	"INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, created_at, group_id)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	"INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, params, created_at, group_id)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_ALERT_OWN_GROUP[] = "UPDATE alerts SET group_id = id WHERE id = ?";
 
 int store_inbound_add(struct store *st, const char *channel, const char *external_id,
@@ -145,7 +145,7 @@ int store_state_del(struct store *st, const char *gateway, const char *key)
 }
 
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *summary, time_t now, int64_t group_id, int64_t *id)
+		    int urgent, const char *code, const char *params, time_t now, int64_t group_id, int64_t *id)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_ADD);
 	int64_t new_id;
@@ -157,9 +157,10 @@ int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const
 	store_bind_id(q, 2, staff_id);
 	sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 4, urgent);
-	sqlite3_bind_text(q, 5, summary, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 6, now);
-	store_bind_id(q, 7, group_id);
+	sqlite3_bind_text(q, 5, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, params != NULL ? params : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	store_bind_id(q, 8, group_id);
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
 	new_id = sqlite3_last_insert_rowid(store_db(st));

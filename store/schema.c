@@ -287,6 +287,12 @@ static const char *const migrations[] = {
 	"UPDATE alerts SET group_id = id;"
 	"CREATE INDEX alerts_group ON alerts(group_id);"
 	"CREATE INDEX alerts_family_open ON alerts(family_id) WHERE acked_at IS NULL;",
+
+	/* 9: contact-log rows and alerts keep a code (in summary) and its
+	 * values, rendered in the reader's language; older rows keep their
+	 * English summary and no values, and read as a generic sentence. */
+	"ALTER TABLE contact_log ADD COLUMN params TEXT;"
+	"ALTER TABLE alerts ADD COLUMN params TEXT;",
 };
 
 size_t store_schema_count(void)

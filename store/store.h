@@ -397,12 +397,17 @@ struct contact {
 	char kind[32];
 	char staff[STORE_NAME_MAX];
 	char member[STORE_NAME_MAX];
-	char summary[STORE_TEXT_MAX];
+	/* What happened, as a code and its values (locales/note.h renders
+	 * them); a row sent to the family has its catalog key as code. params
+	 * is "" for a row written before codes. */
+	char code[STORE_TEXT_MAX];
+	char params[STORE_TEXT_MAX];
 	char status[16];
 };
+/* params is a JSON object of the code's values, or NULL for none. */
 int store_contact_add(struct store *st, int64_t family_id, time_t at, const char *direction,
 		      const char *channel_kind, const char *kind, int64_t staff_id,
-		      int64_t member_id, const char *summary, const char *status);
+		      int64_t member_id, const char *code, const char *params, const char *status);
 /* When the family last wrote (0: never). */
 int store_contact_last_in(struct store *st, int64_t family_id, int64_t *at);
 int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
@@ -452,16 +457,18 @@ int store_state_del(struct store *st, const char *gateway, const char *key);
 /* The first key of a gateway's values; -CB_ENOENT when it has none. */
 int store_state_first(struct store *st, const char *gateway, char *key, size_t cap);
 
-/* alerts for staff */
-/* group_id: the first copy of the same alert (0: this one is the first). */
+/* alerts for staff: the details are a code and its values, as in the
+ * contact log (params NULL for none); group_id: the first copy of the same
+ * alert (0: this one is the first). */
 int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *summary, time_t now, int64_t group_id, int64_t *id);
+		    int urgent, const char *code, const char *params, time_t now, int64_t group_id, int64_t *id);
 
 struct alert {
 	int64_t id, family_id, staff_id;
 	char kind[32];
 	int urgent;
-	char summary[STORE_TEXT_MAX];
+	char code[STORE_TEXT_MAX];
+	char params[STORE_TEXT_MAX];   /* "" for an alert written before codes */
 	time_t created_at, acked_at;
 	int escalation;            /* 0 owner, 1 backup, 2 coordinators */
 	time_t escalated_at;

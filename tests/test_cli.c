@@ -660,7 +660,20 @@ static void test_checkin(void **state)
 	struct testenv *t = *state;
 
 	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "7d", "--at", "mon 10:00"), 0);
-	assert_non_null(strstr(t->out, "next 2026-11-23 10:00"));
+	assert_non_null(strstr(t->out, "every 7 days. Next: Monday 23 November at 10:00."));
+	/* One day is one day, in every language. */
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "1d", "--at", "mon 10:00"), 0);
+	assert_non_null(strstr(t->out, "Check-ins for F-001 every day. Next: "));
+	setenv("CASEBOT_LANG", "nl_BE.UTF-8", 1);
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "1d", "--at", "mon 10:00"), 0);
+	assert_non_null(strstr(t->out, "Check-ins voor F-001 elke dag. Volgende: maandag 23 november om 10.00 uur."));
+	setenv("CASEBOT_LANG", "fr", 1);
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "1d", "--at", "mon 10:00"), 0);
+	assert_non_null(strstr(t->out, "pour F-001 tous les jours."));
+	setenv("CASEBOT_LANG", "de", 1);
+	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "2d", "--at", "mon 10:00"), 0);
+	assert_non_null(strstr(t->out, "für F-001 alle 2 Tage."));
+	setenv("CASEBOT_LANG", "en", 1);
 	assert_int_equal(testenv_query_int(t, "SELECT not_before FROM outbox WHERE kind = 'checkin'"
 					   " AND status = 'queued'"), utc(2026, 11, 23, 9, 0));
 	/* Changing the plan replaces the queued check-in. Sunday 10:00 is now. */
@@ -682,6 +695,8 @@ static void test_checkin(void **state)
 	REFUSED(t, "no check-ins to stop", "checkin", "off", "F-001");
 }
 
+/* Rows as the daemon writes them (a code and its values), and two written
+ * before codes existed (no values): one sent to the family, one from it. */
 static void add_contacts(struct testenv *t)
 {
 	char path[PATH_MAX + 16];
@@ -690,10 +705,18 @@ static void add_contacts(struct testenv *t)
 	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-		"INSERT INTO contact_log (family_id, at, direction, channel_kind, kind, staff_id, summary, status)"
-		" VALUES (1, 1795000000, 'out', 'telegram', 'reminder', NULL, 'reminder sent', 'delivered'),"
-		" (1, 1795300000, 'in', 'telegram', 'text', NULL, '=HYPERLINK(\"x\") \"quoted\"', NULL),"
-		" (1, 1795310000, 'out', 'telegram', 'reply', 1, 'reply from counsellor', 'sent')",
+		"INSERT INTO members (family_id, name, role, created_at)"
+		" VALUES (1, '=HYPERLINK(\"x\") \"quoted\"', 'other', 1);"
+		"INSERT INTO contact_log (family_id, at, direction, channel_kind, kind, staff_id, member_id, summary,"
+		" params, status)"
+		" VALUES (1, 1795000000, 'out', 'telegram', 'reminder', NULL, NULL, 'reminder.appointment', NULL,"
+		"   'delivered'),"
+		" (1, 1795300000, 'in', 'telegram', 'text', NULL, (SELECT max(id) FROM members), 'text message (1 bytes)',"
+		" NULL, NULL),"
+		" (1, 1795310000, 'internal', 'telegram', 'reply', 1, NULL, 'reply', '{}', NULL),"
+		" (1, 1795320000, 'in', 'telegram', 'text', NULL, 1, 'text', '{\"bytes\":\"1\"}', NULL),"
+		" (1, 1795330000, 'in', 'telegram', 'stop', NULL, 1, 'stop', '{}', NULL),"
+		" (1, 1795340000, 'out', 'telegram', 'checkin', NULL, NULL, 'checkin.question', NULL, 'sent')",
 		NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -705,24 +728,75 @@ static void test_log(void **state)
 
 	add_contacts(t);
 	assert_int_equal(CLI(t, "log", "F-001"), 0);
-	assert_non_null(strstr(t->out, "reminder sent"));
+	assert_non_null(strstr(t->out, "Delivered: appointment reminder"));
+	assert_non_null(strstr(t->out, "Contact from the family (older entry without details)"));
 	assert_non_null(strstr(t->out, "Sara"));
+	/* One byte is one byte. */
+	assert_non_null(strstr(t->out, "Text message (1 byte)\n"));
+	assert_non_null(strstr(t->out, "Sent: check-in question"));
+	assert_null(strstr(t->out, "checkin.question"));
 	/* 1795300000 is 2026-11-21 in Brussels. */
 	assert_int_equal(CLI(t, "log", "F-001", "--since", "2026-11-21", "--format", "csv"), 0);
-	assert_null(strstr(t->out, "reminder sent"));
+	assert_null(strstr(t->out, "appointment reminder"));
 	assert_non_null(strstr(t->out, "time,direction,channel,kind,staff,member,summary,status\n"));
 	assert_non_null(strstr(t->out, "\"'=HYPERLINK(\"\"x\"\") \"\"quoted\"\"\""));
 	assert_int_equal(CLI(t, "log", "F-001", "--format", "json"), 0);
 	arr = cJSON_Parse(t->out);
 	assert_non_null(arr);
-	assert_int_equal(cJSON_GetArraySize(arr), 3);
+	assert_int_equal(cJSON_GetArraySize(arr), 6);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "staff")->valuestring, "Sara");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "direction")->valuestring, "out");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 4), "code")->valuestring, "stop");
 	cJSON_Delete(arr);
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 3);
 	REFUSED(t, "--format must be", "log", "F-001", "--format", "xml");
 	REFUSED(t, "write the day as YYYY-MM-DD, like", "log", "F-001", "--since", "yesterday");
 	REFUSED(t, "unknown family", "log", "F-404");
+}
+
+/* Whoever reads the CLI in Dutch, French or German gets each row as a
+ * sentence of their language: no English, no catalog key, no code. */
+static void test_log_and_alerts_in_reader_language(void **state)
+{
+	static const char *const langs[] = {"nl", "fr_BE.UTF-8", "de"};
+	static const char *const want[] = {"Tekstbericht (1 byte)", "Message texte (1 octet)", "Textnachricht (1 Byte)"};
+	struct testenv *t = *state;
+	char path[PATH_MAX + 16], key[64];
+	sqlite3 *db;
+
+	add_contacts(t);
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, params, created_at)"
+				      " VALUES (1, 1, 'stop', 0, 'stop', '{}', 1),"
+				      " (1, 1, 'urgent', 1, 'urgent', '{\"bytes\":\"1\"}', 2),"
+				      " (1, 1, 'unconfirmed', 0, 'unconfirmed', '{\"when\":\"1795000000\",\"what\":\"lawyer\"}', 3),"
+				      " (1, 1, 'blocked', 0, 'the family blocked the bot', NULL, 4)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+		const char *english;
+
+		setenv("CASEBOT_LANG", langs[i], 1);
+		assert_int_equal(CLI(t, "log", "F-001"), 0);
+		assert_non_null(strstr(t->out, want[i]));
+		if ((english = testenv_english_word(t->out)) != NULL)
+			fail_msg("%s log shows the English word \"%s\":\n%s", langs[i], english, t->out);
+		if (testenv_catalog_key(t->out, key, sizeof(key)) != NULL)
+			fail_msg("%s log shows \"%s\":\n%s", langs[i], key, t->out);
+		assert_int_equal(CLI(t, "alerts"), 0);
+		if ((english = testenv_english_word(t->out)) != NULL)
+			fail_msg("%s alerts show the English word \"%s\":\n%s", langs[i], english, t->out);
+		if (testenv_catalog_key(t->out, key, sizeof(key)) != NULL)
+			fail_msg("%s alerts show \"%s\":\n%s", langs[i], key, t->out);
+	}
+	setenv("CASEBOT_LANG", "nl", 1);
+	assert_int_equal(CLI(t, "alerts"), 0);
+	assert_non_null(strstr(t->out, "heeft STOP gestuurd: Stuurde STOP"));
+	assert_non_null(strstr(t->out, "DRINGEND bericht: DRINGEND bericht (1 byte)"));
+	assert_non_null(strstr(t->out, "De afspraak op "));
+	assert_non_null(strstr(t->out, "(advocaat) is niet bevestigd"));
+	setenv("CASEBOT_LANG", "en", 1);
 }
 
 /* A received document as the daemon would store it: encrypted with the
@@ -1119,7 +1193,7 @@ int main(void)
 		T(test_staff), T(test_staff_invite_and_email), T(test_invite_lifetime_configurable), T(test_audit_command), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),
-		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log),
+		T(test_appointment_move_cancel), T(test_document_request), T(test_checkin), T(test_log), T(test_log_and_alerts_in_reader_language),
 		T(test_document_verify_reject_get), T(test_outbox_renders_everything), T(test_help_and_unknown),
 		T(test_config_options), T(test_group_help), T(test_help_names_the_zone), T(test_date_mistakes),
 		T(test_case_insensitive), T(test_invalid_utf8), T(test_clock_only_in_test_build),

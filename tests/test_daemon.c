@@ -223,7 +223,8 @@ static void test_document_too_big(void **state)
 	assert_int_equal(dt_stat(t, "files_downloaded"), 0);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM downloads"), 0);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'document_refused'"
-				 " AND summary LIKE '%%25 MB%%20 MB limit%%'"), 1);
+				 " AND summary = 'document_too_big_size' AND json_extract(params, '$.size') = '25'"
+				 " AND json_extract(params, '$.limit') = '20'"), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'document_refused'"), 1);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }

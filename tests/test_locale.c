@@ -16,6 +16,8 @@
 #include "bot/tz.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
+#include "locales/note.h"
+#include "tests/support/testenv.h"
 
 #define ERRCAP 512
 #define OUTCAP 2048
@@ -511,7 +513,7 @@ static const struct staff_key staff_keys[] = {
 	{"staff.families.never", {"ref", "name"}, 0},
 	{"staff.families.none", {0}, 1},
 	{"staff.log.header", {"ref"}, 1},
-	{"staff.log.line", {"when", "direction", "kind", "summary"}, 0},
+	{"staff.log.line", {"when", "summary"}, 0},
 	{"staff.log.empty", {"ref"}, 1},
 	{"staff.appointment.added", {"ref", "when", "what"}, 1},
 	{"staff.request.added", {"ref", "document"}, 1},
@@ -837,6 +839,220 @@ static void test_staff_alert_render(void **state)
 	}
 }
 
+/* Plurals: one and other forms, chosen by the count in each language's
+ * way (French counts 0 as singular). */
+static void test_plural_forms(void **state)
+{
+	const struct locales *loc = *state;
+	static const struct {
+		enum lang l;
+		long long n;
+		const char *want;
+	} cases[] = {
+		{LANG_EN, 1, "Check-ins for F-1 every day. Next: soon."},
+		{LANG_EN, 2, "Check-ins for F-1 every 2 days. Next: soon."},
+		{LANG_NL, 1, "Check-ins voor F-1 elke dag. Volgende: soon."},
+		{LANG_NL, 14, "Check-ins voor F-1 om de 14 dagen. Volgende: soon."},
+		{LANG_FR, 1, "Prises de nouvelles pour F-1 tous les jours. Prochaine : soon."},
+		{LANG_FR, 7, "Prises de nouvelles pour F-1 tous les 7 jours. Prochaine : soon."},
+		{LANG_DE, 1, "Check-ins für F-1 jeden Tag. Nächster: soon."},
+		{LANG_DE, 3, "Check-ins für F-1 alle 3 Tage. Nächster: soon."},
+	};
+	char out[OUTCAP], n[16];
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
+		const struct locale_param p[] = {{"ref", "F-1"}, {"days", n}, {"next", "soon"}};
+
+		snprintf(n, sizeof(n), "%lld", cases[i].n);
+		assert_int_equal(locale_render_count(loc, cases[i].l, "staff.checkin.set", cases[i].n, p, 3, out,
+						     sizeof(out)), 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	assert_true(locale_plural_one(LANG_FR, 0));
+	assert_false(locale_plural_one(LANG_EN, 0));
+	assert_false(locale_plural_one(LANG_NL, 0));
+	assert_false(locale_plural_one(LANG_DE, 2));
+	/* A byte count through the contact log's renderer. */
+	assert_int_equal(note_render(loc, LANG_EN, "text", "{\"bytes\":\"1\"}", out, sizeof(out)), 0);
+	assert_string_equal(out, "Text message (1 byte)");
+	assert_int_equal(note_render(loc, LANG_EN, "urgent", "{\"bytes\":\"27\"}", out, sizeof(out)), 0);
+	assert_string_equal(out, "URGENT message (27 bytes)");
+	assert_int_equal(note_render(loc, LANG_FR, "text", "{\"bytes\":\"0\"}", out, sizeof(out)), 0);
+	assert_string_equal(out, "Message texte (0 octet)");
+	assert_int_equal(note_render(loc, LANG_DE, "document_received",
+				     "{\"what\":\"photo\",\"mime\":\"image/jpeg\",\"bytes\":\"1\"}", out, sizeof(out)), 0);
+	assert_string_equal(out, "Empfangen: Foto (image/jpeg, 1 Byte)");
+}
+
+/* Every plural key has both forms in every catalog, and each form fills. */
+static void test_plural_keys_complete(void **state)
+{
+	const struct locales *loc = *state;
+	int plurals = 0;
+
+	for (size_t i = 0; i < keys_count(); i++) {
+		const struct keys_entry *k = keys_at(i);
+		struct locale_param params[KEYS_MAX_PARAMS];
+		char values[KEYS_MAX_PARAMS][64];
+		size_t n = 0;
+
+		if (!(k->flags & KEYS_PLURAL))
+			continue;
+		plurals++;
+		for (; n < KEYS_MAX_PARAMS && k->params[n] != NULL; n++) {
+			snprintf(values[n], sizeof(values[n]), "<%s>", k->params[n]);
+			params[n].name = k->params[n];
+			params[n].value = values[n];
+		}
+		for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+			char one[OUTCAP], other[OUTCAP];
+
+			assert_int_equal(locale_render_count(loc, all_langs[li], k->key, 1, params, n, one, sizeof(one)), 0);
+			assert_int_equal(locale_render_count(loc, all_langs[li], k->key, 5, params, n, other, sizeof(other)),
+					 0);
+			if (strcmp(one, other) == 0)
+				fail_msg("%s.json: %s: the one and other forms are the same", lang_code(all_langs[li]), k->key);
+		}
+	}
+	assert_true(plurals >= 4);
+}
+
+/* Each code the contact log and alerts store, with values as the code
+ * writes them. */
+static const struct {
+	const char *code;
+	const char *params;
+} note_samples[] = {
+	{"text", "{\"bytes\":\"27\"}"},
+	{"media", "{\"what\":\"voice\"}"},
+	{"edited_text", "{\"bytes\":\"12\"}"},
+	{"edited_media", "{\"what\":\"photo\"}"},
+	{"urgent", "{\"bytes\":\"1\"}"},
+	{"button_stale", "{}"},
+	{"help", "{}"},
+	{"language_asked", "{}"},
+	{"language_changed", "{\"language\":\"de\"}"},
+	{"stop", "{}"},
+	{"stop_again", "{}"},
+	{"start", "{}"},
+	{"start_unstopped", "{}"},
+	{"onboarding", "{}"},
+	{"appointment_answer", "{\"answer\":\"cannot_come\",\"appointment\":\"3\"}"},
+	{"checkin_answer", "{\"answer\":\"checkin_hard\"}"},
+	{"document_received", "{\"what\":\"document\",\"mime\":\"application/pdf\",\"bytes\":\"2048\"}"},
+	{"document_refused", "{\"what\":\"photo\",\"mime\":\"text/plain\"}"},
+	{"document_attached", "{\"document\":\"4\",\"request\":\"2\"}"},
+	{"document_too_big", "{\"what\":\"document\",\"limit\":\"20\",\"size\":\"0\"}"},
+	{"document_too_big_size", "{\"what\":\"video\",\"limit\":\"20\",\"size\":\"31\"}"},
+	{"failed_text", "{\"bytes\":\"1\",\"answer\":\"ack\"}"},
+	{"failed_media", "{\"what\":\"voice\",\"answer\":\"emergency\"}"},
+	{"failed_unread", "{\"answer\":\"ack\"}"},
+	{"download_failed", "{\"what\":\"document\",\"reason\":\"too_big\"}"},
+	{"blocked", "{\"reach\":\"none\"}"},
+	{"blocked_member", "{\"member\":\"Amina\",\"reach\":\"others\"}"},
+	{"unblocked", "{}"},
+	{"reply", "{}"},
+	{"forwarded", "{}"},
+	{"undelivered", "{\"what\":\"checkin.question\",\"reason\":\"blocked\"}"},
+	{"unconfirmed", "{\"when\":\"1796310000\",\"what\":\"immigration_office\"}"},
+	{"document_overdue", "{\"document\":\"birth_certificate\"}"},
+	{"checkin_unanswered", "{}"},
+};
+
+static void expect_readable(enum lang l, const char *what, const char *text)
+{
+	char key[64];
+	const char *english;
+
+	if (text[0] == '\0' || strchr(text, '{') != NULL)
+		fail_msg("%s: %s: \"%s\"", lang_code(l), what, text);
+	if (l == LANG_EN)
+		return;
+	if ((english = testenv_english_word(text)) != NULL)
+		fail_msg("%s: %s: English word \"%s\" in \"%s\"", lang_code(l), what, english, text);
+	if (testenv_catalog_key(text, key, sizeof(key)) != NULL)
+		fail_msg("%s: %s: \"%s\" in \"%s\"", lang_code(l), what, key, text);
+}
+
+/* Every contact and alert code reads as a sentence of the reader's
+ * language: no English, no catalog key, no code. */
+static void test_every_note_code_renders(void **state)
+{
+	const struct locales *loc = *state;
+
+	for (size_t c = 0; note_code_at(c) != NULL; c++) {
+		size_t s = 0;
+
+		while (s < CB_ARRAY_SIZE(note_samples) && strcmp(note_samples[s].code, note_code_at(c)) != 0)
+			s++;
+		if (s == CB_ARRAY_SIZE(note_samples))
+			fail_msg("code %s has no sample here", note_code_at(c));
+		for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+			char out[OUTCAP];
+
+			assert_int_equal(note_render(loc, all_langs[li], note_samples[s].code, note_samples[s].params, out,
+						     sizeof(out)), 0);
+			expect_readable(all_langs[li], note_samples[s].code, out);
+		}
+	}
+	{
+		char out[OUTCAP];
+
+		assert_int_equal(note_render(loc, LANG_NL, "no_such_code", "{}", out, sizeof(out)), -CB_ENOENT);
+		/* A value missing: not rendered half. */
+		assert_int_equal(note_render(loc, LANG_NL, "text", "{}", out, sizeof(out)), -CB_EINVAL);
+	}
+}
+
+/* Rows sent to the family, by each message that can start one, in each
+ * status; and rows written before codes existed. */
+static void test_every_contact_row_renders(void **state)
+{
+	const struct locales *loc = *state;
+	static const char *const statuses[] = {"sent", "delivered", "read", "failed", "expired", "odd"};
+	struct contact c;
+
+	for (size_t i = 0; i < keys_count(); i++) {
+		const struct keys_entry *k = keys_at(i);
+
+		if (!(k->flags & KEYS_OPENS) || strncmp(k->key, "staff.", 6) == 0)
+			continue;
+		for (size_t s = 0; s < CB_ARRAY_SIZE(statuses); s++) {
+			memset(&c, 0, sizeof(c));
+			cb_strlcpy(c.direction, "out", sizeof(c.direction));
+			cb_strlcpy(c.code, k->key, sizeof(c.code));
+			cb_strlcpy(c.status, statuses[s], sizeof(c.status));
+			for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+				char out[OUTCAP];
+
+				assert_int_equal(note_contact(loc, all_langs[li], &c, out, sizeof(out)), 0);
+				expect_readable(all_langs[li], k->key, out);
+			}
+		}
+	}
+	/* What the old code wrote: English text, no values. */
+	{
+		static const char *const old[][2] = {
+			{"in", "sent STOP: check-ins and document reminders paused"},
+			{"internal", "the family blocked the bot"},
+			{"in", "check-in answer: okay"},
+		};
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(old); i++) {
+			memset(&c, 0, sizeof(c));
+			cb_strlcpy(c.direction, old[i][0], sizeof(c.direction));
+			cb_strlcpy(c.code, old[i][1], sizeof(c.code));
+			for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++) {
+				char out[OUTCAP];
+
+				assert_int_equal(note_contact(loc, all_langs[li], &c, out, sizeof(out)), 0);
+				expect_readable(all_langs[li], old[i][1], out);
+				assert_null(strstr(out, old[i][1]));
+			}
+		}
+	}
+}
+
 /* Broken catalogs: a temporary directory gets the three good files and one
  * changed copy; the load must fail and name the file, the key and the fault. */
 enum change { SET, ADD, DELETE, WRITE_FILE, NO_FILE };
@@ -1036,6 +1252,15 @@ BROKEN(test_broken_staff_button_too_long,
 BROKEN(test_broken_staff_placeholder_missing,
        {LANG_NL, SET, "staff.forward.header", "\"Bericht van {ref} ({language})\"",
 	"key staff.forward.header: placeholder {member} is missing (fr.json has it)"})
+BROKEN(test_broken_plural_as_string,
+       {LANG_NL, SET, "staff.checkin.set", "\"Check-ins voor {ref} om de {days} dagen. Volgende: {next}.\"",
+	"key staff.checkin.set: must be an object with the plural forms \"one\" and \"other\""})
+BROKEN(test_broken_plural_missing_form,
+       {LANG_DE, SET, "log.text", "{\"other\": \"Textnachricht ({bytes} Bytes)\"}",
+	"key log.text: must be an object with the plural forms \"one\" and \"other\""})
+BROKEN(test_broken_plural_unknown_placeholder,
+       {LANG_FR, SET, "log.text", "{\"one\": \"Message ({octets} octet)\", \"other\": \"Message ({bytes} octets)\"}",
+	"key log.text: unknown placeholder {octets}"})
 BROKEN(test_broken_staff_unknown_placeholder,
        {LANG_EN, SET, "staff.email.forward_subject", "\"New message from {ref}: {text}\"",
 	"key staff.email.forward_subject: unknown placeholder {text}"})
@@ -1109,6 +1334,10 @@ int main(void)
 		T(test_staff_commands),
 		T(test_staff_single_lines),
 		T(test_staff_alert_render),
+		T(test_plural_forms),
+		T(test_plural_keys_complete),
+		T(test_every_note_code_renders),
+		T(test_every_contact_row_renders),
 		cmocka_unit_test(test_broken_missing_key),
 		cmocka_unit_test(test_broken_unknown_placeholder),
 		cmocka_unit_test(test_broken_placeholder_missing_in_one),
@@ -1139,6 +1368,9 @@ int main(void)
 		cmocka_unit_test(test_broken_staff_button_too_long),
 		cmocka_unit_test(test_broken_staff_placeholder_missing),
 		cmocka_unit_test(test_broken_staff_unknown_placeholder),
+		cmocka_unit_test(test_broken_plural_as_string),
+		cmocka_unit_test(test_broken_plural_missing_form),
+		cmocka_unit_test(test_broken_plural_unknown_placeholder),
 		cmocka_unit_test(test_load_bad_args),
 		cmocka_unit_test(test_registry),
 	};

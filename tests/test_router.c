@@ -18,6 +18,7 @@
 #include "bot/event_json.h"
 #include "bot/router.h"
 #include "locales/locale.h"
+#include "locales/note.h"
 #include "tests/support/testenv.h"
 #include "tests/support/texts.h"
 
@@ -692,13 +693,15 @@ static void test_checkin_words_every_language(void **state)
 	link_chat(t, "1001");
 	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
-		char sql[160];
+		char sql[256];
 		int alerting = strcmp(cases[i].answer, "hard") == 0 || strcmp(cases[i].answer, "contact me") == 0;
 
 		mark_sent(t, "checkin");
 		inbound(t, "1001", EVENT_TEXT, cases[i].word, NULL);
-		snprintf(sql, sizeof(sql), "SELECT summary = 'check-in answer: %s' FROM contact_log"
-			 " WHERE kind = 'checkin_answer' ORDER BY id DESC LIMIT 1", cases[i].answer);
+		/* The row names the answer by its button, button.checkin_<answer>. */
+		snprintf(sql, sizeof(sql), "SELECT summary = 'checkin_answer' AND json_extract(params, '$.answer') = 'checkin_%s'"
+			 " FROM contact_log WHERE kind = 'checkin_answer' ORDER BY id DESC LIMIT 1",
+			 strcmp(cases[i].answer, "contact me") == 0 ? "contact" : cases[i].answer);
 		if (q(t, sql) != 1 || q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'") != (long long)i + 1)
 			fail_msg("\"%s\" is not logged as %s", cases[i].word, cases[i].answer);
 		alerts += alerting;
@@ -790,15 +793,16 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(store_inbound_add(t->st, "telegram", "good", "1001", time(NULL), "{}", NULL), -CB_EEXIST);
 }
 
-/* The text of the one row a query selects. */
-static void q_text(struct rt *t, const char *sql, char *out, size_t cap)
+/* A row's code and values (columns 0 and 1 of sql), as an English reader
+ * sees them. */
+static void q_note(struct rt *t, const char *sql, char *out, size_t cap)
 {
 	sqlite3_stmt *s;
 
-	out[0] = '\0';
 	assert_int_equal(sqlite3_prepare_v2(store_db(t->st), sql, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+	assert_int_equal(note_render(t->loc, LANG_EN, (const char *)sqlite3_column_text(s, 0),
+				     (const char *)sqlite3_column_text(s, 1), out, cap), 0);
 	sqlite3_finalize(s);
 }
 
@@ -813,15 +817,15 @@ static void test_blocked_member_named(void **state)
 	link_member(t, "1001", "Amina");
 	link_member(t, "1002", "Yusuf");
 	inbound(t, "1001", EVENT_BLOCKED, NULL, NULL);
-	q_text(t, "SELECT summary FROM alerts WHERE kind = 'blocked'", text, sizeof(text));
+	q_note(t, "SELECT summary, params FROM alerts WHERE kind = 'blocked'", text, sizeof(text));
 	assert_non_null(strstr(text, "Amina"));
 	assert_null(strstr(text, "cannot reach them"));
 	assert_non_null(strstr(text, "rest of the household can still be reached"));
-	q_text(t, "SELECT summary FROM contact_log WHERE kind = 'blocked'", text, sizeof(text));
+	q_note(t, "SELECT summary, params FROM contact_log WHERE kind = 'blocked'", text, sizeof(text));
 	assert_non_null(strstr(text, "Amina"));
 	/* The last one: nobody can be reached any more, and it says so. */
 	inbound(t, "1002", EVENT_BLOCKED, NULL, NULL);
-	q_text(t, "SELECT summary FROM alerts WHERE kind = 'blocked' ORDER BY id DESC LIMIT 1", text, sizeof(text));
+	q_note(t, "SELECT summary, params FROM alerts WHERE kind = 'blocked' ORDER BY id DESC LIMIT 1", text, sizeof(text));
 	assert_non_null(strstr(text, "Yusuf"));
 	assert_non_null(strstr(text, "no chat of the household"));
 }
@@ -972,6 +976,96 @@ static void test_unconfirmed_counts_from_first_reminder(void **state)
 	assert_int_equal(testenv_cli(&t->env, "appointment", "move", "2", "--at", at, NULL), 0);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE id = 2 AND reminded_at IS NULL"
 			   " AND unconfirmed_alerted_at IS NULL"), 1);
+}
+
+struct staff_view {
+	struct rt *t;
+	int alerts;
+};
+
+/* Each alert message as a Dutch, French and German reader gets it. */
+static int check_alert_row(sqlite3_stmt *s, struct staff_view *v)
+{
+	static struct composed msg;
+	static const enum lang langs[] = {LANG_NL, LANG_FR, LANG_DE};
+	struct outbox_msg m;
+	char key[64];
+	const char *english;
+
+	assert_int_equal(store_outbox_get(v->t->st, sqlite3_column_int64(s, 0), &m), 0);
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+		assert_int_equal(compose_outbox(v->t->st, v->t->loc, &m, langs[i], 0, &msg), 0);
+		/* Each alert says what it is about on a second line. */
+		assert_non_null(strchr(msg.text, '\n'));
+		if ((english = testenv_english_word(msg.text)) != NULL)
+			fail_msg("%s: English word \"%s\" in \"%s\"", lang_code(langs[i]), english, msg.text);
+		if (testenv_catalog_key(msg.text, key, sizeof(key)) != NULL)
+			fail_msg("%s: \"%s\" in \"%s\"", lang_code(langs[i]), key, msg.text);
+	}
+	store_outbox_msg_free(&m);
+	v->alerts++;
+	return 0;
+}
+
+/* STOP, START, answers, deadlines, a block: every alert they raise reads
+ * in the staff member's own language, details included. */
+static void test_alerts_in_staff_language(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	struct staff_view v = {t, 0};
+	time_t soon = time(NULL) + 12 * 3600;
+	char at[32], sql[256], button[32];
+	sqlite3_stmt *s;
+	struct tm tm;
+
+	link_chat(t, "1001");
+	localtime_r(&soon, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "lawyer", NULL), 0);
+	mark_sent(t, "reminder");
+	inbound(t, "1001", EVENT_TEXT, "2", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'cannot_come'"), 1);
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	mark_sent(t, "checkin");
+	snprintf(button, sizeof(button), "ci:%lld:3", q(t, "SELECT id FROM outbox WHERE kind = 'checkin'"));
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	inbound(t, "1001", EVENT_TEXT, "stop", NULL);
+	inbound(t, "1001", EVENT_TEXT, "start", NULL);
+	exec(t, "INSERT INTO document_requests (family_id, doc_type, due_date, created_at, updated_at)"
+		" VALUES (1, 'passport', '2020-01-01', 1, 1)");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
+	snprintf(sql, sizeof(sql), "UPDATE checkin_plans SET last_sent_at = %lld, last_answer_at = NULL",
+		 (long long)time(NULL) - 3 * 86400);
+	exec(t, sql);
+	assert_int_equal(deadlines_run(&h), 0);
+	inbound(t, "1001", EVENT_BLOCKED, NULL, NULL);
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st), "SELECT id FROM outbox WHERE kind = 'alert'", -1, &s, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		check_alert_row(s, &v);
+	sqlite3_finalize(s);
+	/* cannot come, check-in hard, stop, start, overdue, check-in
+	 * unanswered, blocked. */
+	if (v.alerts < 7)
+		fail_msg("%d alerts: %lld rows", v.alerts, q(t, "SELECT count(*) FROM alerts"));
+	/* What the details say, in Dutch. */
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'stop' AND summary = 'stop'"), 1);
+	{
+		static struct composed msg;
+		struct outbox_msg m;
+
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT max(o.id) FROM outbox o WHERE o.kind = 'alert'"
+							      " AND o.params LIKE '%\"kind\":\"stop\"%'"), &m), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, 0, &msg), 0);
+		store_outbox_msg_free(&m);
+		assert_non_null(strstr(msg.text, "Melding voor F-1: heeft STOP gestuurd\nDetails: Stuurde STOP"));
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT max(o.id) FROM outbox o WHERE o.kind = 'alert'"
+							      " AND o.params LIKE '%\"kind\":\"cannot_come\"%'"), &m), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_DE, 0, &msg), 0);
+		store_outbox_msg_free(&m);
+		assert_non_null(strstr(msg.text, "Details: Antwort auf die Erinnerung: Ich kann nicht"));
+	}
 }
 
 static void test_after_sent_chains(void **state)
@@ -1541,6 +1635,7 @@ int main(void)
 		T(test_staff_link_needs_confirmation), T(test_staff_pairing_tries_and_expiry),
 		T(test_second_invite_replaces_stranger), T(test_staff_unlink_and_deactivate), T(test_family_unlink),
 		T(test_closed_family), T(test_phone_reads_audited), T(test_pending_chat_new_code),
+		T(test_alerts_in_staff_language),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);

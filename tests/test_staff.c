@@ -359,6 +359,56 @@ static void test_pending_chat_gets_nothing(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+static void expect_dutch(const char *text)
+{
+	char key[64];
+	const char *english = testenv_english_word(text);
+
+	if (english != NULL)
+		fail_msg("English word \"%s\" in:\n%s", english, text);
+	if (testenv_catalog_key(text, key, sizeof(key)) != NULL)
+		fail_msg("\"%s\" in:\n%s", key, text);
+}
+
+/* Sara reads Dutch: an alert's details, the family's log and her check-in
+ * plan come in Dutch, with no English sentence, catalog key or code, and
+ * one day is "elke dag". */
+static void test_staff_read_their_language(void **state)
+{
+	struct dt *t = *state;
+	char text[4096];
+	int n;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	n = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "stop") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 1, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Melding voor F-1: heeft STOP gestuurd\nDetails: "));
+	expect_dutch(text);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "start") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 2, 10000);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo, hoe gaat het?") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 3, 10000);
+	assert_true(simctl_message(&t->sim, SARA, "/checkin F-1 every 1d mon 10:00") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 4, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Check-ins voor F-1 elke dag. Volgende: "));
+	/* The log shows what went out too, once it went. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'stop_ack'") == 1, 10000);
+	assert_true(simctl_message(&t->sim, SARA, "/log F-1") > 0);
+	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 5, 10000);
+	last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Contacten van F-1:"));
+	assert_non_null(strstr(text, "Stuurde STOP"));
+	assert_non_null(strstr(text, "Tekstbericht (20 bytes)"));
+	assert_non_null(strstr(text, "Verstuurd: bevestiging van STOP"));
+	expect_dutch(text);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 static int setup_escalation(void **state)
 {
 	return dt_setup_with(state, "[alerts]\nescalate_after = 2s\nworking_hours = 00:00-23:59\n"
@@ -791,27 +841,27 @@ static void test_lists_paged(void **state)
 	dt_start_daemon(t);
 	staff_setup(t, 0, 0, 0);
 	dt_exec_sql(t, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
-		       " INSERT INTO contact_log (family_id, at, direction, kind, summary)"
+		       " INSERT INTO contact_log (family_id, at, direction, kind, summary, params)"
 		       " SELECT 1, CAST(strftime('%s', 'now') AS INTEGER) - 1000 + i, 'in', 'text',"
-		       " printf('entry-%03d.', i) FROM n");
+		       " 'text', printf('{\"bytes\":\"%d\"}', i) FROM n");
 	msg = sara_asks(t, "/log F-1", NULL, 1);
-	assert_non_null(strstr(text_of(msg), "entry-500."));
-	assert_non_null(strstr(text_of(msg), "entry-491."));
-	assert_null(strstr(text_of(msg), "entry-490."));
+	assert_non_null(strstr(text_of(msg), "(500 bytes)"));
+	assert_non_null(strstr(text_of(msg), "(491 bytes)"));
+	assert_null(strstr(text_of(msg), "(490 bytes)"));
 	button_data(msg, "mo:", data, sizeof(data));
 	assert_string_equal(data, "mo:l:1:10");
 	cJSON_Delete(msg);
 	msg = sara_asks(t, NULL, data, 1);
-	assert_non_null(strstr(text_of(msg), "entry-490."));
-	assert_non_null(strstr(text_of(msg), "entry-481."));
-	assert_null(strstr(text_of(msg), "entry-491."));
-	assert_null(strstr(text_of(msg), "entry-480."));
+	assert_non_null(strstr(text_of(msg), "(490 bytes)"));
+	assert_non_null(strstr(text_of(msg), "(481 bytes)"));
+	assert_null(strstr(text_of(msg), "(491 bytes)"));
+	assert_null(strstr(text_of(msg), "(480 bytes)"));
 	button_data(msg, "mo:", data, sizeof(data));
 	assert_string_equal(data, "mo:l:1:20");
 	cJSON_Delete(msg);
 	/* The Show log button of a forward: the same first page. */
 	msg = sara_asks(t, NULL, "lg:1:0", 1);
-	assert_non_null(strstr(text_of(msg), "entry-500."));
+	assert_non_null(strstr(text_of(msg), "(500 bytes)"));
 	cJSON_Delete(msg);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read'"), 3);
 
@@ -893,6 +943,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_escalated_forward, setup_escalation, dt_teardown),
 		T(test_relay_round_trip), T(test_forwarded_file), T(test_away_and_backup),
 		T(test_commands_and_scoping), T(test_pending_chat_gets_nothing),
+		T(test_staff_read_their_language),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
 		T(test_urgent_to_both), T(test_email_for_staff_without_telegram), T(test_long_texts_whole), T(test_lists_paged), T(test_reply_too_long),
 	};

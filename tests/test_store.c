@@ -916,15 +916,15 @@ static void test_contact_and_audit(void **state)
 
 	/* Written out of time order on purpose. */
 	assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + 200, "in", "telegram", "reply", 0,
-					   mum, "confirmed", NULL), 0);
+					   mum, "confirmed", NULL, NULL), 0);
 	assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + 100, "out", "telegram", "reminder",
-					   fx->couns, mum, "reminder sent", "delivered"), 0);
+					   fx->couns, mum, "reminder.appointment", NULL, "delivered"), 0);
 	assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + 300, "internal", NULL, "note",
-					   fx->couns, 0, "home visit done", ""), 0);
+					   fx->couns, 0, "reply", "{}", ""), 0);
 	assert_int_equal(store_contact_add(fx->st, fx->fam2, NOW + 150, "in", "sms", "reply", 0, 0,
-					   "other family", NULL), 0);
+					   "text", "{\"bytes\":\"3\"}", NULL), 0);
 	assert_int_equal(store_contact_add(fx->st, fx->fam, NOW, "sideways", NULL, "note", 0, 0,
-					   "bad direction", NULL), -CB_EINVAL);
+					   "help", NULL, NULL), -CB_EINVAL);
 
 	memset(all, 0, sizeof(all));
 	assert_int_equal(store_contact_each(fx->st, fx->fam, 0, collect_contacts, all), 0);
@@ -935,7 +935,8 @@ static void test_contact_and_audit(void **state)
 	assert_string_equal(all[0].kind, "reminder");
 	assert_string_equal(all[0].staff, "sofie");
 	assert_string_equal(all[0].member, "Amina");
-	assert_string_equal(all[0].summary, "reminder sent");
+	assert_string_equal(all[0].code, "reminder.appointment");
+	assert_string_equal(all[0].params, "{}");
 	assert_string_equal(all[0].status, "delivered");
 	assert_int_equal((long long)all[1].at, (long long)(NOW + 200));
 	assert_string_equal(all[1].staff, "");
@@ -1163,7 +1164,7 @@ static void populate(struct fx *fx, int64_t fam, const char *tag, const char *tg
 	    (long long)NOW);
 	snprintf(summary, sizeof(summary), "Summary%s", tag);
 	assert_int_equal(store_contact_add(fx->st, fam, NOW, "in", "telegram", "reply", fx->couns, mid,
-					   summary, NULL), 0);
+					   summary, NULL, NULL), 0);
 	sql(fx->st, "INSERT INTO alerts (family_id, staff_id, kind, summary, created_at)"
 	    " VALUES (%lld, %lld, 'unreached', 'Alert%q', %lld)", (long long)fam, (long long)fx->couns,
 	    tag, (long long)NOW);
@@ -1259,7 +1260,7 @@ static void test_vacuum(void **state)
 
 	for (int i = 0; i < 50; i++)
 		assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + i, "out", "sms", "note", 0, 0,
-						   "some text to fill a page or two", NULL), 0);
+						   "some text to fill a page or two", "{}", NULL), 0);
 	assert_int_equal(store_vacuum(fx->st), 0);
 	/* wal_checkpoint(TRUNCATE) leaves an empty WAL. */
 	snprintf(path, sizeof(path), "%s/casebot.db-wal", fx->data);

@@ -6,6 +6,8 @@
 
 #include "bot/cli/cli.h"
 #include "bot/tz.h"
+#include "locales/locale.h"
+#include "locales/note.h"
 
 static int cmd_set(struct cli *c, int argc, char **argv)
 {
@@ -13,7 +15,7 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	struct checkin_plan p;
 	struct family f;
 	struct hctx h;
-	char next_s[32];
+	char next_s[128];
 	time_t next;
 	int rc;
 	const struct cli_arg args[] = {
@@ -30,7 +32,8 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	if (at == NULL || checkins_parse_at(at, &p.weekday, &p.minute_of_day) != 0)
 		return cli_usage_error(c, "--at \"%s\": expected a weekday and a time, like \"mon 10:00\"",
 				       at != NULL ? at : "");
-	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (strcmp(f.status, "closed") == 0)
 		return cli_usage_error(c, "family %s is closed", f.ref);
@@ -39,8 +42,17 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	if (store_begin(c->store) != 0 || checkins_set(&h, &p, &next) != 0 ||
 	    cli_audit(c, "checkin.set", f.ref, every) != CLI_OK || store_commit(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
-	tz_format_iso(next, next_s, sizeof(next_s));
-	fprintf(c->out, "check-ins for %s every %d days; next %s\n", f.ref, p.every_days, next_s);
+	{
+		char days[16], line[512];
+		const struct locale_param lp[] = {{"ref", f.ref}, {"days", days}, {"next", next_s}};
+
+		snprintf(days, sizeof(days), "%d", p.every_days);
+		if (locale_format_datetime(c->loc, c->lang, next, next_s, sizeof(next_s)) != 0 ||
+		    locale_render_count(c->loc, c->lang, "staff.checkin.set", p.every_days, lp, 3, line,
+					sizeof(line)) != 0)
+			return cli_fail(c, "cannot render the answer");
+		fprintf(c->out, "%s\n", line);
+	}
 	return CLI_OK;
 }
 
@@ -89,22 +101,25 @@ static void csv_field(FILE *fp, const char *s, int last)
 	fputc(last ? '\n' : ',', fp);
 }
 
+/* Text rows are for a person: the time, the chat service, who, and what
+ * happened as a sentence in the reader's language. CSV and JSON keep the
+ * stored codes beside that sentence, for programs. */
 static int print_contact(const void *rec, void *arg)
 {
 	const struct contact *e = rec;
 	struct log_ctx *ctx = arg;
 	FILE *out = ctx->c->out;
-	char when[32];
+	char when[32], summary[512];
 
 	tz_format_iso(e->at, when, sizeof(when));
+	if (note_contact(ctx->c->loc, ctx->c->lang, e, summary, sizeof(summary)) != 0)
+		return -CB_EINVAL;
 	if (ctx->fmt == FMT_TEXT) {
-		fprintf(out, "%s %-8s %-9s %-16s %-12s %s%s%s\n", when, e->direction,
-			e->channel_kind[0] != '\0' ? e->channel_kind : "-", e->kind,
-			e->staff[0] != '\0' ? e->staff : (e->member[0] != '\0' ? e->member : "-"),
-			e->summary, e->status[0] != '\0' ? " | " : "", e->status);
+		fprintf(out, "%s  %-9s %-12s %s\n", when, e->channel_kind[0] != '\0' ? e->channel_kind : "-",
+			e->staff[0] != '\0' ? e->staff : (e->member[0] != '\0' ? e->member : "-"), summary);
 	} else if (ctx->fmt == FMT_CSV) {
 		const char *fields[] = {when, e->direction, e->channel_kind, e->kind, e->staff,
-					e->member, e->summary, e->status};
+					e->member, summary, e->status};
 
 		for (size_t i = 0; i < CB_ARRAY_SIZE(fields); i++)
 			csv_field(out, fields[i], i + 1 == CB_ARRAY_SIZE(fields));
@@ -120,7 +135,8 @@ static int print_contact(const void *rec, void *arg)
 		cJSON_AddStringToObject(o, "kind", e->kind);
 		cJSON_AddStringToObject(o, "staff", e->staff);
 		cJSON_AddStringToObject(o, "member", e->member);
-		cJSON_AddStringToObject(o, "summary", e->summary);
+		cJSON_AddStringToObject(o, "summary", summary);
+		cJSON_AddStringToObject(o, "code", e->code);
 		cJSON_AddStringToObject(o, "status", e->status);
 	}
 	return 0;
@@ -154,7 +170,8 @@ static int cmd_log(struct cli *c, int argc, char **argv)
 		ctx.fmt = FMT_JSON;
 	else
 		return cli_usage_error(c, "--format must be text, csv or json");
-	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK ||
+	    (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (cli_audit(c, "log.read", f.ref, since) != CLI_OK)
 		return cli_fail(c, "%s", store_errmsg(c->store));
@@ -174,7 +191,8 @@ static int cmd_log(struct cli *c, int argc, char **argv)
 	}
 	cJSON_Delete(ctx.array);
 	if (rc != 0)
-		return cli_fail(c, "%s", rc == -CB_ENOMEM ? "out of memory" : store_errmsg(c->store));
+		return cli_fail(c, "%s", rc == -CB_ENOMEM ? "out of memory" :
+					 rc == -CB_EINVAL ? "cannot render a row" : store_errmsg(c->store));
 	return CLI_OK;
 }
 
@@ -183,29 +201,38 @@ static int print_alert(const void *rec, void *arg)
 	const struct alert *a = rec;
 	struct cli *c = arg;
 	struct staff s;
-	char when[32];
+	char when[32], key[64], detail[512];
+	const char *kind, *acked = locale_text(c->loc, c->lang, "cli.alerts.acknowledged");
 
 	tz_format_iso(a->created_at, when, sizeof(when));
 	if (store_staff_get_id(c->store, a->staff_id, &s) != 0)
 		cb_strlcpy(s.name, "-", sizeof(s.name));
-	fprintf(c->out, "%-5lld %-16s %-12s %-20s %-6s %-14s %s\n", (long long)a->id, when,
-		a->family_ref[0] != '\0' ? a->family_ref : "-", a->kind, a->urgent ? "URGENT" : "",
-		s.name, a->acked_at != 0 ? "(acknowledged)" : a->summary);
+	snprintf(key, sizeof(key), "staff.alert_kind.%s", a->kind);
+	if ((kind = locale_text(c->loc, c->lang, key)) == NULL)
+		kind = locale_text(c->loc, c->lang, "staff.alert_kind.other");
+	note_alert(c->loc, c->lang, a, detail, sizeof(detail));
+	fprintf(c->out, "%-5lld %-16s %-12s %-14s %s%s%s\n", (long long)a->id, when,
+		a->family_ref[0] != '\0' ? a->family_ref : "-", s.name, kind != NULL ? kind : "-",
+		a->acked_at != 0 || detail[0] != '\0' ? ": " : "", a->acked_at != 0 ? acked : detail);
 	return 0;
 }
 
-/* The coordinators' view at a desk: open alerts across all families. */
+/* The coordinators' view at a desk: open alerts across all families, in
+ * the reader's language. */
 static int cmd_alerts(struct cli *c, int argc, char **argv)
 {
+	const char *const *cols;
 	int all = 0, rc;
 	const struct cli_arg args[] = {{"all", NULL, &all}, {0}};
 
-	if ((rc = cli_parse(c, argc, argv, args, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK)
+	if ((rc = cli_parse(c, argc, argv, args, 0, "")) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
 	if (cli_audit(c, "alerts.read", NULL, all ? "all" : "open") != CLI_OK)
 		return cli_fail(c, "%s", store_errmsg(c->store));
-	fprintf(c->out, "%-5s %-16s %-12s %-20s %-6s %-14s %s\n", "ID", "WHEN", "FAMILY", "KIND", "", "FOR",
-		"DETAIL");
+	if (locale_list(c->loc, c->lang, "cli.alerts.columns", &cols) != 6)
+		return cli_fail(c, "cannot render the list");
+	fprintf(c->out, "%-5s %-16s %-12s %-14s %s: %s\n", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
 	if (store_alert_list(c->store, !all, 500, print_alert, c) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	return CLI_OK;

@@ -401,6 +401,27 @@ static void set_actor(struct cli *c)
 	snprintf(c->actor, sizeof(c->actor), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
+/* The first of CASEBOT_LANG, LC_ALL, LC_MESSAGES, LANG that is set decides,
+ * as for any program that speaks the reader's language; its first two
+ * letters name one of ours, or the reader gets English. */
+static enum lang reader_lang(void)
+{
+	static const char *const vars[] = {"CASEBOT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"};
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+		char code[3];
+		enum lang l;
+
+		if (v == NULL || v[0] == '\0')
+			continue;
+		snprintf(code, sizeof(code), "%s", v);
+		return lang_parse(code, &l) == 0 && (v[2] == '\0' || v[2] == '_' || v[2] == '.' || v[2] == '-') ?
+			       l : LANG_EN;
+	}
+	return LANG_EN;
+}
+
 static int wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -471,6 +492,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	c.out = out;
 	c.err = err;
 	c.now = clock_now();
+	c.lang = reader_lang();
 	set_actor(&c);
 	if ((rc = global_options(&c, argc, argv, &i)) >= 0)
 		return rc;

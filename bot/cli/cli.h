@@ -28,6 +28,10 @@ struct cli {
 	time_t now;
 	char actor[80];
 	char cmd[32];             /* "family add": prefixes error lines */
+	/* The reader's language for what the CLI renders from the catalogs
+	 * (log rows, alerts): CASEBOT_LANG, else LC_ALL, LC_MESSAGES or LANG
+	 * ("nl_BE.UTF-8" is Dutch), else English. */
+	enum lang lang;
 };
 
 struct cli_command {

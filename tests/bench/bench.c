@@ -139,7 +139,7 @@ static double ceiling(const char *dir, int n, int families)
 			    store_channel_touch(st, ch.id, now) != 0 ||
 			    store_appointment_answer(st, fam, "confirmed", now) != 0 ||
 			    store_contact_add(st, fam, now, "in", "telegram", "reminder_answer", 0, 0,
-					      "appointment: confirmed", NULL) != 0 ||
+					      "appointment_answer", "{\"answer\":\"confirm\"}", NULL) != 0 ||
 			    store_checkin_answered(st, fam, now) != 0)
 				die("route");
 			memset(&m, 0, sizeof(m));
@@ -158,7 +158,7 @@ static double ceiling(const char *dir, int n, int families)
 			store_begin(st);
 			if (store_outbox_sent(st, m.id, "1", now) != 0 ||
 			    store_contact_add(st, fam, now, "out", "telegram", "reminder_answer", 0, 0,
-					      "reminder.confirmed_thanks", "sent") != 0)
+					      "reminder.confirmed_thanks", NULL, "sent") != 0)
 				die("sent");
 			store_commit(st);
 		}

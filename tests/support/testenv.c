@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "bot/cli/cli.h"
@@ -32,6 +33,9 @@ int testenv_setup(struct testenv *t, time_t now, const char *extra_ini)
 	snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
 	setenv("CASEBOT_TEST_NOW", stamp, 1);
 	unsetenv("CASEBOT_CONFIG");
+	/* The CLI speaks the reader's language; tests read English unless they
+	 * ask for another. */
+	setenv("CASEBOT_LANG", "en", 1);
 	return tz_set("Europe/Brussels");
 }
 
@@ -157,4 +161,55 @@ long long testenv_query_int(struct testenv *t, const char *sql)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
+}
+
+static int word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c >= 0x80;
+}
+
+const char *testenv_english_word(const char *text)
+{
+	/* Words of the English texts that are not words of Dutch, French or
+	 * German ("message", "document", "details", "byte", "was" and "of" are). */
+	static const char *const english[] = {
+		"the", "family", "from", "sent", "received", "answered", "could", "delivered", "reply",
+		"written", "passed", "pressed", "asked", "changed", "language", "reminder", "appointment", "file",
+		"older", "entry", "to", "and", "acknowledged", "every", "days", "day", "next", "not",
+		"new", "alert", "refused", "blocked", "counsellor", "downloaded",
+	};
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (!word_char((unsigned char)*p) || (p > text && word_char((unsigned char)p[-1])))
+			continue;
+		for (size_t i = 0; i < sizeof(english) / sizeof(english[0]); i++) {
+			size_t n = strlen(english[i]);
+
+			if (strncasecmp(p, english[i], n) == 0 && !word_char((unsigned char)p[n]))
+				return english[i];
+		}
+	}
+	return NULL;
+}
+
+const char *testenv_catalog_key(const char *text, char *out, size_t cap)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		size_t a = 0, b = 0;
+
+		if (p > text && word_char((unsigned char)p[-1]))
+			continue;
+		while ((p[a] >= 'a' && p[a] <= 'z') || p[a] == '_')
+			a++;
+		if (a == 0 || p[a] != '.')
+			continue;
+		while ((p[a + 1 + b] >= 'a' && p[a + 1 + b] <= 'z') || p[a + 1 + b] == '_')
+			b++;
+		if (b == 0)
+			continue;
+		snprintf(out, cap, "%.*s", (int)(a + 1 + b), p);
+		return out;
+	}
+	return NULL;
 }

@@ -34,6 +34,14 @@ int testenv_db_digest(struct testenv *t, char out[65]);
  * error. */
 long long testenv_query_int(struct testenv *t, const char *sql);
 
+/* For texts a Dutch, French or German reader gets: the first English word
+ * of text that no such reader should see ("the", "sent", "family"...), as
+ * a whole word in any case, or NULL. */
+const char *testenv_english_word(const char *text);
+/* The first thing in text that looks like a catalog key or a code with a
+ * dot ("checkin.question"), copied into out, or NULL. */
+const char *testenv_catalog_key(const char *text, char *out, size_t cap);
+
 /* Removes a directory tree. */
 int testenv_rmtree(const char *path);
 
