@@ -337,6 +337,10 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		/* Blank space left after a cut is no message of its own. */
 		j->offset += strspn(j->msg.text + j->offset, " \n");
 		if (j->offset < strlen(j->msg.text)) {
+			/* Staff may answer any part of a forward. */
+			if (strcmp(j->m.kind, "forward") == 0 && r->message_id[0] != '\0' &&
+			    store_outbox_part(d->store, j->m.id, r->message_id) != 0)
+				log_warn("outbox #%" PRId64 ": a part's id is not kept: %s", j->m.id, store_errmsg(d->store));
 			/* The next part waits for the chat's next token. */
 			send_part(j);
 			return;

@@ -483,8 +483,11 @@ static const char SQL_OUTBOX_LAST_AUTO[] =
 	" 'document_reminder', 'document_rejected', 'appointment_notice')"
 	" AND o.status IN ('sent', 'delivered', 'read') ORDER BY o.updated_at DESC, o.id DESC LIMIT 1";
 static const char SQL_OUTBOX_BY_GATEWAY_ID[] =
-	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.gateway_message_id = ?2 AND o.kind = 'forward'"
+	SELECT_OUTBOX_O "WHERE o.channel_id = ?1 AND o.kind = 'forward' AND (o.gateway_message_id = ?2"
+	" OR o.id IN (SELECT outbox_id FROM outbox_parts WHERE gateway_message_id = ?2))"
 	" ORDER BY o.id DESC LIMIT 1";
+static const char SQL_OUTBOX_PART[] =
+	"INSERT INTO outbox_parts (outbox_id, gateway_message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 static const char SQL_OUTBOX_REDACT[] = "UPDATE outbox SET params = ?1 WHERE id = ?2";
 
 int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m)
@@ -516,5 +519,16 @@ int store_outbox_set_params(struct store *st, int64_t id, const char *params)
 		return -CB_ESTORE;
 	sqlite3_bind_text(q, 1, params, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
+}
+
+int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_PART);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, gateway_message_id, -1, SQLITE_STATIC);
 	return store_exec_stmt(q);
 }

@@ -293,6 +293,13 @@ static const char *const migrations[] = {
 	 * English summary and no values, and read as a generic sentence. */
 	"ALTER TABLE contact_log ADD COLUMN params TEXT;"
 	"ALTER TABLE alerts ADD COLUMN params TEXT;",
+	/* 10: the gateway's ids of every part of a long forward but the last
+	 * (which is the row's own), so that staff may answer any part. */
+	"CREATE TABLE outbox_parts ("
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  gateway_message_id TEXT NOT NULL,"
+	"  PRIMARY KEY (outbox_id, gateway_message_id));"
+	"CREATE INDEX outbox_parts_message ON outbox_parts(gateway_message_id);",
 };
 
 size_t store_schema_count(void)

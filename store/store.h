@@ -351,7 +351,11 @@ int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_
 int store_outbox_requeue_sending(struct store *st, time_t now);
 /* The last automated message (reminder, check-in, request...) a chat got. */
 int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m);
-/* The forward a staff chat's message answers, by the gateway's id of it. */
+/* A part of a long message went before its last: its gateway id is kept,
+ * so that an answer to any part finds the forward. */
+int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_id);
+/* The forward a staff chat's message answers, by the gateway's id of it
+ * (or of any of its parts). */
 int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
 			      struct outbox_msg *m);
 /* Replaces a row's params: a sent forward or reply keeps no words. */

@@ -852,6 +852,7 @@ static void test_edit_forwarded_not_rerun(void **state)
 
 		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'forward'"), &m), 0);
 		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, 0, &msg), 0);
+		store_outbox_msg_free(&m);
 		cb_strlcpy(text, msg.text, sizeof(text));
 	}
 	assert_non_null(strstr(text, "Bewerkt"));

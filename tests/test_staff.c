@@ -802,6 +802,33 @@ static void test_long_texts_whole(void **state)
 		assert_non_null(strstr(got, want));
 		assert_non_null(strstr(got, "Sara"));
 	}
+	/* Telegram's reply to the first part of a long forward answers it. */
+	texts_long(TEXTS_LATIN, NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+	sara = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, text) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == TEXTS_COUNT + 1,
+		    20000);
+	family = dt_sent_count(t, DT_FAMILY_CHAT);
+	{
+		cJSON *all = simctl_sent(&t->sim, SARA);
+		long long first = 0;
+
+		for (int i = sara; first == 0 && i < cJSON_GetArraySize(all); i++) {
+			const cJSON *m = cJSON_GetArrayItem(all, i);
+
+			if (strstr(cJSON_GetStringValue(cJSON_GetObjectItem(m, "text")), "woord0 ") != NULL)
+				first = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id"));
+		}
+		cJSON_Delete(all);
+		assert_true(first > 0);
+		/* Not the last part, which the row itself is known by. */
+		assert_true(first != dt_sent_message_id(t, SARA, dt_sent_count(t, SARA) - 1));
+		reply_to(t, SARA, first, "Goed ontvangen.");
+	}
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply' AND status = 'sent'") ==
+		    TEXTS_COUNT + 1, 20000);
+	joined_since(t, DT_FAMILY_CHAT, family, got, sizeof(got));
+	assert_non_null(strstr(got, "Goedontvangen."));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
