@@ -335,6 +335,9 @@ static const struct keys_entry registry[] = {
 	 * acknowledged alert shows instead of its details. */
 	{"cli.alerts.columns", LIST, {0}, 6, 0, 0},
 	{"cli.alerts.acknowledged", TEXT, {0}, 0, 0, 0},
+	/* Counts in the CLI's other lines. */
+	{"cli.count.bytes", TEXT, {"bytes"}, 0, 0, PLURAL},
+	{"cli.count.every_days", TEXT, {"days"}, 0, 0, PLURAL},
 
 	/* Email: subjects carry a reference and a kind, never a family's words. */
 	{"staff.digest.subject", TEXT, {"date"}, 0, 0, OPENS},

@@ -664,6 +664,8 @@ static void test_checkin(void **state)
 	/* One day is one day, in every language. */
 	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "1d", "--at", "mon 10:00"), 0);
 	assert_non_null(strstr(t->out, "Check-ins for F-001 every day. Next: "));
+	assert_int_equal(CLI(t, "family", "show", "F-001"), 0);
+	assert_non_null(strstr(t->out, "check-ins: every day from mon 10:00"));
 	setenv("CASEBOT_LANG", "nl_BE.UTF-8", 1);
 	assert_int_equal(CLI(t, "checkin", "set", "F-001", "--every", "1d", "--at", "mon 10:00"), 0);
 	assert_non_null(strstr(t->out, "Check-ins voor F-001 elke dag. Volgende: maandag 23 november om 10.00 uur."));
@@ -864,6 +866,25 @@ static void test_document_verify_reject_get(void **state)
 	assert_non_null(fgets(buf, sizeof(buf), fp));
 	fclose(fp);
 	assert_string_equal(buf, "%PDF-1.4 passport scan");
+	assert_non_null(strstr(t->out, "(application/pdf, 22 bytes)"));
+	/* A one-byte file is one byte, in every language. */
+	assert_int_equal(testenv_query_int(t, "SELECT size FROM documents WHERE id = 1"), 22);
+	{
+		char path[PATH_MAX + 16];
+		sqlite3 *db;
+
+		snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE documents SET size = 1 WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(CLI(t, "document", "list", "F-001"), 0);
+	assert_non_null(strstr(t->out, " 1 byte\n"));
+	assert_non_null(strstr(t->out, " 22 bytes\n"));
+	setenv("CASEBOT_LANG", "fr", 1);
+	assert_int_equal(CLI(t, "document", "list", "F-001"), 0);
+	assert_non_null(strstr(t->out, " 1 octet\n"));
+	setenv("CASEBOT_LANG", "en", 1);
 	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'document.get'"
 					   " AND family_ref = 'F-001'"), 1);
 	REFUSED(t, "exists", "document", "get", "1", "-o", out);

@@ -72,6 +72,19 @@ int cli_open_locales(struct cli *c)
 	return CLI_OK;
 }
 
+const char *cli_count(struct cli *c, const char *key, const char *name, long long n, char *out, size_t cap)
+{
+	char num[24];
+	const struct locale_param p[] = {{name, num}};
+
+	snprintf(num, sizeof(num), "%lld", n);
+	if ((c->loc != NULL || cli_open_locales(c) == CLI_OK) &&
+	    locale_render_count(c->loc, c->lang, key, n, p, 1, out, cap) == 0)
+		return out;
+	snprintf(out, cap, "%s", num);
+	return out;
+}
+
 int cli_family(struct cli *c, const char *ref, struct family *f)
 {
 	int rc = store_family_get(c->store, ref, f);

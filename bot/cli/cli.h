@@ -53,6 +53,10 @@ int cli_fail(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 
 /* Opens the store (not creating it); prints the reason on failure. */
 int cli_open_store(struct cli *c);
 int cli_open_locales(struct cli *c);
+/* A count with its word in the reader's language, from a plural key with
+ * one placeholder name ("1 byte", "every 7 days"); the bare number when the
+ * catalogs cannot be read. Returns out. */
+const char *cli_count(struct cli *c, const char *key, const char *name, long long n, char *out, size_t cap);
 /* Looks up a family or staff member by name, printing "unknown ..." as a
  * usage error. */
 int cli_family(struct cli *c, const char *ref, struct family *f);

@@ -74,13 +74,13 @@ static int print_document(const void *rec, void *arg)
 {
 	const struct document *d = rec;
 	struct cli *c = arg;
-	char when[32], req[24] = "-";
+	char when[32], req[24] = "-", size[48];
 
 	tz_format_iso(d->received_at, when, sizeof(when));
 	if (d->request_id != 0)
 		snprintf(req, sizeof(req), "#%lld", (long long)d->request_id);
-	fprintf(c->out, "  doc %-5lld %-16s %-9s %-17s %-7s %lld bytes\n", (long long)d->id, d->mime,
-		d->status, when, req, (long long)d->size);
+	fprintf(c->out, "  doc %-5lld %-16s %-9s %-17s %-7s %s\n", (long long)d->id, d->mime, d->status, when, req,
+		cli_count(c, "cli.count.bytes", "bytes", d->size, size, sizeof(size)));
 	return 0;
 }
 
@@ -177,6 +177,7 @@ static int cmd_reject(struct cli *c, int argc, char **argv)
  * audited first: no copy leaves without a trace. */
 static int cmd_get(struct cli *c, int argc, char **argv)
 {
+	char size[48];
 	unsigned char key[VAULT_KEY_BYTES];
 	char src[PATH_MAX];
 	const char *out = NULL;
@@ -209,8 +210,8 @@ static int cmd_get(struct cli *c, int argc, char **argv)
 		return cli_fail(c, "document #%lld is damaged or was altered", (long long)d.id);
 	if (rc != 0)
 		return cli_fail(c, "cannot write %s: %s", out, casebot_strerror(rc));
-	fprintf(c->out, "document #%lld of %s (%s, %lld bytes) written to %s\n", (long long)d.id, f.ref, d.mime,
-		(long long)d.size, out);
+	fprintf(c->out, "document #%lld of %s (%s, %s) written to %s\n", (long long)d.id, f.ref, d.mime,
+		cli_count(c, "cli.count.bytes", "bytes", d.size, size, sizeof(size)), out);
 	return CLI_OK;
 }
 

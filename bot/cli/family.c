@@ -190,9 +190,13 @@ static int cmd_family_show(struct cli *c, int argc, char **argv)
 	if (rc != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	rc = store_checkin_get(c->store, f.id, &plan);
-	if (rc == 0 && plan.active)
-		fprintf(c->out, "check-ins: every %d days from %s %02d:%02d\n", plan.every_days,
+	if (rc == 0 && plan.active) {
+		char every[64];
+
+		fprintf(c->out, "check-ins: %s from %s %02d:%02d\n",
+			cli_count(c, "cli.count.every_days", "days", plan.every_days, every, sizeof(every)),
 			days[plan.weekday], plan.minute_of_day / 60, plan.minute_of_day % 60);
+	}
 	else if (rc == 0 || rc == -CB_ENOENT)
 		fprintf(c->out, "check-ins: off\n");
 	else
