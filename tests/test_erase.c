@@ -462,6 +462,27 @@ static void test_retention(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A download cut short by a crash is plain text in tmp/: the daemon
+ * empties tmp/ as it starts. */
+static void test_start_empties_tmp(void **state)
+{
+	struct dt *t = *state;
+	char path[PATH_MAX + 32];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/tmp", t->env.data);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/tmp/dl-99", t->env.data);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("%PDF-1.4 " SENTINEL, fp);
+	fclose(fp);
+	dt_start_daemon(t);
+	DT_WAIT_FOR(access(path, F_OK) != 0, 10000);
+	assert_int_equal(count_under(t->env.data, SENTINEL), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase_reader_holds_on, setup_cli, teardown_cli),
 		cmocka_unit_test_setup_teardown(test_retention, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_sentinel_erased, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_start_empties_tmp, dt_setup, dt_teardown),
 	};
 
 	/* A reader that let go has closed its pipe. */
