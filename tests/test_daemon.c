@@ -54,7 +54,7 @@ static void test_text_stored_logged_answered(void **state)
 	 * acknowledgement. */
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "nog iets") > 0);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'") == 2, 5000);
-	dt_sleep_ms(500);
+	dt_wait_family_outbox_idle(t);
 	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 2);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
@@ -298,7 +298,7 @@ static void test_burst_within_limits(void **state)
 	add_families(t, 100, 2);
 	dt_start_daemon(t);
 	DT_WAIT_FOR(dt_stat(t, "sent") >= 200, 40000);
-	dt_sleep_ms(1500);
+	dt_wait_family_outbox_idle(t);
 	assert_int_equal(dt_stat(t, "sent"), 200);
 	assert_int_equal(dt_stat(t, "breaches_chat"), 0);
 	assert_int_equal(dt_stat(t, "breaches_global"), 0);
@@ -466,7 +466,7 @@ static void test_household(void **state)
 	DT_WAIT_FOR(dt_sent_count(t, 4002) == 3, 10000);
 	dt_sent_text(t, 4002, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Rappel"));
-	dt_sleep_ms(1500);
+	dt_wait_family_outbox_idle(t);
 	assert_int_equal(dt_sent_count(t, 4001), 2);
 	assert_int_equal(dt_sent_count(t, 4003), 2);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
@@ -540,7 +540,7 @@ static void test_stop_start_document_request(void **state)
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'sent'") == 1,
 		    5000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
-	dt_sleep_ms(500);
+	dt_wait_family_outbox_idle(t);
 	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 4);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }

@@ -697,7 +697,8 @@ static void test_email_for_staff_without_telegram(void **state)
 	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
 				     "--email", "eva@example.org", NULL), 0);
 	assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--counsellor", "Eva", NULL), 0);
-	dt_sleep_ms(1000);
+	/* The mail server is up before the daemon needs it. */
+	DT_WAIT_FOR(dt_port_open(port), 10000);
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);

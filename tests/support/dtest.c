@@ -65,6 +65,21 @@ int dt_free_port(void)
 	return port;
 }
 
+int dt_port_open(int port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 long long dt_q(struct dt *t, const char *fmt, ...)
 {
 	char sql[1024];
@@ -239,6 +254,13 @@ long long dt_sent_message_id(struct dt *t, long long chat, int n)
 long long dt_stat(struct dt *t, const char *name)
 {
 	return simctl_stat(&t->sim, name);
+}
+
+void dt_wait_family_outbox_idle(struct dt *t)
+{
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE family_id IS NOT NULL AND staff_id IS NULL"
+			 " AND status IN ('queued', 'sending') AND not_before <= %lld", (long long)time(NULL)) == 0,
+		    20000);
 }
 
 /* Links DT_FAMILY_CHAT to F-1 the way a family does: the invite link's code. */

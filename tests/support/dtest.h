@@ -32,6 +32,8 @@ const char *dt_build_dir(void);
 void dt_sleep_ms(long ms);
 long long dt_now_ms(void);
 int dt_free_port(void);
+/* 1 when something accepts connections on the loopback port. */
+int dt_port_open(int port);
 /* One integer from a query on the data directory's database. */
 long long dt_q(struct dt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dt_exec_sql(struct dt *t, const char *sql);
@@ -47,6 +49,11 @@ int dt_sent_count(struct dt *t, long long chat);
 void dt_sent_text(struct dt *t, long long chat, int n, char *out, size_t cap);
 long long dt_sent_message_id(struct dt *t, long long chat, int n);
 long long dt_stat(struct dt *t, const char *name);
+/* Waits (bounded) until the outbox holds nothing due for a family: every
+ * message the daemon meant to send a family by now has gone (or ended),
+ * and the simulator has answered it. A test that checks that nothing more
+ * was sent asserts after this, not after a pause. */
+void dt_wait_family_outbox_idle(struct dt *t);
 /* Links DT_FAMILY_CHAT to F-1 with an invite code, as a family does. */
 void dt_link_family(struct dt *t);
 
