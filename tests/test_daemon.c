@@ -39,7 +39,7 @@ static void test_text_stored_logged_answered(void **state)
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "Hallo, ik heb een vraag over de school") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "gezinsbegeleider"));
 	/* Stored, handled, and the body is gone from the inbound table. */
@@ -66,13 +66,13 @@ static void test_unknown_sender(void **state)
 
 	dt_start_daemon(t);
 	assert_true(simctl_message(&t->sim, 2002, "hello?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, 2002) == 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, 2002, 1, 10000);
 	dt_sent_text(t, 2002, 0, text, sizeof(text));
 	assert_non_null(strstr(text, "This number is not linked"));
 	assert_non_null(strstr(text, "\n"));
 	/* A wrong code gets the very same answer, and nothing is linked. */
 	assert_true(simctl_message(&t->sim, 2003, "/start ABCDEFGHJK") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, 2003) == 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, 2003, 1, 10000);
 	{
 		char other[1024];
 
@@ -101,11 +101,11 @@ static void test_button_answered_and_logged(void **state)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	/* The CLI writes while the daemon runs: picked up within a second. */
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "Herinnering"));
 	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "ap:1:1", dt_sent_message_id(t, FAMILY_CHAT, 1)) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 3, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Bedankt"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
@@ -129,18 +129,18 @@ static void test_number_answers_last_question(void **state)
 	localtime_r(&at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "\n1 Ik kom\n2 Ik kan niet\n3 Ander moment"));
 	/* Recorded as sent (the question with it) before the family answers. */
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND status = 'sent'") == 1, 5000);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "taal") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 3, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'language_choose' AND status = 'sent'") == 1,
 		    5000);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "2") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 4, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 4, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 3, text, sizeof(text));
 	assert_non_null(strstr(text, "français"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM members WHERE lang = 'fr'"), 1);
@@ -162,9 +162,9 @@ static void test_document_downloaded(void **state)
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	assert_true(simctl_photo(&t->sim, FAMILY_CHAT, 50000, NULL) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 15000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 3, 15000);
 	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Bedankt"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM documents WHERE mime = 'image/jpeg' AND size = 50000"
@@ -215,7 +215,7 @@ static void test_document_too_big(void **state)
 	dt_link_family(t);
 	rejected = dt_stat(t, "rejected");
 	assert_true(simctl_document_gen(&t->sim, FAMILY_CHAT, "pdf", 25L * 1024 * 1024) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "te groot"));
 	assert_non_null(strstr(text, "20 MB"));
@@ -240,10 +240,10 @@ static void test_faults_survived(void **state)
 	/* Rate limited once, then a server error twice: still delivered. */
 	assert_int_equal(simctl_fault(&t->sim, "429", 1, 1, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 15000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 15000);
 	assert_int_equal(simctl_fault(&t->sim, "500", 2, 0, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 3, 20000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 3, 20000);
 	assert_int_equal(dt_q(t, "SELECT max(attempts) FROM outbox WHERE kind = 'document_request'"), 3);
 	/* Garbage and dropped connections on getUpdates: messages still come in. */
 	assert_int_equal(simctl_fault(&t->sim, "garbage", 2, 0, "getUpdates"), 0);
@@ -253,7 +253,7 @@ static void test_faults_survived(void **state)
 	/* A slow answer to a send. */
 	assert_int_equal(simctl_fault(&t->sim, "slow", 1, 1500, "sendMessage"), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 5, 20000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 5, 20000);
 	/* Empty answers at once must not make the daemon spin. */
 	polls = dt_stat(t, "get_updates");
 	assert_int_equal(simctl_fault(&t->sim, "empty", 1000, 0, "getUpdates"), 0);
@@ -406,7 +406,7 @@ static void test_routing_failure_never_silent(void **state)
 		       " BEGIN SELECT RAISE(ABORT, 'injected'); END");
 	n = dt_sent_count(t, DT_FAMILY_CHAT);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Wanneer kom je langs?") > 0);
-	assert_true(simctl_wait_sent(&t->sim, DT_FAMILY_CHAT, n + 1, 60000) >= n + 1);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, n + 1, 60000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 1);
 	assert_int_equal(dt_q(t, "SELECT attempts FROM inbound WHERE status = 'failed'"), 2);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'"), 1);
@@ -443,7 +443,7 @@ static void test_household(void **state)
 	for (int i = 0; i < 3; i++) {
 		snprintf(text, sizeof(text), "/start %s", code[i]);
 		assert_true(simctl_message(&t->sim, 4001 + i, text) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, 4001 + i) == 1, 10000);
+		DT_WAIT_SENT_EXACTLY(t, 4001 + i, 1, 10000);
 	}
 	/* Yusuf reads in French, the others in Dutch. */
 	dt_sent_text(t, 4002, 0, text, sizeof(text));
@@ -452,7 +452,7 @@ static void test_household(void **state)
 	assert_non_null(strstr(text, "Welkom"));
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "payslip", NULL), 0);
 	for (int i = 0; i < 3; i++)
-		DT_WAIT_FOR(dt_sent_count(t, 4001 + i) == 2, 10000);
+		DT_WAIT_SENT_EXACTLY(t, 4001 + i, 2, 10000);
 	{
 		char at[32];
 		time_t when = time(NULL) + 3 * 3600;
@@ -463,7 +463,7 @@ static void test_household(void **state)
 		assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "school",
 					     "--member", "Yusuf", NULL), 0);
 	}
-	DT_WAIT_FOR(dt_sent_count(t, 4002) == 3, 10000);
+	DT_WAIT_SENT_EXACTLY(t, 4002, 3, 10000);
 	dt_sent_text(t, 4002, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Rappel"));
 	dt_wait_family_outbox_idle(t);
@@ -498,17 +498,17 @@ static void test_four_languages(void **state)
 		snprintf(code, sizeof(code), "%.10s", p + 6);
 		snprintf(text, sizeof(text), "/start %s", code);
 		assert_true(simctl_message(&t->sim, chat, text) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, chat) == 1, 10000);
+		DT_WAIT_SENT_EXACTLY(t, chat, 1, 10000);
 		assert_true(simctl_message(&t->sim, chat, cases[i].help) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, chat) == 2, 10000);
+		DT_WAIT_SENT_EXACTLY(t, chat, 2, 10000);
 		dt_sent_text(t, chat, 1, text, sizeof(text));
 		assert_non_null(strstr(text, cases[i].expect_help));
 		assert_true(simctl_message(&t->sim, chat, cases[i].urgent) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, chat) == 3, 10000);
+		DT_WAIT_SENT_EXACTLY(t, chat, 3, 10000);
 		dt_sent_text(t, chat, 2, text, sizeof(text));
 		assert_non_null(strstr(text, "112"));
 		assert_true(simctl_message(&t->sim, chat, cases[i].stop) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, chat) == 4, 10000);
+		DT_WAIT_SENT_EXACTLY(t, chat, 4, 10000);
 		dt_sent_text(t, chat, 3, text, sizeof(text));
 		assert_non_null(strstr(text, cases[i].expect_stop));
 	}
@@ -527,12 +527,12 @@ static void test_stop_start_document_request(void **state)
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "stop") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, FAMILY_CHAT, 2, 10000);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_request' AND status = 'cancelled'") == 1,
 		    10000);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "start") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 4, 10000);
+	DT_WAIT_SENT_EXACTLY(t, FAMILY_CHAT, 4, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "Welkom terug"));
 	dt_sent_text(t, FAMILY_CHAT, 3, text, sizeof(text));
@@ -582,7 +582,7 @@ static void test_change_in_quiet_hours(void **state)
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "doctor", NULL), 0);
 	/* Its reminders wait for the end of quiet hours; the cancellation does not. */
 	assert_int_equal(testenv_cli(&t->env, "appointment", "cancel", "1", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "gaat niet door"));
 	/* Three days ahead, moved to four: the notice waits. */
@@ -594,7 +594,7 @@ static void test_change_in_quiet_hours(void **state)
 	/* Moved to within a day: at once. */
 	local_at(7 * 3600, at, sizeof(at));
 	assert_int_equal(testenv_cli(&t->env, "appointment", "move", "2", "--at", at, NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) == 3, 10000);
+	DT_WAIT_SENT_EXACTLY(t, FAMILY_CHAT, 3, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 2, text, sizeof(text));
 	assert_non_null(strstr(text, "verplaatst"));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
@@ -663,7 +663,7 @@ static void test_webhook(void **state)
 	/* Telegram sends it again: stored once, answered once. */
 	assert_int_equal(testhttp_post(url, good, update, NULL), 200);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 1);
-	DT_WAIT_FOR(dt_sent_count(t, 3003) == 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, 3003, 1, 10000);
 	/* A body that is not JSON is counted and acknowledged, so it is not
 	 * sent for ever; nothing is stored. */
 	assert_int_equal(testhttp_post(url, good, "{not json", NULL), 200);
@@ -689,7 +689,7 @@ static void test_update_ids_restart(void **state)
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "hulp") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 5000);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 	saved = dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram' AND key = 'offset'");
@@ -702,10 +702,10 @@ static void test_update_ids_restart(void **state)
 	first = simctl_message(&t->sim, FAMILY_CHAT, "hulp");
 	assert_int_equal(first, 1000);
 	assert_true(first < saved);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 1, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 1, 10000);
 	second = simctl_message(&t->sim, FAMILY_CHAT, "Hallo, nog een vraag");
 	assert_int_equal(second, first + 1);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 4, 5000);
 	assert_int_equal(dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram'"
 			      " AND key = 'offset'"), second + 1);
@@ -817,7 +817,7 @@ static void test_start_sets_menus_and_description(void **state)
 	/* What the menu sends is understood: /hulp is help. */
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, FAMILY_CHAT, "/hulp") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
 	assert_non_null(strstr(text, "Je kan deze woorden sturen"));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);

@@ -309,9 +309,9 @@ static void link_staff(struct dt *t, const char *name, long long chat)
 	assert_non_null(p);
 	snprintf(text, sizeof(text), "/start %.10s", p + 6);
 	assert_true(simctl_message(&t->sim, chat, text) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, chat) >= 1, 10000);
+	DT_WAIT_SENT(t, chat, 1, 10000);
 	confirm_shown_number(t, name, chat);
-	DT_WAIT_FOR(dt_sent_count(t, chat) >= 2, 10000);
+	DT_WAIT_SENT(t, chat, 2, 10000);
 }
 
 /* Nothing is still on its way: every message has ended, every download
@@ -358,7 +358,7 @@ static void test_sentinel_erased(void **state)
 	 * file, a PDF, a voice note, an urgent message (an alert). */
 	sara_before = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Ik heb een vraag over " SENTINEL) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= sara_before + 1, 10000);
+	DT_WAIT_SENT(t, SARA, sara_before + 1, 10000);
 	assert_true(simctl_photo(&t->sim, DT_FAMILY_CHAT, 2048, "foto " SENTINEL) > 0);
 	assert_true(simctl_document(&t->sim, DT_FAMILY_CHAT, SENTINEL ".jpg", "image/jpeg", jpeg, sizeof(jpeg) - 1) > 0);
 	assert_true(simctl_document(&t->sim, DT_FAMILY_CHAT, SENTINEL ".pdf", "application/pdf", pdf, sizeof(pdf) - 1) > 0);
@@ -374,7 +374,7 @@ static void test_sentinel_erased(void **state)
 	snprintf(json, sizeof(json), "{\"chat_id\":%d,\"text\":\"Antwoord " SENTINEL "\",\"reply_to_message_id\":%lld}",
 		 SARA, dt_sent_message_id(t, SARA, sara_before));
 	cJSON_Delete(simctl_post(&t->sim, "message", json));
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) >= family_before + 1, 10000);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, family_before + 1, 10000);
 	dt_sent_text(t, DT_FAMILY_CHAT, dt_sent_count(t, DT_FAMILY_CHAT) - 1, text, sizeof(text));
 	assert_non_null(strstr(text, "Antwoord " SENTINEL));
 	/* Lotte follows another family: her command about F-1 is refused. */

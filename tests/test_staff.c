@@ -69,9 +69,9 @@ static void staff_setup(struct dt *t, int with_marc, int with_lotte, int with_co
 		assert_true(simctl_message(&t->sim, people[i].chat, text) > 0);
 		/* The chat shows a pairing number; entered at the CLI, it makes
 		 * the chat theirs, and the welcome follows. */
-		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 1, 10000);
+		DT_WAIT_SENT(t, people[i].chat, 1, 10000);
 		confirm_shown_number(t, people[i].name, people[i].chat);
-		DT_WAIT_FOR(dt_sent_count(t, people[i].chat) >= 2, 10000);
+		DT_WAIT_SENT(t, people[i].chat, 2, 10000);
 	}
 	if (with_marc)
 		assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--backup", "Marc", NULL), 0);
@@ -141,10 +141,10 @@ static void test_relay_round_trip(void **state)
 	localtime_r(&when, &tm);
 	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", &tm);
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", at, "--kind", "lawyer", NULL), 0);
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) >= 2, 10000);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, 2, 10000);
 	/* The family writes; Sara gets it, with what the family was answering. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Kan ik een uur later komen?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	DT_WAIT_SENT(t, SARA, 3, 10000);
 	fwd = last_sent(t, SARA);
 	snprintf(text, sizeof(text), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(fwd, "text")));
 	assert_non_null(strstr(text, "F-1"));
@@ -165,12 +165,12 @@ static void test_relay_round_trip(void **state)
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'") == 1, 5000);
 	family_before = dt_sent_count(t, DT_FAMILY_CHAT);
 	reply_to(t, SARA, fwd_id, "Ja, dat is goed.");
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family_before + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, DT_FAMILY_CHAT, family_before + 1, 10000);
 	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
 	assert_non_null(strstr(text, "Sara"));
 	assert_non_null(strstr(text, "Ja, dat is goed."));
 	/* And Sara hears it was delivered. */
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
+	DT_WAIT_SENT(t, SARA, 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reply' AND staff_id = 1"), 1);
@@ -179,15 +179,15 @@ static void test_relay_round_trip(void **state)
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE params LIKE '%%dat is goed%%'"), 0);
 	/* The Reply button, then a text. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "En morgen?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 5, 10000);
+	DT_WAIT_SENT(t, SARA, 5, 10000);
 	fwd = last_sent(t, SARA);
 	button_data(fwd, "rp:", data, sizeof(data));
 	assert_true(simctl_button(&t->sim, SARA, data, (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(fwd, "message_id"))) > 0);
 	cJSON_Delete(fwd);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 6, 10000);
+	DT_WAIT_SENT(t, SARA, 6, 10000);
 	family_before = dt_sent_count(t, DT_FAMILY_CHAT);
 	assert_true(simctl_message(&t->sim, SARA, "Morgen om 10 uur.") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family_before + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, DT_FAMILY_CHAT, family_before + 1, 10000);
 	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
 	assert_non_null(strstr(text, "Morgen om 10 uur."));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
@@ -203,7 +203,7 @@ static void test_forwarded_file(void **state)
 	staff_setup(t, 0, 0, 0);
 	dt_link_family(t);
 	assert_true(simctl_voice(&t->sim, DT_FAMILY_CHAT, 12) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 4, 10000);
+	DT_WAIT_SENT(t, SARA, 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "[voice "));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
@@ -220,30 +220,30 @@ static void test_away_and_backup(void **state)
 	staff_setup(t, 1, 0, 0);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, SARA, "/away on") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	DT_WAIT_SENT(t, SARA, 3, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Marc"));
 	sara = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 3, 10000);
+	DT_WAIT_SENT(t, MARC, 3, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "Hallo?"));
 	old_fwd = dt_sent_message_id(t, MARC, dt_sent_count(t, MARC) - 1);
 	/* The backup reaches the family while Sara is away. */
 	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) >= 4, 10000);
+	DT_WAIT_SENT(t, MARC, 4, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_null(strstr(text, "Hallo?"));
 	assert_int_equal(dt_sent_count(t, SARA), sara);
 	/* Back: forwards go to Sara again, and Marc's reach ends. */
 	assert_true(simctl_message(&t->sim, SARA, "/away off") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 1, 10000);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Nog iets") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 2, 10000);
 	marc = dt_sent_count(t, MARC);
 	reply_to(t, MARC, old_fwd, "Je reviens vers vous.");
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 1);
@@ -268,14 +268,14 @@ static void test_commands_and_scoping(void **state)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		n = dt_sent_count(t, LOTTE);
 		assert_true(simctl_message(&t->sim, LOTTE, refused[i]) > 0);
-		DT_WAIT_FOR(dt_sent_count(t, LOTTE) == n + 1, 10000);
+		DT_WAIT_SENT_EXACTLY(t, LOTTE, n + 1, 10000);
 		last_text(t, LOTTE, text, sizeof(text));
 		assert_non_null(strstr(text, "F-1"));
 	}
 	/* The Show log button too. */
 	n = dt_sent_count(t, LOTTE);
 	assert_true(simctl_button(&t->sim, LOTTE, "lg:1:0", 1) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, LOTTE) == n + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, LOTTE, n + 1, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Lotte'"), 6);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments"), 0);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM document_requests"), 0);
@@ -283,38 +283,38 @@ static void test_commands_and_scoping(void **state)
 	/* Sara, the counsellor: the same commands work, through the CLI's code. */
 	n = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, SARA, "/appointment F-1 2099-12-03 14:00 lawyer Rue Haute 1, Brussel") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 1, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE kind = 'lawyer'"
 				 " AND place = 'Rue Haute 1, Brussel'"), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'reminder'"), 2);
 	assert_true(simctl_message(&t->sim, SARA, "/request F-1 birth_certificate 2099-01-31") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 2, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM document_requests WHERE due_date = '2099-01-31'"), 1);
 	assert_true(simctl_message(&t->sim, SARA, "/checkin F-1 every 2w fri 16:30") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 3, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 3, 10000);
 	assert_int_equal(dt_q(t, "SELECT every_days FROM checkin_plans"), 14);
 	/* Bad arguments get an explanation with an example, and write nothing. */
 	assert_true(simctl_message(&t->sim, SARA, "/appointment F-1 2099-02-30 14:00 lawyer") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 4, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "2099-02-30"));
 	assert_true(simctl_message(&t->sim, SARA, "/request F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 5, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 5, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "/request "));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments"), 1);
 	assert_true(simctl_message(&t->sim, SARA, "/families") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 6, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 6, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_true(simctl_message(&t->sim, SARA, "/help") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 7, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 7, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "/away"));
 	/* The coordinator reaches every family. */
 	n = dt_sent_count(t, CORA);
 	assert_true(simctl_message(&t->sim, CORA, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, CORA) == n + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, CORA, n + 1, 10000);
 	last_text(t, CORA, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Cora'"), 1);
@@ -339,7 +339,7 @@ static void test_pending_chat_gets_nothing(void **state)
 	assert_non_null(p);
 	snprintf(text, sizeof(text), "/start %.10s", p + 6);
 	assert_true(simctl_message(&t->sim, SARA, text) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, 1, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_null(strstr(text, "Sara"));
 	dt_link_family(t);
@@ -354,7 +354,7 @@ static void test_pending_chat_gets_nothing(void **state)
 	assert_int_equal(dt_sent_count(t, SARA), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'queued'"), 1);
 	confirm_shown_number(t, "Sara", SARA);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == 3, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, 3, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'"), 1);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
@@ -384,22 +384,22 @@ static void test_staff_read_their_language(void **state)
 	dt_link_family(t);
 	n = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "stop") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 1, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Melding voor F-1: heeft STOP gestuurd\nDetails: "));
 	expect_dutch(text);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "start") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 2, 10000);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo, hoe gaat het?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 3, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 3, 10000);
 	assert_true(simctl_message(&t->sim, SARA, "/checkin F-1 every 1d mon 10:00") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 4, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 4, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Check-ins voor F-1 elke dag. Volgende: "));
 	/* The log shows what went out too, once it went. */
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND kind = 'stop_ack'") == 1, 10000);
 	assert_true(simctl_message(&t->sim, SARA, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == n + 5, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 5, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Contacten van F-1:"));
 	assert_non_null(strstr(text, "Stuurde STOP"));
@@ -429,14 +429,14 @@ static void test_alert_escalation(void **state)
 	cora = dt_sent_count(t, CORA);
 	/* STOP raises an alert for Sara; nobody acknowledges it. */
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "stop") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) >= 3, 10000);
+	DT_WAIT_SENT(t, SARA, 3, 10000);
 	msg = last_sent(t, SARA);
 	button_data(msg, "ak:", data, sizeof(data));
 	assert_true(data[0] != '\0');
 	cJSON_Delete(msg);
 	/* Passed on to the backup, then to the coordinators. */
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 30000);
-	DT_WAIT_FOR(dt_sent_count(t, CORA) == cora + 1, 30000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 30000);
+	DT_WAIT_SENT_EXACTLY(t, CORA, cora + 1, 30000);
 	assert_int_equal(dt_q(t, "SELECT escalation FROM alerts WHERE kind = 'stop'"), 2);
 	/* The coordinator acknowledges it: done, for everybody. */
 	msg = last_sent(t, CORA);
@@ -477,13 +477,13 @@ static void test_handled_closes_every_copy(void **state)
 	/* Marc has nothing open any more. */
 	marc = dt_sent_count(t, MARC);
 	assert_true(simctl_message(&t->sim, MARC, "/alerts") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_null(strstr(text, "F-1"));
 	/* Sara answers a forward: its alert is handled by that. */
 	sara = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Wanneer kom je langs?") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 1, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'message' AND acked_at IS NULL"), 1);
 	fwd_id = dt_sent_message_id(t, SARA, dt_sent_count(t, SARA) - 1);
 	reply_to(t, SARA, fwd_id, "Morgen om 10 uur.");
@@ -507,12 +507,12 @@ static void test_escalated_forward(void **state)
 	marc = dt_sent_count(t, MARC);
 	/* Before: Marc does not reach F-1. */
 	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 1);
 	marc = dt_sent_count(t, MARC);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
 	/* Nobody handles it: Marc gets the words, and who had it first. */
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 30000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 30000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "Mijn zoon is ziek vandaag"));
 	assert_non_null(strstr(text, "Sara"));
@@ -520,7 +520,7 @@ static void test_escalated_forward(void **state)
 	fwd_id = dt_sent_message_id(t, MARC, dt_sent_count(t, MARC) - 1);
 	/* He may read the log now, and the read is audited. */
 	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 2, 10000);
 	last_text(t, MARC, text, sizeof(text));
 	assert_non_null(strstr(text, "F-1"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'log.read' AND actor = 'staff:Marc'"), 1);
@@ -528,7 +528,7 @@ static void test_escalated_forward(void **state)
 	/* And answer: the family gets it, the alert is handled, the words are gone. */
 	family = dt_sent_count(t, DT_FAMILY_CHAT);
 	reply_to(t, MARC, fwd_id, "Beterschap, ik bel morgen.");
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, DT_FAMILY_CHAT, family + 1, 10000);
 	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
 	assert_non_null(strstr(text, "Beterschap, ik bel morgen."));
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE acked_at IS NULL") == 0, 10000);
@@ -537,7 +537,7 @@ static void test_escalated_forward(void **state)
 	/* Closed: Marc's reach ends with it. */
 	marc = dt_sent_count(t, MARC);
 	assert_true(simctl_message(&t->sim, MARC, "/log F-1") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, MARC) == marc + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, MARC, marc + 1, 10000);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'scope.refused' AND actor = 'staff:Marc'"), 2);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
@@ -577,10 +577,10 @@ static void test_urgent_from_closed_family(void **state)
 	sara = dt_sent_count(t, SARA);
 	family = dt_sent_count(t, DT_FAMILY_CHAT);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "de politie is hier") > 0);
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) == family + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, DT_FAMILY_CHAT, family + 1, 10000);
 	last_text(t, DT_FAMILY_CHAT, text, sizeof(text));
 	assert_non_null(strstr(text, "112"));
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 1, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "politie is hier"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND staff_id = 1"), 1);
@@ -608,7 +608,7 @@ static void test_edited_messages(void **state)
 		 "\"chat\":{\"id\":%d,\"type\":\"private\"},\"text\":\"help, de school belde\"}}",
 		 (long long)time(NULL) - 60, (long long)time(NULL), DT_FAMILY_CHAT);
 	assert_true(simctl_raw(&t->sim, json) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 1, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 1, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "Bewerkt"));
 	assert_non_null(strstr(text, "help, de school belde"));
@@ -621,7 +621,7 @@ static void test_edited_messages(void **state)
 		 "\"chat\":{\"id\":%d,\"type\":\"private\"},\"text\":\"/away on\"}}",
 		 (long long)time(NULL) - 60, (long long)time(NULL), SARA);
 	assert_true(simctl_raw(&t->sim, json) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, SARA) == sara + 2, 10000);
+	DT_WAIT_SENT_EXACTLY(t, SARA, sara + 2, 10000);
 	last_text(t, SARA, text, sizeof(text));
 	assert_non_null(strstr(text, "niet doorgegeven"));
 	assert_int_equal(dt_q(t, "SELECT away FROM staff WHERE name = 'Sara'"), 0);
@@ -792,7 +792,7 @@ static void test_long_texts_whole(void **state)
 		assert_true(simctl_button(&t->sim, SARA, data,
 					  (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "message_id"))) > 0);
 		cJSON_Delete(last);
-		assert_true(simctl_wait_sent(&t->sim, SARA, sara + 1, 10000) >= sara + 1);
+		DT_WAIT_SENT(t, SARA, sara + 1, 10000);
 		texts_long((enum texts_script)(TEXTS_COUNT - 1 - s), NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
 		family = dt_sent_count(t, DT_FAMILY_CHAT);
 		assert_true(simctl_message(&t->sim, SARA, text) > 0);
@@ -844,7 +844,7 @@ static cJSON *sara_asks(struct dt *t, const char *text, const char *data, int n)
 		assert_true(simctl_button(&t->sim, SARA, data, 1) > 0);
 	else
 		assert_true(simctl_message(&t->sim, SARA, text) > 0);
-	assert_true(simctl_wait_sent(&t->sim, SARA, before + n, 30000) >= before + n);
+	DT_WAIT_SENT(t, SARA, before + n, 30000);
 	return last_sent(t, SARA);
 }
 
@@ -946,7 +946,7 @@ static void test_reply_too_long(void **state)
 	dt_link_family(t);
 	n = dt_sent_count(t, SARA);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mag ik iets vragen?") > 0);
-	assert_true(simctl_wait_sent(&t->sim, SARA, n + 1, 10000) >= n + 1);
+	DT_WAIT_SENT(t, SARA, n + 1, 10000);
 	msg = last_sent(t, SARA);
 	button_data(msg, "rp:", data, sizeof(data));
 	assert_true(data[0] != '\0');

@@ -157,6 +157,7 @@ static void shutdown_all(struct app *a)
 	a->sim.closing = 1;
 	log_info("shutting down");
 	tgsim_api_shutdown(&a->sim);
+	tgsim_control_shutdown(&a->sim);
 	http_server_close(a->sim.http, on_http_closed, a);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->sigint, NULL);

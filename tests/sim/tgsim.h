@@ -33,6 +33,8 @@
 #define TGSIM_MAX_FILE_BYTES (64u * 1024 * 1024) /* uploaded contents kept */
 #define TGSIM_MAX_FAULTS 16
 #define TGSIM_MAX_HELD 256                     /* requests answered later */
+#define TGSIM_MAX_WAITERS 64                   /* GET /control/wait held at once */
+#define TGSIM_WAIT_MAX_MS 60000
 #define TGSIM_RESPONSE_MAX (4u * 1024 * 1024)  /* getUpdates answer, like the real API */
 #define TGSIM_GLOBAL_PER_SEC 30
 #define TGSIM_CHAT_GAP_MS 1000
@@ -44,6 +46,7 @@
 #define TGSIM_MAX_DESCRIPTIONS 16              /* setMyDescription: by language */
 
 struct tgsim_held;
+struct tgsim_waiter;
 
 /* One private chat the simulator knows. */
 struct tgsim_chat {
@@ -164,6 +167,7 @@ struct tgsim {
 	struct tgsim_held *held;            /* requests answered later */
 	int nheld;
 	struct tgsim_held *poll;            /* the one long poll, if any */
+	struct tgsim_waiter *waiters;       /* GET /control/wait, held */
 };
 
 /* tgsim_store.c */
@@ -243,6 +247,10 @@ void tgsim_api_shutdown(struct tgsim *sim);
 
 /* tgsim_control.c */
 void tgsim_control_handle(struct http_server_req *req, void *arg);
+/* Answers the waits whose condition holds now (after a send). */
+void tgsim_control_wake(struct tgsim *sim);
+/* Answers every wait and closes their timers. */
+void tgsim_control_shutdown(struct tgsim *sim);
 
 /* tgsim_page.c */
 void tgsim_page_handle(struct http_server_req *req, void *arg);

@@ -548,6 +548,7 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 	tgsim_sent_push(sim, chat_id, c->last_message_id, reply_to, copy, markup);
 	markup = NULL;
 	finish(sim, req, "sendMessage", started, 200, ok_root(msg), note);
+	tgsim_control_wake(sim);
 out:
 	cJSON_Delete(markup);
 }
@@ -598,6 +599,7 @@ static void m_send_media(struct tgsim *sim, struct http_server_req *req, const c
 	cJSON_AddNumberToObject(msg, "date", (double)time(NULL));
 	tgsim_sent_push(sim, chat_id, c->last_message_id, 0, copy, NULL);
 	finish(sim, req, method, started, 200, ok_root(msg), NULL);
+	tgsim_control_wake(sim);
 }
 
 static void m_answer_callback(struct tgsim *sim, struct http_server_req *req,

@@ -20,6 +20,10 @@
  *   GET  sent[?chat_id=N] -> {messages: [{chat_id, message_id, text,
  *                  reply_markup, reply_to_message_id, at_ms}]}
  *   GET  stats
+ *   GET  wait?chat_id=N&count=K&timeout_ms=T -> {count}: answered as soon
+ *                  as the bot has sent at least K messages to chat N (to any
+ *                  chat without chat_id), or after T ms (at most 60 s) with
+ *                  the count then; tests wait on this instead of polling.
  * A message from a chat that blocked the bot unblocks it first, with the
  * my_chat_member update Telegram sends when a user presses "Restart". */
 #include <inttypes.h>
@@ -699,6 +703,122 @@ static void c_stats(struct ctl *c)
 	ctl_reply(c, 200, o);
 }
 
+struct tgsim_waiter {
+	uv_timer_t timer;                /* owned: freed in its close callback */
+	struct tgsim *sim;
+	struct http_server_req *req;
+	int64_t chat;                    /* 0: any chat */
+	int count;
+	struct tgsim_waiter *next;
+};
+
+static int sent_count(const struct tgsim *sim, int64_t chat)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sim->sent.n; i++)
+		if (chat == 0 || ((const struct tgsim_sent *)tgsim_ring_at(&sim->sent, i))->chat_id == chat)
+			n++;
+	return n;
+}
+
+static void waiter_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* Answers w with the count now, unlinks it and closes its timer. */
+static void waiter_answer(struct tgsim_waiter *w)
+{
+	struct tgsim *sim = w->sim;
+	struct tgsim_waiter **pp;
+	cJSON *o = cJSON_CreateObject();
+
+	for (pp = &sim->waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (o != NULL)
+		cJSON_AddNumberToObject(o, "count", sent_count(sim, w->chat));
+	log_info("control wait -> 200");
+	tgsim_reply_json(w->req, 200, o);
+	uv_timer_stop(&w->timer);
+	uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+static void on_wait_timer(uv_timer_t *t)
+{
+	waiter_answer(t->data);
+}
+
+void tgsim_control_wake(struct tgsim *sim)
+{
+	struct tgsim_waiter *w = sim->waiters, *next;
+
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (sent_count(sim, w->chat) >= w->count)
+			waiter_answer(w);
+	}
+}
+
+void tgsim_control_shutdown(struct tgsim *sim)
+{
+	while (sim->waiters != NULL)
+		waiter_answer(sim->waiters);
+}
+
+static int query_i64(struct ctl *c, const char *name, int64_t def, int64_t *out)
+{
+	char buf[32], *end;
+
+	*out = def;
+	if (tgsim_query(c->req->path, name, buf, sizeof(buf)) != 0)
+		return 0;
+	*out = strtoll(buf, &end, 10);
+	return *end != '\0' || buf[0] == '\0' ? -CB_EINVAL : 0;
+}
+
+static void c_wait(struct ctl *c)
+{
+	struct tgsim_waiter *w;
+	int64_t chat, count, ms;
+	int n;
+
+	if (query_i64(c, "chat_id", 0, &chat) != 0 || query_i64(c, "count", 1, &count) != 0 ||
+	    query_i64(c, "timeout_ms", 5000, &ms) != 0 || count < 0 || count > TGSIM_MAX_SENT ||
+	    ms < 0 || ms > TGSIM_WAIT_MAX_MS) {
+		ctl_error(c, 400, "chat_id, count and timeout_ms must be integers in range");
+		return;
+	}
+	n = sent_count(c->sim, chat);
+	if (n >= count || ms == 0) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o != NULL)
+			cJSON_AddNumberToObject(o, "count", n);
+		ctl_reply(c, 200, o);
+		return;
+	}
+	n = 0;
+	for (w = c->sim->waiters; w != NULL; w = w->next)
+		n++;
+	if (n >= TGSIM_MAX_WAITERS || (w = calloc(1, sizeof(*w))) == NULL) {
+		ctl_error(c, 503, "too many waits");
+		return;
+	}
+	uv_timer_init(c->sim->loop, &w->timer);
+	w->timer.data = w;
+	w->sim = c->sim;
+	w->req = c->req;
+	w->chat = chat;
+	w->count = (int)count;
+	w->next = c->sim->waiters;
+	c->sim->waiters = w;
+	uv_timer_start(&w->timer, on_wait_timer, (uint64_t)ms, 0);
+}
+
 static void c_reset(struct ctl *c)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -743,6 +863,7 @@ void tgsim_control_handle(struct http_server_req *req, void *arg)
 		{"photo", 1, c_photo}, {"document", 1, c_document}, {"voice", 1, c_voice},
 		{"location", 1, c_location}, {"raw", 1, c_raw}, {"fault", 1, c_fault},
 		{"reset", 1, c_reset}, {"sent", 0, c_sent}, {"stats", 0, c_stats},
+		{"wait", 0, c_wait},
 	};
 	struct ctl c = {.sim = arg, .req = req, .name = "?"};
 	const char *name;

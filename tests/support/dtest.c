@@ -256,6 +256,15 @@ long long dt_stat(struct dt *t, const char *name)
 	return simctl_stat(&t->sim, name);
 }
 
+int dt_wait_sent(struct dt *t, long long chat, int n, long ms)
+{
+	int count = simctl_wait_sent(&t->sim, chat, n, ms);
+
+	if (count >= n)
+		DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE status = 'sending'") == 0, 10000);
+	return count;
+}
+
 void dt_wait_family_outbox_idle(struct dt *t)
 {
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE family_id IS NOT NULL AND staff_id IS NULL"
@@ -275,7 +284,7 @@ void dt_link_family(struct dt *t)
 	snprintf(code, sizeof(code), "%.10s", p + 6);
 	snprintf(text, sizeof(text), "/start %s", code);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, text) > 0);
-	DT_WAIT_FOR(dt_sent_count(t, DT_FAMILY_CHAT) >= 1, 10000);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, 1, 10000);
 	dt_sent_text(t, DT_FAMILY_CHAT, 0, text, sizeof(text));
 	assert_non_null(strstr(text, "Welkom"));
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM channels WHERE family_id = 1 AND member_id = 1"), 1);

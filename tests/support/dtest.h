@@ -64,4 +64,16 @@ void dt_link_family(struct dt *t);
 	assert_true(cond); \
 } while (0)
 
+/* Waits on the simulator (it answers when the count is reached, no
+ * polling) until the bot has sent at least n messages to chat, then until
+ * the daemon has recorded what it sent (no outbox row is 'sending'):
+ * the simulator counts a message before the daemon hears the answer.
+ * Returns the count. The EXACTLY form then checks that no more went. */
+int dt_wait_sent(struct dt *t, long long chat, int n, long ms);
+#define DT_WAIT_SENT(t, chat, n, ms) assert_true(dt_wait_sent((t), (chat), (n), (ms)) >= (n))
+#define DT_WAIT_SENT_EXACTLY(t, chat, n, ms) do { \
+	DT_WAIT_SENT(t, chat, n, ms); \
+	assert_int_equal(dt_sent_count((t), (chat)), (n)); \
+} while (0)
+
 #endif

@@ -498,19 +498,25 @@ cJSON *simctl_sent(const struct simctl *s, int64_t chat)
 
 int simctl_wait_sent(const struct simctl *s, int64_t chat, int n, long timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	char path[128];
+	struct simctl_resp r;
+	cJSON *root;
 	int count = -1;
-	cJSON *arr;
 
-	for (;;) {
-		if ((arr = simctl_sent(s, chat)) != NULL) {
-			count = cJSON_GetArraySize(arr);
-			cJSON_Delete(arr);
-		}
-		if (count >= n || now_ms() >= deadline)
-			return count;
-		sleep_ms(20);
+	/* The simulator holds the request until the count is reached. */
+	snprintf(path, sizeof(path), "/control/wait?chat_id=%" PRId64 "&count=%d&timeout_ms=%ld", chat, n,
+	         timeout_ms);
+	if (simctl_http(s, "GET", path, NULL, timeout_ms + SIMCTL_TIMEOUT_MS, &r) != 0)
+		return -1;
+	if (r.status == 200 && (root = cJSON_ParseWithLength(r.body, r.len)) != NULL) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "count");
+
+		if (cJSON_IsNumber(c))
+			count = c->valueint;
+		cJSON_Delete(root);
 	}
+	simctl_resp_free(&r);
+	return count;
 }
 
 cJSON *simctl_stats(const struct simctl *s)

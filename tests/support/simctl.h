@@ -103,8 +103,9 @@ int simctl_fault(const struct simctl *s, const char *kind, int count, int arg,
 /* What the bot sent to chat (0: to every chat), oldest first: the
  * "messages" array (caller deletes), or NULL. */
 cJSON *simctl_sent(const struct simctl *s, int64_t chat);
-/* Polls until at least n messages were sent to chat (0: any chat) or
- * timeout_ms passed; returns the count seen last, -1 on failure. */
+/* Blocks (GET /control/wait) until at least n messages were sent to chat
+ * (0: any chat) or timeout_ms passed (at most 60 s); returns the count
+ * then, -1 on failure. */
 int simctl_wait_sent(const struct simctl *s, int64_t chat, int n, long timeout_ms);
 
 /* GET /control/stats (caller deletes), or NULL. */
