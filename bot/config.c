@@ -53,6 +53,23 @@ void config_defaults(struct config *cfg)
 	cfg->smtp_digest_at = 8 * 60;
 }
 
+static int key_path(const struct config *cfg, const char *set, const char *name, char *out, size_t cap)
+{
+	int n = set[0] != '\0' ? snprintf(out, cap, "%s", set) : snprintf(out, cap, "%s/%s", cfg->data_dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -CB_ETOOBIG : 0;
+}
+
+int config_document_key_path(const struct config *cfg, char *out, size_t cap)
+{
+	return key_path(cfg, cfg->document_key, "document.key", out, cap);
+}
+
+int config_signing_key_path(const struct config *cfg, char *out, size_t cap)
+{
+	return key_path(cfg, cfg->signing_key, "signing.key", out, cap);
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -266,6 +283,10 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 			return "expected HH:MM-HH:MM or off";
 	} else if (KEY("casebot", "emergency_number"))
 		rc = copy_str(v, c->emergency_number, sizeof(c->emergency_number));
+	else if (KEY("casebot", "document_key"))
+		rc = copy_str(v, c->document_key, sizeof(c->document_key));
+	else if (KEY("casebot", "signing_key"))
+		rc = copy_str(v, c->signing_key, sizeof(c->signing_key));
 	else if (KEY("casebot", "retention_days"))
 		rc = parse_int(v, 30, 3650, &c->retention_days);
 	else if (KEY("casebot", "audit_retention_days"))

@@ -33,6 +33,11 @@ struct config {
 	int retention_days;           /* contact log, ended messages, alerts, inbound rows */
 	int audit_retention_days;     /* the audit trail */
 	int erase_closed_after_days;  /* a closed family is erased this long after closing */
+	/* Key files, "" for the default under data_dir: the document key may
+	 * live elsewhere (a systemd credential), and so may the Ed25519 key
+	 * that signs contact-log exports. */
+	char document_key[CONFIG_PATH_MAX];
+	char signing_key[CONFIG_PATH_MAX];
 	/* [telegram] */
 	char telegram_api_base[256];
 	char telegram_token_file[CONFIG_PATH_MAX];
@@ -83,6 +88,11 @@ int config_secret_file(const char *path, char *out, size_t cap);
 /* The SMTP password from $CASEBOT_SMTP_PASSWORD or password_file; "" when
  * neither is set (a server without authentication). */
 int config_smtp_password(const struct config *cfg, char *out, size_t cap);
+
+/* The document key's path (document_key, else data_dir/document.key) and
+ * the signing key's (signing_key, else data_dir/signing.key). */
+int config_document_key_path(const struct config *cfg, char *out, size_t cap);
+int config_signing_key_path(const struct config *cfg, char *out, size_t cap);
 
 /* Parses "21:00-08:00" or "off". */
 int config_parse_quiet(const char *s, int *start, int *end);

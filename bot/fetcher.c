@@ -1,7 +1,9 @@
-/* Fetches the photos and files families send, one at a time, into
- * data_dir/tmp; the documents handler then checks, encrypts and files them.
- * The plain copy never outlives the transaction that stores the encrypted
- * one. */
+/* Fetches the photos and files families send, one at a time. The bytes
+ * stay in memory until libmagic has seen the first VAULT_SNIFF_BYTES; a
+ * photo or PDF is then encrypted chunk by chunk into the family's
+ * documents directory (under a temporary name, renamed once whole), and
+ * anything else is dropped. No plain byte reaches the disk, so a crash
+ * leaves only ciphertext. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -25,32 +27,28 @@ struct fetcher {
 	uv_timer_t timer;
 	int busy, stopped;
 	struct download cur;
-	char tmp[PATH_MAX];
 	unsigned char key[VAULT_KEY_BYTES];
+	/* The download in flight. */
+	unsigned char head[VAULT_SNIFF_BYTES];
+	size_t head_len;
+	int decided, refused, streaming;
+	struct vault_stream vs;
+	struct document doc;
+	char abs[PATH_MAX];
 };
 
 static void tick(uv_timer_t *t);
 
-/* Left-over plain files from a crash are deleted at start. */
+/* Nothing is written to tmp/ any more; whatever an older version left
+ * there is deleted at start. */
 static int prepare_tmp(const char *data_dir)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *dp;
+	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%s/tmp", data_dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return -CB_EIO;
-	if ((dp = opendir(dir)) == NULL)
-		return -CB_EIO;
-	while ((e = readdir(dp)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	return 0;
+	return vault_clear_dir(dir, 0);
 }
 
 /* reason: a log.reason.* code (too_big, failed, no_gateway); why: for the
@@ -102,24 +100,99 @@ static void too_big(struct fetcher *f, int64_t limit)
 	outbox_kick(f->d->outbox);
 }
 
-static void fetched(int rc, const char *path, int64_t size, void *arg)
+/* The first bytes decide: a photo or PDF starts its encrypted file, and
+ * the head goes in first; anything else stops the download. */
+static int decide(struct fetcher *f)
+{
+	int rc;
+
+	f->decided = 1;
+	if ((rc = vault_sniff_buffer(f->head, f->head_len, f->doc.mime, sizeof(f->doc.mime))) != 0)
+		goto out;
+	if (!documents_type_accepted(f->doc.mime)) {
+		f->refused = 1;
+		rc = -CB_ESTATE;
+		goto out;
+	}
+	if ((rc = documents_new_path(f->d->cfg.data_dir, f->cur.family_id, f->doc.path, sizeof(f->doc.path), f->abs,
+				     sizeof(f->abs))) != 0 ||
+	    (rc = vault_stream_open(&f->vs, f->key, f->abs)) != 0)
+		goto out;
+	f->streaming = 1;
+	rc = vault_stream_write(&f->vs, f->head, f->head_len);
+	if (rc != 0)
+		f->streaming = 0;     /* the stream removed its file */
+out:
+	sodium_memzero(f->head, sizeof(f->head));
+	return rc;
+}
+
+static int sink(const char *p, size_t n, void *arg)
+{
+	struct fetcher *f = arg;
+	int rc;
+
+	if (!f->decided) {
+		size_t take = sizeof(f->head) - f->head_len < n ? sizeof(f->head) - f->head_len : n;
+
+		memcpy(f->head + f->head_len, p, take);
+		f->head_len += take;
+		p += take;
+		n -= take;
+		if (f->head_len < sizeof(f->head))
+			return 0;
+		if ((rc = decide(f)) != 0)
+			return rc;
+	}
+	if (n == 0)
+		return 0;
+	if ((rc = vault_stream_write(&f->vs, p, n)) != 0)
+		f->streaming = 0;
+	return rc;
+}
+
+static void reset_download(struct fetcher *f)
+{
+	if (f->streaming)
+		vault_stream_abort(&f->vs);
+	sodium_memzero(f->head, sizeof(f->head));
+	sodium_memzero(f->cur.media_ref, sizeof(f->cur.media_ref));
+	f->head_len = 0;
+	f->decided = f->refused = f->streaming = 0;
+	memset(&f->doc, 0, sizeof(f->doc));
+	f->abs[0] = '\0';
+}
+
+static void fetched(int rc, int64_t size, void *arg)
 {
 	struct fetcher *f = arg;
 	struct daemon *d = f->d;
 	struct family_msg fm;
 	struct channel ch;
 	struct hctx h;
+	int kept = 0;
 
 	(void)size;
 	f->busy = 0;
+	/* A file shorter than the head is decided at its end. */
+	if (rc == 0 && !f->decided)
+		rc = decide(f);
+	if (f->refused) {
+		rc = 0;
+		f->doc.path[0] = '\0';
+	}
+	if (rc == 0 && f->streaming) {
+		f->streaming = 0;
+		if ((rc = vault_stream_finish(&f->vs, f->doc.mac, &f->doc.size)) == 0)
+			kept = 1;
+	}
 	if (rc == 0) {
 		daemon_hctx(d, &h);
 		memset(&fm, 0, sizeof(fm));
 		if ((rc = store_begin(d->store)) == 0) {
 			if ((rc = store_channel_get(d->store, f->cur.channel_id, &ch)) == 0 &&
 			    (rc = handler_family_msg(&h, &ch, &fm)) == 0 &&
-			    (rc = documents_receive(&h, &fm, f->cur.media_kind, f->cur.media_ref, path, f->key,
-						       d->cfg.data_dir)) == 0 &&
+			    (rc = documents_receive(&h, &fm, f->cur.media_kind, f->cur.media_ref, &f->doc)) == 0 &&
 			    (rc = store_download_done(d->store, f->cur.id)) == 0)
 				rc = store_commit(d->store);
 			if (rc != 0)
@@ -130,8 +203,9 @@ static void fetched(int rc, const char *path, int64_t size, void *arg)
 			outbox_kick(d->outbox);
 		}
 	}
-	unlink(path);
-	sodium_memzero(f->cur.media_ref, sizeof(f->cur.media_ref));
+	if (rc != 0 && kept)
+		unlink(f->abs);
+	reset_download(f);
 	if (rc != 0) {
 		if (rc == -CB_ETOOBIG)
 			too_big(f, d->telegram != NULL ? d->telegram->ops->fetch_max : 0);
@@ -164,16 +238,14 @@ static void tick(uv_timer_t *t)
 		uv_timer_start(&f->timer, tick, 0, 0);
 		return;
 	}
-	snprintf(f->tmp, sizeof(f->tmp), "%s/tmp/dl-%" PRId64, f->d->cfg.data_dir, f->cur.id);
-	unlink(f->tmp);
 	/* A size the gateway announced over its limit needs no call at all. */
 	if (gw->ops->fetch_max > 0 && f->cur.media_size > gw->ops->fetch_max) {
-		fetched(-CB_ETOOBIG, f->tmp, 0, f);
+		fetched(-CB_ETOOBIG, 0, f);
 		return;
 	}
-	rc = gw->ops->fetch(gw, f->cur.media_ref, f->tmp, fetched, f);
+	rc = gw->ops->fetch(gw, f->cur.media_ref, sink, fetched, f);
 	if (rc != 0) {
-		fetched(rc, f->tmp, 0, f);
+		fetched(rc, 0, f);
 		return;
 	}
 	f->busy = 1;
@@ -182,13 +254,14 @@ static void tick(uv_timer_t *t)
 struct fetcher *fetcher_new(struct daemon *d, char *err, size_t errlen)
 {
 	struct fetcher *f = calloc(1, sizeof(*f));
+	char key[PATH_MAX];
 
 	if (f == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (vault_load_key(d->cfg.data_dir, f->key) != 0) {
-		snprintf(err, errlen, "%s/document.key: missing or damaged (run casebot init)", d->cfg.data_dir);
+	if (config_document_key_path(&d->cfg, key, sizeof(key)) != 0 || vault_load_key(key, f->key) != 0) {
+		snprintf(err, errlen, "%s: missing or damaged (run casebot init)", key);
 		free(f);
 		return NULL;
 	}

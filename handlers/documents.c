@@ -98,7 +98,7 @@ static const char *const accepted_types[] = {
 	"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf",
 };
 
-static int accepted(const char *mime)
+int documents_type_accepted(const char *mime)
 {
 	for (size_t i = 0; i < CB_ARRAY_SIZE(accepted_types); i++)
 		if (strcmp(mime, accepted_types[i]) == 0)
@@ -108,8 +108,8 @@ static int accepted(const char *mime)
 
 /* A new file name under data_dir/documents/<family>/, random so that a name
  * says nothing. */
-static int new_path(const char *data_dir, int64_t family_id, char *rel, size_t relcap,
-		    char *abs, size_t abscap)
+int documents_new_path(const char *data_dir, int64_t family_id, char *rel, size_t relcap, char *abs,
+		       size_t abscap)
 {
 	unsigned char rnd[12];
 	char hex[25], dir[PATH_MAX];
@@ -150,66 +150,54 @@ int documents_too_big(struct hctx *h, const struct family_msg *fm, const char *w
 }
 
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
-		      const char *tmp, const unsigned char *key, const char *data_dir)
+		      struct document *doc)
 {
 	/* The counsellor gets the file itself too, through the gateway. */
 	struct forward fw = {fm->channel.id, fm->member.id, NULL, what, media_ref, 0};
-	struct document doc;
-	char abs[PATH_MAX], *params = NULL, id_s[24], bytes[24];
+	char *params = NULL, id_s[24], bytes[24];
 	int64_t open_ids[4];
 	int rc, open = 0;
 
-	memset(&doc, 0, sizeof(doc));
-	if ((rc = vault_sniff(tmp, doc.mime, sizeof(doc.mime))) != 0)
-		return rc;
-	if (!accepted(doc.mime)) {
-		/* The file is not kept: only its type is noted. */
-		if ((rc = handler_log_in(h, fm, "document_refused", "document_refused", "what", what, "mime", doc.mime,
+	if (!documents_type_accepted(doc->mime) || doc->path[0] == '\0') {
+		/* The file was not kept: only its type is noted. */
+		if ((rc = handler_log_in(h, fm, "document_refused", "document_refused", "what", what, "mime", doc->mime,
 					 NULL)) != 0 ||
 		    (rc = handler_alert(h, fm->family.id, "document_refused", 0, NULL, "document_refused", "what", what,
-					"mime", doc.mime, NULL)) != 0)
+					"mime", doc->mime, NULL)) != 0)
 			return rc;
 		return handler_reply(h, fm, "document_reply", "document.refused_type", NULL);
 	}
-	if ((rc = new_path(data_dir, fm->family.id, doc.path, sizeof(doc.path), abs, sizeof(abs))) != 0 ||
-	    (rc = vault_encrypt_file(key, tmp, abs, doc.sha256, &doc.size)) != 0)
-		return rc;
-	doc.family_id = fm->family.id;
-	doc.member_id = fm->member.id;
+	doc->family_id = fm->family.id;
+	doc->member_id = fm->member.id;
 	if ((rc = store_docreq_open(h->store, fm->family.id, open_ids, 4, &open)) != 0)
-		goto fail;
+		return rc;
 	if (open == 1)
-		doc.request_id = open_ids[0];
-	if ((rc = store_document_add(h->store, &doc, h->now)) != 0)
-		goto fail;
-	snprintf(bytes, sizeof(bytes), "%lld", (long long)doc.size);
-	if ((rc = handler_log_in(h, fm, "document", "document_received", "what", what, "mime", doc.mime, "bytes", bytes,
-				 NULL)) != 0)
-		goto fail;
+		doc->request_id = open_ids[0];
+	if ((rc = store_document_add(h->store, doc, h->now)) != 0)
+		return rc;
+	snprintf(bytes, sizeof(bytes), "%lld", (long long)doc->size);
+	if ((rc = handler_log_in(h, fm, "document", "document_received", "what", what, "mime", doc->mime, "bytes",
+				 bytes, NULL)) != 0)
+		return rc;
 	if (open == 1) {
-		if ((rc = store_docreq_received(h->store, doc.request_id, h->now)) != 0 ||
-		    (rc = store_outbox_cancel_request(h->store, doc.request_id, h->now)) != 0 ||
+		if ((rc = store_docreq_received(h->store, doc->request_id, h->now)) != 0 ||
+		    (rc = store_outbox_cancel_request(h->store, doc->request_id, h->now)) != 0 ||
 		    (rc = handler_alert(h, fm->family.id, "document_received", 0, &fw, "document_received", "what", what,
-					"mime", doc.mime, "bytes", bytes, NULL)) != 0)
-			goto fail;
+					"mime", doc->mime, "bytes", bytes, NULL)) != 0)
+			return rc;
 		return handler_reply(h, fm, "document_reply", "document.thanks", NULL);
 	}
 	if (open == 0) {
 		if ((rc = handler_alert(h, fm->family.id, "document_unrequested", 0, &fw, "document_received", "what",
-					what, "mime", doc.mime, "bytes", bytes, NULL)) != 0)
-			goto fail;
+					what, "mime", doc->mime, "bytes", bytes, NULL)) != 0)
+			return rc;
 		return handler_reply(h, fm, "document_reply", "document.unrequested_thanks", NULL);
 	}
 	/* Several requests are open: the family says which one this is. */
-	snprintf(id_s, sizeof(id_s), "%lld", (long long)doc.id);
-	if ((rc = handler_params(&params, "document_id", id_s, NULL)) != 0 ||
-	    (rc = handler_reply(h, fm, "document_which", "document.which", params)) != 0)
-		goto fail;
+	snprintf(id_s, sizeof(id_s), "%lld", (long long)doc->id);
+	if ((rc = handler_params(&params, "document_id", id_s, NULL)) == 0)
+		rc = handler_reply(h, fm, "document_which", "document.which", params);
 	free(params);
-	return 0;
-fail:
-	free(params);
-	unlink(abs);
 	return rc;
 }
 

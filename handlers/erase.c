@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bot/vault.h"
 #include "handlers/handler.h"
 
 struct paths {
@@ -104,6 +105,11 @@ int erase_family(struct hctx *h, const struct family *f, const char *detail, cha
 	}
 	snprintf(file, sizeof(file), "%s/documents/%lld", data_dir, (long long)f->id);
 	lost += remove_dir(file);
+	/* Downloads are encrypted as they stream in; tmp/ holds nothing but
+	 * what an older version left there in the clear. */
+	snprintf(file, sizeof(file), "%s/tmp", data_dir);
+	if (vault_clear_dir(file, 0) != 0)
+		lost++;
 	rc = erase_finish(h->store, f->ref, err, errlen);
 	if (rc == 0 && lost > 0) {
 		snprintf(err, errlen, "%d file(s) of family %s could not be removed", lost, f->ref);

@@ -146,11 +146,18 @@ int onboarding_neutral(struct hctx *h, const struct inbound_event *ev, struct ha
 /* handlers/appointments.c: a reminder button or reply word (1 confirm,
  * 2 cannot come, 3 another time). */
 int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t appointment_id, int choice);
-/* handlers/documents.c: a file the family sent, downloaded to tmp. Its real
- * type is checked; a photo or PDF is encrypted into the data directory and
- * attached to the open request (or the family says which one). */
+/* handlers/documents.c: a file the family sent, already checked by its
+ * first bytes (doc->mime) and, when a photo or PDF, encrypted while it was
+ * downloaded (doc->path, mac, size): filed with the open request (or the
+ * family says which one). Another type was not kept (doc->path ""). */
 int documents_receive(struct hctx *h, const struct family_msg *fm, const char *what, const char *media_ref,
-		      const char *tmp, const unsigned char *key, const char *data_dir);
+		      struct document *doc);
+/* Photos and PDF, by their libmagic type. */
+int documents_type_accepted(const char *mime);
+/* A new random file name for a family's document: relative to data_dir
+ * (what the store keeps) and absolute. */
+int documents_new_path(const char *data_dir, int64_t family_id, char *rel, size_t relcap, char *abs,
+		       size_t abscap);
 int documents_attach(struct hctx *h, const struct family_msg *fm, int64_t document_id, int64_t request_id);
 /* A file over the gateway's download limit (bytes; size 0 when unknown):
  * logged, the counsellor alerted, the family told the limit. */

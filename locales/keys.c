@@ -351,6 +351,12 @@ static const struct keys_entry registry[] = {
 	{"staff.email.forward_subject", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.email.alert_subject", TEXT, {"ref", "kind"}, 0, 0, OPENS},
 
+	/* Files an export writes, not messages: the summary of a subject
+	 * access export in the family's language, and how to check a signed
+	 * contact log. */
+	{"export.summary", TEXT, {"ref", "date", "members", "appointments", "documents", "contacts"}, 0, 0, 0},
+	{"export.log_verify", TEXT, {"ref", "rows", "head", "key"}, 0, 0, 0},
+
 	{"words.yes", LIST, {0}, 0, 0, FOLDED},
 	{"words.no", LIST, {0}, 0, 0, FOLDED},
 	{"words.stop", LIST, {0}, 0, 0, FOLDED},

@@ -27,6 +27,7 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 		      int64_t member_id, const char *code, const char *params, const char *status)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_CONTACT_ADD);
+	int rc;
 
 	if (q == NULL)
 		return -CB_ESTORE;
@@ -40,7 +41,9 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 	sqlite3_bind_text(q, 8, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, params != NULL ? params : "{}", -1, SQLITE_STATIC);
 	store_bind_opt_text(q, 10, status);
-	return store_exec_stmt(q);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	return store_chain_seal(st, family_id);
 }
 
 static int read_contact(sqlite3_stmt *q, void *arg)

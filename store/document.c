@@ -14,7 +14,7 @@ static const char SQL_DL_RETRY[] =
 	"UPDATE downloads SET attempts = attempts + 1, not_before = ?1 WHERE id = ?2";
 static const char SQL_DL_DEL[] = "DELETE FROM downloads WHERE id = ?";
 static const char SQL_DOC_ADD[] =
-	"INSERT INTO documents (family_id, request_id, member_id, received_at, mime, size, sha256, path)"
+	"INSERT INTO documents (family_id, request_id, member_id, received_at, mime, size, mac, path)"
 	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_REQ_OPEN[] =
 	"SELECT id FROM document_requests WHERE family_id = ? AND status = 'open' ORDER BY id";
@@ -97,7 +97,7 @@ int store_document_add(struct store *st, struct document *doc, time_t now)
 	sqlite3_bind_int64(q, 4, now);
 	sqlite3_bind_text(q, 5, doc->mime, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, doc->size);
-	sqlite3_bind_blob(q, 7, doc->sha256, sizeof(doc->sha256), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 7, doc->mac, sizeof(doc->mac), SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, doc->path, -1, SQLITE_STATIC);
 	rc = store_exec_stmt(q);
 	if (rc == 0)
@@ -169,7 +169,7 @@ int store_document_attach(struct store *st, int64_t family_id, int64_t document_
 }
 
 #define SELECT_DOC \
-	"SELECT id, family_id, request_id, member_id, mime, size, sha256, path, status, received_at" \
+	"SELECT id, family_id, request_id, member_id, mime, size, mac, path, status, received_at" \
 	" FROM documents "
 static const char SQL_DOC_GET[] = SELECT_DOC "WHERE id = ?";
 static const char SQL_DOC_FAMILY[] = SELECT_DOC "WHERE family_id = ? ORDER BY id";
@@ -188,8 +188,8 @@ static int read_doc(sqlite3_stmt *q, void *arg)
 	d->member_id = sqlite3_column_int64(q, 3);
 	store_col_text(q, 4, d->mime, sizeof(d->mime));
 	d->size = sqlite3_column_int64(q, 5);
-	if (sha != NULL && sqlite3_column_bytes(q, 6) == (int)sizeof(d->sha256))
-		memcpy(d->sha256, sha, sizeof(d->sha256));
+	if (sha != NULL && sqlite3_column_bytes(q, 6) == (int)sizeof(d->mac))
+		memcpy(d->mac, sha, sizeof(d->mac));
 	store_col_text(q, 7, d->path, sizeof(d->path));
 	store_col_text(q, 8, d->status, sizeof(d->status));
 	d->received_at = (time_t)sqlite3_column_int64(q, 9);

@@ -300,6 +300,25 @@ static const char *const migrations[] = {
 	"  gateway_message_id TEXT NOT NULL,"
 	"  PRIMARY KEY (outbox_id, gateway_message_id));"
 	"CREATE INDEX outbox_parts_message ON outbox_parts(gateway_message_id);",
+	/* 11: a document is known by a hash keyed with the document key, not by
+	 * its plain SHA-256, which anyone holding the same file could match;
+	 * documents stored before this have no hash. */
+	"ALTER TABLE documents ADD COLUMN mac BLOB;"
+	"ALTER TABLE documents DROP COLUMN sha256;",
+	/* 12: each family's contact log is a hash chain: a row stores the hash
+	 * of the row before it and the hash of that plus its own columns. The
+	 * chain's head is kept per family, so that a row cut from the end
+	 * shows too; it goes with the family. Rows from before the chain are
+	 * sealed into it when the family's next row is written. */
+	"ALTER TABLE contact_log ADD COLUMN chain_prev BLOB;"
+	"ALTER TABLE contact_log ADD COLUMN chain_hash BLOB;"
+	"CREATE INDEX contact_log_chain ON contact_log(family_id, id);"
+	"CREATE INDEX contact_log_unsealed ON contact_log(family_id, id) WHERE chain_hash IS NULL;"
+	"CREATE TABLE contact_chains ("
+	"  family_id INTEGER PRIMARY KEY REFERENCES families(id) ON DELETE CASCADE,"
+	"  head_id INTEGER NOT NULL,"
+	"  head BLOB NOT NULL,"
+	"  rows INTEGER NOT NULL);",
 };
 
 size_t store_schema_count(void)

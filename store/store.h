@@ -256,7 +256,7 @@ struct document {
 	int64_t family_id, request_id, member_id;
 	char mime[64];
 	int64_t size;
-	unsigned char sha256[32];
+	unsigned char mac[32];  /* keyed hash of the plain file (all zero: none) */
 	char path[128];
 	char status[16];     /* received, verified, rejected */
 	time_t received_at;
@@ -415,6 +415,36 @@ int store_contact_add(struct store *st, int64_t family_id, time_t at, const char
 /* When the family last wrote (0: never). */
 int store_contact_last_in(struct store *st, int64_t family_id, int64_t *at);
 int store_contact_each(struct store *st, int64_t family_id, time_t since, store_each_cb cb, void *arg);
+
+/* The contact log's hash chain (store/chain.c says how a row is hashed). */
+#define STORE_CHAIN_BYTES 32
+/* Chains the family's rows not chained yet, in id order, from its head;
+ * store_contact_add calls it in the caller's transaction. */
+int store_chain_seal(struct store *st, int64_t family_id);
+/* The hash of the row q stands on (a SELECT * FROM contact_log) after prev. */
+int store_chain_row_hash(sqlite3_stmt *q, const unsigned char prev[STORE_CHAIN_BYTES],
+			 unsigned char out[STORE_CHAIN_BYTES]);
+struct chain_report {
+	int64_t rows;              /* rows read */
+	int64_t first_id, last_id;
+	int64_t broken_id;         /* the first broken row, 0 when the chain holds */
+	char why[160];
+	int pruned;                /* the chain starts after rows retention removed */
+	int64_t head_id;
+	unsigned char head[STORE_CHAIN_BYTES];   /* the hash of the last row */
+};
+/* Walks the family's rows in id order, checking each; cb (may be NULL)
+ * sees every row (SELECT * FROM contact_log) as it is walked. */
+typedef int (*store_chain_cb)(sqlite3_stmt *q, void *arg);
+int store_chain_verify(struct store *st, int64_t family_id, struct chain_report *r, store_chain_cb cb,
+		       void *arg);
+
+/* Exports (store/export.c). The row q stands on, each column by its name
+ * (blobs in hex), into obj. */
+struct cJSON;
+int store_row_json(sqlite3_stmt *q, struct cJSON *obj);
+/* Everything held about a family, one array per table, into root. */
+int store_family_dump(struct store *st, int64_t family_id, const char *ref, struct cJSON *root);
 
 /* inbound: every update is stored (deduplicated) before it is acknowledged */
 #define INBOUND_EVENT_MAX 102400   /* an event with 16 KiB of text, escaped */

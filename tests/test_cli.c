@@ -465,7 +465,7 @@ static void test_family_erase(void **state)
 
 		snprintf(path, sizeof(path), "%s/casebot.db", t->data);
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, received_at, mime, size, sha256, path)"
+		snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, received_at, mime, size, mac, path)"
 			 " VALUES (1, 1, 'image/jpeg', 10, x'00', 'doc-1.bin');"
 			 "INSERT INTO contact_log (family_id, at, direction, kind, summary) VALUES (1, 1, 'in', 'text', 'x');");
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -805,26 +805,21 @@ static void test_log_and_alerts_in_reader_language(void **state)
  * data directory's key. Returns its id. */
 static long long add_document(struct testenv *t, const char *plain, long long request_id)
 {
-	unsigned char key[VAULT_KEY_BYTES], sha[32];
+	unsigned char key[VAULT_KEY_BYTES], mac[VAULT_MAC_BYTES];
 	char in[PATH_MAX + 32], out[PATH_MAX + 64], sql[512], dir[PATH_MAX + 32];
 	static int n;
-	int64_t size;
+	int64_t size = (int64_t)strlen(plain);
 	sqlite3 *db;
-	FILE *fp;
 
-	assert_int_equal(vault_load_key(t->data, key), 0);
-	snprintf(in, sizeof(in), "%s/plain.txt", t->dir);
-	fp = fopen(in, "w");
-	fputs(plain, fp);
-	fclose(fp);
+	snprintf(in, sizeof(in), "%s/document.key", t->data);
+	assert_int_equal(vault_load_key(in, key), 0);
 	snprintf(dir, sizeof(dir), "%s/documents", t->data);
 	mkdir(dir, 0700);
 	snprintf(out, sizeof(out), "%s/documents/d%d.bin", t->data, ++n);
-	assert_int_equal(vault_encrypt_file(key, in, out, sha, &size), 0);
-	unlink(in);
+	assert_int_equal(vault_encrypt_buffer(key, plain, strlen(plain), out, mac), 0);
 	snprintf(in, sizeof(in), "%s/casebot.db", t->data);
 	assert_int_equal(sqlite3_open(in, &db), SQLITE_OK);
-	snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, request_id, received_at, mime, size, sha256, path)"
+	snprintf(sql, sizeof(sql), "INSERT INTO documents (family_id, request_id, received_at, mime, size, mac, path)"
 		 " VALUES (1, %lld, 1, 'application/pdf', %lld, x'00', 'documents/d%d.bin')",
 		 request_id, (long long)size, n);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -1204,6 +1199,343 @@ static void test_invalid_utf8(void **state)
 			     "--place", "Rue Étienne 1 🏠"), 0);
 }
 
+static void db_exec(struct testenv *t, const char *sql)
+{
+	char path[PATH_MAX + 16];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* n contact rows for family id fam, written the one way the code writes
+ * them. */
+static void chain_contacts(struct testenv *t, long long fam, int n)
+{
+	char err[256];
+	struct store *st;
+
+	assert_int_equal(store_open(t->data, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < n; i++) {
+		char summary[64], params[32];
+
+		snprintf(summary, sizeof(summary), "appointment %d confirmed", i + 1);
+		snprintf(params, sizeof(params), "{\"n\":\"%d\"}", i + 1);
+		assert_int_equal(store_contact_add(st, fam, NOW + i * 60, i % 2 ? "out" : "in", "telegram",
+						   "reminder_answer", 0, 0, summary, params, NULL), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+}
+
+/* The chain holds, then each way of tampering with it is caught, at the
+ * row where it happened. */
+static void test_log_verify(void **state)
+{
+	struct testenv *t = *state;
+
+	assert_int_equal(CLI(t, "family", "add", "F-002", "--lang", "nl", "--counsellor", "Sara"), 0);
+	assert_int_equal(CLI(t, "family", "add", "F-003", "--lang", "nl", "--counsellor", "Sara"), 0);
+	assert_int_equal(CLI(t, "family", "add", "F-004", "--lang", "nl", "--counsellor", "Sara"), 0);
+	/* Interleaved: each family's chain runs through its own rows only. */
+	for (int f = 1; f <= 4; f++)
+		chain_contacts(t, f, 3);
+	for (int f = 1; f <= 4; f++)
+		chain_contacts(t, f, 3);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_log WHERE chain_hash IS NULL"), 0);
+	assert_int_equal(CLI(t, "log", "F-001", "--verify"), 0);
+	assert_non_null(strstr(t->out, "6 rows"));
+	assert_non_null(strstr(t->out, "chain whole"));
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'log.verify'"), 1);
+	/* F-001's rows are 1-3 and 13-15. A changed row: its own hash no
+	 * longer matches. */
+	db_exec(t, "UPDATE contact_log SET summary = 'appointment 2 missed' WHERE id = 2");
+	assert_int_equal(CLI(t, "log", "F-001", "--verify"), 1);
+	assert_non_null(strstr(t->err, "broken at row #2:"));
+	assert_non_null(strstr(t->err, "changed"));
+	/* Only the column a row stores counts: the time too. */
+	db_exec(t, "UPDATE contact_log SET at = at + 1 WHERE id = 6");
+	assert_int_equal(CLI(t, "log", "F-002", "--verify"), 1);
+	assert_non_null(strstr(t->err, "broken at row #6:"));
+	/* A deleted row: the one after it no longer follows. */
+	db_exec(t, "DELETE FROM contact_log WHERE id = 8");
+	assert_int_equal(CLI(t, "log", "F-003", "--verify"), 1);
+	assert_non_null(strstr(t->err, "broken at row #9:"));
+	assert_non_null(strstr(t->err, "removed or moved"));
+	/* A reordered row: F-004's rows 10 and 11 swap places. */
+	db_exec(t, "UPDATE contact_log SET id = -1 WHERE id = 10; UPDATE contact_log SET id = 10 WHERE id = 11;"
+		   " UPDATE contact_log SET id = 11 WHERE id = -1");
+	assert_int_equal(CLI(t, "log", "F-004", "--verify"), 1);
+	assert_non_null(strstr(t->err, "broken at row #10:"));
+	/* The last row cut off: the family's recorded head names it. */
+	assert_int_equal(CLI(t, "family", "add", "F-005", "--lang", "nl", "--counsellor", "Sara"), 0);
+	chain_contacts(t, 5, 3);
+	assert_int_equal(CLI(t, "log", "F-005", "--verify"), 0);
+	db_exec(t, "DELETE FROM contact_log WHERE id = (SELECT max(id) FROM contact_log)");
+	assert_int_equal(CLI(t, "log", "F-005", "--verify"), 1);
+	assert_non_null(strstr(t->err, "broken at row #27:"));
+	assert_non_null(strstr(t->err, "removed from its end"));
+	/* Retention removes the oldest rows: what is left still holds. */
+	assert_int_equal(CLI(t, "family", "add", "F-006", "--lang", "nl", "--counsellor", "Sara"), 0);
+	chain_contacts(t, 6, 4);
+	db_exec(t, "DELETE FROM contact_log WHERE id IN (SELECT id FROM contact_log WHERE family_id = 6"
+		   " ORDER BY id LIMIT 2)");
+	assert_int_equal(CLI(t, "log", "F-006", "--verify"), 0);
+	assert_non_null(strstr(t->out, "removed by retention"));
+	/* --since reads part of a log; a chain is checked whole. */
+	REFUSED(t, "checked whole", "log", "F-001", "--verify", "--since", "2026-11-01");
+}
+
+static void read_all(const char *path, char *buf, size_t cap, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+
+	assert_non_null(fp);
+	*len = fread(buf, 1, cap - 1, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+}
+
+static void assert_private(const char *path, unsigned mode)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, mode);
+}
+
+/* The export's head is signed with the installation's key; the
+ * signature verifies with its public half and covers the log. */
+static void test_log_export_signed(void **state)
+{
+	struct testenv *t = *state;
+	char dir[PATH_MAX], path[PATH_MAX + 32], head[2048], log[65536], want[96], *line;
+	unsigned char sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES + 1], digest[32];
+	char digest_hex[65];
+	size_t n, siglen;
+	FILE *fp;
+
+	chain_contacts(t, 1, 4);
+	snprintf(path, sizeof(path), "%s/signing.key", t->data);
+	assert_private(path, 0600);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(sk, 1, sizeof(sk), fp), sizeof(sk));
+	fclose(fp);
+	snprintf(dir, sizeof(dir), "%s/export", t->dir);
+	assert_int_equal(CLI(t, "log", "F-001", "--export", dir), 0);
+	assert_non_null(strstr(t->out, "signed"));
+	assert_private(dir, 0700);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'log.export'"
+					      " AND family_ref = 'F-001'"), 1);
+	snprintf(path, sizeof(path), "%s/chain-head.txt", dir);
+	assert_private(path, 0600);
+	read_all(path, head, sizeof(head), &n);
+	snprintf(path, sizeof(path), "%s/chain-head.sig", dir);
+	assert_private(path, 0600);
+	read_all(path, (char *)sig, sizeof(sig), &siglen);
+	assert_int_equal(siglen, crypto_sign_BYTES);
+	assert_int_equal(crypto_sign_verify_detached(sig, (unsigned char *)head, n, sk + crypto_sign_SEEDBYTES), 0);
+	/* One changed byte and it does not. */
+	head[n - 2] ^= 1;
+	assert_int_not_equal(crypto_sign_verify_detached(sig, (unsigned char *)head, n, sk + crypto_sign_SEEDBYTES), 0);
+	head[n - 2] ^= 1;
+	/* The head names the last row's chain hash and the log's digest. */
+	snprintf(path, sizeof(path), "%s/contact-log.json", dir);
+	assert_private(path, 0600);
+	read_all(path, log, sizeof(log), &n);
+	crypto_hash_sha256(digest, (unsigned char *)log, n);
+	sodium_bin2hex(digest_hex, sizeof(digest_hex), digest, sizeof(digest));
+	snprintf(want, sizeof(want), "contact-log.json sha256: %s\n", digest_hex);
+	assert_non_null(strstr(head, want));
+	assert_non_null(strstr(head, "rows: 4 (#1 to #4)"));
+	{
+		cJSON *root = cJSON_Parse(log), *rows = cJSON_GetObjectItem(root, "rows");
+		const cJSON *last = cJSON_GetArrayItem(rows, 3);
+		const char *h = cJSON_GetStringValue(cJSON_GetObjectItem(last, "chain_hash"));
+
+		assert_int_equal(cJSON_GetArraySize(rows), 4);
+		assert_non_null(h);
+		line = strstr(head, "chain head: row #4 ");
+		assert_non_null(line);
+		assert_memory_equal(line + strlen("chain head: row #4 "), h, 64);
+		assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "summary")),
+				    "appointment 1 confirmed");
+		cJSON_Delete(root);
+	}
+	/* How to check it, in the family's language (French), with the
+	 * public key beside it. */
+	snprintf(path, sizeof(path), "%s/VERIFY.txt", dir);
+	read_all(path, log, sizeof(log), &n);
+	assert_non_null(strstr(log, "Comment vérifier"));
+	assert_non_null(strstr(log, "openssl pkeyutl -verify"));
+	snprintf(path, sizeof(path), "%s/signing-key.pem", dir);
+	read_all(path, log, sizeof(log), &n);
+	assert_non_null(strstr(log, "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"));
+	/* A directory in use is refused; an empty one is taken. */
+	REFUSED(t, "not empty", "log", "F-001", "--export", dir);
+	snprintf(dir, sizeof(dir), "%s/empty", t->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(CLI(t, "log", "F-001", "--export", dir), 0);
+	assert_private(dir, 0700);
+	/* A broken chain is not signed. */
+	db_exec(t, "UPDATE contact_log SET summary = 'x' WHERE id = 1");
+	snprintf(dir, sizeof(dir), "%s/broken", t->dir);
+	assert_int_equal(CLI(t, "log", "F-001", "--export", dir), 1);
+	assert_non_null(strstr(t->err, "broken at row #1"));
+	assert_int_equal(access(dir, F_OK), -1);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/* Everything held about a family, documents decrypted, with a summary in
+ * the family's language; the export is audited. */
+static void test_family_export(void **state)
+{
+	struct testenv *t = *state;
+	char dir[PATH_MAX], path[PATH_MAX + 64], buf[65536];
+	size_t n;
+
+	assert_int_equal(CLI(t, "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind", "lawyer",
+			     "--place", "Rue Haute 1"), 0);
+	assert_int_equal(CLI(t, "document", "request", "F-001", "--type", "passport"), 0);
+	assert_int_equal(add_document(t, "%PDF-1.4 passport of Amina", 1), 1);
+	chain_contacts(t, 1, 2);
+	/* Another family's data stays out. */
+	assert_int_equal(CLI(t, "family", "add", "F-009", "--lang", "nl", "--counsellor", "Sara", "--name", "Other"), 0);
+	assert_int_equal(CLI(t, "member", "add", "F-009", "Zeynep", "--role", "parent"), 0);
+	snprintf(dir, sizeof(dir), "%s/sar", t->dir);
+	assert_int_equal(CLI(t, "family", "export", "f-001", dir), 0);
+	assert_private(dir, 0700);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM audit WHERE action = 'family.export'"
+					      " AND family_ref = 'F-001'"), 1);
+	snprintf(path, sizeof(path), "%s/family.json", dir);
+	assert_private(path, 0600);
+	read_all(path, buf, sizeof(buf), &n);
+	{
+		cJSON *root = cJSON_Parse(buf);
+
+		assert_non_null(root);
+		assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+			cJSON_GetObjectItem(root, "family"), 0), "ref")), "F-001");
+		assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+			cJSON_GetObjectItem(root, "members"), 0), "name")), "Amina");
+		assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+			cJSON_GetObjectItem(root, "appointments"), 0), "place")), "Rue Haute 1");
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "document_requests")), 1);
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "documents")), 1);
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "contact_log")), 2);
+		assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(root, "outbox")) >= 2);
+		assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(root, "audit")) >= 3);
+		cJSON_Delete(root);
+	}
+	assert_null(strstr(buf, "Zeynep"));
+	assert_null(strstr(buf, "F-009"));
+	/* The document itself, decrypted. */
+	snprintf(path, sizeof(path), "%s/documents/document-1.pdf", dir);
+	assert_private(path, 0600);
+	read_all(path, buf, sizeof(buf), &n);
+	assert_string_equal(buf, "%PDF-1.4 passport of Amina");
+	/* The summary, in French. */
+	snprintf(path, sizeof(path), "%s/summary.txt", dir);
+	assert_private(path, 0600);
+	read_all(path, buf, sizeof(buf), &n);
+	assert_non_null(strstr(buf, "Ce que casebot conserve à votre sujet (dossier F-001), le dimanche 22 novembre"));
+	assert_non_null(strstr(buf, "Membres : Amina."));
+	assert_non_null(strstr(buf, "1 rendez-vous, 1 documents"));
+	/* The contact log, signed, beside it. */
+	snprintf(path, sizeof(path), "%s/contact-log/chain-head.sig", dir);
+	assert_private(path, 0600);
+	REFUSED(t, "not empty", "family", "export", "F-001", dir);
+	REFUSED(t, "unknown family", "family", "export", "F-404", "/nonexistent-dir");
+}
+
+/* Erasure removes the family's chain with its rows; other families keep
+ * theirs. */
+static void test_erase_removes_chain(void **state)
+{
+	struct testenv *t = *state;
+	char path[PATH_MAX + 64];
+
+	assert_int_equal(CLI(t, "family", "add", "F-002", "--lang", "nl", "--counsellor", "Sara"), 0);
+	chain_contacts(t, 1, 3);
+	chain_contacts(t, 2, 2);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_chains"), 2);
+	/* What a crash mid-download leaves: a partial file beside the
+	 * family's documents, and (from an older version) a plain one in tmp. */
+	snprintf(path, sizeof(path), "%s/documents", t->data);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/documents/1", t->data);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/documents/1/a.bin.part", t->data);
+	write_file(path, "ciphertext", 0600);
+	snprintf(path, sizeof(path), "%s/tmp", t->data);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/tmp/dl-7", t->data);
+	write_file(path, "%PDF-1.4 plain", 0600);
+	assert_int_equal(CLI(t, "family", "erase", "F-001", "--yes"), 0);
+	snprintf(path, sizeof(path), "%s/documents/1", t->data);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/tmp/dl-7", t->data);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_chains"), 1);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_chains WHERE family_id = 1"), 0);
+	assert_int_equal(testenv_query_int(t, "SELECT count(*) FROM contact_log WHERE family_id = 1"), 0);
+	assert_int_equal(CLI(t, "log", "F-002", "--verify"), 0);
+}
+
+/* The document key may live outside the data directory: init makes it
+ * there, check loads it, document get decrypts with it. */
+static void test_document_key_elsewhere(void **state)
+{
+	struct testenv *t = *state;
+	char creds[PATH_MAX], key[PATH_MAX + 32], out[PATH_MAX + 32], buf[256];
+	size_t n;
+	FILE *fp;
+
+	snprintf(creds, sizeof(creds), "%s/creds", t->dir);
+	assert_int_equal(mkdir(creds, 0700), 0);
+	snprintf(key, sizeof(key), "%s/document.key", creds);
+	fp = fopen(t->conf, "a");
+	assert_non_null(fp);
+	fprintf(fp, "\n[casebot]\ndocument_key = %s\n", key);
+	fclose(fp);
+	assert_int_equal(CLI(t, "check"), 1);
+	assert_non_null(strstr(t->err, key));
+	assert_non_null(strstr(t->err, "missing"));
+	assert_int_equal(CLI(t, "init"), 0);
+	assert_non_null(strstr(t->out, "new document key"));
+	assert_private(key, 0600);
+	assert_int_equal(CLI(t, "check"), 0);
+	/* The key in the data directory is not the one used any more. */
+	snprintf(out, sizeof(out), "%s/document.key", t->data);
+	assert_int_equal(unlink(out), 0);
+	assert_int_equal(CLI(t, "check"), 0);
+	{
+		unsigned char k[VAULT_KEY_BYTES], mac[VAULT_MAC_BYTES];
+		char abs[PATH_MAX + 64];
+
+		assert_int_equal(vault_load_key(key, k), 0);
+		snprintf(abs, sizeof(abs), "%s/documents", t->data);
+		mkdir(abs, 0700);
+		snprintf(abs, sizeof(abs), "%s/documents/x.bin", t->data);
+		assert_int_equal(vault_encrypt_buffer(k, "%PDF-1.4 elsewhere", 18, abs, mac), 0);
+		db_exec(t, "INSERT INTO documents (family_id, received_at, mime, size, mac, path)"
+			   " VALUES (1, 1, 'application/pdf', 18, zeroblob(32), 'documents/x.bin')");
+	}
+	snprintf(out, sizeof(out), "%s/got.pdf", t->dir);
+	assert_int_equal(CLI(t, "document", "get", "1", "-o", out), 0);
+	read_all(out, buf, sizeof(buf), &n);
+	assert_string_equal(buf, "%PDF-1.4 elsewhere");
+	/* A damaged signing key is caught by check. */
+	snprintf(out, sizeof(out), "%s/signing.key", t->data);
+	assert_int_equal(truncate(out, 10), 0);
+	assert_int_equal(CLI(t, "check"), 1);
+	assert_non_null(strstr(t->err, "signing.key: damaged"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1218,6 +1550,8 @@ int main(void)
 		T(test_document_verify_reject_get), T(test_outbox_renders_everything), T(test_help_and_unknown),
 		T(test_config_options), T(test_group_help), T(test_help_names_the_zone), T(test_date_mistakes),
 		T(test_case_insensitive), T(test_invalid_utf8), T(test_clock_only_in_test_build),
+		T(test_log_verify), T(test_log_export_signed), T(test_family_export), T(test_erase_removes_chain),
+		T(test_document_key_elsewhere),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

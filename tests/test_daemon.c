@@ -11,10 +11,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +228,175 @@ static void test_document_too_big(void **state)
 				 " AND summary = 'document_too_big_size' AND json_extract(params, '$.size') = '25'"
 				 " AND json_extract(params, '$.limit') = '20'"), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'document_refused'"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* Every regular file under dir not held yet is opened and kept open: a
+ * file deleted later can still be read through its descriptor. */
+struct held {
+	int fd[64];
+	char path[64][PATH_MAX];
+	int n;
+};
+
+static void hold_tree(const char *dir, struct held *h)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		char path[PATH_MAX];
+		struct stat sb;
+		int known = 0;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			hold_tree(path, h);
+			continue;
+		}
+		for (int i = 0; i < h->n; i++)
+			known |= strcmp(h->path[i], path) == 0;
+		if (!known && S_ISREG(sb.st_mode) && h->n < 64 && (h->fd[h->n] = open(path, O_RDONLY)) >= 0)
+			snprintf(h->path[h->n++], PATH_MAX, "%s", path);
+	}
+	closedir(dp);
+}
+
+static int count_in_fd(int fd, const char *needle)
+{
+	static char buf[4 << 20];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int count = 0;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i + (ssize_t)strlen(needle) <= n; i++)
+		count += memcmp(buf + i, needle, strlen(needle)) == 0;
+	return count;
+}
+
+/* A document download end to end: while it is held in flight and after
+ * it is filed, no plain byte of it is anywhere under data_dir, not even in
+ * a file deleted since; what is stored decrypts to what was sent, and it
+ * is known by a keyed hash, not its SHA-256. */
+static void test_document_never_plain_on_disk(void **state)
+{
+	struct dt *t = *state;
+	char sentinel[40], path[PATH_MAX + 64], out[PATH_MAX + 64];
+	unsigned char rnd[8], sha[32], mac[32], key[32], mkey[32];
+	static char pdf[300000], got[300000];
+	struct held h = {.n = 0};
+	size_t len = 0, n;
+	int found = 0;
+	FILE *fp;
+
+	assert_true(sodium_init() >= 0);
+	randombytes_buf(rnd, sizeof(rnd));
+	memcpy(sentinel, "SENTINEL-", 9);
+	sodium_bin2hex(sentinel + 9, sizeof(sentinel) - 9, rnd, sizeof(rnd));
+	len += (size_t)snprintf(pdf, sizeof(pdf), "%%PDF-1.4\n");
+	while (len + 64 < sizeof(pdf))
+		len += (size_t)snprintf(pdf + len, sizeof(pdf) - len, "%% %s\n", sentinel);
+	len += (size_t)snprintf(pdf + len, sizeof(pdf) - len, "%%%%EOF\n");
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	/* The download is held in flight for 1.5 s. */
+	assert_int_equal(simctl_fault(&t->sim, "slow", 1, 1500, "file"), 0);
+	assert_true(simctl_document(&t->sim, FAMILY_CHAT, "scan.pdf", "application/pdf", pdf, len) > 0);
+	DT_WAIT_FOR(dt_stat(t, "held") >= 1, 10000);
+	hold_tree(t->env.data, &h);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM documents") == 1, 15000);
+	hold_tree(t->env.data, &h);
+	for (int i = 0; i < h.n; i++) {
+		found += count_in_fd(h.fd[i], sentinel);
+		close(h.fd[i]);
+	}
+	assert_int_equal(found, 0);
+	assert_true(h.n >= 2);       /* the database and the stored document at least */
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM documents WHERE mime = 'application/pdf' AND size = %zu", len), 1);
+	/* It decrypts to what was sent. */
+	{
+		long long id = dt_q(t, "SELECT id FROM documents");
+		char id_s[24];
+
+		snprintf(id_s, sizeof(id_s), "%lld", id);
+		snprintf(out, sizeof(out), "%s/got.pdf", t->env.dir);
+		assert_int_equal(testenv_cli(&t->env, "document", "get", id_s, "-o", out, NULL), 0);
+		fp = fopen(out, "rb");
+		assert_non_null(fp);
+		n = fread(got, 1, sizeof(got), fp);
+		fclose(fp);
+		unlink(out);
+		assert_int_equal(n, len);
+		assert_memory_equal(got, pdf, len);
+	}
+	/* The hash kept is keyed with a key derived from the document key:
+	 * not the file's SHA-256, which anyone holding the file could match. */
+	snprintf(path, sizeof(path), "%s/document.key", t->env.data);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(key, 1, sizeof(key), fp), sizeof(key));
+	fclose(fp);
+	crypto_hash_sha256(sha, (unsigned char *)pdf, len);
+	crypto_kdf_derive_from_key(mkey, sizeof(mkey), 1, "cbdocmac", key);
+	crypto_generichash(mac, sizeof(mac), (unsigned char *)pdf, len, mkey, sizeof(mkey));
+	{
+		char sha_hex[65], mac_hex[65];
+
+		sodium_bin2hex(sha_hex, sizeof(sha_hex), sha, sizeof(sha));
+		sodium_bin2hex(mac_hex, sizeof(mac_hex), mac, sizeof(mac));
+		assert_int_equal(dt_q(t, "SELECT count(*) FROM documents WHERE hex(mac) = upper('%s')", mac_hex), 1);
+		assert_int_equal(dt_q(t, "SELECT count(*) FROM documents WHERE hex(mac) = upper('%s')", sha_hex), 0);
+	}
+	/* No temporary file is left. */
+	snprintf(path, sizeof(path), "%s/tmp", t->env.data);
+	{
+		DIR *dp = opendir(path);
+		struct dirent *e;
+		int files = 0;
+
+		assert_non_null(dp);
+		while ((e = readdir(dp)) != NULL)
+			files += e->d_name[0] != '.';
+		closedir(dp);
+		assert_int_equal(files, 0);
+	}
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A file that is neither a photo nor a PDF is judged by its first bytes in
+ * memory and never stored, not even encrypted. */
+static void test_document_refused_unstored(void **state)
+{
+	struct dt *t = *state;
+	struct held h = {.n = 0};
+	char text[1024];
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 1, 10000);
+	assert_true(simctl_document_gen(&t->sim, FAMILY_CHAT, "exe", 200000) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'document_refused'") == 1, 15000);
+	DT_WAIT_FOR(dt_sent_count(t, FAMILY_CHAT) >= 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "foto of een pdf"));
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM documents"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM downloads"), 0);
+	hold_tree(t->env.data, &h);
+	for (int i = 0; i < h.n; i++) {
+		assert_null(strstr(h.path[i], "/documents/"));
+		close(h.fd[i]);
+	}
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
@@ -934,7 +1105,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
 		T(test_number_answers_last_question),
-		T(test_document_downloaded), T(test_document_too_big), T(test_faults_survived), T(test_burst_within_limits),
+		T(test_document_downloaded), T(test_document_too_big), T(test_document_never_plain_on_disk),
+		T(test_document_refused_unstored), T(test_faults_survived), T(test_burst_within_limits),
 		T(test_kill9_exactly_once), T(test_sigterm_drains), T(test_health_and_metrics),
 		T(test_routing_failure_never_silent),
 		T(test_blocked_by_403), T(test_webhook), T(test_household), T(test_four_languages),

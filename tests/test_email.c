@@ -1130,7 +1130,7 @@ static void test_new(void **state)
 	assert_int_equal(gw->ops->start(gw), 0);
 	gw->ops->stop(gw);
 	assert_int_equal(gw->ops->busy(gw), 0);
-	assert_int_equal(gw->ops->fetch(gw, "ref", "/tmp/x", NULL, NULL), -CB_ESTATE);
+	assert_int_equal(gw->ops->fetch(gw, "ref", NULL, NULL, NULL), -CB_ESTATE);
 	assert_int_equal(gw->ops->split("Subject\nbody", 12, &next), 12);
 	assert_int_equal(next, 12);
 

@@ -17,6 +17,7 @@
 #include "bot/compose.h"
 #include "bot/event_json.h"
 #include "bot/router.h"
+#include "bot/vault.h"
 #include "locales/locale.h"
 #include "locales/note.h"
 #include "tests/support/testenv.h"
@@ -554,8 +555,9 @@ static void test_number_answers_which_document(void **state)
 	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
 	struct family_msg fm;
 	struct channel ch;
-	char tmp[PATH_MAX], text[2048], which[2048];
-	FILE *fp;
+	static const char pdf[] = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+	char abs[PATH_MAX], text[2048], which[2048];
+	struct document doc;
 
 	assert_true(sodium_init() >= 0);
 	link_chat(t, "1001");
@@ -564,16 +566,17 @@ static void test_number_answers_which_document(void **state)
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
 	mark_sent(t, "reminder");
-	/* The file as the fetcher hands it over. */
-	snprintf(tmp, sizeof(tmp), "%s/upload.pdf", t->cfg.data_dir);
-	fp = fopen(tmp, "wb");
-	assert_non_null(fp);
-	fputs("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n", fp);
-	fclose(fp);
+	/* The file as the fetcher hands it over: typed, encrypted, filed. */
+	memset(&doc, 0, sizeof(doc));
+	assert_int_equal(vault_sniff_buffer(pdf, sizeof(pdf) - 1, doc.mime, sizeof(doc.mime)), 0);
+	assert_string_equal(doc.mime, "application/pdf");
+	assert_int_equal(documents_new_path(t->cfg.data_dir, 1, doc.path, sizeof(doc.path), abs, sizeof(abs)), 0);
+	assert_int_equal(vault_encrypt_buffer(key, pdf, sizeof(pdf) - 1, abs, doc.mac), 0);
+	doc.size = (int64_t)sizeof(pdf) - 1;
 	assert_int_equal(store_channel_get(t->st, 1, &ch), 0);
 	memset(&fm, 0, sizeof(fm));
 	assert_int_equal(handler_family_msg(&h, &ch, &fm), 0);
-	assert_int_equal(documents_receive(&h, &fm, "document", "FILE1", tmp, key, t->cfg.data_dir), 0);
+	assert_int_equal(documents_receive(&h, &fm, "document", "FILE1", &doc), 0);
 	send_queued(t, "document_which", LANG_FR, which, sizeof(which));
 	inbound(t, "1001", EVENT_TEXT, "1", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
@@ -733,7 +736,7 @@ static void test_questions_list_their_choices(void **state)
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
 	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "lease", NULL), 0);
 	inbound(t, "1001", EVENT_TEXT, "langue", NULL);
-	exec(t, "INSERT INTO documents (family_id, received_at, mime, size, sha256, path)"
+	exec(t, "INSERT INTO documents (family_id, received_at, mime, size, mac, path)"
 		" VALUES (1, 1, 'application/pdf', 1, x'00', 'documents/1/x.bin')");
 	exec(t, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, not_before, created_at,"
 		" updated_at) VALUES (1, 1, 'document_which', 'document.which', '{\"document_id\":\"1\"}', 1, 1, 1)");
@@ -1220,7 +1223,7 @@ static void test_start_resumes_document_request(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'document_reminder' AND status = 'queued'"), 1);
 	/* A rejection written while the chat is stopped reaches it after
 	 * START, with its reason. */
-	exec(t, "INSERT INTO documents (family_id, request_id, received_at, mime, size, sha256, path)"
+	exec(t, "INSERT INTO documents (family_id, request_id, received_at, mime, size, mac, path)"
 		" VALUES (1, 1, 1, 'image/jpeg', 10, x'00', 'documents/1/x.bin');"
 		"UPDATE document_requests SET status = 'received'");
 	inbound(t, "1001", EVENT_TEXT, "stop", NULL);

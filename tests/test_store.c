@@ -692,7 +692,7 @@ static void test_docreqs(void **state)
 
 	/* Two documents received for the first request. */
 	for (int i = 0; i < 2; i++)
-		sql(fx->st, "INSERT INTO documents (family_id, request_id, received_at, mime, size, sha256,"
+		sql(fx->st, "INSERT INTO documents (family_id, request_id, received_at, mime, size, mac,"
 		    " path) VALUES (%lld, %lld, %lld, 'image/jpeg', 10, zeroblob(32), 'f/%d.bin')",
 		    (long long)fx->fam, (long long)r.id, (long long)NOW, i);
 
@@ -1149,7 +1149,7 @@ static void populate(struct fx *fx, int64_t fam, const char *tag, const char *tg
 	assert_int_equal(store_docreq_add(fx->st, &r, NOW), 0);
 	for (int i = 1; i <= 2; i++)
 		sql(fx->st, "INSERT INTO documents (family_id, request_id, member_id, received_at, mime,"
-		    " size, sha256, path) VALUES (%lld, NULLIF(%lld, 0), %lld, %lld, 'application/pdf', 100,"
+		    " size, mac, path) VALUES (%lld, NULLIF(%lld, 0), %lld, %lld, 'application/pdf', 100,"
 		    " zeroblob(32), '%q/doc%d.bin')", (long long)fam, (long long)(i == 1 ? r.id : 0),
 		    (long long)mid, (long long)NOW, tag, i);
 	p.family_id = fam;
@@ -1271,6 +1271,85 @@ static void test_vacuum(void **state)
 	assert_string_equal(ok, "ok");
 }
 
+/* The contact log's chain */
+
+/* Each row is chained from the one before it in its own family; the
+ * family's head is the last row's hash, and erasure takes the chain. */
+static void test_contact_chain(void **state)
+{
+	struct fx *fx = *state;
+	struct chain_report r;
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + i, "in", "telegram", "text", 0, 0, "hello",
+						   NULL, NULL), 0);
+		assert_int_equal(store_contact_add(fx->st, fx->fam2, NOW + i, "out", "telegram", "reminder", 0, 0,
+						   "reminder", "{\"n\":\"1\"}", "sent"), 0);
+	}
+	/* The first row follows 32 zero bytes; each next one the row before
+	 * it in the same family, never the other family's. */
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM contact_log WHERE id = 1 AND chain_prev = zeroblob(32)"), 1);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM contact_log a JOIN contact_log b ON b.id = a.id + 2"
+				 " WHERE b.chain_prev = a.chain_hash"), 4);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM contact_chains c JOIN contact_log l ON l.id = c.head_id"
+				 " WHERE c.head = l.chain_hash AND c.rows = 3"), 2);
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.rows, 3);
+	assert_int_equal(r.broken_id, 0);
+	assert_int_equal(r.pruned, 0);
+	assert_int_equal(r.head_id, 5);
+	/* The previous row's hash is found through an index, not a scan. */
+	{
+		sqlite3_stmt *q;
+
+		assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), "EXPLAIN QUERY PLAN SELECT id FROM contact_log"
+						    " WHERE family_id = 1 AND chain_hash IS NULL ORDER BY id", -1, &q, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_non_null(strstr((const char *)sqlite3_column_text(q, 3), "contact_log_unsealed"));
+		sqlite3_finalize(q);
+	}
+	/* Erasure removes the family's chain with its rows. */
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_family_erase(fx->st, fx->fam, NOW, NULL, NULL), 0);
+	assert_int_equal(store_commit(fx->st), 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM contact_chains"), 1);
+	assert_int_equal(store_chain_verify(fx->st, fx->fam2, &r, NULL, NULL), 0);
+	assert_int_equal(r.broken_id, 0);
+}
+
+/* The chain hashes whatever a row stores, column by column: rows written
+ * before the chain began are sealed into it on the family's next row; a
+ * column added later, NULL in older rows, leaves their hashes as they
+ * were; a value in it counts. */
+static void test_contact_chain_columns(void **state)
+{
+	struct fx *fx = *state;
+	struct chain_report r;
+
+	sql(fx->st, "INSERT INTO contact_log (family_id, at, direction, kind, summary)"
+		    " VALUES (%lld, %lld, 'in', 'text', 'before the chain')", (long long)fx->fam, (long long)NOW);
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.broken_id, 1);
+	assert_int_equal(store_contact_add(fx->st, fx->fam, NOW + 1, "out", "telegram", "reply", 0, 0, "after", NULL,
+					   NULL),
+			 0);
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.rows, 2);
+	assert_int_equal(r.broken_id, 0);
+	sql(fx->st, "ALTER TABLE contact_log ADD COLUMN extra TEXT");
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.broken_id, 0);
+	sql(fx->st, "UPDATE contact_log SET extra = 'x' WHERE id = 2");
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.broken_id, 2);
+	sql(fx->st, "UPDATE contact_log SET extra = NULL WHERE id = 2");
+	/* A status (or any column) changed after the fact shows. */
+	sql(fx->st, "UPDATE contact_log SET status = 'read' WHERE id = 1");
+	assert_int_equal(store_chain_verify(fx->st, fx->fam, &r, NULL, NULL), 0);
+	assert_int_equal(r.broken_id, 1);
+}
+
 /* Transactions */
 
 static void test_transaction(void **state)
@@ -1328,6 +1407,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invite_kill, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_vacuum, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_chain, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_chain_columns, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction, setup_store, teardown),
 	};
 

@@ -145,17 +145,28 @@ static int print_contact(const void *rec, void *arg)
 static int cmd_log(struct cli *c, int argc, char **argv)
 {
 	struct log_ctx ctx = {c, FMT_TEXT, NULL};
-	const char *since = NULL, *format = "text";
+	const char *since = NULL, *format = "text", *export = NULL;
 	struct family f;
 	time_t from = 0;
-	int rc, y, mon, day;
+	int rc, y, mon, day, verify = 0;
 	const struct cli_arg args[] = {
 		{"since", &since, NULL},
 		{"format", &format, NULL},
+		{"verify", NULL, &verify},
+		{"export", &export, NULL},
 		{0},
 	};
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
+	if (verify || export != NULL) {
+		if (verify && export != NULL)
+			return cli_usage_error(c, "--verify and --export go one at a time");
+		if (since != NULL)
+			return cli_usage_error(c, "--since reads part of the log; a chain is checked whole");
+		if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
+			return rc;
+		return verify ? cli_log_verify(c, &f) : cli_log_export(c, &f, export);
+	}
 	if (since != NULL && (rc = cli_parse_day(c, "--since", since, &y, &mon, &day)) != CLI_OK)
 		return rc;
 	/* A day whose midnight the clocks skip starts an hour later. */
@@ -242,8 +253,9 @@ const struct cli_command cli_checkin_commands[] = {
 	{"checkin", "set", cmd_set, "REF --every 7d --at \"mon 10:00\"",
 	 "Plan regular check-ins for a family (every N days or N weeks, from a weekday and time)."},
 	{"checkin", "off", cmd_off, "REF", "Stop a family's check-ins."},
-	{"log", NULL, cmd_log, "REF [--since YYYY-MM-DD] [--format text|csv|json]",
-	 "Print a family's contact log (audited)."},
+	{"log", NULL, cmd_log, "REF [--since YYYY-MM-DD] [--format text|csv|json] | REF --verify | REF --export DIR",
+	 "Print a family's contact log (audited); --verify checks its hash chain and names the first broken row; "
+	 "--export writes it with its chain head, signed with the installation's key, into a new DIR."},
 	{"alerts", NULL, cmd_alerts, "[--all]",
 	 "List open alerts across families (with --all, acknowledged ones too; audited)."},
 	{0},

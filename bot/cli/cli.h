@@ -108,6 +108,12 @@ int cli_parse_day(struct cli *c, const char *what, const char *s, int *y, int *m
 
 int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail);
 
+/* bot/cli/export.c: the installation's signing key (checked whole), and
+ * the contact log's chain checked or exported signed into a new DIR. */
+int cli_signing_key(struct cli *c, unsigned char sk[64]);
+int cli_log_verify(struct cli *c, const struct family *f);
+int cli_log_export(struct cli *c, const struct family *f, const char *dir);
+
 /* Command tables, one per file. */
 extern const struct cli_command cli_init_commands[];
 extern const struct cli_command cli_staff_commands[];
@@ -117,5 +123,6 @@ extern const struct cli_command cli_document_commands[];
 extern const struct cli_command cli_checkin_commands[];
 extern const struct cli_command cli_outbox_commands[];
 extern const struct cli_command cli_audit_commands[];
+extern const struct cli_command cli_export_commands[];
 
 #endif

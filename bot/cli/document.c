@@ -196,8 +196,8 @@ static int cmd_get(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "%s exists; choose a new file", out);
 	if ((rc = load_doc(c, argv[optind], &d, &f)) != CLI_OK)
 		return rc;
-	if (vault_load_key(c->cfg.data_dir, key) != 0)
-		return cli_fail(c, "%s/document.key: missing or damaged", c->cfg.data_dir);
+	if (config_document_key_path(&c->cfg, src, sizeof(src)) != 0 || vault_load_key(src, key) != 0)
+		return cli_fail(c, "%s: missing or damaged", src);
 	if (store_begin(c->store) != 0 || cli_audit(c, "document.get", f.ref, NULL) != CLI_OK ||
 	    store_commit(c->store) != 0) {
 		sodium_memzero(key, sizeof(key));

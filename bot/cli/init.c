@@ -49,22 +49,62 @@ static int make_key(struct cli *c, const char *path, int *created)
 	return CLI_OK;
 }
 
+/* The installation's Ed25519 key that signs contact-log exports: the
+ * secret key (64 bytes, the public key in its second half) in a 0600 file.
+ * An existing key is never replaced. */
+static int make_signing_key(struct cli *c, const char *path, int *created)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	ssize_t n;
+	int fd;
+
+	*created = 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return CLI_OK;
+		return cli_fail(c, "%s: cannot create: %s", path, strerror(errno));
+	}
+	if (sodium_init() < 0) {
+		close(fd);
+		unlink(path);
+		return cli_fail(c, "libsodium failed to start");
+	}
+	crypto_sign_keypair(pk, sk);
+	n = write(fd, sk, sizeof(sk));
+	sodium_memzero(sk, sizeof(sk));
+	if (n != (ssize_t)sizeof(sk) || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		return cli_fail(c, "%s: cannot write the key", path);
+	}
+	close(fd);
+	*created = 1;
+	return CLI_OK;
+}
+
 static int cmd_init(struct cli *c, int argc, char **argv)
 {
 	char err[512], key[PATH_MAX];
-	int rc, created;
+	int rc, created, signing;
 
 	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK)
 		return rc;
 	if (store_open(c->cfg.data_dir, 1, &c->store, err, sizeof(err)) != 0)
 		return cli_fail(c, "%s", err);
-	snprintf(key, sizeof(key), "%s/document.key", c->cfg.data_dir);
+	if (config_document_key_path(&c->cfg, key, sizeof(key)) != 0)
+		return cli_usage_error(c, "document_key: the path is too long");
 	if ((rc = make_key(c, key, &created)) != CLI_OK)
+		return rc;
+	if (config_signing_key_path(&c->cfg, key, sizeof(key)) != 0)
+		return cli_usage_error(c, "signing_key: the path is too long");
+	if ((rc = make_signing_key(c, key, &signing)) != CLI_OK)
 		return rc;
 	if ((rc = cli_audit(c, "init", NULL, NULL)) != CLI_OK)
 		return rc;
-	fprintf(c->out, "data directory %s ready (schema version %d%s)\n", c->cfg.data_dir,
-		store_schema_version(c->store), created ? ", new document key" : "");
+	fprintf(c->out, "data directory %s ready (schema version %d%s%s)\n", c->cfg.data_dir,
+		store_schema_version(c->store), created ? ", new document key" : "",
+		signing ? ", new signing key" : "");
 	return CLI_OK;
 }
 
@@ -141,6 +181,28 @@ static int check_secrets(struct cli *c)
 	return CLI_OK;
 }
 
+/* The signing key, when there is one (an installation from before it
+ * gets one at the next casebot init): private and whole. */
+static int check_signing_key(struct cli *c)
+{
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	char path[PATH_MAX];
+	struct stat sb;
+	int rc;
+
+	if (config_signing_key_path(&c->cfg, path, sizeof(path)) != 0)
+		return cli_usage_error(c, "signing_key: the path is too long");
+	if (stat(path, &sb) != 0) {
+		fprintf(c->out, "signing key: none yet (casebot init makes one)\n");
+		return CLI_OK;
+	}
+	if ((sb.st_mode & 077) != 0)
+		return cli_usage_error(c, "%s: others may read it (chmod 600 %s)", path, path);
+	rc = cli_signing_key(c, sk);
+	sodium_memzero(sk, sizeof(sk));
+	return rc;
+}
+
 /* The data directory, when there is one: the document key and the
  * database, read without changing either. */
 static int check_data(struct cli *c)
@@ -159,15 +221,18 @@ static int check_data(struct cli *c)
 		return cli_fail(c, "%s", err);
 	if (v > (int)store_schema_count())
 		return cli_fail(c, "database schema %d is newer than this casebot (%zu)", v, store_schema_count());
-	snprintf(path, sizeof(path), "%s/document.key", c->cfg.data_dir);
+	if (config_document_key_path(&c->cfg, path, sizeof(path)) != 0)
+		return cli_usage_error(c, "document_key: the path is too long");
 	if (stat(path, &sb) != 0)
 		return cli_fail(c, "%s: missing; documents could not be stored (casebot init makes one)", path);
 	if ((sb.st_mode & 077) != 0)
 		return cli_usage_error(c, "%s: others may read it (chmod 600 %s)", path, path);
-	rc = vault_load_key(c->cfg.data_dir, key);
+	rc = vault_load_key(path, key);
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0 || sb.st_size != VAULT_KEY_BYTES)
 		return cli_fail(c, "%s: damaged (a key is %d bytes)", path, VAULT_KEY_BYTES);
+	if ((rc = check_signing_key(c)) != CLI_OK)
+		return rc;
 	if (v < (int)store_schema_count())
 		fprintf(c->out, "database: %s/casebot.db, schema %d (casebot run or init brings it to %zu), "
 			"quick_check ok\n", c->cfg.data_dir, v, store_schema_count());

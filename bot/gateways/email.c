@@ -456,12 +456,12 @@ static size_t em_split(const char *text, size_t len, size_t *next)
 	return cut;
 }
 
-static int em_fetch(struct gateway *gw, const char *media_ref, const char *path, gateway_fetched_cb cb,
+static int em_fetch(struct gateway *gw, const char *media_ref, gateway_sink_fn sink, gateway_fetched_cb cb,
 		    void *arg)
 {
 	(void)gw;
 	(void)media_ref;
-	(void)path;
+	(void)sink;
 	(void)cb;
 	(void)arg;
 	return -CB_ESTATE;    /* nothing comes in by mail */

@@ -30,7 +30,9 @@ struct gateway_result {
 };
 
 typedef void (*gateway_sent_cb)(const struct gateway_result *r, void *arg);
-typedef void (*gateway_fetched_cb)(int rc, const char *path, int64_t size, void *arg);
+/* A download's bytes, as they arrive; a negative return stops it. */
+typedef int (*gateway_sink_fn)(const char *p, size_t n, void *arg);
+typedef void (*gateway_fetched_cb)(int rc, int64_t size, void *arg);
 
 struct gateway_part {
 	const char *address;                 /* chat id or number */
@@ -56,8 +58,9 @@ struct gateway_ops {
 	/* Length in bytes of the first part of text that fits one message;
 	 * *next is where the following part starts. */
 	size_t (*split)(const char *text, size_t len, size_t *next);
-	/* Downloads a media reference to a new file at path (capped). */
-	int (*fetch)(struct gateway *gw, const char *media_ref, const char *path,
+	/* Downloads a media reference (capped), handing its bytes to sink from
+	 * memory; the gateway writes nothing to disk. sink and cb get arg. */
+	int (*fetch)(struct gateway *gw, const char *media_ref, gateway_sink_fn sink,
 		     gateway_fetched_cb cb, void *arg);
 	/* The largest file fetch can download, in bytes. fetch reports a file
 	 * over it as -CB_ETOOBIG, and a file it can never get as -CB_EINVAL. */

@@ -46,9 +46,9 @@ struct tg_call {
 	struct tg *tg;
 	gateway_sent_cb sent_cb;
 	gateway_fetched_cb fetched_cb;
+	gateway_sink_fn sink;
 	void *arg;
 	uint64_t started;
-	char path[512];              /* download target */
 };
 
 /* What one batch of updates leaves to do once it is committed. */
@@ -772,7 +772,7 @@ static void downloaded(const struct http_response *res, void *arg)
 	call->tg->inflight--;
 	if (rc == 0 && (res->status < 200 || res->status > 299))
 		rc = -CB_EGATEWAY;
-	call->fetched_cb(rc, call->path, (int64_t)res->len, call->arg);
+	call->fetched_cb(rc, (int64_t)res->len, call->arg);
 	free(call);
 }
 
@@ -807,7 +807,8 @@ static void got_file(const struct http_response *res, void *arg)
 		req.url = url;
 		req.timeout_ms = 120000;
 		req.max_response_bytes = TELEGRAM_DOWNLOAD_MAX;
-		req.output_path = call->path;
+		req.sink = call->sink;
+		req.sink_arg = call->arg;
 		rc = http_client_request(tg->gw.d->http, &req, downloaded, call);
 		sodium_memzero(url, sizeof(url));
 		if (rc == 0) {
@@ -815,11 +816,11 @@ static void got_file(const struct http_response *res, void *arg)
 			return;
 		}
 	}
-	call->fetched_cb(rc, call->path, 0, call->arg);
+	call->fetched_cb(rc, 0, call->arg);
 	free(call);
 }
 
-static int tg_fetch(struct gateway *gw, const char *media_ref, const char *path,
+static int tg_fetch(struct gateway *gw, const char *media_ref, gateway_sink_fn sink,
 		    gateway_fetched_cb cb, void *arg)
 {
 	struct tg *tg = tg_of(gw);
@@ -831,12 +832,8 @@ static int tg_fetch(struct gateway *gw, const char *media_ref, const char *path,
 		return rc;
 	if ((call = calloc(1, sizeof(*call))) != NULL) {
 		call->fetched_cb = cb;
+		call->sink = sink;
 		call->arg = arg;
-		if (cb_strlcpy(call->path, path, sizeof(call->path)) != 0) {
-			free(call);
-			free(body);
-			return -CB_EINVAL;
-		}
 	}
 	return start_call(tg, "getFile", body, 64 * 1024, got_file, call);
 }

@@ -48,6 +48,9 @@ struct xfer {
 	size_t len, alloc, max;
 	int fd;                     /* output file, -1 when none */
 	char *path;
+	int (*sink)(const char *p, size_t n, void *arg);
+	void *sink_arg;
+	int sink_error;
 	size_t file_len;
 	int to_memory;              /* decided at the first body byte */
 	int decided;
@@ -262,6 +265,22 @@ static int file_append(struct xfer *x, const char *p, size_t n)
 	return 0;
 }
 
+static int sink_append(struct xfer *x, const char *p, size_t n)
+{
+	int rc;
+
+	if (n > x->max - x->file_len) {
+		x->toobig = 1;
+		return -CB_ETOOBIG;
+	}
+	if ((rc = x->sink(p, n, x->sink_arg)) < 0) {
+		x->sink_error = rc;
+		return rc;
+	}
+	x->file_len += n;
+	return 0;
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
@@ -273,10 +292,13 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userp)
 	if (!x->decided) {
 		x->decided = 1;
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-		x->to_memory = x->fd < 0 || code < 200 || code > 299;
+		x->to_memory = (x->fd < 0 && x->sink == NULL) || code < 200 || code > 299;
 	}
 	if (x->to_memory) {
 		if (buf_append(x, p, n) != 0)
+			return 0;
+	} else if (x->sink != NULL) {
+		if (sink_append(x, p, n) != 0)
 			return 0;
 	} else if (file_append(x, p, n) != 0) {
 		return 0;
@@ -352,6 +374,8 @@ static int map_error(const struct xfer *x, CURLcode rc, int *timed_out)
 		return -CB_EINVAL;
 	case CURLE_WRITE_ERROR:
 	case CURLE_ABORTED_BY_CALLBACK:
+		if (x->sink_error != 0)
+			return x->sink_error;
 		if (x->toobig)
 			return -CB_ETOOBIG;
 		if (x->io_error)
@@ -421,7 +445,7 @@ static void complete(struct xfer *x, CURLcode rc, int cancelled)
 		if (res.error != 0 || code < 200 || code > 299)
 			unlink(x->path);
 	}
-	if (x->path != NULL && x->decided && !x->to_memory) {
+	if ((x->path != NULL || x->sink != NULL) && x->decided && !x->to_memory) {
 		res.body = NULL;
 		res.len = x->file_len;
 	} else {
@@ -620,7 +644,9 @@ int http_client_request(struct http_client *c, const struct http_request *req,
 	}
 	if ((rc = setup_easy(x, req)) != 0)
 		goto out;
-	if (req->output_path != NULL) {
+	x->sink = req->sink;
+	x->sink_arg = req->sink_arg;
+	if (req->output_path != NULL && req->sink == NULL) {
 		if ((x->path = strdup(req->output_path)) == NULL) {
 			rc = -CB_ENOMEM;
 			goto out;

@@ -45,6 +45,11 @@ struct http_request {
 	const char *output_path;      /* if set, a 2xx body is streamed to this new
 	                               * file (created 0600, must not exist); it is
 	                               * removed again when the transfer fails */
+	/* Instead of output_path: a 2xx body is handed to sink in the chunks
+	 * it arrives in, from memory, under the same cap. A negative return
+	 * stops the transfer, and becomes the response's error. */
+	int (*sink)(const char *p, size_t n, void *arg);
+	void *sink_arg;
 };
 
 /* One mail over SMTP. Every string is copied; the caller's may go away
@@ -78,9 +83,11 @@ struct http_response {
 	int reused;            /* the transfer went over an existing connection */
 	const char *reason;    /* short curl message when error != 0 (no URL) */
 	const char *body;      /* NUL-terminated; valid only during the callback.
-	                        * NULL when a 2xx body went to output_path (an
+	                        * NULL when a 2xx body went to output_path or
+	                        * the sink (an
 	                        * error page is kept here instead). */
-	size_t len;            /* bytes in body, or written to output_path */
+	size_t len;            /* bytes in body, or written to output_path or
+	                        * the sink */
 	double total_seconds;
 	long retry_after;      /* seconds from a Retry-After header, or -1 */
 };
