@@ -1,0 +1,398 @@
+/* The gateway contract: what the outbox does with each outcome a gateway
+ * can report. The suite runs in-process (bot/outbox.c on a libuv loop, the
+ * real store) against a fake gateway (tests/support/fakegw.c) that counts
+ * its calls and answers each send as the test scripts it: sent, 429 with
+ * retry_after, 5xx, a timeout, 403 blocked, 400, a text in parts, a file
+ * after its text. No simulator, no pauses: a retry is brought forward by
+ * moving the row's not_before, and the loop runs until the outcome shows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bot/config.h"
+#include "bot/daemon.h"
+#include "locales/locale.h"
+#include "store/store.h"
+#include "tests/support/fakegw.h"
+#include "tests/support/testenv.h"
+
+#define FAMILY_CHAT "1001"
+#define STAFF_CHAT "9001"
+#define RUN_MAX_MS 10000
+
+struct cfx {
+	struct testenv env;
+	struct daemon d;
+	struct fakegw fake;
+	uv_timer_t watchdog;
+};
+
+/* One integer from the store the outbox writes. */
+static long long q(struct cfx *c, const char *fmt, ...)
+{
+	char sql[512];
+	sqlite3_stmt *s;
+	long long v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void exec(struct cfx *c, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store_db(c->d.store), sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("sql: %s", err);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Runs the loop until cond holds (checked after each event) or
+ * RUN_MAX_MS of loop time passed. The watchdog only makes uv_run return
+ * so the condition is seen; the outbox's own timers drive everything. */
+#define RUN_UNTIL(c, cond) do { \
+	uint64_t until_ = uv_now(&(c)->d.loop) + RUN_MAX_MS; \
+	uv_timer_start(&(c)->watchdog, on_watchdog, 5, 5); \
+	while (!(cond) && uv_now(&(c)->d.loop) < until_) \
+		uv_run(&(c)->d.loop, UV_RUN_ONCE); \
+	uv_timer_stop(&(c)->watchdog); \
+	assert_true(cond); \
+} while (0)
+
+/* The gateway the daemon would hold for the channel kind. */
+static void attach(struct cfx *c, struct gateway *gw)
+{
+	c->d.telegram = gw;
+}
+
+static int setup(void **state)
+{
+	struct cfx *c = calloc(1, sizeof(*c));
+	char err[256];
+	long long now = (long long)time(NULL);
+	char sql[1024];
+
+	if (c == NULL || testenv_setup(&c->env, time(NULL), "quiet_hours = off\n") != 0)
+		return -1;
+	if (testenv_cli(&c->env, "init", NULL) != 0 ||
+	    testenv_cli(&c->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
+	    testenv_cli(&c->env, "family", "add", "F-1", "--lang", "nl", "--counsellor", "Sara", NULL) != 0)
+		return -1;
+	if (config_load(&c->d.cfg, c->env.conf, err, sizeof(err)) != 0 ||
+	    store_open(c->d.cfg.data_dir, 0, &c->d.store, err, sizeof(err)) != 0 ||
+	    locale_load(CASEBOT_LOCALES_DIR, &c->d.loc, err, sizeof(err)) != 0 ||
+	    uv_loop_init(&c->d.loop) != 0)
+		return -1;
+	/* The fake's limits: fast enough that parts do not wait a second. */
+	c->d.cfg.telegram_rate_per_chat = 50.0;
+	c->d.cfg.telegram_rate_global = 100.0;
+	uv_timer_init(&c->d.loop, &c->watchdog);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO channels (id, family_id, kind, address, verified, created_at) VALUES"
+		 " (1, 1, 'telegram', '" FAMILY_CHAT "', 1, %lld);"
+		 "INSERT INTO channels (id, staff_id, kind, address, verified, created_at, confirmed_at) VALUES"
+		 " (2, 1, 'telegram', '" STAFF_CHAT "', 1, %lld, %lld);", now, now, now);
+	exec(c, sql);
+	fakegw_init(&c->fake, &c->d.loop, "telegram");
+	attach(c, &c->fake.gw);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct cfx *c = *state;
+
+	if (c->d.outbox != NULL)
+		outbox_close(c->d.outbox);
+	uv_close((uv_handle_t *)&c->watchdog, NULL);
+	uv_run(&c->d.loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&c->d.loop), 0);
+	store_close(c->d.store);
+	locale_free(c->d.loc);
+	testenv_teardown(&c->env);
+	free(c);
+	return 0;
+}
+
+/* A notice for the family, due now; its id. */
+static long long queue_notice(struct cfx *c)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, not_before,"
+		 " created_at, updated_at) VALUES (1, 1, 'notice', 'forward.ack', %lld, %lld, %lld)",
+		 (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	return q(c, "SELECT max(id) FROM outbox");
+}
+
+static void start(struct cfx *c)
+{
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+}
+
+/* The retry the outbox planned is due now. */
+static void bring_forward(struct cfx *c, long long id)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET not_before = %lld WHERE id = %lld", (long long)time(NULL), id);
+	exec(c, sql);
+	outbox_kick(c->d.outbox);
+}
+
+static const char *status(struct cfx *c, long long id)
+{
+	static char buf[32];
+	sqlite3_stmt *s;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store), "SELECT status FROM outbox WHERE id = ?", -1, &s,
+					    NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return buf;
+}
+
+/* Calls (parts and files) addressed to address. */
+static int calls_to(const struct cfx *c, const char *address)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->fake.ncalls; i++)
+		n += strcmp(c->fake.calls[i].address, address) == 0;
+	return n;
+}
+
+static int ended(struct cfx *c, long long id)
+{
+	const char *st = status(c, id);
+
+	return strcmp(st, "queued") != 0 && strcmp(st, "sending") != 0;
+}
+
+/* Sent: one call, the row sent with the gateway's id, the family file
+ * shows it. */
+static void test_sent(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c);
+
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.sends, 1);
+	assert_string_equal(c->fake.calls[0].address, FAMILY_CHAT);
+	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id = '1'", id), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND status = 'sent'"), 1);
+}
+
+/* 429: nothing goes to that chat before retry_after; then it goes. */
+static void test_retry_after(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c);
+	time_t before = time(NULL);
+
+	fakegw_push(&c->fake, GW_RETRY_AFTER, 1, "Too Many Requests");
+	start(c);
+	RUN_UNTIL(c, c->fake.answered == 1 && strcmp(status(c, id), "queued") == 0);
+	assert_true(q(c, "SELECT not_before FROM outbox WHERE id = %lld", id) >= (long long)before + 1);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.sends, 2);
+	assert_true(c->fake.calls[1].at_ms - c->fake.calls[0].at_ms >= 1000);
+	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 2);
+}
+
+/* 5xx and a timeout: back off, then sent; the error is on the row. */
+static void transient_then_sent(struct cfx *c, const char *reason)
+{
+	long long id = queue_notice(c);
+	time_t before = time(NULL);
+
+	fakegw_push(&c->fake, GW_TRANSIENT, 0, reason);
+	start(c);
+	RUN_UNTIL(c, c->fake.answered == 1 && strcmp(status(c, id), "queued") == 0);
+	assert_true(q(c, "SELECT not_before FROM outbox WHERE id = %lld", id) >= (long long)before + 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND last_error = '%s'", id, reason), 1);
+	assert_int_equal(c->fake.sends, 1);
+	bring_forward(c, id);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.sends, 2);
+	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 2);
+}
+
+static void test_server_error(void **state)
+{
+	transient_then_sent(*state, "HTTP 502");
+}
+
+static void test_timeout(void **state)
+{
+	transient_then_sent(*state, "timed out");
+}
+
+/* The last attempt that fails ends the row, and staff hear of it. */
+static void test_transient_gives_up(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c);
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET attempts = 7 WHERE id = %lld", id);
+	exec(c, sql);
+	fakegw_push(&c->fake, GW_TRANSIENT, 0, "HTTP 500");
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
+}
+
+/* 403: the chat is marked blocked, the row fails, the counsellor hears;
+ * the next message to that chat is not tried. */
+static void test_blocked(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c), next;
+
+	fakegw_push(&c->fake, GW_BLOCKED, 0, "Forbidden: bot was blocked by the user");
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(q(c, "SELECT blocked FROM channels WHERE id = 1"), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
+	next = queue_notice(c);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, ended(c, next));
+	assert_string_equal(status(c, next), "failed");
+	assert_int_equal(calls_to(c, FAMILY_CHAT), 1);
+	/* The counsellor's chat was told. */
+	RUN_UNTIL(c, calls_to(c, STAFF_CHAT) >= 1);
+}
+
+/* 400: that message only fails, at once; the chat stays open. */
+static void test_permanent(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c);
+
+	fakegw_push(&c->fake, GW_PERMANENT, 0, "Bad Request: message text is empty");
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 1);
+	assert_int_equal(q(c, "SELECT blocked FROM channels WHERE id = 1"), 0);
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 1);
+	assert_int_equal(calls_to(c, FAMILY_CHAT), 1);
+	RUN_UNTIL(c, calls_to(c, STAFF_CHAT) >= 1);
+}
+
+/* A forward to staff: its text in parts the gateway's split() cut, in
+ * order, the buttons on the last; then the file by its reference. */
+static void test_split_and_media(void **state)
+{
+	struct cfx *c = *state;
+	char sql[1024], whole[2048] = "";
+	long long id;
+	int texts = 0;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
+		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
+		 " '{\"ref\":\"F-1\",\"member\":\"Amina\",\"text\":\"een heel lang bericht over de school van"
+		 " mijn zoon en de afspraak bij de dokter volgende week dinsdag\",\"media_kind\":\"photo\","
+		 "\"media_ref\":\"PHOTO-REF-1\",\"alert_id\":\"1\"}', %lld, %lld, %lld)",
+		 (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	id = q(c, "SELECT max(id) FROM outbox");
+	fakegw_set_part_max(64);
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	fakegw_set_part_max(0);
+	assert_string_equal(status(c, id), "sent");
+	assert_true(c->fake.sends >= 3);
+	assert_int_equal(c->fake.media_sends, 1);
+	for (int i = 0; i < c->fake.ncalls; i++) {
+		const struct fakegw_call *k = &c->fake.calls[i];
+
+		assert_string_equal(k->address, STAFF_CHAT);
+		if (k->media) {
+			/* The file goes last, after every part of its text. */
+			assert_int_equal(i, c->fake.ncalls - 1);
+			assert_string_equal(k->text, "PHOTO-REF-1");
+			continue;
+		}
+		texts++;
+		assert_true(strlen(k->text) <= 64);
+		/* Buttons only on the last part. */
+		assert_int_equal(k->nbuttons > 0, i == c->fake.sends - 1);
+		strncat(whole, k->text, sizeof(whole) - strlen(whole) - 2);
+		strcat(whole, " ");
+	}
+	assert_int_equal(texts, c->fake.sends);
+	assert_non_null(strstr(whole, "dokter"));
+	/* The forward is known by its text's id (the first part's), which
+	 * staff answer. */
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id IS NOT NULL", id), 1);
+	assert_int_equal(c->fake.directs, 0);
+}
+
+/* A file the gateway will not pass on: the words went, the row is sent. */
+static void test_media_refused(void **state)
+{
+	struct cfx *c = *state;
+	char sql[1024];
+	long long id;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
+		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
+		 " '{\"ref\":\"F-1\",\"media_kind\":\"photo\",\"media_ref\":\"GONE\",\"alert_id\":\"1\"}',"
+		 " %lld, %lld, %lld)", (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	id = q(c, "SELECT max(id) FROM outbox");
+	fakegw_media_outcome(&c->fake, GW_PERMANENT, "Bad Request: wrong file identifier");
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.media_sends, 1);
+	/* Known by the text's id, not retried for the file. */
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id = '1'", id), 1);
+	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_sent), T(test_retry_after), T(test_server_error), T(test_timeout),
+		T(test_transient_gives_up), T(test_blocked), T(test_permanent), T(test_split_and_media),
+		T(test_media_refused),
+	};
+
+	return cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);
+}
