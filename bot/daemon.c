@@ -41,7 +41,8 @@ void daemon_hctx(struct daemon *d, struct hctx *h)
 	h->cfg = &d->cfg;
 	h->store = d->store;
 	h->loc = d->loc;
-	h->now = time(NULL);
+	/* One clock for the whole tick: the one a test build can pin. */
+	h->now = clock_now();
 	h->actor = "bot";
 }
 
@@ -145,7 +146,7 @@ static void metrics(struct http_server_req *req, void *arg)
  * minutes: retention (handlers/retention.c), which also drops handled
  * inbound rows after six days; long enough to drop a re-delivered update,
  * short enough that Telegram's random ids after a quiet week meet no old
- * one. Retention reads the clock a test build can pin. */
+ * one. */
 static void housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -156,7 +157,6 @@ static void housekeeping(uv_timer_t *t)
 	if (deadlines_run(&h) != 0)
 		log_warn("deadline checks failed: %s", store_errmsg(d->store));
 	if (d->housekeeping_runs++ % RETENTION_EVERY_RUNS == 0) {
-		h.now = clock_now();
 		if (retention_run(&h, &rc) != 0)
 			log_warn("retention failed: %s", store_errmsg(d->store));
 		else if (rc.contacts + rc.messages + rc.alerts + rc.inbound + rc.audit + rc.families > 0)

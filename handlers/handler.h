@@ -129,8 +129,6 @@ int retention_run(struct hctx *h, struct retention_counts *out);
 
 /* handlers/words.c: folding and matching of what families type. */
 int words_fold(const char *in, char *out, size_t cap);
-/* Any item of list key, in any language, occurs as whole words. */
-int words_contains(const struct locales *loc, const char *folded, const char *key);
 /* The whole message is one item of list key, in any language. */
 int words_is(const struct locales *loc, const char *folded, const char *key);
 

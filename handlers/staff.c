@@ -754,7 +754,8 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
 	if (ev->kind != EVENT_TEXT)
 		return say(h, &sm, "staff.unknown_command", NULL);
 	if (ev->text[0] == '/') {
-		store_state_set(h->store, "staff-reply", ev->sender, "0");
+		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) != 0)
+			return rc;
 		return command(h, &sm);
 	}
 	/* A reply to a forward, by Telegram's reply-to or after the Reply

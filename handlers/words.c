@@ -48,36 +48,6 @@ int words_fold(const char *in, char *out, size_t cap)
 	return 0;
 }
 
-/* phrase occurs in text between word boundaries. */
-static int contains_phrase(const char *text, const char *phrase)
-{
-	size_t plen = strlen(phrase);
-
-	if (plen == 0)
-		return 0;
-	for (const char *p = strstr(text, phrase); p != NULL; p = strstr(p + 1, phrase)) {
-		int start = p == text || p[-1] == ' ';
-		int end = p[plen] == '\0' || p[plen] == ' ';
-
-		if (start && end)
-			return 1;
-	}
-	return 0;
-}
-
-int words_contains(const struct locales *loc, const char *folded, const char *key)
-{
-	for (int l = 0; l < LANG_COUNT; l++) {
-		const char *const *items;
-		size_t n = locale_list(loc, (enum lang)l, key, &items);
-
-		for (size_t i = 0; i < n; i++)
-			if (contains_phrase(folded, items[i]))
-				return 1;
-	}
-	return 0;
-}
-
 int words_is(const struct locales *loc, const char *folded, const char *key)
 {
 	for (int l = 0; l < LANG_COUNT; l++) {

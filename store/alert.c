@@ -18,6 +18,10 @@ static const char SQL_ALERT_OPEN_ALL[] =
 static const char SQL_ALERT_ACK[] =
 	"UPDATE alerts SET acked_at = ?1, acked_by = ?2, forward = NULL WHERE acked_at IS NULL"
 	" AND (id = ?3 OR group_id = (SELECT group_id FROM alerts WHERE id = ?3))";
+static const char SQL_ALERT_ADD[] =
+	"INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, params, created_at, group_id)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_ALERT_OWN_GROUP[] = "UPDATE alerts SET group_id = id WHERE id = ?";
 static const char SQL_ALERT_SET_FORWARD[] = "UPDATE alerts SET forward = ?2 WHERE id = ?1";
 static const char SQL_ALERT_FORWARD[] = "SELECT forward FROM alerts WHERE id = ? AND forward IS NOT NULL";
 static const char SQL_ALERT_GROUP_HAS[] = "SELECT count(*) FROM alerts WHERE group_id = ?1 AND staff_id = ?2";
@@ -48,6 +52,36 @@ static int read_alert(sqlite3_stmt *q, void *arg)
 	a->group_id = sqlite3_column_int64(q, 11);
 	store_col_text(q, 12, a->params, sizeof(a->params));
 	return 0;
+}
+
+int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
+		    int urgent, const char *code, const char *params, time_t now, int64_t group_id, int64_t *id)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_ADD);
+	int64_t new_id;
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	store_bind_id(q, 1, family_id);
+	store_bind_id(q, 2, staff_id);
+	sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, urgent);
+	sqlite3_bind_text(q, 5, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, params != NULL ? params : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	store_bind_id(q, 8, group_id);
+	if ((rc = store_exec_stmt(q)) != 0)
+		return rc;
+	new_id = sqlite3_last_insert_rowid(store_db(st));
+	if (id != NULL)
+		*id = new_id;
+	if (group_id != 0)
+		return 0;
+	if ((q = store_stmt(st, SQL_ALERT_OWN_GROUP)) == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, new_id);
+	return store_exec_stmt(q);
 }
 
 int store_alert_get(struct store *st, int64_t id, struct alert *out)

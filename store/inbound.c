@@ -1,4 +1,4 @@
-/* Inbound events, gateway state (the Telegram offset) and alerts. */
+/* Inbound events and gateway state (the Telegram offset). */
 #include <string.h>
 #include <stdlib.h>
 
@@ -18,11 +18,6 @@ static const char SQL_STATE_GET[] = "SELECT value FROM gateway_state WHERE gatew
 static const char SQL_STATE_SET[] =
 	"INSERT INTO gateway_state (gateway, key, value) VALUES (?1, ?2, ?3)"
 	" ON CONFLICT (gateway, key) DO UPDATE SET value = ?3";
-static const char SQL_ALERT_ADD[] =
-	"INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, params, created_at, group_id)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-static const char SQL_ALERT_OWN_GROUP[] = "UPDATE alerts SET group_id = id WHERE id = ?";
-
 int store_inbound_add(struct store *st, const char *channel, const char *external_id,
 		      const char *sender, time_t now, const char *event_json, int64_t *id)
 {
@@ -141,36 +136,6 @@ int store_state_del(struct store *st, const char *gateway, const char *key)
 		return -CB_ESTORE;
 	sqlite3_bind_text(q, 1, gateway, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
-	return store_exec_stmt(q);
-}
-
-int store_alert_add(struct store *st, int64_t family_id, int64_t staff_id, const char *kind,
-		    int urgent, const char *code, const char *params, time_t now, int64_t group_id, int64_t *id)
-{
-	sqlite3_stmt *q = store_stmt(st, SQL_ALERT_ADD);
-	int64_t new_id;
-	int rc;
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	store_bind_id(q, 1, family_id);
-	store_bind_id(q, 2, staff_id);
-	sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, urgent);
-	sqlite3_bind_text(q, 5, code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, params != NULL ? params : "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 7, now);
-	store_bind_id(q, 8, group_id);
-	if ((rc = store_exec_stmt(q)) != 0)
-		return rc;
-	new_id = sqlite3_last_insert_rowid(store_db(st));
-	if (id != NULL)
-		*id = new_id;
-	if (group_id != 0)
-		return 0;
-	if ((q = store_stmt(st, SQL_ALERT_OWN_GROUP)) == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, new_id);
 	return store_exec_stmt(q);
 }
 

@@ -488,7 +488,6 @@ static const char SQL_OUTBOX_BY_GATEWAY_ID[] =
 	" ORDER BY o.id DESC LIMIT 1";
 static const char SQL_OUTBOX_PART[] =
 	"INSERT INTO outbox_parts (outbox_id, gateway_message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
-static const char SQL_OUTBOX_REDACT[] = "UPDATE outbox SET params = ?1 WHERE id = ?2";
 
 int store_outbox_last_auto(struct store *st, int64_t channel_id, struct outbox_msg *m)
 {
@@ -509,17 +508,6 @@ int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const 
 		sqlite3_bind_text(q, 2, gateway_message_id, -1, SQLITE_STATIC);
 	}
 	return one_outbox(q, m);
-}
-
-int store_outbox_set_params(struct store *st, int64_t id, const char *params)
-{
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_REDACT);
-
-	if (q == NULL)
-		return -CB_ESTORE;
-	sqlite3_bind_text(q, 1, params, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, id);
-	return store_exec_stmt(q);
 }
 
 int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_id)

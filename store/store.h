@@ -358,8 +358,6 @@ int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_
  * (or of any of its parts). */
 int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
 			      struct outbox_msg *m);
-/* Replaces a row's params: a sent forward or reply keeps no words. */
-int store_outbox_set_params(struct store *st, int64_t id, const char *params);
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
 /* Queued rows of a document request's kind due after now: a reminder already
  * waiting for its time. */
