@@ -319,6 +319,10 @@ static const char *const migrations[] = {
 	"  head_id INTEGER NOT NULL,"
 	"  head BLOB NOT NULL,"
 	"  rows INTEGER NOT NULL);",
+	/* 13: a chat's rows by kind: the forward a staff reply answers and the
+	 * family's last automatic message are found without reading the whole
+	 * outbox. */
+	"CREATE INDEX outbox_channel ON outbox(channel_id, kind);",
 };
 
 size_t store_schema_count(void)

@@ -903,6 +903,52 @@ static int collect_contacts(const void *rec, void *arg)
 	return 0;
 }
 
+/* The plan of the cached statement whose text contains marker fails the
+ * test if it reads the outbox row by row instead of through an index. */
+static void assert_outbox_indexed(struct store *st, const char *marker)
+{
+	sqlite3 *db = store_db(st);
+	sqlite3_stmt *s = NULL, *plan = NULL;
+	char *sql, plan_text[1024] = "";
+	int searched = 0, scanned = 0;
+
+	while ((s = sqlite3_next_stmt(db, s)) != NULL)
+		if (strstr(sqlite3_sql(s), marker) != NULL)
+			break;
+	assert_non_null(s);
+	sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
+	assert_non_null(sql);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL), SQLITE_OK);
+	while (sqlite3_step(plan) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(plan, 3);
+
+		strncat(plan_text, d, sizeof(plan_text) - strlen(plan_text) - 2);
+		strcat(plan_text, ";");
+		if (strncmp(d, "SEARCH o USING INDEX outbox_channel", 35) == 0)
+			searched = 1;
+		if (strcmp(d, "SCAN o") == 0 || strncmp(d, "SCAN o ", 7) == 0)
+			scanned = 1;
+	}
+	sqlite3_finalize(plan);
+	sqlite3_free(sql);
+	if (!searched || scanned)
+		fail_msg("%s: %s", marker, plan_text);
+}
+
+/* A staff reply finds its forward, and a forward finds the family's last
+ * automatic message, through the chat's index: neither reads the whole
+ * outbox. */
+static void test_outbox_plans(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_msg m = {0};
+
+	assert_int_equal(store_outbox_find_forward(fx->st, 1, "42", &m), -CB_ENOENT);
+	assert_int_equal(store_outbox_last_auto(fx->st, 1, &m), -CB_ENOENT);
+	assert_outbox_indexed(fx->st, "o.kind = 'forward' AND (o.gateway_message_id");
+	assert_outbox_indexed(fx->st, "o.status IN ('sent', 'delivered', 'read') ORDER BY o.updated_at");
+}
+
 static void test_contact_and_audit(void **state)
 {
 	struct fx *fx = *state;
@@ -1400,6 +1446,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_docreqs, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_checkin, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_plans, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_and_audit, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_unique, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup_store, teardown),
