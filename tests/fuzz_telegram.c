@@ -1,9 +1,6 @@
 /* libFuzzer target for the Telegram Bot API layer: the input is fed as a
  * getUpdates body, as a single update, as an API result, and as text to split
- * and send. Built apart from the tests:
- *   clang -g -fsanitize=fuzzer,address,undefined -I. tests/fuzz_telegram.c \
- *     bot/gateways/telegram_api.c bot/util.c -lcjson -o fuzz_telegram
- *   ./fuzz_telegram tests/data/telegram tests/data/payloads/telegram */
+ * and send. Built apart from the tests, and run, by make fuzz. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
