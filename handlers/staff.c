@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/compose.h"
 #include "bot/event.h"
 #include "bot/tz.h"
 #include "handlers/handler.h"
@@ -22,6 +23,9 @@
 #define STAFF_PAGE 10
 #define STAFF_LINE_MAX 640
 #define STAFF_LIST_MAX ((STAFF_PAGE + 1) * STAFF_LINE_MAX)
+/* The most say() renders: the sentence and the words of staff it echoes,
+ * which are at most one message long. */
+#define SAY_MAX (4 * EVENT_TEXT_MAX)
 /* The More button's data: "mo:", the list (l a family's log, f families,
  * a alerts), the family's id (0 for the others) and how many rows the
  * pages before showed. */
@@ -83,13 +87,16 @@ static int say_page(struct hctx *h, struct staff_msg *sm, const char *text, char
 			    NULL);
 }
 
+/* Renders key for the staff member. The values may echo words staff typed,
+ * of any length up to the gateway's, so the text grows to fit them. */
 static int say(struct hctx *h, struct staff_msg *sm, const char *key, ...)
 {
 	struct locale_param p[6];
-	char out[1024];
+	char *out = NULL, *grown;
 	const char *name;
-	size_t n = 0;
+	size_t n = 0, cap = 1024;
 	va_list ap;
+	int rc;
 
 	va_start(ap, key);
 	while (n < CB_ARRAY_SIZE(p) && (name = va_arg(ap, const char *)) != NULL) {
@@ -98,9 +105,23 @@ static int say(struct hctx *h, struct staff_msg *sm, const char *key, ...)
 		n++;
 	}
 	va_end(ap);
-	if (locale_render(h->loc, sm->staff.lang, key, p, n, out, sizeof(out)) != 0)
-		return -CB_EINVAL;
-	return say_text(h, sm, out);
+	do {
+		if ((grown = realloc(out, cap)) == NULL) {
+			rc = -CB_ENOMEM;
+			goto out;
+		}
+		out = grown;
+		rc = locale_render(h->loc, sm->staff.lang, key, p, n, out, cap);
+		cap *= 2;
+	} while (rc == -CB_ETOOBIG && cap <= SAY_MAX);
+	if (rc != 0) {
+		rc = -CB_EINVAL;
+		goto out;
+	}
+	rc = say_text(h, sm, out);
+out:
+	free(out);
+	return rc;
 }
 
 int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f)
@@ -566,7 +587,8 @@ static int cmd_alerts(struct hctx *h, struct staff_msg *sm, int skip)
 
 static int command(struct hctx *h, struct staff_msg *sm)
 {
-	char line[1024], *w[12], *place = NULL;
+	/* As long as what staff may type, so that no word is cut. */
+	char line[EVENT_TEXT_MAX], *w[12], *place = NULL;
 	int n;
 
 	cb_strlcpy(line, sm->ev->text, sizeof(line));
@@ -608,6 +630,38 @@ static int command(struct hctx *h, struct staff_msg *sm)
 	return say(h, sm, "staff.unknown_command", NULL);
 }
 
+/* The UTF-16 units the family's copy of a reply adds to the counsellor's
+ * words: the header ("Message from ...") in the language of whoever reads
+ * that chat, composed as the outbox will compose it. */
+static int reply_header_units(struct hctx *h, const struct staff_msg *sm, const struct family *f,
+			      const struct channel *ch, size_t *units)
+{
+	struct composed *c = malloc(sizeof(*c));
+	struct outbox_msg m;
+	struct member mem;
+	enum lang l = f->lang;
+	char *params = NULL;
+	int rc;
+
+	if (c == NULL)
+		return -CB_ENOMEM;
+	if (ch->member_id != 0 && store_member_get_id(h->store, ch->member_id, &mem) == 0 && mem.has_lang)
+		l = mem.lang;
+	memset(&m, 0, sizeof(m));
+	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
+	if ((rc = handler_params(&params, "counsellor", sm->staff.name, "text", "", NULL)) != 0)
+		goto out;
+	m.params = params;
+	if ((rc = compose_outbox(h->store, h->loc, &m, l, strcmp(ch->kind, "email") == 0, c)) != 0)
+		goto out;
+	*units = relay_text_units(c->text);
+out:
+	free(params);
+	free(c);
+	return rc;
+}
+
 /* The counsellor's words go to the family chat the forward came from,
  * signed with the counsellor's name. */
 static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *fwd, const char *text)
@@ -621,7 +675,7 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
 	int64_t alert_id = cJSON_IsString(alert) ? strtoll(alert->valuestring, NULL, 10) : 0;
 	char *params = NULL;
-	size_t limit, units;
+	size_t limit, units, header = 0;
 	int rc, ok;
 
 	cJSON_Delete(p);
@@ -632,13 +686,16 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	if (channel_id == 0 || store_channel_get(h->store, channel_id, &ch) != 0 || ch.family_id != f.id)
 		return say(h, sm, "staff.reply_failed", "ref", f.ref, "reason",
 			   locale_text(h->loc, sm->staff.lang, "staff.reason.gateway"), NULL);
-	/* What one message of the family's gateway cannot hold is refused
-	 * whole, with the limit, rather than cut or lost. */
-	if ((limit = relay_text_limit(ch.kind)) > 0 && (units = relay_text_units(text)) > limit) {
+	/* What one message of the family's gateway cannot hold, header
+	 * included, is refused whole, with the limit left for the words,
+	 * rather than cut or lost. */
+	if ((limit = relay_text_limit(ch.kind)) > 0 && (rc = reply_header_units(h, sm, &f, &ch, &header)) != 0)
+		return rc;
+	if (limit > 0 && (units = relay_text_units(text)) + header > limit) {
 		char length_s[24], limit_s[24];
 
 		snprintf(length_s, sizeof(length_s), "%zu", units);
-		snprintf(limit_s, sizeof(limit_s), "%zu", limit);
+		snprintf(limit_s, sizeof(limit_s), "%zu", header < limit ? limit - header : 0);
 		return say(h, sm, "staff.reply_too_long", "ref", f.ref, "length", length_s, "limit", limit_s, NULL);
 	}
 	memset(&m, 0, sizeof(m));

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -762,7 +763,9 @@ static void squeeze(const char *in, char *out, size_t cap)
 
 /* Texts at the gateway's limit (4096 UTF-16 units), in five scripts, reach
  * the counsellor whole, over several messages, with the reply buttons on
- * the last; a reply as long reaches the family whole. */
+ * the last; a reply as long as fits beside its header ("Message from
+ * Sara:", test_reply_too_long finds the exact limit) reaches the family
+ * whole. */
 static void test_long_texts_whole(void **state)
 {
 	struct dt *t = *state;
@@ -793,7 +796,7 @@ static void test_long_texts_whole(void **state)
 					  (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "message_id"))) > 0);
 		cJSON_Delete(last);
 		DT_WAIT_SENT(t, SARA, sara + 1, 10000);
-		texts_long((enum texts_script)(TEXTS_COUNT - 1 - s), NULL, TEXTS_TELEGRAM_UNITS, text, sizeof(text));
+		texts_long((enum texts_script)(TEXTS_COUNT - 1 - s), NULL, TEXTS_TELEGRAM_UNITS - 128, text, sizeof(text));
 		family = dt_sent_count(t, DT_FAMILY_CHAT);
 		assert_true(simctl_message(&t->sim, SARA, text) > 0);
 		DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply' AND status = 'sent'") == s + 1,
@@ -933,12 +936,40 @@ static void test_lists_paged(void **state)
 
 /* A reply longer than one Telegram message can hold is refused whole,
  * with the limit, not cut and not answered with a usage line. */
+/* The limit a refusal names: the one number below the gateway's limit
+ * and well above anything else the sentence holds. */
+static size_t limit_named(const char *text)
+{
+	size_t limit = 0;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p) && (p == text || !isdigit((unsigned char)p[-1]))) {
+			unsigned long v = strtoul(p, NULL, 10);
+
+			if (v > TEXTS_TELEGRAM_UNITS / 2 && v < TEXTS_TELEGRAM_UNITS)
+				limit = v;
+		}
+	}
+	return limit;
+}
+
+/* Sara presses Reply under the family's forward (in data). */
+static void sara_replies(struct dt *t, const char *data)
+{
+	cJSON_Delete(sara_asks(t, NULL, data, 1));
+}
+
+/* The family receives "Message from Sara:" and the words: what one
+ * Telegram message holds is the limit less that header. A reply one unit
+ * over is refused with the numbers; one at the limit reaches the family as
+ * one message of exactly Telegram's limit. */
 static void test_reply_too_long(void **state)
 {
 	struct dt *t = *state;
 	static char text[TEXTS_MAX];
-	char data[80];
+	char data[80], num[24];
 	cJSON *msg;
+	size_t limit;
 	int n;
 
 	dt_start_daemon(t);
@@ -951,14 +982,60 @@ static void test_reply_too_long(void **state)
 	button_data(msg, "rp:", data, sizeof(data));
 	assert_true(data[0] != '\0');
 	cJSON_Delete(msg);
-	cJSON_Delete(sara_asks(t, NULL, data, 1));
+
+	sara_replies(t, data);
 	texts_long(TEXTS_CYRILLIC, NULL, TEXTS_TELEGRAM_UNITS + 1, text, sizeof(text));
 	msg = sara_asks(t, text, NULL, 1);
-	assert_non_null(strstr(text_of(msg), "4096"));
 	assert_non_null(strstr(text_of(msg), "4097"));
 	assert_non_null(strstr(text_of(msg), "F-1"));
+	limit = limit_named(text_of(msg));
+	cJSON_Delete(msg);
+	assert_true(limit > TEXTS_TELEGRAM_UNITS - 100);
+
+	sara_replies(t, data);
+	texts_long(TEXTS_CYRILLIC, NULL, limit + 1, text, sizeof(text));
+	msg = sara_asks(t, text, NULL, 1);
+	snprintf(num, sizeof(num), "%zu", limit + 1);
+	assert_non_null(strstr(text_of(msg), num));
+	assert_int_equal(limit_named(text_of(msg)), limit);
 	cJSON_Delete(msg);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply'"), 0);
+
+	sara_replies(t, data);
+	n = dt_sent_count(t, DT_FAMILY_CHAT);
+	texts_long(TEXTS_CYRILLIC, NULL, limit, text, sizeof(text));
+	cJSON_Delete(sara_asks(t, text, NULL, 1));   /* "delivered" */
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'relay_reply'"
+				  " AND status IN ('sent', 'delivered', 'read')"), 1);
+	assert_int_equal(dt_sent_count(t, DT_FAMILY_CHAT), n + 1);
+	msg = last_sent(t, DT_FAMILY_CHAT);
+	assert_int_equal(texts_units(text_of(msg)), TEXTS_TELEGRAM_UNITS);
+	assert_non_null(strstr(text_of(msg), text));
+	cJSON_Delete(msg);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A command with a long word in it gets its usage error, the word echoed
+ * whole, rather than failing: a document type, an appointment kind and a
+ * date of a thousand letters each. */
+static void test_long_word_in_command(void **state)
+{
+	struct dt *t = *state;
+	static char word[1001], cmd[1200];
+	const char *forms[] = {"/request F-1 %s", "/appointment F-1 2099-01-01 10:00 %s", "/request F-1 other %s"};
+	cJSON *msg;
+
+	dt_start_daemon(t);
+	staff_setup(t, 0, 0, 0);
+	dt_link_family(t);
+	memset(word, 'x', sizeof(word) - 1);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(cmd, sizeof(cmd), forms[i], word);
+		msg = sara_asks(t, cmd, NULL, 1);
+		assert_non_null(strstr(text_of(msg), word));
+		cJSON_Delete(msg);
+	}
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'failed'"), 0);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
@@ -974,6 +1051,7 @@ int main(void)
 		T(test_staff_read_their_language),
 		cmocka_unit_test_setup_teardown(test_alert_escalation, setup_escalation, dt_teardown),
 		T(test_urgent_to_both), T(test_email_for_staff_without_telegram), T(test_long_texts_whole), T(test_lists_paged), T(test_reply_too_long),
+		T(test_long_word_in_command),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
