@@ -271,7 +271,7 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = copy_str(v, c->data_dir, sizeof(c->data_dir));
 	else if (KEY("casebot", "timezone")) {
 		rc = copy_str(v, c->timezone, sizeof(c->timezone));
-		if (rc == 0 && tz_set(v) != 0)
+		if (rc == 0 && tz_check(v) != 0)
 			return "unknown time zone";
 	} else if (KEY("casebot", "locales_dir"))
 		rc = copy_str(v, c->locales_dir, sizeof(c->locales_dir));
@@ -429,7 +429,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			explicit = 0;
 		}
 	}
-	if (tz_set(cfg->timezone) != 0) {
+	if (tz_check(cfg->timezone) != 0) {
 		snprintf(err, errlen, "time zone data for %s is missing (install tzdata)", cfg->timezone);
 		return -CB_ECONFIG;
 	}

@@ -29,7 +29,7 @@ static int is_tzif(const char *path)
 	return ok;
 }
 
-int tz_set(const char *zone)
+int tz_check(const char *zone)
 {
 	char path[PATH_MAX];
 
@@ -37,7 +37,12 @@ int tz_set(const char *zone)
 	    strlen(zone) >= sizeof(zone_name))
 		return -CB_ECONFIG;
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
-	if (!is_tzif(path))
+	return is_tzif(path) ? 0 : -CB_ECONFIG;
+}
+
+int tz_set(const char *zone)
+{
+	if (tz_check(zone) != 0)
 		return -CB_ECONFIG;
 	if (setenv("TZ", zone, 1) != 0)
 		return -CB_ECONFIG;

@@ -8,6 +8,9 @@
 
 /* Sets the process zone; -CB_ECONFIG if the zone is unknown. */
 int tz_set(const char *zone);
+/* 0 when zone names a compiled zone file; the process zone is left as it
+ * is, so that reading a configuration never changes it. */
+int tz_check(const char *zone);
 const char *tz_name(void);
 
 /* Broken-down local time of t in the process zone. */

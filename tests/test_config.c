@@ -56,7 +56,8 @@ static int setup(void **state)
 	unsetenv("CASEBOT_CONFIG");
 	unsetenv("CASEBOT_TELEGRAM_TOKEN");
 	*state = fx;
-	return 0;
+	/* The zone the program set at start; no load may change it. */
+	return tz_set("Europe/Brussels");
 }
 
 static int teardown(void **state)
@@ -160,7 +161,8 @@ static void test_full_example(void **state)
 	assert_string_equal(cfg.path, FULL_CONF);
 	assert_string_equal(cfg.data_dir, "/var/lib/casebot");
 	assert_string_equal(cfg.timezone, "Europe/Amsterdam");
-	assert_string_equal(tz_name(), "Europe/Amsterdam");
+	/* Reading names the zone; only the caller sets it. */
+	assert_string_equal(tz_name(), "Europe/Brussels");
 	assert_string_equal(cfg.locales_dir, "/usr/share/casebot/locales");
 	assert_int_equal(cfg.default_language, LANG_FR);
 	assert_int_equal(cfg.quiet_start, 22 * 60 + 30);
@@ -206,9 +208,10 @@ static void test_reload_resets(void **state)
 	char path[PATHCAP], err[ERRCAP];
 
 	assert_int_equal(config_load(&cfg, FULL_CONF, err, sizeof(err)), 0);
-	assert_string_equal(tz_name(), "Europe/Amsterdam");
+	assert_string_equal(cfg.timezone, "Europe/Amsterdam");
 	assert_int_equal(load_text(fx, "[casebot]\nretention_days = 60\n", &cfg, path, sizeof(path),
 				   err), 0);
+	assert_string_equal(cfg.timezone, "Europe/Brussels");
 	assert_string_equal(tz_name(), "Europe/Brussels");
 	assert_string_equal(cfg.path, path);
 	assert_string_equal(cfg.data_dir, "./data");
@@ -355,6 +358,24 @@ static void test_bad_values(void **state)
 				 err, want);
 	}
 	/* A bad time zone did not change the process zone. */
+	assert_string_equal(tz_name(), "Europe/Brussels");
+}
+
+/* A reload that is refused (here: a bad value after a good zone) leaves the
+ * process zone as it was; so does one that is accepted. */
+static void test_reload_keeps_zone(void **state)
+{
+	struct fx *fx = *state;
+	struct config cfg;
+	char path[PATHCAP], err[ERRCAP];
+
+	assert_string_equal(tz_name(), "Europe/Brussels");
+	assert_int_equal(load_text(fx, "[casebot]\ntimezone = Europe/Amsterdam\nretention_days = x\n",
+				   &cfg, path, sizeof(path), err), -CB_ECONFIG);
+	assert_string_equal(tz_name(), "Europe/Brussels");
+	assert_int_equal(load_text(fx, "[casebot]\ntimezone = Asia/Tokyo\n", &cfg, path,
+				   sizeof(path), err), 0);
+	assert_string_equal(cfg.timezone, "Asia/Tokyo");
 	assert_string_equal(tz_name(), "Europe/Brussels");
 }
 
@@ -718,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_example, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_error_wins, setup, teardown),

@@ -548,6 +548,14 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "casebot: %s\n", cfgerr);
 		return CLI_USAGE;
 	}
+	/* The zone is set here, once, and not by config_load: a SIGHUP reload
+	 * reads the file again, and neither a refused nor an accepted reload
+	 * may move the clock the daemon renders times in. */
+	if (tz_set(c.cfg.timezone) != 0) {
+		fprintf(err, "casebot: time zone data for %s is missing (install tzdata)\n",
+			c.cfg.timezone);
+		return CLI_USAGE;
+	}
 	optind = 0;
 	rc = cmd->fn(&c, sub_argc, argv + i);
 	if (c.store != NULL) {
