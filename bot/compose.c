@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bot/compose.h"
+#include "bot/gateways/gateway.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
 #include "locales/note.h"
@@ -423,10 +424,10 @@ static int staff(struct ctx *c, const struct outbox_msg *m, int email)
 }
 
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
-		   enum lang l, int email, struct composed *out)
+		   enum lang l, const struct gateway_caps *caps, struct composed *out)
 {
 	struct ctx c = {st, loc, l, out};
-	int rc;
+	int email = caps != NULL && caps->has_subject, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(m->kind, "reminder") == 0)
@@ -450,6 +451,12 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = staff(&c, m, email);
 	else
 		rc = generic(&c, m);
+	/* Where the buttons do not fit, the family reads them as numbered
+	 * choices; as a question it is recorded when sent, so that a bare
+	 * number does what the button would. */
+	if (rc == 0 && caps != NULL && out->nbuttons > caps->buttons_max && !out->question &&
+	    m->staff_id == 0)
+		rc = list_choices(&c);
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
 	return rc;

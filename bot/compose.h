@@ -14,6 +14,7 @@
 #define COMPOSE_BUTTONS_MAX 4
 
 struct locales;
+struct gateway_caps;
 
 struct composed_button {
 	char label[96];
@@ -33,9 +34,12 @@ struct composed {
 };
 
 /* -CB_ENOENT when what the row points at is gone (the caller cancels the
- * row); -CB_EINVAL for a row the catalogs cannot render. With email, the
- * first line is a subject that never carries a family's words. */
+ * row); -CB_EINVAL for a row the catalogs cannot render. Rendered for what
+ * the gateway can show (caps; NULL: buttons, no subject line): with a
+ * subject line the first line is a subject that never carries a family's
+ * words; a family's message with more buttons than the gateway has lists
+ * them as numbered choices, which a bare number then answers. */
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
-		   enum lang l, int email, struct composed *out);
+		   enum lang l, const struct gateway_caps *caps, struct composed *out);
 
 #endif

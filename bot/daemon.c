@@ -11,7 +11,6 @@
 #include "bot/clock.h"
 #include "bot/daemon.h"
 #include "bot/gateways/gateway.h"
-#include "bot/gateways/email.h"
 #include "bot/net/http_client.h"
 #include "bot/net/http_server.h"
 #include "bot/log.h"
@@ -54,7 +53,9 @@ static void send_neutral(const char *channel, const char *address, const char *t
 	size_t slot;
 	time_t now = time(NULL);
 
-	if (d->telegram == NULL || strcmp(channel, d->telegram->ops->name) != 0)
+	struct gateway *gw = daemon_gateway(d, channel);
+
+	if (gw == NULL || gw->ops->send_direct == NULL)
 		return;
 	crypto_generichash(hash, sizeof(hash), (const unsigned char *)address, strlen(address), NULL, 0);
 	memcpy(&key, hash, sizeof(key));
@@ -67,7 +68,15 @@ static void send_neutral(const char *channel, const char *address, const char *t
 	bucket_take(&d->neutral_bucket, uv_now(&d->loop));
 	neutral_sent[slot].key = key;
 	neutral_sent[slot].at = now;
-	d->telegram->ops->send_direct(d->telegram, address, text);
+	gw->ops->send_direct(gw, address, text);
+}
+
+struct gateway *daemon_gateway(const struct daemon *d, const char *kind)
+{
+	for (int i = 0; i < d->ngateways; i++)
+		if (strcmp(d->gateways[i]->ops->name, kind) == 0)
+			return d->gateways[i];
+	return NULL;
 }
 
 void daemon_inbound_ready(struct daemon *d)
@@ -104,22 +113,38 @@ static int store_writable(struct daemon *d)
 static void healthz(struct http_server_req *req, void *arg)
 {
 	struct daemon *d = arg;
-	char body[256];
-	int store_ok = store_writable(d), gw_ok = 1, n;
+	char body[256 + GATEWAY_MAX * 64], each[GATEWAY_MAX * 64];
+	int store_ok = store_writable(d), gw_ok = 1, n, len = 0;
 	double since = -1;
 
-	if (d->telegram != NULL) {
-		uint64_t now = uv_now(&d->loop), last = d->telegram->last_ok_ms;
+	/* Each gateway is ok, or unreachable when it should have been heard
+	 * from and was not; "gateway" is ok when all of them are, and the
+	 * contact time is the longest silence among those expected to speak. */
+	each[0] = '\0';
+	for (int i = 0; i < d->ngateways; i++) {
+		const struct gateway *gw = d->gateways[i];
+		uint64_t now = uv_now(&d->loop), last = gw->last_ok_ms;
+		double s = last > 0 ? (double)(now - last) / 1000.0 : -1;
+		int ok = 1;
 
-		/* In webhook mode Telegram calls us: silence is no fault. */
-		if (last > 0)
-			since = (double)(now - last) / 1000.0;
-		if (!d->cfg.telegram_webhook)
-			gw_ok = last > 0 ? since < HEALTH_GATEWAY_SECONDS :
-				time(NULL) - d->started_at < HEALTH_GATEWAY_SECONDS;
+		if (!gw->caps.quiet_ok) {
+			ok = last > 0 ? s < HEALTH_GATEWAY_SECONDS :
+			     time(NULL) - d->started_at < HEALTH_GATEWAY_SECONDS;
+			if (s > since)
+				since = s;
+		}
+		gw_ok = gw_ok && ok;
+		len += snprintf(each + len, sizeof(each) - (size_t)len, "%s\"%s\":\"%s\"", i > 0 ? "," : "",
+				gw->ops->name, ok ? "ok" : "unreachable");
+		if (len >= (int)sizeof(each))
+			len = (int)sizeof(each) - 1;
 	}
-	n = snprintf(body, sizeof(body), "{\"store\":\"%s\",\"gateway\":\"%s\",\"last_gateway_contact_seconds\":%.0f}\n",
-		     store_ok ? "ok" : "failing", gw_ok ? "ok" : "unreachable", since);
+	n = snprintf(body, sizeof(body),
+		     "{\"store\":\"%s\",\"gateway\":\"%s\",\"last_gateway_contact_seconds\":%.0f,"
+		     "\"gateways\":{%s}}\n",
+		     store_ok ? "ok" : "failing", gw_ok ? "ok" : "unreachable", since, each);
+	if (n >= (int)sizeof(body))
+		n = (int)sizeof(body) - 1;
 	http_server_respond(req, store_ok && gw_ok ? 200 : 503, "application/json", body, (size_t)n);
 }
 
@@ -188,12 +213,9 @@ static void finish_close(struct daemon *d)
 	if (d->fetcher != NULL)
 		fetcher_close(d->fetcher);
 	d->fetcher = NULL;
-	if (d->telegram != NULL)
-		d->telegram->ops->free(d->telegram);
-	d->telegram = NULL;
-	if (d->email != NULL)
-		d->email->ops->free(d->email);
-	d->email = NULL;
+	for (int i = 0; i < d->ngateways; i++)
+		d->gateways[i]->ops->free(d->gateways[i]);
+	d->ngateways = 0;
 	if (d->server != NULL)
 		http_server_close(d->server, NULL, NULL);
 	d->server = NULL;
@@ -208,11 +230,11 @@ static void drain_step(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	int busy = (d->outbox != NULL ? outbox_inflight(d->outbox) : 0) +
-		   (d->fetcher != NULL ? fetcher_busy(d->fetcher) : 0) +
-		   (d->email != NULL ? d->email->ops->busy(d->email) : 0) +
-		   (d->telegram != NULL ? d->telegram->ops->busy(d->telegram) : 0);
+		   (d->fetcher != NULL ? fetcher_busy(d->fetcher) : 0);
 	uint64_t waited = uv_now(&d->loop) - d->stop_started;
 
+	for (int i = 0; i < d->ngateways; i++)
+		busy += d->gateways[i]->ops->busy(d->gateways[i]);
 	if (busy == 0 || waited >= DRAIN_MAX_MS) {
 		if (busy > 0)
 			log_warn("stopping with %d request(s) unfinished; they will be retried", busy);
@@ -231,8 +253,8 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 	log_info("signal %d: stopping; letting sends in flight finish", signum);
 	d->stopping = 1;
 	d->stop_started = uv_now(&d->loop);
-	if (d->telegram != NULL)
-		d->telegram->ops->stop(d->telegram);
+	for (int i = 0; i < d->ngateways; i++)
+		d->gateways[i]->ops->stop(d->gateways[i]);
 	if (d->outbox != NULL)
 		outbox_stop(d->outbox);
 	if (d->fetcher != NULL)
@@ -296,18 +318,26 @@ static int start(struct daemon *d)
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
 	    http_server_route(d->server, "/metrics", metrics, d) != 0)
 		return -CB_ENOMEM;
-	d->email = gateway_email_new(d, err, sizeof(err));
-	if (d->email == NULL && err[0] != '\0') {
-		log_error("%s", err);
-		return -CB_ECONFIG;
+	for (size_t i = 0; i < gateway_nkinds && d->ngateways < GATEWAY_MAX; i++) {
+		struct gateway *gw;
+
+		err[0] = '\0';
+		gw = gateway_kinds[i].create(d, err, sizeof(err));
+		if (gw == NULL && err[0] != '\0') {
+			log_error("%s", err);
+			return -CB_ECONFIG;
+		}
+		if (gw == NULL)
+			continue;
+		d->gateways[d->ngateways++] = gw;
+		if (gw->ops->start(gw) != 0) {
+			log_error("cannot start the %s gateway", gateway_kinds[i].name);
+			return -CB_ECONFIG;
+		}
+		log_info("gateway %s started", gateway_kinds[i].name);
 	}
-	d->telegram = gateway_telegram_new(d, err, sizeof(err));
-	if (d->telegram == NULL) {
-		log_error("%s", err);
-		return -CB_ECONFIG;
-	}
-	if (d->telegram->ops->start(d->telegram) != 0) {
-		log_error("cannot start the Telegram gateway");
+	if (d->ngateways == 0) {
+		log_error("no gateway is configured");
 		return -CB_ECONFIG;
 	}
 	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
@@ -322,9 +352,8 @@ static int start(struct daemon *d)
 		log_error("%s", err);
 		return -CB_ECONFIG;
 	}
-	log_info("casebot %s running: telegram %s, http %s (port %d), zone %s", CASEBOT_VERSION,
-		 d->cfg.telegram_webhook ? "webhook" : "polling", d->cfg.http_listen,
-		 http_server_port(d->server), tz_name());
+	log_info("casebot %s running: %d gateway(s), http %s (port %d), zone %s", CASEBOT_VERSION,
+		 d->ngateways, d->cfg.http_listen, http_server_port(d->server), tz_name());
 	/* Events stored before a crash and not yet routed go first. */
 	daemon_inbound_ready(d);
 	return 0;

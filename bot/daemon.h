@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "bot/config.h"
+#include "bot/gateways/gateway.h"
 #include "bot/metrics.h"
 #include "bot/ratelimit.h"
 #include "handlers/handler.h"
@@ -26,8 +27,10 @@ struct daemon {
 	struct locales *loc;
 	struct http_client *http;
 	struct http_server *server;
-	struct gateway *telegram;
-	struct gateway *email;       /* NULL when [smtp] is not configured */
+	/* The gateways configured, in the order of gateway_kinds: a gateway
+	 * whose section is absent is not here. */
+	struct gateway *gateways[GATEWAY_MAX];
+	int ngateways;
 	struct outbox *outbox;
 	struct fetcher *fetcher;
 	struct metrics metrics;
@@ -41,6 +44,9 @@ struct daemon {
 	int closing_handles;
 	time_t started_at;
 };
+
+/* The gateway of a channel kind; NULL when none is configured. */
+struct gateway *daemon_gateway(const struct daemon *d, const char *kind);
 
 /* A handler context for the current moment. */
 void daemon_hctx(struct daemon *d, struct hctx *h);

@@ -27,6 +27,7 @@ struct fetcher {
 	uv_timer_t timer;
 	int busy, stopped;
 	struct download cur;
+	struct gateway *gw;          /* the gateway of the download in hand */
 	unsigned char key[VAULT_KEY_BYTES];
 	/* The download in flight. */
 	unsigned char head[VAULT_SNIFF_BYTES];
@@ -208,7 +209,7 @@ static void fetched(int rc, int64_t size, void *arg)
 	reset_download(f);
 	if (rc != 0) {
 		if (rc == -CB_ETOOBIG)
-			too_big(f, d->telegram != NULL ? d->telegram->ops->fetch_max : 0);
+			too_big(f, f->gw != NULL ? f->gw->ops->fetch_max : 0);
 		else if (rc == -CB_EINVAL || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
 			give_up(f, "failed", rc == -CB_EINVAL ? "the gateway refused it" : casebot_strerror(rc));
 		else if (store_download_retry(d->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
@@ -221,7 +222,7 @@ static void fetched(int rc, int64_t size, void *arg)
 static void tick(uv_timer_t *t)
 {
 	struct fetcher *f = t->data;
-	struct gateway *gw = f->d->telegram;
+	struct gateway *gw = NULL;
 	struct channel ch;
 	int rc;
 
@@ -232,8 +233,11 @@ static void tick(uv_timer_t *t)
 		uv_timer_start(&f->timer, tick, FETCH_IDLE_MS, 0);
 		return;
 	}
-	if (gw == NULL || store_channel_get(f->d->store, f->cur.channel_id, &ch) != 0 ||
-	    strcmp(ch.kind, gw->ops->name) != 0) {
+	/* The file is fetched from the gateway of the chat that sent it. */
+	if (store_channel_get(f->d->store, f->cur.channel_id, &ch) == 0)
+		gw = daemon_gateway(f->d, ch.kind);
+	f->gw = gw;
+	if (gw == NULL || gw->ops->fetch == NULL) {
 		give_up(f, "no_gateway", "no gateway for this chat");
 		uv_timer_start(&f->timer, tick, 0, 0);
 		return;

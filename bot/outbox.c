@@ -27,16 +27,25 @@ struct job {
 	size_t next_offset;          /* where the part in flight ends */
 	int media_sent;              /* a forwarded file went after the text */
 	char text_message_id[32];
+	struct limits *lim;          /* its gateway and that gateway's buckets */
 	struct chat_slot *slot;
 	uv_timer_t timer;            /* spaces the parts of a long message */
 	struct job *next;
 };
 
+/* Each gateway sends within its own limits: what one gateway allows is
+ * never used up by another. */
+struct limits {
+	struct gateway *gw;
+	struct bucket global;
+	struct chat_limits chats;
+};
+
 struct outbox {
 	struct daemon *d;
 	uv_timer_t timer;            /* the scheduler's one timer */
-	struct bucket global;
-	struct chat_limits chats;
+	struct limits *lim[GATEWAY_MAX];
+	int nlim;
 	struct job *jobs;
 	int inflight;
 	int stopped;
@@ -73,13 +82,11 @@ static int64_t data_version(struct outbox *ob)
 	return v;
 }
 
-static struct gateway *gateway_for(struct outbox *ob, const char *kind)
+static struct limits *limits_for(struct outbox *ob, const char *kind)
 {
-	struct gateway *gws[] = {ob->d->telegram, ob->d->email};
-
-	for (size_t i = 0; i < CB_ARRAY_SIZE(gws); i++)
-		if (gws[i] != NULL && strcmp(kind, gws[i]->ops->name) == 0)
-			return gws[i];
+	for (int i = 0; i < ob->nlim; i++)
+		if (strcmp(kind, ob->lim[i]->gw->ops->name) == 0)
+			return ob->lim[i];
 	return NULL;
 }
 
@@ -347,7 +354,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		}
 		/* A forwarded file follows its text, as a file. */
 		if (j->msg.media_ref[0] != '\0' && !j->media_sent) {
-			struct gateway *gw = gateway_for(ob, j->ch.kind);
+			struct gateway *gw = j->lim->gw;
 
 			j->media_sent = 1;
 			cb_strlcpy(j->text_message_id, r->message_id, sizeof(j->text_message_id));
@@ -373,8 +380,9 @@ static void on_sent(const struct gateway_result *r, void *arg)
 	case GW_RETRY_AFTER:
 		/* The gateway said when: nothing goes to this chat before then. */
 		bucket_hold(&j->slot->b, now + (uint64_t)r->retry_after * 1000);
-		if (strcmp(j->ch.kind, "telegram") == 0 && r->retry_after > 0)
-			bucket_hold(&ob->global, now + (uint64_t)r->retry_after * 1000);
+		/* A gateway with a limit over all chats holds all of them. */
+		if (j->lim->gw->caps.rate_global > 0 && r->retry_after > 0)
+			bucket_hold(&j->lim->global, now + (uint64_t)r->retry_after * 1000);
 		retry_later(j, r->retry_after > 0 ? r->retry_after : 1, r->reason);
 		break;
 	case GW_TRANSIENT:
@@ -403,7 +411,7 @@ static void next_part_due(uv_timer_t *t)
 static void send_part(struct job *j)
 {
 	struct outbox *ob = j->ob;
-	struct gateway *gw = gateway_for(ob, j->ch.kind);
+	struct gateway *gw = j->lim->gw;
 	struct gateway_part p;
 	size_t len = strlen(j->msg.text), part;
 	uint64_t now = now_ms(ob), wait;
@@ -415,7 +423,7 @@ static void send_part(struct job *j)
 		return;
 	}
 	bucket_take(&j->slot->b, now);
-	bucket_take(&ob->global, now);
+	bucket_take(&j->lim->global, now);
 	part = gw->ops->split(j->msg.text + j->offset, len - j->offset, &j->next_offset);
 	j->next_offset += j->offset;
 	memset(&p, 0, sizeof(p));
@@ -423,8 +431,9 @@ static void send_part(struct job *j)
 	p.text = j->msg.text + j->offset;
 	p.len = part;
 	if (j->next_offset >= len) {
+		/* What the gateway cannot show compose has put in the text. */
 		p.buttons = j->msg.buttons;
-		p.nbuttons = j->msg.nbuttons;
+		p.nbuttons = j->msg.nbuttons < gw->caps.buttons_max ? j->msg.nbuttons : gw->caps.buttons_max;
 	}
 	if (gw->ops->send(gw, &p, on_sent, j) != 0) {
 		memset(&r, 0, sizeof(r));
@@ -439,6 +448,7 @@ static void send_part(struct job *j)
 static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 {
 	struct daemon *d = ob->d;
+	struct limits *lim;
 	struct gateway *gw;
 	struct chat_slot *slot;
 	struct channel ch;
@@ -462,8 +472,9 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		finish(ob, m, "failed", "the chat blocked the bot", "blocked");
 		return 0;
 	}
-	if ((gw = gateway_for(ob, ch.kind)) == NULL)
+	if ((lim = limits_for(ob, ch.kind)) == NULL)
 		return 0;    /* that gateway is not running: the row waits */
+	gw = lim->gw;
 	/* A closed file still answers an urgent message with the emergency
 	 * number: that answer can matter more than the file. */
 	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || (closed && strcmp(m->kind, "urgent_ack") != 0)) {
@@ -474,7 +485,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL);
 		return 0;
 	}
-	slot = chat_limits_get(&ob->chats, ch.id, t);
+	slot = chat_limits_get(&lim->chats, ch.id, t);
 	if (slot == NULL || slot->inflight)
 		return 0;
 	if ((w = bucket_wait(&slot->b, t)) > 0) {
@@ -482,15 +493,16 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 			*wake = t + w;
 		return 0;
 	}
-	if ((w = bucket_wait(&ob->global, t)) > 0) {
+	if ((w = bucket_wait(&lim->global, t)) > 0) {
+		/* Only this gateway is full: rows for the others go on. */
 		if (t + w < *wake)
 			*wake = t + w;
-		return 1;
+		return 0;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		return 1;
-	rc = compose_outbox(d->store, d->loc, m, l, strcmp(ch.kind, "email") == 0, &j->msg);
+	rc = compose_outbox(d->store, d->loc, m, l, &gw->caps, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
 		if (rc == -CB_ENOENT)
@@ -513,6 +525,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	}
 	j->m.attempts++;
 	j->ch = ch;
+	j->lim = lim;
 	j->slot = slot;
 	uv_timer_init(&d->loop, &j->timer);
 	j->timer.data = j;
@@ -627,8 +640,20 @@ struct outbox *outbox_new(struct daemon *d)
 		return NULL;
 	ob->d = d;
 	now = uv_now(&d->loop);
-	bucket_init(&ob->global, d->cfg.telegram_rate_global, 0.0, now);
-	chat_limits_init(&ob->chats, d->cfg.telegram_rate_per_chat);
+	for (int i = 0; i < d->ngateways; i++) {
+		struct limits *lim = calloc(1, sizeof(*lim));
+
+		if (lim == NULL) {
+			while (ob->nlim > 0)
+				free(ob->lim[--ob->nlim]);
+			free(ob);
+			return NULL;
+		}
+		lim->gw = d->gateways[i];
+		bucket_init(&lim->global, lim->gw->caps.rate_global, 0.0, now);
+		chat_limits_init(&lim->chats, lim->gw->caps.rate_per_chat);
+		ob->lim[ob->nlim++] = lim;
+	}
 	uv_timer_init(&d->loop, &ob->timer);
 	ob->timer.data = ob;
 	ob->dirty = 1;
@@ -663,6 +688,8 @@ static void outbox_closed(uv_handle_t *h)
 	struct outbox *ob = h->data;
 
 	forget_due(ob);
+	while (ob->nlim > 0)
+		free(ob->lim[--ob->nlim]);
 	free(ob);
 }
 

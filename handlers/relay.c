@@ -27,7 +27,7 @@ static void last_question(struct hctx *h, int64_t channel_id, enum lang l, char 
 	memset(&m, 0, sizeof(m));
 	out[0] = '\0';
 	if (channel_id == 0 || store_outbox_last_auto(h->store, channel_id, &m) != 0 ||
-	    compose_outbox(h->store, h->loc, &m, l, 0, &msg) != 0)
+	    compose_outbox(h->store, h->loc, &m, l, NULL, &msg) != 0)
 		goto out;
 	if ((nl = strchr(msg.text, '\n')) != NULL)
 		*nl = '\0';

@@ -547,6 +547,10 @@ static void test_health_and_metrics(void **state)
 	assert_non_null(h);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(h, "store")), "ok");
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(h, "gateway")), "ok");
+	/* Each configured gateway answers for itself; email is not set up. */
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "gateways"),
+								     "telegram")), "ok");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "gateways"), "email"));
 	cJSON_Delete(h);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", t->http_port);
 	{

@@ -1127,6 +1127,12 @@ static void test_new(void **state)
 	assert_string_equal(err, "");
 	fx->gw[0] = gw;
 	assert_string_equal(gw->ops->name, "email");
+	/* What mail can carry: a subject line, no buttons, and sending limits
+	 * of its own, whatever Telegram's are. */
+	assert_true(gw->caps.has_subject);
+	assert_int_equal(gw->caps.buttons_max, 0);
+	assert_true(gw->caps.rate_global > 0 && gw->caps.rate_global != c->telegram_rate_global);
+	assert_true(gw->caps.quiet_ok);
 	assert_int_equal(gw->ops->start(gw), 0);
 	gw->ops->stop(gw);
 	assert_int_equal(gw->ops->busy(gw), 0);

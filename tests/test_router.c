@@ -135,7 +135,7 @@ static void last_reply(struct rt *t, enum lang l, char *out, size_t cap, int *nb
 	int64_t id = q(t, "SELECT max(id) FROM outbox");
 
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
-	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, NULL, &msg), 0);
 	store_outbox_msg_free(&m);
 	cb_strlcpy(out, msg.text, cap);
 	if (nbuttons != NULL)
@@ -362,7 +362,7 @@ static void send_row(struct rt *t, long long id, enum lang l, char *text, size_t
 		assert_int_equal(store_outbox_assign(t->st, id, 1, h.now), 0);
 		m.channel_id = 1;
 	}
-	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, NULL, &msg), 0);
 	assert_int_equal(store_outbox_claim(t->st, id, h.now), 0);
 	assert_int_equal(store_outbox_sent(t->st, id, "m1", h.now), 0);
 	assert_int_equal(handler_after_sent(&h, &m), 0);
@@ -431,7 +431,7 @@ static void render_row(struct rt *t, long long id, enum lang l, char *out, size_
 	struct outbox_msg m;
 
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
-	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, 0, &msg), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, NULL, &msg), 0);
 	store_outbox_msg_free(&m);
 	cb_strlcpy(out, msg.text, cap);
 	*nbuttons = msg.nbuttons;
@@ -609,7 +609,7 @@ static void test_number_without_question(void **state)
 
 		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE catalog_key ="
 						       " 'answer.not_understood'"), &m), 0);
-		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_FR, 0, &msg), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_FR, NULL, &msg), 0);
 		store_outbox_msg_free(&m);
 		assert_non_null(strstr(msg.text, "pas compris"));
 	}
@@ -753,7 +753,7 @@ static void test_questions_list_their_choices(void **state)
 			const char *at;
 
 			assert_int_equal(store_outbox_get(t->st, ids[k], &m), 0);
-			assert_int_equal(compose_outbox(t->st, t->loc, &m, (enum lang)l, 0, &msg), 0);
+			assert_int_equal(compose_outbox(t->st, t->loc, &m, (enum lang)l, NULL, &msg), 0);
 			store_outbox_msg_free(&m);
 			assert_true(msg.question);
 			assert_true(msg.nbuttons >= 2);
@@ -854,7 +854,7 @@ static void test_edit_forwarded_not_rerun(void **state)
 		struct outbox_msg m;
 
 		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'forward'"), &m), 0);
-		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, 0, &msg), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, NULL, &msg), 0);
 		store_outbox_msg_free(&m);
 		cb_strlcpy(text, msg.text, sizeof(text));
 	}

@@ -29,7 +29,7 @@ static int show_row(const void *rec, void *arg)
 		l = mem.lang;
 	tz_format_iso(m->not_before, when, sizeof(when));
 	fprintf(out, "#%lld %s %s %s\n", (long long)m->id, when, m->kind, m->status);
-	if (compose_outbox(s->c->store, s->c->loc, m, l, 0, &msg) != 0) {
+	if (compose_outbox(s->c->store, s->c->loc, m, l, NULL, &msg) != 0) {
 		fprintf(out, "    (cannot be rendered)\n");
 		s->failed++;
 		return 0;

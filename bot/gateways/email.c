@@ -26,6 +26,11 @@
 #define EMAIL_QP_LINE 76           /* RFC 2045: encoded lines at most 76 */
 #define EMAIL_WORD_BYTES 45        /* 60 base64 chars: a 72-char encoded-word */
 #define EMAIL_ID_BYTES 15          /* 30 hex digits: fits gateway_result.message_id */
+/* A mail server is no chat service with a published limit; these keep a
+ * burst of alerts from looking like spam, and are this gateway's own: mail
+ * never uses up what Telegram allows. */
+#define EMAIL_RATE_PER_CHAT 1.0
+#define EMAIL_RATE_GLOBAL 10.0
 
 struct em {
 	struct gateway gw;           /* first: the daemon holds a struct gateway * */
@@ -605,6 +610,14 @@ struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
 		goto fail;
 	}
 	id_domain(em->from, em->domain, sizeof(em->domain));
+	em->gw.caps = (struct gateway_caps){
+		.text_max = EMAIL_MESSAGE_MAX,
+		.has_subject = 1,
+		.rate_per_chat = EMAIL_RATE_PER_CHAT,
+		.rate_global = EMAIL_RATE_GLOBAL,
+		/* Mail only goes out: nothing to hear from. */
+		.quiet_ok = 1,
+	};
 	return &em->gw;
 fail:
 	sodium_memzero(em->password, sizeof(em->password));

@@ -70,15 +70,44 @@ struct gateway_ops {
 	void (*free)(struct gateway *gw);
 };
 
+/* What a gateway can carry, declared by the gateway when it is made (some
+ * of it comes from its configuration section) and read by the core: the
+ * outbox takes its rate limits from here, compose its buttons. */
+struct gateway_caps {
+	int buttons_max;             /* 0: choices are numbered lines in the text */
+	int button_title_max;        /* bytes */
+	int button_data_max;         /* bytes */
+	size_t text_max;             /* bytes of UTF-8 one message holds; split() cuts */
+	int has_subject;             /* the first line is a subject (email) */
+	int can_edit;                /* a sent message can be changed in place */
+	double rate_per_chat;        /* messages per second, one chat */
+	double rate_global;          /* messages per second, all chats of this gateway */
+	int window_seconds;          /* free-form messages only this long after the
+					person last wrote; 0: no window */
+	/* Silence is no fault: the gateway is called (webhook) or never
+	 * receives at all; healthz does not expect to hear from it. */
+	int quiet_ok;
+};
+
 struct gateway {
 	const struct gateway_ops *ops;
 	struct daemon *d;
+	struct gateway_caps caps;
 	uint64_t last_ok_ms;      /* loop time the gateway last answered well */
 	double last_latency;      /* seconds */
 };
 
-/* Telegram: long polling (getUpdates) or a webhook on the daemon's HTTP
- * server. NULL with err set when the token cannot be read. */
-struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen);
+/* The gateways the daemon knows, one line each in bot/gateways/gateways.c.
+ * create returns NULL with err "" when the gateway is not configured (its
+ * section is absent), and NULL with a one-line err on a real problem. */
+struct gateway_kind {
+	const char *name;            /* the channel kind stored with each chat */
+	struct gateway *(*create)(struct daemon *d, char *err, size_t errlen);
+};
+
+#define GATEWAY_MAX 8
+
+extern const struct gateway_kind gateway_kinds[];
+extern const size_t gateway_nkinds;
 
 #endif

@@ -14,6 +14,7 @@
 #include "bot/daemon.h"
 #include "bot/event_json.h"
 #include "bot/gateways/gateway.h"
+#include "bot/gateways/telegram.h"
 #include "bot/net/http_client.h"
 #include "bot/net/http_server.h"
 #include "bot/log.h"
@@ -904,6 +905,19 @@ struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 		free(tg);
 		return NULL;
 	}
+	tg->gw.caps = (struct gateway_caps){
+		.buttons_max = TELEGRAM_BUTTONS_MAX,
+		.button_title_max = TELEGRAM_CALLBACK_DATA_MAX,
+		.button_data_max = TELEGRAM_CALLBACK_DATA_MAX,
+		/* 4096 UTF-16 units are at most 16 KiB of UTF-8; tg_split
+		 * counts the units. */
+		.text_max = 4 * TELEGRAM_TEXT_MAX_UNITS,
+		.can_edit = 1,
+		.rate_per_chat = d->cfg.telegram_rate_per_chat,
+		.rate_global = d->cfg.telegram_rate_global,
+		/* In webhook mode Telegram calls us: silence is no fault. */
+		.quiet_ok = d->cfg.telegram_webhook,
+	};
 	uv_timer_init(&d->loop, &tg->poll_timer);
 	tg->poll_timer.data = tg;
 	return &tg->gw;
