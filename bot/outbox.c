@@ -72,13 +72,10 @@ static uint64_t now_ms(struct outbox *ob)
 /* Another connection (the CLI) has committed when data_version moves. */
 static int64_t data_version(struct outbox *ob)
 {
-	sqlite3_stmt *q = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(store_db(ob->d->store), "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	if (store_data_version(ob->d->store, &v) != 0)
+		v = -1;
 	return v;
 }
 

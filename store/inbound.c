@@ -40,6 +40,37 @@ int store_inbound_add(struct store *st, const char *channel, const char *externa
 	return 0;
 }
 
+int store_inbound_batch(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
+			const struct inbound_cursor *cursor, int ncursor)
+{
+	int rc;
+
+	/* A normal commit may be lost in a power cut; this one is what the
+	 * gateway's acknowledgement stands on. */
+	if ((rc = store_sync_full(st, 1)) != 0)
+		return rc;
+	if ((rc = store_begin(st)) != 0)
+		goto out;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		rc = store_inbound_add(st, channel, ev[i].external_id, ev[i].sender, now, ev[i].event_json, NULL);
+		ev[i].stored = rc == 0;
+		if (rc == -CB_EEXIST)
+			rc = 0;      /* seen before: handled once already */
+	}
+	for (int i = 0; rc == 0 && i < ncursor; i++)
+		rc = store_state_set(st, channel, cursor[i].key, cursor[i].value);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0) {
+		store_rollback(st);
+		for (int i = 0; i < n; i++)
+			ev[i].stored = 0;
+	}
+out:
+	store_sync_full(st, 0);
+	return rc;
+}
+
 static int read_inbound(sqlite3_stmt *q, void *arg)
 {
 	struct inbound_row *r = arg;

@@ -82,6 +82,25 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_sync_full(struct store *st, int on)
+{
+	return exec(st, on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
+int store_data_version(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -CB_ESTORE;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		*version = sqlite3_column_int64(q, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int store_bind_id(sqlite3_stmt *s, int i, int64_t id)
 {
 	if (id == 0)

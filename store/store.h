@@ -59,6 +59,8 @@ int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, 
 int store_begin(struct store *st);    /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* synchronous=FULL on (1) or back to NORMAL (0); store_inbound_batch uses it. */
+int store_sync_full(struct store *st, int on);
 /* One line describing the last SQLite error, for logs. */
 const char *store_errmsg(struct store *st);
 
@@ -458,6 +460,26 @@ struct inbound_row {
 /* -CB_EEXIST when this channel + external id was stored before. */
 int store_inbound_add(struct store *st, const char *channel, const char *external_id,
 		      const char *sender, time_t now, const char *event_json, int64_t *id);
+/* One event of a batch; stored comes back 1 when it was new, 0 when the
+ * channel had it already. */
+struct inbound_new {
+	const char *external_id;
+	const char *sender;
+	const char *event_json;
+	int stored;
+};
+/* What a gateway keeps of where it is in its updates (Telegram: the next
+ * offset, the epoch of the ids), written with the batch it covers. */
+struct inbound_cursor {
+	const char *key;
+	const char *value;
+};
+/* Stores a gateway's batch of inbound events and its cursor in one
+ * transaction at synchronous=FULL: when it returns 0 the gateway may
+ * acknowledge the batch (confirm the offset, answer 200); otherwise
+ * nothing of it is stored. n and ncursor may be 0. */
+int store_inbound_batch(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
+			const struct inbound_cursor *cursor, int ncursor);
 /* Rows still new, oldest first, but not those waiting for a retry. */
 int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
 /* A routing failed: one more attempt on record, the next not before retry_at. */
@@ -485,6 +507,8 @@ int store_family_closed_before(struct store *st, time_t before, int64_t *ids, in
 /* gateway_state: small durable values per gateway (the Telegram offset) */
 int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap);
 int store_state_set(struct store *st, const char *gateway, const char *key, const char *value);
+/* PRAGMA data_version: it moves when another connection commits. */
+int store_data_version(struct store *st, int64_t *version);
 int store_state_del(struct store *st, const char *gateway, const char *key);
 /* The first key of a gateway's values; -CB_ENOENT when it has none. */
 int store_state_first(struct store *st, const char *gateway, char *key, size_t cap);

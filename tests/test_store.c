@@ -1030,6 +1030,42 @@ static void test_inbound_unique(void **state)
 	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM inbound"), 2);
 }
 
+/* A gateway's batch and its cursor go in together or not at all, and the
+ * connection is back at synchronous=NORMAL after. */
+static void test_inbound_batch(void **state)
+{
+	struct fx *fx = *state;
+	struct inbound_new ev[] = {{"u1", "42", "{}", -1}, {"u2", "43", "{}", -1}};
+	struct inbound_new again[] = {{"u2", "43", "{}", -1}, {"u3", "43", "{}", -1}};
+	struct inbound_new lost[] = {{"u4", "44", "{}", -1}};
+	const struct inbound_cursor cur[] = {{"offset", "3"}, {"epoch", "1"}};
+	const struct inbound_cursor next[] = {{"offset", "4"}};
+	const struct inbound_cursor bad[] = {{"offset", NULL}};
+	char value[32];
+
+	assert_int_equal(store_inbound_batch(fx->st, "telegram", NOW, ev, 2, cur, 2), 0);
+	assert_int_equal(ev[0].stored, 1);
+	assert_int_equal(ev[1].stored, 1);
+	assert_int_equal(store_state_get(fx->st, "telegram", "offset", value, sizeof(value)), 0);
+	assert_string_equal(value, "3");
+	assert_int_equal(store_state_get(fx->st, "telegram", "epoch", value, sizeof(value)), 0);
+	assert_string_equal(value, "1");
+	/* Seen before: not stored again, and no error. */
+	assert_int_equal(store_inbound_batch(fx->st, "telegram", NOW, again, 2, next, 1), 0);
+	assert_int_equal(again[0].stored, 0);
+	assert_int_equal(again[1].stored, 1);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM inbound"), 3);
+	/* A cursor that cannot be written takes the events with it. */
+	assert_true(store_inbound_batch(fx->st, "telegram", NOW, lost, 1, bad, 1) != 0);
+	assert_int_equal(lost[0].stored, 0);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM inbound"), 3);
+	assert_int_equal(store_state_get(fx->st, "telegram", "offset", value, sizeof(value)), 0);
+	assert_string_equal(value, "4");
+	assert_int_equal(sql_int(fx->st, "PRAGMA synchronous"), 1);
+	assert_int_equal(store_begin(fx->st), 0);
+	store_rollback(fx->st);
+}
+
 /* Invites */
 
 static void test_invites(void **state)
@@ -1449,6 +1485,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_plans, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_and_audit, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_unique, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_batch, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_unlink, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_invite_kill, setup_store, teardown),

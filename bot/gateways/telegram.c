@@ -52,7 +52,17 @@ struct tg_call {
 	uint64_t started;
 };
 
-/* What one batch of updates leaves to do once it is committed. */
+/* One update of a batch, as it goes to the store. */
+struct pending {
+	char external_id[EVENT_ID_MAX];
+	char sender[EVENT_ID_MAX];
+	char callback_id[EVENT_ID_MAX];  /* a button press to answer, or "" */
+	const char *kind;            /* for the metrics */
+	char *json;
+};
+
+/* One batch of updates: collected while parsing, stored in one go with
+ * the offset, and what is left to do once it is committed. */
 struct batch {
 	struct tg *tg;
 	int polled;                  /* from getUpdates, not the webhook */
@@ -60,11 +70,39 @@ struct batch {
 	int64_t epoch;               /* the epoch these updates are stored under */
 	int64_t max_id;              /* the highest update_id of the batch, or -1 */
 	int stored;
-	int failed;
-	int ncallbacks;
-	char callbacks[TG_MAX_CALLBACKS][EVENT_ID_MAX];
+	int n;
+	struct pending ev[TG_MAX_CALLBACKS];
 	char *json;                  /* room for one event as JSON */
 };
+
+static void batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	for (int i = 0; i < b->n; i++)
+		free(b->ev[i].json);
+	free(b->json);
+	free(b);
+}
+
+/* Stores what was collected, with the cursor; then counts what was new. */
+static int batch_store(struct batch *b, const struct inbound_cursor *cursor, int ncursor)
+{
+	struct daemon *d = b->tg->gw.d;
+	struct inbound_new rows[TG_MAX_CALLBACKS];
+	int rc;
+
+	for (int i = 0; i < b->n; i++)
+		rows[i] = (struct inbound_new){b->ev[i].external_id, b->ev[i].sender, b->ev[i].json, 0};
+	rc = store_inbound_batch(d->store, "telegram", time(NULL), rows, b->n, cursor, ncursor);
+	for (int i = 0; rc == 0 && i < b->n; i++) {
+		if (!rows[i].stored)
+			continue;
+		b->stored++;
+		metrics_count(&d->metrics, "in", "telegram", b->ev[i].kind);
+	}
+	return rc;
+}
 
 static struct tg *tg_of(struct gateway *gw)
 {
@@ -145,10 +183,10 @@ static void answer_callback(struct tg *tg, const char *callback_id)
  * random ids after a quiet week; the simulator restarted), from its oldest
  * pending update. Ids below our offset therefore mean a new sequence: the
  * epoch moves on, in the batch's transaction, and the offset follows the
- * new ids. Returns 0, or -CB_ESTORE when the epoch cannot be saved. */
+ * new ids. The new epoch is saved with the batch. */
 static int restart_check(struct batch *b, const struct inbound_event *ev)
 {
-	char *end, value[32];
+	char *end;
 	long long id;
 
 	if (ev->external_id[0] == '\0')
@@ -159,9 +197,6 @@ static int restart_check(struct batch *b, const struct inbound_event *ev)
 	if (b->max_id < 0 && id < b->tg->offset && !b->restarted) {
 		b->restarted = 1;
 		b->epoch = b->tg->epoch + 1;
-		snprintf(value, sizeof(value), "%" PRId64, b->epoch);
-		if (store_state_set(b->tg->gw.d->store, "telegram", "epoch", value) != 0)
-			return -CB_ESTORE;
 		log_warn("telegram: update ids restarted (%lld, below the saved offset %" PRId64
 			 "); following the new sequence", id, b->tg->offset);
 	}
@@ -170,14 +205,14 @@ static int restart_check(struct batch *b, const struct inbound_event *ev)
 	return 0;
 }
 
-/* Stores one update; called inside the batch transaction. */
+/* Adds one update to the batch; the batch is stored once parsed. */
 static int store_update(void *arg, int rc, const struct inbound_event *ev, unsigned flags,
 			const cJSON *update)
 {
 	struct batch *b = arg;
 	struct daemon *d = b->tg->gw.d;
 	struct inbound_event *copy;
-	int64_t id;
+	struct pending *p;
 
 	(void)update;
 	(void)flags;
@@ -212,25 +247,25 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 		/* Button presses carry no time: they happened now. */
 		copy->at = time(NULL);
 	}
-	rc = event_to_json(ev, 0, b->json, INBOUND_EVENT_MAX);
-	if (rc == 0)
-		rc = store_inbound_add(d->store, "telegram", ev->external_id, ev->sender, time(NULL), b->json, &id);
+	rc = b->n < TG_MAX_CALLBACKS ? event_to_json(ev, 0, b->json, INBOUND_EVENT_MAX) : -CB_ETOOBIG;
 	if (rc == 0) {
-		b->stored++;
-		metrics_count(&d->metrics, "in", "telegram", event_kind_name(ev->kind));
-	} else if (rc == -CB_EEXIST) {
-		rc = 0;      /* seen before: handled once already */
+		p = &b->ev[b->n];
+		memset(p, 0, sizeof(*p));
+		if ((p->json = strdup(b->json)) == NULL) {
+			rc = -CB_ENOMEM;
+		} else {
+			cb_strlcpy(p->external_id, ev->external_id, sizeof(p->external_id));
+			cb_strlcpy(p->sender, ev->sender, sizeof(p->sender));
+			p->kind = event_kind_name(ev->kind);
+			/* A press seen before is answered again: the first answer
+			 * may not have reached Telegram. */
+			if (ev->kind == EVENT_BUTTON)
+				cb_strlcpy(p->callback_id, ev->callback_id, sizeof(p->callback_id));
+			b->n++;
+		}
 	}
-	if (rc == 0 && ev->kind == EVENT_BUTTON && ev->callback_id[0] != '\0' && b->ncallbacks < TG_MAX_CALLBACKS)
-		cb_strlcpy(b->callbacks[b->ncallbacks++], ev->callback_id, EVENT_ID_MAX);
 	free(copy);
 	return rc;
-}
-
-static int with_full_sync(struct daemon *d, int on)
-{
-	return sqlite3_exec(store_db(d->store), on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-			    NULL, NULL, NULL) == SQLITE_OK ? 0 : -CB_ESTORE;
 }
 
 static void schedule_poll(struct tg *tg, uint64_t delay);
@@ -256,8 +291,9 @@ static void polled(const struct http_response *res, void *arg)
 	struct telegram_updates u;
 	struct batch *b;
 	uint64_t now, since;
-	char offset_s[32];
-	int rc;
+	struct inbound_cursor cursor[2];
+	char offset_s[32], epoch_s[32];
+	int rc, ncursor = 0;
 
 	tg->poll_inflight = 0;
 	if (tg->stopping)
@@ -280,25 +316,21 @@ static void polled(const struct http_response *res, void *arg)
 	u.fn = store_update;
 	u.arg = b;
 	u.max_update_id = tg->offset - 1;
-	rc = with_full_sync(d, 1);
-	if (rc == 0 && (rc = store_begin(d->store)) == 0) {
-		rc = telegram_api_parse_updates(res->body, res->len, res->status, &u);
-		/* A new sequence: the offset goes back to just past its ids. */
-		if (rc == 0 && b->restarted)
-			u.max_update_id = b->max_id;
-		if (rc == 0 && (b->restarted || u.max_update_id >= tg->offset)) {
-			snprintf(offset_s, sizeof(offset_s), "%" PRId64, u.max_update_id + 1);
-			rc = store_state_set(d->store, "telegram", "offset", offset_s);
-		}
-		if (rc == 0)
-			rc = store_commit(d->store);
-		if (rc != 0)
-			store_rollback(d->store);
+	rc = telegram_api_parse_updates(res->body, res->len, res->status, &u);
+	/* A new sequence: the offset goes back to just past its ids. */
+	if (rc == 0 && b->restarted) {
+		u.max_update_id = b->max_id;
+		snprintf(epoch_s, sizeof(epoch_s), "%" PRId64, b->epoch);
+		cursor[ncursor++] = (struct inbound_cursor){"epoch", epoch_s};
 	}
-	with_full_sync(d, 0);
+	if (rc == 0 && (b->restarted || u.max_update_id >= tg->offset)) {
+		snprintf(offset_s, sizeof(offset_s), "%" PRId64, u.max_update_id + 1);
+		cursor[ncursor++] = (struct inbound_cursor){"offset", offset_s};
+	}
+	if (rc == 0)
+		rc = batch_store(b, cursor, ncursor);
 	if (rc != 0) {
-		free(b->json);
-		free(b);
+		batch_free(b);
 		if (rc == -CB_EGATEWAY && u.result.status == TELEGRAM_RETRY_AFTER) {
 			schedule_poll(tg, (uint64_t)u.result.retry_after * 1000);
 			return;
@@ -317,15 +349,15 @@ static void polled(const struct http_response *res, void *arg)
 	now = loop_ms(tg);
 	tg->gw.last_ok_ms = now;
 	tg->gw.last_latency = res->total_seconds;
-	for (int i = 0; i < b->ncallbacks; i++)
-		answer_callback(tg, b->callbacks[i]);
+	for (int i = 0; i < b->n; i++)
+		if (b->ev[i].callback_id[0] != '\0')
+			answer_callback(tg, b->ev[i].callback_id);
 	if (b->stored > 0)
 		daemon_inbound_ready(d);
 	since = now - tg->poll_started;
 	schedule_poll(tg, u.usable + u.ignored + u.malformed == 0 && since < TG_MIN_POLL_MS ?
 			  TG_MIN_POLL_MS - since : 0);
-	free(b->json);
-	free(b);
+	batch_free(b);
 }
 
 static void poll_now(uv_timer_t *t)
@@ -400,30 +432,25 @@ static void webhook(struct http_server_req *req, void *arg)
 		goto out;
 	}
 	rc = telegram_api_parse_update(update, 0, ev, NULL);
-	if (with_full_sync(d, 1) == 0 && store_begin(d->store) == 0) {
-		rc = store_update(b, rc, ev, 0, update);
-		if (rc == 0)
-			rc = store_commit(d->store);
-		if (rc != 0)
-			store_rollback(d->store);
-		ok = rc == 0;
-	}
-	with_full_sync(d, 0);
+	rc = store_update(b, rc, ev, 0, update);
+	if (rc == 0)
+		rc = batch_store(b, NULL, 0);
+	ok = rc == 0;
 	cJSON_Delete(update);
 out:
 	if (ok) {
 		http_server_respond(req, 200, "application/json", "{}", 2);
 		tg->gw.last_ok_ms = loop_ms(tg);
-		for (int i = 0; i < b->ncallbacks; i++)
-			answer_callback(tg, b->callbacks[i]);
+		for (int i = 0; i < b->n; i++)
+			if (b->ev[i].callback_id[0] != '\0')
+				answer_callback(tg, b->ev[i].callback_id);
 		if (b->stored > 0)
 			daemon_inbound_ready(d);
 	} else {
 		/* Not stored: Telegram keeps it and tries again. */
 		http_server_respond(req, 500, "text/plain", "not stored\n", 11);
 	}
-	free(b->json);
-	free(b);
+	batch_free(b);
 	free(ev);
 }
 
