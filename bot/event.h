@@ -7,7 +7,9 @@
 #include <time.h>
 
 #define EVENT_TEXT_MAX 16384     /* 4096 UTF-16 units is at most 16 KiB of UTF-8 */
-#define EVENT_ID_MAX 64
+/* Ids, chat addresses and message ids of every gateway are text, room
+ * for WhatsApp's (about 60 characters) and more. */
+#define EVENT_ID_MAX 128
 #define EVENT_REF_MAX 256
 
 enum event_kind {
@@ -33,8 +35,8 @@ struct inbound_event {
 	char media_ref[EVENT_REF_MAX];     /* gateway file id (largest photo within the cap) */
 	char media_mime[64];
 	int64_t media_size;                /* bytes, 0 if unknown */
-	int64_t message_id;                /* the gateway's id of this message */
-	int64_t reply_to_message_id;       /* the message this one answers, 0 if none */
+	char message_id[EVENT_ID_MAX];     /* the gateway's id of this message */
+	char reply_to[EVENT_ID_MAX];       /* the message this one answers, "" if none */
 	int edited;                        /* a new version of message_id, sent before */
 	time_t original_at;                /* an edit: when the first version was sent */
 };

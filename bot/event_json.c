@@ -1,6 +1,7 @@
 /* The inbound table keeps each event as JSON: written before the gateway is
  * acknowledged, read back by the router (also after a crash). */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,7 @@ int event_to_json(const struct inbound_event *ev, int redact, char *out, size_t 
 		return -CB_ENOMEM;
 	if (cJSON_AddStringToObject(o, "kind", event_kind_name(ev->kind)) == NULL ||
 	    cJSON_AddNumberToObject(o, "at", (double)ev->at) == NULL ||
-	    cJSON_AddNumberToObject(o, "message_id", (double)ev->message_id) == NULL ||
-	    cJSON_AddNumberToObject(o, "reply_to", (double)ev->reply_to_message_id) == NULL ||
+	    put(o, "message_id", ev->message_id) != 0 || put(o, "reply_to", ev->reply_to) != 0 ||
 	    put(o, "media_kind", ev->media_kind) != 0 || put(o, "media_mime", ev->media_mime) != 0 ||
 	    cJSON_AddNumberToObject(o, "media_size", (double)ev->media_size) == NULL)
 		goto out;
@@ -59,6 +59,18 @@ static void get_str(const cJSON *o, const char *name, char *dst, size_t cap)
 	dst[0] = '\0';
 	if (cJSON_IsString(it))
 		cb_strlcpy(dst, it->valuestring, cap);
+}
+
+/* An id written as text, or as a number by an older version. */
+static void get_id(const cJSON *o, const char *name, char *dst, size_t cap)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	dst[0] = '\0';
+	if (cJSON_IsString(it))
+		cb_strlcpy(dst, it->valuestring, cap);
+	else if (cJSON_IsNumber(it) && it->valuedouble != 0)
+		snprintf(dst, cap, "%lld", (long long)it->valuedouble);
 }
 
 static double get_num(const cJSON *o, const char *name)
@@ -88,8 +100,8 @@ int event_from_json(const char *json, const char *channel, const char *external_
 		if (strcmp(kind, kind_names[i]) == 0)
 			ev->kind = (enum event_kind)i;
 	ev->at = (time_t)get_num(o, "at");
-	ev->message_id = (int64_t)get_num(o, "message_id");
-	ev->reply_to_message_id = (int64_t)get_num(o, "reply_to");
+	get_id(o, "message_id", ev->message_id, sizeof(ev->message_id));
+	get_id(o, "reply_to", ev->reply_to, sizeof(ev->reply_to));
 	ev->media_size = (int64_t)get_num(o, "media_size");
 	ev->edited = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "edited"));
 	ev->original_at = (time_t)get_num(o, "original_at");

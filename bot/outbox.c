@@ -26,7 +26,7 @@ struct job {
 	size_t offset;               /* bytes of msg.text already sent */
 	size_t next_offset;          /* where the part in flight ends */
 	int media_sent;              /* a forwarded file went after the text */
-	char text_message_id[32];
+	char text_message_id[GATEWAY_ID_MAX];
 	struct limits *lim;          /* its gateway and that gateway's buckets */
 	struct chat_slot *slot;
 	uv_timer_t timer;            /* spaces the parts of a long message */

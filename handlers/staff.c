@@ -731,7 +731,7 @@ static int button(struct hctx *h, struct staff_msg *sm)
 	struct alert a;
 
 	if (sscanf(sm->ev->button_data, "rp:%lld:%d", &id, &d) == 2) {
-		char value[24];
+		char value[24], key[24];
 
 		/* The next text from this chat is the reply. */
 		rc = store_outbox_get(h->store, id, &fwd);
@@ -739,8 +739,9 @@ static int button(struct hctx *h, struct staff_msg *sm)
 		if (rc != 0 || fwd.channel_id != sm->channel.id || store_family_get_id(h->store, fwd.family_id, &f) != 0)
 			return 0;
 		snprintf(value, sizeof(value), "%lld", id);
+		snprintf(key, sizeof(key), "%lld", (long long)sm->channel.id);
 		sm->family_id = f.id;
-		if ((rc = store_state_set(h->store, "staff-reply", sm->ev->sender, value)) != 0)
+		if ((rc = store_state_set(h->store, "staff-reply", key, value)) != 0)
 			return rc;
 		return say(h, sm, "staff.reply_prompt", "ref", f.ref, NULL);
 	}
@@ -792,12 +793,15 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
 {
 	struct staff_msg sm;
 	struct outbox_msg fwd;
-	char msgid[32], pending[32];
+	char key[24], pending[32];
 	int rc;
 
 	memset(&sm, 0, sizeof(sm));
 	sm.ev = ev;
 	sm.channel = *ch;
+	/* What a staff chat is about to reply to is kept by its channel: two
+	 * gateways may well have chats with the same address. */
+	snprintf(key, sizeof(key), "%lld", (long long)ch->id);
 	if ((rc = store_staff_get_id(h->store, ch->staff_id, &sm.staff)) != 0)
 		return rc;
 	snprintf(sm.actor, sizeof(sm.actor), "staff:%s", sm.staff.name);
@@ -811,23 +815,22 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
 	if (ev->kind != EVENT_TEXT)
 		return say(h, &sm, "staff.unknown_command", NULL);
 	if (ev->text[0] == '/') {
-		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) != 0)
+		if ((rc = store_state_set(h->store, "staff-reply", key, "0")) != 0)
 			return rc;
 		return command(h, &sm);
 	}
 	/* A reply to a forward, by Telegram's reply-to or after the Reply
 	 * button. */
-	if (ev->reply_to_message_id != 0) {
-		snprintf(msgid, sizeof(msgid), "%lld", (long long)ev->reply_to_message_id);
-		if (store_outbox_find_forward(h->store, ch->id, msgid, &fwd) == 0) {
+	if (ev->reply_to[0] != '\0') {
+		if (store_outbox_find_forward(h->store, ch->id, ev->reply_to, &fwd) == 0) {
 			rc = reply(h, &sm, &fwd, ev->text);
 			store_outbox_msg_free(&fwd);
 			return rc;
 		}
 	}
-	if (store_state_get(h->store, "staff-reply", ev->sender, pending, sizeof(pending)) == 0 &&
+	if (store_state_get(h->store, "staff-reply", key, pending, sizeof(pending)) == 0 &&
 	    strtoll(pending, NULL, 10) > 0 && store_outbox_get(h->store, strtoll(pending, NULL, 10), &fwd) == 0) {
-		if ((rc = store_state_set(h->store, "staff-reply", ev->sender, "0")) == 0)
+		if ((rc = store_state_set(h->store, "staff-reply", key, "0")) == 0)
 			rc = reply(h, &sm, &fwd, ev->text);
 		store_outbox_msg_free(&fwd);
 		return rc;

@@ -12,6 +12,7 @@
 #include "bot/casebot.h"
 
 #define STORE_NAME_MAX 64
+#define STORE_ADDRESS_MAX 128    /* a chat's address, an update's id: any gateway's */
 #define STORE_TEXT_MAX 256
 
 struct store;
@@ -148,7 +149,7 @@ struct channel {
 	int64_t member_id;
 	int64_t staff_id;
 	char kind[16];
-	char address[STORE_NAME_MAX];
+	char address[STORE_ADDRESS_MAX];
 	int verified, blocked, opted_out;
 	time_t last_inbound_at;
 };
@@ -451,8 +452,8 @@ int store_family_dump(struct store *st, int64_t family_id, const char *ref, stru
 struct inbound_row {
 	int64_t id;
 	char channel[16];
-	char external_id[64];
-	char sender[64];
+	char external_id[STORE_ADDRESS_MAX];
+	char sender[STORE_ADDRESS_MAX];
 	time_t received_at;
 	int attempts;                    /* routings that failed before */
 	char event[INBOUND_EVENT_MAX];   /* the normalised event as JSON */

@@ -92,7 +92,7 @@ static void inbound(struct rt *t, const char *sender, enum event_kind kind, cons
 	if (t->edit_next) {
 		ev.edited = 1;
 		ev.original_at = ev.at - 120;
-		ev.message_id = 77;
+		cb_strlcpy(ev.message_id, "77", sizeof(ev.message_id));
 		t->edit_next = 0;
 	}
 	if (text != NULL)

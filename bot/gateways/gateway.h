@@ -13,6 +13,10 @@
 struct daemon;
 struct gateway;
 
+/* Message ids, chat addresses and media references are text of at most
+ * this many bytes, whatever the gateway. */
+#define GATEWAY_ID_MAX 128
+
 enum gateway_outcome {
 	GW_SENT = 0,
 	GW_RETRY_AFTER,   /* rate limited: try again after retry_after seconds */
@@ -23,7 +27,7 @@ enum gateway_outcome {
 
 struct gateway_result {
 	enum gateway_outcome outcome;
-	char message_id[32];
+	char message_id[GATEWAY_ID_MAX];
 	int retry_after;
 	char reason[128];     /* for the log: never a URL or a token */
 	double seconds;       /* how long the gateway took */

@@ -460,7 +460,8 @@ static int parse_message(const cJSON *msg, int edited, int64_t cap,
 	v = 0;
 	if ((rc = get_i64(msg, "message_id", &v)) < 0)
 		return rc;
-	ev->message_id = v;
+	if (v != 0 && put_i64(ev->message_id, sizeof(ev->message_id), v) < 0)
+		return -CB_EPARSE;
 	v = 0;
 	if ((rc = get_i64(msg, "date", &v)) < 0)
 		return rc;
@@ -481,7 +482,8 @@ static int parse_message(const cJSON *msg, int edited, int64_t cap,
 		v = 0;
 		if (get_i64(reply, "message_id", &v) < 0)
 			return -CB_EPARSE;
-		ev->reply_to_message_id = v;
+		if (v != 0 && put_i64(ev->reply_to, sizeof(ev->reply_to), v) < 0)
+			return -CB_EPARSE;
 	}
 	return parse_content(msg, cap, ev, flags);
 }
@@ -510,7 +512,8 @@ static int parse_callback(const cJSON *cq, struct inbound_event *ev)
 		v = 0;
 		if (get_i64(msg, "message_id", &v) < 0)
 			return -CB_EPARSE;
-		ev->message_id = v;
+		if (v != 0 && put_i64(ev->message_id, sizeof(ev->message_id), v) < 0)
+			return -CB_EPARSE;
 	} else {
 		if ((rc = need(get_obj(cq, "from", &from))) < 0)
 			return rc;
