@@ -217,10 +217,11 @@ struct arrival {
 	char value[32];
 };
 void relay_describe(const struct inbound_event *ev, struct arrival *a);
-/* The most one message of a family's gateway holds, in UTF-16 units (what
- * Telegram counts), by channel kind; 0 when no limit applies. */
+/* The most one message of a family's gateway holds, in that gateway's
+ * measure (Telegram counts UTF-16 units), by channel kind; 0 when no limit
+ * applies. relay_text_units measures text the same way. */
 size_t relay_text_limit(const char *kind);
-size_t relay_text_units(const char *text);
+size_t relay_text_units(const char *kind, const char *text);
 /* Anything the bot does not answer goes to the counsellor. */
 int relay_forward(struct hctx *h, const struct family_msg *fm);
 /* A family's message casebot could not handle (what arrived, NULL when it

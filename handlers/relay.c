@@ -10,7 +10,7 @@
 
 #include "bot/compose.h"
 #include "bot/event.h"
-#include "bot/gateways/telegram_api.h"
+#include "bot/gateways/gateway.h"
 #include "handlers/handler.h"
 
 #define ACK_EVERY (60 * 60)
@@ -230,24 +230,17 @@ int relay_failed(struct hctx *h, const struct family_msg *fm, const struct arriv
 	return rc;
 }
 
-/* One line per gateway a family can be on; a gateway added later adds its
- * limit here. */
-static const struct {
-	const char *kind;
-	size_t units;
-} text_limits[] = {
-	{"telegram", TELEGRAM_TEXT_MAX_UNITS},
-};
-
+/* Each gateway says in the gateway table how much one message holds. */
 size_t relay_text_limit(const char *kind)
 {
-	for (size_t i = 0; i < CB_ARRAY_SIZE(text_limits); i++)
-		if (strcmp(kind, text_limits[i].kind) == 0)
-			return text_limits[i].units;
-	return 0;
+	const struct gateway_kind *k = gateway_kind_find(kind);
+
+	return k != NULL ? k->text_max : 0;
 }
 
-size_t relay_text_units(const char *text)
+size_t relay_text_units(const char *kind, const char *text)
 {
-	return telegram_api_utf16_len(text, strlen(text));
+	const struct gateway_kind *k = gateway_kind_find(kind);
+
+	return k != NULL && k->text_len != NULL ? k->text_len(text, strlen(text)) : strlen(text);
 }

@@ -691,7 +691,7 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	 * rather than cut or lost. */
 	if ((limit = relay_text_limit(ch.kind)) > 0 && (rc = reply_header_units(h, sm, &f, &ch, &header)) != 0)
 		return rc;
-	if (limit > 0 && (units = relay_text_units(text)) + header > limit) {
+	if (limit > 0 && (units = relay_text_units(ch.kind, text)) + header > limit) {
 		char length_s[24], limit_s[24];
 
 		snprintf(length_s, sizeof(length_s), "%zu", units);

@@ -107,11 +107,20 @@ struct gateway {
 struct gateway_kind {
 	const char *name;            /* the channel kind stored with each chat */
 	struct gateway *(*create)(struct daemon *d, char *err, size_t errlen);
+	/* The longest text one message holds, in the gateway's own measure
+	 * (Telegram: UTF-16 units), and that measure; NULL: bytes. Read by
+	 * handlers that refuse a text rather than cut it, also when the
+	 * gateway is not running in this process (the CLI). */
+	size_t text_max;
+	size_t (*text_len)(const char *text, size_t len);
 };
 
 #define GATEWAY_MAX 8
 
 extern const struct gateway_kind gateway_kinds[];
 extern const size_t gateway_nkinds;
+
+/* The table's line for a channel kind; NULL when there is none. */
+const struct gateway_kind *gateway_kind_find(const char *name);
 
 #endif

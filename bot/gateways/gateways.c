@@ -1,14 +1,24 @@
 /* The one table of gateways. Adding a gateway is one file beside this one,
  * one line here, and its configuration section. The order is the order
- * they start in and the order the unknown-chat answer and healthz list
- * them. */
+ * they start in and the order healthz lists them. */
+#include <string.h>
+
 #include "bot/gateways/email.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram.h"
+#include "bot/gateways/telegram_api.h"
 
 const struct gateway_kind gateway_kinds[] = {
-	{"email", gateway_email_new},
-	{"telegram", gateway_telegram_new},
+	{"email", gateway_email_new, EMAIL_MESSAGE_MAX, NULL},
+	{"telegram", gateway_telegram_new, TELEGRAM_TEXT_MAX_UNITS, telegram_api_utf16_len},
 };
 
 const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);
+
+const struct gateway_kind *gateway_kind_find(const char *name)
+{
+	for (size_t i = 0; i < gateway_nkinds; i++)
+		if (strcmp(name, gateway_kinds[i].name) == 0)
+			return &gateway_kinds[i];
+	return NULL;
+}
