@@ -266,7 +266,7 @@ static const char *param(const cJSON *root, const char *name)
 
 /* A family's words (or file) for its counsellor, with what the family was
  * answering, and buttons to reply, see the log, mark it handled. */
-static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, int email)
+static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, int subject)
 {
 	const struct locale_param head[] = {
 		{"ref", param(p, "ref")}, {"member", param(p, "member")}, {"language", param(p, "language")},
@@ -277,7 +277,7 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 	long long alert_id = strtoll(param(p, "alert_id"), NULL, 10);
 	int rc = 0;
 
-	if (email)
+	if (subject)
 		rc = line(c, "staff.email.forward_subject", head, 1);
 	if (rc == 0)
 		rc = line(c, m->urgent ? "staff.forward.urgent_header" : "staff.forward.header", head, 3);
@@ -315,7 +315,7 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 /* A notice for staff: what happened to which family, with a button to
  * acknowledge it. The details come from the alert row, rendered in the
  * reader's language. */
-static int alert(struct ctx *c, const cJSON *p, int email)
+static int alert(struct ctx *c, const cJSON *p, int subject)
 {
 	char key[64], details[512] = "";
 	const char *kind;
@@ -336,7 +336,7 @@ static int alert(struct ctx *c, const cJSON *p, int email)
 						    {"who", param(p, "from")}};
 		const struct locale_param detail[] = {{"detail", details}};
 
-		if (email)
+		if (subject)
 			rc = line(c, "staff.email.alert_subject", head, 2);
 		if (rc == 0)
 			rc = line(c, param(p, "from")[0] != '\0' ? "staff.alert.escalated" : "staff.alert", head, 3);
@@ -402,7 +402,7 @@ static int more_button(struct ctx *c, const char *data)
 
 /* Staff messages: their params hold what the handler knew. A list the
  * handler already rendered travels as text, a page at a time. */
-static int staff(struct ctx *c, const struct outbox_msg *m, int email)
+static int staff(struct ctx *c, const struct outbox_msg *m, int subject)
 {
 	cJSON *p = cJSON_Parse(m->params);
 	int rc;
@@ -410,9 +410,9 @@ static int staff(struct ctx *c, const struct outbox_msg *m, int email)
 	if (p == NULL)
 		return -CB_EINVAL;
 	if (strcmp(m->kind, "forward") == 0)
-		rc = forward(c, m, p, email);
+		rc = forward(c, m, p, subject);
 	else if (strcmp(m->kind, "alert") == 0)
-		rc = alert(c, p, email);
+		rc = alert(c, p, subject);
 	else if (strcmp(m->kind, "staff_reply_failed") == 0)
 		rc = reply_failed(c, p);
 	else
@@ -427,7 +427,7 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		   enum lang l, const struct gateway_caps *caps, struct composed *out)
 {
 	struct ctx c = {st, loc, l, out};
-	int email = caps != NULL && caps->has_subject, rc;
+	int subject = caps != NULL && caps->has_subject, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(m->kind, "reminder") == 0)
@@ -448,7 +448,7 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 	else if (strcmp(m->kind, "forward") == 0 || strcmp(m->kind, "alert") == 0 ||
 		 strcmp(m->kind, "staff_text") == 0 || strcmp(m->kind, "staff_reply_failed") == 0 ||
 		 strcmp(m->kind, "digest") == 0)
-		rc = staff(&c, m, email);
+		rc = staff(&c, m, subject);
 	else
 		rc = generic(&c, m);
 	/* Where the buttons do not fit, the family reads them as numbered

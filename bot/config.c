@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "bot/config.h"
+#include "bot/gateways/gateway.h"
 #include "bot/tz.h"
 
 struct parse_ctx {
@@ -32,11 +33,6 @@ void config_defaults(struct config *cfg)
 	cfg->retention_days = 730;
 	cfg->audit_retention_days = 1825;
 	cfg->erase_closed_after_days = 90;
-	cb_strlcpy(cfg->telegram_api_base, "https://api.telegram.org", sizeof(cfg->telegram_api_base));
-	cb_strlcpy(cfg->telegram_bot_username, "casebot", sizeof(cfg->telegram_bot_username));
-	cb_strlcpy(cfg->telegram_webhook_path, "hook", sizeof(cfg->telegram_webhook_path));
-	cfg->telegram_rate_per_chat = 1.0;
-	cfg->telegram_rate_global = 30.0;
 	cb_strlcpy(cfg->http_listen, "127.0.0.1:8080", sizeof(cfg->http_listen));
 	cfg->ladder[0] = (struct reminder_step){2, 0, 10 * 60};
 	cfg->ladder[1] = (struct reminder_step){0, 120, -1};
@@ -50,7 +46,9 @@ void config_defaults(struct config *cfg)
 	cfg->work_start = 9 * 60;
 	cfg->work_end = 17 * 60;
 	cfg->work_days = 0x3e;        /* Monday to Friday */
-	cfg->smtp_digest_at = 8 * 60;
+	for (size_t i = 0; i < gateway_nkinds; i++)
+		if (gateway_kinds[i].section != NULL && gateway_kinds[i].section->defaults != NULL)
+			gateway_kinds[i].section->defaults(cfg);
 }
 
 static int key_path(const struct config *cfg, const char *set, const char *name, char *out, size_t cap)
@@ -259,6 +257,46 @@ static int copy_str(const char *v, char *dst, size_t cap)
 	return cb_strlcpy(dst, v, cap) == 0 ? 0 : -CB_EINVAL;
 }
 
+/* A key of a gateway's section, through that gateway's table of keys. */
+static const char *gateway_key(struct config *c, const char *sec, const char *key, const char *v, int *known)
+{
+	*known = 0;
+	for (size_t i = 0; i < gateway_nkinds; i++) {
+		const struct config_section *s = gateway_kinds[i].section;
+
+		if (s == NULL || strcmp(s->name, sec) != 0)
+			continue;
+		for (size_t k = 0; k < s->nkeys; k++) {
+			const struct config_key *ck = &s->keys[k];
+			char *at = (char *)c + ck->offset;
+
+			if (strcmp(ck->name, key) != 0)
+				continue;
+			*known = 1;
+			if (ck->check != NULL && ck->check(v) != 0)
+				return ck->why;
+			switch (ck->kind) {
+			case CONFIG_TEXT:
+				return copy_str(v, at, ck->size) == 0 ? NULL : "bad value";
+			case CONFIG_RATE:
+				return parse_rate(v, (double *)(void *)at) == 0 ? NULL : "bad value";
+			case CONFIG_HHMM:
+				return tz_parse_hhmm(v, (int *)(void *)at) == 0 ? NULL : ck->why;
+			case CONFIG_CHOICE:
+				for (int n = 0; ck->choices[n] != NULL; n++) {
+					if (strcmp(v, ck->choices[n]) == 0) {
+						*(int *)(void *)at = n;
+						return NULL;
+					}
+				}
+				return ck->why;
+			}
+			return "bad value";
+		}
+	}
+	return NULL;
+}
+
 /* A value is "bad" with a reason, or the key is unknown. */
 static const char *set_value(struct config *c, const char *sec, const char *key,
 			     const char *v, int *known)
@@ -293,29 +331,6 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = parse_int(v, 30, 7300, &c->audit_retention_days);
 	else if (KEY("casebot", "erase_closed_after"))
 		rc = parse_int(v, 1, 3650, &c->erase_closed_after_days);
-	else if (KEY("telegram", "api_base")) {
-		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
-			return "expected an http:// or https:// URL";
-		rc = copy_str(v, c->telegram_api_base, sizeof(c->telegram_api_base));
-	} else if (KEY("telegram", "token_file"))
-		rc = copy_str(v, c->telegram_token_file, sizeof(c->telegram_token_file));
-	else if (KEY("telegram", "bot_username"))
-		rc = copy_str(v, c->telegram_bot_username, sizeof(c->telegram_bot_username));
-	else if (KEY("telegram", "mode")) {
-		if (strcmp(v, "poll") == 0)
-			c->telegram_webhook = 0;
-		else if (strcmp(v, "webhook") == 0)
-			c->telegram_webhook = 1;
-		else
-			return "expected poll or webhook";
-	} else if (KEY("telegram", "webhook_secret_file"))
-		rc = copy_str(v, c->telegram_webhook_secret_file, sizeof(c->telegram_webhook_secret_file));
-	else if (KEY("telegram", "webhook_path"))
-		rc = copy_str(v, c->telegram_webhook_path, sizeof(c->telegram_webhook_path));
-	else if (KEY("telegram", "rate_per_chat"))
-		rc = parse_rate(v, &c->telegram_rate_per_chat);
-	else if (KEY("telegram", "rate_global"))
-		rc = parse_rate(v, &c->telegram_rate_global);
 	else if (KEY("http", "listen"))
 		rc = copy_str(v, c->http_listen, sizeof(c->http_listen));
 	else if (KEY("reminders", "ladder")) {
@@ -355,24 +370,9 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 	} else if (KEY("alerts", "working_days")) {
 		if (parse_days(v, &c->work_days) != 0)
 			return "expected days like mon-fri or mon,wed,fri";
-	} else if (KEY("smtp", "url")) {
-		if (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
-			return "expected smtp://host:port or smtps://host:port";
-		rc = copy_str(v, c->smtp_url, sizeof(c->smtp_url));
-	} else if (KEY("smtp", "from")) {
-		if (strchr(v, '@') == NULL || strpbrk(v, "\r\n<>") != NULL)
-			return "expected an address like casebot@example.org";
-		rc = copy_str(v, c->smtp_from, sizeof(c->smtp_from));
-	} else if (KEY("smtp", "username"))
-		rc = copy_str(v, c->smtp_username, sizeof(c->smtp_username));
-	else if (KEY("smtp", "password_file"))
-		rc = copy_str(v, c->smtp_password_file, sizeof(c->smtp_password_file));
-	else if (KEY("smtp", "digest_at")) {
-		if (tz_parse_hhmm(v, &c->smtp_digest_at) != 0)
-			return "expected HH:MM";
 	}
 	else
-		*known = 0;
+		return gateway_key(c, sec, key, v, known);
 #undef KEY
 	return rc == 0 ? NULL : "bad value";
 }
@@ -456,13 +456,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (ctx.failed)
 		return -CB_ECONFIG;
-	if (cfg->smtp_url[0] != '\0' && cfg->smtp_from[0] == '\0') {
-		snprintf(err, errlen, "%s: [smtp] url needs from", path);
-		return -CB_ECONFIG;
-	}
-	if (cfg->telegram_webhook && cfg->telegram_webhook_secret_file[0] == '\0') {
-		snprintf(err, errlen, "%s: [telegram] mode = webhook needs webhook_secret_file", path);
-		return -CB_ECONFIG;
+	for (size_t i = 0; i < gateway_nkinds; i++) {
+		const struct config_section *s = gateway_kinds[i].section;
+
+		if (s != NULL && s->check != NULL && s->check(cfg, path, err, errlen) != 0)
+			return -CB_ECONFIG;
 	}
 	return 0;
 }
@@ -501,25 +499,3 @@ out:
 	return rc;
 }
 
-int config_telegram_token(const struct config *cfg, char *out, size_t cap)
-{
-	const char *env = getenv("CASEBOT_TELEGRAM_TOKEN");
-
-	if (env != NULL && env[0] != '\0')
-		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
-	if (cfg->telegram_token_file[0] == '\0')
-		return -CB_ENOENT;
-	return config_secret_file(cfg->telegram_token_file, out, cap);
-}
-
-int config_smtp_password(const struct config *cfg, char *out, size_t cap)
-{
-	const char *env = getenv("CASEBOT_SMTP_PASSWORD");
-
-	out[0] = '\0';
-	if (env != NULL && env[0] != '\0')
-		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
-	if (cfg->smtp_password_file[0] == '\0')
-		return 0;
-	return config_secret_file(cfg->smtp_password_file, out, cap);
-}

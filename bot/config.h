@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "bot/casebot.h"
+#include "bot/gateways/settings.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_LADDER_MAX 4
@@ -38,15 +39,6 @@ struct config {
 	 * that signs contact-log exports. */
 	char document_key[CONFIG_PATH_MAX];
 	char signing_key[CONFIG_PATH_MAX];
-	/* [telegram] */
-	char telegram_api_base[256];
-	char telegram_token_file[CONFIG_PATH_MAX];
-	char telegram_bot_username[64];
-	int telegram_webhook;         /* 0 poll, 1 webhook */
-	char telegram_webhook_secret_file[CONFIG_PATH_MAX];
-	char telegram_webhook_path[64];
-	double telegram_rate_per_chat;    /* messages per second */
-	double telegram_rate_global;
 	/* [http] */
 	char http_listen[128];
 	/* [reminders] */
@@ -64,12 +56,8 @@ struct config {
 	int escalate_after_seconds;   /* working time before an alert moves up */
 	int work_start, work_end;     /* working hours, minutes after midnight */
 	int work_days;                /* bit 1 = Monday ... bit 7 = Sunday */
-	/* [smtp]: staff without Telegram get forwards, alerts and a digest by mail */
-	char smtp_url[256];           /* smtp://host:port or smtps://host:port; "" = no email */
-	char smtp_from[256];
-	char smtp_username[128];
-	char smtp_password_file[CONFIG_PATH_MAX];  /* or $CASEBOT_SMTP_PASSWORD */
-	int smtp_digest_at;           /* local minute of the daily digest */
+	/* The gateways' sections ([telegram], [smtp]...): bot/gateways/settings.h */
+	struct gateway_settings gw;
 };
 
 /* Fills defaults, then reads path (NULL: the default lookup). On error
@@ -77,17 +65,39 @@ struct config {
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
 
-/* Reads the Telegram token from $CASEBOT_TELEGRAM_TOKEN or token_file
- * (first line, trimmed). Never logged. */
-int config_telegram_token(const struct config *cfg, char *out, size_t cap);
-
 /* The first line of a secret file, trimmed. -CB_EPERM when others may read
  * the file, -CB_ETOOBIG when the line does not fit. */
 int config_secret_file(const char *path, char *out, size_t cap);
 
-/* The SMTP password from $CASEBOT_SMTP_PASSWORD or password_file; "" when
- * neither is set (a server without authentication). */
-int config_smtp_password(const struct config *cfg, char *out, size_t cap);
+/* One key of a gateway's section, read through the section's table: the
+ * value goes to offset in struct config, as its kind says. */
+enum config_kind {
+	CONFIG_TEXT,          /* a string of size bytes at most, not empty */
+	CONFIG_RATE,          /* a double: messages per second */
+	CONFIG_HHMM,          /* an int: minutes after local midnight */
+	CONFIG_CHOICE         /* an int: the index of the value in choices */
+};
+
+struct config_key {
+	const char *name;
+	enum config_kind kind;
+	size_t offset;
+	size_t size;
+	int (*check)(const char *value);     /* 0 when acceptable; NULL: any */
+	const char *const *choices;          /* CONFIG_CHOICE, NULL-terminated */
+	const char *why;                     /* said when check or choices refuse */
+};
+
+struct config_section {
+	const char *name;                    /* "telegram" for [telegram] */
+	const struct config_key *keys;
+	size_t nkeys;
+	void (*defaults)(struct config *cfg);
+	/* After the whole file: what no single key can say ("url needs from"). */
+	int (*check)(const struct config *cfg, const char *path, char *err, size_t errlen);
+};
+
+#define CONFIG_AT(member) offsetof(struct config, member), sizeof(((struct config *)0)->member)
 
 /* The document key's path (document_key, else data_dir/document.key) and
  * the signing key's (signing_key, else data_dir/signing.key). */

@@ -338,10 +338,10 @@ static int digests(struct hctx *h)
 	struct tm tm;
 	int rc;
 
-	if (h->cfg->smtp_url[0] == '\0')
+	if (h->cfg->gw.smtp.url[0] == '\0')
 		return 0;
 	tz_local(h->now, &tm);
-	if (tm.tm_hour * 60 + tm.tm_min < h->cfg->smtp_digest_at)
+	if (tm.tm_hour * 60 + tm.tm_min < h->cfg->gw.smtp.digest_at)
 		return 0;
 	strftime(r.today, sizeof(r.today), "%Y-%m-%d", &tm);
 	rc = store_staff_each(h->store, digest_for, &r);

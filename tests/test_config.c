@@ -21,6 +21,7 @@
 
 #include "bot/casebot.h"
 #include "bot/config.h"
+#include "bot/gateways/telegram.h"
 #include "bot/tz.h"
 
 #define ERRCAP 1024
@@ -127,14 +128,14 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.retention_days, 730);
 	assert_int_equal(cfg.audit_retention_days, 1825);
 	assert_int_equal(cfg.erase_closed_after_days, 90);
-	assert_string_equal(cfg.telegram_api_base, "https://api.telegram.org");
-	assert_string_equal(cfg.telegram_token_file, "");
-	assert_string_equal(cfg.telegram_bot_username, "casebot");
-	assert_int_equal(cfg.telegram_webhook, 0);
-	assert_string_equal(cfg.telegram_webhook_secret_file, "");
-	assert_string_equal(cfg.telegram_webhook_path, "hook");
-	assert_true(cfg.telegram_rate_per_chat == 1.0);
-	assert_true(cfg.telegram_rate_global == 30.0);
+	assert_string_equal(cfg.gw.telegram.api_base, "https://api.telegram.org");
+	assert_string_equal(cfg.gw.telegram.token_file, "");
+	assert_string_equal(cfg.gw.telegram.bot_username, "casebot");
+	assert_int_equal(cfg.gw.telegram.webhook, 0);
+	assert_string_equal(cfg.gw.telegram.webhook_secret_file, "");
+	assert_string_equal(cfg.gw.telegram.webhook_path, "hook");
+	assert_true(cfg.gw.telegram.rate_per_chat == 1.0);
+	assert_true(cfg.gw.telegram.rate_global == 30.0);
 	assert_string_equal(cfg.http_listen, "127.0.0.1:8080");
 	assert_int_equal(cfg.ladder_len, 2);
 	assert_int_equal(cfg.ladder[0].offset_days, 2);
@@ -172,14 +173,14 @@ static void test_full_example(void **state)
 	assert_int_equal(cfg.retention_days, 365);
 	assert_int_equal(cfg.audit_retention_days, 3650);
 	assert_int_equal(cfg.erase_closed_after_days, 30);
-	assert_string_equal(cfg.telegram_api_base, "http://127.0.0.1:9000");
-	assert_string_equal(cfg.telegram_token_file, "/run/secrets/telegram-token");
-	assert_string_equal(cfg.telegram_bot_username, "gezin_bot");
-	assert_int_equal(cfg.telegram_webhook, 1);
-	assert_string_equal(cfg.telegram_webhook_secret_file, "/run/secrets/telegram-hook");
-	assert_string_equal(cfg.telegram_webhook_path, "tg-hook");
-	assert_true(cfg.telegram_rate_per_chat == 0.5);
-	assert_true(cfg.telegram_rate_global == 25.0);
+	assert_string_equal(cfg.gw.telegram.api_base, "http://127.0.0.1:9000");
+	assert_string_equal(cfg.gw.telegram.token_file, "/run/secrets/telegram-token");
+	assert_string_equal(cfg.gw.telegram.bot_username, "gezin_bot");
+	assert_int_equal(cfg.gw.telegram.webhook, 1);
+	assert_string_equal(cfg.gw.telegram.webhook_secret_file, "/run/secrets/telegram-hook");
+	assert_string_equal(cfg.gw.telegram.webhook_path, "tg-hook");
+	assert_true(cfg.gw.telegram.rate_per_chat == 0.5);
+	assert_true(cfg.gw.telegram.rate_global == 25.0);
 	assert_string_equal(cfg.http_listen, "0.0.0.0:8443");
 	assert_int_equal(cfg.ladder_len, 4);
 	assert_int_equal(cfg.ladder[0].offset_days, 3);
@@ -216,7 +217,7 @@ static void test_reload_resets(void **state)
 	assert_string_equal(cfg.path, path);
 	assert_string_equal(cfg.data_dir, "./data");
 	assert_int_equal(cfg.default_language, LANG_NL);
-	assert_int_equal(cfg.telegram_webhook, 0);
+	assert_int_equal(cfg.gw.telegram.webhook, 0);
 	assert_int_equal(cfg.ladder_len, 2);
 	assert_int_equal(cfg.retention_days, 60);
 }
@@ -576,41 +577,41 @@ static void test_token(void **state)
 
 	config_defaults(&cfg);
 	/* Neither source: nothing to read. */
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_ENOENT);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_ENOENT);
 
 	/* The first line of the file, trimmed; the rest is ignored. */
 	write_named(fx, "token", "  \t123456:ABC-def_ghi \r\nsecond line\n", tokpath, sizeof(tokpath));
-	assert_int_equal(cb_strlcpy(cfg.telegram_token_file, tokpath, sizeof(cfg.telegram_token_file)), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), 0);
+	assert_int_equal(cb_strlcpy(cfg.gw.telegram.token_file, tokpath, sizeof(cfg.gw.telegram.token_file)), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), 0);
 	assert_string_equal(tok, "123456:ABC-def_ghi");
 
 	/* The environment wins over the file. */
 	assert_int_equal(setenv("CASEBOT_TELEGRAM_TOKEN", "999:from-env", 1), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), 0);
 	assert_string_equal(tok, "999:from-env");
 	/* An empty variable counts as unset. */
 	assert_int_equal(setenv("CASEBOT_TELEGRAM_TOKEN", "", 1), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), 0);
 	assert_string_equal(tok, "123456:ABC-def_ghi");
 	/* A token from the environment that does not fit is refused. */
 	assert_int_equal(setenv("CASEBOT_TELEGRAM_TOKEN", "123456789:0123456789", 1), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, 8), -CB_ETOOBIG);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, 8), -CB_ETOOBIG);
 	assert_int_equal(unsetenv("CASEBOT_TELEGRAM_TOKEN"), 0);
 
 	/* No final newline. */
 	write_named(fx, "token", "42:xyz", tokpath, sizeof(tokpath));
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), 0);
 	assert_string_equal(tok, "42:xyz");
 
 	/* An empty file, or an empty first line, is no token. */
 	write_named(fx, "token", "", tokpath, sizeof(tokpath));
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_EINVAL);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_EINVAL);
 	write_named(fx, "token", "   \n42:xyz\n", tokpath, sizeof(tokpath));
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_EINVAL);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_EINVAL);
 
 	/* A missing file. */
 	assert_int_equal(unlink(tokpath), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_EIO);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_EIO);
 }
 
 /* A token file whose first line does not fit is refused, as the same token
@@ -624,11 +625,11 @@ static void test_token_file_too_long(void **state)
 
 	config_defaults(&cfg);
 	write_named(fx, "token", "123456789:0123456789abcdef\n", tokpath, sizeof(tokpath));
-	assert_int_equal(cb_strlcpy(cfg.telegram_token_file, tokpath, sizeof(cfg.telegram_token_file)), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_ETOOBIG);
+	assert_int_equal(cb_strlcpy(cfg.gw.telegram.token_file, tokpath, sizeof(cfg.gw.telegram.token_file)), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_ETOOBIG);
 	write_named(fx, "token", "42:xyz\n", tokpath, sizeof(tokpath));
 	assert_int_equal(chmod(tokpath, 0644), 0);
-	assert_int_equal(config_telegram_token(&cfg, tok, sizeof(tok)), -CB_EPERM);
+	assert_int_equal(gateway_telegram_token(&cfg, tok, sizeof(tok)), -CB_EPERM);
 }
 
 static void test_missing_file(void **state)
@@ -707,9 +708,9 @@ static void test_webhook_needs_secret(void **state)
 
 	assert_int_equal(load_text(fx, "[telegram]\nmode = webhook\nwebhook_secret_file = /run/s\n",
 				   &cfg, path, sizeof(path), err), 0);
-	assert_int_equal(cfg.telegram_webhook, 1);
+	assert_int_equal(cfg.gw.telegram.webhook, 1);
 	assert_int_equal(load_text(fx, "[telegram]\nmode = poll\n", &cfg, path, sizeof(path), err), 0);
-	assert_int_equal(cfg.telegram_webhook, 0);
+	assert_int_equal(cfg.gw.telegram.webhook, 0);
 }
 
 static void test_bools(void **state)

@@ -310,8 +310,8 @@ static struct gateway *fx_gateway(struct fx *fx, int i, int port)
 {
 	char err[256];
 
-	snprintf(fx->d.cfg.smtp_url, sizeof(fx->d.cfg.smtp_url), "smtp://127.0.0.1:%d", port);
-	cb_strlcpy(fx->d.cfg.smtp_from, FROM, sizeof(fx->d.cfg.smtp_from));
+	snprintf(fx->d.cfg.gw.smtp.url, sizeof(fx->d.cfg.gw.smtp.url), "smtp://127.0.0.1:%d", port);
+	cb_strlcpy(fx->d.cfg.gw.smtp.from, FROM, sizeof(fx->d.cfg.gw.smtp.from));
 	fx->gw[i] = gateway_email_new(&fx->d, err, sizeof(err));
 	assert_non_null(fx->gw[i]);
 	assert_string_equal(err, "");
@@ -1092,36 +1092,36 @@ static void test_new(void **state)
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_string_equal(err, "");
 
-	cb_strlcpy(c->smtp_url, "smtp://127.0.0.1:1", sizeof(c->smtp_url));
-	cb_strlcpy(c->smtp_from, FROM, sizeof(c->smtp_from));
-	snprintf(c->smtp_password_file, sizeof(c->smtp_password_file), "%s/missing", fx->tmp);
+	cb_strlcpy(c->gw.smtp.url, "smtp://127.0.0.1:1", sizeof(c->gw.smtp.url));
+	cb_strlcpy(c->gw.smtp.from, FROM, sizeof(c->gw.smtp.from));
+	snprintf(c->gw.smtp.password_file, sizeof(c->gw.smtp.password_file), "%s/missing", fx->tmp);
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_true(err[0] != '\0' && strchr(err, '\n') == NULL);
 
-	cb_strlcpy(c->smtp_password_file, pw_open, sizeof(c->smtp_password_file));
+	cb_strlcpy(c->gw.smtp.password_file, pw_open, sizeof(c->gw.smtp.password_file));
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	assert_null(strstr(err, "hunter2"));
 
-	cb_strlcpy(c->smtp_password_file, pw_ok, sizeof(c->smtp_password_file));
+	cb_strlcpy(c->gw.smtp.password_file, pw_ok, sizeof(c->gw.smtp.password_file));
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_non_null(strstr(err, "username"));
 	assert_null(strstr(err, "hunter2"));
 
 	setenv("CASEBOT_SMTP_PASSWORD", "env-secret", 1);
-	c->smtp_password_file[0] = '\0';
+	c->gw.smtp.password_file[0] = '\0';
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_null(strstr(err, "env-secret"));
 	unsetenv("CASEBOT_SMTP_PASSWORD");
 
-	cb_strlcpy(c->smtp_url, "smtp://[::1", sizeof(c->smtp_url));
+	cb_strlcpy(c->gw.smtp.url, "smtp://[::1", sizeof(c->gw.smtp.url));
 	assert_null(new_gw(fx, err, sizeof(err)));
 	assert_non_null(strstr(err, "url"));
 
 	/* Good: with credentials, over implicit TLS. */
-	cb_strlcpy(c->smtp_url, "smtps://mail.example.org:465", sizeof(c->smtp_url));
-	cb_strlcpy(c->smtp_username, "casebot", sizeof(c->smtp_username));
-	cb_strlcpy(c->smtp_password_file, pw_ok, sizeof(c->smtp_password_file));
+	cb_strlcpy(c->gw.smtp.url, "smtps://mail.example.org:465", sizeof(c->gw.smtp.url));
+	cb_strlcpy(c->gw.smtp.username, "casebot", sizeof(c->gw.smtp.username));
+	cb_strlcpy(c->gw.smtp.password_file, pw_ok, sizeof(c->gw.smtp.password_file));
 	gw = new_gw(fx, err, sizeof(err));
 	assert_non_null(gw);
 	assert_string_equal(err, "");
@@ -1131,7 +1131,7 @@ static void test_new(void **state)
 	 * of its own, whatever Telegram's are. */
 	assert_true(gw->caps.has_subject);
 	assert_int_equal(gw->caps.buttons_max, 0);
-	assert_true(gw->caps.rate_global > 0 && gw->caps.rate_global != c->telegram_rate_global);
+	assert_true(gw->caps.rate_global > 0 && gw->caps.rate_global != c->gw.telegram.rate_global);
 	assert_true(gw->caps.quiet_ok);
 	assert_int_equal(gw->ops->start(gw), 0);
 	gw->ops->stop(gw);

@@ -338,7 +338,7 @@ static int cmd_invite(struct cli *c, int argc, char **argv)
 	}
 	tz_format_iso(until, expires, sizeof(expires));
 	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n",
-		code, c->cfg.telegram_bot_username, code, expires);
+		code, c->cfg.gw.telegram.bot_username, code, expires);
 	return CLI_OK;
 }
 

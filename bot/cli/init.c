@@ -138,11 +138,11 @@ static int check_secrets(struct cli *c)
 	if (env != NULL && env[0] != '\0') {
 		cb_strlcpy(secret, env, sizeof(secret));
 		fprintf(c->out, "telegram token: from $CASEBOT_TELEGRAM_TOKEN\n");
-	} else if (c->cfg.telegram_token_file[0] != '\0') {
-		if ((rc = check_secret_file(c, "[telegram] token_file", c->cfg.telegram_token_file, secret,
+	} else if (c->cfg.gw.telegram.token_file[0] != '\0') {
+		if ((rc = check_secret_file(c, "[telegram] token_file", c->cfg.gw.telegram.token_file, secret,
 					    sizeof(secret))) != CLI_OK)
 			return rc;
-		fprintf(c->out, "telegram token: from %s\n", c->cfg.telegram_token_file);
+		fprintf(c->out, "telegram token: from %s\n", c->cfg.gw.telegram.token_file);
 	} else {
 		fprintf(c->out, "telegram token: not set ($CASEBOT_TELEGRAM_TOKEN or [telegram] token_file); "
 			"casebot run needs one\n");
@@ -150,14 +150,14 @@ static int check_secrets(struct cli *c)
 	}
 	/* The token goes into every URL: it must have the form 123456:ABC-def. */
 	if (secret[0] != '\0' &&
-	    telegram_api_method_url(url, sizeof(url), c->cfg.telegram_api_base, secret, "getMe") != 0)
+	    telegram_api_method_url(url, sizeof(url), c->cfg.gw.telegram.api_base, secret, "getMe") != 0)
 		rc = cli_usage_error(c, "the Telegram token is not of the form 123456:ABC-def_123");
 	sodium_memzero(url, sizeof(url));
 	sodium_memzero(secret, sizeof(secret));
 	if (rc != CLI_OK)
 		return rc;
-	if (c->cfg.telegram_webhook) {
-		if ((rc = check_secret_file(c, "[telegram] webhook_secret_file", c->cfg.telegram_webhook_secret_file,
+	if (c->cfg.gw.telegram.webhook) {
+		if ((rc = check_secret_file(c, "[telegram] webhook_secret_file", c->cfg.gw.telegram.webhook_secret_file,
 					    secret, sizeof(secret))) != CLI_OK)
 			return rc;
 		/* Telegram's own rule for secret_token: 1-256 of A-Z a-z 0-9 _ -. */
@@ -165,15 +165,15 @@ static int check_secrets(struct cli *c)
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 				rc = cli_usage_error(c, "[telegram] webhook_secret_file %s: Telegram allows only "
 						     "A-Z, a-z, 0-9, _ and - in the secret",
-						     c->cfg.telegram_webhook_secret_file);
+						     c->cfg.gw.telegram.webhook_secret_file);
 		sodium_memzero(secret, sizeof(secret));
 		if (rc != CLI_OK)
 			return rc;
-		fprintf(c->out, "webhook secret: from %s\n", c->cfg.telegram_webhook_secret_file);
+		fprintf(c->out, "webhook secret: from %s\n", c->cfg.gw.telegram.webhook_secret_file);
 	}
-	if (c->cfg.smtp_url[0] != '\0') {
-		if (getenv("CASEBOT_SMTP_PASSWORD") == NULL && c->cfg.smtp_password_file[0] != '\0' &&
-		    (rc = check_secret_file(c, "[smtp] password_file", c->cfg.smtp_password_file, secret,
+	if (c->cfg.gw.smtp.url[0] != '\0') {
+		if (getenv("CASEBOT_SMTP_PASSWORD") == NULL && c->cfg.gw.smtp.password_file[0] != '\0' &&
+		    (rc = check_secret_file(c, "[smtp] password_file", c->cfg.gw.smtp.password_file, secret,
 					    sizeof(secret))) != CLI_OK)
 			return rc;
 		sodium_memzero(secret, sizeof(secret));

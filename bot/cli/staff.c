@@ -349,7 +349,7 @@ static int cmd_staff_invite(struct cli *c, int argc, char **argv)
 	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n"
 		"Send it from your own Telegram: that chat then shows a %d-digit number. It gets your\n"
 		"forwards and alerts once that number is entered here: casebot staff confirm %s NUMBER\n",
-		code, c->cfg.telegram_bot_username, code, expires, STAFF_PAIRING_DIGITS, s.name);
+		code, c->cfg.gw.telegram.bot_username, code, expires, STAFF_PAIRING_DIGITS, s.name);
 	return CLI_OK;
 }
 

@@ -569,6 +569,58 @@ static void id_domain(const char *from, char *out, size_t cap)
 	cb_strlcpy(out, "casebot.invalid", cap);
 }
 
+/* ---- [smtp] ------------------------------------------------------------ */
+
+static int is_smtp_url(const char *v)
+{
+	return strncmp(v, "smtp://", 7) == 0 || strncmp(v, "smtps://", 8) == 0 ? 0 : -CB_EINVAL;
+}
+
+static int is_address(const char *v)
+{
+	return strchr(v, '@') != NULL && strpbrk(v, "\r\n<>") == NULL ? 0 : -CB_EINVAL;
+}
+
+static const struct config_key keys[] = {
+	{"url", CONFIG_TEXT, CONFIG_AT(gw.smtp.url), is_smtp_url, NULL,
+	 "expected smtp://host:port or smtps://host:port"},
+	{"from", CONFIG_TEXT, CONFIG_AT(gw.smtp.from), is_address, NULL,
+	 "expected an address like casebot@example.org"},
+	{"username", CONFIG_TEXT, CONFIG_AT(gw.smtp.username), NULL, NULL, NULL},
+	{"password_file", CONFIG_TEXT, CONFIG_AT(gw.smtp.password_file), NULL, NULL, NULL},
+	{"digest_at", CONFIG_HHMM, CONFIG_AT(gw.smtp.digest_at), NULL, NULL, "expected HH:MM"},
+};
+
+static void defaults(struct config *cfg)
+{
+	cfg->gw.smtp.digest_at = 8 * 60;
+}
+
+static int check(const struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	if (cfg->gw.smtp.url[0] != '\0' && cfg->gw.smtp.from[0] == '\0') {
+		snprintf(err, errlen, "%s: [smtp] url needs from", path);
+		return -CB_ECONFIG;
+	}
+	return 0;
+}
+
+const struct config_section gateway_email_config = {
+	"smtp", keys, CB_ARRAY_SIZE(keys), defaults, check,
+};
+
+int gateway_email_password(const struct config *cfg, char *out, size_t cap)
+{
+	const char *env = getenv("CASEBOT_SMTP_PASSWORD");
+
+	out[0] = '\0';
+	if (env != NULL && env[0] != '\0')
+		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
+	if (cfg->gw.smtp.password_file[0] == '\0')
+		return 0;
+	return config_secret_file(cfg->gw.smtp.password_file, out, cap);
+}
+
 struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
 {
 	const struct config *cfg = &d->cfg;
@@ -576,7 +628,7 @@ struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
 	int rc;
 
 	err[0] = '\0';
-	if (cfg->smtp_url[0] == '\0')
+	if (cfg->gw.smtp.url[0] == '\0')
 		return NULL;
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "email: libsodium cannot start");
@@ -588,17 +640,17 @@ struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
 	}
 	em->gw.ops = &email_ops;
 	em->gw.d = d;
-	if (cb_strlcpy(em->url, cfg->smtp_url, sizeof(em->url)) != 0 ||
+	if (cb_strlcpy(em->url, cfg->gw.smtp.url, sizeof(em->url)) != 0 ||
 	    (em->require_tls = needs_tls(em->url)) < 0) {
 		snprintf(err, errlen, "[smtp] url: expected smtp://host:port or smtps://host:port");
 		goto fail;
 	}
-	if (!valid_recipient(cfg->smtp_from) || cb_strlcpy(em->from, cfg->smtp_from, sizeof(em->from)) != 0) {
+	if (!valid_recipient(cfg->gw.smtp.from) || cb_strlcpy(em->from, cfg->gw.smtp.from, sizeof(em->from)) != 0) {
 		snprintf(err, errlen, "[smtp] from: expected an address like casebot@example.org");
 		goto fail;
 	}
-	cb_strlcpy(em->username, cfg->smtp_username, sizeof(em->username));
-	if ((rc = config_smtp_password(cfg, em->password, sizeof(em->password))) != 0) {
+	cb_strlcpy(em->username, cfg->gw.smtp.username, sizeof(em->username));
+	if ((rc = gateway_email_password(cfg, em->password, sizeof(em->password))) != 0) {
 		snprintf(err, errlen,
 			 "cannot read the SMTP password from CASEBOT_SMTP_PASSWORD or [smtp] password_file "
 			 "(one line, a file only casebot may read): %s",

@@ -8,6 +8,8 @@
 
 #include "bot/gateways/gateway.h"
 
+struct config;
+
 #define EMAIL_MESSAGE_MAX (256 * 1024)   /* bytes of text in one mail */
 #define EMAIL_SUBJECT_MAX 160            /* bytes of subject text, before encoding */
 /* libcurl waits for the reply to the end of DATA without returning to the
@@ -23,5 +25,12 @@
  * password cannot be read, a password without a username...). After
  * ops->free() no callback of this gateway runs any more. */
 struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen);
+
+/* [smtp]: its keys, defaults and checks. */
+extern const struct config_section gateway_email_config;
+
+/* The SMTP password from $CASEBOT_SMTP_PASSWORD or password_file; "" when
+ * neither is set (a server without authentication). */
+int gateway_email_password(const struct config *cfg, char *out, size_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "bot/compose.h"
 
+struct config_section;
 struct daemon;
 struct gateway;
 
@@ -113,6 +114,8 @@ struct gateway_kind {
 	 * gateway is not running in this process (the CLI). */
 	size_t text_max;
 	size_t (*text_len)(const char *text, size_t len);
+	/* Its configuration section: keys, defaults, checks (bot/config.h). */
+	const struct config_section *section;
 };
 
 #define GATEWAY_MAX 8

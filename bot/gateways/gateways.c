@@ -9,8 +9,9 @@
 #include "bot/gateways/telegram_api.h"
 
 const struct gateway_kind gateway_kinds[] = {
-	{"email", gateway_email_new, EMAIL_MESSAGE_MAX, NULL},
-	{"telegram", gateway_telegram_new, TELEGRAM_TEXT_MAX_UNITS, telegram_api_utf16_len},
+	{"email", gateway_email_new, EMAIL_MESSAGE_MAX, NULL, &gateway_email_config},
+	{"telegram", gateway_telegram_new, TELEGRAM_TEXT_MAX_UNITS, telegram_api_utf16_len,
+	 &gateway_telegram_config},
 };
 
 const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);

@@ -122,7 +122,7 @@ static int post(struct tg *tg, const char *method, const char *body, long timeou
 	char url[512];
 	int rc;
 
-	if ((rc = telegram_api_method_url(url, sizeof(url), tg->gw.d->cfg.telegram_api_base, tg->token,
+	if ((rc = telegram_api_method_url(url, sizeof(url), tg->gw.d->cfg.gw.telegram.api_base, tg->token,
 					  method)) != 0)
 		return rc;
 	memset(&req, 0, sizeof(req));
@@ -626,8 +626,8 @@ static int tg_start(struct gateway *gw)
 		tg->epoch = strtoll(value, NULL, 10);
 	tg->started = 1;
 	tg_setup_bot(tg);
-	if (d->cfg.telegram_webhook) {
-		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.telegram_webhook_path);
+	if (d->cfg.gw.telegram.webhook) {
+		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.gw.telegram.webhook_path);
 		return http_server_route(d->server, path, webhook, tg);
 	}
 	schedule_poll(tg, 0);
@@ -827,7 +827,7 @@ static void got_file(const struct http_response *res, void *arg)
 	if (rc == 0 && tr.file_size > TELEGRAM_DOWNLOAD_MAX)
 		rc = -CB_ETOOBIG;
 	if (rc == 0)
-		rc = telegram_api_file_url(url, sizeof(url), tg->gw.d->cfg.telegram_api_base, tg->token,
+		rc = telegram_api_file_url(url, sizeof(url), tg->gw.d->cfg.gw.telegram.api_base, tg->token,
 					   tr.file_path);
 	if (rc == 0) {
 		memset(&req, 0, sizeof(req));
@@ -906,6 +906,62 @@ static const struct gateway_ops telegram_ops = {
 	.free = tg_free,
 };
 
+/* ---- [telegram] --------------------------------------------------------- */
+
+static int is_url(const char *v)
+{
+	return strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0 ? 0 : -CB_EINVAL;
+}
+
+static const char *const modes[] = {"poll", "webhook", NULL};
+
+static const struct config_key keys[] = {
+	{"api_base", CONFIG_TEXT, CONFIG_AT(gw.telegram.api_base), is_url, NULL,
+	 "expected an http:// or https:// URL"},
+	{"token_file", CONFIG_TEXT, CONFIG_AT(gw.telegram.token_file), NULL, NULL, NULL},
+	{"bot_username", CONFIG_TEXT, CONFIG_AT(gw.telegram.bot_username), NULL, NULL, NULL},
+	{"mode", CONFIG_CHOICE, CONFIG_AT(gw.telegram.webhook), NULL, modes, "expected poll or webhook"},
+	{"webhook_secret_file", CONFIG_TEXT, CONFIG_AT(gw.telegram.webhook_secret_file), NULL, NULL, NULL},
+	{"webhook_path", CONFIG_TEXT, CONFIG_AT(gw.telegram.webhook_path), NULL, NULL, NULL},
+	{"rate_per_chat", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_per_chat), NULL, NULL, NULL},
+	{"rate_global", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_global), NULL, NULL, NULL},
+};
+
+static void defaults(struct config *cfg)
+{
+	struct telegram_settings *t = &cfg->gw.telegram;
+
+	cb_strlcpy(t->api_base, "https://api.telegram.org", sizeof(t->api_base));
+	cb_strlcpy(t->bot_username, "casebot", sizeof(t->bot_username));
+	cb_strlcpy(t->webhook_path, "hook", sizeof(t->webhook_path));
+	t->rate_per_chat = 1.0;
+	t->rate_global = 30.0;
+}
+
+static int check(const struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	if (cfg->gw.telegram.webhook && cfg->gw.telegram.webhook_secret_file[0] == '\0') {
+		snprintf(err, errlen, "%s: [telegram] mode = webhook needs webhook_secret_file", path);
+		return -CB_ECONFIG;
+	}
+	return 0;
+}
+
+const struct config_section gateway_telegram_config = {
+	"telegram", keys, CB_ARRAY_SIZE(keys), defaults, check,
+};
+
+int gateway_telegram_token(const struct config *cfg, char *out, size_t cap)
+{
+	const char *env = getenv("CASEBOT_TELEGRAM_TOKEN");
+
+	if (env != NULL && env[0] != '\0')
+		return cb_strlcpy(out, env, cap) == 0 ? 0 : -CB_ETOOBIG;
+	if (cfg->gw.telegram.token_file[0] == '\0')
+		return -CB_ENOENT;
+	return config_secret_file(cfg->gw.telegram.token_file, out, cap);
+}
+
 struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 {
 	struct tg *tg = calloc(1, sizeof(*tg));
@@ -917,17 +973,17 @@ struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 	}
 	tg->gw.ops = &telegram_ops;
 	tg->gw.d = d;
-	rc = config_telegram_token(&d->cfg, tg->token, sizeof(tg->token));
+	rc = gateway_telegram_token(&d->cfg, tg->token, sizeof(tg->token));
 	if (rc != 0) {
 		snprintf(err, errlen, "no Telegram token: set CASEBOT_TELEGRAM_TOKEN or [telegram] token_file (%s)",
 			 casebot_strerror(rc));
 		free(tg);
 		return NULL;
 	}
-	if (d->cfg.telegram_webhook &&
-	    config_secret_file(d->cfg.telegram_webhook_secret_file, tg->secret, sizeof(tg->secret)) != 0) {
+	if (d->cfg.gw.telegram.webhook &&
+	    config_secret_file(d->cfg.gw.telegram.webhook_secret_file, tg->secret, sizeof(tg->secret)) != 0) {
 		snprintf(err, errlen, "%s: cannot read the webhook secret (one line, a file only casebot may read)",
-			 d->cfg.telegram_webhook_secret_file);
+			 d->cfg.gw.telegram.webhook_secret_file);
 		sodium_memzero(tg->token, sizeof(tg->token));
 		free(tg);
 		return NULL;
@@ -940,10 +996,10 @@ struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 		 * counts the units. */
 		.text_max = 4 * TELEGRAM_TEXT_MAX_UNITS,
 		.can_edit = 1,
-		.rate_per_chat = d->cfg.telegram_rate_per_chat,
-		.rate_global = d->cfg.telegram_rate_global,
+		.rate_per_chat = d->cfg.gw.telegram.rate_per_chat,
+		.rate_global = d->cfg.gw.telegram.rate_global,
 		/* In webhook mode Telegram calls us: silence is no fault. */
-		.quiet_ok = d->cfg.telegram_webhook,
+		.quiet_ok = d->cfg.gw.telegram.webhook,
 	};
 	uv_timer_init(&d->loop, &tg->poll_timer);
 	tg->poll_timer.data = tg;

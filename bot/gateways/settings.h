@@ -1,0 +1,36 @@
+/* Each gateway's configuration section, as read into struct config. The
+ * keys of a section, their defaults and their checks are in the gateway's
+ * own file (a struct config_section named in the gateway table); a new
+ * gateway adds its struct here. */
+#ifndef CASEBOT_GATEWAY_SETTINGS_H
+#define CASEBOT_GATEWAY_SETTINGS_H
+
+#define SETTINGS_PATH_MAX 512
+
+/* [telegram] */
+struct telegram_settings {
+	char api_base[256];
+	char token_file[SETTINGS_PATH_MAX];
+	char bot_username[64];
+	int webhook;                  /* mode: 0 poll, 1 webhook */
+	char webhook_secret_file[SETTINGS_PATH_MAX];
+	char webhook_path[64];
+	double rate_per_chat;         /* messages per second */
+	double rate_global;
+};
+
+/* [smtp]: staff without a chat gateway get forwards, alerts and a digest by mail */
+struct smtp_settings {
+	char url[256];                /* smtp://host:port or smtps://host:port; "" = no email */
+	char from[256];
+	char username[128];
+	char password_file[SETTINGS_PATH_MAX];  /* or $CASEBOT_SMTP_PASSWORD */
+	int digest_at;                /* local minute of the daily digest */
+};
+
+struct gateway_settings {
+	struct telegram_settings telegram;
+	struct smtp_settings smtp;
+};
+
+#endif
