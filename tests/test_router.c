@@ -998,7 +998,7 @@ static int check_alert_row(sqlite3_stmt *s, struct staff_view *v)
 
 	assert_int_equal(store_outbox_get(v->t->st, sqlite3_column_int64(s, 0), &m), 0);
 	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
-		assert_int_equal(compose_outbox(v->t->st, v->t->loc, &m, langs[i], 0, &msg), 0);
+		assert_int_equal(compose_outbox(v->t->st, v->t->loc, &m, langs[i], NULL, &msg), 0);
 		/* Each alert says what it is about on a second line. */
 		assert_non_null(strchr(msg.text, '\n'));
 		if ((english = testenv_english_word(msg.text)) != NULL)
@@ -1061,12 +1061,12 @@ static void test_alerts_in_staff_language(void **state)
 
 		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT max(o.id) FROM outbox o WHERE o.kind = 'alert'"
 							      " AND o.params LIKE '%\"kind\":\"stop\"%'"), &m), 0);
-		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, 0, &msg), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, NULL, &msg), 0);
 		store_outbox_msg_free(&m);
 		assert_non_null(strstr(msg.text, "Melding voor F-1: heeft STOP gestuurd\nDetails: Stuurde STOP"));
 		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT max(o.id) FROM outbox o WHERE o.kind = 'alert'"
 							      " AND o.params LIKE '%\"kind\":\"cannot_come\"%'"), &m), 0);
-		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_DE, 0, &msg), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_DE, NULL, &msg), 0);
 		store_outbox_msg_free(&m);
 		assert_non_null(strstr(msg.text, "Details: Antwort auf die Erinnerung: Ich kann nicht"));
 	}
