@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/buttons.h"
 #include "bot/compose.h"
 #include "bot/gateways/gateway.h"
 #include "bot/tz.h"
@@ -120,9 +121,9 @@ static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question
 		return 0;
 	if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
 		return rc;
-	if ((rc = choice(c, "button.confirm", "words.yes", "ap:%lld:%d", (long long)a.id, 1)) != 0 ||
-	    (rc = choice(c, "button.cannot_come", "words.no", "ap:%lld:%d", (long long)a.id, 2)) != 0 ||
-	    (rc = choice(c, "button.other_time", NULL, "ap:%lld:%d", (long long)a.id, 3)) != 0)
+	if ((rc = choice(c, "button.confirm", "words.yes", BUTTON_APPOINTMENT, (long long)a.id, 1)) != 0 ||
+	    (rc = choice(c, "button.cannot_come", "words.no", BUTTON_APPOINTMENT, (long long)a.id, 2)) != 0 ||
+	    (rc = choice(c, "button.other_time", NULL, BUTTON_APPOINTMENT, (long long)a.id, 3)) != 0)
 		return rc;
 	return list_choices(c);
 }
@@ -175,7 +176,7 @@ static int checkin(struct ctx *c, const struct outbox_msg *m)
 	int rc = line(c, "checkin.question", NULL, 0);
 
 	for (int i = 0; rc == 0 && i < 4; i++)
-		rc = choice(c, keys[i], words[i], "ci:%lld:%d", (long long)m->id, i + 1);
+		rc = choice(c, keys[i], words[i], BUTTON_CHECKIN, (long long)m->id, i + 1);
 	return rc != 0 ? rc : list_choices(c);
 }
 
@@ -202,7 +203,7 @@ static int which_button(const void *rec, void *arg)
 	}
 	b = &w->c->out->buttons[w->c->out->nbuttons++];
 	cb_strlcpy(b->label, label, sizeof(b->label));
-	snprintf(b->data, sizeof(b->data), "dq:%lld:%lld", w->document_id, (long long)r->id);
+	snprintf(b->data, sizeof(b->data), BUTTON_DOCUMENT, w->document_id, (long long)r->id);
 	return 0;
 }
 
@@ -242,7 +243,7 @@ static int language_buttons(struct ctx *c)
 		if (name == NULL)
 			return -CB_EINVAL;
 		cb_strlcpy(b->label, name, sizeof(b->label));
-		snprintf(b->data, sizeof(b->data), "lang:%s", lang_code((enum lang)l));
+		snprintf(b->data, sizeof(b->data), BUTTON_LANGUAGE "%s", lang_code((enum lang)l));
 	}
 	return rc;
 }
@@ -304,11 +305,11 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 		cb_strlcpy(c->out->media_ref, param(p, "media_ref"), sizeof(c->out->media_ref));
 	}
 	if (rc == 0)
-		rc = button(c, "button.staff_reply", "rp:%lld:%d", (long long)m->id, 0);
+		rc = button(c, "button.staff_reply", BUTTON_REPLY, (long long)m->id, 0);
 	if (rc == 0)
-		rc = button(c, "button.staff_log", "lg:%lld:%d", (long long)m->family_id, 0);
+		rc = button(c, "button.staff_log", BUTTON_LOG, (long long)m->family_id, 0);
 	if (rc == 0)
-		rc = button(c, "button.staff_handled", "mh:%lld:%d", alert_id, 0);
+		rc = button(c, "button.staff_handled", BUTTON_HANDLED, alert_id, 0);
 	return rc;
 }
 
@@ -343,7 +344,7 @@ static int alert(struct ctx *c, const cJSON *p, int subject)
 		if (rc == 0 && detail[0].value[0] != '\0')
 			rc = line(c, "staff.alert.detail", detail, 1);
 	}
-	return rc != 0 ? rc : button(c, "button.staff_ack", "ak:%lld:%d", alert_id, 0);
+	return rc != 0 ? rc : button(c, "button.staff_ack", BUTTON_ACK, alert_id, 0);
 }
 
 /* A reply that could not reach the family: the reason in the staff

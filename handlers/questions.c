@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bot/buttons.h"
 #include "bot/compose.h"
 #include "handlers/handler.h"
 
@@ -48,14 +49,14 @@ static int run(struct hctx *h, const struct family_msg *fm, const char *data)
 	long long id, req;
 	int choice, rc;
 
-	if (sscanf(data, "ap:%lld:%d", &id, &choice) == 2)
+	if (sscanf(data, BUTTON_APPOINTMENT, &id, &choice) == 2)
 		rc = appointments_answer(h, fm, id, choice);
-	else if (sscanf(data, "dq:%lld:%lld", &id, &req) == 2)
+	else if (sscanf(data, BUTTON_DOCUMENT, &id, &req) == 2)
 		rc = documents_attach(h, fm, id, req);
-	else if (sscanf(data, "ci:%lld:%d", &id, &choice) == 2)
+	else if (sscanf(data, BUTTON_CHECKIN, &id, &choice) == 2)
 		rc = checkins_answer(h, fm, id, choice);
-	else if (strncmp(data, "lang:", 5) == 0)
-		rc = preferences_set_language(h, fm, data + 5);
+	else if (strncmp(data, BUTTON_LANGUAGE, BUTTON_LANGUAGE_LEN) == 0)
+		rc = preferences_set_language(h, fm, data + BUTTON_LANGUAGE_LEN);
 	else
 		return -CB_ENOENT;
 	if (rc == -CB_ENOENT || rc == -CB_ESTATE || rc == -CB_EINVAL)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/buttons.h"
 #include "bot/compose.h"
 #include "bot/event.h"
 #include "bot/tz.h"
@@ -26,10 +27,6 @@
 /* The most say() renders: the sentence and the words of staff it echoes,
  * which are at most one message long. */
 #define SAY_MAX (4 * EVENT_TEXT_MAX)
-/* The More button's data: "mo:", the list (l a family's log, f families,
- * a alerts), the family's id (0 for the others) and how many rows the
- * pages before showed. */
-#define STAFF_MORE_FMT "mo:%c:%lld:%d"
 
 struct staff_msg {
 	const struct inbound_event *ev;
@@ -82,7 +79,7 @@ static int say_page(struct hctx *h, struct staff_msg *sm, const char *text, char
 	char data[48] = "";
 
 	if (more)
-		snprintf(data, sizeof(data), STAFF_MORE_FMT, list, id, shown);
+		snprintf(data, sizeof(data), BUTTON_MORE, list, id, shown);
 	return staff_notice(h, sm->staff.id, sm->family_id, "staff_text", "staff.text", "text", text, "more", data,
 			    NULL);
 }
@@ -576,7 +573,7 @@ static int cmd_alerts(struct hctx *h, struct staff_msg *sm, int skip)
 
 		more[0] = '\0';
 		if (i == shown - 1 && al->n > skip + STAFF_PAGE)
-			snprintf(more, sizeof(more), STAFF_MORE_FMT, 'a', 0LL, skip + STAFF_PAGE);
+			snprintf(more, sizeof(more), BUTTON_MORE, 'a', 0LL, skip + STAFF_PAGE);
 		snprintf(id, sizeof(id), "%lld", (long long)a->id);
 		rc = staff_notice(h, sm->staff.id, a->family_id, "alert", "staff.alert", "alert_id", id, "ref",
 				  a->family_ref, "kind", a->kind, "more", more, NULL);
@@ -730,7 +727,7 @@ static int button(struct hctx *h, struct staff_msg *sm)
 	struct family f;
 	struct alert a;
 
-	if (sscanf(sm->ev->button_data, "rp:%lld:%d", &id, &d) == 2) {
+	if (sscanf(sm->ev->button_data, BUTTON_REPLY, &id, &d) == 2) {
 		char value[24], key[24];
 
 		/* The next text from this chat is the reply. */
@@ -745,14 +742,14 @@ static int button(struct hctx *h, struct staff_msg *sm)
 			return rc;
 		return say(h, sm, "staff.reply_prompt", "ref", f.ref, NULL);
 	}
-	if (sscanf(sm->ev->button_data, "lg:%lld:%d", &id, &d) == 2) {
+	if (sscanf(sm->ev->button_data, BUTTON_LOG, &id, &d) == 2) {
 		if (store_family_get_id(h->store, id, &f) != 0)
 			return 0;
 		if ((rc = family_for(h, sm, f.ref, &f, &ok)) != 0 || !ok)
 			return rc;
 		return show_log(h, sm, &f, 0);
 	}
-	if (sscanf(sm->ev->button_data, STAFF_MORE_FMT, &list, &id, &d) == 3 && d >= 0) {
+	if (sscanf(sm->ev->button_data, BUTTON_MORE, &list, &id, &d) == 3 && d >= 0) {
 		if (list == 'f')
 			return cmd_families(h, sm, d);
 		if (list == 'a')
@@ -763,8 +760,8 @@ static int button(struct hctx *h, struct staff_msg *sm)
 			return rc;
 		return show_log(h, sm, &f, d);
 	}
-	if (sscanf(sm->ev->button_data, "mh:%lld:%d", &id, &d) == 2 ||
-	    sscanf(sm->ev->button_data, "ak:%lld:%d", &id, &d) == 2) {
+	if (sscanf(sm->ev->button_data, BUTTON_HANDLED, &id, &d) == 2 ||
+	    sscanf(sm->ev->button_data, BUTTON_ACK, &id, &d) == 2) {
 		int handled = sm->ev->button_data[0] == 'm';
 
 		if (store_alert_get(h->store, id, &a) != 0)
