@@ -207,7 +207,6 @@ static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const stru
 		       enum lang *l, int *closed)
 {
 	struct family f;
-	struct member mem;
 	struct staff s;
 
 	*closed = 0;
@@ -220,9 +219,7 @@ static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const stru
 	if (store_family_get_id(ob->d->store, m->family_id, &f) != 0)
 		return -CB_ENOENT;
 	*closed = strcmp(f.status, "closed") == 0;
-	*l = f.lang;
-	if (ch->member_id != 0 && store_member_get_id(ob->d->store, ch->member_id, &mem) == 0 && mem.has_lang)
-		*l = mem.lang;
+	*l = handler_reader_lang(ob->d->store, &f, ch->member_id, NULL);
 	return 0;
 }
 

@@ -117,6 +117,18 @@ int handler_params(char **out, ...)
 	return rc;
 }
 
+enum lang handler_reader_lang(struct store *st, const struct family *f, int64_t member_id, struct member *mem)
+{
+	struct member own;
+
+	if (mem == NULL)
+		mem = &own;
+	memset(mem, 0, sizeof(*mem));
+	if (member_id != 0 && store_member_get_id(st, member_id, mem) != 0)
+		memset(mem, 0, sizeof(*mem));
+	return mem->has_lang ? mem->lang : f->lang;
+}
+
 int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm)
 {
 	int rc;
@@ -125,9 +137,6 @@ int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_m
 	memset(&fm->member, 0, sizeof(fm->member));
 	if ((rc = store_family_get_id(h->store, ch->family_id, &fm->family)) != 0)
 		return rc;
-	fm->lang = fm->family.lang;
-	if (ch->member_id != 0 && store_member_get_id(h->store, ch->member_id, &fm->member) == 0 &&
-	    fm->member.has_lang)
-		fm->lang = fm->member.lang;
+	fm->lang = handler_reader_lang(h->store, &fm->family, ch->member_id, &fm->member);
 	return 0;
 }

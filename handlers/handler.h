@@ -74,6 +74,10 @@ struct handler_direct {
  * placeholder values, or NULL. */
 int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 		  const char *key, const char *params);
+/* The language a family's reader reads: the member's own when the member
+ * has one, else the family's. The one place that decides it. With mem,
+ * the member comes back too (zeroed when there is none). */
+enum lang handler_reader_lang(struct store *st, const struct family *f, int64_t member_id, struct member *mem);
 /* Fills fm's family, member and language from a family chat. */
 int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm);
 /* What follows a sent message, in its transaction: the next check-in, the

@@ -115,10 +115,7 @@ static int onboard(struct hctx *h, const struct inbound_event *ev, struct handle
 		return staff_pending(h, &fm.channel, number);
 	if ((rc = store_family_get_id(h->store, fm.channel.family_id, &fm.family)) != 0)
 		return rc;
-	fm.lang = fm.family.lang;
-	if (fm.channel.member_id != 0 &&
-	    store_member_get_id(h->store, fm.channel.member_id, &fm.member) == 0 && fm.member.has_lang)
-		fm.lang = fm.member.lang;
+	fm.lang = handler_reader_lang(h->store, &fm.family, fm.channel.member_id, &fm.member);
 	if ((rc = store_staff_get_id(h->store, fm.family.counsellor_id, &counsellor)) != 0)
 		return rc;
 	{

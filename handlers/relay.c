@@ -66,10 +66,8 @@ static int notify(struct hctx *h, const struct family *f, int64_t staff_id, cons
 		 * language, when the message goes. */
 		rc = handler_params(&params, "alert_id", alert_s, "ref", f->ref, "kind", kind, NULL);
 	} else {
-		enum lang l = f->lang;
+		enum lang l = handler_reader_lang(h->store, f, fw->member_id, &mem);
 
-		if (fw->member_id != 0 && store_member_get_id(h->store, fw->member_id, &mem) == 0 && mem.has_lang)
-			l = mem.lang;
 		last_question(h, fw->channel_id, l, last, sizeof(last));
 		snprintf(channel_s, sizeof(channel_s), "%lld", (long long)fw->channel_id);
 		if (fw->edit_of != 0)

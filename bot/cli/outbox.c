@@ -17,16 +17,14 @@ static int show_row(const void *rec, void *arg)
 	const struct outbox_msg *m = rec;
 	struct show_ctx *s = arg;
 	struct composed msg;
-	struct member mem;
-	enum lang l = s->f->lang;
+	enum lang l;
 	char when[32];
 	FILE *out = s->c->out;
 
 	if (!s->all && strcmp(m->status, "queued") != 0)
 		return 0;
 	/* A member with a language of their own reads it in that one. */
-	if (m->member_id != 0 && store_member_get_id(s->c->store, m->member_id, &mem) == 0 && mem.has_lang)
-		l = mem.lang;
+	l = handler_reader_lang(s->c->store, s->f, m->member_id, NULL);
 	tz_format_iso(m->not_before, when, sizeof(when));
 	fprintf(out, "#%lld %s %s %s\n", (long long)m->id, when, m->kind, m->status);
 	if (compose_outbox(s->c->store, s->c->loc, m, l, NULL, &msg) != 0) {
