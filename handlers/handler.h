@@ -78,6 +78,11 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
  * has one, else the family's. The one place that decides it. With mem,
  * the member comes back too (zeroed when there is none). */
 enum lang handler_reader_lang(struct store *st, const struct family *f, int64_t member_id, struct member *mem);
+/* A known family's event (handlers/family.c): whatever it is, what it
+ * asks for is done, logged, forwarded or answered. */
+int family_event(struct hctx *h, struct family_msg *fm);
+/* Urgent words from a closed file's chat: *urgent set, and handled. */
+int family_closed_urgent(struct hctx *h, struct family_msg *fm, int *urgent);
 /* Fills fm's family, member and language from a family chat. */
 int handler_family_msg(struct hctx *h, const struct channel *ch, struct family_msg *fm);
 /* What follows a sent message, in its transaction: the next check-in, the
