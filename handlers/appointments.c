@@ -203,3 +203,11 @@ int appointments_answer(struct hctx *h, const struct family_msg *fm, int64_t app
 		return rc;
 	return handler_reply(h, fm, "reminder_answer", "reminder.counsellor_will_contact", NULL);
 }
+
+/* The family's time to confirm counts from the first reminder sent. */
+int appointments_reminder_sent(struct hctx *h, const struct outbox_msg *m)
+{
+	if (m->family_id == 0 || m->appointment_id == 0)
+		return 0;
+	return store_appointment_reminded(h->store, m->appointment_id, h->now);
+}

@@ -40,48 +40,27 @@ int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind
 	return rc != 0 ? rc : store_checkin_answered(h->store, fm->family.id, h->now);
 }
 
+/* What follows a sent message, by its kind: each handler that owns the
+ * kind says what, so that this file calls nobody back. The row itself
+ * keeps no words once sent (the outbox_scrub trigger of the schema): a
+ * forward keeps what a reply needs, a reply and a pairing number nothing. */
+static const struct {
+	const char *kind;
+	int (*fn)(struct hctx *h, const struct outbox_msg *m);
+} after_sent[] = {
+	{"relay_reply", staff_reply_sent},
+	{"checkin", checkins_after_sent},
+	{"reminder", appointments_reminder_sent},
+	{"document_reminder", documents_reminder_sent},
+};
+
 int handler_after_sent(struct hctx *h, const struct outbox_msg *m)
 {
-	struct doc_request r;
-	struct family f;
-	int rc;
-
-	/* The row itself keeps no words once sent (the outbox_scrub trigger
-	 * of the schema): a forward keeps what a reply needs, a reply and a
-	 * pairing number nothing. */
-	if (strcmp(m->kind, "relay_reply") == 0) {
-		/* The counsellor hears it went. */
-		if ((rc = store_family_get_id(h->store, m->family_id, &f)) != 0)
-			return rc;
-		return staff_notice(h, m->staff_id, m->family_id, "staff_notice", "staff.reply_delivered", "ref", f.ref, NULL);
-	}
 	if (m->family_id == 0)
 		return 0;
-	if (strcmp(m->kind, "checkin") == 0)
-		return checkins_after_sent(h, m);
-	/* The family's time to confirm counts from the first reminder sent. */
-	if (strcmp(m->kind, "reminder") == 0 && m->appointment_id != 0)
-		return store_appointment_reminded(h->store, m->appointment_id, h->now);
-	if (strcmp(m->kind, "document_reminder") == 0 || strcmp(m->kind, "document_request") == 0) {
-		int64_t open[16];
-		int n = 0, rc;
-
-		/* The chain of reminders goes on while the request is open; the
-		 * request message itself queued the first one. */
-		if (strcmp(m->kind, "document_request") == 0)
-			return 0;
-		if ((rc = store_docreq_open(h->store, m->family_id, open, 16, &n)) != 0)
-			return rc;
-		for (int i = 0; i < n && i < 16; i++) {
-			if (open[i] != m->request_id)
-				continue;
-			memset(&r, 0, sizeof(r));
-			r.id = m->request_id;
-			r.family_id = m->family_id;
-			r.member_id = m->member_id;
-			return documents_queue_reminder(h, &r);
-		}
-	}
+	for (size_t i = 0; i < CB_ARRAY_SIZE(after_sent); i++)
+		if (strcmp(m->kind, after_sent[i].kind) == 0)
+			return after_sent[i].fn(h, m);
 	return 0;
 }
 

@@ -274,3 +274,27 @@ int documents_reject(struct hctx *h, const struct document *doc, const char *rea
 	free(params);
 	return rc != 0 ? rc : documents_queue_reminder(h, &r);
 }
+
+/* The chain of reminders goes on while the request is open; the request
+ * message itself queued the first one. */
+int documents_reminder_sent(struct hctx *h, const struct outbox_msg *m)
+{
+	struct doc_request r;
+	int64_t open[16];
+	int n = 0, rc;
+
+	if (m->family_id == 0)
+		return 0;
+	if ((rc = store_docreq_open(h->store, m->family_id, open, 16, &n)) != 0)
+		return rc;
+	for (int i = 0; i < n && i < 16; i++) {
+		if (open[i] != m->request_id)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.id = m->request_id;
+		r.family_id = m->family_id;
+		r.member_id = m->member_id;
+		return documents_queue_reminder(h, &r);
+	}
+	return 0;
+}

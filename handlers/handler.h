@@ -36,6 +36,11 @@ int documents_request(struct hctx *h, struct doc_request *r);
 /* Queues the next reminder of an open request, reminder_every days on,
  * unless one is already waiting. */
 int documents_queue_reminder(struct hctx *h, const struct doc_request *r);
+/* After-send hooks (the table in handlers/common.c): a document reminder,
+ * a reminder, a counsellor's reply went. */
+int documents_reminder_sent(struct hctx *h, const struct outbox_msg *m);
+int appointments_reminder_sent(struct hctx *h, const struct outbox_msg *m);
+int staff_reply_sent(struct hctx *h, const struct outbox_msg *m);
 /* After START on channel_id: an open request that never reached the chat
  * is asked again, and its reminders go on (one chain). */
 int documents_resume(struct hctx *h, int64_t request_id, int64_t channel_id);

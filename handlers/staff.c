@@ -36,6 +36,17 @@ struct staff_msg {
 	int64_t family_id;   /* the family the answer is about, once known: it is erased with it */
 };
 
+/* A counsellor's reply went: the counsellor hears it. */
+int staff_reply_sent(struct hctx *h, const struct outbox_msg *m)
+{
+	struct family f;
+	int rc;
+
+	if ((rc = store_family_get_id(h->store, m->family_id, &f)) != 0)
+		return rc;
+	return staff_notice(h, m->staff_id, m->family_id, "staff_notice", "staff.reply_delivered", "ref", f.ref, NULL);
+}
+
 int staff_notice(struct hctx *h, int64_t staff_id, int64_t family_id, const char *kind, const char *key, ...)
 {
 	struct outbox_msg m;
