@@ -71,6 +71,11 @@ static void send_neutral(const char *channel, const char *address, const char *t
 	gw->ops->send_direct(gw, address, text);
 }
 
+static void inbound_ready(void *arg)
+{
+	daemon_inbound_ready(arg);
+}
+
 struct gateway *daemon_gateway(const struct daemon *d, const char *kind)
 {
 	for (int i = 0; i < d->ngateways; i++)
@@ -318,11 +323,13 @@ static int start(struct daemon *d)
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
 	    http_server_route(d->server, "/metrics", metrics, d) != 0)
 		return -CB_ENOMEM;
+	d->gateway_env = (struct gateway_env){&d->loop, &d->cfg, d->store, &d->loc, &d->metrics,
+					      d->http, d->server, inbound_ready, d};
 	for (size_t i = 0; i < gateway_nkinds && d->ngateways < GATEWAY_MAX; i++) {
 		struct gateway *gw;
 
 		err[0] = '\0';
-		gw = gateway_kinds[i].create(d, err, sizeof(err));
+		gw = gateway_kinds[i].create(&d->gateway_env, err, sizeof(err));
 		if (gw == NULL && err[0] != '\0') {
 			log_error("%s", err);
 			return -CB_ECONFIG;

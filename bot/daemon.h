@@ -31,6 +31,7 @@ struct daemon {
 	 * whose section is absent is not here. */
 	struct gateway *gateways[GATEWAY_MAX];
 	int ngateways;
+	struct gateway_env gateway_env;   /* what the gateways are given */
 	struct outbox *outbox;
 	struct fetcher *fetcher;
 	struct metrics metrics;

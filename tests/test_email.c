@@ -93,6 +93,7 @@ struct slot {
 
 struct fx {
 	struct daemon d;
+	struct gateway_env env;      /* what the gateway is given: d's loop, cfg and http */
 	uv_timer_t watchdog;
 	uv_tcp_t listener;           /* counts connections; never answers */
 	int listening;
@@ -285,6 +286,7 @@ static struct fx *fx_new(void)
 	uv_unref((uv_handle_t *)&fx->watchdog);
 	fx->d.http = http_client_new(&fx->d.loop);
 	assert_non_null(fx->d.http);
+	fx->env = (struct gateway_env){.loop = &fx->d.loop, .cfg = &fx->d.cfg, .http = fx->d.http};
 	for (int i = 0; i < MAX_SLOTS; i++)
 		fx->slots[i].fx = fx;
 	strcpy(fx->tmp, "/tmp/casebot-email-XXXXXX");
@@ -312,7 +314,7 @@ static struct gateway *fx_gateway(struct fx *fx, int i, int port)
 
 	snprintf(fx->d.cfg.gw.smtp.url, sizeof(fx->d.cfg.gw.smtp.url), "smtp://127.0.0.1:%d", port);
 	cb_strlcpy(fx->d.cfg.gw.smtp.from, FROM, sizeof(fx->d.cfg.gw.smtp.from));
-	fx->gw[i] = gateway_email_new(&fx->d, err, sizeof(err));
+	fx->gw[i] = gateway_email_new(&fx->env, err, sizeof(err));
 	assert_non_null(fx->gw[i]);
 	assert_string_equal(err, "");
 	assert_string_equal(fx->gw[i]->ops->name, "email");
@@ -1071,7 +1073,7 @@ static struct gateway *new_gw(struct fx *fx, char *err, size_t errlen)
 {
 	memset(err, 'z', errlen - 1);
 	err[errlen - 1] = '\0';
-	return gateway_email_new(&fx->d, err, errlen);
+	return gateway_email_new(&fx->env, err, errlen);
 }
 
 static void test_new(void **state)

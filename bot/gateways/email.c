@@ -16,7 +16,9 @@
 
 #include <curl/curl.h>
 
-#include "bot/daemon.h"
+#include "bot/config.h"
+#include "bot/metrics.h"
+#include "store/store.h"
 #include "bot/gateways/email.h"
 #include "bot/net/http_client.h"
 #include "bot/log.h"
@@ -302,7 +304,7 @@ static void mailed(const struct http_response *res, void *arg)
 		r.outcome = GW_SENT;
 		cb_strlcpy(r.message_id, call->message_id, sizeof(r.message_id));
 		if (!em->freeing) {
-			em->gw.last_ok_ms = uv_now(&em->gw.d->loop);
+			em->gw.last_ok_ms = uv_now(em->gw.env->loop);
 			em->gw.last_latency = res->total_seconds;
 		}
 	} else if (code == 530 || code == 534 || code == 535 || code == 538) {
@@ -369,7 +371,7 @@ static int refuse(struct em *em, const char *why, gateway_sent_cb cb, void *arg)
 	call->arg = arg;
 	call->r.outcome = GW_PERMANENT;
 	cb_strlcpy(call->r.reason, why, sizeof(call->r.reason));
-	if (uv_timer_init(&em->gw.d->loop, &call->timer) != 0) {
+	if (uv_timer_init(em->gw.env->loop, &call->timer) != 0) {
 		free(call);
 		return -CB_ENOMEM;
 	}
@@ -424,7 +426,7 @@ static int em_send(struct gateway *gw, const struct gateway_part *p, gateway_sen
 	m.message_len = msglen;
 	m.timeout_ms = EMAIL_SEND_TIMEOUT_MS;
 	m.require_tls = em->require_tls;
-	if ((rc = http_client_mail(em->gw.d->http, &m, mailed, call)) != 0)
+	if ((rc = http_client_mail(em->gw.env->http, &m, mailed, call)) != 0)
 		goto out;
 	call = NULL;
 	em->inflight++;
@@ -621,9 +623,9 @@ int gateway_email_password(const struct config *cfg, char *out, size_t cap)
 	return config_secret_file(cfg->gw.smtp.password_file, out, cap);
 }
 
-struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
+struct gateway *gateway_email_new(const struct gateway_env *d, char *err, size_t errlen)
 {
-	const struct config *cfg = &d->cfg;
+	const struct config *cfg = d->cfg;
 	struct em *em = NULL;
 	int rc;
 
@@ -639,7 +641,7 @@ struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen)
 		return NULL;
 	}
 	em->gw.ops = &email_ops;
-	em->gw.d = d;
+	em->gw.env = d;
 	if (cb_strlcpy(em->url, cfg->gw.smtp.url, sizeof(em->url)) != 0 ||
 	    (em->require_tls = needs_tls(em->url)) < 0) {
 		snprintf(err, errlen, "[smtp] url: expected smtp://host:port or smtps://host:port");

@@ -20,11 +20,11 @@ struct config;
 
 /* A part's address is the recipient's email address; its text is the mail:
  * the first line the Subject, the rest the body (buttons are ignored).
- * Needs d->loop, d->cfg and d->http. NULL with err "" when [smtp] url is
+ * Needs env->loop, env->cfg and env->http. NULL with err "" when [smtp] url is
  * empty (email off); NULL with a one-line err on a real problem (the
  * password cannot be read, a password without a username...). After
  * ops->free() no callback of this gateway runs any more. */
-struct gateway *gateway_email_new(struct daemon *d, char *err, size_t errlen);
+struct gateway *gateway_email_new(const struct gateway_env *env, char *err, size_t errlen);
 
 /* [smtp]: its keys, defaults and checks. */
 extern const struct config_section gateway_email_config;

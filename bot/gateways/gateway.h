@@ -10,9 +10,31 @@
 
 #include "bot/compose.h"
 
+#include <uv.h>
+
+struct config;
 struct config_section;
-struct daemon;
+struct http_client;
+struct http_server;
+struct locales;
+struct metrics;
+struct store;
 struct gateway;
+
+/* What a gateway is given when it is made, and all it may use: it never
+ * sees the daemon. The daemon owns all of it for the gateway's life. */
+struct gateway_env {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct store *store;
+	struct locales *const *loc;        /* read through: SIGHUP replaces the catalogs */
+	struct metrics *metrics;
+	struct http_client *http;
+	struct http_server *server;
+	/* A batch of inbound events is committed: route it. */
+	void (*inbound_ready)(void *arg);
+	void *arg;
+};
 
 /* Message ids, chat addresses and media references are text of at most
  * this many bytes, whatever the gateway. */
@@ -96,7 +118,7 @@ struct gateway_caps {
 
 struct gateway {
 	const struct gateway_ops *ops;
-	struct daemon *d;
+	const struct gateway_env *env;
 	struct gateway_caps caps;
 	uint64_t last_ok_ms;      /* loop time the gateway last answered well */
 	double last_latency;      /* seconds */
@@ -107,7 +129,7 @@ struct gateway {
  * section is absent), and NULL with a one-line err on a real problem. */
 struct gateway_kind {
 	const char *name;            /* the channel kind stored with each chat */
-	struct gateway *(*create)(struct daemon *d, char *err, size_t errlen);
+	struct gateway *(*create)(const struct gateway_env *env, char *err, size_t errlen);
 	/* The longest text one message holds, in the gateway's own measure
 	 * (Telegram: UTF-16 units), and that measure; NULL: bytes. Read by
 	 * handlers that refuse a text rather than cut it, also when the

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/daemon.h"
+#include "bot/config.h"
+#include "bot/metrics.h"
+#include "store/store.h"
 #include "bot/event_json.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram.h"
@@ -88,7 +90,7 @@ static void batch_free(struct batch *b)
 /* Stores what was collected, with the cursor; then counts what was new. */
 static int batch_store(struct batch *b, const struct inbound_cursor *cursor, int ncursor)
 {
-	struct daemon *d = b->tg->gw.d;
+	const struct gateway_env *d = b->tg->gw.env;
 	struct inbound_new rows[TG_MAX_CALLBACKS];
 	int rc;
 
@@ -99,7 +101,7 @@ static int batch_store(struct batch *b, const struct inbound_cursor *cursor, int
 		if (!rows[i].stored)
 			continue;
 		b->stored++;
-		metrics_count(&d->metrics, "in", "telegram", b->ev[i].kind);
+		metrics_count(d->metrics, "in", "telegram", b->ev[i].kind);
 	}
 	return rc;
 }
@@ -111,8 +113,8 @@ static struct tg *tg_of(struct gateway *gw)
 
 static uint64_t loop_ms(struct tg *tg)
 {
-	uv_update_time(&tg->gw.d->loop);
-	return uv_now(&tg->gw.d->loop);
+	uv_update_time(tg->gw.env->loop);
+	return uv_now(tg->gw.env->loop);
 }
 
 static int post(struct tg *tg, const char *method, const char *body, long timeout_ms,
@@ -122,7 +124,7 @@ static int post(struct tg *tg, const char *method, const char *body, long timeou
 	char url[512];
 	int rc;
 
-	if ((rc = telegram_api_method_url(url, sizeof(url), tg->gw.d->cfg.gw.telegram.api_base, tg->token,
+	if ((rc = telegram_api_method_url(url, sizeof(url), tg->gw.env->cfg->gw.telegram.api_base, tg->token,
 					  method)) != 0)
 		return rc;
 	memset(&req, 0, sizeof(req));
@@ -133,7 +135,7 @@ static int post(struct tg *tg, const char *method, const char *body, long timeou
 	req.content_type = "application/json";
 	req.timeout_ms = timeout_ms;
 	req.max_response_bytes = max_bytes;
-	rc = http_client_request(tg->gw.d->http, &req, cb, arg);
+	rc = http_client_request(tg->gw.env->http, &req, cb, arg);
 	sodium_memzero(url, sizeof(url));
 	return rc;
 }
@@ -210,7 +212,7 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 			const cJSON *update)
 {
 	struct batch *b = arg;
-	struct daemon *d = b->tg->gw.d;
+	const struct gateway_env *d = b->tg->gw.env;
 	struct inbound_event *copy;
 	struct pending *p;
 
@@ -219,11 +221,11 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 	if (b->polled && restart_check(b, ev) != 0)
 		return -CB_ESTORE;
 	if (rc == TELEGRAM_IGNORED) {
-		d->metrics.updates_ignored++;
+		d->metrics->updates_ignored++;
 		return 0;
 	}
 	if (rc != 0) {
-		d->metrics.updates_malformed++;
+		d->metrics->updates_malformed++;
 		log_warn("telegram: malformed update %s skipped", ev->external_id[0] ? ev->external_id : "?");
 		return 0;
 	}
@@ -287,7 +289,7 @@ static void backoff(struct tg *tg, const char *why)
 static void polled(const struct http_response *res, void *arg)
 {
 	struct tg *tg = arg;
-	struct daemon *d = tg->gw.d;
+	const struct gateway_env *d = tg->gw.env;
 	struct telegram_updates u;
 	struct batch *b;
 	uint64_t now, since;
@@ -353,7 +355,7 @@ static void polled(const struct http_response *res, void *arg)
 		if (b->ev[i].callback_id[0] != '\0')
 			answer_callback(tg, b->ev[i].callback_id);
 	if (b->stored > 0)
-		daemon_inbound_ready(d);
+		d->inbound_ready(d->arg);
 	since = now - tg->poll_started;
 	schedule_poll(tg, u.usable + u.ignored + u.malformed == 0 && since < TG_MIN_POLL_MS ?
 			  TG_MIN_POLL_MS - since : 0);
@@ -392,7 +394,7 @@ static void schedule_poll(struct tg *tg, uint64_t delay)
 static void webhook(struct http_server_req *req, void *arg)
 {
 	struct tg *tg = arg;
-	struct daemon *d = tg->gw.d;
+	const struct gateway_env *d = tg->gw.env;
 	const char *given;
 	size_t given_len = 0, secret_len = strlen(tg->secret);
 	struct batch *b;
@@ -407,7 +409,7 @@ static void webhook(struct http_server_req *req, void *arg)
 	given = http_server_req_header(req, "x-telegram-bot-api-secret-token", &given_len);
 	if (given == NULL || given_len != secret_len || secret_len == 0 ||
 	    sodium_memcmp(given, tg->secret, secret_len) != 0) {
-		d->metrics.webhook_refused++;
+		d->metrics->webhook_refused++;
 		http_server_respond(req, 401, "text/plain", "unauthorized\n", 13);
 		return;
 	}
@@ -426,7 +428,7 @@ static void webhook(struct http_server_req *req, void *arg)
 	if (update == NULL) {
 		/* Telegram would resend a refused update for ever: a malformed one
 		 * is counted, logged and acknowledged. */
-		d->metrics.updates_malformed++;
+		d->metrics->updates_malformed++;
 		log_warn("telegram webhook: body is not JSON");
 		ok = 1;
 		goto out;
@@ -445,7 +447,7 @@ out:
 			if (b->ev[i].callback_id[0] != '\0')
 				answer_callback(tg, b->ev[i].callback_id);
 		if (b->stored > 0)
-			daemon_inbound_ready(d);
+			d->inbound_ready(d->arg);
 	} else {
 		/* Not stored: Telegram keeps it and tries again. */
 		http_server_respond(req, 500, "text/plain", "not stored\n", 11);
@@ -508,7 +510,7 @@ static void family_commands(struct tg *tg, enum lang l, const char *language_cod
 		{"words.stop", "commands.family.stop"}, {"words.start", "commands.family.start"},
 	};
 	struct telegram_command c[CB_ARRAY_SIZE(kinds)];
-	const struct locales *loc = tg->gw.d->loc;
+	const struct locales *loc = *tg->gw.env->loc;
 	const char *const *words;
 	char *body = NULL, what[32];
 	size_t n = 0;
@@ -559,7 +561,7 @@ static void staff_commands(struct tg *tg)
 		"help", "families", "log", "appointment", "request", "checkin", "away", "alerts",
 	};
 	struct telegram_command c[CB_ARRAY_SIZE(names)];
-	struct daemon *d = tg->gw.d;
+	const struct gateway_env *d = tg->gw.env;
 	struct staff_list l = {0};
 	struct channel ch;
 	char key[64], what[48], *body, *end;
@@ -581,7 +583,7 @@ static void staff_commands(struct tg *tg)
 		for (size_t k = 0; k < CB_ARRAY_SIZE(names); k++) {
 			snprintf(key, sizeof(key), "commands.staff.%s", names[k]);
 			c[k].command = names[k];
-			c[k].description = locale_text(d->loc, l.s[i].lang, key);
+			c[k].description = locale_text(*d->loc, l.s[i].lang, key);
 		}
 		body = NULL;
 		snprintf(what, sizeof(what), "staff #%lld", (long long)l.s[i].id);
@@ -597,7 +599,7 @@ static void staff_commands(struct tg *tg)
  * the phone), and the menus of staff chats. */
 static void tg_setup_bot(struct tg *tg)
 {
-	const struct config *cfg = &tg->gw.d->cfg;
+	const struct config *cfg = tg->gw.env->cfg;
 	char *body;
 	int rc;
 
@@ -607,7 +609,7 @@ static void tg_setup_bot(struct tg *tg)
 
 		family_commands(tg, lang, code);
 		body = NULL;
-		rc = telegram_api_build_set_description(locale_text(tg->gw.d->loc, lang, "bot.description"), code,
+		rc = telegram_api_build_set_description(locale_text(*tg->gw.env->loc, lang, "bot.description"), code,
 							&body);
 		setup_call(tg, "setMyDescription", code[0] != '\0' ? code : "default", body, rc);
 	}
@@ -617,7 +619,7 @@ static void tg_setup_bot(struct tg *tg)
 static int tg_start(struct gateway *gw)
 {
 	struct tg *tg = tg_of(gw);
-	struct daemon *d = gw->d;
+	const struct gateway_env *d = gw->env;
 	char path[128], value[32];
 
 	if (store_state_get(d->store, "telegram", "offset", value, sizeof(value)) == 0)
@@ -626,8 +628,8 @@ static int tg_start(struct gateway *gw)
 		tg->epoch = strtoll(value, NULL, 10);
 	tg->started = 1;
 	tg_setup_bot(tg);
-	if (d->cfg.gw.telegram.webhook) {
-		snprintf(path, sizeof(path), "/telegram/%s", d->cfg.gw.telegram.webhook_path);
+	if (d->cfg->gw.telegram.webhook) {
+		snprintf(path, sizeof(path), "/telegram/%s", d->cfg->gw.telegram.webhook_path);
 		return http_server_route(d->server, path, webhook, tg);
 	}
 	schedule_poll(tg, 0);
@@ -827,7 +829,7 @@ static void got_file(const struct http_response *res, void *arg)
 	if (rc == 0 && tr.file_size > TELEGRAM_DOWNLOAD_MAX)
 		rc = -CB_ETOOBIG;
 	if (rc == 0)
-		rc = telegram_api_file_url(url, sizeof(url), tg->gw.d->cfg.gw.telegram.api_base, tg->token,
+		rc = telegram_api_file_url(url, sizeof(url), tg->gw.env->cfg->gw.telegram.api_base, tg->token,
 					   tr.file_path);
 	if (rc == 0) {
 		memset(&req, 0, sizeof(req));
@@ -837,7 +839,7 @@ static void got_file(const struct http_response *res, void *arg)
 		req.max_response_bytes = TELEGRAM_DOWNLOAD_MAX;
 		req.sink = call->sink;
 		req.sink_arg = call->arg;
-		rc = http_client_request(tg->gw.d->http, &req, downloaded, call);
+		rc = http_client_request(tg->gw.env->http, &req, downloaded, call);
 		sodium_memzero(url, sizeof(url));
 		if (rc == 0) {
 			tg->inflight++;
@@ -962,7 +964,7 @@ int gateway_telegram_token(const struct config *cfg, char *out, size_t cap)
 	return config_secret_file(cfg->gw.telegram.token_file, out, cap);
 }
 
-struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
+struct gateway *gateway_telegram_new(const struct gateway_env *d, char *err, size_t errlen)
 {
 	struct tg *tg = calloc(1, sizeof(*tg));
 	int rc;
@@ -972,18 +974,18 @@ struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 		return NULL;
 	}
 	tg->gw.ops = &telegram_ops;
-	tg->gw.d = d;
-	rc = gateway_telegram_token(&d->cfg, tg->token, sizeof(tg->token));
+	tg->gw.env = d;
+	rc = gateway_telegram_token(d->cfg, tg->token, sizeof(tg->token));
 	if (rc != 0) {
 		snprintf(err, errlen, "no Telegram token: set CASEBOT_TELEGRAM_TOKEN or [telegram] token_file (%s)",
 			 casebot_strerror(rc));
 		free(tg);
 		return NULL;
 	}
-	if (d->cfg.gw.telegram.webhook &&
-	    config_secret_file(d->cfg.gw.telegram.webhook_secret_file, tg->secret, sizeof(tg->secret)) != 0) {
+	if (d->cfg->gw.telegram.webhook &&
+	    config_secret_file(d->cfg->gw.telegram.webhook_secret_file, tg->secret, sizeof(tg->secret)) != 0) {
 		snprintf(err, errlen, "%s: cannot read the webhook secret (one line, a file only casebot may read)",
-			 d->cfg.gw.telegram.webhook_secret_file);
+			 d->cfg->gw.telegram.webhook_secret_file);
 		sodium_memzero(tg->token, sizeof(tg->token));
 		free(tg);
 		return NULL;
@@ -996,12 +998,12 @@ struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen)
 		 * counts the units. */
 		.text_max = 4 * TELEGRAM_TEXT_MAX_UNITS,
 		.can_edit = 1,
-		.rate_per_chat = d->cfg.gw.telegram.rate_per_chat,
-		.rate_global = d->cfg.gw.telegram.rate_global,
+		.rate_per_chat = d->cfg->gw.telegram.rate_per_chat,
+		.rate_global = d->cfg->gw.telegram.rate_global,
 		/* In webhook mode Telegram calls us: silence is no fault. */
-		.quiet_ok = d->cfg.gw.telegram.webhook,
+		.quiet_ok = d->cfg->gw.telegram.webhook,
 	};
-	uv_timer_init(&d->loop, &tg->poll_timer);
+	uv_timer_init(d->loop, &tg->poll_timer);
 	tg->poll_timer.data = tg;
 	return &tg->gw;
 }

@@ -5,12 +5,12 @@
 
 #include <stddef.h>
 
-struct daemon;
+struct gateway_env;
 
 struct config;
 
 /* NULL with err set when the token cannot be read. */
-struct gateway *gateway_telegram_new(struct daemon *d, char *err, size_t errlen);
+struct gateway *gateway_telegram_new(const struct gateway_env *env, char *err, size_t errlen);
 
 /* [telegram]: its keys, defaults and checks. */
 extern const struct config_section gateway_telegram_config;
