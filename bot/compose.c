@@ -301,8 +301,13 @@ static int forward(struct ctx *c, const struct outbox_msg *m, const cJSON *p, in
 		rc = line(c, "staff.forward.text", text, 1);
 	if (rc == 0 && media[0].value[0] != '\0') {
 		rc = line(c, "staff.forward.media", media, 1);
+		struct channel from;
+
 		cb_strlcpy(c->out->media_kind, param(p, "media_kind"), sizeof(c->out->media_kind));
 		cb_strlcpy(c->out->media_ref, param(p, "media_ref"), sizeof(c->out->media_ref));
+		/* A reference means something only to the gateway that gave it. */
+		if (store_channel_get(c->st, strtoll(param(p, "channel_id"), NULL, 10), &from) == 0)
+			cb_strlcpy(c->out->media_gateway, from.kind, sizeof(c->out->media_gateway));
 	}
 	if (rc == 0)
 		rc = button(c, "button.staff_reply", BUTTON_REPLY, (long long)m->id, 0);

@@ -31,6 +31,7 @@ struct composed {
 	int question;
 	char media_kind[16];     /* a forwarded file follows the text: photo, voice... */
 	char media_ref[256];
+	char media_gateway[16];  /* the gateway whose reference media_ref is */
 };
 
 /* -CB_ENOENT when what the row points at is gone (the caller cancels the

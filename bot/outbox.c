@@ -352,7 +352,11 @@ static void on_sent(const struct gateway_result *r, void *arg)
 
 			j->media_sent = 1;
 			cb_strlcpy(j->text_message_id, r->message_id, sizeof(j->text_message_id));
-			if (gw->ops->send_media != NULL &&
+			/* Only the gateway the family wrote on can read its file
+			 * reference: on another the text says a file came, and the
+			 * file is not sent by a reference it cannot read. */
+			if (gw->ops->send_media != NULL && strcmp(j->msg.media_gateway, gw->ops->name) == 0 &&
+			    (gw->caps.media_send & gateway_media_bit(j->msg.media_kind)) != 0 &&
 			    gw->ops->send_media(gw, j->ch.address, j->msg.media_kind, j->msg.media_ref, on_sent, j) == 0)
 				return;
 		}

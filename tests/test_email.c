@@ -1133,6 +1133,7 @@ static void test_new(void **state)
 	 * of its own, whatever Telegram's are. */
 	assert_true(gw->caps.has_subject);
 	assert_int_equal(gw->caps.buttons_max, 0);
+	assert_int_equal(gw->caps.media_send, 0);
 	assert_true(gw->caps.rate_global > 0 && gw->caps.rate_global != c->gw.telegram.rate_global);
 	assert_true(gw->caps.quiet_ok);
 	assert_int_equal(gw->ops->start(gw), 0);

@@ -782,6 +782,18 @@ static void test_media_blocked_and_bad_rows(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM downloads WHERE media_ref = 'FILE2' AND channel_id = 1"), 1);
 	inbound(t, "1001", EVENT_MEDIA, "voice", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+	{
+		/* The forward names the gateway its file reference belongs to:
+		 * only that gateway may send the file on by it. */
+		static struct composed msg;
+		struct outbox_msg m;
+
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT id FROM outbox WHERE kind = 'forward'"), &m), 0);
+		assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, NULL, &msg), 0);
+		store_outbox_msg_free(&m);
+		assert_string_equal(msg.media_kind, "voice");
+		assert_string_equal(msg.media_gateway, "telegram");
+	}
 	inbound(t, "1001", EVENT_BLOCKED, NULL, NULL);
 	assert_int_equal(q(t, "SELECT blocked FROM channels"), 1);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'blocked'"), 1);

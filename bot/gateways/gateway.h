@@ -105,6 +105,8 @@ struct gateway_caps {
 	int button_title_max;        /* bytes */
 	int button_data_max;         /* bytes */
 	size_t text_max;             /* bytes of UTF-8 one message holds; split() cuts */
+	unsigned media_send;         /* gateway_media_bit() of the kinds it sends on */
+	unsigned media_receive;      /* ... and of those it receives */
 	int has_subject;             /* the first line is a subject (email) */
 	int can_edit;                /* a sent message can be changed in place */
 	double rate_per_chat;        /* messages per second, one chat */
@@ -144,6 +146,12 @@ struct gateway_kind {
 
 extern const struct gateway_kind gateway_kinds[];
 extern const size_t gateway_nkinds;
+
+/* The bit of a media kind (photo, document, voice, audio, video,
+ * video_note, sticker) in gateway_caps.media_send and media_receive; 0 for
+ * a kind no gateway knows. */
+#define GATEWAY_MEDIA_ALL 0x7fu
+unsigned gateway_media_bit(const char *kind);
 
 /* The table's line for a channel kind; NULL when there is none. */
 const struct gateway_kind *gateway_kind_find(const char *name);

@@ -16,6 +16,16 @@ const struct gateway_kind gateway_kinds[] = {
 
 const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);
 
+unsigned gateway_media_bit(const char *kind)
+{
+	static const char *const kinds[] = {"photo", "document", "voice", "audio", "video", "video_note", "sticker"};
+
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
 const struct gateway_kind *gateway_kind_find(const char *name)
 {
 	for (size_t i = 0; i < gateway_nkinds; i++)

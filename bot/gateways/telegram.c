@@ -997,6 +997,8 @@ struct gateway *gateway_telegram_new(const struct gateway_env *d, char *err, siz
 		/* 4096 UTF-16 units are at most 16 KiB of UTF-8; tg_split
 		 * counts the units. */
 		.text_max = 4 * TELEGRAM_TEXT_MAX_UNITS,
+		.media_send = GATEWAY_MEDIA_ALL,
+		.media_receive = GATEWAY_MEDIA_ALL,
 		.can_edit = 1,
 		.rate_per_chat = d->cfg->gw.telegram.rate_per_chat,
 		.rate_global = d->cfg->gw.telegram.rate_global,
