@@ -77,10 +77,19 @@ static void on_watchdog(uv_timer_t *t)
 	assert_true(cond); \
 } while (0)
 
-/* The gateway the daemon would hold for the channel kind. */
+/* The gateway the daemon would hold for the channel kind, in its list,
+ * declaring that it carries buttons and files, with limits fast enough
+ * that parts do not wait a second. */
 static void attach(struct cfx *c, struct gateway *gw)
 {
-	c->d.telegram = gw;
+	gw->caps.buttons_max = COMPOSE_BUTTONS_MAX;
+	gw->caps.button_title_max = 64;
+	gw->caps.button_data_max = 64;
+	gw->caps.media_send = GATEWAY_MEDIA_ALL;
+	gw->caps.media_receive = GATEWAY_MEDIA_ALL;
+	gw->caps.rate_per_chat = 50.0;
+	gw->caps.rate_global = 100.0;
+	c->d.gateways[c->d.ngateways++] = gw;
 }
 
 static int setup(void **state)
@@ -101,9 +110,6 @@ static int setup(void **state)
 	    locale_load(CASEBOT_LOCALES_DIR, &c->d.loc, err, sizeof(err)) != 0 ||
 	    uv_loop_init(&c->d.loop) != 0)
 		return -1;
-	/* The fake's limits: fast enough that parts do not wait a second. */
-	c->d.cfg.telegram_rate_per_chat = 50.0;
-	c->d.cfg.telegram_rate_global = 100.0;
 	uv_timer_init(&c->d.loop, &c->watchdog);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO channels (id, family_id, kind, address, verified, created_at) VALUES"
@@ -325,7 +331,7 @@ static void test_split_and_media(void **state)
 		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
 		 " '{\"ref\":\"F-1\",\"member\":\"Amina\",\"text\":\"een heel lang bericht over de school van"
 		 " mijn zoon en de afspraak bij de dokter volgende week dinsdag\",\"media_kind\":\"photo\","
-		 "\"media_ref\":\"PHOTO-REF-1\",\"alert_id\":\"1\"}', %lld, %lld, %lld)",
+		 "\"media_ref\":\"PHOTO-REF-1\",\"channel_id\":\"1\",\"alert_id\":\"1\"}', %lld, %lld, %lld)",
 		 (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
 	exec(c, sql);
 	id = q(c, "SELECT max(id) FROM outbox");
@@ -370,7 +376,7 @@ static void test_media_refused(void **state)
 
 	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
 		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
-		 " '{\"ref\":\"F-1\",\"media_kind\":\"photo\",\"media_ref\":\"GONE\",\"alert_id\":\"1\"}',"
+		 " '{\"ref\":\"F-1\",\"media_kind\":\"photo\",\"media_ref\":\"GONE\",\"channel_id\":\"1\",\"alert_id\":\"1\"}',"
 		 " %lld, %lld, %lld)", (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
 	exec(c, sql);
 	id = q(c, "SELECT max(id) FROM outbox");
