@@ -646,24 +646,21 @@ static int reply_header_units(struct hctx *h, const struct staff_msg *sm, const 
 {
 	struct composed *c = malloc(sizeof(*c));
 	struct outbox_msg m;
-	struct member mem;
-	enum lang l = f->lang;
+	enum lang l = handler_reader_lang(h->store, f, ch->member_id, NULL);
 	char *params = NULL;
 	int rc;
 
 	if (c == NULL)
 		return -CB_ENOMEM;
-	if (ch->member_id != 0 && store_member_get_id(h->store, ch->member_id, &mem) == 0 && mem.has_lang)
-		l = mem.lang;
 	memset(&m, 0, sizeof(m));
 	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
 	if ((rc = handler_params(&params, "counsellor", sm->staff.name, "text", "", NULL)) != 0)
 		goto out;
 	m.params = params;
-	if ((rc = compose_outbox(h->store, h->loc, &m, l, strcmp(ch->kind, "email") == 0, c)) != 0)
+	if ((rc = compose_outbox(h->store, h->loc, &m, l, NULL, c)) != 0)
 		goto out;
-	*units = relay_text_units(c->text);
+	*units = relay_text_units(ch->kind, c->text);
 out:
 	free(params);
 	free(c);
