@@ -349,7 +349,7 @@ static void test_pending_chat_gets_nothing(void **state)
 	 * nothing, not even an answer to a command. */
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward_ack' AND status = 'sent'") == 1, 10000);
 	assert_true(simctl_message(&t->sim, SARA, "/families") > 0);
-	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'new'") == 0, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'new'") == 0, 30000);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending') AND staff_id IS NULL") == 0,
 		    10000);
 	assert_int_equal(dt_sent_count(t, SARA), 1);
