@@ -116,7 +116,7 @@ test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(TEST_BIN)
 	@tests/run.sh $(BUILD)
 
 asan:
-	@CASEBOT_TEST_JOBS=$${CASEBOT_TEST_JOBS:-2} $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT=-O1 test
+	@CASEBOT_TEST_JOBS=$${CASEBOT_TEST_JOBS:-1} $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT=-O1 test
 
 run: $(BUILD)/casebot $(BUILD)/tgsim
 	@tests/demo.sh $(BUILD)
