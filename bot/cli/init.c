@@ -17,11 +17,19 @@
 #include "bot/vault.h"
 #include "locales/locale.h"
 
-/* The key that encrypts documents at rest lives in its own 0600 file, never
- * in the database. An existing key is never replaced. */
-static int make_key(struct cli *c, const char *path, int *created)
+enum key_kind { KEY_DOCUMENTS, KEY_SIGNING };
+
+_Static_assert(crypto_sign_SECRETKEYBYTES >= crypto_secretstream_xchacha20poly1305_KEYBYTES,
+	       "one buffer holds either key");
+
+/* A key of the installation in its own new 0600 file, never in the
+ * database: the key that encrypts documents at rest, or the Ed25519 secret
+ * key that signs contact-log exports (64 bytes, the public key in its
+ * second half). An existing key is never replaced. */
+static int make_key(struct cli *c, const char *path, enum key_kind kind, int *created)
 {
-	unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+	unsigned char key[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	size_t len;
 	ssize_t n;
 	int fd;
 
@@ -34,46 +42,19 @@ static int make_key(struct cli *c, const char *path, int *created)
 	}
 	if (sodium_init() < 0) {
 		close(fd);
+		unlink(path);
 		return cli_fail(c, "libsodium failed to start");
 	}
-	crypto_secretstream_xchacha20poly1305_keygen(key);
-	n = write(fd, key, sizeof(key));
+	if (kind == KEY_SIGNING) {
+		crypto_sign_keypair(pk, key);
+		len = crypto_sign_SECRETKEYBYTES;
+	} else {
+		crypto_secretstream_xchacha20poly1305_keygen(key);
+		len = crypto_secretstream_xchacha20poly1305_KEYBYTES;
+	}
+	n = write(fd, key, len);
 	sodium_memzero(key, sizeof(key));
-	if (n != (ssize_t)sizeof(key) || fsync(fd) != 0) {
-		close(fd);
-		unlink(path);
-		return cli_fail(c, "%s: cannot write the key", path);
-	}
-	close(fd);
-	*created = 1;
-	return CLI_OK;
-}
-
-/* The installation's Ed25519 key that signs contact-log exports: the
- * secret key (64 bytes, the public key in its second half) in a 0600 file.
- * An existing key is never replaced. */
-static int make_signing_key(struct cli *c, const char *path, int *created)
-{
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-	ssize_t n;
-	int fd;
-
-	*created = 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return CLI_OK;
-		return cli_fail(c, "%s: cannot create: %s", path, strerror(errno));
-	}
-	if (sodium_init() < 0) {
-		close(fd);
-		unlink(path);
-		return cli_fail(c, "libsodium failed to start");
-	}
-	crypto_sign_keypair(pk, sk);
-	n = write(fd, sk, sizeof(sk));
-	sodium_memzero(sk, sizeof(sk));
-	if (n != (ssize_t)sizeof(sk) || fsync(fd) != 0) {
+	if (n != (ssize_t)len || fsync(fd) != 0) {
 		close(fd);
 		unlink(path);
 		return cli_fail(c, "%s: cannot write the key", path);
@@ -94,11 +75,11 @@ static int cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail(c, "%s", err);
 	if (config_document_key_path(&c->cfg, key, sizeof(key)) != 0)
 		return cli_usage_error(c, "document_key: the path is too long");
-	if ((rc = make_key(c, key, &created)) != CLI_OK)
+	if ((rc = make_key(c, key, KEY_DOCUMENTS, &created)) != CLI_OK)
 		return rc;
 	if (config_signing_key_path(&c->cfg, key, sizeof(key)) != 0)
 		return cli_usage_error(c, "signing_key: the path is too long");
-	if ((rc = make_signing_key(c, key, &signing)) != CLI_OK)
+	if ((rc = make_key(c, key, KEY_SIGNING, &signing)) != CLI_OK)
 		return rc;
 	if ((rc = cli_audit(c, "init", NULL, NULL)) != CLI_OK)
 		return rc;
