@@ -636,6 +636,77 @@ static cJSON *with_button(int64_t chat, const char *data)
 	return o;
 }
 
+/* editMessageText as the Bot API answers it: only a message the bot sent
+ * in that chat, refused when nothing would change, the edited message in
+ * the answer; the message keeps its id, no new one is made, and the sent
+ * list shows its new text. */
+static void t_edit_message_text(void **state)
+{
+	struct simctl *s = *state;
+	struct call c;
+	cJSON *o, *sent;
+	int64_t mid;
+
+	assert_int_equal(simctl_chat(s, 777, "Amina"), 0);
+	api_obj(s, "sendMessage", with_button(777, "ap:1:1"), &c);
+	assert_true(is_ok(&c));
+	mid = num(result(&c), "message_id");
+	/* The chat's first message: the literal requests below name it. */
+	assert_int_equal(mid, 1);
+	call_free(&c);
+	/* The family's own message (id 2) is not the bot's to edit. */
+	assert_true(simctl_message(s, 777, "hello") > 0);
+	expect_error(s, "editMessageText", "{\"chat_id\":777,\"message_id\":2,\"text\":\"x\"}", 400,
+	             "Bad Request: message can't be edited");
+	expect_error(s, "editMessageText", "{\"chat_id\":778,\"message_id\":1,\"text\":\"x\"}", 400,
+	             "Bad Request: chat not found");
+	expect_error(s, "editMessageText", "{\"message_id\":1,\"text\":\"x\"}", 400,
+	             "Bad Request: chat_id is empty");
+	expect_error(s, "editMessageText", "{\"chat_id\":777,\"text\":\"x\"}", 400,
+	             "Bad Request: message identifier is not specified");
+	expect_error(s, "editMessageText", "{\"chat_id\":777,\"message_id\":99,\"text\":\"x\"}", 400,
+	             "Bad Request: message to edit not found");
+	expect_error(s, "editMessageText", "{\"chat_id\":777,\"message_id\":1,\"text\":\" \"}", 400,
+	             "Bad Request: message text is empty");
+	/* The same text and keyboard: not modified. */
+	o = with_button(777, "ap:1:1");
+	cJSON_AddNumberToObject(o, "message_id", (double)mid);
+	api_obj(s, "editMessageText", o, &c);
+	assert_error(&c, 400,
+	             "Bad Request: message is not modified: specified new message content and reply markup are "
+	             "exactly the same as a current content and reply markup of the message");
+	call_free(&c);
+	/* A new text: the same message, edited. */
+	o = with_button(777, "ap:1:1");
+	cJSON_ReplaceItemInObject(o, "text", cJSON_CreateString("Confirm? Details: here."));
+	cJSON_AddNumberToObject(o, "message_id", (double)mid);
+	api_obj(s, "editMessageText", o, &c);
+	assert_true(is_ok(&c));
+	assert_int_equal(num(result(&c), "message_id"), mid);
+	assert_true(num(result(&c), "edit_date") > 0);
+	assert_string_equal(str(result(&c), "text"), "Confirm? Details: here.");
+	assert_non_null(cJSON_GetObjectItem(result(&c), "reply_markup"));
+	call_free(&c);
+	sent = simctl_sent(s, 777);
+	assert_int_equal(cJSON_GetArraySize(sent), 1);
+	assert_int_equal(num(cJSON_GetArrayItem(sent, 0), "message_id"), mid);
+	assert_string_equal(str(cJSON_GetArrayItem(sent, 0), "text"), "Confirm? Details: here.");
+	cJSON_Delete(sent);
+	/* Without reply_markup the keyboard goes, as on Telegram: that is a
+	 * change, even with the same text. */
+	api(s, "editMessageText", "{\"chat_id\":777,\"message_id\":1,\"text\":\"Confirm? Details: here.\"}", 0, &c);
+	assert_true(is_ok(&c));
+	assert_null(cJSON_GetObjectItem(result(&c), "reply_markup"));
+	call_free(&c);
+	sent = simctl_sent(s, 777);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(sent, 0), "reply_markup")));
+	cJSON_Delete(sent);
+	/* A blocked chat refuses edits too. */
+	assert_true(simctl_block(s, 777, 1) >= 0);
+	expect_error(s, "editMessageText", "{\"chat_id\":777,\"message_id\":1,\"text\":\"y\"}", 403,
+	             "Forbidden: bot was blocked by the user");
+}
+
 static void t_send_validations(void **state)
 {
 	struct simctl *s = *state;
@@ -1515,6 +1586,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_long_poll_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_send_validations, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_edit_message_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_message_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_answer_callback_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_files, setup, teardown),

@@ -41,7 +41,7 @@ struct tgsim_held {
 };
 
 static const char *const methods[] = {
-	"getMe", "getUpdates", "sendMessage", "answerCallbackQuery", "getFile",
+	"getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery", "getFile",
 	"sendChatAction", "deleteWebhook", "getWebhookInfo", "setMyCommands",
 	"sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio",
 	"getMyCommands", "deleteMyCommands", "setMyDescription", "getMyDescription",
@@ -553,6 +553,132 @@ out:
 	cJSON_Delete(markup);
 }
 
+/* The same keyboard, as the Bot API compares them: no keyboard and an
+ * empty one look the same on the phone. */
+static int same_markup(const cJSON *a, const cJSON *b)
+{
+	const cJSON *ka = cJSON_GetObjectItemCaseSensitive(a, "inline_keyboard");
+	const cJSON *kb = cJSON_GetObjectItemCaseSensitive(b, "inline_keyboard");
+
+	if (cJSON_GetArraySize(ka) == 0 && cJSON_GetArraySize(kb) == 0)
+		return 1;
+	return a != NULL && b != NULL && cJSON_Compare(a, b, 1);
+}
+
+/* editMessageText as the Bot API answers it: the message must be one the
+ * bot sent in that chat (a family's own message "can't be edited", an id
+ * never used is "not found"); the same text and keyboard again is "not
+ * modified"; without reply_markup the keyboard goes. The answer is the
+ * edited message with its edit_date. No new message is made, so the
+ * phone shows no new notification, and GET /control/sent shows the
+ * message with its new text. */
+static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
+                                uint64_t started)
+{
+	static const char M[] = "editMessageText";
+	const cJSON *text_it = cJSON_GetObjectItemCaseSensitive(params, "text");
+	const char *text = cJSON_IsString(text_it) ? text_it->valuestring : "";
+	const char *err = NULL;
+	struct tgsim_sent *m = NULL;
+	struct tgsim_chat *c;
+	cJSON *markup = NULL, *msg = NULL;
+	int64_t chat_id = 0, message_id = 0;
+	int chat_breach, global_breach, printed_ok;
+	uint64_t now = tgsim_now_ms(), wait_ms;
+	size_t bytes;
+	char note[64], *copy = NULL, *printed;
+
+	if (read_markup(params, &markup, &err) != 0) {
+		fail(sim, req, M, started, 400, err);
+		return;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(params, "chat_id") == NULL) {
+		fail(sim, req, M, started, 400, "Bad Request: chat_id is empty");
+		goto out;
+	}
+	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+		fail(sim, req, M, started, 400, "Bad Request: chat not found");
+		goto out;
+	}
+	if (!param_i64(params, "message_id", &message_id) || message_id <= 0) {
+		fail(sim, req, M, started, 400, "Bad Request: message identifier is not specified");
+		goto out;
+	}
+	if (!valid_utf8(text)) {
+		fail(sim, req, M, started, 400, "Bad Request: strings must be encoded in UTF-8");
+		goto out;
+	}
+	if (blank(text)) {
+		fail(sim, req, M, started, 400, "Bad Request: message text is empty");
+		goto out;
+	}
+	snprintf(note, sizeof(note), "chat=%" PRId64 " message=%" PRId64, chat_id, message_id);
+	if (telegram_api_utf16_len(text, strlen(text)) > TELEGRAM_TEXT_MAX_UNITS) {
+		fail(sim, req, M, started, 400, "Bad Request: MESSAGE_TOO_LONG");
+		goto out;
+	}
+	if (c->blocked) {
+		fail(sim, req, M, started, 403, "Forbidden: bot was blocked by the user");
+		goto out;
+	}
+	for (size_t i = sim->sent.n; i > 0 && m == NULL; i--) {
+		struct tgsim_sent *s = tgsim_ring_at(&sim->sent, i - 1);
+
+		if (s->chat_id == chat_id && s->message_id == message_id)
+			m = s;
+	}
+	if (m == NULL) {
+		fail(sim, req, M, started, 400,
+		     message_id <= c->last_message_id ? "Bad Request: message can't be edited"
+		                                      : "Bad Request: message to edit not found");
+		goto out;
+	}
+	if (strcmp(m->text, text) == 0 && same_markup(m->markup, markup)) {
+		fail(sim, req, M, started, 400,
+		     "Bad Request: message is not modified: specified new message content and reply markup are "
+		     "exactly the same as a current content and reply markup of the message");
+		goto out;
+	}
+	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim->st.breaches_chat += chat_breach;
+	sim->st.breaches_global += global_breach;
+	if ((chat_breach || global_breach) && sim->enforce) {
+		fail_retry(sim, req, M, started, (int)((wait_ms + 999) / 1000),
+		           chat_breach ? "(per-chat limit)" : "(global limit)");
+		goto out;
+	}
+	/* Counted as tgsim_sent_push counts a message, for the byte cap. */
+	bytes = sizeof(*m) + strlen(text);
+	printed = markup != NULL ? cJSON_PrintUnformatted(markup) : NULL;
+	printed_ok = markup == NULL || printed != NULL;
+	bytes += printed != NULL ? strlen(printed) : 0;
+	free(printed);
+	if (!printed_ok || (copy = strdup(text)) == NULL || (msg = cJSON_CreateObject()) == NULL) {
+		free(copy);
+		fail(sim, req, M, started, 500, "Internal Server Error");
+		goto out;
+	}
+	tgsim_rate_record(sim, c, now);
+	free(m->text);
+	cJSON_Delete(m->markup);
+	m->text = copy;
+	m->markup = markup;
+	markup = NULL;
+	sim->sent_bytes = sim->sent_bytes - m->bytes + bytes;
+	m->bytes = bytes;
+	cJSON_AddNumberToObject(msg, "message_id", (double)message_id);
+	cJSON_AddItemToObject(msg, "from", tgsim_bot_json(sim));
+	cJSON_AddItemToObject(msg, "chat", tgsim_chat_json(c));
+	cJSON_AddNumberToObject(msg, "date", (double)(m->at_ms / 1000));
+	cJSON_AddNumberToObject(msg, "edit_date", (double)time(NULL));
+	cJSON_AddStringToObject(msg, "text", m->text);
+	if (m->markup != NULL)
+		cJSON_AddItemToObject(msg, "reply_markup", cJSON_Duplicate(m->markup, 1));
+	finish(sim, req, M, started, 200, ok_root(msg), note);
+out:
+	cJSON_Delete(markup);
+}
+
 /* A file the bot passes on by its file_id (the way a forward sends a
  * family's photo to the counsellor). Recorded in the sent list as
  * "[field file_id]" plus the caption. */
@@ -963,6 +1089,8 @@ static void dispatch(struct tgsim *sim, struct http_server_req *req, const char 
 		m_get_updates(sim, req, params, started, 0);
 	else if (strcmp(method, "sendMessage") == 0)
 		m_send_message(sim, req, params, started);
+	else if (strcmp(method, "editMessageText") == 0)
+		m_edit_message_text(sim, req, params, started);
 	else if (strcmp(method, "answerCallbackQuery") == 0)
 		m_answer_callback(sim, req, params, started);
 	else if (strcmp(method, "getFile") == 0)
