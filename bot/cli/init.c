@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "bot/daemon.h"
 #include "bot/log.h"
 #include "bot/gateways/telegram_api.h"
+#include "bot/gateways/whatsapp.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "locales/locale.h"
@@ -107,6 +109,40 @@ static int check_secret_file(struct cli *c, const char *what, const char *path, 
 	return cli_usage_error(c, "%s %s: cannot read it: %s", what, path, strerror(e));
 }
 
+/* WhatsApp's token and app secret, each from its variable or its file. */
+static int check_whatsapp_secrets(struct cli *c)
+{
+	static const struct {
+		const char *what, *env, *key;
+		size_t file;
+	} s[] = {
+		{"whatsapp token", "CASEBOT_WHATSAPP_TOKEN", "[whatsapp] token_file",
+		 offsetof(struct config, gw.whatsapp.token_file)},
+		{"whatsapp app secret", "CASEBOT_WHATSAPP_APP_SECRET", "[whatsapp] app_secret_file",
+		 offsetof(struct config, gw.whatsapp.app_secret_file)},
+	};
+	char secret[WHATSAPP_TOKEN_MAX];
+	int rc;
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(s); i++) {
+		const char *env = getenv(s[i].env), *file = (const char *)&c->cfg + s[i].file;
+
+		if (env != NULL && env[0] != '\0') {
+			fprintf(c->out, "%s: from $%s\n", s[i].what, s[i].env);
+		} else if (file[0] != '\0') {
+			rc = check_secret_file(c, s[i].key, file, secret, sizeof(secret));
+			sodium_memzero(secret, sizeof(secret));
+			if (rc != CLI_OK)
+				return rc;
+			fprintf(c->out, "%s: from %s\n", s[i].what, file);
+		} else {
+			fprintf(c->out, "%s: not set ($%s or %s); casebot run needs one\n", s[i].what, s[i].env,
+				s[i].key);
+		}
+	}
+	return CLI_OK;
+}
+
 /* The secrets casebot can read from here: each is read the way casebot run
  * reads it. A secret that is not set is named, not an error: casebot run
  * says what it needs. */
@@ -152,6 +188,8 @@ static int check_secrets(struct cli *c)
 			return rc;
 		fprintf(c->out, "webhook secret: from %s\n", c->cfg.gw.telegram.webhook_secret_file);
 	}
+	if (gateway_whatsapp_configured(&c->cfg) && (rc = check_whatsapp_secrets(c)) != CLI_OK)
+		return rc;
 	if (c->cfg.gw.smtp.url[0] != '\0') {
 		if (getenv("CASEBOT_SMTP_PASSWORD") == NULL && c->cfg.gw.smtp.password_file[0] != '\0' &&
 		    (rc = check_secret_file(c, "[smtp] password_file", c->cfg.gw.smtp.password_file, secret,

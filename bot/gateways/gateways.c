@@ -7,11 +7,13 @@
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram.h"
 #include "bot/gateways/telegram_api.h"
+#include "bot/gateways/whatsapp.h"
 
 const struct gateway_kind gateway_kinds[] = {
 	{"email", gateway_email_new, EMAIL_MESSAGE_MAX, NULL, &gateway_email_config},
 	{"telegram", gateway_telegram_new, TELEGRAM_TEXT_MAX_UNITS, telegram_api_utf16_len,
 	 &gateway_telegram_config},
+	{"whatsapp", gateway_whatsapp_new, WHATSAPP_TEXT_MAX, whatsapp_text_len, &gateway_whatsapp_config},
 };
 
 const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);

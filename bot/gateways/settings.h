@@ -19,6 +19,20 @@ struct telegram_settings {
 	double rate_global;
 };
 
+/* [whatsapp]: the WhatsApp Cloud API (Meta's Graph API). Configured when
+ * phone_number_id is set. */
+struct whatsapp_settings {
+	char api_base[256];           /* with the Graph API version */
+	char phone_number_id[64];     /* the business number's id at Meta */
+	char display_number[32];      /* its digits, for https://wa.me/<number> links */
+	char verify_token[256];       /* echoed back on GET verification */
+	char webhook_path[64];        /* GET|POST /whatsapp/<webhook_path> */
+	char token_file[SETTINGS_PATH_MAX];       /* or $CASEBOT_WHATSAPP_TOKEN */
+	char app_secret_file[SETTINGS_PATH_MAX];  /* or $CASEBOT_WHATSAPP_APP_SECRET */
+	double rate_per_chat;         /* messages per second */
+	double rate_global;
+};
+
 /* [smtp]: staff without a chat gateway get forwards, alerts and a digest by mail */
 struct smtp_settings {
 	char url[256];                /* smtp://host:port or smtps://host:port; "" = no email */
@@ -31,6 +45,7 @@ struct smtp_settings {
 struct gateway_settings {
 	struct telegram_settings telegram;
 	struct smtp_settings smtp;
+	struct whatsapp_settings whatsapp;
 };
 
 #endif
