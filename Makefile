@@ -67,8 +67,10 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TSUP_SRC = $(wildcard tests/support/*.c)
 TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
-SIM_SRC  = $(wildcard tests/sim/*.c)
-SIM_OBJ  = $(SIM_SRC:%.c=$(BUILD)/%.o)
+# The simulators: a generic core (sim_*.c) and one front end per gateway.
+SIMCORE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/sim_*.c))
+TGSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/tgsim*.c))
+SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
 .PHONY: all test asan run check bench FORCE
 # Keep object files make considers intermediate, so nothing rebuilds twice.
@@ -108,7 +110,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUI
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 # The Telegram Bot API simulator the integration tests and the demo talk to.
-$(BUILD)/tgsim: $(SIM_OBJ) $(BUILD)/libcasebot.a
+$(BUILD)/tgsim: $(TGSIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 

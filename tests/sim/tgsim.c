@@ -31,44 +31,6 @@ struct app {
 
 /* ---- helpers shared by the simulator's files ------------------------- */
 
-int tgsim_reply_json(struct http_server_req *req, int status, cJSON *root)
-{
-	char *text = root != NULL ? cJSON_PrintUnformatted(root) : NULL;
-	int rc;
-
-	cJSON_Delete(root);
-	if (text == NULL)
-		return http_server_respond(req, 500, "text/plain", "out of memory\n", 14);
-	rc = http_server_respond(req, status, "application/json", text, strlen(text));
-	free(text);
-	return rc;
-}
-
-int tgsim_json_i64(const cJSON *item, int64_t *out)
-{
-	double d;
-	char *end;
-	long long v;
-
-	if (cJSON_IsNumber(item)) {
-		d = item->valuedouble;
-		/* Range first: converting a larger double is undefined. */
-		if (!(d <= 9007199254740992.0 && d >= -9007199254740992.0) || d != (double)(int64_t)d)
-			return -CB_EINVAL;
-		*out = (int64_t)d;
-		return 0;
-	}
-	if (cJSON_IsString(item) && item->valuestring[0] != '\0') {
-		errno = 0;
-		v = strtoll(item->valuestring, &end, 10);
-		if (*end != '\0' || errno != 0)
-			return -CB_EINVAL;
-		*out = v;
-		return 0;
-	}
-	return -CB_EINVAL;
-}
-
 cJSON *tgsim_bot_json(const struct tgsim *sim)
 {
 	cJSON *u = cJSON_CreateObject();
@@ -82,7 +44,7 @@ cJSON *tgsim_bot_json(const struct tgsim *sim)
 	return u;
 }
 
-cJSON *tgsim_chat_json(const struct tgsim_chat *c)
+cJSON *tgsim_chat_json(const struct sim_chat *c)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -94,51 +56,15 @@ cJSON *tgsim_chat_json(const struct tgsim_chat *c)
 	return o;
 }
 
-int tgsim_path(const char *path, char *buf, size_t cap)
+static void page_handle(struct http_server_req *req, void *arg)
 {
-	size_t n = strcspn(path, "?#");
+	static const struct sim_page page = {
+		.title = "tgsim: family phone", .chat_label = "Chat id",
+		.chat_default = "1001", .colour = "#517da2",
+	};
 
-	if (n >= cap) {
-		if (cap > 0)
-			buf[0] = '\0';
-		return -CB_ETOOBIG;
-	}
-	memcpy(buf, path, n);
-	buf[n] = '\0';
-	return 0;
-}
-
-/* libcurl's URL parser finds the query; the pairs are split on '&' and the
- * value decoded by curl too. */
-int tgsim_query(const char *path, const char *name, char *buf, size_t cap)
-{
-	CURLU *u = curl_url();
-	char url[1024], *query = NULL, *save = NULL, *pair, *val;
-	size_t nlen = strlen(name);
-	int rc = -CB_ENOENT, outlen;
-
-	if (u == NULL)
-		return -CB_ENOMEM;
-	snprintf(url, sizeof(url), "http://127.0.0.1%s", path);
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
-		goto out;
-	for (pair = strtok_r(query, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
-		if (strncmp(pair, name, nlen) != 0 || pair[nlen] != '=')
-			continue;
-		if ((val = curl_easy_unescape(NULL, pair + nlen + 1, 0, &outlen)) == NULL) {
-			rc = -CB_ENOMEM;
-			goto out;
-		}
-		rc = (size_t)outlen < cap && memchr(val, '\0', (size_t)outlen) == NULL ?
-		     cb_strlcpy(buf, val, cap) : -CB_ETOOBIG;
-		curl_free(val);
-		goto out;
-	}
-out:
-	curl_free(query);
-	curl_url_cleanup(u);
-	return rc;
+	(void)arg;
+	sim_page_handle(req, &page);
 }
 
 /* ---- start and stop -------------------------------------------------- */
@@ -152,13 +78,13 @@ static void on_http_closed(void *arg)
 
 static void shutdown_all(struct app *a)
 {
-	if (a->sim.closing)
+	if (a->sim.core.closing)
 		return;
-	a->sim.closing = 1;
+	a->sim.core.closing = 1;
 	log_info("shutting down");
 	tgsim_api_shutdown(&a->sim);
-	tgsim_control_shutdown(&a->sim);
-	http_server_close(a->sim.http, on_http_closed, a);
+	sim_wait_shutdown(&a->sim.core);
+	http_server_close(a->sim.core.http, on_http_closed, a);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 }
@@ -167,26 +93,6 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	(void)signum;
 	shutdown_all(h->data);
-}
-
-static int write_port_file(const char *path, int port)
-{
-	char tmp[4096];
-	FILE *fp;
-	int rc = -CB_EIO;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-		return -CB_ETOOBIG;
-	if ((fp = fopen(tmp, "w")) == NULL)
-		goto out;
-	fprintf(fp, "%d\n", port);
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	return rc;
 }
 
 static int valid_token(const char *t)
@@ -228,13 +134,13 @@ int main(int argc, char **argv)
 	char *end;
 	int i, port, rc;
 
-	a.sim.chat_tol_ms = 50;
-	a.sim.global_tol_ms = 50;
+	a.sim.core.chat_tol_ms = 50;
+	a.sim.core.global_tol_ms = 50;
 	for (i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(opt, "--enforce") == 0) {
-			a.sim.enforce = 1;
+			a.sim.core.enforce = 1;
 			continue;
 		}
 		if (val == NULL)
@@ -252,10 +158,10 @@ int main(int argc, char **argv)
 				usage();
 		}
 		else if (strcmp(opt, "--chat-tolerance-ms") == 0) {
-			if (parse_ms(val, &a.sim.chat_tol_ms) != 0)
+			if (parse_ms(val, &a.sim.core.chat_tol_ms) != 0)
 				usage();
 		} else if (strcmp(opt, "--global-tolerance-ms") == 0) {
-			if (parse_ms(val, &a.sim.global_tol_ms) != 0)
+			if (parse_ms(val, &a.sim.core.global_tol_ms) != 0)
 				usage();
 		} else
 			usage();
@@ -272,7 +178,7 @@ int main(int argc, char **argv)
 
 	if (uv_loop_init(&a.loop) != 0)
 		log_fatalx("uv_loop_init failed");
-	a.sim.loop = &a.loop;
+	a.sim.core.loop = &a.loop;
 	if (tgsim_store_init(&a.sim) != 0 || sodium_init() < 0)
 		log_fatalx("out of memory");
 	/* Like a bot whose queue Telegram starts afresh, each run picks its own
@@ -281,33 +187,33 @@ int main(int argc, char **argv)
 	if (first_id == 0)
 		first_id = TGSIM_FIRST_UPDATE_ID + (int64_t)randombytes_uniform(800000000);
 	a.sim.first_update_id = a.sim.next_update_id = first_id;
-	if ((a.sim.http = http_server_new(&a.loop)) == NULL)
+	if ((a.sim.core.http = http_server_new(&a.loop)) == NULL)
 		log_fatalx("http_server_new failed");
-	http_server_set_max_body(a.sim.http, TGSIM_BODY_MAX);
+	http_server_set_max_body(a.sim.core.http, TGSIM_BODY_MAX);
 	/* The first matching prefix wins: the catch-all goes last. */
 	snprintf(route, sizeof(route), "/bot%s", a.sim.token);
-	rc = http_server_route(a.sim.http, route, tgsim_api_handle, &a.sim);
+	rc = http_server_route(a.sim.core.http, route, tgsim_api_handle, &a.sim);
 	snprintf(route, sizeof(route), "/file/bot%s", a.sim.token);
 	if (rc == 0)
-		rc = http_server_route(a.sim.http, route, tgsim_api_file, &a.sim);
+		rc = http_server_route(a.sim.core.http, route, tgsim_api_file, &a.sim);
 	if (rc == 0)
-		rc = http_server_route(a.sim.http, "/control", tgsim_control_handle, &a.sim);
+		rc = http_server_route(a.sim.core.http, "/control", tgsim_control_handle, &a.sim);
 	if (rc == 0)
-		rc = http_server_route(a.sim.http, "/chat", tgsim_page_handle, &a.sim);
+		rc = http_server_route(a.sim.core.http, "/chat", page_handle, &a.sim);
 	if (rc == 0)
-		rc = http_server_route(a.sim.http, "/", tgsim_api_fallback, &a.sim);
+		rc = http_server_route(a.sim.core.http, "/", tgsim_api_fallback, &a.sim);
 	if (rc != 0)
 		log_fatalx("routes: %s", casebot_strerror(rc));
-	if ((rc = http_server_listen(a.sim.http, listen)) != 0)
+	if ((rc = http_server_listen(a.sim.core.http, listen)) != 0)
 		log_fatalx("cannot listen on %s: %s", listen, casebot_strerror(rc));
-	if ((port = http_server_port(a.sim.http)) < 0)
+	if ((port = http_server_port(a.sim.core.http)) < 0)
 		log_fatalx("no port: %s", casebot_strerror(port));
 	uv_signal_init(&a.loop, &a.sigterm);
 	uv_signal_init(&a.loop, &a.sigint);
 	a.sigterm.data = a.sigint.data = &a;
 	uv_signal_start(&a.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a.sigint, on_signal, SIGINT);
-	if (port_file != NULL && (rc = write_port_file(port_file, port)) != 0)
+	if (port_file != NULL && (rc = sim_write_port_file(port_file, port)) != 0)
 		log_fatalx("cannot write the port file: %s", casebot_strerror(rc));
 	log_info("listening on port %d", port);
 

@@ -107,8 +107,8 @@ static void finish(struct tgsim *sim, struct http_server_req *req, const char *m
 	log_info("%s -> %d%s%s%s%s (%llu ms)", method, status,
 	         cJSON_IsString(desc) ? " " : "", cJSON_IsString(desc) ? desc->valuestring : "",
 	         note != NULL ? " " : "", note != NULL ? note : "",
-	         (unsigned long long)(tgsim_now_ms() - started));
-	tgsim_reply_json(req, status, root);
+	         (unsigned long long)(sim_now_ms() - started));
+	sim_reply_json(req, status, root);
 }
 
 static void fail(struct tgsim *sim, struct http_server_req *req, const char *method,
@@ -143,7 +143,7 @@ static void raw_answer(struct tgsim *sim, struct http_server_req *req, const cha
 	if (strcmp(method, "sendMessage") == 0)
 		sim->st.rejected++;
 	log_info("%s -> %d %s (%llu ms)", method, status, note,
-	         (unsigned long long)(tgsim_now_ms() - started));
+	         (unsigned long long)(sim_now_ms() - started));
 	http_server_respond(req, status, ctype, body, body != NULL ? strlen(body) : 0);
 }
 
@@ -222,7 +222,7 @@ static struct tgsim_held *held_new(struct tgsim *sim, struct http_server_req *re
 
 	if (sim->nheld >= TGSIM_MAX_HELD || (hd = calloc(1, sizeof(*hd))) == NULL)
 		return NULL;
-	uv_timer_init(sim->loop, &hd->timer);
+	uv_timer_init(sim->core.loop, &hd->timer);
 	hd->timer.data = hd;
 	hd->sim = sim;
 	hd->req = req;
@@ -476,11 +476,11 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 	const cJSON *text_it = cJSON_GetObjectItemCaseSensitive(params, "text");
 	const char *text = cJSON_IsString(text_it) ? text_it->valuestring : "";
 	const char *err = NULL;
-	struct tgsim_chat *c;
+	struct sim_chat *c;
 	cJSON *markup = NULL, *msg = NULL;
 	int64_t chat_id = 0, reply_to;
 	int lenient, chat_breach, global_breach;
-	uint64_t now = tgsim_now_ms(), wait_ms;
+	uint64_t now = sim_now_ms(), wait_ms;
 	char note[64], *copy;
 
 	if (read_markup(params, &markup, &err) != 0) {
@@ -499,7 +499,7 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 		fail(sim, req, "sendMessage", started, 400, "Bad Request: chat_id is empty");
 		goto out;
 	}
-	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+	if (!param_i64(params, "chat_id", &chat_id) || (c = sim_chat_find(&sim->core, chat_id)) == NULL) {
 		fail(sim, req, "sendMessage", started, 400, "Bad Request: chat not found");
 		goto out;
 	}
@@ -521,10 +521,10 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 		fail(sim, req, "sendMessage", started, 403, "Forbidden: bot was blocked by the user");
 		goto out;
 	}
-	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim_rate_check(&sim->core, c, now, &chat_breach, &global_breach, &wait_ms);
 	sim->st.breaches_chat += chat_breach;
 	sim->st.breaches_global += global_breach;
-	if ((chat_breach || global_breach) && sim->enforce) {
+	if ((chat_breach || global_breach) && sim->core.enforce) {
 		fail_retry(sim, req, "sendMessage", started, (int)((wait_ms + 999) / 1000),
 		           chat_breach ? "(per-chat limit)" : "(global limit)");
 		goto out;
@@ -536,7 +536,7 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 		goto out;
 	}
 	c->last_message_id++;
-	tgsim_rate_record(sim, c, now);
+	sim_rate_record(&sim->core, c, now);
 	sim->st.sent++;
 	cJSON_AddNumberToObject(msg, "message_id", (double)c->last_message_id);
 	cJSON_AddItemToObject(msg, "from", tgsim_bot_json(sim));
@@ -545,10 +545,10 @@ static void m_send_message(struct tgsim *sim, struct http_server_req *req, const
 	cJSON_AddStringToObject(msg, "text", text);
 	if (markup != NULL)
 		cJSON_AddItemToObject(msg, "reply_markup", cJSON_Duplicate(markup, 1));
-	tgsim_sent_push(sim, chat_id, c->last_message_id, reply_to, copy, markup);
+	sim_sent_push(&sim->core, chat_id, c->last_message_id, reply_to, copy, markup, NULL);
 	markup = NULL;
 	finish(sim, req, "sendMessage", started, 200, ok_root(msg), note);
-	tgsim_control_wake(sim);
+	sim_wait_wake(&sim->core);
 out:
 	cJSON_Delete(markup);
 }
@@ -579,12 +579,12 @@ static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, 
 	const cJSON *text_it = cJSON_GetObjectItemCaseSensitive(params, "text");
 	const char *text = cJSON_IsString(text_it) ? text_it->valuestring : "";
 	const char *err = NULL;
-	struct tgsim_sent *m = NULL;
-	struct tgsim_chat *c;
+	struct sim_sent *m = NULL;
+	struct sim_chat *c;
 	cJSON *markup = NULL, *msg = NULL;
 	int64_t chat_id = 0, message_id = 0;
 	int chat_breach, global_breach, printed_ok;
-	uint64_t now = tgsim_now_ms(), wait_ms;
+	uint64_t now = sim_now_ms(), wait_ms;
 	size_t bytes;
 	char note[64], *copy = NULL, *printed;
 
@@ -596,7 +596,7 @@ static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, 
 		fail(sim, req, M, started, 400, "Bad Request: chat_id is empty");
 		goto out;
 	}
-	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+	if (!param_i64(params, "chat_id", &chat_id) || (c = sim_chat_find(&sim->core, chat_id)) == NULL) {
 		fail(sim, req, M, started, 400, "Bad Request: chat not found");
 		goto out;
 	}
@@ -621,8 +621,8 @@ static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, 
 		fail(sim, req, M, started, 403, "Forbidden: bot was blocked by the user");
 		goto out;
 	}
-	for (size_t i = sim->sent.n; i > 0 && m == NULL; i--) {
-		struct tgsim_sent *s = tgsim_ring_at(&sim->sent, i - 1);
+	for (size_t i = sim->core.sent.n; i > 0 && m == NULL; i--) {
+		struct sim_sent *s = sim_ring_at(&sim->core.sent, i - 1);
 
 		if (s->chat_id == chat_id && s->message_id == message_id)
 			m = s;
@@ -639,15 +639,15 @@ static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, 
 		     "exactly the same as a current content and reply markup of the message");
 		goto out;
 	}
-	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim_rate_check(&sim->core, c, now, &chat_breach, &global_breach, &wait_ms);
 	sim->st.breaches_chat += chat_breach;
 	sim->st.breaches_global += global_breach;
-	if ((chat_breach || global_breach) && sim->enforce) {
+	if ((chat_breach || global_breach) && sim->core.enforce) {
 		fail_retry(sim, req, M, started, (int)((wait_ms + 999) / 1000),
 		           chat_breach ? "(per-chat limit)" : "(global limit)");
 		goto out;
 	}
-	/* Counted as tgsim_sent_push counts a message, for the byte cap. */
+	/* Counted as sim_sent_push counts a message, for the byte cap. */
 	bytes = sizeof(*m) + strlen(text);
 	printed = markup != NULL ? cJSON_PrintUnformatted(markup) : NULL;
 	printed_ok = markup == NULL || printed != NULL;
@@ -658,13 +658,13 @@ static void m_edit_message_text(struct tgsim *sim, struct http_server_req *req, 
 		fail(sim, req, M, started, 500, "Internal Server Error");
 		goto out;
 	}
-	tgsim_rate_record(sim, c, now);
+	sim_rate_record(&sim->core, c, now);
 	free(m->text);
 	cJSON_Delete(m->markup);
 	m->text = copy;
 	m->markup = markup;
 	markup = NULL;
-	sim->sent_bytes = sim->sent_bytes - m->bytes + bytes;
+	sim->core.sent_bytes = sim->core.sent_bytes - m->bytes + bytes;
 	m->bytes = bytes;
 	cJSON_AddNumberToObject(msg, "message_id", (double)message_id);
 	cJSON_AddItemToObject(msg, "from", tgsim_bot_json(sim));
@@ -688,18 +688,18 @@ static void m_send_media(struct tgsim *sim, struct http_server_req *req, const c
 	const char *field = media_field(method);
 	const cJSON *file = cJSON_GetObjectItemCaseSensitive(params, field);
 	const cJSON *caption = cJSON_GetObjectItemCaseSensitive(params, "caption");
-	struct tgsim_chat *c;
+	struct sim_chat *c;
 	int64_t chat_id = 0;
 	int chat_breach, global_breach;
-	uint64_t now = tgsim_now_ms(), wait_ms;
+	uint64_t now = sim_now_ms(), wait_ms;
 	char line[512], *copy;
 	cJSON *msg;
 
-	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+	if (!param_i64(params, "chat_id", &chat_id) || (c = sim_chat_find(&sim->core, chat_id)) == NULL) {
 		fail(sim, req, method, started, 400, "Bad Request: chat not found");
 		return;
 	}
-	if (!cJSON_IsString(file) || tgsim_file_by_id(sim, file->valuestring) == NULL) {
+	if (!cJSON_IsString(file) || sim_file_by_id(&sim->core, file->valuestring) == NULL) {
 		fail(sim, req, method, started, 400, "Bad Request: wrong file identifier/HTTP URL specified");
 		return;
 	}
@@ -707,7 +707,7 @@ static void m_send_media(struct tgsim *sim, struct http_server_req *req, const c
 		fail(sim, req, method, started, 403, "Forbidden: bot was blocked by the user");
 		return;
 	}
-	tgsim_rate_check(sim, c, now, &chat_breach, &global_breach, &wait_ms);
+	sim_rate_check(&sim->core, c, now, &chat_breach, &global_breach, &wait_ms);
 	sim->st.breaches_chat += chat_breach;
 	sim->st.breaches_global += global_breach;
 	snprintf(line, sizeof(line), "[%s %s]%s%s", field, file->valuestring,
@@ -718,14 +718,14 @@ static void m_send_media(struct tgsim *sim, struct http_server_req *req, const c
 		return;
 	}
 	c->last_message_id++;
-	tgsim_rate_record(sim, c, now);
+	sim_rate_record(&sim->core, c, now);
 	sim->st.sent++;
 	cJSON_AddNumberToObject(msg, "message_id", (double)c->last_message_id);
 	cJSON_AddItemToObject(msg, "chat", tgsim_chat_json(c));
 	cJSON_AddNumberToObject(msg, "date", (double)time(NULL));
-	tgsim_sent_push(sim, chat_id, c->last_message_id, 0, copy, NULL);
+	sim_sent_push(&sim->core, chat_id, c->last_message_id, 0, copy, NULL, NULL);
 	finish(sim, req, method, started, 200, ok_root(msg), NULL);
-	tgsim_control_wake(sim);
+	sim_wait_wake(&sim->core);
 }
 
 static void m_answer_callback(struct tgsim *sim, struct http_server_req *req,
@@ -750,7 +750,7 @@ static void m_get_file(struct tgsim *sim, struct http_server_req *req, const cJS
                        uint64_t started)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(params, "file_id");
-	struct tgsim_file *f = cJSON_IsString(id) ? tgsim_file_by_id(sim, id->valuestring) : NULL;
+	struct sim_file *f = cJSON_IsString(id) ? sim_file_by_id(&sim->core, id->valuestring) : NULL;
 	cJSON *o;
 
 	if (f == NULL) {
@@ -773,10 +773,10 @@ static void m_get_file(struct tgsim *sim, struct http_server_req *req, const cJS
 static void m_chat_action(struct tgsim *sim, struct http_server_req *req, const cJSON *params,
                           uint64_t started)
 {
-	struct tgsim_chat *c;
+	struct sim_chat *c;
 	int64_t chat_id;
 
-	if (!param_i64(params, "chat_id", &chat_id) || (c = tgsim_chat_find(sim, chat_id)) == NULL) {
+	if (!param_i64(params, "chat_id", &chat_id) || (c = sim_chat_find(&sim->core, chat_id)) == NULL) {
 		fail(sim, req, "sendChatAction", started, 400, "Bad Request: chat not found");
 		return;
 	}
@@ -882,7 +882,7 @@ static int read_scope(struct tgsim *sim, const cJSON *params, struct tgsim_comma
 		if (!param_i64(scope, "chat_id", &set->chat_id))
 			goto out;
 		*err = "Bad Request: chat not found";
-		if (tgsim_chat_find(sim, set->chat_id) == NULL)
+		if (sim_chat_find(&sim->core, set->chat_id) == NULL)
 			goto out;
 		*err = "Bad Request: can't parse BotCommandScope: Invalid user_id specified";
 		if (i == 6 && (!param_i64(scope, "user_id", &set->user_id) || set->user_id <= 0))
@@ -1060,21 +1060,21 @@ static void m_download(struct tgsim *sim, struct http_server_req *req, const cJS
                        uint64_t started)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "path");
-	struct tgsim_file *f = cJSON_IsString(p) ? tgsim_file_by_path(sim, p->valuestring) : NULL;
+	struct sim_file *f = cJSON_IsString(p) ? sim_file_by_path(&sim->core, p->valuestring) : NULL;
 	unsigned char *bytes;
 
 	if (f == NULL) {
 		fail(sim, req, "file", started, 404, "Not Found");
 		return;
 	}
-	if ((bytes = tgsim_file_bytes(f)) == NULL) {
+	if ((bytes = sim_file_bytes(f)) == NULL) {
 		fail(sim, req, "file", started, 500, "Internal Server Error");
 		return;
 	}
 	sim->st.files_downloaded++;
 	sim->st.api_calls++;
 	log_info("file -> 200 %lld bytes (%llu ms)", (long long)f->size,
-	         (unsigned long long)(tgsim_now_ms() - started));
+	         (unsigned long long)(sim_now_ms() - started));
 	http_server_respond(req, 200, "application/octet-stream", (const char *)bytes,
 	                    (size_t)f->size);
 	free(bytes);
@@ -1124,10 +1124,10 @@ static int apply_fault(struct tgsim *sim, struct http_server_req *req, const cha
 	static const char garbage_json[] = "{\"ok\":true,\"result\":[{\"update_id\":";
 	static const char garbage_html[] =
 		"<html><head><title>Captive portal</title></head><body>Log in to continue</body></html>\n";
-	struct tgsim_fault f;
+	struct sim_fault f;
 	struct tgsim_held *hd;
 
-	if (tgsim_fault_take(sim, method, &f) != 0)
+	if (sim_fault_take(&sim->core, method, strcmp(method, "getUpdates") == 0, &f) != 0)
 		return 0;
 	switch (f.kind) {
 	case FAULT_429:
@@ -1168,17 +1168,17 @@ static int apply_fault(struct tgsim *sim, struct http_server_req *req, const cha
 void tgsim_api_handle(struct http_server_req *req, void *arg)
 {
 	struct tgsim *sim = arg;
-	uint64_t started = tgsim_now_ms();
+	uint64_t started = sim_now_ms();
 	char path[512];
 	const char *slash, *method = NULL;
 	cJSON *params = NULL;
 	size_t i;
 
-	if (sim->closing) {
+	if (sim->core.closing) {
 		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
 		return;
 	}
-	if (tgsim_path(req->path, path, sizeof(path)) != 0 ||
+	if (sim_path(req->path, path, sizeof(path)) != 0 ||
 	    (slash = strrchr(path, '/')) == NULL || slash == path) {
 		fail(sim, req, "?", started, 404, "Not Found");
 		return;
@@ -1209,18 +1209,18 @@ out:
 void tgsim_api_file(struct http_server_req *req, void *arg)
 {
 	struct tgsim *sim = arg;
-	uint64_t started = tgsim_now_ms();
+	uint64_t started = sim_now_ms();
 	char path[512], prefix[TGSIM_TOKEN_MAX + 16];
 	size_t plen;
 	cJSON *params = NULL;
 
-	if (sim->closing) {
+	if (sim->core.closing) {
 		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
 		return;
 	}
 	snprintf(prefix, sizeof(prefix), "/file/bot%s/", sim->token);
 	plen = strlen(prefix);
-	if (strcmp(req->method, "GET") != 0 || tgsim_path(req->path, path, sizeof(path)) != 0 ||
+	if (strcmp(req->method, "GET") != 0 || sim_path(req->path, path, sizeof(path)) != 0 ||
 	    strncmp(path, prefix, plen) != 0 || path[plen] == '\0') {
 		fail(sim, req, "file", started, 404, "Not Found");
 		return;
@@ -1243,7 +1243,7 @@ out:
 void tgsim_api_fallback(struct http_server_req *req, void *arg)
 {
 	struct tgsim *sim = arg;
-	uint64_t started = tgsim_now_ms();
+	uint64_t started = sim_now_ms();
 
 	if (strncmp(req->path, "/bot", 4) == 0)
 		fail(sim, req, "(wrong token)", started, 401, "Unauthorized");

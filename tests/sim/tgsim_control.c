@@ -51,7 +51,7 @@ struct ctl {
 static void ctl_reply(struct ctl *c, int status, cJSON *root)
 {
 	log_info("control %s -> %d", c->name, status);
-	tgsim_reply_json(c->req, status, root);
+	sim_reply_json(c->req, status, root);
 }
 
 static void ctl_error(struct ctl *c, int status, const char *msg)
@@ -78,25 +78,25 @@ static int in_i64(const struct ctl *c, const char *name, int64_t def, int64_t *o
 		*out = def;
 		return 0;
 	}
-	return tgsim_json_i64(it, out);
+	return sim_json_i64(it, out);
 }
 
 /* The chat named by chat_id, created (made known) if needed. */
-static struct tgsim_chat *in_chat(struct ctl *c)
+static struct sim_chat *in_chat(struct ctl *c)
 {
-	struct tgsim_chat *chat;
+	struct sim_chat *chat;
 	int64_t id;
 
 	if (in_i64(c, "chat_id", 0, &id) != 0 || id == 0) {
 		ctl_error(c, 400, "chat_id must be a non-zero integer");
 		return NULL;
 	}
-	if ((chat = tgsim_chat_get(c->sim, id, in_str(c, "first_name", NULL))) == NULL)
+	if ((chat = sim_chat_get(&c->sim->core, id, in_str(c, "first_name", NULL))) == NULL)
 		ctl_error(c, 507, "too many chats");
 	return chat;
 }
 
-static cJSON *user_obj(const struct ctl *c, const struct tgsim_chat *chat)
+static cJSON *user_obj(const struct ctl *c, const struct sim_chat *chat)
 {
 	static const char *const extra[] = {"last_name", "username", "language_code"};
 	cJSON *u = cJSON_CreateObject();
@@ -115,9 +115,9 @@ static cJSON *user_obj(const struct ctl *c, const struct tgsim_chat *chat)
 }
 
 /* A message the bot sent, as it appears inside an update. */
-static cJSON *bot_message(struct tgsim *sim, const struct tgsim_chat *chat, int64_t message_id)
+static cJSON *bot_message(struct tgsim *sim, const struct sim_chat *chat, int64_t message_id)
 {
-	const struct tgsim_sent *m = tgsim_sent_find(sim, chat->id, message_id);
+	const struct sim_sent *m = sim_sent_find(&sim->core, chat->id, message_id);
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL)
@@ -159,7 +159,7 @@ static void inject(struct ctl *c, const char *kind, cJSON *payload, cJSON *out)
 	ctl_reply(c, 200, out);
 }
 
-static cJSON *member_change(struct tgsim *sim, const struct tgsim_chat *chat,
+static cJSON *member_change(struct tgsim *sim, const struct sim_chat *chat,
                             const char *old_status, const char *new_status)
 {
 	cJSON *o = cJSON_CreateObject(), *old_m, *new_m;
@@ -184,7 +184,7 @@ static cJSON *member_change(struct tgsim *sim, const struct tgsim_chat *chat,
 
 /* Flips the blocked state with the my_chat_member update Telegram sends;
  * *id is 0 when nothing changed. */
-static int set_blocked(struct tgsim *sim, struct tgsim_chat *chat, int blocked, int64_t *id)
+static int set_blocked(struct tgsim *sim, struct sim_chat *chat, int blocked, int64_t *id)
 {
 	cJSON *upd;
 	int rc;
@@ -208,7 +208,7 @@ static int set_blocked(struct tgsim *sim, struct tgsim_chat *chat, int blocked, 
 /* A message from the family: from, chat, date and a new message_id. A
  * family that blocked the bot has to unblock it to write (Telegram's
  * "Restart"), which Telegram reports first. */
-static cJSON *user_message(struct ctl *c, struct tgsim_chat *chat, int64_t *message_id)
+static cJSON *user_message(struct ctl *c, struct sim_chat *chat, int64_t *message_id)
 {
 	cJSON *m;
 	int64_t upd_id, reply_to;
@@ -242,7 +242,7 @@ static cJSON *ids_out(int64_t message_id, const char *file_id)
 static void c_message(struct ctl *c)
 {
 	const char *text = in_str(c, "text", NULL);
-	struct tgsim_chat *chat;
+	struct sim_chat *chat;
 	cJSON *m, *ents, *e;
 	int64_t mid = 0;
 	size_t n;
@@ -272,7 +272,7 @@ static void c_message(struct ctl *c)
 
 static void c_chat(struct ctl *c)
 {
-	struct tgsim_chat *chat = in_chat(c);
+	struct sim_chat *chat = in_chat(c);
 	cJSON *out;
 
 	if (chat == NULL)
@@ -288,8 +288,8 @@ static void c_chat(struct ctl *c)
 static void c_button(struct ctl *c)
 {
 	const char *data = in_str(c, "data", NULL);
-	const struct tgsim_sent *last;
-	struct tgsim_chat *chat;
+	const struct sim_sent *last;
+	struct sim_chat *chat;
 	char cbid[32], inst[32];
 	int64_t mid;
 	cJSON *q, *out;
@@ -305,7 +305,7 @@ static void c_button(struct ctl *c)
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	/* Without a message_id the button sits on the bot's latest message. */
-	if (mid == 0 && (last = tgsim_sent_find(c->sim, chat->id, 0)) != NULL)
+	if (mid == 0 && (last = sim_sent_find(&c->sim->core, chat->id, 0)) != NULL)
 		mid = last->message_id;
 	tgsim_callback_new(c->sim, cbid, sizeof(cbid));
 	/* Stable per chat, negative-looking like Telegram's; unsigned, so it
@@ -326,7 +326,7 @@ static void c_button(struct ctl *c)
 	inject(c, "callback_query", q, out);
 }
 
-static cJSON *file_obj(const struct tgsim_file *f)
+static cJSON *file_obj(const struct sim_file *f)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -362,8 +362,8 @@ static void add_caption(struct ctl *c, cJSON *m)
 static void c_photo(struct ctl *c)
 {
 	static const int dims[3][2] = {{90, 68}, {320, 240}, {1280, 960}};
-	struct tgsim_chat *chat;
-	struct tgsim_file *f;
+	struct sim_chat *chat;
+	struct sim_file *f;
 	int64_t size, sizes[3], mid = 0;
 	char largest[48] = "";
 	cJSON *m, *arr, *ps;
@@ -383,7 +383,7 @@ static void c_photo(struct ctl *c)
 		return;
 	}
 	for (i = 0; i < 3; i++) {
-		if ((rc = tgsim_file_add(c->sim, "photos", "jpg", sizes[i], GEN_JPEG, NULL, &f)) != 0 ||
+		if ((rc = sim_file_add(&c->sim->core, "photos", "jpg", sizes[i], GEN_JPEG, NULL, &f)) != 0 ||
 		    (ps = file_obj(f)) == NULL) {
 			cJSON_Delete(m);
 			ctl_error(c, 500, rc != 0 ? casebot_strerror(rc) : "out of memory");
@@ -420,9 +420,9 @@ static void c_document(struct ctl *c)
 	const char *b64 = in_str(c, "content_base64", NULL);
 	const char *kind = in_str(c, "kind", "pdf");
 	const char *name, *mime, *def_name, *def_mime;
-	enum tgsim_gen gen;
-	struct tgsim_chat *chat;
-	struct tgsim_file *f;
+	enum sim_gen gen;
+	struct sim_chat *chat;
+	struct sim_file *f;
 	unsigned char *bin = NULL;
 	size_t b64len, binlen = 0;
 	int64_t size = 0, mid = 0;
@@ -469,7 +469,7 @@ static void c_document(struct ctl *c)
 	if ((chat = in_chat(c)) == NULL)
 		goto out;
 	safe_ext(name, ext, sizeof(ext));
-	if ((rc = tgsim_file_add(c->sim, "documents", ext, size, gen, bin, &f)) != 0) {
+	if ((rc = sim_file_add(&c->sim->core, "documents", ext, size, gen, bin, &f)) != 0) {
 		ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
 		goto out;
 	}
@@ -490,8 +490,8 @@ out:
 
 static void c_voice(struct ctl *c)
 {
-	struct tgsim_chat *chat;
-	struct tgsim_file *f;
+	struct sim_chat *chat;
+	struct sim_file *f;
 	int64_t secs, mid = 0;
 	cJSON *m, *v;
 	int rc;
@@ -503,7 +503,7 @@ static void c_voice(struct ctl *c)
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	/* Opus voice notes run at about 2 kB a second. */
-	if ((rc = tgsim_file_add(c->sim, "voice", "oga", secs * 2000, GEN_OGG, NULL, &f)) != 0) {
+	if ((rc = sim_file_add(&c->sim->core, "voice", "oga", secs * 2000, GEN_OGG, NULL, &f)) != 0) {
 		ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
@@ -522,7 +522,7 @@ static void c_location(struct ctl *c)
 {
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c->in, "latitude");
 	const cJSON *lon = cJSON_GetObjectItemCaseSensitive(c->in, "longitude");
-	struct tgsim_chat *chat;
+	struct sim_chat *chat;
 	int64_t mid = 0;
 	cJSON *m, *loc;
 
@@ -542,7 +542,7 @@ static void c_location(struct ctl *c)
 
 static void c_block(struct ctl *c, int blocked)
 {
-	struct tgsim_chat *chat = in_chat(c);
+	struct sim_chat *chat = in_chat(c);
 	int64_t id = 0;
 	cJSON *out;
 	int rc;
@@ -583,14 +583,14 @@ static void c_raw(struct ctl *c)
 
 static void c_sent(struct ctl *c)
 {
-	const struct tgsim_sent *m;
+	const struct sim_sent *m;
 	char buf[32];
 	int64_t chat = 0;
 	cJSON *root = cJSON_CreateObject(), *arr, *o;
 	size_t i;
 	char *end;
 
-	if (tgsim_query(c->req->path, "chat_id", buf, sizeof(buf)) == 0) {
+	if (sim_query(c->req->path, "chat_id", buf, sizeof(buf)) == 0) {
 		chat = strtoll(buf, &end, 10);
 		if (*end != '\0' || buf[0] == '\0') {
 			cJSON_Delete(root);
@@ -603,8 +603,8 @@ static void c_sent(struct ctl *c)
 		ctl_error(c, 500, "out of memory");
 		return;
 	}
-	for (i = 0; i < c->sim->sent.n; i++) {
-		m = tgsim_ring_at(&c->sim->sent, i);
+	for (i = 0; i < c->sim->core.sent.n; i++) {
+		m = sim_ring_at(&c->sim->core.sent, i);
 		if (chat != 0 && m->chat_id != chat)
 			continue;
 		if ((o = cJSON_CreateObject()) == NULL)
@@ -626,54 +626,23 @@ static void c_sent(struct ctl *c)
 
 static void c_fault(struct ctl *c)
 {
-	static const struct { const char *name; enum tgsim_fault_kind kind; } kinds[] = {
-		{"429", FAULT_429}, {"500", FAULT_500}, {"slow", FAULT_SLOW},
-		{"drop", FAULT_DROP}, {"garbage", FAULT_GARBAGE}, {"empty", FAULT_EMPTY},
-	};
-	const char *kind = in_str(c, "kind", "");
-	const char *method = in_str(c, "method", "");
-	struct tgsim_fault f;
-	int64_t count, retry, delay;
+	struct sim_fault f;
+	const char *why = NULL;
+	int clear;
 	cJSON *out;
-	size_t i;
-	int rc;
 
-	memset(&f, 0, sizeof(f));
-	if (strcmp(kind, "clear") == 0) {
-		tgsim_fault_clear(c->sim);
-		goto out;
-	}
-	for (i = 0; i < CB_ARRAY_SIZE(kinds); i++)
-		if (strcmp(kind, kinds[i].name) == 0)
-			f.kind = kinds[i].kind;
-	if (f.kind == 0) {
-		ctl_error(c, 400, "kind must be 429, 500, slow, drop, garbage, empty or clear");
+	if (sim_fault_parse(c->in, &f, &clear, &why) != 0) {
+		ctl_error(c, 400, why);
 		return;
 	}
-	if (in_i64(c, "count", 1, &count) != 0 || count < 1 || count > 1000000 ||
-	    in_i64(c, "retry_after", 5, &retry) != 0 || retry < 1 || retry > 86400 ||
-	    in_i64(c, "delay_ms", 0, &delay) != 0 || delay < 0 || delay > 3600000) {
-		ctl_error(c, 400, "count 1..1000000, retry_after 1..86400, delay_ms 0..3600000");
-		return;
-	}
-	if (f.kind == FAULT_SLOW && delay == 0)
-		delay = 2000;
-	if (cb_strlcpy(f.method, method, sizeof(f.method)) != 0 ||
-	    strspn(method, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method)) {
-		ctl_error(c, 400, "method must be a method name");
-		return;
-	}
-	f.left = (int)count;
-	f.retry_after = (int)retry;
-	f.delay_ms = (int)delay;
-	f.html = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->in, "html"));
-	if ((rc = tgsim_fault_add(c->sim, &f)) != 0) {
+	if (clear)
+		sim_fault_clear(&c->sim->core);
+	else if (sim_fault_add(&c->sim->core, &f) != 0) {
 		ctl_error(c, 507, "too many faults armed");
 		return;
 	}
-out:
 	if ((out = cJSON_CreateObject()) != NULL)
-		cJSON_AddNumberToObject(out, "faults_left", tgsim_faults_left(c->sim));
+		cJSON_AddNumberToObject(out, "faults_left", sim_faults_left(&c->sim->core));
 	ctl_reply(c, 200, out);
 }
 
@@ -692,7 +661,7 @@ static void c_stats(struct ctl *c)
 		cJSON_AddNumberToObject(o, "confirmed_offset", (double)c->sim->confirmed_offset);
 		cJSON_AddNumberToObject(o, "callbacks_answered", (double)st->callbacks_answered);
 		cJSON_AddNumberToObject(o, "files_downloaded", (double)st->files_downloaded);
-		cJSON_AddNumberToObject(o, "faults_left", tgsim_faults_left(c->sim));
+		cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&c->sim->core));
 		cJSON_AddNumberToObject(o, "conflicts", (double)st->conflicts);
 		cJSON_AddNumberToObject(o, "api_calls", (double)st->api_calls);
 		cJSON_AddNumberToObject(o, "updates_dropped", (double)st->updates_dropped);
@@ -703,120 +672,9 @@ static void c_stats(struct ctl *c)
 	ctl_reply(c, 200, o);
 }
 
-struct tgsim_waiter {
-	uv_timer_t timer;                /* owned: freed in its close callback */
-	struct tgsim *sim;
-	struct http_server_req *req;
-	int64_t chat;                    /* 0: any chat */
-	int count;
-	struct tgsim_waiter *next;
-};
-
-static int sent_count(const struct tgsim *sim, int64_t chat)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < sim->sent.n; i++)
-		if (chat == 0 || ((const struct tgsim_sent *)tgsim_ring_at(&sim->sent, i))->chat_id == chat)
-			n++;
-	return n;
-}
-
-static void waiter_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-/* Answers w with the count now, unlinks it and closes its timer. */
-static void waiter_answer(struct tgsim_waiter *w)
-{
-	struct tgsim *sim = w->sim;
-	struct tgsim_waiter **pp;
-	cJSON *o = cJSON_CreateObject();
-
-	for (pp = &sim->waiters; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	if (o != NULL)
-		cJSON_AddNumberToObject(o, "count", sent_count(sim, w->chat));
-	log_info("control wait -> 200");
-	tgsim_reply_json(w->req, 200, o);
-	uv_timer_stop(&w->timer);
-	uv_close((uv_handle_t *)&w->timer, waiter_closed);
-}
-
-static void on_wait_timer(uv_timer_t *t)
-{
-	waiter_answer(t->data);
-}
-
-void tgsim_control_wake(struct tgsim *sim)
-{
-	struct tgsim_waiter *w = sim->waiters, *next;
-
-	for (; w != NULL; w = next) {
-		next = w->next;
-		if (sent_count(sim, w->chat) >= w->count)
-			waiter_answer(w);
-	}
-}
-
-void tgsim_control_shutdown(struct tgsim *sim)
-{
-	while (sim->waiters != NULL)
-		waiter_answer(sim->waiters);
-}
-
-static int query_i64(struct ctl *c, const char *name, int64_t def, int64_t *out)
-{
-	char buf[32], *end;
-
-	*out = def;
-	if (tgsim_query(c->req->path, name, buf, sizeof(buf)) != 0)
-		return 0;
-	*out = strtoll(buf, &end, 10);
-	return *end != '\0' || buf[0] == '\0' ? -CB_EINVAL : 0;
-}
-
 static void c_wait(struct ctl *c)
 {
-	struct tgsim_waiter *w;
-	int64_t chat, count, ms;
-	int n;
-
-	if (query_i64(c, "chat_id", 0, &chat) != 0 || query_i64(c, "count", 1, &count) != 0 ||
-	    query_i64(c, "timeout_ms", 5000, &ms) != 0 || count < 0 || count > TGSIM_MAX_SENT ||
-	    ms < 0 || ms > TGSIM_WAIT_MAX_MS) {
-		ctl_error(c, 400, "chat_id, count and timeout_ms must be integers in range");
-		return;
-	}
-	n = sent_count(c->sim, chat);
-	if (n >= count || ms == 0) {
-		cJSON *o = cJSON_CreateObject();
-
-		if (o != NULL)
-			cJSON_AddNumberToObject(o, "count", n);
-		ctl_reply(c, 200, o);
-		return;
-	}
-	n = 0;
-	for (w = c->sim->waiters; w != NULL; w = w->next)
-		n++;
-	if (n >= TGSIM_MAX_WAITERS || (w = calloc(1, sizeof(*w))) == NULL) {
-		ctl_error(c, 503, "too many waits");
-		return;
-	}
-	uv_timer_init(c->sim->loop, &w->timer);
-	w->timer.data = w;
-	w->sim = c->sim;
-	w->req = c->req;
-	w->chat = chat;
-	w->count = (int)count;
-	w->next = c->sim->waiters;
-	c->sim->waiters = w;
-	uv_timer_start(&w->timer, on_wait_timer, (uint64_t)ms, 0);
+	sim_wait_handle(&c->sim->core, c->req);
 }
 
 static void c_reset(struct ctl *c)
@@ -827,29 +685,6 @@ static void c_reset(struct ctl *c)
 	if (o != NULL)
 		cJSON_AddTrueToObject(o, "ok");
 	ctl_reply(c, 200, o);
-}
-
-/* A browser says where a POST comes from; only this server's own page may
- * drive it (curl and the tests send no Origin). H2O keeps the Host header
- * out of the header list, so the origin is checked against our port. */
-static int cross_site(struct tgsim *sim, struct http_server_req *req)
-{
-	static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
-	const char *origin = http_server_req_header(req, "origin", NULL);
-	const char *site = http_server_req_header(req, "sec-fetch-site", NULL);
-	char own[64];
-	size_t i;
-
-	if (site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
-		return 1;
-	if (origin == NULL)
-		return 0;
-	for (i = 0; i < CB_ARRAY_SIZE(hosts); i++) {
-		snprintf(own, sizeof(own), "http://%s:%d", hosts[i], http_server_port(sim->http));
-		if (strcmp(origin, own) == 0)
-			return 0;
-	}
-	return 1;
 }
 
 void tgsim_control_handle(struct http_server_req *req, void *arg)
@@ -872,18 +707,18 @@ void tgsim_control_handle(struct http_server_req *req, void *arg)
 	size_t i;
 	int post = strcmp(req->method, "POST") == 0;
 
-	if (c.sim->closing) {
+	if (c.sim->core.closing) {
 		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
 		return;
 	}
-	if (tgsim_path(req->path, path, sizeof(path)) != 0 || strncmp(path, "/control/", 9) != 0) {
+	if (sim_path(req->path, path, sizeof(path)) != 0 || strncmp(path, "/control/", 9) != 0) {
 		ctl_error(&c, 404, "no such control");
 		return;
 	}
 	name = path + 9;
 	c.name = name;
 	if (post) {
-		if (cross_site(c.sim, req)) {
+		if (sim_cross_site(&c.sim->core, req)) {
 			ctl_error(&c, 403, "cross-site request");
 			return;
 		}

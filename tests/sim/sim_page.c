@@ -1,6 +1,7 @@
-/* GET /chat: a self-contained page for the demo. Pick a chat id, type as
- * the family, press the bot's inline buttons, send a photo or a PDF; the
- * bot's messages appear as /control/sent returns them (polled each second).
+/* GET /chat: a self-contained page for the demo. Pick a chat id (a phone
+ * number on WhatsApp), type as the family, press the bot's buttons, send a
+ * photo or a PDF; the bot's messages appear as /control/sent returns them
+ * (polled each second). The front end names the page and its chat field.
  * Every text goes onto the page with textContent, never as HTML, and the
  * Content-Security-Policy allows only this page's own script and style
  * (a fresh nonce per response) and fetches to this origin. */
@@ -10,18 +11,16 @@
 
 #include <sodium.h>
 
-#include "tests/sim/tgsim.h"
-
-#define NONCE_MARK "{{nonce}}"
+#include "tests/sim/sim.h"
 
 static const char page[] =
 "<!doctype html>\n"
 "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-"<title>tgsim: family phone</title>\n"
+"<title>{{title}}</title>\n"
 "<style nonce=\"{{nonce}}\">\n"
 "body{font:15px/1.4 system-ui,sans-serif;margin:0;display:flex;flex-direction:column;height:100vh;background:#e7ebf0}\n"
-"header{display:flex;flex-wrap:wrap;gap:.6em;align-items:center;padding:.6em;background:#517da2;color:#fff}\n"
+"header{display:flex;flex-wrap:wrap;gap:.6em;align-items:center;padding:.6em;background:{{colour}};color:#fff}\n"
 "header input{width:9em}\n"
 "#log{flex:1;overflow-y:auto;padding:.8em;display:flex;flex-direction:column;gap:.5em}\n"
 ".msg{max-width:75%;padding:.4em .7em;border-radius:.7em;background:#fff;white-space:pre-wrap;word-wrap:break-word}\n"
@@ -32,7 +31,7 @@ static const char page[] =
 "#status{font-size:.85em}\n"
 "</style></head><body>\n"
 "<header>\n"
-"<label>Chat id <input id=\"chat\" inputmode=\"numeric\" value=\"1001\"></label>\n"
+"<label>{{label}} <input id=\"chat\" inputmode=\"numeric\" value=\"{{chat}}\"></label>\n"
 "<label>Name <input id=\"name\" value=\"Amina\"></label>\n"
 "<button id=\"photo\" type=\"button\">Send photo</button>\n"
 "<button id=\"pdf\" type=\"button\">Send PDF</button>\n"
@@ -63,7 +62,9 @@ static const char page[] =
 "}\n"
 "function botBubble(m) {\n"
 "  const d = bubble(\"bot\", m.text, m.at_ms);\n"
-"  const rm = m.reply_markup, kb = rm && Array.isArray(rm.inline_keyboard) ? rm.inline_keyboard : [];\n"
+"  const rm = m.reply_markup;\n"
+"  const kb = rm && Array.isArray(rm.inline_keyboard) ? rm.inline_keyboard :\n"
+"    Array.isArray(m.buttons) ? m.buttons.map((b) => [{text: b.title, callback_data: b.data}]) : [];\n"
 "  for (const row of kb) {\n"
 "    if (!Array.isArray(row)) continue;\n"
 "    const r = document.createElement(\"div\");\n"
@@ -129,26 +130,35 @@ static const char page[] =
 "</script>\n"
 "</body></html>\n";
 
-/* The page with every nonce mark replaced; the caller frees it. */
-static char *render(const char *nonce, size_t *len)
+/* The page with every mark replaced; the caller frees it. The values
+ * come from the front end's constants and this server's nonce. */
+static char *render(const struct sim_page *pg, const char *nonce, size_t *len)
 {
-	size_t mark = strlen(NONCE_MARK), nlen = strlen(nonce), n = 0, cap;
+	const char *marks[][2] = {
+		{"{{nonce}}", nonce}, {"{{title}}", pg->title}, {"{{label}}", pg->chat_label},
+		{"{{chat}}", pg->chat_default}, {"{{colour}}", pg->colour},
+	};
+	size_t n = 0, cap = sizeof(page) + 1024, i, vlen, mlen;
 	const char *p = page, *hit;
 	char *out;
 
-	cap = sizeof(page) + 4 * nlen;
 	if ((out = malloc(cap)) == NULL)
 		return NULL;
-	while ((hit = strstr(p, NONCE_MARK)) != NULL) {
-		if (n + (size_t)(hit - p) + nlen >= cap) {
+	while ((hit = strstr(p, "{{")) != NULL) {
+		for (i = 0; i < CB_ARRAY_SIZE(marks); i++)
+			if (strncmp(hit, marks[i][0], strlen(marks[i][0])) == 0)
+				break;
+		mlen = i < CB_ARRAY_SIZE(marks) ? strlen(marks[i][0]) : 2;
+		vlen = i < CB_ARRAY_SIZE(marks) ? strlen(marks[i][1]) : 2;
+		if (n + (size_t)(hit - p) + vlen >= cap) {
 			free(out);
 			return NULL;
 		}
 		memcpy(out + n, p, (size_t)(hit - p));
 		n += (size_t)(hit - p);
-		memcpy(out + n, nonce, nlen);
-		n += nlen;
-		p = hit + mark;
+		memcpy(out + n, i < CB_ARRAY_SIZE(marks) ? marks[i][1] : hit, vlen);
+		n += vlen;
+		p = hit + mlen;
 	}
 	if (n + strlen(p) >= cap) {
 		free(out);
@@ -160,14 +170,13 @@ static char *render(const char *nonce, size_t *len)
 	return out;
 }
 
-void tgsim_page_handle(struct http_server_req *req, void *arg)
+void sim_page_handle(struct http_server_req *req, const struct sim_page *pg)
 {
 	unsigned char raw[16];
 	char nonce[sizeof(raw) * 2 + 1], csp[512], path[16], *body;
 	size_t len = 0;
 
-	(void)arg;
-	if (tgsim_path(req->path, path, sizeof(path)) != 0 ||
+	if (sim_path(req->path, path, sizeof(path)) != 0 ||
 	    (strcmp(path, "/chat") != 0 && strcmp(path, "/chat/") != 0)) {
 		http_server_respond(req, 404, "text/plain", "not found\n", 10);
 		return;
@@ -181,7 +190,7 @@ void tgsim_page_handle(struct http_server_req *req, void *arg)
 		return;
 	}
 	sodium_bin2hex(nonce, sizeof(nonce), raw, sizeof(raw));
-	if ((body = render(nonce, &len)) == NULL) {
+	if ((body = render(pg, nonce, &len)) == NULL) {
 		http_server_respond(req, 500, "text/plain", "out of memory\n", 14);
 		return;
 	}
