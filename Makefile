@@ -40,6 +40,12 @@ deps:
 clean:
 	rm -rf build build-asan
 
+# Any other target (one test binary, say: make build/tests/test_router)
+# goes through the same door. The Makefile itself is never remade.
+Makefile: ;
+%: deps
+	@$(MAKE) --no-print-directory CASEBOT_DEPS_OK=1 $@
+
 else
 
 CC ?= cc

@@ -169,14 +169,14 @@ int dt_stop_daemon(struct dt *t, int sig)
 	return -1;
 }
 
-int dt_setup_with(void **state, const char *more_ini)
+int dt_setup_sim(void **state, const char *sim_args, const char *more_ini)
 {
 	struct dt *t = calloc(1, sizeof(*t));
 	char extra[1024];
 
 	if (t == NULL)
 		return -1;
-	if (simctl_start(&t->sim, DT_TOKEN, NULL) != 0)
+	if (simctl_start(&t->sim, DT_TOKEN, sim_args) != 0)
 		return -1;
 	t->http_port = dt_free_port();
 	snprintf(extra, sizeof(extra), "quiet_hours = off\n[telegram]\napi_base = %s\n[http]\nlisten = 127.0.0.1:%d\n%s",
@@ -191,6 +191,11 @@ int dt_setup_with(void **state, const char *more_ini)
 		return -1;
 	*state = t;
 	return 0;
+}
+
+int dt_setup_with(void **state, const char *more_ini)
+{
+	return dt_setup_sim(state, NULL, more_ini);
 }
 
 int dt_setup(void **state)

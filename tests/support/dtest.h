@@ -26,6 +26,8 @@ struct dt {
  * simulator. */
 int dt_setup(void **state);
 int dt_setup_with(void **state, const char *more_ini);
+/* The same with arguments for the simulator (see simctl_start). */
+int dt_setup_sim(void **state, const char *sim_args, const char *more_ini);
 int dt_teardown(void **state);
 
 const char *dt_build_dir(void);
