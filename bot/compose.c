@@ -26,6 +26,14 @@ static int line(struct ctx *c, const char *key, const struct locale_param *p, si
 
 	if (rc != 0)
 		return rc;
+	if (c->out->text[0] == '\0' && c->out->first_key[0] == '\0') {
+		cb_strlcpy(c->out->first_key, key, sizeof(c->out->first_key));
+		for (size_t i = 0; i < n && i < COMPOSE_VALUES_MAX; i++) {
+			cb_strlcpy(c->out->first[i].name, p[i].name, sizeof(c->out->first[i].name));
+			cb_strlcpy(c->out->first[i].value, p[i].value, sizeof(c->out->first[i].value));
+		}
+		c->out->nfirst = n < COMPOSE_VALUES_MAX ? (int)n : COMPOSE_VALUES_MAX;
+	}
 	/* An empty placeholder at the end (a forward without a member) leaves
 	 * no trailing space. */
 	len = strlen(buf);

@@ -22,6 +22,13 @@ struct composed_button {
 	char words[32];      /* a question's choice: the words.* list that picks it too, or "" */
 };
 
+/* A placeholder's value, as the first line of a message used it. */
+#define COMPOSE_VALUES_MAX 4
+struct composed_value {
+	char name[16];
+	char value[256];
+};
+
 struct composed {
 	char text[COMPOSE_TEXT_MAX];
 	struct composed_button buttons[COMPOSE_BUTTONS_MAX];
@@ -32,6 +39,12 @@ struct composed {
 	char media_kind[16];     /* a forwarded file follows the text: photo, voice... */
 	char media_ref[256];
 	char media_gateway[16];  /* the gateway whose reference media_ref is */
+	/* The catalog key of the first line and its values: a gateway that
+	 * may not send free-form text (WhatsApp outside its conversation
+	 * window) sends the approved template that stands for that line. */
+	char first_key[64];
+	struct composed_value first[COMPOSE_VALUES_MAX];
+	int nfirst;
 };
 
 /* -CB_ENOENT when what the row points at is gone (the caller cancels the

@@ -29,6 +29,7 @@ struct job {
 	char text_message_id[GATEWAY_ID_MAX];
 	struct limits *lim;          /* its gateway and that gateway's buckets */
 	struct chat_slot *slot;
+	enum lang lang;              /* its reader's */
 	uv_timer_t timer;            /* spaces the parts of a long message */
 	struct job *next;
 };
@@ -334,7 +335,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		return;
 	}
 	if (r->outcome == GW_SENT) {
-		j->offset = j->next_offset;
+		j->offset = r->whole ? strlen(j->msg.text) : j->next_offset;
 		/* Blank space left after a cut is no message of its own. */
 		j->offset += strspn(j->msg.text + j->offset, " \n");
 		if (j->offset < strlen(j->msg.text)) {
@@ -379,7 +380,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		/* The gateway said when: nothing goes to this chat before then. */
 		bucket_hold(&j->slot->b, now + (uint64_t)r->retry_after * 1000);
 		/* A gateway with a limit over all chats holds all of them. */
-		if (j->lim->gw->caps.rate_global > 0 && r->retry_after > 0)
+		if (j->lim->gw->caps.rate_global > 0 && r->retry_after > 0 && !r->chat_only)
 			bucket_hold(&j->lim->global, now + (uint64_t)r->retry_after * 1000);
 		retry_later(j, r->retry_after > 0 ? r->retry_after : 1, r->reason);
 		break;
@@ -394,8 +395,15 @@ static void on_sent(const struct gateway_result *r, void *arg)
 			log_error("cannot mark channel %" PRId64 " blocked", j->ch.id);
 		finish(ob, &j->m, "failed", "the chat blocked the bot", "blocked");
 		break;
+	case GW_UNREACHABLE:
+		/* Nothing more goes to this address here; the reason stays with
+		 * the chat for its owner's next channel. */
+		if (store_channel_set_fallback(d->store, j->ch.id, r->reason) != 0)
+			log_error("cannot mark channel %" PRId64 " for fallback", j->ch.id);
+		finish(ob, &j->m, "failed", r->reason, "unreachable");
+		break;
 	default:
-		finish(ob, &j->m, "failed", r->reason, "gateway");
+		finish(ob, &j->m, "failed", r->reason, r->why[0] != '\0' ? r->why : "gateway");
 		break;
 	}
 	job_end(j);
@@ -428,6 +436,10 @@ static void send_part(struct job *j)
 	p.address = j->ch.address;
 	p.text = j->msg.text + j->offset;
 	p.len = part;
+	p.msg = &j->msg;
+	p.lang = j->lang;
+	p.outside_window = gw->caps.window_seconds > 0 &&
+			   (j->ch.last_inbound_at == 0 || time(NULL) - j->ch.last_inbound_at >= gw->caps.window_seconds);
 	if (j->next_offset >= len) {
 		/* What the gateway cannot show compose has put in the text. */
 		p.buttons = j->msg.buttons;
@@ -523,6 +535,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	}
 	j->m.attempts++;
 	j->ch = ch;
+	j->lang = l;
 	j->lim = lim;
 	j->slot = slot;
 	uv_timer_init(&d->loop, &j->timer);

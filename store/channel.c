@@ -111,12 +111,14 @@ static const char SQL_CHANNEL_STAFF[] =
 static const char SQL_CHANNEL_STAFF_ALL[] = SELECT_CHANNEL "WHERE staff_id = ? ORDER BY id";
 static const char SQL_CHANNEL_BLOCK[] = "UPDATE channels SET blocked = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_OPTOUT[] = "UPDATE channels SET opted_out = ?1 WHERE id = ?2";
+static const char SQL_CHANNEL_FALLBACK[] =
+	"UPDATE channels SET blocked = 1, fallback_reason = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_TOUCH[] = "UPDATE channels SET last_inbound_at = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_LINK[] =
 	"INSERT INTO channels (family_id, member_id, staff_id, kind, address, verified, created_at,"
 	" confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, CASE WHEN ?7 THEN ?6 END)"
 	" ON CONFLICT (kind, address) DO UPDATE SET family_id = ?1, member_id = ?2, staff_id = ?3,"
-	" verified = ?7, blocked = 0, opted_out = 0, confirmed_at = CASE WHEN ?7 THEN ?6 END";
+	" verified = ?7, blocked = 0, opted_out = 0, fallback_reason = NULL, confirmed_at = CASE WHEN ?7 THEN ?6 END";
 /* What was queued for a chat that goes: a copy queued on another chat
  * makes it redundant (it goes with the chat); otherwise it waits for the
  * owner's other chats. */
@@ -178,6 +180,17 @@ static int set_flag(struct store *st, const char *sql, int64_t id, int64_t value
 int store_channel_set_blocked(struct store *st, int64_t id, int blocked)
 {
 	return set_flag(st, SQL_CHANNEL_BLOCK, id, blocked);
+}
+
+int store_channel_set_fallback(struct store *st, int64_t id, const char *reason)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_FALLBACK);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_text(q, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	return store_exec_stmt(q);
 }
 
 int store_channel_set_opted_out(struct store *st, int64_t id, int opted_out)

@@ -323,6 +323,9 @@ static const char *const migrations[] = {
 	 * family's last automatic message are found without reading the whole
 	 * outbox. */
 	"CREATE INDEX outbox_channel ON outbox(channel_id, kind);",
+	/* 14: a chat whose address cannot get messages on its gateway (not on
+	 * WhatsApp) keeps the gateway's reason, for the owner's next channel. */
+	"ALTER TABLE channels ADD COLUMN fallback_reason TEXT;",
 };
 
 size_t store_schema_count(void)

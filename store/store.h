@@ -158,6 +158,9 @@ int store_channel_find(struct store *st, const char *kind, const char *address, 
 int store_channel_get(struct store *st, int64_t id, struct channel *out);
 int store_channel_set_blocked(struct store *st, int64_t id, int blocked);
 int store_channel_set_opted_out(struct store *st, int64_t id, int opted_out);
+/* The address cannot get messages on its gateway (not on WhatsApp): the
+ * chat takes no more, and keeps why for its owner's next channel. */
+int store_channel_set_fallback(struct store *st, int64_t id, const char *reason);
 int store_channel_touch(struct store *st, int64_t id, time_t now);
 /* Links (or re-links) kind/address to a family member or a staff member. */
 int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,

@@ -392,6 +392,131 @@ static void test_media_refused(void **state)
 	assert_int_equal(q(c, "SELECT attempts FROM outbox WHERE id = %lld", id), 1);
 }
 
+/* A gateway that sent the whole message at once in another form (a
+ * template in place of free-form text) gets no further part. */
+static void test_whole_message(void **state)
+{
+	struct cfx *c = *state;
+	char sql[1024];
+	long long id;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
+		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
+		 " '{\"ref\":\"F-1\",\"text\":\"een heel lang bericht over de school van mijn zoon en de afspraak"
+		 " bij de dokter volgende week dinsdag\",\"channel_id\":\"1\",\"alert_id\":\"1\"}', %lld, %lld, %lld)",
+		 (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	id = q(c, "SELECT max(id) FROM outbox");
+	fakegw_push(&c->fake, GW_SENT, 0, "")->whole = 1;
+	fakegw_set_part_max(64);
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	fakegw_set_part_max(0);
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.sends, 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id = '1'", id), 1);
+}
+
+/* A limit on one chat alone (WhatsApp's pair limit) holds that chat, not
+ * the others of the gateway. */
+static void test_retry_after_chat_only(void **state)
+{
+	struct cfx *c = *state;
+	long long first = queue_notice(c), second;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO channels (id, family_id, kind, address, verified, created_at) VALUES"
+		 " (3, 1, 'telegram', '1002', 1, %lld);"
+		 "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, not_before, created_at, updated_at)"
+		 " VALUES (1, 3, 'notice', 'forward.ack', %lld, %lld, %lld)",
+		 (long long)time(NULL), (long long)time(NULL) + 1, (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	second = q(c, "SELECT max(id) FROM outbox");
+	fakegw_push(&c->fake, GW_RETRY_AFTER, 30, "pair rate limit hit")->chat_only = 1;
+	start(c);
+	RUN_UNTIL(c, ended(c, second));
+	assert_string_equal(status(c, second), "sent");
+	assert_string_equal(status(c, first), "queued");
+	assert_true(q(c, "SELECT not_before FROM outbox WHERE id = %lld", first) >= (long long)time(NULL) + 25);
+}
+
+/* Not on WhatsApp: the row fails, the chat keeps the reason for the next
+ * channel and takes nothing more, the counsellor is told why. */
+static void test_unreachable(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c), next;
+	struct gateway_result *r;
+
+	r = fakegw_push(&c->fake, GW_UNREACHABLE, 0, "whatsapp 131026: Message Undeliverable.");
+	cb_strlcpy(r->why, "unreachable", sizeof(r->why));
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(q(c, "SELECT blocked FROM channels WHERE id = 1"), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM channels WHERE id = 1 AND fallback_reason ="
+			      " 'whatsapp 131026: Message Undeliverable.'"), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered' AND"
+			      " json_extract(params, '$.reason') = 'unreachable'"), 1);
+	next = queue_notice(c);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, ended(c, next));
+	assert_int_equal(calls_to(c, FAMILY_CHAT), 1);
+}
+
+/* A failure that names its reason (a template WhatsApp refused) tells
+ * staff that reason, not the generic one. */
+static void test_permanent_why(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c);
+
+	cb_strlcpy(fakegw_push(&c->fake, GW_PERMANENT, 0, "whatsapp 132001: template does not exist")->why,
+		   "template", sizeof(c->fake.script[0].why));
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND last_error LIKE '%%132001%%'", id), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered' AND"
+			      " json_extract(params, '$.reason') = 'template'"), 1);
+}
+
+/* A gateway with a conversation window learns whether the chat wrote
+ * within it. */
+static void test_window_flag(void **state)
+{
+	struct cfx *c = *state;
+	long long id = queue_notice(c), next;
+	char sql[128];
+
+	c->fake.gw.caps.window_seconds = 86400;
+	start(c);
+	RUN_UNTIL(c, ended(c, id));
+	assert_int_equal(c->fake.calls[0].outside_window, 1);
+	snprintf(sql, sizeof(sql), "UPDATE channels SET last_inbound_at = %lld WHERE id = 1",
+		 (long long)time(NULL) - 25 * 3600);
+	exec(c, sql);
+	next = queue_notice(c);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, ended(c, next));
+	assert_int_equal(c->fake.calls[1].outside_window, 1);
+	snprintf(sql, sizeof(sql), "UPDATE channels SET last_inbound_at = %lld WHERE id = 1",
+		 (long long)time(NULL) - 3600);
+	exec(c, sql);
+	next = queue_notice(c);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, ended(c, next));
+	assert_int_equal(c->fake.calls[2].outside_window, 0);
+	/* Without a window there is nothing to be outside of. */
+	c->fake.gw.caps.window_seconds = 0;
+	snprintf(sql, sizeof(sql), "UPDATE channels SET last_inbound_at = NULL WHERE id = 1");
+	exec(c, sql);
+	next = queue_notice(c);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, ended(c, next));
+	assert_int_equal(c->fake.calls[3].outside_window, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -399,7 +524,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_sent), T(test_retry_after), T(test_server_error), T(test_timeout),
 		T(test_transient_gives_up), T(test_blocked), T(test_permanent), T(test_split_and_media),
-		T(test_media_refused),
+		T(test_media_refused), T(test_whole_message), T(test_retry_after_chat_only), T(test_unreachable),
+		T(test_permanent_why), T(test_window_flag),
 	};
 
 	return cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);

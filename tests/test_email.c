@@ -373,7 +373,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 
 static void send_to(struct fx *fx, struct gateway *gw, int slot, const char *to, const char *text)
 {
-	struct gateway_part p = {to, text, strlen(text), NULL, 0};
+	struct gateway_part p = {.address = to, .text = text, .len = strlen(text)};
 
 	fx->sending = 1;
 	assert_int_equal(gw->ops->send(gw, &p, on_sent, &fx->slots[slot]), 0);
@@ -1170,7 +1170,7 @@ static void test_free_pending(void **state)
 {
 	struct fx *fx = fx_new();
 	struct gateway *gw;
-	struct gateway_part p = {"bad", "Subject\nbody", 12, NULL, 0};
+	struct gateway_part p = {.address = "bad", .text = "Subject\nbody", .len = 12};
 
 	(void)state;
 	gw = fx_gateway(fx, 0, free_port());

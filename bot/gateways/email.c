@@ -439,7 +439,7 @@ out:
 
 static void em_send_direct(struct gateway *gw, const char *address, const char *text)
 {
-	struct gateway_part p = {address, text, strlen(text), NULL, 0};
+	struct gateway_part p = {.address = address, .text = text, .len = strlen(text)};
 
 	if (em_send(gw, &p, NULL, NULL) != 0)
 		log_warn("email: a message could not be started");

@@ -45,7 +45,9 @@ enum gateway_outcome {
 	GW_RETRY_AFTER,   /* rate limited: try again after retry_after seconds */
 	GW_TRANSIENT,     /* 5xx, timeout, reset, garbage: back off and retry */
 	GW_BLOCKED,       /* the user blocked the bot or is gone */
-	GW_PERMANENT      /* this message can never be sent (400) */
+	GW_PERMANENT,     /* this message can never be sent (400) */
+	GW_UNREACHABLE    /* the address cannot get messages on this gateway:
+			     the chat is marked for its owner's next channel */
 };
 
 struct gateway_result {
@@ -54,6 +56,13 @@ struct gateway_result {
 	int retry_after;
 	char reason[128];     /* for the log: never a URL or a token */
 	double seconds;       /* how long the gateway took */
+	/* GW_RETRY_AFTER: the limit is this chat's alone, other chats go on. */
+	int chat_only;
+	/* GW_SENT: the whole message went at once in another form (an
+	 * approved template in place of free-form text); no part follows. */
+	int whole;
+	/* A failure: the staff.reason.* code staff are told; "" is gateway. */
+	char why[16];
 };
 
 typedef void (*gateway_sent_cb)(const struct gateway_result *r, void *arg);
@@ -67,6 +76,13 @@ struct gateway_part {
 	size_t len;
 	const struct composed_button *buttons;   /* on the last part only */
 	int nbuttons;
+	/* The whole message this part is from, in its reader's language;
+	 * NULL for a direct send. */
+	const struct composed *msg;
+	enum lang lang;
+	/* The gateway has a conversation window (caps.window_seconds) and
+	 * the chat last wrote longer ago than that, or never. */
+	int outside_window;
 };
 
 struct gateway_ops {

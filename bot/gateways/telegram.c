@@ -783,7 +783,7 @@ static int tg_send(struct gateway *gw, const struct gateway_part *p, gateway_sen
 
 static void tg_send_direct(struct gateway *gw, const char *address, const char *text)
 {
-	struct gateway_part p = {address, text, strlen(text), NULL, 0};
+	struct gateway_part p = {.address = address, .text = text, .len = strlen(text)};
 
 	if (send_text(tg_of(gw), &p, NULL, NULL) != 0)
 		log_warn("telegram: a neutral answer could not be sent");

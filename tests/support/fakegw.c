@@ -92,6 +92,8 @@ static int fake_send(struct gateway *gw, const struct gateway_part *p, gateway_s
 
 	f->sends++;
 	keep(f, 0, p->address, p->text, p->len, p->nbuttons);
+	if (f->ncalls > 0)
+		f->calls[f->ncalls - 1].outside_window = p->outside_window;
 	return answer(f, 0, cb, arg);
 }
 
@@ -165,17 +167,19 @@ void fakegw_init(struct fakegw *f, uv_loop_t *loop, const char *name)
 	f->gw.ops = &f->ops;
 }
 
-void fakegw_push(struct fakegw *f, enum gateway_outcome outcome, int retry_after, const char *reason)
+struct gateway_result *fakegw_push(struct fakegw *f, enum gateway_outcome outcome, int retry_after,
+				   const char *reason)
 {
 	struct gateway_result *r;
 
 	if (f->nscript == FAKEGW_SCRIPT_MAX)
-		return;
+		return NULL;
 	r = &f->script[f->nscript++];
 	memset(r, 0, sizeof(*r));
 	r->outcome = outcome;
 	r->retry_after = retry_after;
 	cb_strlcpy(r->reason, reason != NULL ? reason : "", sizeof(r->reason));
+	return r;
 }
 
 void fakegw_media_outcome(struct fakegw *f, enum gateway_outcome outcome, const char *reason)

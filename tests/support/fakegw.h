@@ -19,6 +19,7 @@ struct fakegw_call {
 	char address[64];
 	char text[FAKEGW_PART_MAX + 1];  /* send: the part; send_media: the ref */
 	int nbuttons;
+	int outside_window;          /* send: what the outbox said of the window */
 	uint64_t at_ms;              /* loop time of the call */
 };
 
@@ -40,8 +41,9 @@ struct fakegw {
 /* The fake poses as the gateway of channel kind name ("telegram"). */
 void fakegw_init(struct fakegw *f, uv_loop_t *loop, const char *name);
 /* The next send (or send_media) is answered with outcome; retry_after for
- * GW_RETRY_AFTER. */
-void fakegw_push(struct fakegw *f, enum gateway_outcome outcome, int retry_after, const char *reason);
+ * GW_RETRY_AFTER. Returns the scripted answer, for the rest of its fields
+ * (NULL when the script is full). */
+struct gateway_result *fakegw_push(struct fakegw *f, enum gateway_outcome outcome, int retry_after, const char *reason);
 
 /* A smaller part (all fakes), to see a text cut in several. */
 void fakegw_set_part_max(size_t n);
