@@ -58,6 +58,13 @@ static const struct keys_entry registry[] = {
 	/* Instead of the question, in a later reminder of an appointment the
 	 * family has confirmed. */
 	{"reminder.you_confirmed", TEXT, {0}, 0, 0, 0},
+	/* WhatsApp templates (bot/gateways/whatsapp_send.c lists which line
+	 * each stands for): what goes instead of free-form text once the
+	 * family has been silent for 24 hours. Meta approves each body as
+	 * written, so it changes only with a new submission; a body never
+	 * starts or ends with a placeholder, which Meta refuses. */
+	{"template.reminder", TEXT, {"when", "what"}, 0, 1024, OPENS},
+	{"template.reminder_note", TEXT, {"when", "what"}, 0, 1024, OPENS},
 	{"button.confirm", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.cannot_come", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.other_time", TEXT, {0}, 0, BUTTON_MAX, 0},
@@ -65,6 +72,8 @@ static const struct keys_entry registry[] = {
 	{"reminder.counsellor_will_contact", TEXT, {0}, 0, 0, OPENS},
 	{"appointment.cancelled", TEXT, {"when"}, 0, 0, OPENS},
 	{"appointment.moved", TEXT, {"when"}, 0, 0, OPENS},
+	{"template.appointment_cancelled", TEXT, {"when"}, 0, 1024, OPENS},
+	{"template.appointment_moved", TEXT, {"when"}, 0, 1024, OPENS},
 
 	/* Documents: request_due and how_to_send follow document.request. */
 	{"document.request", TEXT, {"document"}, 0, 0, OPENS},
@@ -82,6 +91,8 @@ static const struct keys_entry registry[] = {
 	{"document.reason.incomplete", TEXT, {0}, 0, 0, 0},
 	{"document.reason.expired", TEXT, {0}, 0, 0, 0},
 	{"document.reason.wrong_document", TEXT, {0}, 0, 0, 0},
+	{"template.document_request", TEXT, {"document"}, 0, 1024, OPENS},
+	{"template.document_reminder", TEXT, {"document"}, 0, 1024, OPENS},
 
 	{"checkin.question", TEXT, {0}, 0, 0, OPENS},
 	{"button.checkin_good", TEXT, {0}, 0, BUTTON_MAX, 0},
@@ -95,6 +106,7 @@ static const struct keys_entry registry[] = {
 	{"words.checkin_okay", LIST, {0}, 0, 0, FOLDED},
 	{"words.checkin_hard", LIST, {0}, 0, 0, FOLDED},
 	{"words.checkin_contact", LIST, {0}, 0, 0, FOLDED},
+	{"template.checkin", TEXT, {0}, 0, 1024, OPENS},
 
 	/* setMyDescription: what a chat with the bot shows before anything
 	 * is written; 512 characters at most, and discreet all through. */
@@ -164,6 +176,9 @@ static const struct keys_entry registry[] = {
 	{"staff.reason.stopped", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.gateway", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.closed", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.unreachable", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.template", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.window", TEXT, {0}, 0, 0, 0},
 	{"staff.refused", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
 	{"staff.edit_ignored", TEXT, {0}, 0, 0, OPENS},

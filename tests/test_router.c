@@ -16,6 +16,7 @@
 
 #include "bot/compose.h"
 #include "bot/event_json.h"
+#include "bot/gateways/whatsapp_send.h"
 #include "bot/router.h"
 #include "bot/vault.h"
 #include "locales/locale.h"
@@ -422,6 +423,52 @@ static void test_reply_words(void **state)
 	/* The button of someone else's appointment does nothing. */
 	inbound(t, "1001", EVENT_BUTTON, NULL, "ap:999:1");
 	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
+}
+
+/* A message keeps its first line's key and values, which a template
+ * stands for where free-form text may not go (WhatsApp after 24 hours of
+ * silence): a reminder's time and kind, with its three answers. */
+static void test_first_line_values(void **state)
+{
+	struct rt *t = *state;
+	static struct composed msg;
+	struct outbox_msg m;
+	char when[128], *json = NULL;
+	long long id;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	id = q(t, "SELECT min(id) FROM outbox WHERE kind = 'reminder'");
+	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, NULL, &msg), 0);
+	assert_string_equal(msg.first_key, "reminder.appointment");
+	assert_int_equal(msg.nfirst, 2);
+	assert_int_equal(locale_format_datetime(t->loc, LANG_NL, (time_t)q(t, "SELECT starts_at FROM appointments"),
+						when, sizeof(when)), 0);
+	assert_string_equal(msg.first[0].name, "when");
+	assert_string_equal(msg.first[0].value, when);
+	assert_string_equal(msg.first[1].name, "what");
+	assert_string_equal(msg.first[1].value, "advocaat");
+	assert_int_equal(msg.nbuttons, 3);
+	assert_string_equal(whatsapp_template_for(&msg)->name, "casebot_reminder");
+	assert_int_equal(whatsapp_send_build_template(t->loc, LANG_NL, whatsapp_template_for(&msg), "32470000000", &msg,
+						      &json), 0);
+	assert_non_null(strstr(json, "advocaat"));
+	assert_non_null(strstr(json, msg.buttons[0].data));
+	free(json);
+	store_outbox_msg_free(&m);
+	/* A check-in's first line has no values; its four answers are there. */
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	id = q(t, "SELECT min(id) FROM outbox WHERE kind = 'checkin'");
+	assert_true(id > 0);
+	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
+	assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_FR, NULL, &msg), 0);
+	assert_string_equal(msg.first_key, "checkin.question");
+	assert_int_equal(msg.nfirst, 0);
+	assert_int_equal(msg.nbuttons, 4);
+	assert_string_equal(whatsapp_template_for(&msg)->name, "casebot_checkin");
+	store_outbox_msg_free(&m);
 }
 
 /* Renders outbox row id as its reader sees it. */
@@ -1640,7 +1687,7 @@ int main(void)
 		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
-		T(test_language_change), T(test_reply_words), T(test_answered_reminder_steps), T(test_checkin_answers),
+		T(test_language_change), T(test_reply_words), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers),
 		T(test_number_answers_language_menu), T(test_number_answers_which_document),
 		T(test_number_without_question), T(test_number_answers_its_own_chat),
 		T(test_checkin_words_every_language),

@@ -124,5 +124,6 @@ extern const struct cli_command cli_checkin_commands[];
 extern const struct cli_command cli_outbox_commands[];
 extern const struct cli_command cli_audit_commands[];
 extern const struct cli_command cli_export_commands[];
+extern const struct cli_command cli_whatsapp_commands[];
 
 #endif

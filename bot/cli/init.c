@@ -15,6 +15,7 @@
 #include "bot/log.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
+#include "bot/gateways/whatsapp_send.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "locales/locale.h"
@@ -264,6 +265,7 @@ static int check_data(struct cli *c)
  * nothing is changed. The configuration was read before we got here. */
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
+	char err[256];
 	int rc;
 
 	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK)
@@ -271,6 +273,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	if ((rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
 	fprintf(c->out, "catalogs: nl fr de en in %s\n", c->cfg.locales_dir);
+	if (whatsapp_templates_check(c->loc, err, sizeof(err)) != 0)
+		return cli_usage_error(c, "%s", err);
 	if ((rc = check_secrets(c)) != CLI_OK || (rc = check_data(c)) != CLI_OK)
 		return rc;
 	fprintf(c->out, "configuration OK\n");
