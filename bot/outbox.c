@@ -13,7 +13,7 @@
 #include "bot/log.h"
 #include "bot/ratelimit.h"
 
-#define OUTBOX_SCAN 256
+#define OUTBOX_BATCH 64
 #define OUTBOX_MAX_INFLIGHT 16
 #define OUTBOX_MAX_ATTEMPTS 8
 #define OUTBOX_TICK_MS 1000
@@ -53,14 +53,25 @@ struct outbox {
 	int dirty;                   /* rows may have changed: scan at the next tick */
 	int64_t data_version;
 	time_t next_due;             /* earliest queued row, 0 when unknown */
-	/* Due rows read by the last scan; sends go on from the cursor as jobs
-	 * end, and the next scan comes when the cache is used up, so a busy
-	 * outbox does not re-read the queue for every message. Each row owns
-	 * its params until the next scan. */
-	struct outbox_msg due[OUTBOX_SCAN];
-	int ndue;
-	int cursor;
+	/* A pass walks the due rows once, in the order of the outbox_queue
+	 * index, a batch at a time: sends go on from the cursor as jobs end,
+	 * and a new pass starts from the top once this one has seen every due
+	 * row, or when the queue changed under it. Nothing is sorted. Each
+	 * row of the batch owns its params until the next batch. */
+	struct outbox_cursor cur;    /* the last row the pass is done with */
+	struct outbox_msg due[OUTBOX_BATCH];
+	int ndue, next;
+	int in_pass;                 /* a pass is under way */
+	int held_rows;               /* rows the pass left queued (a chat busy or held) */
+	int seen_rows;               /* rows the pass read */
+	/* The chats the pass left a row queued for: their later rows wait for
+	 * the next pass, so that a chat's messages go in their order. */
+	int64_t *held;
+	size_t held_cap, held_n;
 };
+
+/* What dispatch() did with a row. */
+enum { DISPATCH_DONE, DISPATCH_STOP, DISPATCH_HELD };
 
 static void send_part(struct job *j);
 
@@ -453,8 +464,9 @@ static void send_part(struct job *j)
 	}
 }
 
-/* One due row: checks, then the send. Returns 1 to stop this scan (the
- * global limit or the in-flight cap is reached). */
+/* One due row: checks, then the send. DISPATCH_STOP stops the pass
+ * where it is (the in-flight cap, or the only gateway's global limit, is
+ * reached), DISPATCH_HELD says the row stays queued for a later pass. */
 static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 {
 	struct daemon *d = ob->d;
@@ -469,49 +481,50 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	int closed, rc;
 
 	if (ob->inflight >= OUTBOX_MAX_INFLIGHT)
-		return 1;
+		return DISPATCH_STOP;
 	if (!m->urgent && (after = scheduler_after_quiet(&d->cfg, now)) > now) {
 		store_outbox_postpone(d->store, m->id, after, now);
-		return 0;
+		return DISPATCH_HELD;
 	}
 	if (m->channel_id == 0 && resolve(ob, m) != 0)
-		return 0;
+		return DISPATCH_HELD;
 	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
-		return 0;
+		return DISPATCH_HELD;
 	if (ch.blocked) {
 		finish(ob, m, "failed", "the chat blocked the bot", "blocked");
-		return 0;
+		return DISPATCH_DONE;
 	}
 	if ((lim = limits_for(ob, ch.kind)) == NULL)
-		return 0;    /* that gateway is not running: the row waits */
+		return DISPATCH_HELD;    /* that gateway is not running: the row waits */
 	gw = lim->gw;
 	/* A closed file still answers an urgent message with the emergency
 	 * number: that answer can matter more than the file. */
 	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || (closed && strcmp(m->kind, "urgent_ack") != 0)) {
 		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL);
-		return 0;
+		return DISPATCH_DONE;
 	}
 	if (ch.opted_out && !allowed_after_stop(&d->cfg, m->kind)) {
 		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL);
-		return 0;
+		return DISPATCH_DONE;
 	}
 	slot = chat_limits_get(&lim->chats, ch.id, t);
 	if (slot == NULL || slot->inflight)
-		return 0;
+		return DISPATCH_HELD;
 	if ((w = bucket_wait(&slot->b, t)) > 0) {
 		if (t + w < *wake)
 			*wake = t + w;
-		return 0;
+		return DISPATCH_HELD;
 	}
 	if ((w = bucket_wait(&lim->global, t)) > 0) {
-		/* Only this gateway is full: rows for the others go on. */
 		if (t + w < *wake)
 			*wake = t + w;
-		return 0;
+		/* Only this gateway is full: rows for the others go on; with no
+		 * other gateway the pass waits here for the limit. */
+		return ob->nlim == 1 ? DISPATCH_STOP : DISPATCH_HELD;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
-		return 1;
+		return DISPATCH_STOP;
 	rc = compose_outbox(d->store, d->loc, m, l, &gw->caps, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
@@ -519,19 +532,19 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 			finish(ob, m, "cancelled", "what it was about is gone", NULL);
 		else
 			finish(ob, m, "failed", "the message cannot be rendered", "gateway");
-		return 0;
+		return DISPATCH_DONE;
 	}
 	/* The attempt is on record before the gateway hears of it. */
 	if (store_outbox_claim(d->store, m->id, now) != 0) {
 		free(j);
-		return 0;
+		return DISPATCH_DONE;
 	}
 	j->ob = ob;
 	/* The job owns its row; the cached one is freed at the next scan. */
 	if (store_outbox_msg_copy(&j->m, m) != 0) {
 		store_outbox_retry(d->store, m->id, now + 1, "out of memory", now);
 		free(j);
-		return 1;
+		return DISPATCH_STOP;
 	}
 	j->m.attempts++;
 	j->ch = ch;
@@ -545,14 +558,14 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j->next = ob->jobs;
 	ob->jobs = j;
 	send_part(j);
-	return 0;
+	return DISPATCH_DONE;
 }
 
 static int collect(const void *rec, void *arg)
 {
 	struct outbox *ob = arg;
 
-	if (ob->ndue == OUTBOX_SCAN)
+	if (ob->ndue == OUTBOX_BATCH)
 		return 0;
 	if (store_outbox_msg_copy(&ob->due[ob->ndue], rec) != 0)
 		return -CB_ENOMEM;
@@ -560,61 +573,164 @@ static int collect(const void *rec, void *arg)
 	return 0;
 }
 
-static void forget_due(struct outbox *ob)
+static void forget_batch(struct outbox *ob)
 {
 	for (int i = 0; i < ob->ndue; i++)
 		store_outbox_msg_free(&ob->due[i]);
 	ob->ndue = 0;
-	ob->cursor = 0;
+	ob->next = 0;
 }
 
-/* The next tick: the earliest of a row falling due, a rate limit letting
- * go (wake), and the once-a-second look for rows written by the CLI. Rows
- * already due but held by a chat in flight wait for that send to end: its
- * end kicks the outbox. */
+/* The chat a row waits behind: its channel, or its family (or staff
+ * member) while it has none yet. Never 0. */
+static int64_t chat_key(const struct outbox_msg *m)
+{
+	if (m->channel_id != 0)
+		return m->channel_id;
+	if (m->family_id != 0)
+		return -m->family_id;
+	return -1000000000 - m->staff_id;
+}
+
+/* The held chats are an open-addressed set, emptied at each pass. */
+static size_t held_slot(const struct outbox *ob, int64_t key)
+{
+	size_t i = (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ull >> 17) & (ob->held_cap - 1);
+
+	while (ob->held[i] != 0 && ob->held[i] != key)
+		i = (i + 1) & (ob->held_cap - 1);
+	return i;
+}
+
+static int is_held(const struct outbox *ob, int64_t key)
+{
+	return ob->held_n > 0 && ob->held[held_slot(ob, key)] == key;
+}
+
+static int hold(struct outbox *ob, int64_t key)
+{
+	if (2 * (ob->held_n + 1) > ob->held_cap) {
+		size_t cap = ob->held_cap != 0 ? ob->held_cap * 2 : 64;
+		int64_t *old = ob->held, *v = calloc(cap, sizeof(*v));
+		size_t old_cap = ob->held_cap;
+
+		if (v == NULL)
+			return -CB_ENOMEM;
+		ob->held = v;
+		ob->held_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i] != 0)
+				ob->held[held_slot(ob, old[i])] = old[i];
+		free(old);
+	}
+	if (ob->held[held_slot(ob, key)] != key) {
+		ob->held[held_slot(ob, key)] = key;
+		ob->held_n++;
+	}
+	return 0;
+}
+
+static void pass_start(struct outbox *ob)
+{
+	forget_batch(ob);
+	memset(&ob->cur, 0, sizeof(ob->cur));
+	ob->cur.urgent = 1;
+	if (ob->held_n > 0)
+		memset(ob->held, 0, ob->held_cap * sizeof(*ob->held));
+	ob->held_n = 0;
+	ob->held_rows = 0;
+	ob->seen_rows = 0;
+	ob->in_pass = 1;
+}
+
+/* The wall clock in milliseconds. Due times are compared with it, not
+ * with time(), which may read a coarse clock a few milliseconds behind:
+ * a row due at a second is then looked for in that second, not the next. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds until the second t (Unix time) begins; 0 when it has. */
+static uint64_t ms_until(time_t t)
+{
+	int64_t now_ms = wall_ms(), at_ms = (int64_t)t * 1000;
+
+	return at_ms > now_ms ? (uint64_t)(at_ms - now_ms) : 0;
+}
+
+/* The next tick: the earliest of a row falling due (to the millisecond),
+ * a rate limit letting go (wake), and the once-a-second look for rows
+ * written by the CLI. Rows already due but held by a chat in flight wait
+ * for that send to end: its end kicks the outbox. */
 static void arm(struct outbox *ob, uint64_t wake)
 {
-	uint64_t now = now_ms(ob), delay = OUTBOX_TICK_MS;
-	time_t next, t = time(NULL);
+	uint64_t now = now_ms(ob), delay = OUTBOX_TICK_MS, until;
+	time_t next;
 
 	if (ob->stopped)
 		return;
 	ob->next_due = 0;
 	if (store_outbox_next_due(ob->d->store, &next) == 0) {
 		ob->next_due = next;
-		if (next > t && (uint64_t)(next - t) * 1000 < delay)
-			delay = (uint64_t)(next - t) * 1000;
+		if ((until = ms_until(next)) > 0 && until < delay)
+			delay = until;
 	}
 	if (wake != UINT64_MAX)
 		delay = wake > now ? (wake - now < delay ? wake - now : delay) : 1;
 	uv_timer_start(&ob->timer, tick, delay, 0);
 }
 
-/* Sends from the cached due rows. Returns 0 when a limit holds the rest
- * (the cursor stays), 1 when the cache is used up. */
+/* Goes on with the pass from its cursor. Returns 0 when a limit stops it
+ * (the cursor stays on the row that waits), 1 when it has seen every due
+ * row. */
 static int pump(struct outbox *ob, uint64_t *wake)
 {
-	while (ob->cursor < ob->ndue && !ob->stopped) {
-		if (dispatch(ob, &ob->due[ob->cursor], wake))
+	time_t now = (time_t)(wall_ms() / 1000);
+
+	while (!ob->stopped) {
+		struct outbox_msg *m;
+		int64_t key;
+		int r;
+
+		if (ob->next == ob->ndue) {
+			/* A short batch was the last of its part: urgent rows
+			 * first, then the others. */
+			int last = ob->ndue > 0 && ob->ndue < OUTBOX_BATCH;
+
+			forget_batch(ob);
+			if (!last && store_outbox_each_due(ob->d->store, now, &ob->cur, OUTBOX_BATCH, collect, ob) != 0) {
+				log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
+				forget_batch(ob);
+				return 1;
+			}
+			if (ob->ndue == 0) {
+				if (!ob->cur.urgent)
+					return 1;
+				memset(&ob->cur, 0, sizeof(ob->cur));
+				continue;
+			}
+			ob->seen_rows += ob->ndue;
+		}
+		m = &ob->due[ob->next];
+		key = chat_key(m);
+		if (is_held(ob, key))
+			r = DISPATCH_HELD;
+		else if ((r = dispatch(ob, m, wake)) == DISPATCH_STOP)
 			return 0;
-		ob->cursor++;
+		if (r == DISPATCH_HELD) {
+			ob->held_rows++;
+			if (hold(ob, key) != 0)
+				return 0;
+		}
+		ob->cur.not_before = m->not_before;
+		ob->cur.id = m->id;
+		ob->next++;
 	}
-	return 1;
-}
-
-static void scan(struct outbox *ob)
-{
-	uint64_t wake = UINT64_MAX;
-	time_t now = time(NULL);
-	int expired = 0;
-
-	if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
-		log_info("%d queued message(s) expired unsent", expired);
-	forget_due(ob);
-	if (store_outbox_each_due(ob->d->store, now, OUTBOX_SCAN, collect, ob) != 0)
-		log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
-	pump(ob, &wake);
-	arm(ob, wake);
+	return 0;
 }
 
 static void tick(uv_timer_t *t)
@@ -622,23 +738,24 @@ static void tick(uv_timer_t *t)
 	struct outbox *ob = t->data;
 	int64_t v = data_version(ob);
 	uint64_t wake = UINT64_MAX;
-	int changed;
+	time_t now = (time_t)(wall_ms() / 1000);
+	int changed, expired = 0;
 
 	if (ob->stopped)
 		return;
 	changed = ob->dirty || v != ob->data_version;
 	ob->dirty = 0;
 	ob->data_version = v;
-	if (!changed && ob->cursor < ob->ndue && !pump(ob, &wake)) {
-		arm(ob, wake);
-		return;
+	/* A new pass when the queue changed, when the last one left rows
+	 * waiting, or when a row has fallen due since; else the pass under
+	 * way goes on, or nothing is to be done. */
+	if (changed || (!ob->in_pass && (ob->held_rows > 0 || (ob->next_due != 0 && ob->next_due <= now)))) {
+		if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
+			log_info("%d queued message(s) expired unsent", expired);
+		pass_start(ob);
 	}
-	/* The cache is used up or stale: read the queue again, unless nothing
-	 * changed and nothing fell due since it was last found empty. */
-	if (changed || ob->ndue > 0 || (ob->next_due != 0 && ob->next_due <= time(NULL))) {
-		scan(ob);
-		return;
-	}
+	if (ob->in_pass && pump(ob, &wake))
+		ob->in_pass = 0;
 	arm(ob, wake);
 }
 
@@ -668,6 +785,7 @@ struct outbox *outbox_new(struct daemon *d)
 	uv_timer_init(&d->loop, &ob->timer);
 	ob->timer.data = ob;
 	ob->dirty = 1;
+	ob->cur.urgent = 1;
 	/* What a crash left half-sent goes again: at least once. */
 	if (store_outbox_requeue_sending(d->store, time(NULL)) != 0)
 		log_error("cannot requeue interrupted sends: %s", store_errmsg(d->store));
@@ -698,7 +816,8 @@ static void outbox_closed(uv_handle_t *h)
 {
 	struct outbox *ob = h->data;
 
-	forget_due(ob);
+	forget_batch(ob);
+	free(ob->held);
 	while (ob->nlim > 0)
 		free(ob->lim[--ob->nlim]);
 	free(ob);

@@ -3,17 +3,18 @@
 
 #include "store/store.h"
 
-#define SELECT_ALERT \
+#define ALERT_COLUMNS \
 	"SELECT a.id, a.family_id, a.staff_id, a.kind, a.urgent, a.summary, a.created_at, a.acked_at," \
-	" a.escalation, a.escalated_at, coalesce(f.ref, ''), coalesce(a.group_id, a.id), coalesce(a.params, '')" \
-	" FROM alerts a LEFT JOIN families f ON f.id = a.family_id "
+	" a.escalation, a.escalated_at, coalesce(f.ref, ''), coalesce(a.group_id, a.id), coalesce(a.params, '')"
+#define SELECT_ALERT ALERT_COLUMNS " FROM alerts a LEFT JOIN families f ON f.id = a.family_id "
 static const char SQL_ALERT_GET[] = SELECT_ALERT "WHERE a.id = ?";
 static const char SQL_ALERT_OPEN_STAFF[] =
 	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.staff_id = ? ORDER BY a.urgent DESC, a.created_at DESC LIMIT ?";
 /* Escalation follows the first copy of each alert: the others went to
  * people who already have it. */
 static const char SQL_ALERT_OPEN_ALL[] =
-	SELECT_ALERT "WHERE a.acked_at IS NULL AND a.escalation < 2 AND (a.group_id IS NULL OR a.group_id = a.id)"
+	ALERT_COLUMNS " FROM alerts a INDEXED BY alerts_escalating LEFT JOIN families f ON f.id = a.family_id"
+	" WHERE a.acked_at IS NULL AND a.escalation < 2 AND (a.group_id IS NULL OR a.group_id = a.id)"
 	" ORDER BY a.id LIMIT ?";
 static const char SQL_ALERT_ACK[] =
 	"UPDATE alerts SET acked_at = ?1, acked_by = ?2, forward = NULL WHERE acked_at IS NULL"

@@ -42,7 +42,7 @@ int store_outbox_add(struct store *st, struct outbox_msg *m, time_t now)
 	sqlite3_bind_text(q, 7, m->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, m->catalog_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, m->params != NULL && m->params[0] != '\0' ? m->params : "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 10, m->urgent);
+	sqlite3_bind_int(q, 10, m->urgent != 0);
 	sqlite3_bind_int64(q, 11, m->not_before);
 	store_bind_id(q, 12, m->expires_at);
 	sqlite3_bind_int64(q, 13, now);
@@ -235,20 +235,18 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
 	"SELECT o.id, o.family_id, o.member_id, o.staff_id, o.channel_id, o.appointment_id," \
 	" o.request_id, o.kind, o.catalog_key, o.params, o.urgent, o.not_before, o.expires_at," \
 	" o.status, o.attempts FROM outbox o "
-/* At most two rows per chat (or per family not yet fanned out), so that one
- * chat's backlog never hides the rows of the others. */
+/* The due rows after a cursor, urgent ones first, each part in the order
+ * of the outbox_queue index: the index is walked, nothing is sorted, and
+ * the walk stops at the first row not due yet. */
 static const char SQL_OUTBOX_DUE[] =
-	"SELECT id, family_id, member_id, staff_id, channel_id, appointment_id, request_id, kind,"
-	" catalog_key, params, urgent, not_before, expires_at, status, attempts FROM ("
-	" SELECT o.*, row_number() OVER (PARTITION BY coalesce(o.channel_id, -o.family_id,"
-	" -1000000000 - o.staff_id) ORDER BY o.urgent DESC, o.not_before, o.id) AS rn"
-	" FROM outbox o WHERE o.status = 'queued' AND o.not_before <= ?1 AND" DELIVERABLE ")"
-	" WHERE rn <= 2 ORDER BY urgent DESC, not_before, id LIMIT ?2";
+	SELECT_OUTBOX_O "WHERE o.status = 'queued' AND o.urgent = ?1 AND o.not_before <= ?2"
+	" AND (o.not_before, o.id) > (?3, ?4) AND" DELIVERABLE "ORDER BY o.not_before, o.id LIMIT ?5";
 static const char SQL_OUTBOX_NEXT[] =
-	"SELECT min(o.not_before) FROM outbox o WHERE o.status = 'queued' AND" DELIVERABLE;
+	"SELECT o.not_before FROM outbox o WHERE o.status = 'queued' AND o.urgent = ?1 AND" DELIVERABLE
+	"ORDER BY o.not_before LIMIT 1";
 static const char SQL_OUTBOX_GET[] = SELECT_OUTBOX_O "WHERE o.id = ?";
 static const char SQL_OUTBOX_EXPIRE[] =
-	"UPDATE outbox SET status = 'expired', updated_at = ?1 WHERE status = 'queued'"
+	"UPDATE outbox INDEXED BY outbox_expiry SET status = 'expired', updated_at = ?1 WHERE status = 'queued'"
 	" AND expires_at IS NOT NULL AND expires_at <= ?1";
 static const char SQL_OUTBOX_ASSIGN[] =
 	"UPDATE outbox SET channel_id = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'queued'";
@@ -277,13 +275,17 @@ static const char SQL_OUTBOX_DEPTH[] =
 	"SELECT count(*), coalesce(min(not_before), 0) FROM outbox WHERE status = 'queued'"
 	" AND not_before <= ?1";
 
-int store_outbox_each_due(struct store *st, time_t now, int limit, store_each_cb cb, void *arg)
+int store_outbox_each_due(struct store *st, time_t now, const struct outbox_cursor *after, int limit,
+			  store_each_cb cb, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_DUE);
 
 	if (q != NULL) {
-		sqlite3_bind_int64(q, 1, now);
-		sqlite3_bind_int(q, 2, limit);
+		sqlite3_bind_int(q, 1, after->urgent != 0);
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int64(q, 3, after->not_before);
+		sqlite3_bind_int64(q, 4, after->id);
+		sqlite3_bind_int(q, 5, limit);
 	}
 	return each_outbox(q, cb, arg);
 }
@@ -298,7 +300,22 @@ static int read_min(sqlite3_stmt *q, void *arg)
 
 int store_outbox_next_due(struct store *st, time_t *t)
 {
-	return store_row(store_stmt(st, SQL_OUTBOX_NEXT), read_min, t);
+	time_t each[2];
+	int rc[2];
+
+	for (int urgent = 0; urgent < 2; urgent++) {
+		sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_NEXT);
+
+		if (q != NULL)
+			sqlite3_bind_int(q, 1, urgent);
+		rc[urgent] = store_row(q, read_min, &each[urgent]);
+		if (rc[urgent] != 0 && rc[urgent] != -CB_ENOENT)
+			return rc[urgent];
+	}
+	if (rc[0] != 0 && rc[1] != 0)
+		return -CB_ENOENT;
+	*t = rc[0] != 0 ? each[1] : rc[1] != 0 ? each[0] : each[0] < each[1] ? each[0] : each[1];
+	return 0;
 }
 
 int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m)

@@ -326,6 +326,28 @@ static const char *const migrations[] = {
 	/* 14: a chat whose address cannot get messages on its gateway (not on
 	 * WhatsApp) keeps the gateway's reason, for the owner's next channel. */
 	"ALTER TABLE channels ADD COLUMN fallback_reason TEXT;",
+	/* 15: the dispatcher walks the queue in the order it sends (urgent
+	 * rows first, then by due time), through an index holding only the
+	 * queued rows, and stops at the first row not due; expiry finds what
+	 * has expired by its time; a chat's last automatic message is the
+	 * first of its index, however long the chat's history. */
+	"UPDATE outbox SET urgent = 1 WHERE urgent NOT IN (0, 1);"
+	"CREATE INDEX outbox_queue ON outbox(urgent, not_before) WHERE status = 'queued';"
+	"CREATE INDEX outbox_expiry ON outbox(expires_at) WHERE status = 'queued' AND expires_at IS NOT NULL;"
+	"CREATE INDEX outbox_last_auto ON outbox(channel_id, updated_at)"
+	"  WHERE kind IN ('reminder', 'checkin', 'document_request', 'document_reminder', 'document_rejected',"
+	" 'appointment_notice') AND status IN ('sent', 'delivered', 'read');"
+	/* The deadline pass reads only what may be late: reminded appointments
+	 * not yet confirmed nor alerted, open requests with a due date, plans
+	 * whose last check-in is unanswered, alerts still to escalate. */
+	"CREATE INDEX appointments_unconfirmed ON appointments(starts_at)"
+	"  WHERE status = 'scheduled' AND unconfirmed_alerted_at IS NULL AND reminded_at IS NOT NULL;"
+	"CREATE INDEX document_requests_overdue ON document_requests(due_date)"
+	"  WHERE status = 'open' AND overdue_alerted_at IS NULL AND due_date IS NOT NULL;"
+	"CREATE INDEX checkin_plans_unanswered ON checkin_plans(last_sent_at)"
+	"  WHERE active = 1 AND last_sent_at IS NOT NULL AND (last_answer_at IS NULL OR last_answer_at < last_sent_at)"
+	"  AND (no_answer_alerted_at IS NULL OR no_answer_alerted_at < last_sent_at);"
+	"CREATE INDEX alerts_escalating ON alerts(id) WHERE acked_at IS NULL AND escalation < 2;",
 };
 
 size_t store_schema_count(void)

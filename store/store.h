@@ -341,7 +341,16 @@ int store_outbox_each_family(struct store *st, int64_t family_id, store_each_cb 
 
 /* The dispatcher's side of the outbox. State changes return -CB_ESTATE
  * when the row is not in the state they start from. */
-int store_outbox_each_due(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
+/* Where a walk over the due rows is: the rows after it come next (urgent
+ * ones first, then in not_before and id order). A cursor of zeros with
+ * urgent = 1 is the start. */
+struct outbox_cursor {
+	int urgent;
+	time_t not_before;
+	int64_t id;
+};
+int store_outbox_each_due(struct store *st, time_t now, const struct outbox_cursor *after, int limit,
+			  store_each_cb cb, void *arg);
 /* Earliest not_before of a queued row that can be delivered; -CB_ENOENT. */
 int store_outbox_next_due(struct store *st, time_t *t);
 int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m);

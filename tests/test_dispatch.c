@@ -1,0 +1,264 @@
+/* The dispatcher's walk over the queue, in-process (bot/outbox.c on a libuv
+ * loop, the real store, the fake gateway of tests/support/fakegw.c): a row
+ * goes out in the millisecond it falls due, not up to a second later; the
+ * walk goes through more rows than one batch holds; a chat's messages go
+ * in their order, urgent ones first, however the walk meets them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bot/config.h"
+#include "bot/daemon.h"
+#include "locales/locale.h"
+#include "store/store.h"
+#include "tests/support/fakegw.h"
+#include "tests/support/testenv.h"
+
+#define FAMILY_CHAT "1001"
+#define STAFF_CHAT "9001"
+#define RUN_MAX_MS 10000
+/* Due to sent on an idle loop: the timer's own millisecond, the send
+ * call, and room for a loaded machine; a whole-second timer is 500 ms
+ * late here. */
+#define ON_TIME_MS 100
+
+struct dfx {
+	struct testenv env;
+	struct daemon d;
+	struct fakegw fake;
+	uv_timer_t watchdog;
+};
+
+static long long q(struct dfx *c, const char *fmt, ...)
+{
+	char sql[512];
+	sqlite3_stmt *s;
+	long long v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void exec(struct dfx *c, const char *fmt, ...)
+{
+	char sql[1024], *err = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_exec(store_db(c->d.store), sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("sql: %s", err);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+}
+
+#define RUN_UNTIL(c, cond) do { \
+	uint64_t until_ = uv_now(&(c)->d.loop) + RUN_MAX_MS; \
+	uv_timer_start(&(c)->watchdog, on_watchdog, 5, 5); \
+	while (!(cond) && uv_now(&(c)->d.loop) < until_) \
+		uv_run(&(c)->d.loop, UV_RUN_ONCE); \
+	uv_timer_stop(&(c)->watchdog); \
+	assert_true(cond); \
+} while (0)
+
+static int setup(void **state)
+{
+	struct dfx *c = calloc(1, sizeof(*c));
+	char err[256];
+	long long now = (long long)time(NULL);
+
+	if (c == NULL || testenv_setup(&c->env, time(NULL), "quiet_hours = off\n") != 0)
+		return -1;
+	if (testenv_cli(&c->env, "init", NULL) != 0 ||
+	    testenv_cli(&c->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
+	    testenv_cli(&c->env, "family", "add", "F-1", "--lang", "nl", "--counsellor", "Sara", NULL) != 0)
+		return -1;
+	if (config_load(&c->d.cfg, c->env.conf, err, sizeof(err)) != 0 ||
+	    store_open(c->d.cfg.data_dir, 0, &c->d.store, err, sizeof(err)) != 0 ||
+	    locale_load(CASEBOT_LOCALES_DIR, &c->d.loc, err, sizeof(err)) != 0 ||
+	    uv_loop_init(&c->d.loop) != 0)
+		return -1;
+	uv_timer_init(&c->d.loop, &c->watchdog);
+	exec(c, "INSERT INTO channels (id, family_id, kind, address, verified, created_at) VALUES"
+		" (1, 1, 'telegram', '" FAMILY_CHAT "', 1, %lld);"
+		"INSERT INTO channels (id, staff_id, kind, address, verified, created_at, confirmed_at) VALUES"
+		" (2, 1, 'telegram', '" STAFF_CHAT "', 1, %lld, %lld);", now, now, now);
+	fakegw_init(&c->fake, &c->d.loop, "telegram");
+	c->fake.gw.caps.rate_per_chat = 100000.0;
+	c->fake.gw.caps.rate_global = 100000.0;
+	c->d.gateways[c->d.ngateways++] = &c->fake.gw;
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct dfx *c = *state;
+
+	if (c->d.outbox != NULL)
+		outbox_close(c->d.outbox);
+	uv_close((uv_handle_t *)&c->watchdog, NULL);
+	uv_run(&c->d.loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&c->d.loop), 0);
+	store_close(c->d.store);
+	locale_free(c->d.loc);
+	testenv_teardown(&c->env);
+	free(c);
+	return 0;
+}
+
+/* A notice (its text says which row it is: the params carry no words, so
+ * the row's own id is read back from the outbox). */
+static long long queue(struct dfx *c, long long channel, long long not_before, int urgent)
+{
+	long long now = (long long)time(NULL);
+
+	if (channel == 2)
+		exec(c, "INSERT INTO outbox (staff_id, channel_id, kind, catalog_key, urgent, not_before, created_at,"
+			" updated_at) VALUES (1, 2, 'staff_notice', 'staff.inbound_failed', %d, %lld, %lld, %lld)",
+		     urgent, not_before, now, now);
+	else
+		exec(c, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, urgent, not_before, created_at,"
+			" updated_at) VALUES (1, 1, 'notice', 'forward.ack', %d, %lld, %lld, %lld)",
+		     urgent, not_before, now, now);
+	return q(c, "SELECT max(id) FROM outbox");
+}
+
+static long long real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A row due at the start of a second goes in that second's first
+ * milliseconds: the outbox's timer counts milliseconds. The test starts
+ * half a second into a second, where a timer counting whole seconds is
+ * half a second late. */
+static void test_due_on_the_millisecond(void **state)
+{
+	struct dfx *c = *state;
+	struct timespec half;
+	long long due, loop0, real0, sent_at;
+
+	clock_gettime(CLOCK_REALTIME, &half);
+	half.tv_sec += 1;
+	half.tv_nsec = 500000000L;
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &half, NULL) != 0)
+		;
+	due = (long long)half.tv_sec + 1;
+	queue(c, 1, due, 0);
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+	uv_update_time(&c->d.loop);
+	loop0 = (long long)uv_now(&c->d.loop);
+	real0 = real_ms();
+	RUN_UNTIL(c, c->fake.sends == 1);
+	sent_at = real0 + ((long long)c->fake.calls[0].at_ms - loop0);
+	print_message("due -> sent: %lld ms\n", sent_at - due * 1000);
+	assert_true(sent_at >= due * 1000 - 2);
+	assert_true(sent_at - due * 1000 < ON_TIME_MS);
+}
+
+/* More due rows than a batch: all go, each chat's in the order they were
+ * queued, an urgent one before the others, whatever row of the walk a
+ * chat's send ends on. */
+static void test_walk_keeps_each_chats_order(void **state)
+{
+	struct dfx *c = *state;
+	long long now = (long long)time(NULL), urgent, first_family = 0, first_staff = 0;
+	long long last_family = 0, last_staff = 0;
+	int n = 0, family = 0, staff = 0;
+	sqlite3_stmt *s;
+
+	for (int i = 0; i < 90; i++) {
+		long long id = queue(c, i % 3 == 0 ? 2 : 1, now - 100 + i, 0);
+
+		if (i % 3 == 0 && first_staff == 0)
+			first_staff = id;
+		if (i % 3 != 0 && first_family == 0)
+			first_family = id;
+	}
+	urgent = queue(c, 1, now, 1);
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 91);
+	/* Sends to each chat, in the order of their rows' ids: the fake
+	 * numbers its answers in call order, and the rows keep the number. */
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store),
+					    "SELECT id, channel_id FROM outbox ORDER BY CAST(gateway_message_id AS INTEGER)",
+					    -1, &s, NULL), SQLITE_OK);
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(s, 0), ch = sqlite3_column_int64(s, 1);
+
+		n++;
+		if (ch == 1) {
+			if (family++ == 0)
+				assert_int_equal(id, urgent);
+			else if (family == 2)
+				assert_int_equal(id, first_family);
+			else
+				assert_true(id > last_family);
+			if (id != urgent)
+				last_family = id;
+		} else {
+			if (staff++ == 0)
+				assert_int_equal(id, first_staff);
+			else
+				assert_true(id > last_staff);
+			last_staff = id;
+		}
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(n, 91);
+	assert_int_equal(family, 61);
+	assert_int_equal(staff, 30);
+}
+
+/* Rows that expired unsent end as expired, found by their expiry, and are
+ * never sent; a row not yet expired goes. */
+static void test_expired_rows_never_go(void **state)
+{
+	struct dfx *c = *state;
+	long long now = (long long)time(NULL), old = queue(c, 1, now - 60, 0), fresh = queue(c, 1, now - 60, 0);
+
+	exec(c, "UPDATE outbox SET expires_at = %lld WHERE id = %lld", now - 1, old);
+	exec(c, "UPDATE outbox SET expires_at = %lld WHERE id = %lld", now + 3600, fresh);
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+	RUN_UNTIL(c, c->fake.sends == 1 && q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'expired'", old), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent'", fresh), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_due_on_the_millisecond, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_keeps_each_chats_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_rows_never_go, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
