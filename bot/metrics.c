@@ -30,6 +30,11 @@ void metrics_count(struct metrics *m, const char *direction, const char *channel
 	s->n = 1;
 }
 
+void metrics_template(struct metrics *m, const char *channel, const char *name)
+{
+	metrics_count(m, "tpl", channel, name);
+}
+
 void metrics_latency(struct metrics *m, double seconds)
 {
 	m->gateway_seconds_sum += seconds;
@@ -69,9 +74,16 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	put(&o, "# HELP casebot_messages_total Messages in and out, by channel and kind.\n"
 		"# TYPE casebot_messages_total counter\n");
 	for (int i = 0; i < m->nseries; i++)
-		put(&o, "casebot_messages_total{direction=\"%s\",channel=\"%s\",kind=\"%s\"} %llu\n",
-		    m->series[i].direction, m->series[i].channel, m->series[i].kind,
-		    (unsigned long long)m->series[i].n);
+		if (strcmp(m->series[i].direction, "tpl") != 0)
+			put(&o, "casebot_messages_total{direction=\"%s\",channel=\"%s\",kind=\"%s\"} %llu\n",
+			    m->series[i].direction, m->series[i].channel, m->series[i].kind,
+			    (unsigned long long)m->series[i].n);
+	put(&o, "# HELP casebot_templates_sent_total Messages sent as an approved template, by channel and template.\n"
+		"# TYPE casebot_templates_sent_total counter\n");
+	for (int i = 0; i < m->nseries; i++)
+		if (strcmp(m->series[i].direction, "tpl") == 0)
+			put(&o, "casebot_templates_sent_total{channel=\"%s\",template=\"%s\"} %llu\n",
+			    m->series[i].channel, m->series[i].kind, (unsigned long long)m->series[i].n);
 	put(&o, "# HELP casebot_send_failures_total Send attempts that failed.\n"
 		"# TYPE casebot_send_failures_total counter\ncasebot_send_failures_total %llu\n",
 	    (unsigned long long)m->send_failures);

@@ -8,7 +8,7 @@
 #define METRICS_SERIES 96
 
 struct metric_series {
-	char direction[4];    /* in, out */
+	char direction[4];    /* in, out; tpl: a template sent, kind its name */
 	char channel[16];
 	char kind[32];
 	uint64_t n;
@@ -29,6 +29,9 @@ struct metrics {
 };
 
 void metrics_count(struct metrics *m, const char *direction, const char *channel, const char *kind);
+/* One more message sent as an approved template (WhatsApp outside its
+ * conversation window), which the gateway charges as such. */
+void metrics_template(struct metrics *m, const char *channel, const char *name);
 void metrics_latency(struct metrics *m, double seconds);
 /* Writes the text format into out; -CB_ETOOBIG if it does not fit. */
 int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,

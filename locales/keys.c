@@ -48,6 +48,9 @@ static const struct keys_entry registry[] = {
 	/* Every question lists its choices after its text, one line each:
 	 * {label} is the choice's button label. */
 	{"question.choice", TEXT, {"number", "label"}, 0, 0, 0},
+	/* What opens a list of choices where there are more than buttons
+	 * hold (WhatsApp: more than three). */
+	{"button.choices", TEXT, {0}, 0, BUTTON_MAX, 0},
 
 	/* Reminders: reminder.appointment opens; place, member and question
 	 * are the lines that may follow it. */

@@ -18,6 +18,11 @@
 
 #include "bot/casebot.h"
 #include "bot/compose.h"
+#include "bot/config.h"
+#include "bot/metrics.h"
+#include "bot/net/http_client.h"
+#include "bot/net/http_server.h"
+#include "bot/gateways/whatsapp.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/whatsapp_send.h"
 #include "locales/locale.h"
@@ -708,6 +713,326 @@ static void test_check_refuses_missing_language(void **state)
 	assert_non_null(strstr(err, "fr.json"));
 }
 
+/* ------------------------------------------- the send op, against a fake Graph API */
+
+#define PHONE_ID "1234567890"
+#define TOKEN "EAAtest-token-42"
+
+struct answer_ {
+	int status;
+	const char *body;
+};
+
+struct gfx {
+	uv_loop_t loop;
+	struct config cfg;
+	struct testenv env;
+	struct locales *loc;
+	struct metrics metrics;
+	struct http_client *http;
+	struct http_server *server;
+	struct gateway_env genv;
+	struct gateway *gw;
+	/* what the fake Graph API got and says */
+	char bodies[4][8192];
+	char auth[4][128];
+	int requests;
+	struct answer_ script[4];
+	int nscript;
+	/* what the gateway reported */
+	struct gateway_result r;
+	int reported;
+};
+
+static void graph(struct http_server_req *req, void *arg)
+{
+	struct gfx *g = arg;
+	const char *auth;
+	size_t n = 0;
+	const struct answer_ *a;
+	static const struct answer_ ok = {200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"32470\","
+					       "\"wa_id\":\"32470\"}],\"messages\":[{\"id\":\"wamid.HBgLMzI0NzA=\"}]}"};
+
+	if (g->requests < 4) {
+		size_t len = req->body_len < sizeof(g->bodies[0]) - 1 ? req->body_len : sizeof(g->bodies[0]) - 1;
+
+		memcpy(g->bodies[g->requests], req->body, len);
+		g->bodies[g->requests][len] = '\0';
+		auth = http_server_req_header(req, "authorization", &n);
+		cb_strlcpy(g->auth[g->requests], auth != NULL ? auth : "", sizeof(g->auth[0]));
+	}
+	a = g->requests < g->nscript ? &g->script[g->requests] : &ok;
+	g->requests++;
+	http_server_respond(req, a->status, "application/json", a->body, strlen(a->body));
+}
+
+static void noop_ready(void *arg)
+{
+	(void)arg;
+}
+
+static int gsetup(void **state)
+{
+	struct gfx *g = calloc(1, sizeof(*g));
+	char ini[512], err[256], base[128];
+	int port;
+
+	if (g == NULL || uv_loop_init(&g->loop) != 0 || (g->server = http_server_new(&g->loop)) == NULL ||
+	    http_server_route(g->server, "/v23.0/" PHONE_ID "/messages", graph, g) != 0 ||
+	    http_server_listen(g->server, "127.0.0.1:0") != 0 || (port = http_server_port(g->server)) <= 0 ||
+	    (g->http = http_client_new(&g->loop)) == NULL)
+		return -1;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d/v23.0", port);
+	snprintf(ini, sizeof(ini), "[whatsapp]\napi_base = %s\nphone_number_id = " PHONE_ID
+		 "\nverify_token = v\n", base);
+	setenv("CASEBOT_WHATSAPP_TOKEN", TOKEN, 1);
+	setenv("CASEBOT_WHATSAPP_APP_SECRET", "secret", 1);
+	if (testenv_setup(&g->env, time(NULL), ini) != 0 || config_load(&g->cfg, g->env.conf, err, sizeof(err)) != 0)
+		return -1;
+	g->loc = loc;
+	g->genv = (struct gateway_env){.loop = &g->loop, .cfg = &g->cfg, .loc = &g->loc, .metrics = &g->metrics,
+				       .http = g->http, .inbound_ready = noop_ready};
+	if ((g->gw = gateway_whatsapp_new(&g->genv, err, sizeof(err))) == NULL)
+		return -1;
+	*state = g;
+	return 0;
+}
+
+static void closed(void *arg)
+{
+	(void)arg;
+}
+
+static int gteardown(void **state)
+{
+	struct gfx *g = *state;
+
+	g->gw->ops->free(g->gw);
+	http_client_close(g->http, closed, NULL);
+	http_server_close(g->server, closed, NULL);
+	uv_run(&g->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&g->loop), 0);
+	testenv_teardown(&g->env);
+	free(g);
+	return 0;
+}
+
+static void reported(const struct gateway_result *r, void *arg)
+{
+	struct gfx *g = arg;
+
+	g->r = *r;
+	g->reported++;
+}
+
+/* Sends the message's first part and runs the loop until it is reported. */
+static void send_msg(struct gfx *g, const struct composed *m, enum lang l, int outside_window)
+{
+	struct gateway_part p = {.address = "32470123456", .text = m->text, .len = strlen(m->text),
+				 .buttons = m->buttons, .nbuttons = m->nbuttons, .msg = m, .lang = l,
+				 .outside_window = outside_window};
+
+	g->reported = 0;
+	assert_int_equal(g->gw->ops->send(g->gw, &p, reported, g), 0);
+	/* Never inside the call. */
+	assert_int_equal(g->reported, 0);
+	while (g->reported == 0)
+		uv_run(&g->loop, UV_RUN_ONCE);
+	assert_int_equal(g->gw->ops->busy(g->gw), 0);
+}
+
+static const char *type_of(const struct gfx *g, int i)
+{
+	static char type[32];
+	cJSON *o = cJSON_Parse(g->bodies[i]);
+
+	assert_non_null(o);
+	cb_strlcpy(type, cJSON_GetObjectItem(o, "type")->valuestring, sizeof(type));
+	cJSON_Delete(o);
+	return type;
+}
+
+static struct composed reminder_msg;
+
+static const struct composed *reminder(void)
+{
+	struct composed *m = &reminder_msg;
+
+	first_line(m, "reminder.appointment", "when", "Tuesday 3 December at 14:00", "what", "lawyer");
+	cb_strlcpy(m->text, "Reminder: you have an appointment on Tuesday 3 December at 14:00.\nWhat: lawyer\n"
+		   "Can you come? Reply with the number:\n1 I will come\n2 I cannot come\n3 Other time",
+		   sizeof(m->text));
+	m->nbuttons = 3;
+	button(&m->buttons[0], "I will come", "ap:5:1");
+	button(&m->buttons[1], "I cannot come", "ap:5:2");
+	button(&m->buttons[2], "Other time", "ap:5:3");
+	m->question = 1;
+	return m;
+}
+
+static long long template_count(const struct gfx *g, const char *name)
+{
+	for (int i = 0; i < g->metrics.nseries; i++)
+		if (strcmp(g->metrics.series[i].direction, "tpl") == 0 && strcmp(g->metrics.series[i].kind, name) == 0)
+			return (long long)g->metrics.series[i].n;
+	return 0;
+}
+
+/* Inside the window: the reminder with its three reply buttons, under the
+ * Bearer token; the wamid comes back as the message's id. */
+static void test_send_inside_window(void **state)
+{
+	struct gfx *g = *state;
+
+	send_msg(g, reminder(), LANG_EN, 0);
+	assert_int_equal(g->requests, 1);
+	assert_string_equal(g->auth[0], "Bearer " TOKEN);
+	assert_string_equal(type_of(g, 0), "interactive");
+	assert_non_null(strstr(g->bodies[0], "\"type\":\"button\""));
+	assert_non_null(strstr(g->bodies[0], "ap:5:3"));
+	assert_int_equal(g->r.outcome, GW_SENT);
+	assert_string_equal(g->r.message_id, "wamid.HBgLMzI0NzA=");
+	assert_int_equal(g->r.whole, 0);
+	assert_int_equal(template_count(g, "casebot_reminder"), 0);
+}
+
+/* Four choices are a list, opened by the reader's word for it. */
+static void test_send_list(void **state)
+{
+	struct gfx *g = *state;
+	static struct composed m;
+
+	first_line(&m, "checkin.question", NULL, NULL, NULL, NULL);
+	cb_strlcpy(m.text, "Bonjour ! Comment allez-vous ?", sizeof(m.text));
+	m.nbuttons = 4;
+	for (int i = 0; i < 4; i++) {
+		char data[16], label[32];
+
+		snprintf(data, sizeof(data), "ci:9:%d", i + 1);
+		snprintf(label, sizeof(label), "Ça va %d", i + 1);
+		button(&m.buttons[i], label, data);
+	}
+	send_msg(g, &m, LANG_FR, 0);
+	assert_non_null(strstr(g->bodies[0], "\"type\":\"list\""));
+	assert_non_null(strstr(g->bodies[0], "\"button\":\"Choisir\""));
+	assert_int_equal(g->r.outcome, GW_SENT);
+}
+
+/* After 25 hours of silence: the template in the family's language, with
+ * quick replies that answer as the buttons do; counted as a template. */
+static void test_send_outside_window(void **state)
+{
+	struct gfx *g = *state;
+
+	send_msg(g, reminder(), LANG_NL, 1);
+	assert_int_equal(g->requests, 1);
+	assert_string_equal(type_of(g, 0), "template");
+	assert_non_null(strstr(g->bodies[0], "\"name\":\"casebot_reminder\""));
+	assert_non_null(strstr(g->bodies[0], "\"code\":\"nl\""));
+	assert_non_null(strstr(g->bodies[0], "\"payload\":\"ap:5:1\""));
+	assert_int_equal(g->r.outcome, GW_SENT);
+	assert_int_equal(g->r.whole, 1);
+	assert_int_equal(template_count(g, "casebot_reminder"), 1);
+	{
+		char out[8192];
+		size_t len;
+
+		assert_int_equal(metrics_render(&g->metrics, 0, 0, out, sizeof(out), &len), 0);
+		assert_non_null(strstr(out, "casebot_templates_sent_total{channel=\"whatsapp\",template=\"casebot_reminder\"} 1"));
+		assert_null(strstr(out, "direction=\"tpl\""));
+	}
+}
+
+/* Free-form refused for the window, by 131047 or by a later code that
+ * says the same: the template goes at once, in the same send. */
+static void test_send_window_fallback(void **state)
+{
+	static const char *const refusals[] = {
+		"{\"error\":{\"message\":\"(#131047) Re-engagement message\",\"type\":\"OAuthException\",\"code\":131047,"
+		"\"error_data\":{\"messaging_product\":\"whatsapp\",\"details\":\"Message failed to send because more than "
+		"24 hours have passed since the customer last replied to this number.\"}}}",
+		"{\"error\":{\"message\":\"Message failed to send because more than 24 hours have passed since the "
+		"customer last replied\",\"code\":470}}",
+		"{\"error\":{\"message\":\"The customer service window is closed\",\"code\":131999}}",
+	};
+	struct gfx *g = *state;
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(refusals); i++) {
+		g->requests = 0;
+		g->nscript = 1;
+		g->script[0] = (struct answer_){400, refusals[i]};
+		send_msg(g, reminder(), LANG_DE, 0);
+		assert_int_equal(g->requests, 2);
+		assert_string_equal(type_of(g, 0), "interactive");
+		assert_string_equal(type_of(g, 1), "template");
+		assert_non_null(strstr(g->bodies[1], "\"code\":\"de\""));
+		assert_int_equal(g->r.outcome, GW_SENT);
+		assert_int_equal(g->r.whole, 1);
+	}
+	assert_int_equal(template_count(g, "casebot_reminder"), 3);
+}
+
+/* A message no template stands for (a counsellor's reply) fails on the
+ * window, and staff are told that reason. */
+static void test_send_window_no_template(void **state)
+{
+	struct gfx *g = *state;
+	static struct composed m;
+
+	first_line(&m, "reply.from_counsellor", "counsellor", "Sara", "text", "Tot morgen");
+	cb_strlcpy(m.text, "Sara: Tot morgen", sizeof(m.text));
+	g->nscript = 1;
+	g->script[0] = (struct answer_){400, "{\"error\":{\"message\":\"(#131047) Re-engagement message\","
+					      "\"code\":131047}}"};
+	send_msg(g, &m, LANG_NL, 1);
+	assert_int_equal(g->requests, 1);
+	assert_string_equal(type_of(g, 0), "text");
+	assert_int_equal(g->r.outcome, GW_PERMANENT);
+	assert_string_equal(g->r.why, "window");
+	assert_non_null(strstr(g->r.reason, "131047"));
+}
+
+/* 132000 and 132001 fail the message with the template as the reason. */
+static void test_send_template_refused(void **state)
+{
+	struct gfx *g = *state;
+
+	g->nscript = 1;
+	g->script[0] = (struct answer_){404, "{\"error\":{\"message\":\"(#132001) Template name does not exist in the "
+					      "translation\",\"code\":132001}}"};
+	send_msg(g, reminder(), LANG_FR, 1);
+	assert_int_equal(g->r.outcome, GW_PERMANENT);
+	assert_string_equal(g->r.why, "template");
+	assert_non_null(strstr(g->r.reason, "132001"));
+	assert_int_equal(template_count(g, "casebot_reminder"), 0);
+	g->requests = 0;
+	g->script[0] = (struct answer_){400, "{\"error\":{\"message\":\"(#132000) Number of parameters does not match "
+					      "the expected number of params\",\"code\":132000}}"};
+	send_msg(g, reminder(), LANG_FR, 1);
+	assert_int_equal(g->r.outcome, GW_PERMANENT);
+	assert_string_equal(g->r.why, "template");
+}
+
+/* The pair limit holds this chat; 131026 marks it for the next channel. */
+static void test_send_limits(void **state)
+{
+	struct gfx *g = *state;
+
+	g->nscript = 2;
+	g->script[0] = (struct answer_){400, "{ \"error\": {\"message\": \"(#131056) (Business Account, Consumer "
+					      "Account) pair rate limit hit\",\"code\": 131056 }}"};
+	g->script[1] = (struct answer_){400, "{\"error\":{\"message\":\"(#131026) Message Undeliverable.\",\"code\":131026}}"};
+	send_msg(g, reminder(), LANG_EN, 0);
+	assert_int_equal(g->r.outcome, GW_RETRY_AFTER);
+	assert_int_equal(g->r.chat_only, 1);
+	assert_int_equal(g->r.retry_after, 6);
+	send_msg(g, reminder(), LANG_EN, 0);
+	assert_int_equal(g->r.outcome, GW_UNREACHABLE);
+	assert_string_equal(g->r.why, "unreachable");
+}
+
+#define G(fn) cmocka_unit_test_setup_teardown(fn, gsetup, gteardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +1049,13 @@ int main(void)
 		cmocka_unit_test(test_sent_answers),
 		cmocka_unit_test(test_templates_cli),
 		cmocka_unit_test(test_check_refuses_missing_language),
+		G(test_send_inside_window),
+		G(test_send_list),
+		G(test_send_outside_window),
+		G(test_send_window_fallback),
+		G(test_send_window_no_template),
+		G(test_send_template_refused),
+		G(test_send_limits),
 	};
 	char err[512];
 	int rc;

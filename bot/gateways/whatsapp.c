@@ -13,6 +13,7 @@
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
+#include "bot/gateways/whatsapp_send.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/net/http_client.h"
@@ -159,16 +160,18 @@ static void wa_stop(struct gateway *gw)
 	wa_of(gw)->stopping = 1;
 }
 
-/* Sends are the sending side's (whatsapp_send.c); until it is there a
- * send is refused before anything goes out, so the outbox keeps the row
- * and tries again later. */
+/* Sends are the sending side's (whatsapp_send.c). */
 static int wa_send(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
 {
-	(void)gw;
-	(void)p;
-	(void)cb;
-	(void)arg;
-	return -CB_ESTATE;
+	return whatsapp_send_part(wa_of(gw), p, cb, arg);
+}
+
+static void wa_send_direct(struct gateway *gw, const char *address, const char *text)
+{
+	struct gateway_part p = {.address = address, .text = text, .len = strlen(text)};
+
+	if (whatsapp_send_part(wa_of(gw), &p, NULL, NULL) != 0)
+		log_warn("whatsapp: a neutral answer could not be sent");
 }
 
 size_t whatsapp_text_len(const char *text, size_t len)
@@ -202,6 +205,7 @@ static const struct gateway_ops whatsapp_ops = {
 	.start = wa_start,
 	.stop = wa_stop,
 	.send = wa_send,
+	.send_direct = wa_send_direct,
 	.split = wa_split,
 	.fetch_max = WHATSAPP_DOWNLOAD_MAX,
 	.busy = wa_busy,
@@ -344,7 +348,8 @@ struct gateway *gateway_whatsapp_new(const struct gateway_env *d, char *err, siz
 		goto fail;
 	}
 	wa->gw.caps = (struct gateway_caps){
-		.buttons_max = WHATSAPP_BUTTONS_MAX,
+		/* Up to three reply buttons, and a list of up to ten beyond. */
+		.buttons_max = WHATSAPP_SEND_LIST_ROWS,
 		.button_title_max = WHATSAPP_BUTTON_TITLE_MAX,
 		/* A reply button's id may be 256 characters; the core's button
 		 * data is made for Telegram's 64 bytes, and the same data is

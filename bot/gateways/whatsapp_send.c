@@ -4,13 +4,19 @@
  * counts them (UTF-16 units), and a title is never cut inside a character
  * as its reader sees it. */
 #include <cjson/cJSON.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "bot/config.h"
 #include "bot/gateways/telegram_api.h"
+#include "bot/gateways/whatsapp.h"
 #include "bot/gateways/whatsapp_send.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/net/http_client.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
 
@@ -636,4 +642,154 @@ void whatsapp_send_outcome(const struct whatsapp_send_answer *a, int retried, st
 		r->outcome = GW_PERMANENT;
 		break;
 	}
+}
+
+/* ---- the gateway's sends --------------------------------------------------- */
+
+#define WA_SEND_TIMEOUT_MS 20000
+#define WA_ANSWER_MAX (64 * 1024)
+
+struct wa_call {
+	struct whatsapp *wa;
+	const char *template_name;   /* of the template in flight or in reserve */
+	gateway_sent_cb cb;
+	void *arg;
+	char *fallback;              /* the template to send if the window refuses */
+	int is_template;             /* what is in flight is a template */
+	double seconds;
+};
+
+static int post_json(struct whatsapp *wa, const char *body, http_done_cb done, void *arg)
+{
+	const struct whatsapp_settings *w = &wa->gw.env->cfg->gw.whatsapp;
+	char url[512], auth[WHATSAPP_TOKEN_MAX + 32];
+	const char *headers[] = {auth, "Accept: application/json", NULL};
+	struct http_request req;
+	int rc;
+
+	if (snprintf(url, sizeof(url), "%s/%s/messages", w->api_base, w->phone_number_id) >= (int)sizeof(url))
+		return -CB_ETOOBIG;
+	if ((rc = whatsapp_auth_header(wa, auth, sizeof(auth))) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = url;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.content_type = "application/json";
+	req.headers = headers;
+	req.timeout_ms = WA_SEND_TIMEOUT_MS;
+	req.max_response_bytes = WA_ANSWER_MAX;
+	rc = http_client_request(wa->gw.env->http, &req, done, arg);
+	sodium_memzero(auth, sizeof(auth));
+	if (rc == 0)
+		wa->inflight++;
+	return rc;
+}
+
+static void call_free(struct wa_call *call)
+{
+	free(call->fallback);
+	free(call);
+}
+
+static void sent(const struct http_response *res, void *arg)
+{
+	struct wa_call *call = arg;
+	struct whatsapp *wa = call->wa;
+	struct whatsapp_send_answer a;
+	struct gateway_result r;
+
+	wa->inflight--;
+	call->seconds += res->total_seconds;
+	memset(&r, 0, sizeof(r));
+	if (res->error != 0) {
+		memset(&a, 0, sizeof(a));
+		a.cls = WHATSAPP_TRANSIENT;
+		cb_strlcpy(a.title, res->timed_out ? "timeout" : "no connection", sizeof(a.title));
+	} else {
+		whatsapp_send_parse(res->status, res->body, res->len, res->retry_after, &a);
+	}
+	/* Refused for the window (whatever our record of the last message
+	 * said): the template goes in its place, at once. */
+	if (a.cls == WHATSAPP_WINDOW && call->fallback != NULL && !wa->stopping) {
+		char *body = call->fallback;
+
+		call->fallback = NULL;
+		call->is_template = 1;
+		log_debug("whatsapp: free-form refused for the window (%d); sending the template", a.code);
+		if (post_json(wa, body, sent, call) == 0) {
+			free(body);
+			return;
+		}
+		free(body);
+	}
+	whatsapp_send_outcome(&a, 0, &r);
+	r.seconds = call->seconds;
+	if (r.outcome == GW_SENT) {
+		uv_update_time(wa->gw.env->loop);
+		wa->gw.last_ok_ms = uv_now(wa->gw.env->loop);
+		wa->gw.last_latency = res->total_seconds;
+		if (call->is_template) {
+			r.whole = 1;
+			metrics_template(wa->gw.env->metrics, "whatsapp", call->template_name);
+		}
+	} else if (call->is_template && r.why[0] == '\0' && r.outcome == GW_PERMANENT) {
+		cb_strlcpy(r.why, "template", sizeof(r.why));
+	}
+	if (call->cb != NULL)
+		call->cb(&r, call->arg);
+	call_free(call);
+}
+
+/* The free-form body of a part: its buttons as reply buttons or a list
+ * when the text holds with them, else the text alone (a question lists
+ * its choices by number in the text, which a bare number answers). */
+static int free_form(struct whatsapp *wa, const struct gateway_part *p, char **json)
+{
+	const char *choose = locale_text(*wa->gw.env->loc, p->msg != NULL ? p->lang : LANG_EN, "button.choices");
+	int rc;
+
+	if (p->nbuttons > 0 && units(p->text, p->len) <= WHATSAPP_SEND_BUTTON_BODY_MAX) {
+		rc = whatsapp_send_build_choices(p->address, p->text, p->len, p->buttons, p->nbuttons, choose, json);
+		if (rc != -CB_EINVAL)
+			return rc;
+	}
+	return whatsapp_send_build_text(p->address, p->text, p->len, json);
+}
+
+int whatsapp_send_part(struct whatsapp *wa, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
+{
+	const struct whatsapp_template *t = p->msg != NULL ? whatsapp_template_for(p->msg) : NULL;
+	struct wa_call *call = calloc(1, sizeof(*call));
+	char *body = NULL, *tbody = NULL;
+	int rc;
+
+	if (call == NULL)
+		return -CB_ENOMEM;
+	call->wa = wa;
+	call->cb = cb;
+	call->arg = arg;
+	call->template_name = t != NULL ? t->name : "";
+	/* The template stands for the whole message: its first part. */
+	if (t != NULL && p->text == p->msg->text &&
+	    whatsapp_send_build_template(*wa->gw.env->loc, p->lang, t, p->address, p->msg, &tbody) != 0)
+		tbody = NULL;
+	if (p->outside_window && tbody != NULL) {
+		body = tbody;
+		tbody = NULL;
+		call->is_template = 1;
+	} else if ((rc = free_form(wa, p, &body)) != 0) {
+		free(tbody);
+		free(call);
+		return rc;
+	}
+	/* Outside the window with no template, the free-form text is tried
+	 * all the same: WhatsApp's refusal, if it comes, says so to staff. */
+	call->fallback = tbody;
+	rc = post_json(wa, body, sent, call);
+	free(body);
+	if (rc != 0)
+		call_free(call);
+	return rc;
 }

@@ -14,6 +14,7 @@
 #include "bot/gateways/gateway.h"
 
 struct locales;
+struct whatsapp;
 
 /* What the Graph API allows on one message (Cloud API reference). */
 #define WHATSAPP_SEND_TEXT_MAX 4096        /* characters of a text body */
@@ -88,6 +89,13 @@ int whatsapp_template_definition(const struct locales *loc, enum lang l, const s
 /* Every template has its body and buttons in all four catalogs, within
  * Meta's limits. -CB_ECONFIG with a one-line err otherwise. */
 int whatsapp_templates_check(const struct locales *loc, char *err, size_t errlen);
+
+/* ---- the gateway's sends --------------------------------------------------- */
+
+/* The send op: one part to p->address. Free-form inside the window; the
+ * template that stands for the message outside it, and also when a
+ * free-form send is refused for the window; cb runs once, on the loop. */
+int whatsapp_send_part(struct whatsapp *wa, const struct gateway_part *p, gateway_sent_cb cb, void *arg);
 
 /* ---- answers ------------------------------------------------------------- */
 
