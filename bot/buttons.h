@@ -11,6 +11,9 @@
 #define BUTTON_DOCUMENT    "dq:%lld:%lld" /* document id, request id */
 #define BUTTON_LANGUAGE    "lang:"        /* followed by the language code */
 #define BUTTON_LANGUAGE_LEN 5
+/* A family message's Details button: the outbox row it shows in full,
+ * edited in place; 0. */
+#define BUTTON_DETAILS     "dt:%lld:%d"
 
 /* Staff buttons. */
 #define BUTTON_REPLY       "rp:%lld:%d"   /* forward's outbox id, 0 */

@@ -7,6 +7,7 @@
 #include "bot/compose.h"
 #include "bot/gateways/gateway.h"
 #include "bot/tz.h"
+#include "locales/keys.h"
 #include "locales/locale.h"
 #include "locales/note.h"
 
@@ -14,7 +15,15 @@ struct ctx {
 	struct store *st;
 	const struct locales *loc;
 	enum lang l;
+	/* The whole message, details included, as the Details button shows
+	 * it; else the message a locked screen may preview. */
+	int details;
 	struct composed *out;
+	/* The gateway can show a Details button (it has buttons): pressed, it
+	 * edits the message in place, or where the gateway cannot edit, brings
+	 * the message again as a new one. Without buttons the message stays
+	 * as a locked screen may show it. */
+	int can_details;
 };
 
 /* Renders key and appends it as a new line (or lines). */
@@ -68,6 +77,21 @@ static int choice(struct ctx *c, const char *key, const char *words, const char 
 	return rc;
 }
 
+/* A family message whose details wait behind a button: the button edits
+ * this very message (outbox row id) to show them. It comes after the
+ * choices and is no choice itself. */
+static int details_button(struct ctx *c, long long id)
+{
+	int rc;
+
+	if (c->details || !c->can_details)
+		return 0;
+	if ((rc = button(c, "button.details", BUTTON_DETAILS, id, 0)) != 0)
+		return rc;
+	c->out->details_button = 1;
+	return 0;
+}
+
 /* Makes the message a question: its buttons, numbered, are listed in the
  * text too, in the order a bare number picks them. */
 static int list_choices(struct ctx *c)
@@ -85,92 +109,135 @@ static int list_choices(struct ctx *c)
 	return rc;
 }
 
-static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question, const char *key)
+static int reminder_details(struct ctx *c, const struct appointment *a, const char *what)
 {
-	struct appointment a;
+	const struct locale_param w[] = {{"what", what}};
+	int rc;
+
+	if (!c->details)
+		return 0;
+	if ((rc = line(c, "reminder.what", w, 1)) != 0)
+		return rc;
+	if (a->place[0] != '\0') {
+		const struct locale_param p[] = {{"place", a->place}};
+
+		if ((rc = line(c, "reminder.place", p, 1)) != 0)
+			return rc;
+	}
+	if (a->member[0] != '\0') {
+		const struct locale_param p[] = {{"member", a->member}};
+
+		if ((rc = line(c, "reminder.member", p, 1)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A reminder opens with when, and nothing else a locked screen could show:
+ * what, where and for whom are details. */
+static int render_reminder(struct ctx *c, long long id, const struct appointment *a, int with_question,
+			   const char *key)
+{
 	char when[128], kindkey[64];
 	const char *what;
 	int rc;
 
-	if ((rc = store_appointment_get(c->st, m->appointment_id, &a)) != 0)
+	if ((rc = locale_format_datetime(c->loc, c->l, a->starts_at, when, sizeof(when))) != 0)
 		return rc;
-	if ((rc = locale_format_datetime(c->loc, c->l, a.starts_at, when, sizeof(when))) != 0)
-		return rc;
-	snprintf(kindkey, sizeof(kindkey), "appointment.kind.%s", a.kind);
+	snprintf(kindkey, sizeof(kindkey), "appointment.kind.%s", a->kind);
 	what = locale_text(c->loc, c->l, kindkey);
 	if (what == NULL)
 		return -CB_EINVAL;
 	{
-		const struct locale_param p[] = {{"when", when}, {"what", what}};
+		const struct locale_param p[] = {{"when", when}};
 
 		if ((rc = line(c, key, p, CB_ARRAY_SIZE(p))) != 0)
 			return rc;
 	}
 	if (!with_question)
 		return 0;
-	if (a.place[0] != '\0') {
-		const struct locale_param p[] = {{"place", a.place}};
-
-		if ((rc = line(c, "reminder.place", p, 1)) != 0)
-			return rc;
-	}
-	if (a.member[0] != '\0') {
-		const struct locale_param p[] = {{"member", a.member}};
-
-		if ((rc = line(c, "reminder.member", p, 1)) != 0)
-			return rc;
-	}
+	if ((rc = reminder_details(c, a, what)) != 0)
+		return rc;
 	/* Once the family has answered, later steps remind without asking
 	 * again (after "cannot come" or "another time" they are cancelled;
 	 * one already on its way, or the history, shows no question). */
-	if (strcmp(a.status, "confirmed") == 0)
-		return line(c, "reminder.you_confirmed", NULL, 0);
-	if (strcmp(a.status, "scheduled") != 0)
-		return 0;
-	if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
-		return rc;
-	if ((rc = choice(c, "button.confirm", "words.yes", BUTTON_APPOINTMENT, (long long)a.id, 1)) != 0 ||
-	    (rc = choice(c, "button.cannot_come", "words.no", BUTTON_APPOINTMENT, (long long)a.id, 2)) != 0 ||
-	    (rc = choice(c, "button.other_time", NULL, BUTTON_APPOINTMENT, (long long)a.id, 3)) != 0)
-		return rc;
-	return list_choices(c);
-}
-
-static int document(struct ctx *c, const struct outbox_msg *m, const char *key)
-{
-	struct doc_request r;
-	char typekey[64], reasonkey[64], due[128];
-	const char *doc, *reason = NULL;
-	cJSON *params;
-	int rc, y, mon, day;
-
-	if ((rc = store_docreq_get(c->st, m->request_id, &r)) != 0)
-		return rc;
-	snprintf(typekey, sizeof(typekey), "document.type.%s", r.doc_type);
-	if ((doc = locale_text(c->loc, c->l, typekey)) == NULL)
-		return -CB_EINVAL;
-	/* A rejection names its reason from the catalog's short list. */
-	params = cJSON_Parse(m->params);
-	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(params, "reason"))) {
-		snprintf(reasonkey, sizeof(reasonkey), "document.reason.%s",
-			 cJSON_GetObjectItemCaseSensitive(params, "reason")->valuestring);
-		reason = locale_text(c->loc, c->l, reasonkey);
-	}
-	cJSON_Delete(params);
-	{
-		const struct locale_param p[] = {{"document", doc}, {"reason", reason != NULL ? reason : ""}};
-
-		if ((rc = line(c, key, p, 2)) != 0)
+	if (strcmp(a->status, "confirmed") == 0)
+		rc = line(c, "reminder.you_confirmed", NULL, 0);
+	else if (strcmp(a->status, "scheduled") == 0) {
+		if ((rc = line(c, "reminder.question", NULL, 0)) != 0)
+			return rc;
+		if ((rc = choice(c, "button.confirm", "words.yes", BUTTON_APPOINTMENT, (long long)a->id, 1)) != 0 ||
+		    (rc = choice(c, "button.cannot_come", "words.no", BUTTON_APPOINTMENT, (long long)a->id, 2)) != 0 ||
+		    (rc = choice(c, "button.other_time", NULL, BUTTON_APPOINTMENT, (long long)a->id, 3)) != 0 ||
+		    (rc = list_choices(c)) != 0)
 			return rc;
 	}
-	if (r.due_date[0] != '\0' && tz_parse_date(r.due_date, &y, &mon, &day) == 0) {
+	return rc != 0 ? rc : details_button(c, id);
+}
+
+static int reminder(struct ctx *c, const struct outbox_msg *m, int with_question, const char *key)
+{
+	struct appointment a;
+	int rc;
+
+	if ((rc = store_appointment_get(c->st, m->appointment_id, &a)) != 0)
+		return rc;
+	return render_reminder(c, (long long)m->id, &a, with_question, key);
+}
+
+/* A request, its reminder or a rejection opens without naming the
+ * document: its name (and a rejection's reason, a code of the catalog's
+ * short list) are details. */
+static int render_document(struct ctx *c, long long id, const struct doc_request *r, const char *reason_code,
+			   const char *key)
+{
+	char typekey[64], reasonkey[64], due[128];
+	const char *doc, *reason = NULL;
+	int rc, y, mon, day;
+
+	snprintf(typekey, sizeof(typekey), "document.type.%s", r->doc_type);
+	if ((doc = locale_text(c->loc, c->l, typekey)) == NULL)
+		return -CB_EINVAL;
+	if (reason_code != NULL && reason_code[0] != '\0') {
+		snprintf(reasonkey, sizeof(reasonkey), "document.reason.%s", reason_code);
+		reason = locale_text(c->loc, c->l, reasonkey);
+	}
+	if ((rc = line(c, key, NULL, 0)) != 0)
+		return rc;
+	if (c->details) {
+		const struct locale_param p[] = {{"document", doc}};
+		const struct locale_param why[] = {{"reason", reason}};
+
+		if ((rc = line(c, "document.name", p, 1)) != 0 ||
+		    (reason != NULL && (rc = line(c, "document.reason_line", why, 1)) != 0))
+			return rc;
+	}
+	if (r->due_date[0] != '\0' && tz_parse_date(r->due_date, &y, &mon, &day) == 0) {
 		const struct locale_param p[] = {{"due", due}};
 
 		if ((rc = locale_format_day(c->loc, c->l, y, mon, day, due, sizeof(due))) != 0 ||
 		    (rc = line(c, "document.request_due", p, 1)) != 0)
 			return rc;
 	}
-	return line(c, "document.how_to_send", NULL, 0);
+	if ((rc = line(c, "document.how_to_send", NULL, 0)) != 0)
+		return rc;
+	return details_button(c, id);
+}
+
+static int document(struct ctx *c, const struct outbox_msg *m, const char *key)
+{
+	struct doc_request r;
+	cJSON *params;
+	const cJSON *reason;
+	int rc;
+
+	if ((rc = store_docreq_get(c->st, m->request_id, &r)) != 0)
+		return rc;
+	params = cJSON_Parse(m->params);
+	reason = cJSON_GetObjectItemCaseSensitive(params, "reason");
+	rc = render_document(c, (long long)m->id, &r, cJSON_IsString(reason) ? reason->valuestring : NULL, key);
+	cJSON_Delete(params);
+	return rc;
 }
 
 static int checkin(struct ctx *c, const struct outbox_msg *m)
@@ -202,7 +269,9 @@ static int which_button(const void *rec, void *arg)
 	char key[64];
 	const char *label;
 
-	if (strcmp(r->status, "open") != 0 || w->c->out->nbuttons == COMPOSE_BUTTONS_MAX)
+	/* One button stays free for Details: the names of the documents are
+	 * the details of this question. */
+	if (strcmp(r->status, "open") != 0 || w->c->out->nbuttons == COMPOSE_BUTTONS_MAX - 1)
 		return 0;
 	snprintf(key, sizeof(key), "document.type.%s", r->doc_type);
 	if ((label = locale_text(w->c->loc, w->c->l, key)) == NULL) {
@@ -213,6 +282,21 @@ static int which_button(const void *rec, void *arg)
 	cb_strlcpy(b->label, label, sizeof(b->label));
 	snprintf(b->data, sizeof(b->data), BUTTON_DOCUMENT, w->document_id, (long long)r->id);
 	return 0;
+}
+
+/* The buttons name the documents; the text lists them by number only
+ * with the details. */
+static int which_choices(struct ctx *c, long long id)
+{
+	int rc;
+
+	/* Nothing is open any more: there is nothing to ask. */
+	if (c->out->nbuttons == 0)
+		return -CB_ENOENT;
+	c->out->question = 1;
+	if (c->details && (rc = list_choices(c)) != 0)
+		return rc;
+	return details_button(c, id);
 }
 
 /* Which open request is this file for: one button per request. */
@@ -233,10 +317,7 @@ static int document_which(struct ctx *c, const struct outbox_msg *m)
 	rc = store_docreq_each(c->st, m->family_id, which_button, &w);
 	if (rc < 0 || w.rc != 0)
 		return rc < 0 ? rc : w.rc;
-	/* Nothing is open any more: there is nothing to ask. */
-	if (c->out->nbuttons == 0)
-		return -CB_ENOENT;
-	return list_choices(c);
+	return which_choices(c, (long long)m->id);
 }
 
 /* Each language named in itself, so a reader finds their own. */
@@ -440,7 +521,15 @@ static int staff(struct ctx *c, const struct outbox_msg *m, int subject)
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
 		   enum lang l, const struct gateway_caps *caps, struct composed *out)
 {
-	struct ctx c = {st, loc, l, out};
+	return compose_outbox_details(st, loc, m, l, caps, 0, out);
+}
+
+int compose_outbox_details(struct store *st, const struct locales *loc, const struct outbox_msg *m,
+			   enum lang l, const struct gateway_caps *caps, int details, struct composed *out)
+{
+	/* Only a gateway with buttons carries a Details button. */
+	int can_details = caps == NULL || caps->buttons_max > 0;
+	struct ctx c = {st, loc, l, details, out, can_details};
 	int subject = caps != NULL && caps->has_subject, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -473,5 +562,263 @@ int compose_outbox(struct store *st, const struct locales *loc, const struct out
 		rc = list_choices(&c);
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* The check of previews: a composed message, and what it was rendered
+ * with, for the error line. */
+struct check {
+	const struct locales *loc;
+	enum lang l;
+	struct composed out;
+	char *err;
+	size_t errlen;
+};
+
+static int check_zone(struct check *k, const char *key, const char *with)
+{
+	struct locale_banned hit;
+	int rc = locale_preview_banned(k->loc, k->out.text, &hit);
+
+	if (rc < 0) {
+		snprintf(k->err, k->errlen, "%s.json: key %s: cannot check the preview", lang_code(k->l), key);
+		return rc;
+	}
+	if (rc == 0)
+		return 0;
+	snprintf(k->err, k->errlen,
+		 "%s.json: key %s%s%s: a locked screen would show \"%s\" (words.preview_banned of %s.json, item \"%s\")",
+		 lang_code(k->l), key, with[0] != '\0' ? " with " : "", with, hit.words, lang_code(hit.lang),
+		 hit.item);
+	return -CB_ECONFIG;
+}
+
+static void check_begin(struct check *k, struct ctx *c)
+{
+	memset(&k->out, 0, sizeof(k->out));
+	c->st = NULL;
+	c->loc = k->loc;
+	c->l = k->l;
+	c->details = 0;
+	c->out = &k->out;
+	c->can_details = 1;
+}
+
+/* The codes of the registry keys under prefix ("appointment.kind."). */
+static const char *code_at(const char *prefix, size_t *i)
+{
+	size_t n = strlen(prefix);
+
+	for (; *i < keys_count(); (*i)++)
+		if (strncmp(keys_at(*i)->key, prefix, n) == 0)
+			return keys_at((*i)++)->key + n;
+	return NULL;
+}
+
+/* A sample value for a placeholder: the ones that can reveal a subject
+ * take the names of a kind, a document type and a reason. A counsellor's
+ * words ({text}) are theirs to choose: a neutral stand-in. */
+static const char *sample(struct check *k, const char *name, const char *what, const char *doc,
+			  const char *reason, char *buf, size_t cap)
+{
+	if (strcmp(name, "what") == 0)
+		return what;
+	if (strcmp(name, "document") == 0)
+		return doc;
+	if (strcmp(name, "reason") == 0)
+		return reason;
+	if (strcmp(name, "when") == 0 || strcmp(name, "due") == 0) {
+		/* Tuesday 3 December 2024, 14:00 in Brussels. */
+		if (locale_format_datetime(k->loc, k->l, (time_t)1733230800, buf, cap) != 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (strcmp(name, "counsellor") == 0)
+		return "Sara";
+	if (strcmp(name, "member") == 0)
+		return "Amina";
+	if (strcmp(name, "emergency") == 0)
+		return "112";
+	if (strcmp(name, "text") == 0)
+		return "?";
+	return "20";
+}
+
+/* The codes under prefix, at most max, into codes; returns the count. */
+static size_t codes(const char *prefix, const char **out, size_t max)
+{
+	size_t i = 0, n = 0;
+	const char *code;
+
+	while (n < max && (code = code_at(prefix, &i)) != NULL)
+		out[n++] = code;
+	return n;
+}
+
+/* Every text that opens a family message, with each kind, type and reason
+ * in the placeholders that can carry them. */
+static int check_texts(struct check *k)
+{
+	const char *kinds[32], *types[32], *reasons[32];
+	size_t nk = codes("appointment.kind.", kinds, 32), nt = codes("document.type.", types, 32);
+	size_t nr = codes("document.reason.", reasons, 32);
+	size_t rounds = nk > nt ? nk : nt;
+	struct ctx c;
+	char with[160];
+	int rc = 0;
+
+	if (nk == 0 || nt == 0 || nr == 0)
+		return -CB_EINVAL;
+	rounds = rounds > nr ? rounds : nr;
+	/* The lists are not as long as each other: the shorter ones start
+	 * again until the longest is done. */
+	for (size_t v = 0; rc == 0 && v < rounds; v++) {
+		const char *kind = kinds[v % nk], *type = types[v % nt], *reason = reasons[v % nr];
+		const char *what, *doc, *why;
+		char key[96];
+
+		snprintf(key, sizeof(key), "appointment.kind.%s", kind);
+		what = locale_text(k->loc, k->l, key);
+		snprintf(key, sizeof(key), "document.type.%s", type);
+		doc = locale_text(k->loc, k->l, key);
+		snprintf(key, sizeof(key), "document.reason.%s", reason);
+		why = locale_text(k->loc, k->l, key);
+		for (size_t i = 0; rc == 0 && i < keys_count(); i++) {
+			const struct keys_entry *e = keys_at(i);
+			struct locale_param p[KEYS_MAX_PARAMS];
+			char bufs[KEYS_MAX_PARAMS][128];
+			size_t n = 0;
+
+			if (!keys_family_facing(e))
+				continue;
+			with[0] = '\0';
+			for (; n < KEYS_MAX_PARAMS && e->params[n] != NULL; n++) {
+				const char *name = e->params[n];
+
+				p[n].name = name;
+				p[n].value = sample(k, name, what, doc, why, bufs[n], sizeof(bufs[n]));
+				/* The error names the code a revealing value came from. */
+				if (strcmp(name, "what") == 0 || strcmp(name, "document") == 0 ||
+				    strcmp(name, "reason") == 0)
+					snprintf(with + strlen(with), sizeof(with) - strlen(with), "%s%s %s",
+						 with[0] != '\0' ? ", " : "",
+						 name[0] == 'w' ? "kind" : name[0] == 'd' ? "document type" : "reason",
+						 name[0] == 'w' ? kind : name[0] == 'd' ? type : reason);
+			}
+			check_begin(k, &c);
+			if ((rc = line(&c, e->key, p, n)) != 0) {
+				snprintf(k->err, k->errlen, "%s.json: key %s: cannot be rendered", lang_code(k->l), e->key);
+				break;
+			}
+			rc = check_zone(k, e->key, with);
+		}
+	}
+	return rc;
+}
+
+/* The messages as compose_outbox builds them, from rows made up for each
+ * appointment kind and document type. */
+static int check_messages(struct check *k)
+{
+	static const char *const statuses[] = {"scheduled", "confirmed"};
+	static const char *const notices[] = {"appointment.cancelled", "appointment.moved"};
+	static const char *const docs[] = {"document.request", "document.reminder", "document.rejected"};
+	struct ctx c;
+	size_t i = 0, j;
+	const char *code, *reason;
+	char with[160];
+	int rc = 0;
+
+	while (rc == 0 && (code = code_at("appointment.kind.", &i)) != NULL) {
+		struct appointment a;
+
+		memset(&a, 0, sizeof(a));
+		a.id = 1;
+		a.starts_at = (time_t)1733230800;
+		cb_strlcpy(a.kind, code, sizeof(a.kind));
+		/* A place can name the institution itself: it never shows. */
+		cb_strlcpy(a.place, "Office des Etrangers, Dienst Vreemdelingenzaken", sizeof(a.place));
+		cb_strlcpy(a.member, "Amina", sizeof(a.member));
+		snprintf(with, sizeof(with), "kind %s", code);
+		for (size_t s = 0; rc == 0 && s < CB_ARRAY_SIZE(statuses); s++) {
+			cb_strlcpy(a.status, statuses[s], sizeof(a.status));
+			check_begin(k, &c);
+			if ((rc = render_reminder(&c, 1, &a, 1, "reminder.appointment")) == 0)
+				rc = check_zone(k, "reminder.appointment", with);
+		}
+		for (size_t s = 0; rc == 0 && s < CB_ARRAY_SIZE(notices); s++) {
+			check_begin(k, &c);
+			if ((rc = render_reminder(&c, 1, &a, 0, notices[s])) == 0)
+				rc = check_zone(k, notices[s], with);
+		}
+	}
+	for (i = 0; rc == 0 && (code = code_at("document.type.", &i)) != NULL;) {
+		struct doc_request r;
+		struct which_ctx w;
+
+		memset(&r, 0, sizeof(r));
+		r.id = 1;
+		cb_strlcpy(r.doc_type, code, sizeof(r.doc_type));
+		cb_strlcpy(r.due_date, "2024-12-10", sizeof(r.due_date));
+		cb_strlcpy(r.status, "open", sizeof(r.status));
+		for (size_t d = 0; rc == 0 && d < CB_ARRAY_SIZE(docs); d++) {
+			for (j = 0; rc == 0 && (reason = code_at("document.reason.", &j)) != NULL;) {
+				snprintf(with, sizeof(with), "document type %s, reason %s", code, reason);
+				check_begin(k, &c);
+				if ((rc = render_document(&c, 1, &r, reason, docs[d])) == 0)
+					rc = check_zone(k, docs[d], with);
+			}
+		}
+		/* Which document a file is: this type among the open ones. */
+		check_begin(k, &c);
+		w.c = &c;
+		w.document_id = 1;
+		w.rc = 0;
+		if ((rc = line(&c, "document.which", NULL, 0)) != 0 || (rc = which_button(&r, &w)) != 0 ||
+		    (rc = w.rc) != 0 || (rc = which_choices(&c, 1)) != 0)
+			break;
+		snprintf(with, sizeof(with), "document type %s", code);
+		rc = check_zone(k, "document.which", with);
+	}
+	if (rc == 0) {
+		check_begin(k, &c);
+		if ((rc = checkin(&c, &(struct outbox_msg){.id = 1})) == 0)
+			rc = check_zone(k, "checkin.question", "");
+	}
+	if (rc == 0) {
+		const struct locale_param p[] = {{"counsellor", "Sara"}};
+
+		check_begin(k, &c);
+		if ((rc = line(&c, "welcome", p, 1)) == 0 && (rc = language_choose(&c)) == 0)
+			rc = check_zone(k, "welcome", "");
+	}
+	if (rc == 0) {
+		check_begin(k, &c);
+		if ((rc = language_choose(&c)) == 0)
+			rc = check_zone(k, "language.choose", "");
+	}
+	if (rc != 0 && rc != -CB_ECONFIG && k->err[0] == '\0')
+		snprintf(k->err, k->errlen, "%s.json: a family message cannot be rendered", lang_code(k->l));
+	return rc;
+}
+
+int compose_check_previews(const struct locales *loc, char *err, size_t errlen)
+{
+	struct check *k = calloc(1, sizeof(*k));
+	int rc = 0;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (k == NULL)
+		return -CB_ENOMEM;
+	k->loc = loc;
+	k->err = err;
+	k->errlen = errlen;
+	for (int l = 0; rc == 0 && l < LANG_COUNT; l++) {
+		k->l = (enum lang)l;
+		if ((rc = check_texts(k)) == 0)
+			rc = check_messages(k);
+	}
+	free(k);
 	return rc;
 }

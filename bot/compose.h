@@ -36,6 +36,9 @@ struct composed {
 	/* A question: button i is choice i + 1, listed by number in the text,
 	 * so that a gateway without buttons asks the same question. */
 	int question;
+	/* The last button is Details, which no answer picks: it shows the
+	 * message again, details included, in place. */
+	int details_button;
 	char media_kind[16];     /* a forwarded file follows the text: photo, voice... */
 	char media_ref[256];
 	char media_gateway[16];  /* the gateway whose reference media_ref is */
@@ -55,5 +58,18 @@ struct composed {
  * them as numbered choices, which a bare number then answers. */
 int compose_outbox(struct store *st, const struct locales *loc, const struct outbox_msg *m,
 		   enum lang l, const struct gateway_caps *caps, struct composed *out);
+/* The same, with details: a family message as its Details button shows it
+ * (what, where, which document), or as staff read it. Without, a family
+ * message holds only what a locked screen may show, and a Details button. */
+int compose_outbox_details(struct store *st, const struct locales *loc, const struct outbox_msg *m,
+			   enum lang l, const struct gateway_caps *caps, int details, struct composed *out);
+
+/* Renders every family message (every text that opens one, and each kind
+ * of reminder, notice, request, question) with every appointment kind,
+ * document type and rejection reason, in the four languages, as it is
+ * first sent. -CB_ECONFIG, with one line in err naming the language, the
+ * key and the word, when a words.preview_banned item of any catalog shows
+ * in a preview zone (locale_preview_len). */
+int compose_check_previews(const struct locales *loc, char *err, size_t errlen);
 
 #endif

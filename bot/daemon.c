@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/compose.h"
 #include "bot/daemon.h"
 #include "bot/gateways/gateway.h"
 #include "bot/net/http_client.h"
@@ -286,6 +287,11 @@ static void on_hup(uv_signal_t *s, int signum)
 		log_error("reload refused: %s", err);
 		return;
 	}
+	if (compose_check_previews(loc, err, sizeof(err)) != 0) {
+		log_error("reload refused: %s/%s", cfg.locales_dir, err);
+		locale_free(loc);
+		return;
+	}
 	locale_free(d->loc);
 	d->loc = loc;
 	d->cfg.quiet_start = cfg.quiet_start;
@@ -308,6 +314,10 @@ static int start(struct daemon *d)
 
 	if (locale_load(d->cfg.locales_dir, &d->loc, err, sizeof(err)) != 0) {
 		log_error("%s", err);
+		return -CB_ECONFIG;
+	}
+	if (compose_check_previews(d->loc, err, sizeof(err)) != 0) {
+		log_error("%s/%s", d->cfg.locales_dir, err);
 		return -CB_ECONFIG;
 	}
 	if (store_open(d->cfg.data_dir, 0, &d->store, err, sizeof(err)) != 0) {

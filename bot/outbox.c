@@ -2,6 +2,7 @@
  * sent within the gateway's limits; the attempt is recorded before the HTTP
  * call; the outcome moves the row forward (sent) or back to the queue with a
  * backoff, or ends it (failed, expired, cancelled). */
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct job {
 	size_t next_offset;          /* where the part in flight ends */
 	int media_sent;              /* a forwarded file went after the text */
 	char text_message_id[GATEWAY_ID_MAX];
+	char edit_id[GATEWAY_ID_MAX];   /* Details: the gateway's id of the message shown again */
 	struct limits *lim;          /* its gateway and that gateway's buckets */
 	struct chat_slot *slot;
 	enum lang lang;              /* its reader's */
@@ -133,6 +135,10 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 	time_t now = time(NULL);
 	int rc;
 
+	/* Details that could not be shown concern nobody but the reader,
+	 * whose message still says what it said. */
+	if (strcmp(m->kind, "details") == 0)
+		reason = NULL;
 	if (store_begin(st) != 0)
 		return;
 	rc = store_outbox_finish(st, m->id, status, why, now);
@@ -248,6 +254,38 @@ static int allowed_after_stop(const struct config *cfg, const char *kind)
 }
 
 static void tick(uv_timer_t *t);
+
+/* A Details press: the family message it names (sent to this very chat),
+ * rendered now with its details, to replace that message in place where
+ * the gateway can edit; elsewhere it goes as a new message. -CB_ENOENT
+ * when that message is gone or is not this chat's. */
+static int compose_details(struct outbox *ob, const struct outbox_msg *m, enum lang l, struct job *j)
+{
+	struct store *st = ob->d->store;
+	struct gateway *gw = j->lim->gw;
+	struct outbox_msg target;
+	cJSON *p = cJSON_Parse(m->params);
+	const cJSON *of = cJSON_GetObjectItemCaseSensitive(p, "of");
+	int64_t id = cJSON_IsString(of) ? strtoll(of->valuestring, NULL, 10) : 0;
+	int rc;
+
+	cJSON_Delete(p);
+	if (id <= 0 || id == m->id)
+		return -CB_ENOENT;
+	if ((rc = store_outbox_get(st, id, &target)) != 0)
+		return rc;
+	if (target.channel_id != m->channel_id)
+		rc = -CB_ENOENT;
+	else if (gw->caps.can_edit && gw->ops->edit != NULL)
+		rc = store_outbox_gateway_id(st, id, j->edit_id, sizeof(j->edit_id));
+	if (rc == 0)
+		rc = compose_outbox_details(st, ob->d->loc, &target, l, &gw->caps, 1, &j->msg);
+	store_outbox_msg_free(&target);
+	/* The question was the chat's when the message first went; showing it
+	 * again asks nothing new. */
+	j->msg.question = 0;
+	return rc;
+}
 
 static void job_closed(uv_handle_t *h)
 {
@@ -433,6 +471,7 @@ static void send_part(struct job *j)
 	size_t len = strlen(j->msg.text), part;
 	uint64_t now = now_ms(ob), wait;
 	struct gateway_result r;
+	int rc;
 
 	wait = bucket_wait(&j->slot->b, now);
 	if (j->offset > 0 && wait > 0) {
@@ -456,7 +495,18 @@ static void send_part(struct job *j)
 		p.buttons = j->msg.buttons;
 		p.nbuttons = j->msg.nbuttons < gw->caps.buttons_max ? j->msg.nbuttons : gw->caps.buttons_max;
 	}
-	if (gw->ops->send(gw, &p, on_sent, j) != 0) {
+	if (j->edit_id[0] != '\0') {
+		char id[sizeof(j->edit_id)];
+
+		/* The first part replaces the message; a further part would
+		 * follow as a message of its own. */
+		cb_strlcpy(id, j->edit_id, sizeof(id));
+		j->edit_id[0] = '\0';
+		rc = gw->ops->edit(gw, id, &p, on_sent, j);
+	} else {
+		rc = gw->ops->send(gw, &p, on_sent, j);
+	}
+	if (rc != 0) {
 		memset(&r, 0, sizeof(r));
 		r.outcome = GW_TRANSIENT;
 		cb_strlcpy(r.reason, "the gateway refused the request", sizeof(r.reason));
@@ -525,7 +575,11 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		return DISPATCH_STOP;
-	rc = compose_outbox(d->store, d->loc, m, l, &gw->caps, &j->msg);
+	j->lim = lim;
+	if (strcmp(m->kind, "details") == 0)
+		rc = compose_details(ob, m, l, j);
+	else
+		rc = compose_outbox(d->store, d->loc, m, l, &gw->caps, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
 		if (rc == -CB_ENOENT)
@@ -549,7 +603,6 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j->m.attempts++;
 	j->ch = ch;
 	j->lang = l;
-	j->lim = lim;
 	j->slot = slot;
 	uv_timer_init(&d->loop, &j->timer);
 	j->timer.data = j;

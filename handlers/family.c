@@ -1,9 +1,11 @@
 /* What happens to a family's chat: a text, a button, a file, an edit, a
  * chat that blocked the bot or allowed it again. The router picks this
  * handler for a known family's chat; the work is done here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/buttons.h"
 #include "bot/event.h"
 #include "bot/event_json.h"
 #include "handlers/handler.h"
@@ -117,11 +119,29 @@ static int family_edit(struct hctx *h, struct family_msg *fm, const struct arriv
 	return rc;
 }
 
+/* A button: Details shows a message again and answers no question; any
+ * other answers what its data names. */
+static int family_button(struct hctx *h, struct family_msg *fm)
+{
+	const char *data = fm->ev->button_data;
+	long long id;
+	int zero, handled = 0, rc;
+
+	if (sscanf(data, BUTTON_DETAILS, &id, &zero) == 2) {
+		if ((rc = details_show(h, fm, (int64_t)id)) != -CB_ENOENT)
+			return rc;
+	} else if ((rc = questions_button(h, fm, data, &handled)) != 0 || handled) {
+		return rc;
+	}
+	/* A stale or unknown button: logged, nothing else. */
+	return handler_log_in(h, fm, "button", "button_stale", NULL);
+}
+
 int family_event(struct hctx *h, struct family_msg *fm)
 {
 	const struct inbound_event *ev = fm->ev;
 	struct arrival what;
-	int handled = 0, rc;
+	int rc;
 
 	relay_describe(ev, &what);
 	if (ev->edited)
@@ -135,10 +155,7 @@ int family_event(struct hctx *h, struct family_msg *fm)
 		return store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
 					 "unblocked", 0, fm->member.id, "unblocked", NULL, NULL);
 	case EVENT_BUTTON:
-		if ((rc = questions_button(h, fm, ev->button_data, &handled)) != 0 || handled)
-			return rc;
-		/* A stale or unknown button: logged, nothing else. */
-		return handler_log_in(h, fm, "button", "button_stale", NULL);
+		return family_button(h, fm);
 	case EVENT_MEDIA:
 		/* Photos and files are fetched after this commit; the download
 		 * row keeps the gateway's reference until then. */

@@ -198,6 +198,12 @@ struct arrival;
 int questions_answer(struct hctx *h, const struct family_msg *fm, const char *folded, const struct arrival *what,
 		     int *handled);
 
+/* handlers/details.c: a family message's Details button (outbox row id):
+ * that message is shown again with its details, in place where the
+ * gateway can edit. -CB_ENOENT for another chat's row, one not sent, or
+ * one whose subject has ended (a stale button). */
+int details_show(struct hctx *h, const struct family_msg *fm, int64_t outbox_id);
+
 /* handlers/preferences.c: help, language, stop, start as a whole message.
  * *handled says whether the text was one of them. */
 int preferences_command(struct hctx *h, const struct family_msg *fm, const char *folded, int *handled);

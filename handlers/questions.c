@@ -31,7 +31,8 @@ int questions_asked(struct hctx *h, const struct outbox_msg *m, const struct com
 	q.expires_at = h->now + QUESTION_WINDOW;
 	if (m->expires_at > 0 && m->expires_at < q.expires_at)
 		q.expires_at = m->expires_at;
-	for (int i = 0; i < msg->nbuttons && n < (int)CB_ARRAY_SIZE(choices); i++) {
+	/* A Details button is no choice: no number picks it. */
+	for (int i = 0; i < msg->nbuttons - msg->details_button && n < (int)CB_ARRAY_SIZE(choices); i++) {
 		memset(&choices[n], 0, sizeof(choices[n]));
 		choices[n].number = i + 1;
 		cb_strlcpy(choices[n].data, msg->buttons[i].data, sizeof(choices[n].data));

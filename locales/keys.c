@@ -44,6 +44,12 @@ static const struct keys_entry registry[] = {
 	{"document.type.payslip", TEXT, {0}, 0, 0, 0},
 	{"document.type.lease", TEXT, {0}, 0, 0, 0},
 	{"document.type.other", TEXT, {0}, 0, 0, 0},
+	/* Words that must not show in a family message's preview zone (its
+	 * first KEYS_PREVIEW_LINES lines and KEYS_PREVIEW_CHARS characters, the part a
+	 * locked screen shows): institutions, status documents, places of
+	 * detention. Patterns as in words.urgent; every language's list is
+	 * matched against every language's messages. */
+	{"words.preview_banned", LIST, {0}, 0, 0, FOLDED},
 
 	/* Every question lists its choices after its text, one line each:
 	 * {label} is the choice's button label. */
@@ -52,9 +58,11 @@ static const struct keys_entry registry[] = {
 	 * hold (WhatsApp: more than three). */
 	{"button.choices", TEXT, {0}, 0, BUTTON_MAX, 0},
 
-	/* Reminders: reminder.appointment opens; place, member and question
-	 * are the lines that may follow it. */
-	{"reminder.appointment", TEXT, {"when", "what"}, 0, 0, OPENS},
+	/* Reminders: reminder.appointment opens and says only when; what,
+	 * place and member are its details (shown on the Details button),
+	 * question follows. */
+	{"reminder.appointment", TEXT, {"when"}, 0, 0, OPENS},
+	{"reminder.what", TEXT, {"what"}, 0, 0, 0},
 	{"reminder.place", TEXT, {"place"}, 0, 0, 0},
 	{"reminder.member", TEXT, {"member"}, 0, 0, 0},
 	{"reminder.question", TEXT, {0}, 0, 0, 0},
@@ -66,11 +74,13 @@ static const struct keys_entry registry[] = {
 	 * family has been silent for 24 hours. Meta approves each body as
 	 * written, so it changes only with a new submission; a body never
 	 * starts or ends with a placeholder, which Meta refuses. */
-	{"template.reminder", TEXT, {"when", "what"}, 0, 1024, OPENS},
-	{"template.reminder_note", TEXT, {"when", "what"}, 0, 1024, OPENS},
+	{"template.reminder", TEXT, {"when"}, 0, 1024, OPENS},
+	{"template.reminder_note", TEXT, {"when"}, 0, 1024, OPENS},
 	{"button.confirm", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.cannot_come", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.other_time", TEXT, {0}, 0, BUTTON_MAX, 0},
+	/* Edits the family's message in place to show its details. */
+	{"button.details", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"reminder.confirmed_thanks", TEXT, {0}, 0, 0, OPENS},
 	{"reminder.counsellor_will_contact", TEXT, {0}, 0, 0, OPENS},
 	{"appointment.cancelled", TEXT, {"when"}, 0, 0, OPENS},
@@ -78,24 +88,27 @@ static const struct keys_entry registry[] = {
 	{"template.appointment_cancelled", TEXT, {"when"}, 0, 1024, OPENS},
 	{"template.appointment_moved", TEXT, {"when"}, 0, 1024, OPENS},
 
-	/* Documents: request_due and how_to_send follow document.request. */
-	{"document.request", TEXT, {"document"}, 0, 0, OPENS},
+	/* Documents: request_due and how_to_send follow document.request;
+	 * document.name (and reason_line for a rejection) are the details. */
+	{"document.request", TEXT, {0}, 0, 0, OPENS},
+	{"document.name", TEXT, {"document"}, 0, 0, 0},
 	{"document.request_due", TEXT, {"due"}, 0, 0, 0},
 	{"document.how_to_send", TEXT, {0}, 0, 0, 0},
-	{"document.reminder", TEXT, {"document"}, 0, 0, OPENS},
+	{"document.reminder", TEXT, {0}, 0, 0, OPENS},
 	{"document.thanks", TEXT, {0}, 0, 0, OPENS},
 	{"document.refused_type", TEXT, {0}, 0, 0, OPENS},
 	/* {limit}: the gateway's download limit in megabytes. */
 	{"document.too_big", TEXT, {"limit"}, 0, 0, OPENS},
 	{"document.which", TEXT, {0}, 0, 0, OPENS},
 	{"document.unrequested_thanks", TEXT, {0}, 0, 0, OPENS},
-	{"document.rejected", TEXT, {"document", "reason"}, 0, 0, OPENS},
+	{"document.rejected", TEXT, {0}, 0, 0, OPENS},
+	{"document.reason_line", TEXT, {"reason"}, 0, 0, 0},
 	{"document.reason.unreadable", TEXT, {0}, 0, 0, 0},
 	{"document.reason.incomplete", TEXT, {0}, 0, 0, 0},
 	{"document.reason.expired", TEXT, {0}, 0, 0, 0},
 	{"document.reason.wrong_document", TEXT, {0}, 0, 0, 0},
-	{"template.document_request", TEXT, {"document"}, 0, 1024, OPENS},
-	{"template.document_reminder", TEXT, {"document"}, 0, 1024, OPENS},
+	{"template.document_request", TEXT, {0}, 0, 1024, OPENS},
+	{"template.document_reminder", TEXT, {0}, 0, 1024, OPENS},
 
 	{"checkin.question", TEXT, {0}, 0, 0, OPENS},
 	{"button.checkin_good", TEXT, {0}, 0, BUTTON_MAX, 0},
@@ -225,6 +238,7 @@ static const struct keys_entry registry[] = {
 	{"log.media.location", TEXT, {0}, 0, 0, 0},
 	{"log.media.other", TEXT, {0}, 0, 0, 0},
 	{"log.button_stale", TEXT, {0}, 0, 0, 0},
+	{"log.details", TEXT, {0}, 0, 0, 0},
 	{"log.help", TEXT, {0}, 0, 0, 0},
 	{"log.language_asked", TEXT, {0}, 0, 0, 0},
 	{"log.language_changed", TEXT, {"language"}, 0, 0, 0},
@@ -276,6 +290,7 @@ static const struct keys_entry registry[] = {
 	{"log.out.document.request", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.reminder", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.rejected", TEXT, {0}, 0, 0, 0},
+	{"log.out.button.details", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.thanks", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.unrequested_thanks", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.refused_type", TEXT, {0}, 0, 0, 0},
@@ -428,6 +443,13 @@ int keys_param(const struct keys_entry *e, const char *name, size_t len)
 			return i;
 	}
 	return -CB_ENOENT;
+}
+
+int keys_family_facing(const struct keys_entry *e)
+{
+	/* Every staff text is named staff.*; the other texts that open a
+	 * message are read by families. */
+	return e != NULL && e->kind == KEYS_TEXT && (e->flags & KEYS_OPENS) && strncmp(e->key, "staff.", 6) != 0;
 }
 
 int keys_param_reveals(const char *name, size_t len)

@@ -42,6 +42,13 @@ const struct keys_entry *keys_at(size_t i);
 int keys_find(const char *key);
 /* Index of the placeholder name[0..len) in e->params, or -CB_ENOENT. */
 int keys_param(const struct keys_entry *e, const char *name, size_t len);
+/* What a locked screen shows of a message: its first lines and
+ * characters. Nothing in it names an institution, a subject or a place. */
+#define KEYS_PREVIEW_LINES 3
+#define KEYS_PREVIEW_CHARS 120
+
+/* 1 when the text opens a message a family reads. */
+int keys_family_facing(const struct keys_entry *e);
 /* 1 when a placeholder's value can name an institution, a document or the
  * subject of a message (it must stay off a first line), else 0. */
 int keys_param_reveals(const char *name, size_t len);

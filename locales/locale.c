@@ -35,6 +35,8 @@ struct locales {
 	/* words.urgent and words.urgent_not of every language, compiled:
 	 * families mix languages, so every text is matched against all. */
 	struct patterns *urgent;
+	/* words.preview_banned of every language, compiled the same way. */
+	struct patterns *banned;
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -475,6 +477,31 @@ static int compile_urgent(struct locales *loc, const char *dir, char *err, size_
 	return 0;
 }
 
+/* The preview-banned items of all four catalogs, compiled once. */
+static int compile_banned(struct locales *loc, const char *dir, char *err, size_t errlen)
+{
+	const struct entry *e;
+	char path[PATH_CAP], why[256];
+	int rc;
+
+	if ((rc = patterns_new(&loc->banned)) != 0) {
+		fail(err, errlen, "%s: out of memory", dir);
+		return rc;
+	}
+	for (int l = 0; l < LANG_COUNT; l++) {
+		e = &loc->e[l][keys_find("words.preview_banned")];
+		for (size_t j = 0; j < e->nitems; j++) {
+			rc = patterns_add(loc->banned, e->items[j], l, 0, why, sizeof(why));
+			if (rc == 0)
+				continue;
+			catalog_path(dir, (enum lang)l, path, sizeof(path));
+			fail(err, errlen, "%s: key words.preview_banned: \"%s\": %s", path, e->items[j], why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* No urgent word of any language on the first line of a text that opens a
  * message: "DVZ" or "police" must never show on a locked screen. The line
  * is matched the way a family's text is. */
@@ -566,6 +593,9 @@ int locale_load(const char *dir, struct locales **out, char *err, size_t errlen)
 	rc = compile_urgent(loc, dir, err, errlen);
 	if (rc != 0)
 		goto out;
+	rc = compile_banned(loc, dir, err, errlen);
+	if (rc != 0)
+		goto out;
 	rc = check_previews(loc, dir, err, errlen);
 out:
 	if (rc != 0) {
@@ -595,6 +625,7 @@ void locale_free(struct locales *loc)
 		free(loc->e[l]);
 	}
 	patterns_free(loc->urgent);
+	patterns_free(loc->banned);
 	free(loc);
 }
 
@@ -633,6 +664,48 @@ size_t locale_list(const struct locales *loc, enum lang l, const char *key,
 int locale_urgent(const struct locales *loc, const char *folded)
 {
 	return patterns_match(loc->urgent, folded, NULL);
+}
+
+size_t locale_preview_len(const char *text)
+{
+	size_t lines_end = 0, chars_end = 0, chars = 0;
+	int lines = 0;
+
+	/* The end of the third line... */
+	for (; text[lines_end] != '\0'; lines_end++)
+		if (text[lines_end] == '\n' && ++lines == KEYS_PREVIEW_LINES)
+			break;
+	/* ...and the end of the 120th character (a UTF-8 lead byte starts
+	 * each); the zone is whichever reaches further. */
+	while (text[chars_end] != '\0') {
+		if (((unsigned char)text[chars_end] & 0xC0) != 0x80 && chars++ == KEYS_PREVIEW_CHARS)
+			break;
+		chars_end++;
+	}
+	return lines_end > chars_end ? lines_end : chars_end;
+}
+
+int locale_preview_banned(const struct locales *loc, const char *text, struct locale_banned *hit)
+{
+	struct patterns_hit ph;
+	char *zone, *folded = NULL;
+	int rc;
+
+	zone = strndup(text, locale_preview_len(text));
+	if (zone == NULL)
+		return -CB_ENOMEM;
+	rc = fold(zone, &folded);
+	free(zone);
+	if (rc != 0)
+		return rc;
+	rc = patterns_match(loc->banned, folded, &ph);
+	if (rc == 1 && hit != NULL) {
+		hit->lang = (enum lang)ph.tag;
+		cb_strlcpy(hit->item, ph.item, sizeof(hit->item));
+		snprintf(hit->words, sizeof(hit->words), "%.*s", (int)ph.len, folded + ph.off);
+	}
+	free(folded);
+	return rc;
 }
 
 static int put(char *out, size_t cap, size_t *n, const char *s, size_t len)

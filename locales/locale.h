@@ -54,6 +54,22 @@ size_t locale_list(const struct locales *loc, enum lang l, const char *key,
  * they are written), 0 when not, -CB_ENOMEM. */
 int locale_urgent(const struct locales *loc, const char *folded);
 
+/* How many bytes of text a locked screen may show: its first
+ * KEYS_PREVIEW_LINES lines and its first KEYS_PREVIEW_CHARS characters,
+ * whichever reaches further. */
+size_t locale_preview_len(const char *text);
+
+/* What a banned word in a preview is. */
+struct locale_banned {
+	enum lang lang;        /* the catalog whose words.preview_banned has it */
+	char item[96];         /* that item */
+	char words[128];       /* the words of the text it matched, folded */
+};
+/* 1 when the preview zone of text holds a words.preview_banned item of
+ * any language (hit, when not NULL, says which), 0 when not, or a
+ * negative code. */
+int locale_preview_banned(const struct locales *loc, const char *text, struct locale_banned *hit);
+
 /* Date and time of t in the process zone, the way a Belgian reader of that
  * language expects it: "dinsdag 3 december om 14.00 uur",
  * "mardi 3 décembre à 14h00", "Dienstag, 3. Dezember, 14:00 Uhr",

@@ -39,6 +39,7 @@ static const struct code codes[] = {
 	{"edited_media", "log.edited_media", {{"what", BY_KEY, "log.media.", "log.media.other"}}},
 	{"urgent", "log.urgent", {{"bytes", COUNT, NULL, NULL}}},
 	{"button_stale", "log.button_stale", {{0}}},
+	{"details", "log.details", {{0}}},
 	{"help", "log.help", {{0}}},
 	{"language_asked", "log.language_asked", {{0}}},
 	{"language_changed", "log.language_changed", {{"language", LANG_NAME, NULL, NULL}}},

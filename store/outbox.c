@@ -527,6 +527,33 @@ int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const 
 	return one_outbox(q, m);
 }
 
+struct gateway_id {
+	char *buf;
+	size_t cap;
+};
+
+static int read_gateway_id(sqlite3_stmt *q, void *arg)
+{
+	struct gateway_id *g = arg;
+	const unsigned char *id = sqlite3_column_text(q, 0);
+
+	if (id == NULL || id[0] == '\0')
+		return -CB_ENOENT;
+	return cb_strlcpy(g->buf, (const char *)id, g->cap);
+}
+
+int store_outbox_gateway_id(struct store *st, int64_t id, char *buf, size_t cap)
+{
+	static const char sql[] = "SELECT gateway_message_id FROM outbox WHERE id = ?1";
+	sqlite3_stmt *q = store_stmt(st, sql);
+	struct gateway_id g = {buf, cap};
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	return store_row(q, read_gateway_id, &g);
+}
+
 int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_id)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_PART);

@@ -373,6 +373,9 @@ int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_
  * (or of any of its parts). */
 int store_outbox_find_forward(struct store *st, int64_t staff_channel_id, const char *gateway_message_id,
 			      struct outbox_msg *m);
+/* The gateway's id of a sent row (what an edit of it names); -CB_ENOENT
+ * when the row is gone or has none. */
+int store_outbox_gateway_id(struct store *st, int64_t id, char *buf, size_t cap);
 int store_outbox_count_since(struct store *st, int64_t family_id, const char *kind, time_t since, int *count);
 /* Queued rows of a document request's kind due after now: a reminder already
  * waiting for its time. */

@@ -129,6 +129,67 @@ static void test_check(void **state)
 	assert_non_null(strstr(t->err, "casebot.conf:4: [telegram] mod: unknown key"));
 }
 
+/* A copy of the catalogs in which one text of one language is replaced. */
+static void doctored_locales(const char *dir, const char *lang, const char *from, const char *to)
+{
+	static const char *const langs[] = {"nl", "fr", "de", "en"};
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (size_t i = 0; i < 4; i++) {
+		char src[PATH_MAX], dst[PATH_MAX + 16], *buf, *at;
+		FILE *fp;
+		long n;
+
+		snprintf(src, sizeof(src), "%s/%s.json", CASEBOT_LOCALES_DIR, langs[i]);
+		snprintf(dst, sizeof(dst), "%s/%s.json", dir, langs[i]);
+		fp = fopen(src, "rb");
+		assert_non_null(fp);
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		buf = calloc(1, (size_t)n + 1);
+		assert_non_null(buf);
+		assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+		fclose(fp);
+		fp = fopen(dst, "wb");
+		assert_non_null(fp);
+		if (strcmp(langs[i], lang) == 0) {
+			at = strstr(buf, from);
+			assert_non_null(at);
+			fwrite(buf, 1, (size_t)(at - buf), fp);
+			fputs(to, fp);
+			fputs(at + strlen(from), fp);
+		} else {
+			fputs(buf, fp);
+		}
+		fclose(fp);
+		free(buf);
+	}
+}
+
+/* check renders every family message as it is first sent: a catalog that
+ * would show an institution on a locked screen is refused with one line
+ * naming the language, the key and the word. */
+static void test_check_refuses_banned_preview(void **state)
+{
+	struct testenv *t = *state;
+	char dir[PATH_MAX];
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/locales", t->dir);
+	doctored_locales(dir, "fr", "\"Merci. Nous avons bien reçu votre document.\"",
+			 "\"Merci.\\nL'Office des Étrangers a bien reçu votre document.\"");
+	fp = fopen(t->conf, "a");
+	fprintf(fp, "locales_dir = %s\n", dir);
+	fclose(fp);
+	assert_int_not_equal(CLI(t, "check"), 0);
+	assert_non_null(strstr(t->err, "/locales/fr.json: key document.thanks"));
+	assert_non_null(strstr(t->err, "\"office des etrangers\""));
+	assert_null(strstr(t->out, "configuration OK"));
+	assert_non_null(strchr(t->err, '\n'));
+	assert_null(strchr(strchr(t->err, '\n') + 1, '\n'));
+}
+
 static void test_check_bad_value(void **state)
 {
 	struct testenv *t = *state;
@@ -1541,7 +1602,7 @@ static void test_document_key_elsewhere(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_without_database),
+		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_refuses_banned_preview), T(test_check_without_database),
 		T(test_check_damaged_database), T(test_check_changes_nothing), T(test_check_secrets),
 		T(test_staff), T(test_staff_invite_and_email), T(test_invite_lifetime_configurable), T(test_audit_command), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),

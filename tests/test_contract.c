@@ -3,8 +3,10 @@
  * real store) against a fake gateway (tests/support/fakegw.c) that counts
  * its calls and answers each send as the test scripts it: sent, 429 with
  * retry_after, 5xx, a timeout, 403 blocked, 400, a text in parts, a file
- * after its text. No simulator, no pauses: a retry is brought forward by
- * moving the row's not_before, and the loop runs until the outcome shows. */
+ * after its text, Details as an edit in place where the gateway declares
+ * it can edit and as a new message where it does not. No simulator, no
+ * pauses: a retry is brought forward by moving the row's not_before, and
+ * the loop runs until the outcome shows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -517,6 +519,118 @@ static void test_window_flag(void **state)
 	assert_int_equal(c->fake.calls[3].outside_window, 0);
 }
 
+/* A reminder for F-1 in three hours (at the immigration office), sent by
+ * the outbox to the family's chat; its row id. The gateway knows it by
+ * the id it answered. */
+static long long sent_reminder(struct cfx *c)
+{
+	time_t at = time(NULL) + 3 * 3600;
+	char when[32];
+	long long id;
+	struct tm tm;
+
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&c->env, "appointment", "add", "F-1", "--at", when, "--kind",
+				     "immigration_office", "--place", "Pachecolaan 44", NULL), 0);
+	start(c);
+	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND status = 'sent'") == 1);
+	id = q(c, "SELECT id FROM outbox WHERE kind = 'reminder' AND status = 'sent'");
+	/* What a locked screen shows: no institution, no place. */
+	assert_int_equal(c->fake.sends, 1);
+	assert_null(strstr(c->fake.calls[0].text, "Vreemdelingenzaken"));
+	assert_null(strstr(c->fake.calls[0].text, "Pachecolaan"));
+	return id;
+}
+
+/* A Details press for row of, on the family's chat, due now; its id. */
+static long long queue_details(struct cfx *c, long long of)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, params, urgent,"
+		 " not_before, created_at, updated_at) VALUES (1, 1, 'details', 'button.details', '{\"of\":\"%lld\"}',"
+		 " 1, %lld, %lld, %lld)", of, (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+	exec(c, sql);
+	outbox_kick(c->d.outbox);
+	return q(c, "SELECT max(id) FROM outbox");
+}
+
+/* A gateway that can edit: Details is one edit of the message the gateway
+ * knows by its id, to its text with the details, the question's buttons
+ * kept and Details gone; nothing new is sent. */
+static void test_edit_in_place(void **state)
+{
+	struct cfx *c = *state;
+	const struct fakegw_call *k;
+	long long reminder, id;
+	char mid[32];
+
+	c->fake.gw.caps.can_edit = 1;
+	reminder = sent_reminder(c);
+	assert_int_equal(c->fake.calls[0].nbuttons, 4);
+	snprintf(mid, sizeof(mid), "%lld", q(c, "SELECT gateway_message_id FROM outbox WHERE id = %lld", reminder));
+	id = queue_details(c, reminder);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.edits, 1);
+	assert_int_equal(c->fake.sends, 1);
+	k = &c->fake.calls[1];
+	assert_int_equal(k->media, 2);
+	assert_string_equal(k->edited, mid);
+	assert_string_equal(k->address, FAMILY_CHAT);
+	assert_non_null(strstr(k->text, "\nWat: Dienst Vreemdelingenzaken (DVZ)\nWaar: Pachecolaan 44\n"));
+	assert_int_equal(k->nbuttons, 3);
+	/* The edited message keeps its id; the question stays the reminder's. */
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id = '%s'", id, mid), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM questions WHERE outbox_id = %lld", id), 0);
+}
+
+/* A gateway that cannot edit gets no edit call: the details come as a new
+ * message, even though the fake has an edit op. */
+static void test_edit_not_declared(void **state)
+{
+	struct cfx *c = *state;
+	long long reminder, id;
+
+	c->fake.gw.caps.can_edit = 0;
+	reminder = sent_reminder(c);
+	id = queue_details(c, reminder);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "sent");
+	assert_int_equal(c->fake.edits, 0);
+	assert_int_equal(c->fake.sends, 2);
+	assert_int_equal(c->fake.calls[1].media, 0);
+	assert_non_null(strstr(c->fake.calls[1].text, "\nWat: Dienst Vreemdelingenzaken (DVZ)\nWaar: Pachecolaan 44\n"));
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id = '2'", id), 1);
+}
+
+/* Details of another chat's message show nothing; an edit the gateway
+ * refuses fails that row only, and alerts nobody. */
+static void test_edit_refused(void **state)
+{
+	struct cfx *c = *state;
+	long long reminder, other, id;
+	char sql[256];
+
+	c->fake.gw.caps.can_edit = 1;
+	reminder = sent_reminder(c);
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET channel_id = 2 WHERE id = %lld", reminder);
+	exec(c, sql);
+	other = queue_details(c, reminder);
+	RUN_UNTIL(c, ended(c, other));
+	assert_string_equal(status(c, other), "cancelled");
+	assert_int_equal(c->fake.edits, 0);
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET channel_id = 1 WHERE id = %lld", reminder);
+	exec(c, sql);
+	fakegw_push(&c->fake, GW_PERMANENT, 0, "Bad Request: message to edit not found");
+	id = queue_details(c, reminder);
+	RUN_UNTIL(c, ended(c, id));
+	assert_string_equal(status(c, id), "failed");
+	assert_int_equal(c->fake.edits, 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -525,7 +639,8 @@ int main(void)
 		T(test_sent), T(test_retry_after), T(test_server_error), T(test_timeout),
 		T(test_transient_gives_up), T(test_blocked), T(test_permanent), T(test_split_and_media),
 		T(test_media_refused), T(test_whole_message), T(test_retry_after_chat_only), T(test_unreachable),
-		T(test_permanent_why), T(test_window_flag),
+		T(test_permanent_why), T(test_window_flag), T(test_edit_in_place), T(test_edit_not_declared),
+		T(test_edit_refused),
 	};
 
 	return cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);

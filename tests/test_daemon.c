@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -113,6 +114,224 @@ static void test_button_answered_and_logged(void **state)
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'reminder_answer' AND direction = 'in'"), 1);
 	DT_WAIT_FOR(dt_stat(t, "callbacks_answered") == 1, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* The message the bot sent to chat with message id mid, as the simulator
+ * shows it now (an edited message shows its last text): its text and the
+ * callback data of its buttons, joined by spaces. Returns how many
+ * messages the chat was sent. */
+static int sent_message(struct dt *t, long long chat, long long mid, char *text, size_t tcap, char *buttons,
+			size_t bcap)
+{
+	cJSON *s = simctl_sent(&t->sim, chat), *m, *row, *btn;
+	int n = cJSON_GetArraySize(s);
+
+	text[0] = buttons[0] = '\0';
+	cJSON_ArrayForEach(m, s) {
+		if ((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id")) != mid)
+			continue;
+		snprintf(text, tcap, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(m, "text")));
+		cJSON_ArrayForEach(row, cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard")) {
+			cJSON_ArrayForEach(btn, row) {
+				const char *data = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
+
+				snprintf(buttons + strlen(buttons), bcap - strlen(buttons), "%s%s",
+					 buttons[0] != '\0' ? " " : "", data != NULL ? data : "?");
+			}
+		}
+	}
+	cJSON_Delete(s);
+	return n;
+}
+
+/* The id of the first message to chat whose text holds what; 0 if none. */
+static long long sent_with(struct dt *t, long long chat, const char *what)
+{
+	cJSON *s = simctl_sent(&t->sim, chat), *m;
+	long long id = 0;
+
+	cJSON_ArrayForEach(m, s) {
+		const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
+
+		if (id == 0 && text != NULL && strstr(text, what) != NULL)
+			id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id"));
+	}
+	cJSON_Delete(s);
+	return id;
+}
+
+/* A locked screen shows a reminder without the institution or the place;
+ * its Details button shows them by editing that very message on Telegram:
+ * the same message id, no new message, so no new notification. The
+ * question's buttons stay and still answer it. */
+static void test_details_edit_in_place(void **state)
+{
+	struct dt *t = *state;
+	char when[32], text[1024], buttons[256], data[32], want[128];
+	time_t at = time(NULL) + 3 * 3600;
+	long long row, mid;
+	struct tm tm;
+	int n;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind",
+				     "immigration_office", "--place", "Pachecolaan 44", NULL), 0);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
+	mid = sent_with(t, FAMILY_CHAT, "Herinnering: je hebt een afspraak op ");
+	assert_true(mid > 0);
+	n = sent_message(t, FAMILY_CHAT, mid, text, sizeof(text), buttons, sizeof(buttons));
+	assert_null(strstr(text, "Vreemdelingenzaken"));
+	assert_null(strstr(text, "DVZ"));
+	assert_null(strstr(text, "Pachecolaan"));
+	row = dt_q(t, "SELECT id FROM outbox WHERE kind = 'reminder' AND status = 'sent'");
+	snprintf(data, sizeof(data), "dt:%lld:0", row);
+	snprintf(want, sizeof(want), "ap:1:1 ap:1:2 ap:1:3 %s", data);
+	assert_string_equal(buttons, want);
+
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, data, mid) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'details' AND status = 'sent'") == 1, 10000);
+	/* The simulator answered the edit before the daemon recorded it. */
+	assert_int_equal(sent_message(t, FAMILY_CHAT, mid, text, sizeof(text), buttons, sizeof(buttons)), n);
+	assert_non_null(strstr(text, "Herinnering: je hebt een afspraak op "));
+	assert_non_null(strstr(text, "\nWat: Dienst Vreemdelingenzaken (DVZ)\nWaar: Pachecolaan 44\n"));
+	assert_non_null(strstr(text, "\n1 Ik kom\n2 Ik kan niet\n3 Ander moment"));
+	/* The choices stay; Details, shown, goes. */
+	assert_string_equal(buttons, "ap:1:1 ap:1:2 ap:1:3");
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'details' AND gateway_message_id = '%lld'",
+			      mid), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button' AND summary = 'details'"), 1);
+	DT_WAIT_FOR(dt_stat(t, "callbacks_answered") == 1, 5000);
+
+	/* Pressed again (a button an old screen still shows): the message
+	 * already says it all, Telegram says "not modified"; nothing new is
+	 * sent and nobody is alerted. */
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, data, mid) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'details' AND status = 'sent'") == 2, 10000);
+	assert_int_equal(sent_message(t, FAMILY_CHAT, mid, text, sizeof(text), buttons, sizeof(buttons)), n);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 0);
+
+	/* A made-up row shows nothing. */
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "dt:999:0", mid) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button' AND summary = 'button_stale'") == 1,
+		    10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'details'"), 2);
+
+	/* The question still answers from the edited message. */
+	assert_true(simctl_button(&t->sim, FAMILY_CHAT, "ap:1:1", mid) > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'") == 1, 10000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* The catalogs copied into the test's directory (locales/), with from
+ * replaced by to in lang's file when from is not NULL, and the daemon's
+ * configuration pointed at them. */
+static void own_locales(struct dt *t, const char *lang, const char *from, const char *to)
+{
+	static const char *const langs[] = {"nl", "fr", "de", "en"};
+	char dir[PATH_MAX];
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/locales", t->env.dir);
+	if (mkdir(dir, 0700) != 0)
+		assert_int_equal(errno, EEXIST);
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+		char src[PATH_MAX], dst[PATH_MAX + 16], *buf, *at;
+		long n;
+
+		snprintf(src, sizeof(src), "%s/%s.json", CASEBOT_LOCALES_DIR, langs[i]);
+		snprintf(dst, sizeof(dst), "%s/%s.json", dir, langs[i]);
+		assert_non_null(fp = fopen(src, "rb"));
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		assert_non_null(buf = calloc(1, (size_t)n + 1));
+		assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+		fclose(fp);
+		assert_non_null(fp = fopen(dst, "wb"));
+		if (from != NULL && strcmp(langs[i], lang) == 0) {
+			assert_non_null(at = strstr(buf, from));
+			fwrite(buf, 1, (size_t)(at - buf), fp);
+			fputs(to, fp);
+			fputs(at + strlen(from), fp);
+		} else {
+			fputs(buf, fp);
+		}
+		fclose(fp);
+		free(buf);
+	}
+	assert_non_null(fp = fopen(t->env.conf, "a"));
+	fprintf(fp, "[casebot]\nlocales_dir = %s\n", dir);
+	fclose(fp);
+}
+
+/* Whether the daemon's log holds what. */
+static int log_has(struct dt *t, const char *what)
+{
+	char log[65536];
+	FILE *fp = fopen(t->log, "r");
+	size_t n;
+
+	if (fp == NULL)
+		return 0;
+	n = fread(log, 1, sizeof(log) - 1, fp);
+	log[n] = '\0';
+	fclose(fp);
+	return strstr(log, what) != NULL;
+}
+
+#define REMINDER_NL "\"reminder.appointment\": \"Herinnering: je hebt een afspraak op {when}.\""
+#define REMINDER_NL_DVZ "\"reminder.appointment\": \"Herinnering: je hebt een afspraak op {when}.\\nBij de DVZ.\""
+
+/* Catalogs that would show an institution on a locked screen: the daemon
+ * does not start, and says which text and which word. */
+static void test_banned_preview_refused_at_start(void **state)
+{
+	struct dt *t = *state;
+	long long until;
+	int status = 0;
+	pid_t r = 0;
+
+	own_locales(t, "nl", REMINDER_NL, REMINDER_NL_DVZ);
+	dt_start_daemon(t);
+	/* It exits on its own: nothing is waited for but the process. */
+	for (until = dt_now_ms() + 10000; r != t->daemon && dt_now_ms() < until; dt_sleep_ms(20))
+		r = waitpid(t->daemon, &status, WNOHANG);
+	assert_int_equal(r, t->daemon);
+	t->daemon = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	assert_true(log_has(t, "/locales/nl.json: key reminder.appointment"));
+	assert_true(log_has(t, "a locked screen would show \"dvz\""));
+	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 0);
+}
+
+/* SIGHUP with such catalogs is refused and keeps the catalogs it had: a
+ * reminder queued after it shows no institution. */
+static void test_banned_preview_refused_on_reload(void **state)
+{
+	struct dt *t = *state;
+	char when[32], text[1024];
+	time_t at = time(NULL) + 3 * 3600;
+	struct tm tm;
+
+	own_locales(t, NULL, NULL, NULL);
+	dt_start_daemon(t);
+	dt_link_family(t);
+	own_locales(t, "nl", REMINDER_NL, REMINDER_NL_DVZ);
+	assert_int_equal(kill(t->daemon, SIGHUP), 0);
+	DT_WAIT_FOR(log_has(t, "reload refused"), 10000);
+	assert_true(log_has(t, "/locales/nl.json: key reminder.appointment: a locked screen would show \"dvz\""));
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
+	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
+	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));
+	assert_non_null(strstr(text, "Herinnering: je hebt een afspraak op "));
+	assert_null(strstr(text, "DVZ"));
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
@@ -1126,6 +1345,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_text_stored_logged_answered), T(test_unknown_sender), T(test_button_answered_and_logged),
+		T(test_details_edit_in_place), T(test_banned_preview_refused_at_start),
+		T(test_banned_preview_refused_on_reload),
 		T(test_number_answers_last_question),
 		T(test_document_downloaded), T(test_document_too_big), T(test_document_never_plain_on_disk),
 		T(test_document_refused_unstored), T(test_faults_survived), cmocka_unit_test_setup_teardown(test_burst_within_limits, setup_burst, dt_teardown),

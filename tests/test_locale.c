@@ -13,6 +13,7 @@
 #include <utf8proc.h>
 
 #include "bot/casebot.h"
+#include "bot/compose.h"
 #include "bot/tz.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
@@ -179,10 +180,17 @@ static void test_render_reminder(void **state)
 {
 	const struct locales *loc = *state;
 	static const char *const want[] = {
-		[LANG_NL] = "Herinnering: je hebt een afspraak op dinsdag 1 december om 9.05 uur.\nWat: advocaat",
-		[LANG_FR] = "Rappel : vous avez un rendez-vous le mardi 1er décembre à 9h05.\nObjet : avocat",
-		[LANG_DE] = "Erinnerung: Sie haben einen Termin am Dienstag, 1. Dezember, 9:05 Uhr.\nWas: Anwalt",
-		[LANG_EN] = "Reminder: you have an appointment on Tuesday 1 December at 9:05.\nWhat: lawyer",
+		[LANG_NL] = "Herinnering: je hebt een afspraak op dinsdag 1 december om 9.05 uur.",
+		[LANG_FR] = "Rappel : vous avez un rendez-vous le mardi 1er décembre à 9h05.",
+		[LANG_DE] = "Erinnerung: Sie haben einen Termin am Dienstag, 1. Dezember, 9:05 Uhr.",
+		[LANG_EN] = "Reminder: you have an appointment on Tuesday 1 December at 9:05.",
+	};
+	/* What it is comes with the details. */
+	static const char *const what[] = {
+		[LANG_NL] = "Wat: advocaat",
+		[LANG_FR] = "Objet : avocat",
+		[LANG_DE] = "Was: Anwalt",
+		[LANG_EN] = "What: lawyer",
 	};
 	time_t t = local(2026, 12, 1, 9, 5);
 
@@ -195,9 +203,11 @@ static void test_render_reminder(void **state)
 		};
 
 		assert_int_equal(locale_format_datetime(loc, l, t, when, sizeof(when)), 0);
-		assert_int_equal(locale_render(loc, l, "reminder.appointment", p, 2, out,
+		assert_int_equal(locale_render(loc, l, "reminder.appointment", p + 1, 1, out,
 					       sizeof(out)), 0);
 		assert_string_equal(out, want[l]);
+		assert_int_equal(locale_render(loc, l, "reminder.what", p, 1, out, sizeof(out)), 0);
+		assert_string_equal(out, what[l]);
 	}
 }
 
@@ -929,6 +939,7 @@ static const struct {
 	{"edited_media", "{\"what\":\"photo\"}"},
 	{"urgent", "{\"bytes\":\"1\"}"},
 	{"button_stale", "{}"},
+	{"details", "{}"},
 	{"help", "{}"},
 	{"language_asked", "{}"},
 	{"language_changed", "{\"language\":\"de\"}"},
@@ -1115,11 +1126,11 @@ static char *changed_copy(const char *orig, const struct broken *b)
 	return text;
 }
 
-static void expect_load_fails(const struct broken *b)
+/* Loads a copy of the catalogs with one change (b), in a directory that is
+ * gone when this returns; tmpl receives its name. */
+static int load_changed(const struct broken *b, char *tmpl, struct locales **out, char *err, size_t errlen)
 {
-	char tmpl[] = "/tmp/casebot-locale-XXXXXX";
-	char path[LANG_COUNT][256], want[1024], err[ERRCAP];
-	struct locales *loc = (struct locales *)&loc;
+	char path[LANG_COUNT][256];
 	int rc;
 
 	assert_non_null(mkdtemp(tmpl));
@@ -1147,10 +1158,20 @@ static void expect_load_fails(const struct broken *b)
 		free(text);
 		free(orig);
 	}
-	rc = locale_load(tmpl, &loc, err, sizeof(err));
+	rc = locale_load(tmpl, out, err, errlen);
 	for (size_t li = 0; li < CB_ARRAY_SIZE(all_langs); li++)
 		unlink(path[all_langs[li]]);
 	rmdir(tmpl);
+	return rc;
+}
+
+static void expect_load_fails(const struct broken *b)
+{
+	char tmpl[] = "/tmp/casebot-locale-XXXXXX";
+	char want[1024], err[ERRCAP];
+	struct locales *loc = (struct locales *)&loc;
+	int rc = load_changed(b, tmpl, &loc, err, sizeof(err));
+
 	snprintf(want, sizeof(want), "%s/%s.json: %s", tmpl, lang_code(b->lang), b->want);
 	if (strstr(err, want) == NULL)
 		fail_msg("err \"%s\" lacks \"%s\"", err, want);
@@ -1174,8 +1195,8 @@ BROKEN(test_broken_unknown_placeholder,
 	"\"Rappel : rendez-vous le {dat}.\\nObjet : {what}\"",
 	"key reminder.appointment: unknown placeholder {dat}"})
 BROKEN(test_broken_placeholder_missing_in_one,
-       {LANG_DE, SET, "reminder.appointment", "\"Erinnerung: Sie haben einen Termin am {when}.\"",
-	"key reminder.appointment: placeholder {what} is missing (nl.json has it)"})
+       {LANG_DE, SET, "reminder.what", "\"Was:\"",
+	"key reminder.what: placeholder {what} is missing (nl.json has it)"})
 /* The odd one out is named even when it is the first language. */
 BROKEN(test_broken_placeholder_missing_in_first,
        {LANG_NL, SET, "appointment.moved", "\"Je afspraak is verplaatst.\"",
@@ -1204,8 +1225,8 @@ BROKEN(test_broken_accented_word,
        {LANG_FR, SET, "words.urgent", "[\"arrêté\"]",
 	"key words.urgent: \"arrêté\" must be written folded: \"arrete\""})
 BROKEN(test_broken_revealing_first_line,
-       {LANG_EN, SET, "document.request", "\"Please send your {document}.\"",
-	"key document.request: placeholder {document} on the first line would show on a locked screen"})
+       {LANG_EN, SET, "staff.request.added", "\"{ref} was asked for the {document}.\"",
+	"key staff.request.added: placeholder {document} on the first line would show on a locked screen"})
 BROKEN(test_broken_urgent_first_line,
        {LANG_NL, SET, "document.thanks", "\"Bedankt. De DVZ heeft je document.\"",
 	"key document.thanks: first line says \"dvz\" (an urgent word in nl.json)"})
@@ -1283,6 +1304,138 @@ static void test_load_bad_args(void **state)
 	locale_free(NULL);
 }
 
+/* A catalog that loads, but whose rendered family messages would show a
+ * banned word on a locked screen: the preview check refuses it with one
+ * line naming the language, the key and the word. */
+static void expect_preview_refused(const struct broken *b)
+{
+	char tmpl[] = "/tmp/casebot-locale-XXXXXX";
+	char want[1024], err[ERRCAP];
+	struct locales *loc = NULL;
+
+	if (load_changed(b, tmpl, &loc, err, sizeof(err)) != 0)
+		fail_msg("the doctored catalog does not load: %s", err);
+	assert_int_equal(compose_check_previews(loc, err, sizeof(err)), -CB_ECONFIG);
+	locale_free(loc);
+	snprintf(want, sizeof(want), "%s.json: %s", lang_code(b->lang), b->want);
+	if (strstr(err, want) == NULL)
+		fail_msg("err \"%s\" lacks \"%s\"", err, want);
+	assert_null(strchr(err, '\n'));
+}
+
+#define PREVIEW_REFUSED(fn, ...)                            \
+	static void fn(void **state)                        \
+	{                                                   \
+		static const struct broken b = __VA_ARGS__; \
+		(void)state;                                \
+		expect_preview_refused(&b);                 \
+	}
+
+/* The institution on the second line, as reminders were written. */
+PREVIEW_REFUSED(test_preview_refuses_institution_second_line,
+		{LANG_NL, SET, "reminder.appointment",
+		 "\"Herinnering: je hebt een afspraak op {when}.\\nWat: Dienst Vreemdelingenzaken (DVZ)\"",
+		 "key reminder.appointment: a locked screen would show \"dienst vreemdelingenzaken\""})
+/* A document name put back into the third line of a request. */
+PREVIEW_REFUSED(test_preview_refuses_document_third_line,
+		{LANG_FR, SET, "document.request",
+		 "\"La personne qui vous accompagne\\nvous demande un document :\\nordre de quitter le territoire (OQT).\"",
+		 "key document.request: a locked screen would show \"ordre de quitter\""})
+/* Past the third line but within 120 characters still shows. */
+PREVIEW_REFUSED(test_preview_refuses_within_120_characters,
+		{LANG_DE, SET, "checkin.question",
+		 "\"Hallo!\\nWie geht es?\\nAntworten Sie.\\nAusländeramt\"",
+		 "key checkin.question: a locked screen would show \"auslanderamt\""})
+/* Every language's list is matched against every language's messages:
+ * families mix languages. */
+PREVIEW_REFUSED(test_preview_refuses_banned_word_of_other_language,
+		{LANG_EN, SET, "document.thanks", "\"Thank you.\\nThe OE has your document.\"",
+		 "key document.thanks: a locked screen would show \"oe\" (words.preview_banned of fr.json"})
+
+/* The same institution as above on the second line, but on the first:
+ * a long first line still leaves the next two in the zone. */
+PREVIEW_REFUSED(test_preview_refuses_second_line_after_120_characters,
+		{LANG_NL, SET, "reminder.appointment",
+		 "\"Herinnering: je hebt een afspraak op {when}. Kom op tijd, neem je papieren mee, en bel als je niet"
+		 " kan komen.\\nWat: Dienst Vreemdelingenzaken (DVZ)\"",
+		 "key reminder.appointment: a locked screen would show \"dienst vreemdelingenzaken\""})
+
+/* A catalog whose banned words all stand past the zone loads and passes. */
+static void expect_preview_accepted(const struct broken *b)
+{
+	char tmpl[] = "/tmp/casebot-locale-XXXXXX";
+	char err[ERRCAP];
+	struct locales *loc = NULL;
+
+	if (load_changed(b, tmpl, &loc, err, sizeof(err)) != 0)
+		fail_msg("the changed catalog does not load: %s", err);
+	if (compose_check_previews(loc, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	locale_free(loc);
+}
+
+#define PREVIEW_ACCEPTED(fn, ...)                           \
+	static void fn(void **state)                        \
+	{                                                   \
+		static const struct broken b = __VA_ARGS__; \
+		(void)state;                                \
+		expect_preview_accepted(&b);                \
+	}
+
+/* The institution refused on the second line is fine on the fifth, once
+ * the four lines before it hold more than 120 characters. */
+PREVIEW_ACCEPTED(test_preview_accepts_fifth_line,
+		 {LANG_NL, SET, "reminder.appointment",
+		  "\"Herinnering: je hebt een afspraak op {when}.\\nKom op tijd, en neem je papieren mee als je ze"
+		  " hebt.\\nBel je begeleider als je niet kan komen.\\nJe kan ook hier een bericht sturen.\\n"
+		  "Wat: Dienst Vreemdelingenzaken (DVZ)\"", NULL})
+/* Past three lines and past 120 characters: out of the zone. */
+PREVIEW_ACCEPTED(test_preview_accepts_after_three_lines_and_120_characters,
+		 {LANG_DE, SET, "checkin.question",
+		  "\"Hallo! Wie geht es Ihnen und Ihrer Familie in dieser Woche? Wir möchten gern wissen, ob alles in"
+		  " Ordnung ist.\\nAntworten Sie.\\nDanke.\\nAusländeramt\"", NULL})
+
+/* The shipped catalogs: every family message, with every appointment kind,
+ * document type and reason, in the four languages, previews clean. */
+static void test_previews_clean(void **state)
+{
+	const struct locales *loc = *state;
+	char err[ERRCAP];
+
+	if (compose_check_previews(loc, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/* The zone is the first three lines, or the first 120 characters when
+ * they reach further; characters, not bytes. */
+static void test_preview_zone(void **state)
+{
+	char text[512];
+	const struct locales *loc = *state;
+
+	(void)loc;
+	/* Short: all of it. */
+	assert_int_equal(locale_preview_len("a\nb\nc\nd"), 7);
+	assert_int_equal(locale_preview_len("one\ntwo"), 7);
+	/* One long line is all within the first three lines. */
+	memset(text, 'x', 200);
+	text[200] = '\0';
+	assert_int_equal(locale_preview_len(text), 200);
+	/* Short lines, then a long fourth: 120 characters (6 + 114 two-byte
+	 * ones, 234 bytes). */
+	snprintf(text, sizeof(text), "a\nb\nc\n");
+	for (int i = 0; i < 130; i++)
+		strcat(text, "\xc3\xa9");
+	assert_int_equal(locale_preview_len(text), 234);
+	/* Three long lines: the zone ends with the third. */
+	snprintf(text, sizeof(text), "%0150d\n%010d\n%010d\nDVZ", 0, 0, 0);
+	assert_int_equal(locale_preview_len(text), 172);
+	assert_int_equal(locale_preview_banned(*state, "Hello\nWat: DVZ", NULL), 1);
+	assert_int_equal(locale_preview_banned(*state, text, NULL), 0);
+	assert_int_equal(locale_preview_banned(*state, "Bonjour.\nObjet : Office des Étrangers (OE)", NULL), 1);
+	assert_int_equal(locale_preview_banned(*state, "Reminder: you have an appointment on Tuesday.", NULL), 0);
+}
+
 static void test_registry(void **state)
 {
 	const struct keys_entry *k;
@@ -1292,10 +1445,10 @@ static void test_registry(void **state)
 	assert_null(keys_at(keys_count()));
 	assert_int_equal(keys_find("nope"), -CB_ENOENT);
 	assert_int_equal(keys_find(NULL), -CB_ENOENT);
-	k = keys_at((size_t)keys_find("reminder.appointment"));
+	k = keys_at((size_t)keys_find("reminder.what"));
 	assert_non_null(k);
-	assert_int_equal(keys_param(k, "what", 4), 1);
-	assert_int_equal(keys_param(k, "whatever", 4), 1);
+	assert_int_equal(keys_param(k, "what", 4), 0);
+	assert_int_equal(keys_param(k, "whatever", 4), 0);
 	assert_int_equal(keys_param(k, "wha", 3), -CB_ENOENT);
 	assert_int_equal(keys_param(k, "place", 5), -CB_ENOENT);
 	assert_int_equal(keys_param_reveals("document", 8), 1);
@@ -1322,6 +1475,8 @@ int main(void)
 		T(test_files_match_registry),
 		T(test_every_key_renders),
 		T(test_render_reminder),
+		T(test_previews_clean),
+		T(test_preview_zone),
 		T(test_render_errors),
 		T(test_render_too_small),
 		T(test_dates),
@@ -1338,6 +1493,13 @@ int main(void)
 		T(test_plural_keys_complete),
 		T(test_every_note_code_renders),
 		T(test_every_contact_row_renders),
+		cmocka_unit_test(test_preview_refuses_institution_second_line),
+		cmocka_unit_test(test_preview_refuses_document_third_line),
+		cmocka_unit_test(test_preview_refuses_within_120_characters),
+		cmocka_unit_test(test_preview_refuses_banned_word_of_other_language),
+		cmocka_unit_test(test_preview_refuses_second_line_after_120_characters),
+		cmocka_unit_test(test_preview_accepts_fifth_line),
+		cmocka_unit_test(test_preview_accepts_after_three_lines_and_120_characters),
 		cmocka_unit_test(test_broken_missing_key),
 		cmocka_unit_test(test_broken_unknown_placeholder),
 		cmocka_unit_test(test_broken_placeholder_missing_in_one),

@@ -443,18 +443,20 @@ static void test_first_line_values(void **state)
 	assert_int_equal(store_outbox_get(t->st, id, &m), 0);
 	assert_int_equal(compose_outbox(t->st, t->loc, &m, LANG_NL, NULL, &msg), 0);
 	assert_string_equal(msg.first_key, "reminder.appointment");
-	assert_int_equal(msg.nfirst, 2);
+	/* Its first line says when, never what: that is a detail. */
+	assert_int_equal(msg.nfirst, 1);
 	assert_int_equal(locale_format_datetime(t->loc, LANG_NL, (time_t)q(t, "SELECT starts_at FROM appointments"),
 						when, sizeof(when)), 0);
 	assert_string_equal(msg.first[0].name, "when");
 	assert_string_equal(msg.first[0].value, when);
-	assert_string_equal(msg.first[1].name, "what");
-	assert_string_equal(msg.first[1].value, "advocaat");
-	assert_int_equal(msg.nbuttons, 3);
+	/* Three answers and Details, which no template carries. */
+	assert_int_equal(msg.nbuttons, 4);
+	assert_int_equal(msg.details_button, 1);
 	assert_string_equal(whatsapp_template_for(&msg)->name, "casebot_reminder");
 	assert_int_equal(whatsapp_send_build_template(t->loc, LANG_NL, whatsapp_template_for(&msg), "32470000000", &msg,
 						      &json), 0);
-	assert_non_null(strstr(json, "advocaat"));
+	assert_null(strstr(json, "advocaat"));
+	assert_null(strstr(json, "dt:"));
 	assert_non_null(strstr(json, msg.buttons[0].data));
 	free(json);
 	store_outbox_msg_free(&m);
@@ -481,7 +483,8 @@ static void render_row(struct rt *t, long long id, enum lang l, char *out, size_
 	assert_int_equal(compose_outbox(t->st, t->loc, &m, l, NULL, &msg), 0);
 	store_outbox_msg_free(&m);
 	cb_strlcpy(out, msg.text, cap);
-	*nbuttons = msg.nbuttons;
+	/* The choices: a Details button picks none. */
+	*nbuttons = msg.nbuttons - msg.details_button;
 }
 
 /* After the family answered, later reminder steps do not ask again: once
@@ -625,6 +628,19 @@ static void test_number_answers_which_document(void **state)
 	assert_int_equal(handler_family_msg(&h, &ch, &fm), 0);
 	assert_int_equal(documents_receive(&h, &fm, "document", "FILE1", &doc), 0);
 	send_queued(t, "document_which", LANG_FR, which, sizeof(which));
+	/* The document names are details: the preview holds none, and the
+	 * details name the requests by number, as "1" picks them. */
+	assert_null(strstr(which, "passeport"));
+	{
+		static struct composed msg;
+		struct outbox_msg m;
+
+		assert_int_equal(store_outbox_get(t->st, q(t, "SELECT min(id) FROM outbox WHERE kind = 'document_which'"),
+						  &m), 0);
+		assert_int_equal(compose_outbox_details(t->st, t->loc, &m, LANG_FR, NULL, 1, &msg), 0);
+		store_outbox_msg_free(&m);
+		assert_non_null(strstr(msg.text, "\n1 passeport\n2 contrat de bail"));
+	}
 	inbound(t, "1001", EVENT_TEXT, "1", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'scheduled'"), 1);
 	assert_int_equal(q(t, "SELECT count(*) FROM documents WHERE request_id = 1"), 1);
@@ -632,8 +648,6 @@ static void test_number_answers_which_document(void **state)
 	assert_int_equal(q(t, "SELECT status = 'open' FROM document_requests WHERE id = 2"), 1);
 	last_reply(t, LANG_FR, text, sizeof(text), NULL);
 	assert_non_null(strstr(text, "Merci"));
-	/* The question named the requests by number, as "1" picked them. */
-	assert_non_null(strstr(which, "\n1 passeport\n2 contrat de bail"));
 }
 
 /* A bare number answers only an open question of that chat: with none (never
@@ -800,7 +814,9 @@ static void test_questions_list_their_choices(void **state)
 			const char *at;
 
 			assert_int_equal(store_outbox_get(t->st, ids[k], &m), 0);
-			assert_int_equal(compose_outbox(t->st, t->loc, &m, (enum lang)l, NULL, &msg), 0);
+			/* With its details: the numbered list of which document a
+			 * file is names the documents. */
+			assert_int_equal(compose_outbox_details(t->st, t->loc, &m, (enum lang)l, NULL, 1, &msg), 0);
 			store_outbox_msg_free(&m);
 			assert_true(msg.question);
 			assert_true(msg.nbuttons >= 2);

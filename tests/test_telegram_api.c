@@ -1257,6 +1257,49 @@ static const cJSON *get(const cJSON *o, const char *key)
 	return it;
 }
 
+/* editMessageText: chat, message and text, and the keyboard always, even
+ * empty: Telegram would take the old one away without it. */
+static void b_edit_message_text(void **state)
+{
+	static const struct telegram_button btn[] = {
+		{"Ik kom", "ap:1:1", 0},
+		{"Ik kan niet", "ap:1:2", 0},
+	};
+	struct telegram_message m = {
+		.chat_id = 1001,
+		.text = "Herinnering: afspraak morgen om 10.00 uur\nWat: huisbezoek",
+		.buttons = btn,
+		.nbuttons = 2,
+	};
+	cJSON *root;
+	char *json;
+
+	(void)state;
+	assert_int_equal(telegram_api_build_edit_message_text(&m, 57, &json), 0);
+	root = parse_json(json);
+	free(json);
+	assert_int_equal(get(root, "chat_id")->valuedouble, 1001);
+	assert_int_equal(get(root, "message_id")->valuedouble, 57);
+	assert_string_equal(get(root, "text")->valuestring, m.text);
+	assert_string_equal(get(cJSON_GetArrayItem(cJSON_GetArrayItem(get(get(root, "reply_markup"), "inline_keyboard"), 0),
+						   1), "callback_data")->valuestring, "ap:1:2");
+	cJSON_Delete(root);
+	m.buttons = NULL;
+	m.nbuttons = 0;
+	assert_int_equal(telegram_api_build_edit_message_text(&m, 57, &json), 0);
+	root = parse_json(json);
+	free(json);
+	assert_int_equal(cJSON_GetArraySize(get(get(root, "reply_markup"), "inline_keyboard")), 0);
+	cJSON_Delete(root);
+	assert_int_equal(telegram_api_build_edit_message_text(&m, 0, &json), -CB_EINVAL);
+	assert_null(json);
+	m.reply_to_message_id = 3;
+	assert_int_equal(telegram_api_build_edit_message_text(&m, 57, &json), -CB_EINVAL);
+	m.reply_to_message_id = 0;
+	m.text = " ";
+	assert_int_equal(telegram_api_build_edit_message_text(&m, 57, &json), -CB_EINVAL);
+}
+
 static void b_send_message(void **state)
 {
 	static const struct telegram_button btn[] = {
@@ -1853,6 +1896,7 @@ int main(void)
 		cmocka_unit_test(r_classify),
 		cmocka_unit_test(r_get_file),
 		cmocka_unit_test(b_send_message),
+		cmocka_unit_test(b_edit_message_text),
 		cmocka_unit_test(b_send_message_limits),
 		cmocka_unit_test(b_answer_callback),
 		cmocka_unit_test(b_get_updates),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bot/cli/cli.h"
+#include "bot/compose.h"
 #include "bot/daemon.h"
 #include "bot/log.h"
 #include "bot/gateways/telegram_api.h"
@@ -265,13 +266,16 @@ static int check_data(struct cli *c)
  * nothing is changed. The configuration was read before we got here. */
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
-	char err[256];
+	char err[512];
 	int rc;
 
 	if ((rc = cli_args_only(c, argc, argv, 0, "")) != CLI_OK)
 		return rc;
 	if ((rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
+	/* What each family message shows on a locked screen, rendered. */
+	if (compose_check_previews(c->loc, err, sizeof(err)) != 0)
+		return cli_fail(c, "%s/%s", c->cfg.locales_dir, err);
 	fprintf(c->out, "catalogs: nl fr de en in %s\n", c->cfg.locales_dir);
 	if (whatsapp_templates_check(c->loc, err, sizeof(err)) != 0)
 		return cli_usage_error(c, "%s", err);

@@ -27,7 +27,7 @@ static int show_row(const void *rec, void *arg)
 	l = handler_reader_lang(s->c->store, s->f, m->member_id, NULL);
 	tz_format_iso(m->not_before, when, sizeof(when));
 	fprintf(out, "#%lld %s %s %s\n", (long long)m->id, when, m->kind, m->status);
-	if (compose_outbox(s->c->store, s->c->loc, m, l, NULL, &msg) != 0) {
+	if (compose_outbox_details(s->c->store, s->c->loc, m, l, NULL, 1, &msg) != 0) {
 		fprintf(out, "    (cannot be rendered)\n");
 		s->failed++;
 		return 0;

@@ -96,6 +96,13 @@ struct gateway_ops {
 	 * cannot. */
 	int (*send_media)(struct gateway *gw, const char *address, const char *media_kind,
 			  const char *media_ref, gateway_sent_cb cb, void *arg);
+	/* Replaces the text and buttons of a message it sent before (message_id
+	 * as the send reported it; p->address is its chat) in place: the reader
+	 * gets no new notification. An edit to what the message already shows
+	 * counts as sent. Called only when caps.can_edit is set; NULL when the
+	 * gateway cannot edit, and then the outbox sends a new message. */
+	int (*edit)(struct gateway *gw, const char *message_id, const struct gateway_part *p, gateway_sent_cb cb,
+		    void *arg);
 	/* Best effort, nothing recorded: the neutral answer to an unknown chat. */
 	void (*send_direct)(struct gateway *gw, const char *address, const char *text);
 	/* Length in bytes of the first part of text that fits one message;

@@ -958,6 +958,43 @@ out:
 	return rc;
 }
 
+int telegram_api_build_edit_message_text(const struct telegram_message *m, int64_t message_id, char **json)
+{
+	static const struct telegram_button no_buttons[1];
+	cJSON *root = NULL;
+	int rc;
+
+	if (json == NULL)
+		return -CB_EINVAL;
+	*json = NULL;
+	if (m == NULL || !id_ok(m->chat_id) || !id_ok(message_id) || message_id <= 0 ||
+	    m->reply_to_message_id != 0) {
+		rc = -CB_EINVAL;
+		goto out;
+	}
+	if ((rc = text_ok(m->text, TELEGRAM_TEXT_MAX_UNITS)) < 0)
+		goto out;
+	if (blank(m->text)) {
+		rc = -CB_EINVAL;
+		goto out;
+	}
+	rc = -CB_ENOMEM;
+	root = cJSON_CreateObject();
+	if (root == NULL ||
+	    add_int(root, "chat_id", m->chat_id) < 0 ||
+	    add_int(root, "message_id", message_id) < 0 ||
+	    cJSON_AddStringToObject(root, "text", m->text) == NULL)
+		goto out;
+	/* Without reply_markup Telegram takes the keyboard away: the one
+	 * wanted, empty or not, always goes with the text. */
+	if ((rc = add_keyboard(root, m->buttons != NULL ? m->buttons : no_buttons, m->nbuttons)) < 0)
+		goto out;
+	rc = print_json(root, json);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
 int telegram_api_build_answer_callback(const char *callback_id, const char *text,
                                        char **json)
 {

@@ -124,6 +124,10 @@ struct telegram_message {
  * empty or invalid UTF-8), -CB_ETOOBIG (over a Telegram limit) or -CB_ENOMEM.
  * No parse_mode is ever set: text is sent as typed. */
 int telegram_api_build_send_message(const struct telegram_message *m, char **json);
+/* editMessageText: the text and buttons of message_id in m->chat_id become
+ * m's (m->reply_to_message_id must be 0); no buttons leaves an empty
+ * keyboard. Errors as for sendMessage. */
+int telegram_api_build_edit_message_text(const struct telegram_message *m, int64_t message_id, char **json);
 int telegram_api_build_answer_callback(const char *callback_id, const char *text,
                                        char **json);
 int telegram_api_build_get_updates(int64_t offset, int timeout, char **json);

@@ -241,8 +241,9 @@ int whatsapp_send_window_open(time_t last_inbound, time_t now, int window_second
 const struct whatsapp_template *whatsapp_template_for(const struct composed *msg)
 {
 	for (size_t i = 0; i < whatsapp_ntemplates; i++)
+		/* A Details button is no choice: no template carries it. */
 		if (strcmp(msg->first_key, whatsapp_templates[i].first_key) == 0 &&
-		    msg->nbuttons == whatsapp_templates[i].nbuttons)
+		    msg->nbuttons - msg->details_button == whatsapp_templates[i].nbuttons)
 			return &whatsapp_templates[i];
 	return NULL;
 }
@@ -328,7 +329,7 @@ int whatsapp_send_build_template(const struct locales *loc, enum lang l, const s
 
 	if ((rc = whatsapp_template_body(loc, l, t, body, sizeof(body), names, &n)) != 0)
 		return finish(o, rc, json);
-	if (msg->nbuttons != t->nbuttons)
+	if (msg->nbuttons - msg->details_button != t->nbuttons)
 		return finish(o, -CB_EINVAL, json);
 	if (o == NULL || (tp = cJSON_AddObjectToObject(o, "template")) == NULL ||
 	    cJSON_AddStringToObject(tp, "name", t->name) == NULL ||

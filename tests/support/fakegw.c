@@ -33,12 +33,14 @@ static struct fakegw *fake(struct gateway *gw)
 	return (struct fakegw *)gw;
 }
 
-static void keep(struct fakegw *f, int media, const char *address, const char *text, size_t len, int nbuttons)
+/* The call kept, or NULL once FAKEGW_KEEP are. */
+static struct fakegw_call *keep(struct fakegw *f, int media, const char *address, const char *text, size_t len,
+				int nbuttons)
 {
 	struct fakegw_call *c;
 
 	if (f->ncalls == FAKEGW_KEEP)
-		return;
+		return NULL;
 	c = &f->calls[f->ncalls++];
 	c->media = media;
 	cb_strlcpy(c->address, address, sizeof(c->address));
@@ -48,10 +50,12 @@ static void keep(struct fakegw *f, int media, const char *address, const char *t
 	c->text[len] = '\0';
 	c->nbuttons = nbuttons;
 	c->at_ms = uv_now(f->loop);
+	return c;
 }
 
-/* The next scripted outcome, on a timer of 0 ms: later, on the loop. */
-static int answer(struct fakegw *f, int media, gateway_sent_cb cb, void *arg)
+/* The next scripted outcome, on a timer of 0 ms: later, on the loop. A
+ * message edited keeps its id (edited); a new one gets the next. */
+static int answer(struct fakegw *f, int media, const char *edited, gateway_sent_cb cb, void *arg)
 {
 	struct answer *a = calloc(1, sizeof(*a));
 
@@ -66,7 +70,9 @@ static int answer(struct fakegw *f, int media, gateway_sent_cb cb, void *arg)
 		a->r = f->script[f->next++];
 	else
 		a->r.outcome = GW_SENT;
-	if (a->r.outcome == GW_SENT)
+	if (a->r.outcome == GW_SENT && edited != NULL)
+		cb_strlcpy(a->r.message_id, edited, sizeof(a->r.message_id));
+	else if (a->r.outcome == GW_SENT)
 		snprintf(a->r.message_id, sizeof(a->r.message_id), "%d", ++f->next_id);
 	uv_timer_init(f->loop, &a->timer);
 	a->timer.data = a;
@@ -94,7 +100,19 @@ static int fake_send(struct gateway *gw, const struct gateway_part *p, gateway_s
 	keep(f, 0, p->address, p->text, p->len, p->nbuttons);
 	if (f->ncalls > 0)
 		f->calls[f->ncalls - 1].outside_window = p->outside_window;
-	return answer(f, 0, cb, arg);
+	return answer(f, 0, NULL, cb, arg);
+}
+
+static int fake_edit(struct gateway *gw, const char *message_id, const struct gateway_part *p, gateway_sent_cb cb,
+		     void *arg)
+{
+	struct fakegw *f = fake(gw);
+	struct fakegw_call *c;
+
+	f->edits++;
+	if ((c = keep(f, 2, p->address, p->text, p->len, p->nbuttons)) != NULL)
+		cb_strlcpy(c->edited, message_id, sizeof(c->edited));
+	return answer(f, 0, message_id, cb, arg);
 }
 
 static int fake_send_media(struct gateway *gw, const char *address, const char *media_kind,
@@ -105,7 +123,7 @@ static int fake_send_media(struct gateway *gw, const char *address, const char *
 	(void)media_kind;
 	f->media_sends++;
 	keep(f, 1, address, media_ref, strlen(media_ref), 0);
-	return answer(f, 1, cb, arg);
+	return answer(f, 1, NULL, cb, arg);
 }
 
 static void fake_send_direct(struct gateway *gw, const char *address, const char *text)
@@ -160,6 +178,7 @@ void fakegw_init(struct fakegw *f, uv_loop_t *loop, const char *name)
 	f->ops.stop = fake_stop;
 	f->ops.send = fake_send;
 	f->ops.send_media = fake_send_media;
+	f->ops.edit = fake_edit;
 	f->ops.send_direct = fake_send_direct;
 	f->ops.split = fake_split;
 	f->ops.busy = fake_busy;

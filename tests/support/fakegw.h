@@ -1,7 +1,7 @@
 /* A fake gateway for the contract suite: a struct gateway_ops that runs on
  * the caller's loop, counts every call, keeps what it was asked to send,
- * and answers each send with the next outcome from a script (GW_SENT once
- * the script is used up). Answers come later on the loop, as a real
+ * and answers each send (or edit) with the next outcome from a script
+ * (GW_SENT once the script is used up; an edit keeps the id it edited). Answers come later on the loop, as a real
  * gateway's do, never inside the send call. */
 #ifndef CASEBOT_FAKEGW_H
 #define CASEBOT_FAKEGW_H
@@ -15,7 +15,8 @@
 #define FAKEGW_KEEP 64           /* calls kept, oldest first */
 
 struct fakegw_call {
-	int media;                   /* 0: send (a part), 1: send_media */
+	int media;                   /* 0: send (a part), 1: send_media, 2: edit */
+	char edited[GATEWAY_ID_MAX]; /* edit: the message id it named */
 	char address[64];
 	char text[FAKEGW_PART_MAX + 1];  /* send: the part; send_media: the ref */
 	int nbuttons;
@@ -31,7 +32,7 @@ struct fakegw {
 	int nscript, next;
 	struct gateway_result media_script;   /* every send_media, when set */
 	int media_scripted;
-	int sends, media_sends, directs, answered;
+	int sends, media_sends, edits, directs, answered;
 	struct fakegw_call calls[FAKEGW_KEEP];
 	int ncalls;
 	int pending;                 /* answers not delivered yet */
