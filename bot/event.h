@@ -19,13 +19,18 @@ enum event_kind {
 	EVENT_LOCATION,      /* location or venue */
 	EVENT_BLOCKED,       /* the user blocked the bot */
 	EVENT_UNBLOCKED,     /* the user allowed the bot again */
-	EVENT_OTHER          /* a message kind casebot does not read (contact...) */
+	EVENT_OTHER,         /* a message kind casebot does not read (contact...) */
+	EVENT_IDENTITY       /* the gateway says the sender's number or id changed;
+				sender_alt is the new one (WhatsApp) */
 };
 
 struct inbound_event {
 	char channel[16];                  /* "telegram", "whatsapp", "sms" */
 	char external_id[EVENT_ID_MAX];    /* unique per channel (Telegram update_id) */
 	char sender[EVENT_ID_MAX];         /* chat id / phone number as text */
+	/* Another identity of the same sender in this message (WhatsApp: the
+	 * business-scoped user id beside the number), "" if none. */
+	char sender_alt[EVENT_ID_MAX];
 	time_t at;                         /* when the user sent it (UTC) */
 	enum event_kind kind;
 	char text[EVENT_TEXT_MAX];         /* message text or media caption */

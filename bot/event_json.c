@@ -11,7 +11,7 @@
 static const char *const kind_names[] = {
 	[EVENT_TEXT] = "text", [EVENT_BUTTON] = "button", [EVENT_MEDIA] = "media",
 	[EVENT_LOCATION] = "location", [EVENT_BLOCKED] = "blocked",
-	[EVENT_UNBLOCKED] = "unblocked", [EVENT_OTHER] = "other",
+	[EVENT_UNBLOCKED] = "unblocked", [EVENT_OTHER] = "other", [EVENT_IDENTITY] = "identity",
 };
 
 const char *event_kind_name(enum event_kind k)
@@ -44,7 +44,8 @@ int event_to_json(const struct inbound_event *ev, int redact, char *out, size_t 
 		goto out;
 	/* A redacted copy keeps what happened, not what was said. */
 	if (!redact && (put(o, "text", ev->text) != 0 || put(o, "button", ev->button_data) != 0 ||
-			put(o, "callback_id", ev->callback_id) != 0 || put(o, "media_ref", ev->media_ref) != 0))
+			put(o, "callback_id", ev->callback_id) != 0 || put(o, "media_ref", ev->media_ref) != 0 ||
+			put(o, "sender_alt", ev->sender_alt) != 0))
 		goto out;
 	rc = cJSON_PrintPreallocated(o, out, (int)cap, 0) ? 0 : -CB_ETOOBIG;
 out:
@@ -111,6 +112,7 @@ int event_from_json(const char *json, const char *channel, const char *external_
 	get_str(o, "media_kind", ev->media_kind, sizeof(ev->media_kind));
 	get_str(o, "media_ref", ev->media_ref, sizeof(ev->media_ref));
 	get_str(o, "media_mime", ev->media_mime, sizeof(ev->media_mime));
+	get_str(o, "sender_alt", ev->sender_alt, sizeof(ev->sender_alt));
 	cJSON_Delete(o);
 	return 0;
 }

@@ -35,6 +35,35 @@ void metrics_template(struct metrics *m, const char *channel, const char *name)
 	metrics_count(m, "tpl", channel, name);
 }
 
+void metrics_billable(struct metrics *m, const char *channel, const char *category)
+{
+	struct metric_billable *b;
+	const char *c = category;
+
+	/* The category is the gateway's word: it goes into the text format
+	 * only when it cannot break it. */
+	for (const char *p = c; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			c = "other";
+	if (c[0] == '\0' || strlen(c) >= sizeof(b->category))
+		c = "other";
+	for (int i = 0; i < m->nbillable; i++) {
+		b = &m->billable[i];
+		if (strcmp(b->channel, channel) == 0 && strcmp(b->category, c) == 0) {
+			b->n++;
+			return;
+		}
+	}
+	if (m->nbillable == METRICS_BILLABLE) {
+		m->billable[METRICS_BILLABLE - 1].n++;
+		return;
+	}
+	b = &m->billable[m->nbillable++];
+	cb_strlcpy(b->channel, channel, sizeof(b->channel));
+	cb_strlcpy(b->category, c, sizeof(b->category));
+	b->n = 1;
+}
+
 void metrics_latency(struct metrics *m, double seconds)
 {
 	m->gateway_seconds_sum += seconds;
@@ -105,6 +134,11 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	put(&o, "# HELP casebot_webhook_refused_total Webhook calls without the right secret.\n"
 		"# TYPE casebot_webhook_refused_total counter\ncasebot_webhook_refused_total %llu\n",
 	    (unsigned long long)m->webhook_refused);
+	put(&o, "# HELP casebot_billable_messages_total Sent messages the gateway charges for, by category.\n"
+		"# TYPE casebot_billable_messages_total counter\n");
+	for (int i = 0; i < m->nbillable; i++)
+		put(&o, "casebot_billable_messages_total{channel=\"%s\",category=\"%s\"} %llu\n", m->billable[i].channel,
+		    m->billable[i].category, (unsigned long long)m->billable[i].n);
 	put(&o, "# HELP casebot_outbox_depth Messages due and not yet sent.\n"
 		"# TYPE casebot_outbox_depth gauge\ncasebot_outbox_depth %lld\n", (long long)outbox_depth);
 	put(&o, "# HELP casebot_outbox_oldest_due_seconds Age of the oldest due message.\n"

@@ -14,6 +14,16 @@ struct metric_series {
 	uint64_t n;
 };
 
+#define METRICS_BILLABLE 16
+
+/* Messages a gateway says it charges for (WhatsApp's pricing block), by
+ * its pricing category. */
+struct metric_billable {
+	char channel[16];
+	char category[32];
+	uint64_t n;
+};
+
 struct metrics {
 	struct metric_series series[METRICS_SERIES];
 	int nseries;
@@ -24,6 +34,8 @@ struct metrics {
 	uint64_t inbound_failures;     /* routings of an inbound event that failed */
 	uint64_t inbound_failed;       /* inbound events given up on (staff told) */
 	uint64_t webhook_refused;      /* wrong or missing secret */
+	struct metric_billable billable[METRICS_BILLABLE];
+	int nbillable;
 	double gateway_seconds_sum;    /* gateway round trips */
 	uint64_t gateway_calls;
 };
@@ -32,6 +44,9 @@ void metrics_count(struct metrics *m, const char *direction, const char *channel
 /* One more message sent as an approved template (WhatsApp outside its
  * conversation window), which the gateway charges as such. */
 void metrics_template(struct metrics *m, const char *channel, const char *name);
+/* One more billable message of category (letters, digits and _ only;
+ * anything else counts as "other"). */
+void metrics_billable(struct metrics *m, const char *channel, const char *category);
 void metrics_latency(struct metrics *m, double seconds);
 /* Writes the text format into out; -CB_ETOOBIG if it does not fit. */
 int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,

@@ -25,11 +25,24 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 	memset(&fm, 0, sizeof(fm));
 	fm.ev = &c->ev;
 	rc = store_channel_find(h->store, c->ev.channel, c->ev.sender, &fm.channel);
-	if (rc == -CB_ENOENT)
-		return onboarding_handle(h, &c->ev, direct);
+	if (rc == -CB_ENOENT && c->ev.sender_alt[0] != '\0' && c->ev.kind != EVENT_IDENTITY)
+		rc = store_channel_find(h->store, c->ev.channel, c->ev.sender_alt, &fm.channel);
+	if (rc == -CB_ENOENT) {
+		if (c->ev.kind == EVENT_IDENTITY)
+			return 0;
+		if ((rc = onboarding_handle(h, &c->ev, direct)) != 0 || c->ev.sender_alt[0] == '\0')
+			return rc;
+		/* A chat its code just linked learns its other identity. */
+		rc = store_channel_find(h->store, c->ev.channel, c->ev.sender, &fm.channel);
+		return rc == 0 ? identity_note(h, &fm.channel, &c->ev) : (rc == -CB_ENOENT ? 0 : rc);
+	}
 	if (rc != 0)
 		return rc;
-	if ((rc = store_channel_touch(h->store, fm.channel.id, h->now)) != 0)
+	if ((rc = identity_note(h, &fm.channel, &c->ev)) != 0 || c->ev.kind == EVENT_IDENTITY)
+		return rc;
+	/* The message's own time, which a gateway's retry does not change. */
+	if ((rc = store_channel_touch(h->store, fm.channel.id,
+				      c->ev.at > 0 && c->ev.at < h->now ? c->ev.at : h->now)) != 0)
 		return rc;
 	if (fm.channel.staff_id != 0 && !fm.channel.verified)
 		return onboarding_pending(h, &c->ev, &fm.channel, direct);

@@ -153,6 +153,11 @@ int onboarding_handle(struct hctx *h, const struct inbound_event *ev, struct han
  * stranger again. */
 int onboarding_pending(struct hctx *h, const struct inbound_event *ev, const struct channel *ch,
 		       struct handler_direct *direct);
+/* handlers/identity.c: the identities a message came with (a WhatsApp
+ * number and user id) are learnt for its chat, or, when they change one
+ * the chat has (EVENT_IDENTITY: the gateway says so), kept pending and
+ * the counsellor alerted. */
+int identity_note(struct hctx *h, const struct channel *ch, const struct inbound_event *ev);
 /* The answer an unknown chat gets, for a chat whose family file is closed. */
 int onboarding_neutral(struct hctx *h, const struct inbound_event *ev, struct handler_direct *direct);
 /* handlers/appointments.c: a reminder button or reply word (1 confirm,

@@ -35,11 +35,12 @@ int retention_run(struct hctx *h, struct retention_counts *out)
 	int64_t ids[RETENTION_ERASES];
 	struct family f;
 	char err[512], ref[STORE_NAME_MAX];
-	int rc, n = 0;
+	int rc, n = 0, deliveries = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = prune(h, PRUNE_CONTACT, rows_before, &out->contacts)) != 0 ||
 	    (rc = prune(h, PRUNE_OUTBOX, rows_before, &out->messages)) != 0 ||
+	    (rc = prune(h, PRUNE_DELIVERIES, rows_before, &deliveries)) != 0 ||
 	    (rc = prune(h, PRUNE_ALERTS, rows_before, &out->alerts)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND, rows_before, &out->inbound)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND_HANDLED, h->now - INBOUND_HANDLED_DAYS * 86400, &out->inbound)) != 0 ||

@@ -101,7 +101,12 @@ int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 #define SELECT_CHANNEL \
 	"SELECT id, family_id, member_id, staff_id, kind, address, verified, blocked, opted_out," \
 	" last_inbound_at FROM channels "
-static const char SQL_CHANNEL_FIND[] = SELECT_CHANNEL "WHERE kind = ? AND address = ?";
+/* By its address, or by another identity of the chat (store/identity.c)
+ * that is not waiting for staff. */
+static const char SQL_CHANNEL_FIND[] =
+	SELECT_CHANNEL "WHERE kind = ?1 AND address = ?2"
+	" UNION ALL " SELECT_CHANNEL "WHERE id = (SELECT channel_id FROM channel_identities"
+	" WHERE kind = ?1 AND identity = ?2 AND pending = 0) LIMIT 1";
 static const char SQL_CHANNEL_ID[] = SELECT_CHANNEL "WHERE id = ?";
 /* The newest confirmed chat wins: after a phone is replaced, the old chat
  * never takes the forwards back, whatever its id. */
@@ -113,7 +118,10 @@ static const char SQL_CHANNEL_BLOCK[] = "UPDATE channels SET blocked = ?1 WHERE 
 static const char SQL_CHANNEL_OPTOUT[] = "UPDATE channels SET opted_out = ?1 WHERE id = ?2";
 static const char SQL_CHANNEL_FALLBACK[] =
 	"UPDATE channels SET blocked = 1, fallback_reason = ?1 WHERE id = ?2";
-static const char SQL_CHANNEL_TOUCH[] = "UPDATE channels SET last_inbound_at = ?1 WHERE id = ?2";
+/* Messages are routed in the order they are stored, not always the order
+ * they were written (a gateway retries): the time only moves forward. */
+static const char SQL_CHANNEL_TOUCH[] =
+	"UPDATE channels SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?1) WHERE id = ?2";
 static const char SQL_CHANNEL_LINK[] =
 	"INSERT INTO channels (family_id, member_id, staff_id, kind, address, verified, created_at,"
 	" confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, CASE WHEN ?7 THEN ?6 END)"

@@ -43,6 +43,12 @@ int store_inbound_add(struct store *st, const char *channel, const char *externa
 int store_inbound_batch(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
 			const struct inbound_cursor *cursor, int ncursor)
 {
+	return store_inbound_batch_with(st, channel, now, ev, n, cursor, ncursor, NULL, NULL);
+}
+
+int store_inbound_batch_with(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
+			     const struct inbound_cursor *cursor, int ncursor, store_batch_fn also, void *arg)
+{
 	int rc;
 
 	/* A normal commit may be lost in a power cut; this one is what the
@@ -59,6 +65,8 @@ int store_inbound_batch(struct store *st, const char *channel, time_t now, struc
 	}
 	for (int i = 0; rc == 0 && i < ncursor; i++)
 		rc = store_state_set(st, channel, cursor[i].key, cursor[i].value);
+	if (rc == 0 && also != NULL)
+		rc = also(st, arg);
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc != 0) {

@@ -20,6 +20,8 @@ static const char *const SQL_PRUNE[] = {
 	 * redacted already, and a re-delivery never comes that late. */
 	[PRUNE_INBOUND_HANDLED] = "DELETE FROM inbound WHERE id IN (SELECT id FROM inbound"
 				  " WHERE received_at < ?1 AND status <> 'new' ORDER BY received_at LIMIT ?2)",
+	[PRUNE_DELIVERIES] = "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries"
+			     " WHERE updated_at < ?1 ORDER BY updated_at LIMIT ?2)",
 	[PRUNE_AUDIT] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 ORDER BY at LIMIT ?2)",
 };
 

@@ -348,6 +348,37 @@ static const char *const migrations[] = {
 	"  WHERE active = 1 AND last_sent_at IS NOT NULL AND (last_answer_at IS NULL OR last_answer_at < last_sent_at)"
 	"  AND (no_answer_alerted_at IS NULL OR no_answer_alerted_at < last_sent_at);"
 	"CREATE INDEX alerts_escalating ON alerts(id) WHERE acked_at IS NULL AND escalation < 2;",
+	/* 16: WhatsApp. A chat can have a second identity (one user is a
+	 * number and a business-scoped user id); a change of number waits,
+	 * pending, until staff confirm it. Each sent message's delivery
+	 * status, as the gateway reports it, only moves forward and keeps the
+	 * error of a failure and the pricing Meta reports; it is found by the
+	 * gateway's message id, and so is the outbox row it belongs to. */
+	"CREATE TABLE channel_identities ("
+	"  id INTEGER PRIMARY KEY,"
+	"  channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  identity TEXT NOT NULL,"
+	"  replaces TEXT,"
+	"  pending INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX channel_identities_known ON channel_identities(kind, identity) WHERE pending = 0;"
+	"CREATE UNIQUE INDEX channel_identities_pending ON channel_identities(channel_id, identity) WHERE pending = 1;"
+	"CREATE INDEX channel_identities_channel ON channel_identities(channel_id);"
+	"CREATE TABLE deliveries ("
+	"  channel_kind TEXT NOT NULL,"
+	"  gateway_message_id TEXT NOT NULL,"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),"
+	"  status_at INTEGER NOT NULL,"
+	"  error_code INTEGER,"
+	"  error_title TEXT,"
+	"  error_details TEXT,"
+	"  category TEXT,"
+	"  billable INTEGER,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (channel_kind, gateway_message_id));"
+	"CREATE INDEX deliveries_updated ON deliveries(updated_at);"
+	"CREATE INDEX outbox_gateway_message ON outbox(gateway_message_id) WHERE gateway_message_id IS NOT NULL;",
 };
 
 size_t store_schema_count(void)

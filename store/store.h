@@ -161,7 +161,10 @@ int store_channel_set_opted_out(struct store *st, int64_t id, int opted_out);
 /* The address cannot get messages on its gateway (not on WhatsApp): the
  * chat takes no more, and keeps why for its owner's next channel. */
 int store_channel_set_fallback(struct store *st, int64_t id, const char *reason);
-int store_channel_touch(struct store *st, int64_t id, time_t now);
+/* The chat's last inbound message was written at (its own time, as the
+ * gateway gives it): last_inbound_at moves to it, never back. WhatsApp's
+ * conversation window is counted from it. */
+int store_channel_touch(struct store *st, int64_t id, time_t at);
 /* Links (or re-links) kind/address to a family member or a staff member. */
 int store_channel_link(struct store *st, int64_t family_id, int64_t member_id, int64_t staff_id,
 		       const char *kind, const char *address, time_t now, struct channel *out);
@@ -496,6 +499,84 @@ struct inbound_cursor {
  * nothing of it is stored. n and ncursor may be 0. */
 int store_inbound_batch(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
 			const struct inbound_cursor *cursor, int ncursor);
+/* The same, and also(st, arg) in the same transaction before the commit
+ * (WhatsApp: the delivery statuses that came with the events); its nonzero
+ * return rolls everything back. */
+typedef int (*store_batch_fn)(struct store *st, void *arg);
+int store_inbound_batch_with(struct store *st, const char *channel, time_t now, struct inbound_new *ev, int n,
+			     const struct inbound_cursor *cursor, int ncursor, store_batch_fn also, void *arg);
+
+/* Delivery statuses of sent messages, as the gateway reports them (store/
+ * delivery.c). A status only moves forward (sent < delivered < read <
+ * played); failed is terminal. The outbox row that the sending side
+ * recorded with this gateway message id moves with it. */
+enum delivery_state {
+	DELIVERY_SENT = 1,
+	DELIVERY_DELIVERED,
+	DELIVERY_READ,
+	DELIVERY_PLAYED,
+	DELIVERY_FAILED
+};
+struct delivery {
+	const char *gateway_message_id;
+	enum delivery_state state;
+	time_t at;
+	int error_code;
+	const char *error_title;      /* "" when none */
+	const char *error_details;
+	const char *category;         /* pricing, "" when none */
+	int billable;                 /* 1, 0, -1 unknown */
+};
+/* *applied: the status moved the message forward (0: old, repeated, or
+ * after failed). *newly_billable: this status first told that the message
+ * is billable (count it once). *outbox_id: the row it belongs to, 0 when
+ * none is known. */
+int store_delivery_apply(struct store *st, const char *channel_kind, const struct delivery *d, time_t now,
+			 int *applied, int *newly_billable, int64_t *outbox_id);
+/* What is recorded for a gateway message id: -CB_ENOENT when nothing. */
+struct delivery_row {
+	enum delivery_state state;
+	time_t at;
+	int error_code;
+	char error_title[128];
+	char error_details[256];
+	char category[32];
+	int billable;
+};
+int store_delivery_get(struct store *st, const char *channel_kind, const char *gateway_message_id,
+		       struct delivery_row *out);
+
+/* A chat's other identities (store/identity.c): WhatsApp knows one user by
+ * a number and by a business-scoped user id. store_channel_find() finds a
+ * chat by either. A change of number is kept pending until staff confirm
+ * it: a pending identity routes nothing. */
+#define IDENTITY_MAX 128
+/* Adds identity to the chat: -CB_EEXIST when it is known already (for
+ * this chat or another). */
+int store_identity_add(struct store *st, int64_t channel_id, const char *kind, const char *identity, time_t now);
+/* Whether the chat has an identity that is a number (digits only) or not:
+ * its address or one of its known identities; *found gets it. */
+int store_identity_of_type(struct store *st, int64_t channel_id, int number, char *found, size_t cap);
+/* A change waiting for staff: identity is to replace replaces (an address
+ * or identity of the chat). *id is the pending change's id; -CB_EEXIST
+ * when that change is pending already. */
+int store_identity_pending_add(struct store *st, int64_t channel_id, const char *kind, const char *identity,
+			       const char *replaces, time_t now, int64_t *id);
+struct identity_change {
+	int64_t id;
+	int64_t channel_id, family_id, staff_id, member_id;
+	char kind[16];
+	char identity[IDENTITY_MAX];
+	char replaces[IDENTITY_MAX];
+	time_t created_at;
+};
+int store_identity_change_get(struct store *st, int64_t id, struct identity_change *out);
+int store_identity_each_pending(struct store *st, store_each_cb cb, void *arg);
+/* Confirms a pending change in one transaction: the new identity takes
+ * the place of the one it replaces. -CB_ENOENT: no such change;
+ * -CB_EEXIST: the new identity belongs to another chat by now. */
+int store_identity_confirm(struct store *st, int64_t id, time_t now);
+int store_identity_refuse(struct store *st, int64_t id);
 /* Rows still new, oldest first, but not those waiting for a retry. */
 int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
 /* A routing failed: one more attempt on record, the next not before retry_at. */
@@ -514,6 +595,7 @@ enum prune_kind {
 	PRUNE_ALERTS,           /* alerts, by when they were raised */
 	PRUNE_INBOUND,          /* inbound updates, by when they came */
 	PRUNE_INBOUND_HANDLED,  /* inbound updates already handled */
+	PRUNE_DELIVERIES,       /* delivery statuses, by their last change */
 	PRUNE_AUDIT             /* audit rows */
 };
 int store_prune(struct store *st, enum prune_kind kind, time_t before, int batch, int *deleted);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bot/config.h"
@@ -221,12 +222,271 @@ static void test_forged(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A webhook body around items (messages and statuses of one change). */
+static char *envelope(const char *contacts, const char *messages, const char *statuses)
+{
+	char *b = malloc(16384);
+
+	snprintf(b, 16384,
+		 "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"8856996819413533\",\"changes\":[{"
+		 "\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{"
+		 "\"display_phone_number\":\"32470123456\",\"phone_number_id\":\"1234567890\"}"
+		 "%s%s%s%s%s%s%s%s%s}}]}]}",
+		 contacts != NULL ? ",\"contacts\":[" : "", contacts != NULL ? contacts : "", contacts != NULL ? "]" : "",
+		 messages != NULL ? ",\"messages\":[" : "", messages != NULL ? messages : "", messages != NULL ? "]" : "",
+		 statuses != NULL ? ",\"statuses\":[" : "", statuses != NULL ? statuses : "", statuses != NULL ? "]" : "");
+	return b;
+}
+
+static void text_msg(char *out, size_t cap, const char *id, const char *from, const char *user_id, long long ts,
+		     const char *text)
+{
+	snprintf(out, cap,
+		 "{\"from\":\"%s\",%s%s%s\"id\":\"%s\",\"timestamp\":\"%lld\",\"type\":\"text\",\"text\":{\"body\":\"%s\"}}",
+		 from, user_id != NULL ? "\"from_user_id\":\"" : "", user_id != NULL ? user_id : "",
+		 user_id != NULL ? "\"," : "", id, ts, text);
+}
+
+static void status_of(char *out, size_t cap, const char *id, const char *status, long long ts, const char *extra)
+{
+	snprintf(out, cap, "{\"id\":\"%s\",\"status\":\"%s\",\"timestamp\":\"%lld\",\"recipient_id\":\"32486000001\"%s}",
+		 id, status, ts, extra != NULL ? extra : "");
+}
+
+/* POSTs a signed body (freed here) and expects status. */
+static void post_ok(struct dt *t, char *body, long want)
+{
+	assert_int_equal(post_signed(t, APP_SECRET, body), want);
+	free(body);
+}
+
+/* A signed message is stored before the 200, once however often Meta
+ * sends it, and routed. */
+static void test_stored_once(void **state)
+{
+	struct dt *t = *state;
+
+	start(t);
+	assert_int_equal(post_signed(t, APP_SECRET, hello), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE channel_kind = 'whatsapp'"
+			      " AND external_id = 'wamid.HELLO1' AND sender = '32486000001'"), 1);
+	/* Meta retries for days: the same message again is answered 200 and
+	 * stored nothing new. */
+	assert_int_equal(post_signed(t, APP_SECRET, hello), 200);
+	assert_int_equal(post_signed(t, APP_SECRET, hello), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 1);
+	/* An unknown chat: routed once, nothing linked. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 1, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM channels WHERE kind = 'whatsapp'"), 0);
+	assert_int_equal(metric(t, "casebot_webhook_refused_total"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* Several entries with messages and statuses in one POST: every message
+ * stored, every status kept, in one transaction. */
+static void test_batch(void **state)
+{
+	struct dt *t = *state;
+	char m1[512], m2[512], m3[512], s1[512], s2[512], msgs[2048], sts[1200], *body;
+
+	start(t);
+	text_msg(m1, sizeof(m1), "wamid.B1", "32486000001", NULL, 1790000000, "een");
+	text_msg(m2, sizeof(m2), "wamid.B2", "32486000002", NULL, 1790000001, "twee");
+	text_msg(m3, sizeof(m3), "wamid.B1", "32486000001", NULL, 1790000000, "een");
+	status_of(s1, sizeof(s1), "wamid.OUT1", "delivered", 1790000002, NULL);
+	status_of(s2, sizeof(s2), "wamid.OUT2", "sent", 1790000003, NULL);
+	snprintf(msgs, sizeof(msgs), "%s,%s,%s", m1, m2, m3);
+	snprintf(sts, sizeof(sts), "%s,%s", s1, s2);
+	body = envelope(NULL, msgs, sts);
+	/* A second entry in the same body. */
+	{
+		char *two = malloc(40000), *inner = strstr(body, "{\"id\":\"8856996819413533\"");
+		size_t n = strlen(inner) - 2;   /* the entry, without "]}" */
+		char m4[512];
+
+		text_msg(m4, sizeof(m4), "wamid.B3", "32486000003", NULL, 1790000004, "drie");
+		snprintf(two, 40000,
+			 "{\"object\":\"whatsapp_business_account\",\"entry\":[%.*s,{\"id\":\"2\",\"changes\":[{"
+			 "\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"1234567890\"},"
+			 "\"messages\":[%s]}}]}]}",
+			 (int)n, inner, m4);
+		free(body);
+		body = two;
+	}
+	post_ok(t, body, 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 3);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE external_id IN ('wamid.B1','wamid.B2','wamid.B3')"),
+			 3);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries WHERE channel_kind = 'whatsapp'"), 2);
+	assert_int_equal(dt_q(t, "SELECT state FROM deliveries WHERE gateway_message_id = 'wamid.OUT1'"), 2);
+	assert_int_equal(metric(t, "casebot_updates_malformed_total"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A message casebot sent (an outbox row with the id WhatsApp answered):
+ * its statuses come out of order and twice, and only move it forward;
+ * failed is the end, with its error; billable messages are counted once,
+ * by category. */
+static void test_statuses(void **state)
+{
+	struct dt *t = *state;
+	char s[1024], two[2100];
+	long long now = (long long)time(NULL);
+
+	start(t);
+	dt_exec_sql(t, "INSERT INTO channels (family_id, member_id, kind, address, verified, created_at)"
+		       " VALUES (1, 1, 'whatsapp', '32486000001', 1, 0);"
+		       "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, not_before, status,"
+		       " gateway_message_id, created_at, updated_at) VALUES (1, 1, 'reply', 'x', 0, 'sent',"
+		       " 'wamid.OUT1', 0, 0), (1, 1, 'reply', 'x', 0, 'sent', 'wamid.OUT2', 0, 0);");
+	/* read first, then delivered: delivered never moves it back. */
+	status_of(s, sizeof(s), "wamid.OUT1", "read", now, NULL);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE gateway_message_id = 'wamid.OUT1' AND status = 'read'"),
+			 1);
+	status_of(s, sizeof(s), "wamid.OUT1", "delivered", now - 5,
+		  ",\"pricing\":{\"billable\":true,\"pricing_model\":\"PMP\",\"category\":\"utility\"}");
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	status_of(s, sizeof(s), "wamid.OUT1", "sent", now - 9, NULL);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE gateway_message_id = 'wamid.OUT1' AND status = 'read'"),
+			 1);
+	assert_int_equal(dt_q(t, "SELECT state FROM deliveries WHERE gateway_message_id = 'wamid.OUT1'"), 3);
+	assert_int_equal(dt_q(t, "SELECT status_at FROM deliveries WHERE gateway_message_id = 'wamid.OUT1'"), now);
+	/* The pricing of a status that came late is still kept, and counted
+	 * once although it came twice. */
+	assert_int_equal(dt_q(t, "SELECT billable FROM deliveries WHERE gateway_message_id = 'wamid.OUT1'"
+			      " AND category = 'utility'"), 1);
+	assert_int_equal(metric(t, "casebot_billable_messages_total{channel=\"whatsapp\",category=\"utility\"}"), 1);
+	/* The second message fails, then a late "delivered" and a repeated
+	 * failure change nothing. */
+	status_of(s, sizeof(s), "wamid.OUT2", "failed", now,
+		  ",\"errors\":[{\"code\":131026,\"title\":\"Message undeliverable\",\"message\":\"Message "
+		  "undeliverable\",\"error_data\":{\"details\":\"Message Undeliverable.\"}}]");
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	{
+		char late[512];
+
+		status_of(late, sizeof(late), "wamid.OUT2", "delivered", now + 1, NULL);
+		snprintf(two, sizeof(two), "%s,%s", late, s);
+		post_ok(t, envelope(NULL, NULL, two), 200);
+	}
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE gateway_message_id = 'wamid.OUT2' AND status = 'failed'"
+			      " AND last_error LIKE 'whatsapp 131026: Message undeliverable%%'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries WHERE gateway_message_id = 'wamid.OUT2' AND state = 5"
+			      " AND error_code = 131026 AND error_title = 'Message undeliverable'"
+			      " AND error_details = 'Message Undeliverable.'"), 1);
+	/* A status for a message of no outbox row is kept all the same. */
+	status_of(s, sizeof(s), "wamid.ELSEWHERE", "sent", now, NULL);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries"), 3);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* The code typed into WhatsApp (what the wa.me link fills in) links the
+ * chat, as on Telegram; the chat learns the sender's user id too, and its
+ * last message time is the message's own. */
+static void test_onboarding_by_code(void **state)
+{
+	struct dt *t = *state;
+	char code[16], m[512], *p;
+	long long written = (long long)time(NULL) - 600;
+
+	assert_int_equal(testenv_cli(&t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
+	p = strstr(t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(code, sizeof(code), "%.10s", p + 6);
+	assert_non_null(strstr(t->env.out, "whatsapp: https://wa.me/32470123456?text="));
+	assert_non_null(strstr(strstr(t->env.out, "wa.me/"), code));
+	start(t);
+	text_msg(m, sizeof(m), "wamid.CODE1", "32486000001", "BE.77", written, code);
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM channels WHERE kind = 'whatsapp' AND address = '32486000001'"
+			 " AND family_id = 1 AND member_id = 1") == 1, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM channel_identities WHERE identity = 'BE.77' AND pending = 0") == 1,
+		    10000);
+	/* Later the number may not come: the user id finds the chat. */
+	snprintf(m, sizeof(m),
+		 "{\"from_user_id\":\"BE.77\",\"id\":\"wamid.CODE2\",\"timestamp\":\"%lld\",\"type\":\"text\","
+		 "\"text\":{\"body\":\"hallo\"}}", written + 60);
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE family_id = 1 AND direction = 'in'"
+			      " AND kind = 'text'"), 1);
+	assert_int_equal(dt_q(t, "SELECT last_inbound_at FROM channels WHERE kind = 'whatsapp'"), written + 60);
+	/* A message written earlier and delivered late does not move it back. */
+	text_msg(m, sizeof(m), "wamid.CODE0", "32486000001", NULL, written + 10, "eerder");
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 3, 10000);
+	assert_int_equal(dt_q(t, "SELECT last_inbound_at FROM channels WHERE kind = 'whatsapp'"), written + 60);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* WhatsApp says a family's number changed: nothing is merged; the change
+ * waits, the counsellor is alerted, and the CLI confirms it. */
+static void test_number_change(void **state)
+{
+	struct dt *t = *state;
+	char m[512], id[24];
+
+	dt_exec_sql(t, "INSERT INTO channels (family_id, member_id, kind, address, verified, created_at)"
+		       " VALUES (1, 1, 'whatsapp', '32486000001', 1, 0)");
+	start(t);
+	snprintf(m, sizeof(m),
+		 "{\"from\":\"32486000001\",\"id\":\"wamid.SYS1\",\"timestamp\":\"%lld\",\"type\":\"system\","
+		 "\"system\":{\"body\":\"Amina changed from 32486000001 to 32486000099\",\"wa_id\":\"32486000099\","
+		 "\"type\":\"user_changed_number\"}}", (long long)time(NULL));
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM channel_identities WHERE pending = 1 AND identity = '32486000099'"
+			 " AND replaces = '32486000001'") == 1, 10000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'identity_changed' AND family_id = 1") == 1,
+		    10000);
+	/* Meta sends it again: one change, one alert. */
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	/* The new number writes before anyone confirmed: it is a stranger. */
+	text_msg(m, sizeof(m), "wamid.NEW1", "32486000099", NULL, (long long)time(NULL), "hallo");
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 2, 10000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'identity_changed'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE family_id = 1 AND direction = 'in'"
+			      " AND kind = 'text'"), 0);
+	assert_int_equal(dt_q(t, "SELECT address FROM channels WHERE kind = 'whatsapp'"), 32486000001LL);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+
+	assert_int_equal(testenv_cli(&t->env, "channel", "changes", NULL), 0);
+	assert_non_null(strstr(t->env.out, "F-1 (Amina)"));
+	assert_non_null(strstr(t->env.out, "32486000001 -> 32486000099"));
+	snprintf(id, sizeof(id), "%lld", dt_q(t, "SELECT id FROM channel_identities WHERE pending = 1"));
+	assert_int_not_equal(testenv_cli(&t->env, "channel", "confirm", "999", NULL), 0);
+	if (testenv_cli(&t->env, "channel", "confirm", id, NULL) != 0)
+		fail_msg("%s", t->env.err);
+	assert_int_equal(dt_q(t, "SELECT address FROM channels WHERE kind = 'whatsapp'"), 32486000099LL);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM channel_identities WHERE pending = 1"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'channel.confirm' AND family_ref = 'F-1'"), 1);
+	assert_int_equal(testenv_cli(&t->env, "channel", "changes", NULL), 0);
+	assert_non_null(strstr(t->env.out, "no change waits"));
+	/* Now the new number is the family's. */
+	start(t);
+	text_msg(m, sizeof(m), "wamid.NEW2", "32486000099", NULL, (long long)time(NULL), "hallo");
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM contact_log WHERE family_id = 1 AND direction = 'in'"
+			 " AND kind = 'text'") == 1, 10000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test_setup_teardown(test_verification, setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_forged, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_stored_once, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_statuses, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_onboarding_by_code, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_number_change, setup, dt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

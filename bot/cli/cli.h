@@ -125,5 +125,6 @@ extern const struct cli_command cli_outbox_commands[];
 extern const struct cli_command cli_audit_commands[];
 extern const struct cli_command cli_export_commands[];
 extern const struct cli_command cli_whatsapp_commands[];
+extern const struct cli_command cli_channel_commands[];
 
 #endif

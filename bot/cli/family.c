@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bot/cli/cli.h"
+#include "bot/gateways/whatsapp.h"
 #include "bot/tz.h"
 
 /* A case reference is short and plain: it is typed on phones and in
@@ -337,8 +338,12 @@ static int cmd_invite(struct cli *c, int argc, char **argv)
 			return cli_fail(c, "%s", store_errmsg(c->store));
 	}
 	tz_format_iso(until, expires, sizeof(expires));
-	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\nvalid until %s; it works once.\n",
-		code, c->cfg.gw.telegram.bot_username, code, expires);
+	fprintf(c->out, "code: %s\nlink: https://t.me/%s?start=%s\n", code, c->cfg.gw.telegram.bot_username, code);
+	/* WhatsApp opens a chat with the business number, the code typed in:
+	 * sending it links the chat as on Telegram. */
+	if (gateway_whatsapp_configured(&c->cfg) && c->cfg.gw.whatsapp.display_number[0] != '\0')
+		fprintf(c->out, "whatsapp: https://wa.me/%s?text=%s\n", c->cfg.gw.whatsapp.display_number, code);
+	fprintf(c->out, "valid until %s; it works once.\n", expires);
 	return CLI_OK;
 }
 

@@ -10,14 +10,17 @@
 #include <string.h>
 
 #include "bot/config.h"
+#include "bot/event_json.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
 #include "bot/gateways/whatsapp_send.h"
+#include "bot/gateways/whatsapp_api.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/net/http_client.h"
 #include "bot/net/http_server.h"
+#include "store/store.h"
 
 #define WA_QUERY_VALUE_MAX 512       /* hub.challenge and hub.verify_token */
 
@@ -119,9 +122,162 @@ static int signature_ok(const struct whatsapp *wa, struct http_server_req *req)
 	return ok;
 }
 
+/* ---- POST: the batch ------------------------------------------------- */
+
+/* One message of a batch, as it goes to the store. */
+struct pending {
+	char external_id[EVENT_ID_MAX];
+	char sender[EVENT_ID_MAX];
+	const char *kind;            /* for the metrics */
+	char *json;
+};
+
+/* Everything one POST holds: collected while parsing, stored in one
+ * transaction, answered 200 once that is committed. */
+struct batch {
+	struct whatsapp *wa;
+	struct pending *ev;
+	int n, cap;
+	struct whatsapp_status *st;
+	int nst, stcap;
+	unsigned char *billable;     /* per status: first billable word, count it */
+	int stored, moved;
+	char *json;                  /* room for one event as JSON */
+};
+
+static void batch_free(struct batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		free(b->ev[i].json);
+	free(b->ev);
+	free(b->st);
+	free(b->billable);
+	free(b->json);
+}
+
+static int grow(void **p, int *cap, int n, size_t size)
+{
+	void *q;
+	int c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap != 0 ? *cap * 2 : 16;
+	if ((q = realloc(*p, (size_t)c * size)) == NULL)
+		return -CB_ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int on_message(void *arg, int rc, const struct inbound_event *ev)
+{
+	struct batch *b = arg;
+	struct metrics *m = b->wa->gw.env->metrics;
+	struct pending *p;
+
+	if (rc == WHATSAPP_IGNORED) {
+		m->updates_ignored++;
+		return 0;
+	}
+	if (rc != 0) {
+		m->updates_malformed++;
+		log_warn("whatsapp webhook: a malformed message was skipped");
+		return 0;
+	}
+	if ((rc = event_to_json(ev, 0, b->json, INBOUND_EVENT_MAX)) != 0 ||
+	    (rc = grow((void **)&b->ev, &b->cap, b->n, sizeof(*b->ev))) != 0)
+		return rc;
+	p = &b->ev[b->n];
+	memset(p, 0, sizeof(*p));
+	if ((p->json = strdup(b->json)) == NULL)
+		return -CB_ENOMEM;
+	cb_strlcpy(p->external_id, ev->external_id, sizeof(p->external_id));
+	cb_strlcpy(p->sender, ev->sender, sizeof(p->sender));
+	p->kind = event_kind_name(ev->kind);
+	b->n++;
+	return 0;
+}
+
+static int on_status(void *arg, int rc, const struct whatsapp_status *st)
+{
+	struct batch *b = arg;
+	struct metrics *m = b->wa->gw.env->metrics;
+
+	if (rc == WHATSAPP_IGNORED) {
+		m->updates_ignored++;
+		return 0;
+	}
+	if (rc != 0) {
+		m->updates_malformed++;
+		log_warn("whatsapp webhook: a malformed status was skipped");
+		return 0;
+	}
+	if ((rc = grow((void **)&b->st, &b->stcap, b->nst, sizeof(*b->st))) != 0)
+		return rc;
+	b->st[b->nst++] = *st;
+	return 0;
+}
+
+_Static_assert((int)WA_STATE_SENT == (int)DELIVERY_SENT && (int)WA_STATE_FAILED == (int)DELIVERY_FAILED &&
+		       (int)WA_STATE_PLAYED == (int)DELIVERY_PLAYED,
+	       "WhatsApp's states are the store's delivery states");
+
+/* In the batch's transaction: the statuses, in the order they came. */
+static int apply_statuses(struct store *store, void *arg)
+{
+	struct batch *b = arg;
+	int applied, billable, rc;
+	int64_t outbox_id;
+
+	if (b->nst > 0 && (b->billable = calloc((size_t)b->nst, 1)) == NULL)
+		return -CB_ENOMEM;
+	for (int i = 0; i < b->nst; i++) {
+		const struct whatsapp_status *s = &b->st[i];
+		struct delivery d = {
+			s->message_id, (enum delivery_state)s->state, s->at, s->error_code, s->error_title,
+			s->error_details, s->category, s->billable,
+		};
+
+		if ((rc = store_delivery_apply(store, "whatsapp", &d, time(NULL), &applied, &billable, &outbox_id)) != 0)
+			return rc;
+		b->billable[i] = (unsigned char)billable;
+		b->moved += applied && outbox_id != 0;
+	}
+	return 0;
+}
+
+static int batch_store(struct batch *b)
+{
+	const struct gateway_env *d = b->wa->gw.env;
+	struct inbound_new *rows = NULL;
+	int rc;
+
+	if (b->n > 0 && (rows = calloc((size_t)b->n, sizeof(*rows))) == NULL)
+		return -CB_ENOMEM;
+	for (int i = 0; i < b->n; i++)
+		rows[i] = (struct inbound_new){b->ev[i].external_id, b->ev[i].sender, b->ev[i].json, 0};
+	rc = store_inbound_batch_with(d->store, "whatsapp", time(NULL), rows, b->n, NULL, 0, apply_statuses, b);
+	for (int i = 0; rc == 0 && i < b->n; i++) {
+		if (!rows[i].stored)
+			continue;
+		b->stored++;
+		metrics_count(d->metrics, "in", "whatsapp", b->ev[i].kind);
+	}
+	for (int i = 0; rc == 0 && i < b->nst; i++)
+		if (b->billable[i])
+			metrics_billable(d->metrics, "whatsapp", b->st[i].category);
+	free(rows);
+	return rc;
+}
+
 static void webhook(struct http_server_req *req, void *arg)
 {
 	struct whatsapp *wa = arg;
+	const struct gateway_env *d = wa->gw.env;
+	struct whatsapp_webhook w;
+	struct batch b;
+	int rc;
 
 	if (strcmp(req->method, "GET") == 0) {
 		verify(wa, req);
@@ -132,14 +288,47 @@ static void webhook(struct http_server_req *req, void *arg)
 		return;
 	}
 	if (!signature_ok(wa, req)) {
-		wa->gw.env->metrics->webhook_refused++;
+		d->metrics->webhook_refused++;
 		log_warn("whatsapp webhook: a POST without a valid signature was refused");
 		http_server_respond(req, 401, "text/plain", "unauthorized\n", 13);
 		return;
 	}
-	/* Nothing is read yet: Meta keeps what was not answered 200 and tries
-	 * again for days. */
-	http_server_respond(req, 503, "text/plain", "not stored\n", 11);
+	memset(&b, 0, sizeof(b));
+	b.wa = wa;
+	if ((b.json = malloc(INBOUND_EVENT_MAX)) == NULL) {
+		http_server_respond(req, 503, "text/plain", "busy\n", 5);
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	w.message = on_message;
+	w.status = on_status;
+	w.arg = &b;
+	w.phone_number_id = d->cfg->gw.whatsapp.phone_number_id;
+	rc = whatsapp_api_parse_webhook(req->body, req->body_len, &w);
+	if (rc == -CB_EPARSE) {
+		/* Signed by Meta and unreadable: it would come back for days
+		 * and never read better. Counted, logged, acknowledged. */
+		d->metrics->updates_malformed++;
+		log_warn("whatsapp webhook: the body is not a WhatsApp notification");
+		rc = 0;
+	} else if (rc == 0) {
+		if (w.errors > 0)
+			log_warn("whatsapp webhook: Meta reports %d error(s), the first %d", w.errors,
+				 w.first_error_code);
+		rc = batch_store(&b);
+	}
+	if (rc != 0) {
+		/* Nothing of it is stored: Meta keeps it and tries again. */
+		log_warn("whatsapp webhook: not stored (%s)", casebot_strerror(rc));
+		http_server_respond(req, 500, "text/plain", "not stored\n", 11);
+		batch_free(&b);
+		return;
+	}
+	http_server_respond(req, 200, "text/plain", "ok\n", 3);
+	wa->gw.last_ok_ms = uv_now(d->loop);
+	if (b.stored > 0)
+		d->inbound_ready(d->arg);
+	batch_free(&b);
 }
 
 /* ---- the gateway ------------------------------------------------------ */
@@ -186,6 +375,132 @@ static size_t wa_split(const char *text, size_t len, size_t *next)
 	return telegram_api_split(text, len, WHATSAPP_TEXT_MAX, next);
 }
 
+/* ---- media in ------------------------------------------------------------ */
+
+/* A download is two Graph API calls with the Bearer header: GET
+ * /{media-id} answers a URL that lives about five minutes, which is then
+ * fetched at once, into the caller's sink. */
+struct wa_fetch {
+	struct whatsapp *wa;
+	gateway_sink_fn sink;
+	gateway_fetched_cb cb;
+	void *arg;
+};
+
+/* Media ids are digits (the simulator's may have letters): nothing that
+ * could change the URL's path. */
+static int media_id_ok(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n] != '\0'; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'z') ||
+		      (id[n] >= 'A' && id[n] <= 'Z') || id[n] == '_' || id[n] == '-'))
+			return 0;
+	return n > 0 && n < 128;
+}
+
+static int wa_get(struct whatsapp *wa, const char *url, size_t max, gateway_sink_fn sink, void *sink_arg,
+		  long timeout_ms, http_done_cb done, void *arg)
+{
+	char auth[WHATSAPP_TOKEN_MAX + 32];
+	const char *headers[] = {auth, NULL};
+	struct http_request req;
+	int rc;
+
+	if ((rc = whatsapp_auth_header(wa, auth, sizeof(auth))) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_GET;
+	req.url = url;
+	req.headers = headers;
+	req.timeout_ms = timeout_ms;
+	req.max_response_bytes = max;
+	req.sink = sink;
+	req.sink_arg = sink_arg;
+	rc = http_client_request(wa->gw.env->http, &req, done, arg);
+	sodium_memzero(auth, sizeof(auth));
+	if (rc == 0)
+		wa->inflight++;
+	return rc;
+}
+
+static void media_done(const struct http_response *res, void *arg)
+{
+	struct wa_fetch *f = arg;
+	int rc = res->error;
+
+	f->wa->inflight--;
+	if (rc == 0 && (res->status < 200 || res->status > 299))
+		rc = res->status == 404 || res->status == 403 ? -CB_EINVAL : -CB_EGATEWAY;
+	f->cb(rc, (int64_t)res->len, f->arg);
+	free(f);
+}
+
+/* The download URL comes from Meta's answer; the token goes only to a URL
+ * of the same scheme as api_base (https, unless a local simulator stands
+ * in), and only as a header. */
+static int url_allowed(const struct whatsapp *wa, const char *url)
+{
+	const char *base = wa->gw.env->cfg->gw.whatsapp.api_base;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return 1;
+	return strncmp(url, "http://", 7) == 0 && strncmp(base, "http://", 7) == 0;
+}
+
+static void media_url(const struct http_response *res, void *arg)
+{
+	struct wa_fetch *f = arg;
+	struct whatsapp *wa = f->wa;
+	struct whatsapp_media m;
+	int rc = res->error;
+
+	wa->inflight--;
+	if (rc == 0) {
+		rc = whatsapp_api_parse_media(res->body, res->len, res->status, &m);
+		/* 100: no such media (gone after 30 days, or never ours). */
+		if (rc == -CB_EGATEWAY && (m.error_code == 100 || (res->status >= 400 && res->status < 500 &&
+								  res->status != 429)))
+			rc = -CB_EINVAL;
+		else if (rc == -CB_EPARSE)
+			rc = -CB_EGATEWAY;
+	}
+	if (rc == 0 && m.size > WHATSAPP_DOWNLOAD_MAX)
+		rc = -CB_ETOOBIG;
+	if (rc == 0 && !url_allowed(wa, m.url))
+		rc = -CB_EINVAL;
+	if (rc == 0) {
+		rc = wa_get(wa, m.url, WHATSAPP_DOWNLOAD_MAX, f->sink, f->arg, 120000, media_done, f);
+		sodium_memzero(m.url, sizeof(m.url));
+		if (rc == 0)
+			return;
+	}
+	f->cb(rc, 0, f->arg);
+	free(f);
+}
+
+static int wa_fetch(struct gateway *gw, const char *media_ref, gateway_sink_fn sink, gateway_fetched_cb cb,
+		    void *arg)
+{
+	struct whatsapp *wa = wa_of(gw);
+	struct wa_fetch *f;
+	char url[512];
+	int n, rc;
+
+	if (!media_id_ok(media_ref))
+		return -CB_EINVAL;
+	n = snprintf(url, sizeof(url), "%s/%s", wa->gw.env->cfg->gw.whatsapp.api_base, media_ref);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return -CB_ETOOBIG;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -CB_ENOMEM;
+	*f = (struct wa_fetch){wa, sink, cb, arg};
+	if ((rc = wa_get(wa, url, 64 * 1024, NULL, NULL, 20000, media_url, f)) != 0)
+		free(f);
+	return rc;
+}
+
 static int wa_busy(const struct gateway *gw)
 {
 	return ((const struct whatsapp *)gw)->inflight;
@@ -207,6 +522,7 @@ static const struct gateway_ops whatsapp_ops = {
 	.send = wa_send,
 	.send_direct = wa_send_direct,
 	.split = wa_split,
+	.fetch = wa_fetch,
 	.fetch_max = WHATSAPP_DOWNLOAD_MAX,
 	.busy = wa_busy,
 	.free = wa_free,
