@@ -308,6 +308,66 @@ static void h_echo(struct http_server_req *req, void *arg)
 	                    req->body_len);
 }
 
+static int has(const char *b, size_t n, const char *needle, size_t len)
+{
+	for (size_t i = 0; len <= n && i <= n - len; i++)
+		if (memcmp(b + i, needle, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Answers whether a multipart POST came as the form the test sent. */
+static void h_form(struct http_server_req *req, void *arg)
+{
+	static const char file[] = "OggS\0\x01opus";
+	struct fx *fx = arg;
+	const char *ct = http_server_req_header(req, "Content-Type", NULL);
+	const char *b = req->body;
+	size_t n = req->body_len;
+
+	fx->handler_calls++;
+	if (ct != NULL && strncmp(ct, "multipart/form-data; boundary=", 30) == 0 && b != NULL &&
+	    has(b, n, "name=\"messaging_product\"\r\n\r\nwhatsapp\r\n", 38) &&
+	    has(b, n, "name=\"file\"; filename=\"note.ogg\"\r\nContent-Type: audio/ogg\r\n\r\n", 61) &&
+	    has(b, n, file, sizeof(file) - 1))
+		fx->handler_ok++;
+	http_server_respond(req, 200, "application/json", "{\"id\":\"1\"}", 10);
+}
+
+static void test_post_form(void **state)
+{
+	static const char file[] = "OggS\0\x01opus";
+	const struct http_form_field form[] = {
+		{"messaging_product", "whatsapp", 8, NULL, NULL},
+		{"file", file, sizeof(file) - 1, "note.ogg", "audio/ogg"},
+	};
+	struct fx *fx = fx_new();
+	struct http_request req;
+	char url[160];
+
+	(void)state;
+	assert_int_equal(http_server_route(fx->srv, "/form", h_form, fx), 0);
+	fx_listen(fx, "127.0.0.1:0");
+	fx->expected_done = 1;
+	snprintf(url, sizeof(url), "%s/form", fx->base);
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = url;
+	req.form = form;
+	/* No fields, or too many, is no request. */
+	req.nform = 0;
+	assert_int_equal(http_client_request(fx->cli, &req, on_done, &fx->slots[1]), -CB_EINVAL);
+	req.nform = HTTP_CLIENT_MAX_FORM + 1;
+	assert_int_equal(http_client_request(fx->cli, &req, on_done, &fx->slots[1]), -CB_EINVAL);
+	req.nform = 2;
+	assert_int_equal(http_client_request(fx->cli, &req, on_done, &fx->slots[0]), 0);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	assert_int_equal(fx->slots[0].status, 200);
+	assert_int_equal(fx->handler_calls, 1);
+	assert_int_equal(fx->handler_ok, 1);
+	fx_finish(fx);
+}
+
 static void async_answer(struct fx *fx)
 {
 	assert_int_equal(fx->nheld, 1);
@@ -1256,6 +1316,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_post_form),
 		cmocka_unit_test(test_post_echo),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_async_response),

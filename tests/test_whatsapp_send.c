@@ -745,6 +745,12 @@ struct gfx {
 	int requests;
 	struct answer_ script[4];
 	int nscript;
+	/* uploads */
+	int uploads;
+	int upload_ok;               /* came as the multipart form WhatsApp takes */
+	char upload_type[128];
+	struct answer_ upload_script[4];
+	int nupload_script;
 	/* what the gateway reported */
 	struct gateway_result r;
 	int reported;
@@ -772,6 +778,43 @@ static void graph(struct http_server_req *req, void *arg)
 	http_server_respond(req, a->status, "application/json", a->body, strlen(a->body));
 }
 
+static int has(const char *b, size_t n, const char *needle, size_t len)
+{
+	for (size_t i = 0; b != NULL && len <= n && i <= n - len; i++)
+		if (memcmp(b + i, needle, len) == 0)
+			return 1;
+	return 0;
+}
+
+#define FILE_BYTES "%PDF-1.4\n\0binary\xff"
+
+static void graph_media(struct http_server_req *req, void *arg)
+{
+	struct gfx *g = arg;
+	const char *ct = http_server_req_header(req, "content-type", NULL);
+	const char *auth = http_server_req_header(req, "authorization", NULL);
+	static const struct answer_ ok = {200, "{\"id\":\"MEDIA-1\"}"};
+	const struct answer_ *a = g->uploads < g->nupload_script ? &g->upload_script[g->uploads] : &ok;
+	static const char part[] = "name=\"messaging_product\"\r\n\r\nwhatsapp\r\n";
+
+	g->uploads++;
+	g->upload_ok = ct != NULL && strncmp(ct, "multipart/form-data", 19) == 0 && auth != NULL &&
+		       strcmp(auth, "Bearer " TOKEN) == 0 && has(req->body, req->body_len, part, sizeof(part) - 1) &&
+		       has(req->body, req->body_len, FILE_BYTES, sizeof(FILE_BYTES) - 1);
+	g->upload_type[0] = '\0';
+	for (size_t i = 0; req->body != NULL && i + 30 < req->body_len; i++) {
+		if (memcmp(req->body + i, "name=\"type\"\r\n\r\n", 15) == 0) {
+			size_t k = i + 15, n = 0;
+
+			while (k < req->body_len && req->body[k] != '\r' && n < sizeof(g->upload_type) - 1)
+				g->upload_type[n++] = req->body[k++];
+			g->upload_type[n] = '\0';
+			break;
+		}
+	}
+	http_server_respond(req, a->status, "application/json", a->body, strlen(a->body));
+}
+
 static void noop_ready(void *arg)
 {
 	(void)arg;
@@ -785,6 +828,7 @@ static int gsetup(void **state)
 
 	if (g == NULL || uv_loop_init(&g->loop) != 0 || (g->server = http_server_new(&g->loop)) == NULL ||
 	    http_server_route(g->server, "/v23.0/" PHONE_ID "/messages", graph, g) != 0 ||
+	    http_server_route(g->server, "/v23.0/" PHONE_ID "/media", graph_media, g) != 0 ||
 	    http_server_listen(g->server, "127.0.0.1:0") != 0 || (port = http_server_port(g->server)) <= 0 ||
 	    (g->http = http_client_new(&g->loop)) == NULL)
 		return -1;
@@ -1037,6 +1081,85 @@ static void test_send_limits(void **state)
 	assert_string_equal(g->r.why, "unreachable");
 }
 
+static void send_file(struct gfx *g, const char *kind, const char *mime)
+{
+	g->reported = 0;
+	assert_int_equal(whatsapp_send_file((struct whatsapp *)g->gw, "32470123456", kind, mime, NULL, FILE_BYTES,
+					    sizeof(FILE_BYTES) - 1, reported, g),
+			 0);
+	while (g->reported == 0)
+		uv_run(&g->loop, UV_RUN_ONCE);
+	assert_int_equal(g->gw->ops->busy(g->gw), 0);
+}
+
+/* A PDF and a voice note: uploaded as a form, then sent by the id. */
+static void test_send_files(void **state)
+{
+	struct gfx *g = *state;
+	cJSON *o;
+
+	send_file(g, "document", "application/pdf");
+	assert_int_equal(g->uploads, 1);
+	assert_true(g->upload_ok);
+	assert_string_equal(g->upload_type, "application/pdf");
+	assert_int_equal(g->requests, 1);
+	o = cJSON_Parse(g->bodies[0]);
+	assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "document");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "document"), "id")->valuestring, "MEDIA-1");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "document"), "filename")->valuestring,
+			    "document.pdf");
+	cJSON_Delete(o);
+	assert_int_equal(g->r.outcome, GW_SENT);
+	assert_string_equal(g->r.message_id, "wamid.HBgLMzI0NzA=");
+
+	send_file(g, "voice", "audio/ogg; codecs=opus");
+	assert_int_equal(g->uploads, 2);
+	assert_true(g->upload_ok);
+	assert_string_equal(g->upload_type, "audio/ogg; codecs=opus");
+	o = cJSON_Parse(g->bodies[1]);
+	assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "audio");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "audio"), "id")->valuestring, "MEDIA-1");
+	cJSON_Delete(o);
+	assert_int_equal(g->r.outcome, GW_SENT);
+
+	/* What WhatsApp does not take is refused before anything goes. */
+	assert_int_equal(whatsapp_send_file((struct whatsapp *)g->gw, "32470123456", "document",
+					    "application/x-msdownload", NULL, "MZ", 2, reported, g),
+			 -CB_EINVAL);
+	assert_int_equal(g->uploads, 2);
+}
+
+/* A media error is tried once more, then fails that message. */
+static void test_send_file_media_retry(void **state)
+{
+	struct gfx *g = *state;
+	static const char media_error[] = "{\"error\":{\"message\":\"Media upload error\",\"code\":131053}}";
+
+	g->nupload_script = 1;
+	g->upload_script[0] = (struct answer_){400, media_error};
+	send_file(g, "document", "application/pdf");
+	assert_int_equal(g->uploads, 2);
+	assert_int_equal(g->r.outcome, GW_SENT);
+	/* Twice: the message fails, with the code. */
+	g->uploads = 0;
+	g->nupload_script = 2;
+	g->upload_script[1] = (struct answer_){400, media_error};
+	send_file(g, "document", "application/pdf");
+	assert_int_equal(g->uploads, 2);
+	assert_int_equal(g->r.outcome, GW_PERMANENT);
+	assert_non_null(strstr(g->r.reason, "131053"));
+	/* The media error on the message by id: uploaded again, once. */
+	g->uploads = 0;
+	g->nupload_script = 0;
+	g->requests = 0;
+	g->nscript = 1;
+	g->script[0] = (struct answer_){400, media_error};
+	send_file(g, "voice", "audio/ogg; codecs=opus");
+	assert_int_equal(g->uploads, 2);
+	assert_int_equal(g->requests, 2);
+	assert_int_equal(g->r.outcome, GW_SENT);
+}
+
 #define G(fn) cmocka_unit_test_setup_teardown(fn, gsetup, gteardown)
 
 int main(void)
@@ -1062,6 +1185,8 @@ int main(void)
 		G(test_send_window_no_template),
 		G(test_send_template_refused),
 		G(test_send_limits),
+		G(test_send_files),
+		G(test_send_file_media_retry),
 	};
 	char err[512];
 	int rc;

@@ -520,6 +520,7 @@ static const struct gateway_ops whatsapp_ops = {
 	.start = wa_start,
 	.stop = wa_stop,
 	.send = wa_send,
+	.send_media = whatsapp_send_media,
 	.send_direct = wa_send_direct,
 	.split = wa_split,
 	.fetch = wa_fetch,
@@ -676,6 +677,8 @@ struct gateway *gateway_whatsapp_new(const struct gateway_env *d, char *err, siz
 		.text_max = 4 * WHATSAPP_TEXT_MAX,
 		.media_receive = gateway_media_bit("photo") | gateway_media_bit("document") | gateway_media_bit("voice") |
 				 gateway_media_bit("audio") | gateway_media_bit("video") | gateway_media_bit("sticker"),
+		/* Sent on by upload: what a counsellor gets of a family's file. */
+		.media_send = gateway_media_bit("document") | gateway_media_bit("voice") | gateway_media_bit("audio"),
 		.can_edit = 0,
 		.rate_per_chat = w->rate_per_chat,
 		.rate_global = w->rate_global,

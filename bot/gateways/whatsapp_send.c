@@ -17,6 +17,7 @@
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/net/http_client.h"
+#include "bot/vault.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
 
@@ -792,5 +793,269 @@ int whatsapp_send_part(struct whatsapp *wa, const struct gateway_part *p, gatewa
 	free(body);
 	if (rc != 0)
 		call_free(call);
+	return rc;
+}
+
+/* ---- files out ------------------------------------------------------------- */
+
+struct wa_file {
+	struct whatsapp *wa;
+	gateway_sent_cb cb;
+	void *arg;
+	char to[GATEWAY_ID_MAX];
+	const char *as;              /* document, audio, image, video */
+	char mime[128];
+	char filename[128];
+	char *data;
+	size_t len, cap;
+	int retried;                 /* a media error was tried once more */
+	int uploaded;                /* the message by id is in flight */
+	double seconds;
+};
+
+static void file_free(struct wa_file *f)
+{
+	if (f->data != NULL)
+		sodium_memzero(f->data, f->cap);
+	free(f->data);
+	free(f);
+}
+
+static void file_done(struct wa_file *f, const struct whatsapp_send_answer *a)
+{
+	struct gateway_result r;
+
+	memset(&r, 0, sizeof(r));
+	whatsapp_send_outcome(a, f->retried, &r);
+	r.seconds = f->seconds;
+	if (r.outcome == GW_SENT) {
+		uv_update_time(f->wa->gw.env->loop);
+		f->wa->gw.last_ok_ms = uv_now(f->wa->gw.env->loop);
+	}
+	if (f->cb != NULL)
+		f->cb(&r, f->arg);
+	file_free(f);
+}
+
+static int upload(struct wa_file *f);
+
+/* The answer to the upload or to the message by id. */
+static void file_answered(const struct http_response *res, void *arg)
+{
+	struct wa_file *f = arg;
+	struct whatsapp *wa = f->wa;
+	struct whatsapp_send_answer a;
+	char *body = NULL;
+
+	wa->inflight--;
+	f->seconds += res->total_seconds;
+	if (res->error != 0) {
+		memset(&a, 0, sizeof(a));
+		a.cls = WHATSAPP_TRANSIENT;
+		cb_strlcpy(a.title, res->timed_out ? "timeout" : "no connection", sizeof(a.title));
+	} else {
+		whatsapp_send_parse(res->status, res->body, res->len, res->retry_after, &a);
+	}
+	if (a.cls == WHATSAPP_MEDIA && !f->retried && !wa->stopping) {
+		f->retried = 1;
+		f->uploaded = 0;
+		if (upload(f) == 0)
+			return;
+	}
+	if (a.cls != WHATSAPP_SENT || f->uploaded) {
+		file_done(f, &a);
+		return;
+	}
+	/* Uploaded: the message that carries it, by its id. */
+	f->uploaded = 1;
+	if (whatsapp_send_build_media(f->to, f->as, a.id, strcmp(f->as, "document") == 0 ? f->filename : NULL,
+				      &body) != 0 ||
+	    post_json(wa, body, file_answered, f) != 0) {
+		a.cls = WHATSAPP_TRANSIENT;
+		cb_strlcpy(a.title, "the message with the file cannot be sent", sizeof(a.title));
+		free(body);
+		file_done(f, &a);
+		return;
+	}
+	free(body);
+}
+
+static int upload(struct wa_file *f)
+{
+	const struct whatsapp_settings *w = &f->wa->gw.env->cfg->gw.whatsapp;
+	char url[512], auth[WHATSAPP_TOKEN_MAX + 32];
+	const char *headers[] = {auth, "Accept: application/json", NULL};
+	const struct http_form_field form[] = {
+		{"messaging_product", "whatsapp", 8, NULL, NULL},
+		{"type", f->mime, strlen(f->mime), NULL, NULL},
+		{"file", f->data, f->len, f->filename, f->mime},
+	};
+	struct http_request req;
+	int rc;
+
+	if (snprintf(url, sizeof(url), "%s/%s/media", w->api_base, w->phone_number_id) >= (int)sizeof(url))
+		return -CB_ETOOBIG;
+	if ((rc = whatsapp_auth_header(f->wa, auth, sizeof(auth))) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = url;
+	req.form = form;
+	req.nform = CB_ARRAY_SIZE(form);
+	req.headers = headers;
+	req.timeout_ms = 120000;
+	req.max_response_bytes = WA_ANSWER_MAX;
+	rc = http_client_request(f->wa->gw.env->http, &req, file_answered, f);
+	sodium_memzero(auth, sizeof(auth));
+	if (rc == 0)
+		f->wa->inflight++;
+	return rc;
+}
+
+static struct wa_file *file_new(struct whatsapp *wa, const char *address, gateway_sent_cb cb, void *arg)
+{
+	struct wa_file *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->wa = wa;
+	f->cb = cb;
+	f->arg = arg;
+	if (cb_strlcpy(f->to, address, sizeof(f->to)) != 0) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* A name for the file as the reader's phone shows it: nothing of what it
+ * is about, only what kind of file. */
+static void file_name(const char *mime, const char *given, char *out, size_t cap)
+{
+	if (given != NULL && given[0] != '\0')
+		cb_strlcpy(out, given, cap);
+	else if (strcmp(mime, "application/pdf") == 0)
+		cb_strlcpy(out, "document.pdf", cap);
+	else if (strncmp(mime, "audio/ogg", 9) == 0)
+		cb_strlcpy(out, "voice.ogg", cap);
+	else
+		cb_strlcpy(out, "file", cap);
+}
+
+static int file_start(struct wa_file *f, const char *kind, const char *mime, const char *filename)
+{
+	int rc = whatsapp_send_media_type(kind, mime, f->len, &f->as);
+
+	if (rc == 0 && cb_strlcpy(f->mime, mime, sizeof(f->mime)) != 0)
+		rc = -CB_EINVAL;
+	if (rc == 0) {
+		file_name(mime, filename, f->filename, sizeof(f->filename));
+		rc = upload(f);
+	}
+	return rc;
+}
+
+int whatsapp_send_file(struct whatsapp *wa, const char *address, const char *kind, const char *mime,
+		       const char *filename, const void *data, size_t len, gateway_sent_cb cb, void *arg)
+{
+	struct wa_file *f;
+	int rc;
+
+	if (len == 0)
+		return -CB_EINVAL;
+	if ((f = file_new(wa, address, cb, arg)) == NULL || (f->data = malloc(len)) == NULL) {
+		free(f);
+		return -CB_ENOMEM;
+	}
+	memcpy(f->data, data, len);
+	f->len = f->cap = len;
+	if ((rc = file_start(f, kind, mime, filename)) != 0)
+		file_free(f);
+	return rc;
+}
+
+/* ---- a file the gateway holds, sent on ----------------------------------- */
+
+struct wa_forward {
+	struct wa_file *f;
+	char kind[16];
+	size_t max;
+};
+
+static int collect(const char *p, size_t n, void *arg)
+{
+	struct wa_forward *fw = arg;
+	struct wa_file *f = fw->f;
+	char *grown;
+
+	if (f->len + n > fw->max)
+		return -CB_ETOOBIG;
+	if (f->len + n > f->cap) {
+		size_t cap = f->cap != 0 ? f->cap * 2 : 64 * 1024;
+
+		while (cap < f->len + n)
+			cap *= 2;
+		if ((grown = malloc(cap)) == NULL)
+			return -CB_ENOMEM;
+		if (f->data != NULL) {
+			memcpy(grown, f->data, f->len);
+			sodium_memzero(f->data, f->cap);
+			free(f->data);
+		}
+		f->data = grown;
+		f->cap = cap;
+	}
+	memcpy(f->data + f->len, p, n);
+	f->len += n;
+	return 0;
+}
+
+static void fetched(int rc, int64_t size, void *arg)
+{
+	struct wa_forward *fw = arg;
+	struct wa_file *f = fw->f;
+	struct whatsapp_send_answer a;
+	char mime[128];
+
+	(void)size;
+	if (rc == 0 && (rc = vault_sniff_buffer(f->data, f->len, mime, sizeof(mime))) == 0 &&
+	    /* A voice note's container says ogg; WhatsApp's own are opus. */
+	    strcmp(fw->kind, "voice") == 0 && strcmp(mime, "audio/ogg") == 0)
+		cb_strlcpy(mime, "audio/ogg; codecs=opus", sizeof(mime));
+	if (rc == 0 && (rc = file_start(f, fw->kind, mime, NULL)) == 0) {
+		free(fw);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.cls = rc == -CB_EGATEWAY ? WHATSAPP_TRANSIENT : WHATSAPP_FAILED;
+	snprintf(a.title, sizeof(a.title), "the file cannot be sent on: %s", casebot_strerror(rc));
+	free(fw);
+	file_done(f, &a);
+}
+
+int whatsapp_send_media(struct gateway *gw, const char *address, const char *media_kind, const char *media_ref,
+			gateway_sent_cb cb, void *arg)
+{
+	struct whatsapp *wa = (struct whatsapp *)gw;
+	struct wa_forward *fw;
+	const char *as;
+	int rc;
+
+	/* The kinds WhatsApp takes, at their largest: the fetch stops there. */
+	if (gw->ops->fetch == NULL || whatsapp_send_media_type(media_kind, strcmp(media_kind, "document") == 0 ?
+							       "application/pdf" : "audio/ogg", 0, &as) != 0)
+		return -CB_EINVAL;
+	if ((fw = calloc(1, sizeof(*fw))) == NULL || (fw->f = file_new(wa, address, cb, arg)) == NULL) {
+		free(fw);
+		return -CB_ENOMEM;
+	}
+	cb_strlcpy(fw->kind, media_kind, sizeof(fw->kind));
+	fw->max = strcmp(media_kind, "document") == 0 ? 100u << 20 : 16u << 20;
+	if (fw->max > (size_t)gw->ops->fetch_max)
+		fw->max = (size_t)gw->ops->fetch_max;
+	if ((rc = gw->ops->fetch(gw, media_ref, collect, fetched, fw)) != 0) {
+		file_free(fw->f);
+		free(fw);
+	}
 	return rc;
 }

@@ -97,6 +97,19 @@ int whatsapp_templates_check(const struct locales *loc, char *err, size_t errlen
  * free-form send is refused for the window; cb runs once, on the loop. */
 int whatsapp_send_part(struct whatsapp *wa, const struct gateway_part *p, gateway_sent_cb cb, void *arg);
 
+/* A file out: uploaded (POST /{phone-number-id}/media, multipart), then
+ * sent by the media id the upload gave. kind is what the file is to the
+ * core (document, voice, audio, photo, video); the bytes are copied. A
+ * media error is tried once more, upload and all. -CB_EINVAL for a type
+ * WhatsApp does not take, -CB_ETOOBIG over its limit; cb runs once
+ * otherwise. */
+int whatsapp_send_file(struct whatsapp *wa, const char *address, const char *kind, const char *mime,
+		       const char *filename, const void *data, size_t len, gateway_sent_cb cb, void *arg);
+/* The send_media op: a file the gateway holds by its media id, fetched
+ * and sent again by upload. */
+int whatsapp_send_media(struct gateway *gw, const char *address, const char *media_kind, const char *media_ref,
+			gateway_sent_cb cb, void *arg);
+
 /* ---- answers ------------------------------------------------------------- */
 
 enum whatsapp_send_class {

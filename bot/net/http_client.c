@@ -39,6 +39,7 @@ struct xfer {
 	CURL *easy;
 	struct curl_slist *headers;
 	struct curl_slist *rcpt;    /* mail: envelope recipients */
+	curl_mime *mime;            /* a multipart POST */
 	char *upload;               /* mail: the message, fed by on_read */
 	size_t up_len, up_pos;
 	int mail;
@@ -310,6 +311,7 @@ static void xfer_free(struct xfer *x)
 {
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
+	curl_mime_free(x->mime);
 	curl_slist_free_all(x->headers);
 	curl_slist_free_all(x->rcpt);
 	free(x->upload);
@@ -565,7 +567,35 @@ static int setup_easy(struct xfer *x, const struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "casebot/" CASEBOT_VERSION);
 
-	if (req->method == HTTP_POST) {
+	if (req->method == HTTP_POST && req->form != NULL) {
+		size_t total = 0;
+
+		if (req->nform == 0 || req->nform > HTTP_CLIENT_MAX_FORM)
+			goto out;
+		if ((x->mime = curl_mime_init(e)) == NULL) {
+			rc = -CB_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < req->nform; i++) {
+			const struct http_form_field *f = &req->form[i];
+			curl_mimepart *part;
+
+			total += f->len;
+			if (total > HTTP_CLIENT_MAX_REQUEST) {
+				rc = -CB_ETOOBIG;
+				goto out;
+			}
+			if (f->name == NULL || (part = curl_mime_addpart(x->mime)) == NULL ||
+			    curl_mime_name(part, f->name) != CURLE_OK ||
+			    curl_mime_data(part, f->len > 0 ? f->data : "", f->len) != CURLE_OK ||
+			    (f->filename != NULL && curl_mime_filename(part, f->filename) != CURLE_OK) ||
+			    (f->type != NULL && curl_mime_type(part, f->type) != CURLE_OK)) {
+				rc = -CB_ENOMEM;
+				goto out;
+			}
+		}
+		curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+	} else if (req->method == HTTP_POST) {
 		if (req->body_len > HTTP_CLIENT_MAX_REQUEST) {
 			rc = -CB_ETOOBIG;
 			goto out;

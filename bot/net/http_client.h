@@ -31,12 +31,29 @@ struct http_client;
 
 enum http_method { HTTP_GET = 0, HTTP_POST };
 
+/* One field of a multipart/form-data POST; a field with a filename is a
+ * file. Everything is copied. */
+struct http_form_field {
+	const char *name;
+	const char *data;
+	size_t len;
+	const char *filename;         /* or NULL */
+	const char *type;             /* the part's Content-Type, or NULL */
+};
+
+#define HTTP_CLIENT_MAX_FORM 8
+
 struct http_request {
 	enum http_method method;
 	const char *url;              /* http:// or https:// only; copied */
 	const char *body;             /* POST body, copied; may be NULL */
 	size_t body_len;
 	const char *content_type;     /* POST; NULL lets curl pick form encoding */
+	/* POST multipart/form-data (libcurl's mime API) instead of body: at
+	 * most HTTP_CLIENT_MAX_FORM fields, together at most
+	 * HTTP_CLIENT_MAX_REQUEST bytes. */
+	const struct http_form_field *form;
+	size_t nform;
 	const char *const *headers;   /* NULL-terminated "Name: value" list, or NULL */
 	long timeout_ms;              /* whole transfer; 0 = HTTP_CLIENT_TIMEOUT_MS.
 	                               * A long poll adds its own wait to this. */
