@@ -1,7 +1,10 @@
 /* Built twice: into build/casebot as it is, and with -DCASEBOT_TEST_CLOCK
  * into build/casebot-test and the tests (see the Makefile). It is kept out
  * of libcasebot.a so that each binary links exactly one of the two. */
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bot/clock.h"
 
@@ -27,5 +30,17 @@ int clock_is_test(void)
 	return 1;
 #else
 	return 0;
+#endif
+}
+
+void clock_crash_point(const char *point)
+{
+#ifdef CASEBOT_TEST_CLOCK
+	const char *at = getenv("CASEBOT_TEST_CRASH"), *once = getenv("CASEBOT_TEST_CRASH_ONCE");
+
+	if (at != NULL && strcmp(at, point) == 0 && once != NULL && unlink(once) == 0)
+		raise(SIGKILL);
+#else
+	(void)point;
 #endif
 }

@@ -10,5 +10,9 @@
 time_t clock_now(void);
 /* 1 in a test build. */
 int clock_is_test(void);
+/* A test build dies here (SIGKILL, as a power cut would) when
+ * $CASEBOT_TEST_CRASH names point and the file $CASEBOT_TEST_CRASH_ONCE
+ * can be removed: once. build/casebot does nothing. */
+void clock_crash_point(const char *point);
 
 #endif

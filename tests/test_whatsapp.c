@@ -478,6 +478,49 @@ static void test_number_change(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* kill -9 after the batch is committed and before Meta heard 200: Meta
+ * sends it again; nothing is lost and nothing is handled twice. */
+static void test_crash_after_commit(void **state)
+{
+	struct dt *t = *state;
+	char flag[400], m[512], *body;
+	long long until;
+	FILE *fp;
+
+	dt_exec_sql(t, "INSERT INTO channels (family_id, member_id, kind, address, verified, created_at)"
+		       " VALUES (1, 1, 'whatsapp', '32486000001', 1, 0)");
+	snprintf(flag, sizeof(flag), "%s/crash.once", t->env.dir);
+	fp = fopen(flag, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	setenv("CASEBOT_TEST_CRASH", "whatsapp_committed", 1);
+	setenv("CASEBOT_TEST_CRASH_ONCE", flag, 1);
+	dt_start_daemon_at(t, time(NULL));
+	unsetenv("CASEBOT_TEST_CRASH");
+	unsetenv("CASEBOT_TEST_CRASH_ONCE");
+	until = dt_now_ms() + 10000;
+	while (!dt_port_open(t->http_port) && dt_now_ms() < until)
+		dt_sleep_ms(20);
+	text_msg(m, sizeof(m), "wamid.CRASH1", "32486000001", NULL, (long long)time(NULL), "ik kom morgen niet");
+	body = envelope(NULL, m, NULL);
+	/* No answer: the daemon died with the batch committed. */
+	assert_int_equal(post_signed(t, APP_SECRET, body), -1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 128 + SIGKILL);
+	assert_int_equal(access(flag, F_OK), -1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound WHERE external_id = 'wamid.CRASH1' AND status = 'new'"),
+			 1);
+	/* Back up: the stored message is routed; Meta's retry changes nothing. */
+	start(t);
+	post_ok(t, body, 200);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 1, 10000);
+	post_ok(t, envelope(NULL, m, NULL), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM contact_log WHERE family_id = 1 AND direction = 'in'"
+			      " AND kind = 'text'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE family_id = 1 AND kind = 'message'"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statuses, setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_onboarding_by_code, setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_number_change, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup, dt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
