@@ -85,6 +85,26 @@ struct gateway *daemon_gateway(const struct daemon *d, const char *kind)
 	return NULL;
 }
 
+static void route_retry_due(uv_timer_t *t)
+{
+	daemon_inbound_ready(t->data);
+}
+
+/* An event whose routing failed (a busy database) waits for its retry_at;
+ * this timer comes back for it, whether or not anything else arrives. */
+static void arm_route_retry(struct daemon *d)
+{
+	time_t at, now = time(NULL);
+
+	if (d->stopping || store_inbound_next_retry(d->store, &at) != 0) {
+		uv_timer_stop(&d->route_retry);
+		return;
+	}
+	/* Whatever is due now was just tried: the next look is a second
+	 * away at the earliest. */
+	uv_timer_start(&d->route_retry, route_retry_due, at > now + 1 ? (uint64_t)(at - now) * 1000 : 1000, 0);
+}
+
 void daemon_inbound_ready(struct daemon *d)
 {
 	struct router_stats rs;
@@ -101,6 +121,7 @@ void daemon_inbound_ready(struct daemon *d)
 		if (n < 0)
 			log_error("routing stopped: %s (%s)", casebot_strerror(n), store_errmsg(d->store));
 	} while (n > 0);
+	arm_route_retry(d);
 	if (d->outbox != NULL)
 		outbox_kick(d->outbox);
 	if (d->fetcher != NULL)
@@ -230,6 +251,7 @@ static void finish_close(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->drain_timer, NULL);
 	uv_close((uv_handle_t *)&d->housekeeping, NULL);
+	uv_close((uv_handle_t *)&d->route_retry, NULL);
 }
 
 static void drain_step(uv_timer_t *t)
@@ -396,6 +418,8 @@ int daemon_run(const struct config *cfg)
 	uv_signal_init(&d->loop, &d->sig_hup);
 	uv_timer_init(&d->loop, &d->drain_timer);
 	uv_timer_init(&d->loop, &d->housekeeping);
+	uv_timer_init(&d->loop, &d->route_retry);
+	d->route_retry.data = d;
 	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d->drain_timer.data = d;
 	d->housekeeping.data = d;
 	uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);

@@ -39,6 +39,7 @@ struct daemon {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
 	uv_timer_t housekeeping;     /* each minute: deadline checks; hourly pruning */
+	uv_timer_t route_retry;      /* the next event whose routing is tried again */
 	unsigned housekeeping_runs;
 	int stopping;
 	uint64_t stop_started;       /* loop ms when SIGTERM came */

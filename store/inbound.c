@@ -8,8 +8,12 @@ static const char SQL_INBOUND_ADD[] =
 	"INSERT INTO inbound (channel_kind, external_id, sender, received_at, event)"
 	" VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_kind, external_id) DO NOTHING";
 static const char SQL_INBOUND_NEW[] =
+	"SELECT id FROM inbound WHERE status = 'new' AND (retry_at IS NULL OR retry_at <= ?1) ORDER BY id LIMIT ?2";
+static const char SQL_INBOUND_GET_NEW[] =
 	"SELECT id, channel_kind, external_id, sender, received_at, event, attempts FROM inbound"
-	" WHERE status = 'new' AND (retry_at IS NULL OR retry_at <= ?1) ORDER BY id LIMIT ?2";
+	" WHERE id = ?1 AND status = 'new'";
+static const char SQL_INBOUND_NEXT_RETRY[] =
+	"SELECT min(retry_at) FROM inbound WHERE status = 'new' AND retry_at IS NOT NULL";
 static const char SQL_INBOUND_RETRY[] =
 	"UPDATE inbound SET attempts = attempts + 1, retry_at = ?1 WHERE id = ?2 AND status = 'new'";
 static const char SQL_INBOUND_DONE[] =
@@ -99,25 +103,76 @@ int store_inbound_retry(struct store *st, int64_t id, time_t retry_at)
 	return store_change3(st, SQL_INBOUND_RETRY, retry_at, id, 0);
 }
 
+struct ids {
+	int64_t *v;
+	int n, cap;
+};
+
+static int read_id(sqlite3_stmt *q, void *arg)
+{
+	struct ids *ids = arg;
+
+	if (ids->n < ids->cap)
+		ids->v[ids->n++] = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+/* The ids first, then each row on its own: no read stays open while cb
+ * writes, so cb's write transaction waits for a lock (the busy timeout)
+ * instead of failing at once on a read that another connection's commit
+ * has made stale. */
 int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_INBOUND_NEW);
-	struct inbound_row *r;
+	struct inbound_row *r = NULL;
+	struct ids ids = {NULL, 0, limit};
 	int rc;
 
 	if (q == NULL)
 		return -CB_ESTORE;
 	/* A row carries a whole message: keep it off the stack. */
 	r = malloc(sizeof(*r));
-	if (r == NULL) {
+	ids.v = limit > 0 ? calloc((size_t)limit, sizeof(*ids.v)) : NULL;
+	if (r == NULL || ids.v == NULL) {
 		store_done(q);
-		return -CB_ENOMEM;
+		rc = limit > 0 ? -CB_ENOMEM : 0;
+		goto out;
 	}
 	sqlite3_bind_int64(q, 1, now);
 	sqlite3_bind_int(q, 2, limit);
-	rc = store_each(q, read_inbound, r, cb, arg);
+	if ((rc = store_rows(q, read_id, &ids)) != 0)
+		goto out;
+	for (int i = 0; i < ids.n && rc == 0; i++) {
+		if ((q = store_stmt(st, SQL_INBOUND_GET_NEW)) == NULL) {
+			rc = -CB_ESTORE;
+			break;
+		}
+		sqlite3_bind_int64(q, 1, ids.v[i]);
+		rc = store_row(q, read_inbound, r);
+		if (rc == -CB_ENOENT) {
+			rc = 0;      /* handled meanwhile */
+			continue;
+		}
+		if (rc == 0)
+			rc = cb(r, arg);
+	}
+out:
+	free(ids.v);
 	free(r);
 	return rc;
+}
+
+static int read_at(sqlite3_stmt *q, void *arg)
+{
+	if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+		return -CB_ENOENT;
+	*(time_t *)arg = (time_t)sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_inbound_next_retry(struct store *st, time_t *at)
+{
+	return store_row(store_stmt(st, SQL_INBOUND_NEXT_RETRY), read_at, at);
 }
 
 int store_inbound_done(struct store *st, int64_t id, const char *status, const char *redacted, time_t now)

@@ -579,6 +579,9 @@ int store_identity_confirm(struct store *st, int64_t id, time_t now);
 int store_identity_refuse(struct store *st, int64_t id);
 /* Rows still new, oldest first, but not those waiting for a retry. */
 int store_inbound_each_new(struct store *st, time_t now, int limit, store_each_cb cb, void *arg);
+/* The earliest retry_at of an event waiting to be routed again;
+ * -CB_ENOENT when none waits. */
+int store_inbound_next_retry(struct store *st, time_t *at);
 /* A routing failed: one more attempt on record, the next not before retry_at. */
 int store_inbound_retry(struct store *st, int64_t id, time_t retry_at);
 /* Marks a row handled (or failed) and replaces its event with a redacted
