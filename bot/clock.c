@@ -24,6 +24,22 @@ time_t clock_now(void)
 	return time(NULL);
 }
 
+int clock_test_retry_max(void)
+{
+#ifdef CASEBOT_TEST_CLOCK
+	const char *s = getenv("CASEBOT_TEST_RETRY_MAX");
+	char *end;
+	long v;
+
+	if (s != NULL && s[0] != '\0') {
+		v = strtol(s, &end, 10);
+		if (*end == '\0' && v > 0 && v < 86400)
+			return (int)v;
+	}
+#endif
+	return 0;
+}
+
 int clock_is_test(void)
 {
 #ifdef CASEBOT_TEST_CLOCK

@@ -8,6 +8,10 @@
 #include <time.h>
 
 time_t clock_now(void);
+/* In a test build, $CASEBOT_TEST_RETRY_MAX (seconds) caps the outbox's
+ * retry backoff, so that a test lives through a long outage in seconds;
+ * 0 (no such cap) otherwise. */
+int clock_test_retry_max(void);
 /* 1 in a test build. */
 int clock_is_test(void);
 /* A test build dies here (SIGKILL, as a power cut would) when

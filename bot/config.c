@@ -113,6 +113,28 @@ static int parse_days(const char *v, int *out)
 	return 0;
 }
 
+/* "20s" or a duration in minutes ("2m"), up to ten minutes. */
+static int parse_seconds(const char *v, int *out)
+{
+	char *end;
+	long secs;
+	int minutes;
+
+	if (v == NULL || !isdigit((unsigned char)*v))
+		return -CB_EINVAL;
+	errno = 0;
+	secs = strtol(v, &end, 10);
+	if (errno != 0 || strcmp(end, "s") != 0) {
+		if (config_parse_duration(v, &minutes) != 0)
+			return -CB_EINVAL;
+		secs = (long)minutes * 60;
+	}
+	if (secs < 1 || secs > 600)
+		return -CB_EINVAL;
+	*out = (int)secs;
+	return 0;
+}
+
 int config_parse_duration(const char *s, int *minutes)
 {
 	char *end;
@@ -282,6 +304,9 @@ static const char *gateway_key(struct config *c, const char *sec, const char *ke
 				return parse_rate(v, (double *)(void *)at) == 0 ? NULL : "bad value";
 			case CONFIG_HHMM:
 				return tz_parse_hhmm(v, (int *)(void *)at) == 0 ? NULL : ck->why;
+			case CONFIG_SECONDS:
+				return parse_seconds(v, (int *)(void *)at) == 0 ? NULL :
+				       "expected seconds like 20s (at most 10m)";
 			case CONFIG_CHOICE:
 				for (int n = 0; ck->choices[n] != NULL; n++) {
 					if (strcmp(v, ck->choices[n]) == 0) {

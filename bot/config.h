@@ -75,7 +75,8 @@ enum config_kind {
 	CONFIG_TEXT,          /* a string of size bytes at most, not empty */
 	CONFIG_RATE,          /* a double: messages per second */
 	CONFIG_HHMM,          /* an int: minutes after local midnight */
-	CONFIG_CHOICE         /* an int: the index of the value in choices */
+	CONFIG_CHOICE,        /* an int: the index of the value in choices */
+	CONFIG_SECONDS        /* an int: seconds, 1 to 600, written 20s or 2m */
 };
 
 struct config_key {

@@ -116,6 +116,10 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	put(&o, "# HELP casebot_send_failures_total Send attempts that failed.\n"
 		"# TYPE casebot_send_failures_total counter\ncasebot_send_failures_total %llu\n",
 	    (unsigned long long)m->send_failures);
+	put(&o, "# HELP casebot_send_timeouts_total Send attempts that got no answer in time; the gateway"
+		" may have carried them out, and the retry may show them twice.\n"
+		"# TYPE casebot_send_timeouts_total counter\ncasebot_send_timeouts_total %llu\n",
+	    (unsigned long long)m->send_timeouts);
 	put(&o, "# HELP casebot_messages_failed_total Messages given up on.\n"
 		"# TYPE casebot_messages_failed_total counter\ncasebot_messages_failed_total %llu\n",
 	    (unsigned long long)m->messages_failed);

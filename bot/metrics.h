@@ -28,6 +28,7 @@ struct metrics {
 	struct metric_series series[METRICS_SERIES];
 	int nseries;
 	uint64_t send_failures;        /* attempts that did not send */
+	uint64_t send_timeouts;        /* ... of which no answer came in time */
 	uint64_t messages_failed;      /* messages given up on */
 	uint64_t updates_ignored;      /* update kinds casebot does not read */
 	uint64_t updates_malformed;

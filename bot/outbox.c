@@ -16,7 +16,9 @@
 
 #define OUTBOX_BATCH 64
 #define OUTBOX_MAX_INFLIGHT 16
-#define OUTBOX_MAX_ATTEMPTS 8
+/* A message nobody set a shorter life for is worth trying for a day. */
+#define OUTBOX_GIVE_UP_AFTER (24 * 60 * 60)
+#define OUTBOX_ALERT_TTL (7 * 24 * 60 * 60)
 #define OUTBOX_TICK_MS 1000
 
 struct job {
@@ -126,10 +128,108 @@ static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char 
 			     NULL);
 }
 
+static struct limits *limits_for(struct outbox *ob, const char *kind);
+
+/* Who hears that a message was given up, when its own gateway is the one
+ * that failed: a verified chat on any other running gateway (email
+ * included) of the first of these who has one. */
+struct elsewhere {
+	struct outbox *ob;
+	const char *failed;          /* the gateway that failed */
+	struct channel ch;
+	int found;
+};
+
+static int other_channel(const void *rec, void *arg)
+{
+	const struct channel *c = rec;
+	struct elsewhere *e = arg;
+
+	if (e->found || !c->verified || c->blocked || strcmp(c->kind, e->failed) == 0 ||
+	    limits_for(e->ob, c->kind) == NULL)
+		return 0;
+	e->ch = *c;
+	e->found = 1;
+	return 0;
+}
+
+static int staff_elsewhere(struct elsewhere *e, int64_t staff_id)
+{
+	struct staff s;
+
+	if (e->found || staff_id == 0 || store_staff_get_id(e->ob->d->store, staff_id, &s) != 0 || !s.active)
+		return 0;
+	return store_channel_each_staff(e->ob->d->store, staff_id, other_channel, e);
+}
+
+static int coordinator_elsewhere(const void *rec, void *arg)
+{
+	const struct staff *s = rec;
+	struct elsewhere *e = arg;
+
+	if (e->found || s->role != ROLE_COORDINATOR)
+		return 0;
+	return staff_elsewhere(e, s->id);
+}
+
+/* An alert about a message given up, on another gateway than the one that
+ * failed: that gateway may be down for everybody. Returns 1 when it is
+ * queued, 0 when nobody can be reached another way. A given-up alert of
+ * this kind raises no other, or two gateways could pass one back and
+ * forth for ever. */
+static int alert_elsewhere(struct outbox *ob, const struct outbox_msg *m, const char *failed, const char *why)
+{
+	struct store *st = ob->d->store;
+	struct elsewhere e = {ob, failed, {0}, 0};
+	struct outbox_msg a;
+	struct family f;
+	char *details = NULL, *params = NULL, alert_s[24];
+	int64_t alert_id;
+	time_t now = time(NULL);
+	int rc;
+
+	if (m->family_id == 0 || store_family_get_id(st, m->family_id, &f) != 0)
+		return 0;
+	if (strcmp(m->kind, "alert") == 0 && m->params != NULL && strstr(m->params, "\"kind\":\"undelivered\"") != NULL)
+		return 0;
+	if ((rc = staff_elsewhere(&e, m->staff_id)) != 0 || (rc = staff_elsewhere(&e, f.counsellor_id)) != 0 ||
+	    (rc = staff_elsewhere(&e, f.backup_id)) != 0 ||
+	    (!e.found && (rc = store_staff_each(st, coordinator_elsewhere, &e)) != 0))
+		return rc;
+	if (!e.found)
+		return 0;
+	if ((rc = handler_params(&details, "what", m->catalog_key, "reason", "gateway", NULL)) != 0 ||
+	    (rc = store_alert_add(st, f.id, e.ch.staff_id, "undelivered", m->urgent, "undelivered", details, now, 0,
+				  &alert_id)) != 0)
+		goto out;
+	snprintf(alert_s, sizeof(alert_s), "%lld", (long long)alert_id);
+	if ((rc = handler_params(&params, "alert_id", alert_s, "ref", f.ref, "kind", "undelivered", NULL)) != 0)
+		goto out;
+	memset(&a, 0, sizeof(a));
+	a.family_id = f.id;
+	a.staff_id = e.ch.staff_id;
+	a.channel_id = e.ch.id;
+	a.urgent = m->urgent;
+	a.not_before = now;
+	a.expires_at = now + OUTBOX_ALERT_TTL;
+	a.params = params;
+	cb_strlcpy(a.kind, "alert", sizeof(a.kind));
+	cb_strlcpy(a.catalog_key, "staff.alert", sizeof(a.catalog_key));
+	if ((rc = store_outbox_add(st, &a, now)) == 0)
+		log_warn("outbox #%" PRId64 " given up (%s): staff %" PRId64 " alerted by %s", m->id, why,
+			 e.ch.staff_id, e.ch.kind);
+out:
+	free(details);
+	free(params);
+	return rc == 0 ? 1 : rc;
+}
+
 /* Ends a row for good. reason (blocked, stopped, closed, gateway) says
- * why, for the staff who should know; NULL when nobody needs to. */
+ * why, for the staff who should know; NULL when nobody needs to. failed
+ * names the gateway that kept failing when the row was given up: staff
+ * then hear of it on another gateway when one reaches them. */
 static void finish(struct outbox *ob, const struct outbox_msg *m, const char *status, const char *why,
-		   const char *reason)
+		   const char *reason, const char *failed)
 {
 	struct store *st = ob->d->store;
 	time_t now = time(NULL);
@@ -142,6 +242,10 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 	if (store_begin(st) != 0)
 		return;
 	rc = store_outbox_finish(st, m->id, status, why, now);
+	if (rc == 0 && failed != NULL && (rc = alert_elsewhere(ob, m, failed, why)) == 1)
+		reason = NULL;
+	if (rc > 0)
+		rc = 0;
 	if (rc == 0 && reason != NULL)
 		rc = tell_staff(ob, m, reason);
 	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0)
@@ -363,6 +467,48 @@ static void retry_later(struct job *j, int seconds, const char *why)
 		log_info("outbox #%" PRId64 " retry in %d s: %s", j->m.id, seconds, why);
 }
 
+/* How long a failing message is worth trying: a reminder until its
+ * appointment starts, anything else a day from its first failure, and
+ * never past its own expiry. */
+static time_t give_up_at(const struct outbox_msg *m, time_t now)
+{
+	time_t t = now + OUTBOX_GIVE_UP_AFTER;
+
+	if (m->expires_at != 0 && (strcmp(m->kind, "reminder") == 0 || m->expires_at < t))
+		t = m->expires_at;
+	return t;
+}
+
+/* A gateway that fails for a while (an outage) is tried again with a
+ * growing backoff until the message is no longer worth sending; only then
+ * is it failed, and staff told on another gateway. */
+static void retry_or_give_up(struct job *j, const struct gateway_result *r)
+{
+	struct outbox *ob = j->ob;
+	const char *why = r->reason;
+	time_t now = time(NULL), until;
+	int wait = scheduler_backoff(j->m.attempts);
+
+	/* A send that got no answer in time may have gone all the same, and
+	 * be slow to show: the retry waits longer than the gateway's own
+	 * timeout, so that a gateway still working on the first one is not
+	 * handed a second while it does. */
+	if (r->timed_out) {
+		ob->d->metrics.send_timeouts++;
+		wait += (j->lim->gw->caps.send_timeout_ms + 999) / 1000;
+	}
+
+	if (store_outbox_give_up_at(ob->d->store, j->m.id, give_up_at(&j->m, now), &until) != 0) {
+		log_error("outbox #%" PRId64 ": cannot keep its deadline: %s", j->m.id, store_errmsg(ob->d->store));
+		until = give_up_at(&j->m, now);
+	}
+	if (now + wait < until) {
+		retry_later(j, wait, why);
+		return;
+	}
+	finish(ob, &j->m, "failed", why, "gateway", j->ch.kind);
+}
+
 static void on_sent(const struct gateway_result *r, void *arg)
 {
 	struct job *j = arg;
@@ -434,25 +580,22 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		retry_later(j, r->retry_after > 0 ? r->retry_after : 1, r->reason);
 		break;
 	case GW_TRANSIENT:
-		if (j->m.attempts >= OUTBOX_MAX_ATTEMPTS)
-			finish(ob, &j->m, "failed", r->reason, "gateway");
-		else
-			retry_later(j, scheduler_backoff(j->m.attempts), r->reason);
+		retry_or_give_up(j, r);
 		break;
 	case GW_BLOCKED:
 		if (store_channel_set_blocked(d->store, j->ch.id, 1) != 0)
 			log_error("cannot mark channel %" PRId64 " blocked", j->ch.id);
-		finish(ob, &j->m, "failed", "the chat blocked the bot", "blocked");
+		finish(ob, &j->m, "failed", "the chat blocked the bot", "blocked", NULL);
 		break;
 	case GW_UNREACHABLE:
 		/* Nothing more goes to this address here; the reason stays with
 		 * the chat for its owner's next channel. */
 		if (store_channel_set_fallback(d->store, j->ch.id, r->reason) != 0)
 			log_error("cannot mark channel %" PRId64 " for fallback", j->ch.id);
-		finish(ob, &j->m, "failed", r->reason, "unreachable");
+		finish(ob, &j->m, "failed", r->reason, "unreachable", NULL);
 		break;
 	default:
-		finish(ob, &j->m, "failed", r->reason, r->why[0] != '\0' ? r->why : "gateway");
+		finish(ob, &j->m, "failed", r->reason, r->why[0] != '\0' ? r->why : "gateway", NULL);
 		break;
 	}
 	job_end(j);
@@ -541,7 +684,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
 		return DISPATCH_HELD;
 	if (ch.blocked) {
-		finish(ob, m, "failed", "the chat blocked the bot", "blocked");
+		finish(ob, m, "failed", "the chat blocked the bot", "blocked", NULL);
 		return DISPATCH_DONE;
 	}
 	if ((lim = limits_for(ob, ch.kind)) == NULL)
@@ -550,11 +693,11 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	/* A closed file still answers an urgent message with the emergency
 	 * number: that answer can matter more than the file. */
 	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || (closed && strcmp(m->kind, "urgent_ack") != 0)) {
-		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL);
+		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL, NULL);
 		return DISPATCH_DONE;
 	}
 	if (ch.opted_out && !allowed_after_stop(&d->cfg, m->kind)) {
-		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL);
+		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL, NULL);
 		return DISPATCH_DONE;
 	}
 	slot = chat_limits_get(&lim->chats, ch.id, t);
@@ -583,9 +726,9 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
 		if (rc == -CB_ENOENT)
-			finish(ob, m, "cancelled", "what it was about is gone", NULL);
+			finish(ob, m, "cancelled", "what it was about is gone", NULL, NULL);
 		else
-			finish(ob, m, "failed", "the message cannot be rendered", "gateway");
+			finish(ob, m, "failed", "the message cannot be rendered", "gateway", NULL);
 		return DISPATCH_DONE;
 	}
 	/* The attempt is on record before the gateway hears of it. */

@@ -2,6 +2,7 @@
  * one timer for the earliest of these. */
 #include <sodium.h>
 
+#include "bot/clock.h"
 #include "bot/daemon.h"
 #include "bot/tz.h"
 
@@ -38,12 +39,16 @@ time_t scheduler_after_quiet(const struct config *cfg, time_t t)
 
 int scheduler_backoff(int attempts)
 {
-	int base = 2;
+	int base = 2, wait, cap = clock_test_retry_max();
 
-	for (int i = 1; i < attempts && base < 900; i++)
+	for (int i = 1; i < attempts && base < SCHEDULER_BACKOFF_MAX; i++)
 		base *= 2;
-	if (base > 900)
-		base = 900;
-	/* Up to a quarter more, so retries from many chats spread out. */
-	return base + (int)randombytes_uniform((uint32_t)(base / 4 + 1));
+	/* Up to a quarter more, so retries from many chats spread out; the
+	 * cap holds with the jitter. */
+	wait = base + (int)randombytes_uniform((uint32_t)(base / 4 + 1));
+	if (wait > SCHEDULER_BACKOFF_MAX)
+		wait = SCHEDULER_BACKOFF_MAX;
+	if (cap > 0 && wait > cap)
+		wait = cap;
+	return wait;
 }

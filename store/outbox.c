@@ -264,6 +264,8 @@ static const char SQL_OUTBOX_SENT[] =
 static const char SQL_OUTBOX_RETRY[] =
 	"UPDATE outbox SET status = 'queued', not_before = ?1, last_error = ?2, updated_at = ?3"
 	" WHERE id = ?4 AND status = 'sending'";
+static const char SQL_OUTBOX_GIVE_UP[] =
+	"UPDATE outbox SET give_up_at = coalesce(give_up_at, ?1) WHERE id = ?2 RETURNING give_up_at";
 static const char SQL_OUTBOX_FINISH[] =
 	"UPDATE outbox SET status = ?1, last_error = ?2, updated_at = ?3"
 	" WHERE id = ?4 AND status IN ('queued', 'sending')";
@@ -396,6 +398,23 @@ int store_outbox_retry(struct store *st, int64_t id, time_t not_before, const ch
 	sqlite3_bind_int64(q, 3, now);
 	sqlite3_bind_int64(q, 4, id);
 	return change(st, q);
+}
+
+static int read_time(sqlite3_stmt *q, void *arg)
+{
+	*(time_t *)arg = (time_t)sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_outbox_give_up_at(struct store *st, int64_t id, time_t proposed, time_t *at)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_GIVE_UP);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, proposed);
+	sqlite3_bind_int64(q, 2, id);
+	return store_row(q, read_time, at);
 }
 
 int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *error, time_t now)

@@ -379,6 +379,9 @@ static const char *const migrations[] = {
 	"  UNIQUE (channel_kind, gateway_message_id));"
 	"CREATE INDEX deliveries_updated ON deliveries(updated_at);"
 	"CREATE INDEX outbox_gateway_message ON outbox(gateway_message_id) WHERE gateway_message_id IS NOT NULL;",
+	/* 17: a message the gateway keeps failing is tried again until the
+	 * moment it is no longer worth sending, set at its first failure. */
+	"ALTER TABLE outbox ADD COLUMN give_up_at INTEGER;",
 };
 
 size_t store_schema_count(void)

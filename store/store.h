@@ -364,6 +364,9 @@ int store_outbox_claim(struct store *st, int64_t id, time_t now);          /* qu
 int store_outbox_sent(struct store *st, int64_t id, const char *gateway_message_id, time_t now);
 int store_outbox_retry(struct store *st, int64_t id, time_t not_before, const char *error, time_t now);
 int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *error, time_t now);
+/* When a row that keeps failing is given up: proposed at its first
+ * failure, kept from then on; the time in *at. */
+int store_outbox_give_up_at(struct store *st, int64_t id, time_t proposed, time_t *at);
 int store_outbox_postpone(struct store *st, int64_t id, time_t not_before, time_t now);
 /* After a crash: what was being sent goes back to the queue (at least once). */
 int store_outbox_requeue_sending(struct store *st, time_t now);

@@ -267,14 +267,17 @@ static void test_timeout(void **state)
 	transient_then_sent(*state, "timed out");
 }
 
-/* The last attempt that fails ends the row, and staff hear of it. */
+/* An attempt that fails once the message is no longer worth sending (its
+ * deadline, set at its first failure, has passed) ends the row, and staff
+ * hear of it. */
 static void test_transient_gives_up(void **state)
 {
 	struct cfx *c = *state;
 	long long id = queue_notice(c);
 	char sql[128];
 
-	snprintf(sql, sizeof(sql), "UPDATE outbox SET attempts = 7 WHERE id = %lld", id);
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET attempts = 7, give_up_at = %lld WHERE id = %lld",
+		 (long long)time(NULL) - 1, id);
 	exec(c, sql);
 	fakegw_push(&c->fake, GW_TRANSIENT, 0, "HTTP 500");
 	start(c);

@@ -1,21 +1,159 @@
-/* The daemon through faults around it: another program writing to the
- * database while updates are routed. */
+/* The daemon through faults around it: a gateway outage (the simulator
+ * answers 500 for longer than a few attempts' worth: a message is tried
+ * again until its own expiry, and only then given up, with an alert on
+ * another gateway; the test build caps the retry backoff,
+ * $CASEBOT_TEST_RETRY_MAX, so that many attempts take seconds), and
+ * sends that time out, another program writing to the database while
+ * updates are routed, and update ids that start again after a quiet week. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sched.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/support/dtest.h"
+#include "tests/support/testhttp.h"
+
+#define SARA_CHAT 2001
+
+/* The daemon under test, with retries at most a second apart. */
+static void start_fast_retries(struct dt *t)
+{
+	setenv("CASEBOT_TEST_RETRY_MAX", "1", 1);
+	dt_start_daemon_at(t, time(NULL));
+	unsetenv("CASEBOT_TEST_RETRY_MAX");
+}
+
+/* An outage longer than eight attempts: the message still goes once the
+ * gateway is back, and nothing is failed on the way. */
+static void test_outage_outlived(void **state)
+{
+	struct dt *t = *state;
+
+	start_fast_retries(t);
+	dt_link_family(t);
+	assert_int_equal(simctl_fault(&t->sim, "500", 14, 0, "sendMessage"), 0);
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, 2, 60000);
+	assert_int_equal(dt_q(t, "SELECT status = 'sent' FROM outbox WHERE kind = 'document_request'"), 1);
+	assert_true(dt_q(t, "SELECT attempts FROM outbox WHERE kind = 'document_request'") >= 15);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE status = 'failed'"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+/* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
+static pid_t start_smtp(const char *maildir, int port)
+{
+	char listen[32];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	pid = fork();
+	if (pid == 0) {
+		/* It goes with the test, should an assertion end it early. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
+		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* How many mails in maildir/new contain needle. */
+static int mails_with(const char *maildir, const char *needle)
+{
+	char dir[512], path[1024];
+	static char body[65536];
+	struct dirent *e;
+	int found = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/new", maildir);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(dp)) != NULL) {
+		FILE *fp;
+		size_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		n = fread(body, 1, sizeof(body) - 1, fp);
+		body[n] = '\0';
+		fclose(fp);
+		if (strstr(body, needle) != NULL)
+			found++;
+	}
+	closedir(dp);
+	return found;
+}
+
+/* Telegram stays down: the forward to Sara's Telegram chat is tried until
+ * its day is over (the test brings that moment near), then failed, and
+ * Sara hears of it by email, her other gateway. */
+static void test_outage_gives_up_with_alert_elsewhere(void **state)
+{
+	struct dt *t = *state;
+	char maildir[400], sql[512];
+	int port = dt_free_port(), status;
+	pid_t smtp;
+	FILE *fp;
+
+	snprintf(maildir, sizeof(maildir), "%s/maildir", t->env.dir);
+	smtp = start_smtp(maildir, port);
+	assert_true(smtp > 0);
+	fp = fopen(t->env.conf, "a");
+	assert_non_null(fp);
+	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\ndigest_at = 00:00\n", port);
+	fclose(fp);
+	/* Sara reads her families on Telegram, and has an email address. */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO channels (staff_id, kind, address, verified, created_at) VALUES"
+		 " (1, 'telegram', '%d', 1, %lld), (1, 'email', 'sara@example.org', 1, %lld);",
+		 SARA_CHAT, (long long)time(NULL), (long long)time(NULL));
+	dt_exec_sql(t, sql);
+	DT_WAIT_FOR(dt_port_open(port), 10000);
+	start_fast_retries(t);
+	dt_link_family(t);
+	assert_int_equal(simctl_fault(&t->sim, "500", 100000, 0, "sendMessage"), 0);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Kan ik morgen langskomen?") > 0);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND give_up_at IS NOT NULL") == 1,
+		    20000);
+	/* Many attempts, and still queued: a day is not over. */
+	DT_WAIT_FOR(dt_q(t, "SELECT attempts FROM outbox WHERE kind = 'forward'") > 9, 30000);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'failed'"), 0);
+	/* The day ends now. */
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET give_up_at = %lld WHERE kind = 'forward';",
+		 (long long)time(NULL) + 2);
+	dt_exec_sql(t, sql);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'failed'") == 1, 20000);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox o JOIN channels c ON c.id = o.channel_id"
+			 " WHERE o.kind = 'alert' AND c.kind = 'email' AND o.status = 'sent'") >= 1, 20000);
+	DT_WAIT_FOR(mails_with(maildir, "To: sara@example.org") >= 1, 10000);
+	assert_true(mails_with(maildir, "F-1") >= 1);
+	/* No word of the family's in the mail. */
+	assert_int_equal(mails_with(maildir, "langskomen"), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered' AND staff_id = 1"), 1);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	kill(smtp, SIGTERM);
+	waitpid(smtp, &status, 0);
+}
 
 struct writer {
 	char path[PATH_MAX + 16];
@@ -109,10 +247,91 @@ static void test_routing_waits_for_the_lock(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A week without updates: Telegram starts its ids again, here below the
+ * offset the daemon saved, and an offset above every id would confirm,
+ * and so drop, them all (the simulator's --strict-offset, as the real
+ * server). After a quiet spell longer than Telegram keeps updates, the
+ * daemon polls without an offset first: nothing is lost. */
+static void test_updates_after_quiet_week(void **state)
+{
+	struct dt *t = *state;
+	char extra[128], sql[256];
+	int port = t->sim.port;
+	int64_t first, second;
+	long long saved;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 1, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	saved = dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram' AND key = 'offset'");
+	/* The last update came eight days ago. */
+	assert_true(dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram'"
+			 " AND key = 'last_update_at'") >= (long long)time(NULL) - 60);
+	snprintf(sql, sizeof(sql), "UPDATE gateway_state SET value = '%lld' WHERE gateway = 'telegram'"
+		 " AND key = 'last_update_at';", (long long)time(NULL) - 8 * 86400);
+	dt_exec_sql(t, sql);
+	assert_int_equal(simctl_stop(&t->sim), 0);
+	snprintf(extra, sizeof(extra), "--listen 127.0.0.1:%d --first-update-id 1000 --strict-offset", port);
+	assert_int_equal(simctl_start(&t->sim, DT_TOKEN, extra), 0);
+	assert_int_equal(t->sim.port, port);
+	dt_start_daemon(t);
+	first = simctl_message(&t->sim, DT_FAMILY_CHAT, "hulp");
+	assert_int_equal(first, 1000);
+	assert_true(first < saved);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, 1, 15000);
+	second = simctl_message(&t->sim, DT_FAMILY_CHAT, "Hallo, nog een vraag");
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM inbound WHERE status = 'handled'") == 3, 15000);
+	/* From then on the offset follows the new ids. */
+	DT_WAIT_FOR(dt_q(t, "SELECT CAST(value AS INTEGER) FROM gateway_state WHERE gateway = 'telegram'"
+			 " AND key = 'offset'") == second + 1, 5000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
+static int setup_short_send_timeout(void **state)
+{
+	return dt_setup_with(state, "[telegram]\nsend_timeout = 3s\n");
+}
+
+/* Telegram carries a send out but answers after the daemon stopped
+ * waiting: the send goes again (at least once, as designed), /metrics
+ * counts the timeout, and the retry waits longer than the gateway's own
+ * timeout. */
+static void test_send_timeout_counted(void **state)
+{
+	struct dt *t = *state;
+	char url[128], *body;
+	long long queued, again;
+
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_int_equal(simctl_fault(&t->sim, "slow", 1, 4000, "sendMessage"), 0);
+	queued = dt_now_ms();
+	assert_int_equal(testenv_cli(&t->env, "document", "request", "F-1", "--type", "passport", NULL), 0);
+	/* The slow one counts once it is done, then the retry. */
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, 3, 30000);
+	again = dt_now_ms();
+	/* Three seconds of waiting for an answer, then the backoff (two) and
+	 * more than three before the retry: without those three it would have
+	 * come within two seconds of the timeout. */
+	assert_true(again - queued >= 6500);
+	assert_int_equal(dt_q(t, "SELECT attempts FROM outbox WHERE kind = 'document_request'"), 2);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", t->http_port);
+	body = testhttp_get(url, NULL);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "casebot_send_timeouts_total 1\n"));
+	free(body);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_outage_outlived, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_outage_gives_up_with_alert_elsewhere, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_routing_waits_for_the_lock, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_updates_after_quiet_week, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_send_timeout_counted, setup_short_send_timeout, dt_teardown),
 	};
 
 	/* CASEBOT_TEST_FILTER=test_routing* runs only what matches. */

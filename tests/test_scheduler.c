@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bot/daemon.h"
+#include "bot/gateways/gateway.h"
 #include "bot/ratelimit.h"
 #include "bot/tz.h"
 
@@ -58,8 +59,30 @@ static void test_backoff(void **state)
 
 		assert_in_range(b1, 2, 2);
 		assert_in_range(b4, 16, 20);
-		assert_in_range(b20, 900, 1125);
+		/* Ten minutes at most, jitter included. */
+		assert_int_equal(b20, 600);
+		for (int n = 1; n < 40; n++)
+			assert_in_range(scheduler_backoff(n), 2, 600);
 	}
+}
+
+/* A poll that keeps failing waits longer each time, never more than the
+ * cap (a minute for Telegram), jitter included. */
+static void test_poll_backoff_capped(void **state)
+{
+	uint64_t step = 0, wait, most = 0;
+
+	(void)state;
+	assert_in_range(gateway_backoff_ms(&step, 1000, 60000), 1000, 1250);
+	for (int i = 0; i < 200; i++) {
+		wait = gateway_backoff_ms(&step, 1000, 60000);
+		assert_in_range(wait, 1000, 60000);
+		if (wait > most)
+			most = wait;
+	}
+	assert_true(most > 50000);
+	step = 0;
+	assert_in_range(gateway_backoff_ms(&step, 1000, 60000), 1000, 1250);
 }
 
 static void test_bucket(void **state)
@@ -115,7 +138,7 @@ static void test_chat_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quiet_hours), cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_quiet_hours), cmocka_unit_test(test_backoff), cmocka_unit_test(test_poll_backoff_capped),
 		cmocka_unit_test(test_bucket), cmocka_unit_test(test_chat_limits),
 	};
 

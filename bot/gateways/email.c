@@ -298,6 +298,7 @@ static void mailed(const struct http_response *res, void *arg)
 	r.seconds = res->total_seconds;
 	r.outcome = GW_TRANSIENT;
 	if (res->error != 0) {
+		r.timed_out = res->timed_out;
 		snprintf(r.reason, sizeof(r.reason), "smtp: %s",
 			 res->timed_out ? "timeout" : (res->reason != NULL ? res->reason : "no connection"));
 	} else if (code >= 200 && code <= 299) {
@@ -671,6 +672,7 @@ struct gateway *gateway_email_new(const struct gateway_env *d, char *err, size_t
 		.rate_global = EMAIL_RATE_GLOBAL,
 		/* Mail only goes out: nothing to hear from. */
 		.quiet_ok = 1,
+		.send_timeout_ms = (int)EMAIL_SEND_TIMEOUT_MS,
 	};
 	return &em->gw;
 fail:

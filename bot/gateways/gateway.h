@@ -63,6 +63,9 @@ struct gateway_result {
 	int whole;
 	/* A failure: the staff.reason.* code staff are told; "" is gateway. */
 	char why[16];
+	/* No answer came in time: the gateway may have carried the send out
+	 * all the same, and a retry may show it twice (at least once). */
+	int timed_out;
 };
 
 typedef void (*gateway_sent_cb)(const struct gateway_result *r, void *arg);
@@ -139,6 +142,9 @@ struct gateway_caps {
 	/* Silence is no fault: the gateway is called (webhook) or never
 	 * receives at all; healthz does not expect to hear from it. */
 	int quiet_ok;
+	/* How long a send waits for the gateway's answer: a send that timed
+	 * out is tried again only after longer than this. */
+	int send_timeout_ms;
 };
 
 struct gateway {
@@ -178,5 +184,9 @@ unsigned gateway_media_bit(const char *kind);
 
 /* The table's line for a channel kind; NULL when there is none. */
 const struct gateway_kind *gateway_kind_find(const char *name);
+
+/* The wait before the next try of a failing poll, with jitter, between
+ * min_ms and max_ms: *step (0 after a success) doubles each time. */
+uint64_t gateway_backoff_ms(uint64_t *step, uint64_t min_ms, uint64_t max_ms);
 
 #endif

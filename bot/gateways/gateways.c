@@ -1,6 +1,7 @@
 /* The one table of gateways. Adding a gateway is one file beside this one,
  * one line here, and its configuration section. The order is the order
  * they start in and the order healthz lists them. */
+#include <sodium.h>
 #include <string.h>
 
 #include "bot/gateways/email.h"
@@ -34,4 +35,16 @@ const struct gateway_kind *gateway_kind_find(const char *name)
 		if (strcmp(name, gateway_kinds[i].name) == 0)
 			return &gateway_kinds[i];
 	return NULL;
+}
+
+uint64_t gateway_backoff_ms(uint64_t *step, uint64_t min_ms, uint64_t max_ms)
+{
+	uint64_t wait = *step == 0 ? min_ms : *step;
+
+	*step = *step == 0 ? min_ms : *step * 2;
+	if (*step > max_ms)
+		*step = max_ms;
+	/* Up to a quarter more spreads the retries; the cap holds with it. */
+	wait += randombytes_uniform((uint32_t)(wait / 4 + 1));
+	return wait < max_ms ? wait : max_ms;
 }

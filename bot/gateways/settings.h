@@ -17,6 +17,7 @@ struct telegram_settings {
 	char webhook_path[64];
 	double rate_per_chat;         /* messages per second */
 	double rate_global;
+	int send_timeout;             /* seconds a send waits for an answer */
 };
 
 /* [whatsapp]: the WhatsApp Cloud API (Meta's Graph API). Configured when

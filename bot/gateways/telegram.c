@@ -27,8 +27,10 @@
 #define TG_BACKOFF_MIN_MS 1000
 #define TG_BACKOFF_MAX_MS 60000
 #define TG_UPDATES_MAX (8 * 1024 * 1024)
-#define TG_SEND_TIMEOUT_MS 20000
 #define TG_MAX_CALLBACKS 128
+/* Telegram keeps an update for a day; after a week without any, it picks
+ * the next update id at random, maybe below our offset. */
+#define TG_SERVER_KEEPS_SECONDS (24 * 60 * 60)
 
 struct tg {
 	struct gateway gw;           /* first: the daemon holds a struct gateway * */
@@ -36,6 +38,7 @@ struct tg {
 	char secret[256];            /* webhook secret, empty in poll mode */
 	int64_t offset;
 	int64_t epoch;               /* how often the update ids restarted */
+	time_t last_update_at;       /* when an update last came, 0: unknown */
 	int started, stopping;
 	int poll_inflight;
 	int inflight;                /* sends, answers and downloads */
@@ -118,6 +121,12 @@ static uint64_t loop_ms(struct tg *tg)
 	return uv_now(tg->gw.env->loop);
 }
 
+/* How long a send, an answer or a set-up call waits for Telegram. */
+static long tg_send_timeout_ms(const struct tg *tg)
+{
+	return tg->gw.env->cfg->gw.telegram.send_timeout * 1000L;
+}
+
 static int post(struct tg *tg, const char *method, const char *body, long timeout_ms,
 		size_t max_bytes, http_done_cb cb, void *arg)
 {
@@ -150,7 +159,7 @@ static int start_call(struct tg *tg, const char *method, char *body, size_t max_
 
 	if (call != NULL) {
 		call->tg = tg;
-		rc = post(tg, method, body, TG_SEND_TIMEOUT_MS, max_bytes, done, call);
+		rc = post(tg, method, body, tg_send_timeout_ms(tg), max_bytes, done, call);
 		if (rc != 0)
 			free(call);
 	}
@@ -176,15 +185,16 @@ static void answer_callback(struct tg *tg, const char *callback_id)
 
 	if (telegram_api_build_answer_callback(callback_id, NULL, &body) != 0)
 		return;
-	if (post(tg, "answerCallbackQuery", body, TG_SEND_TIMEOUT_MS, 64 * 1024, answered, tg) == 0)
+	if (post(tg, "answerCallbackQuery", body, tg_send_timeout_ms(tg), 64 * 1024, answered, tg) == 0)
 		tg->inflight++;
 	free(body);
 }
 
-/* Telegram answers getUpdates from the offset we send, or, when that offset
- * is ahead of every id it has (its ids restarted: another server, or new
- * random ids after a quiet week; the simulator restarted), from its oldest
- * pending update. Ids below our offset therefore mean a new sequence: the
+/* Telegram answers getUpdates from the offset we send; when its ids
+ * restarted below our offset (another server, new random ids after a quiet
+ * week, the simulator restarted), an answer from its oldest pending update
+ * (to a poll without an offset, see poll_offset, or from a server that
+ * answers so) brings ids below our offset. They mean a new sequence: the
  * epoch moves on, in the batch's transaction, and the offset follows the
  * new ids. The new epoch is saved with the batch. */
 static int restart_check(struct batch *b, const struct inbound_event *ev)
@@ -275,14 +285,8 @@ static void schedule_poll(struct tg *tg, uint64_t delay);
 
 static void backoff(struct tg *tg, const char *why)
 {
-	uint64_t wait = tg->backoff_ms;
+	uint64_t wait = gateway_backoff_ms(&tg->backoff_ms, TG_BACKOFF_MIN_MS, TG_BACKOFF_MAX_MS);
 
-	tg->backoff_ms = tg->backoff_ms == 0 ? TG_BACKOFF_MIN_MS : tg->backoff_ms * 2;
-	if (tg->backoff_ms > TG_BACKOFF_MAX_MS)
-		tg->backoff_ms = TG_BACKOFF_MAX_MS;
-	if (wait == 0)
-		wait = TG_BACKOFF_MIN_MS;
-	wait += randombytes_uniform((uint32_t)(wait / 4 + 1));
 	log_warn("telegram: polling failed (%s); next try in %" PRIu64 " ms", why, wait);
 	schedule_poll(tg, wait);
 }
@@ -294,8 +298,9 @@ static void polled(const struct http_response *res, void *arg)
 	struct telegram_updates u;
 	struct batch *b;
 	uint64_t now, since;
-	struct inbound_cursor cursor[2];
-	char offset_s[32], epoch_s[32];
+	struct inbound_cursor cursor[3];
+	char offset_s[32], epoch_s[32], at_s[32];
+	time_t at = time(NULL);
 	int rc, ncursor = 0;
 
 	tg->poll_inflight = 0;
@@ -330,6 +335,10 @@ static void polled(const struct http_response *res, void *arg)
 		snprintf(offset_s, sizeof(offset_s), "%" PRId64, u.max_update_id + 1);
 		cursor[ncursor++] = (struct inbound_cursor){"offset", offset_s};
 	}
+	if (rc == 0 && b->max_id >= 0) {
+		snprintf(at_s, sizeof(at_s), "%lld", (long long)at);
+		cursor[ncursor++] = (struct inbound_cursor){"last_update_at", at_s};
+	}
 	if (rc == 0)
 		rc = batch_store(b, cursor, ncursor);
 	if (rc != 0) {
@@ -348,6 +357,8 @@ static void polled(const struct http_response *res, void *arg)
 	if (b->restarted || u.max_update_id >= tg->offset)
 		tg->offset = u.max_update_id + 1;
 	tg->epoch = b->epoch;
+	if (b->max_id >= 0)
+		tg->last_update_at = at;
 	tg->backoff_ms = 0;
 	now = loop_ms(tg);
 	tg->gw.last_ok_ms = now;
@@ -363,6 +374,19 @@ static void polled(const struct http_response *res, void *arg)
 	batch_free(b);
 }
 
+/* The offset to poll from. After a quiet spell longer than Telegram keeps
+ * updates, our offset may be above the ids Telegram now gives, and
+ * sending it would confirm, and so drop, every update below it: poll
+ * without one (Telegram then answers from its oldest unconfirmed update,
+ * and has none older than a day) until something comes. Updates already
+ * stored that come again are known by their ids. */
+static int64_t poll_offset(const struct tg *tg)
+{
+	if (tg->offset > 0 && time(NULL) - tg->last_update_at > TG_SERVER_KEEPS_SECONDS)
+		return 0;
+	return tg->offset;
+}
+
 static void poll_now(uv_timer_t *t)
 {
 	struct tg *tg = t->data;
@@ -371,7 +395,7 @@ static void poll_now(uv_timer_t *t)
 
 	if (tg->stopping || tg->poll_inflight)
 		return;
-	if ((rc = telegram_api_build_get_updates(tg->offset, TELEGRAM_POLL_TIMEOUT, &body)) != 0) {
+	if ((rc = telegram_api_build_get_updates(poll_offset(tg), TELEGRAM_POLL_TIMEOUT, &body)) != 0) {
 		backoff(tg, "cannot build the request");
 		return;
 	}
@@ -489,7 +513,7 @@ static void setup_call(struct tg *tg, const char *method, const char *what, char
 	if (rc == 0 && (s = calloc(1, sizeof(*s))) != NULL) {
 		s->tg = tg;
 		snprintf(s->what, sizeof(s->what), "%s %s", method, what);
-		rc = post(tg, method, body, TG_SEND_TIMEOUT_MS, 64 * 1024, set_up, s);
+		rc = post(tg, method, body, tg_send_timeout_ms(tg), 64 * 1024, set_up, s);
 	}
 	if (rc == 0 && s == NULL)
 		rc = -CB_ENOMEM;
@@ -627,6 +651,8 @@ static int tg_start(struct gateway *gw)
 		tg->offset = strtoll(value, NULL, 10);
 	if (store_state_get(d->store, "telegram", "epoch", value, sizeof(value)) == 0)
 		tg->epoch = strtoll(value, NULL, 10);
+	if (store_state_get(d->store, "telegram", "last_update_at", value, sizeof(value)) == 0)
+		tg->last_update_at = (time_t)strtoll(value, NULL, 10);
 	tg->started = 1;
 	tg_setup_bot(tg);
 	if (d->cfg->gw.telegram.webhook) {
@@ -657,6 +683,7 @@ static void sent(const struct http_response *res, void *arg)
 	r.seconds = res->total_seconds;
 	if (res->error != 0) {
 		r.outcome = GW_TRANSIENT;
+		r.timed_out = res->timed_out;
 		snprintf(r.reason, sizeof(r.reason), "%s", res->timed_out ? "timeout" : "no connection");
 	} else {
 		telegram_api_parse_result(res->body, res->len, res->status, &tr);
@@ -973,6 +1000,7 @@ static const struct config_key keys[] = {
 	{"webhook_path", CONFIG_TEXT, CONFIG_AT(gw.telegram.webhook_path), NULL, NULL, NULL},
 	{"rate_per_chat", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_per_chat), NULL, NULL, NULL},
 	{"rate_global", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_global), NULL, NULL, NULL},
+	{"send_timeout", CONFIG_SECONDS, CONFIG_AT(gw.telegram.send_timeout), NULL, NULL, NULL},
 };
 
 static void defaults(struct config *cfg)
@@ -984,6 +1012,7 @@ static void defaults(struct config *cfg)
 	cb_strlcpy(t->webhook_path, "hook", sizeof(t->webhook_path));
 	t->rate_per_chat = 1.0;
 	t->rate_global = 30.0;
+	t->send_timeout = 20;
 }
 
 static int check(const struct config *cfg, const char *path, char *err, size_t errlen)
@@ -1048,6 +1077,7 @@ struct gateway *gateway_telegram_new(const struct gateway_env *d, char *err, siz
 		.can_edit = 1,
 		.rate_per_chat = d->cfg->gw.telegram.rate_per_chat,
 		.rate_global = d->cfg->gw.telegram.rate_global,
+		.send_timeout_ms = d->cfg->gw.telegram.send_timeout * 1000,
 		/* In webhook mode Telegram calls us: silence is no fault. */
 		.quiet_ok = d->cfg->gw.telegram.webhook,
 	};

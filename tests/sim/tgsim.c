@@ -2,7 +2,7 @@
  * talk to (see tgsim.h for the files).
  *
  *   tgsim --listen 127.0.0.1:0 --token TOKEN [--port-file PATH] [--first-update-id N]
- *         [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce]
+ *         [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce] [--strict-offset]
  *
  * The token may come from TGSIM_TOKEN instead of --token. The bound port
  * goes to PATH through a temporary name and a rename, so a reader never
@@ -120,7 +120,7 @@ static int parse_ms(const char *s, int *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: tgsim --listen HOST:PORT --token TOKEN [--port-file PATH]\n"
-	                "             [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce]\n"
+	                "             [--chat-tolerance-ms N] [--global-tolerance-ms N] [--enforce] [--strict-offset]\n"
 	                "             [--first-update-id N]\n");
 	exit(2);
 }
@@ -141,6 +141,12 @@ int main(int argc, char **argv)
 
 		if (strcmp(opt, "--enforce") == 0) {
 			a.sim.core.enforce = 1;
+			continue;
+		}
+		/* As the real server after its ids restarted below the bot's
+		 * offset: that offset returns none of them. */
+		if (strcmp(opt, "--strict-offset") == 0) {
+			a.sim.strict_offset = 1;
 			continue;
 		}
 		if (val == NULL)

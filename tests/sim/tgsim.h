@@ -81,6 +81,7 @@ struct tgsim {
 	struct sim_ring updates;            /* struct tgsim_update, oldest first */
 	size_t update_bytes;
 	int64_t first_update_id;            /* where this run's ids started */
+	int strict_offset;                  /* an offset above every id hides them all */
 	int64_t next_update_id;
 	int64_t confirmed_offset;
 	char allowed[16][32];               /* allowed_updates; nallowed < 0: never set */

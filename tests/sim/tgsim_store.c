@@ -259,7 +259,8 @@ cJSON *tgsim_update_list(struct tgsim *sim, int64_t offset, int limit, int *coun
 
 int64_t tgsim_update_from(struct tgsim *sim, int64_t offset)
 {
-	if (offset > 0 && sim->next_update_id > sim->first_update_id && offset > sim->next_update_id + 10)
+	if (offset > 0 && !sim->strict_offset && sim->next_update_id > sim->first_update_id &&
+	    offset > sim->next_update_id + 10)
 		return 0;
 	return offset;
 }
