@@ -76,6 +76,7 @@ TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
 # The simulators: a generic core (sim_*.c) and one front end per gateway.
 SIMCORE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/sim_*.c))
 TGSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/tgsim*.c))
+WASIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/wasim*.c))
 SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
 .PHONY: all test asan run check bench FORCE
@@ -120,7 +121,12 @@ $(BUILD)/tgsim: $(TGSIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(TEST_BIN)
+# The WhatsApp Cloud API simulator, on the same core.
+$(BUILD)/wasim: $(WASIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(BUILD)/wasim $(TEST_BIN)
 	@tests/run.sh $(BUILD)
 
 asan:

@@ -75,16 +75,16 @@ static void dump_log(const struct simctl *s)
 
 	if (fp == NULL)
 		return;
-	fprintf(stderr, "---- tgsim log ----\n");
+	fprintf(stderr, "---- %s log ----\n", s->name);
 	while (fgets(line, sizeof(line), fp) != NULL)
 		fputs(line, stderr);
 	fclose(fp);
 }
 
-/* $CASEBOT_BUILD/tgsim; else the tgsim beside the running binary or one
+/* $CASEBOT_BUILD/NAME; else the NAME beside the running binary or one
  * level up (build-asan/tests/test_x finds build-asan/tgsim, so a sanitizer
- * run never mixes builds); else build/tgsim. */
-static void find_tgsim(char *bin, size_t cap)
+ * run never mixes builds); else build/NAME. */
+static void find_sim(const char *name, char *bin, size_t cap)
 {
 	const char *build = getenv("CASEBOT_BUILD");
 	char exe[400], *slash;
@@ -92,7 +92,7 @@ static void find_tgsim(char *bin, size_t cap)
 	int up;
 
 	if (build != NULL && build[0] != '\0') {
-		snprintf(bin, cap, "%s/tgsim", build);
+		snprintf(bin, cap, "%s/%s", build, name);
 		return;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -100,15 +100,21 @@ static void find_tgsim(char *bin, size_t cap)
 		exe[n] = '\0';
 		for (up = 0; up < 2 && (slash = strrchr(exe, '/')) != NULL; up++) {
 			*slash = '\0';
-			snprintf(bin, cap, "%s/tgsim", exe);
+			snprintf(bin, cap, "%s/%s", exe, name);
 			if (access(bin, X_OK) == 0)
 				return;
 		}
 	}
-	snprintf(bin, cap, "build/tgsim");
+	snprintf(bin, cap, "build/%s", name);
 }
 
 int simctl_start(struct simctl *s, const char *token, const char *extra_args)
+{
+	return simctl_start_sim(s, "tgsim", token, extra_args);
+}
+
+int simctl_start_sim(struct simctl *s, const char *name, const char *token,
+                     const char *extra_args)
 {
 	char bin[512], portfile[160], extra[512], *argv[MAX_ARGS], *save = NULL, *tok;
 	int argc = 0, status, fd;
@@ -118,14 +124,15 @@ int simctl_start(struct simctl *s, const char *token, const char *extra_args)
 	s->pid = -1;
 	if (token == NULL || snprintf(s->token, sizeof(s->token), "%s", token) >= (int)sizeof(s->token))
 		return -1;
-	find_tgsim(bin, sizeof(bin));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/tgsim-XXXXXX");
+	find_sim(name, bin, sizeof(bin));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->dir, sizeof(s->dir), "/tmp/%s-XXXXXX", s->name);
 	if (mkdtemp(s->dir) == NULL) {
 		s->dir[0] = '\0';
 		return -1;
 	}
 	snprintf(portfile, sizeof(portfile), "%s/port", s->dir);
-	snprintf(s->log, sizeof(s->log), "%s/tgsim.log", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/%s.log", s->dir, s->name);
 	argv[argc++] = bin;
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
@@ -183,7 +190,7 @@ int simctl_stop(struct simctl *s)
 		while ((r = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
 			sleep_ms(POLL_MS);
 		if (r == 0) {
-			fprintf(stderr, "simctl: tgsim ignored SIGTERM, killing it\n");
+			fprintf(stderr, "simctl: %s ignored SIGTERM, killing it\n", s->name);
 			kill(s->pid, SIGKILL);
 			r = waitpid(s->pid, &status, 0);
 		}
@@ -236,11 +243,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 int simctl_http(const struct simctl *s, const char *verb, const char *path,
                 const char *json, long timeout_ms, struct simctl_resp *r)
 {
+	struct simctl_req q = {.verb = verb, .path = path, .body = json,
+	                       .len = json != NULL ? strlen(json) : 0, .timeout_ms = timeout_ms};
+
+	return simctl_request(s, &q, r);
+}
+
+int simctl_request(const struct simctl *s, const struct simctl_req *q, struct simctl_resp *r)
+{
 	struct curl_slist *hdrs = NULL;
 	struct curl_header *h;
 	struct buf b = {0};
-	char url[1024], *ctype = NULL;
+	char url[2048], ctype_hdr[160], *ctype = NULL;
 	long start = now_ms();
+	size_t i;
 	CURL *c;
 	CURLcode rc;
 
@@ -248,23 +264,34 @@ int simctl_http(const struct simctl *s, const char *verb, const char *path,
 	r->curl_error = CURLE_FAILED_INIT;
 	if ((c = curl_easy_init()) == NULL)
 		return -1;
-	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	if (q->url != NULL)
+		snprintf(url, sizeof(url), "%s", q->url);
+	else
+		snprintf(url, sizeof(url), "%s%s", s->base, q->path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : SIMCTL_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, q->timeout_ms > 0 ? q->timeout_ms : SIMCTL_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (strcmp(verb, "POST") == 0) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	for (i = 0; q->headers != NULL && q->headers[i] != NULL; i++)
+		hdrs = curl_slist_append(hdrs, q->headers[i]);
+	if (strcmp(q->verb, "POST") == 0) {
 		hdrs = curl_slist_append(hdrs, "Expect:");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json != NULL ? json : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)(json != NULL ? strlen(json) : 0));
-	} else if (strcmp(verb, "GET") != 0) {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, verb);
+		if (q->mime != NULL) {
+			curl_easy_setopt(c, CURLOPT_MIMEPOST, (curl_mime *)q->mime);
+		} else {
+			snprintf(ctype_hdr, sizeof(ctype_hdr), "Content-Type: %s",
+			         q->content_type != NULL ? q->content_type : "application/json");
+			hdrs = curl_slist_append(hdrs, ctype_hdr);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body != NULL ? q->body : "");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			                 (curl_off_t)(q->body != NULL ? q->len : 0));
+		}
+	} else if (strcmp(q->verb, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->verb);
 	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	rc = curl_easy_perform(c);
 	r->ms = now_ms() - start;
 	r->curl_error = (int)rc;

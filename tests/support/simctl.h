@@ -30,6 +30,7 @@ struct simctl {
 	char base[64];         /* "http://127.0.0.1:PORT" */
 	char token[128];
 	char log[128];
+	char name[16];         /* "tgsim", "wasim" */
 };
 
 /* One HTTP exchange with the simulator (or anything on loopback). */
@@ -47,6 +48,10 @@ struct simctl_resp {
  * SIMCTL_TIMEOUT_MS) until it listens. extra_args (may be NULL) is split on
  * spaces: "--enforce --chat-tolerance-ms 0". */
 int simctl_start(struct simctl *s, const char *token, const char *extra_args);
+/* The same for another simulator on the core: name is the binary's
+ * ("wasim"), found as tgsim is; it takes --listen, --token, --port-file. */
+int simctl_start_sim(struct simctl *s, const char *name, const char *token,
+                     const char *extra_args);
 
 /* SIGTERM, then waits up to SIMCTL_TIMEOUT_MS (SIGKILL after that).
  * Returns tgsim's exit code, 128 + signal when a signal ended it, or -1.
@@ -61,6 +66,21 @@ const char *simctl_log(const struct simctl *s);    /* tgsim's stderr, a file */
  * else -1 with r->curl_error set. Free with simctl_resp_free(). */
 int simctl_http(const struct simctl *s, const char *verb, const char *path,
                 const char *json, long timeout_ms, struct simctl_resp *r);
+/* Any request: on the simulator (path) or at url; extra headers
+ * ("Name: value", NULL-terminated); a POST sends body with content_type
+ * (NULL: application/json), or mime (a curl_mime *) as multipart. */
+struct simctl_req {
+	const char *verb;
+	const char *path;
+	const char *url;
+	const char *const *headers;
+	const char *body;
+	size_t len;
+	const char *content_type;
+	void *mime;
+	long timeout_ms;
+};
+int simctl_request(const struct simctl *s, const struct simctl_req *q, struct simctl_resp *r);
 /* A Bot API call: POST /bot<token>/<method> with json (may be NULL). */
 int simctl_api(const struct simctl *s, const char *method, const char *json,
                long timeout_ms, struct simctl_resp *r);
