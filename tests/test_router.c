@@ -425,6 +425,49 @@ static void test_reply_words(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button'"), 1);
 }
 
+/* Details shows a message of this chat again, once sent, while what it is
+ * about is current: a second chat's press, a row not sent yet, a
+ * cancelled appointment are stale buttons, and queue nothing. */
+static void test_details_only_current_own(void **state)
+{
+	struct rt *t = *state;
+	char button[32], sql[128];
+	long long id;
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "member", "add", "F-1", "Omar", "--role", "parent", NULL), 0);
+	link_member(t, "1002", "Omar");
+	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", "2099-12-03 14:00",
+				     "--kind", "lawyer", NULL), 0);
+	id = q(t, "SELECT min(id) FROM outbox WHERE kind = 'reminder'");
+	snprintf(button, sizeof(button), "dt:%lld:0", id);
+	/* Not sent yet. */
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'details'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE summary = 'button_stale'"), 1);
+	mark_sent(t, "reminder");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE id = %lld AND channel_id = 1", id);
+	assert_int_equal(q(t, sql), 1);
+	/* Another chat of the same family. */
+	inbound(t, "1002", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'details'"), 0);
+	/* Its own chat: one details row for the chat, naming the message. */
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'details' AND channel_id = 1 AND urgent = 1"), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE kind = 'details' AND params = '{\"of\":\"%lld\"}'",
+		 id);
+	assert_int_equal(q(t, sql), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'button' AND summary = 'details'"), 1);
+	/* A details press answers no question: "1" still confirms. */
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM appointments WHERE status = 'confirmed'"), 1);
+	/* Once the appointment is cancelled, the button shows nothing more. */
+	assert_int_equal(testenv_cli(&t->env, "appointment", "cancel", "1", NULL), 0);
+	inbound(t, "1001", EVENT_BUTTON, NULL, button);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE kind = 'details'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE summary = 'button_stale'"), 3);
+}
+
 /* A message keeps its first line's key and values, which a template
  * stands for where free-form text may not go (WhatsApp after 24 hours of
  * silence): a reminder's time and kind, with its three answers. */
@@ -1703,7 +1746,7 @@ int main(void)
 		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
-		T(test_language_change), T(test_reply_words), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers),
+		T(test_language_change), T(test_reply_words), T(test_details_only_current_own), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers),
 		T(test_number_answers_language_menu), T(test_number_answers_which_document),
 		T(test_number_without_question), T(test_number_answers_its_own_chat),
 		T(test_checkin_words_every_language),
