@@ -387,7 +387,7 @@ static void test_template_body(void **state)
 		assert_true(same_shape(cJSON_GetArrayItem(comps, 0), courier_body));
 		for (int i = 1; i < 4; i++) {
 			const cJSON *c = cJSON_GetArrayItem(comps, i);
-			char index[4], data[16];
+			char index[4], data[24];
 
 			snprintf(index, sizeof(index), "%d", i - 1);
 			snprintf(data, sizeof(data), "ap:42:%d", i);
@@ -407,7 +407,7 @@ static void test_template_body(void **state)
 	first_line(&m, "checkin.question", NULL, NULL, NULL, NULL);
 	m.nbuttons = 4;
 	for (int i = 0; i < 4; i++) {
-		char data[16];
+		char data[24];
 
 		snprintf(data, sizeof(data), "ci:7:%d", i + 1);
 		button(&m.buttons[i], "x", data);
@@ -956,7 +956,7 @@ static void test_send_list(void **state)
 	cb_strlcpy(m.text, "Bonjour ! Comment allez-vous ?", sizeof(m.text));
 	m.nbuttons = 4;
 	for (int i = 0; i < 4; i++) {
-		char data[16], label[32];
+		char data[24], label[32];
 
 		snprintf(data, sizeof(data), "ci:9:%d", i + 1);
 		snprintf(label, sizeof(label), "Ça va %d", i + 1);
