@@ -11,7 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sched.h>
@@ -20,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,6 +330,137 @@ static void test_send_timeout_counted(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A connection to the daemon's port from a loopback address of its own
+ * (127.0.0.N: one client), non-blocking once connected; -1 when refused. */
+static int connect_from(const char *from, int port)
+{
+	struct sockaddr_in a, to;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	inet_pton(AF_INET, from, &a.sin_addr);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+/* 1 when the server has closed fd (EOF or a reset), 0 while it is open. */
+static int closed_by_server(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static int setup_webhook(void **state)
+{
+	struct dt *t;
+	char secret_path[400];
+	FILE *fp;
+
+	if (dt_setup(state) != 0)
+		return -1;
+	t = *state;
+	snprintf(secret_path, sizeof(secret_path), "%s/webhook.secret", t->env.dir);
+	fp = fopen(secret_path, "w");
+	if (fp == NULL)
+		return -1;
+	fputs("s3cret-Value_1\n", fp);
+	fclose(fp);
+	chmod(secret_path, 0600);
+	fp = fopen(t->env.conf, "a");
+	if (fp == NULL)
+		return -1;
+	fprintf(fp, "[telegram]\nmode = webhook\nwebhook_secret_file = %s\nwebhook_path = hook\n", secret_path);
+	fclose(fp);
+	return 0;
+}
+
+#define SLOW_CLIENTS 300
+
+/* One client holds 300 connections open, each with half a request head;
+ * another sends a head one byte a second. Meanwhile /healthz and
+ * Telegram's webhook are answered every time, and every slow connection
+ * is cut off once its time is up (five seconds), trickling or not. */
+static void test_slow_clients_lock_nobody_out(void **state)
+{
+	struct dt *t = *state;
+	static int fds[SLOW_CLIENTS];
+	const char *good[] = {"X-Telegram-Bot-Api-Secret-Token: s3cret-Value_1", NULL};
+	char health[128], hook[128], update[512];
+	long long start, until, dribble_closed = 0;
+	int dribbler, healthz = 0, hooks = 0, open_left = 0;
+	long st;
+
+	assert_int_equal(simctl_chat(&t->sim, 3003, NULL), 0);
+	dt_start_daemon(t);
+	snprintf(health, sizeof(health), "http://127.0.0.1:%d/healthz", t->http_port);
+	snprintf(hook, sizeof(hook), "http://127.0.0.1:%d/telegram/hook", t->http_port);
+	DT_WAIT_FOR(dt_port_open(t->http_port), 10000);
+	for (int i = 0; i < SLOW_CLIENTS; i++) {
+		static const char half[] = "POST /telegram/hook HTTP/1.1\r\nHost: casebot\r\nContent-Le";
+
+		fds[i] = connect_from("127.0.0.2", t->http_port);
+		if (fds[i] >= 0 && send(fds[i], half, sizeof(half) - 1, MSG_NOSIGNAL) < 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	start = dt_now_ms();
+	dribbler = connect_from("127.0.0.3", t->http_port);
+	assert_true(dribbler >= 0);
+	until = start + 12000;
+	for (int tick = 0; dt_now_ms() < until; tick++) {
+		char *body = testhttp_get(health, &st);
+
+		assert_int_equal(st, 200);
+		free(body);
+		healthz++;
+		if (tick % 4 == 0) {
+			snprintf(update, sizeof(update),
+				 "{\"update_id\":%d,\"message\":{\"message_id\":%d,\"date\":%lld,"
+				 "\"chat\":{\"id\":3003,\"type\":\"private\"},\"from\":{\"id\":3003,\"is_bot\":false,"
+				 "\"first_name\":\"X\"},\"text\":\"hallo\"}}", 900001 + tick, 5 + tick, (long long)time(NULL));
+			assert_int_equal(testhttp_post(hook, good, update, NULL), 200);
+			hooks++;
+		}
+		/* A byte of a header a second: never idle, never done. */
+		if (tick % 2 == 0 && dribble_closed == 0) {
+			const char *more = tick == 0 ? "GET /healthz HTTP/1.1\r\nX-A: " : "a";
+
+			if (closed_by_server(dribbler) || send(dribbler, more, strlen(more), MSG_NOSIGNAL) < 0)
+				dribble_closed = dt_now_ms();
+		}
+		dt_sleep_ms(500);
+	}
+	assert_true(healthz >= 20);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), hooks);
+	/* Cut off once its time was up, though never idle. */
+	assert_true(dribble_closed != 0);
+	assert_in_range(dribble_closed - start, 4500, 7500);
+	for (int i = 0; i < SLOW_CLIENTS; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (!closed_by_server(fds[i]))
+			open_left++;
+		close(fds[i]);
+	}
+	assert_int_equal(open_left, 0);
+	close(dribbler);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_routing_waits_for_the_lock, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_updates_after_quiet_week, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_send_timeout_counted, setup_short_send_timeout, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_clients_lock_nobody_out, setup_webhook, dt_teardown),
 	};
 
 	/* CASEBOT_TEST_FILTER=test_routing* runs only what matches. */

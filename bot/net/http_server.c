@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <h2o.h>
@@ -58,6 +59,7 @@ struct pending {
 struct conn {
 	uv_tcp_t tcp;               /* first: the close callback gets it */
 	struct http_server *s;
+	struct sockaddr_storage peer;
 	struct conn *prev, *next;
 };
 
@@ -362,11 +364,36 @@ static void on_conn_closed(uv_handle_t *h)
 	maybe_finalize(s);
 }
 
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr,
+		              sizeof(struct in_addr)) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+/* How many open connections come from cn's address, cn included. */
+static int from_same_address(const struct http_server *s, const struct conn *cn)
+{
+	int n = 0;
+
+	for (const struct conn *o = s->conns; o != NULL; o = o->next)
+		if (same_address(&o->peer, &cn->peer) && !uv_is_closing((const uv_handle_t *)&o->tcp))
+			n++;
+	return n;
+}
+
 static void on_accept(uv_stream_t *l, int status)
 {
 	struct http_server *s = l->data;
 	struct conn *cn;
 	h2o_socket_t *sock;
+	int len = sizeof(cn->peer);
 
 	if (status != 0 || s->closing)
 		return;
@@ -382,10 +409,12 @@ static void on_accept(uv_stream_t *l, int status)
 		s->conns->prev = cn;
 	s->conns = cn;
 	s->nconns++;
-	/* Over the cap the connection is accepted and closed at once: left in
-	 * the backlog it would stall every later accept. */
-	if (uv_accept(l, (uv_stream_t *)&cn->tcp) != 0 ||
-	    s->nconns > HTTP_SERVER_MAX_CONNECTIONS) {
+	/* Over a cap the connection is accepted and closed at once: left in
+	 * the backlog it would stall every later accept. One address (one
+	 * client holding connections open) never takes them all. */
+	if (uv_accept(l, (uv_stream_t *)&cn->tcp) != 0 || s->nconns > HTTP_SERVER_MAX_CONNECTIONS ||
+	    uv_tcp_getpeername(&cn->tcp, (struct sockaddr *)&cn->peer, &len) != 0 ||
+	    from_same_address(s, cn) > HTTP_SERVER_MAX_PER_ADDRESS) {
 		uv_close((uv_handle_t *)&cn->tcp, on_conn_closed);
 		return;
 	}
@@ -436,6 +465,20 @@ static int parse_host_port(const char *hp, struct sockaddr_storage *ss)
 	return 0;
 }
 
+/* Room for HTTP_SERVER_MAX_CONNECTIONS beside the daemon's own files: the
+ * soft limit on open files (often 1024) goes up to what the hard one
+ * allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = HTTP_SERVER_MAX_CONNECTIONS + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int http_server_listen(struct http_server *s, const char *host_port)
 {
 	struct sockaddr_storage ss;
@@ -462,8 +505,9 @@ int http_server_listen(struct http_server *s, const char *host_port)
 	if (uv_tcp_bind(&s->listener, (struct sockaddr *)&ss,
 	                ss.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0) != 0)
 		goto out;
-	if (uv_listen((uv_stream_t *)&s->listener, 128, on_accept) != 0)
+	if (uv_listen((uv_stream_t *)&s->listener, 511, on_accept) != 0)
 		goto out;
+	raise_fd_limit();
 	rc = 0;
 out:
 	return rc;
@@ -501,6 +545,11 @@ struct http_server *http_server_new(uv_loop_t *loop)
 	s->fence_a.data = s;
 	s->fence_b.data = s;
 	h2o_config_init(&s->gc);
+	/* H2O's request timer runs from the connection's start (or the end
+	 * of the last answer) and is not put back by what arrives: a request
+	 * whose head and body are not in by then, or a keep-alive connection
+	 * idle that long, is closed, however slowly the client trickles. */
+	s->gc.http1.req_timeout = HTTP_SERVER_REQUEST_MS;
 	s->gc.server_name = h2o_iovec_init(H2O_STRLIT("casebot"));
 	s->gc.max_request_entity_size = HTTP_SERVER_MAX_BODY;
 	/* No h2c: HTTP/2 comes from the proxy in front, over TLS. */

@@ -19,7 +19,14 @@
 #include "bot/casebot.h"
 
 #define HTTP_SERVER_MAX_BODY (1024 * 1024)  /* default; 413 above it */
-#define HTTP_SERVER_MAX_CONNECTIONS 256     /* more are accepted and closed */
+/* Slow clients cannot hold the server: more connections than these (in
+ * all, or from one address) are accepted and closed at once, and a
+ * request whose head and body are not whole HTTP_SERVER_REQUEST_MS after
+ * the connection opened (or its last answer went) is cut off, as is a
+ * keep-alive connection idle that long. */
+#define HTTP_SERVER_MAX_CONNECTIONS 1024
+#define HTTP_SERVER_MAX_PER_ADDRESS 64
+#define HTTP_SERVER_REQUEST_MS 5000
 #define HTTP_SERVER_MAX_ROUTES 32
 
 struct http_server;
