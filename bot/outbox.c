@@ -296,8 +296,10 @@ static int resolve(struct outbox *ob, struct outbox_msg *m)
 	if (m->staff_id != 0 && !is_reply(m)) {
 		struct channel ch;
 
-		if (store_staff_channel(st, m->staff_id, &ch) != 0 || store_outbox_assign(st, m->id, ch.id, now) != 0)
-			return -CB_ENOENT;
+		if ((rc = store_staff_channel(st, m->staff_id, &ch)) != 0)
+			return rc;
+		if (store_outbox_assign(st, m->id, ch.id, now) != 0)
+			return -CB_ESTORE;
 		m->channel_id = ch.id;
 		return 0;
 	}
@@ -679,8 +681,13 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		store_outbox_postpone(d->store, m->id, after, now);
 		return DISPATCH_HELD;
 	}
-	if (m->channel_id == 0 && resolve(ob, m) != 0)
+	if (m->channel_id == 0 && (rc = resolve(ob, m)) != 0) {
+		/* Nobody to send it to yet: it waits out of the walk until a chat
+		 * of theirs is added or becomes reachable. */
+		if (rc == -CB_ENOENT && store_outbox_park(d->store, m->id, now) == 0)
+			return DISPATCH_DONE;
 		return DISPATCH_HELD;
+	}
 	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
 		return DISPATCH_HELD;
 	if (ch.blocked) {

@@ -224,13 +224,9 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
 	return rc;
 }
 
-/* The dispatcher's side. A row is deliverable when it names its channel,
- * or when its family (or staff member) has a chat that is not blocked (nor
- * a staff chat still pending). */
-#define DELIVERABLE \
-	" (o.channel_id IS NOT NULL OR EXISTS (SELECT 1 FROM channels c WHERE c.blocked = 0 AND" \
-	" ((o.staff_id IS NOT NULL AND c.staff_id = o.staff_id AND c.verified = 1) OR" \
-	" (o.staff_id IS NULL AND c.family_id = o.family_id)))) "
+/* The dispatcher's side. A row it cannot deliver (no chat its family or
+ * staff member can be reached on) is parked by the dispatcher and leaves
+ * the due walk until a chat of theirs is added or changes. */
 #define SELECT_OUTBOX_O \
 	"SELECT o.id, o.family_id, o.member_id, o.staff_id, o.channel_id, o.appointment_id," \
 	" o.request_id, o.kind, o.catalog_key, o.params, o.urgent, o.not_before, o.expires_at," \
@@ -239,11 +235,13 @@ int store_checkin_off(struct store *st, int64_t family_id, time_t now)
  * of the outbox_queue index: the index is walked, nothing is sorted, and
  * the walk stops at the first row not due yet. */
 static const char SQL_OUTBOX_DUE[] =
-	SELECT_OUTBOX_O "WHERE o.status = 'queued' AND o.urgent = ?1 AND o.not_before <= ?2"
-	" AND (o.not_before, o.id) > (?3, ?4) AND" DELIVERABLE "ORDER BY o.not_before, o.id LIMIT ?5";
+	SELECT_OUTBOX_O "WHERE o.status = 'queued' AND o.parked_at IS NULL AND o.urgent = ?1 AND o.not_before <= ?2"
+	" AND (o.not_before, o.id) > (?3, ?4) ORDER BY o.not_before, o.id LIMIT ?5";
 static const char SQL_OUTBOX_NEXT[] =
-	"SELECT o.not_before FROM outbox o WHERE o.status = 'queued' AND o.urgent = ?1 AND" DELIVERABLE
-	"ORDER BY o.not_before LIMIT 1";
+	"SELECT o.not_before FROM outbox o WHERE o.status = 'queued' AND o.parked_at IS NULL AND o.urgent = ?1"
+	" ORDER BY o.not_before LIMIT 1";
+static const char SQL_OUTBOX_PARK[] =
+	"UPDATE outbox SET parked_at = ?1 WHERE id = ?2 AND status = 'queued'";
 static const char SQL_OUTBOX_GET[] = SELECT_OUTBOX_O "WHERE o.id = ?";
 static const char SQL_OUTBOX_EXPIRE[] =
 	"UPDATE outbox INDEXED BY outbox_expiry SET status = 'expired', updated_at = ?1 WHERE status = 'queued'"
@@ -352,6 +350,17 @@ static int change(struct store *st, sqlite3_stmt *q)
 	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
 		return -CB_ESTATE;
 	return rc;
+}
+
+int store_outbox_park(struct store *st, int64_t id, time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_PARK);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	return change(st, q);
 }
 
 int store_outbox_assign(struct store *st, int64_t id, int64_t channel_id, time_t now)

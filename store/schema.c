@@ -382,6 +382,29 @@ static const char *const migrations[] = {
 	/* 17: a message the gateway keeps failing is tried again until the
 	 * moment it is no longer worth sending, set at its first failure. */
 	"ALTER TABLE outbox ADD COLUMN give_up_at INTEGER;",
+	/* 18: a queued row whose family or staff member has no chat it can
+	 * reach is parked: it leaves the dispatcher's index, so that rows
+	 * nobody can receive yet are not walked again at every pass. A chat
+	 * added, or one that becomes reachable, brings its owner's parked
+	 * rows back, whoever writes it (the daemon or the CLI). */
+	"ALTER TABLE outbox ADD COLUMN parked_at INTEGER;"
+	"DROP INDEX outbox_queue;"
+	"CREATE INDEX outbox_queue ON outbox(urgent, not_before) WHERE status = 'queued' AND parked_at IS NULL;"
+	"CREATE INDEX outbox_parked_family ON outbox(family_id) WHERE status = 'queued' AND parked_at IS NOT NULL;"
+	"CREATE INDEX outbox_parked_staff ON outbox(staff_id) WHERE status = 'queued' AND parked_at IS NOT NULL;"
+	"CREATE TRIGGER outbox_unpark_new AFTER INSERT ON channels BEGIN"
+	"  UPDATE outbox SET parked_at = NULL WHERE status = 'queued' AND parked_at IS NOT NULL"
+	"  AND family_id = NEW.family_id;"
+	"  UPDATE outbox SET parked_at = NULL WHERE status = 'queued' AND parked_at IS NOT NULL"
+	"  AND staff_id = NEW.staff_id;"
+	"  END;"
+	"CREATE TRIGGER outbox_unpark_changed AFTER UPDATE OF verified, blocked, confirmed_at, family_id, staff_id"
+	"  ON channels BEGIN"
+	"  UPDATE outbox SET parked_at = NULL WHERE status = 'queued' AND parked_at IS NOT NULL"
+	"  AND family_id = NEW.family_id;"
+	"  UPDATE outbox SET parked_at = NULL WHERE status = 'queued' AND parked_at IS NOT NULL"
+	"  AND staff_id = NEW.staff_id;"
+	"  END;",
 };
 
 size_t store_schema_count(void)

@@ -358,6 +358,10 @@ int store_outbox_each_due(struct store *st, time_t now, const struct outbox_curs
 int store_outbox_next_due(struct store *st, time_t *t);
 int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m);
 int store_outbox_expire(struct store *st, time_t now, int *count);
+/* The row's family or staff member has no chat it can reach: it waits,
+ * out of the dispatcher's way, until one of their chats is added or
+ * changes (a trigger brings it back). */
+int store_outbox_park(struct store *st, int64_t id, time_t now);
 int store_outbox_assign(struct store *st, int64_t id, int64_t channel_id, time_t now);
 int store_outbox_clone_for(struct store *st, int64_t id, int64_t channel_id, time_t now);
 int store_outbox_claim(struct store *st, int64_t id, time_t now);          /* queued -> sending */

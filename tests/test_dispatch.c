@@ -252,12 +252,38 @@ static void test_expired_rows_never_go(void **state)
 	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent'", fresh), 1);
 }
 
+/* A row nobody can receive yet (its family's only chat is blocked) is
+ * parked, out of the walk, not tried again and again; once the chat can
+ * be reached again the row comes back and goes. */
+static void test_unreachable_rows_park_until_a_chat_can_take_them(void **state)
+{
+	struct dfx *c = *state;
+	long long now = (long long)time(NULL), id;
+
+	exec(c, "UPDATE channels SET blocked = 1 WHERE id = 1");
+	exec(c, "INSERT INTO outbox (family_id, kind, catalog_key, not_before, created_at, updated_at)"
+		" VALUES (1, 'notice', 'forward.ack', %lld, %lld, %lld)", now, now, now);
+	id = q(c, "SELECT max(id) FROM outbox");
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND parked_at IS NOT NULL", id) == 1);
+	assert_int_equal(q(c, "SELECT status = 'queued' FROM outbox WHERE id = %lld", id), 1);
+	assert_int_equal(c->fake.sends, 0);
+	exec(c, "UPDATE channels SET blocked = 0 WHERE id = 1");
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND parked_at IS NULL", id), 1);
+	outbox_kick(c->d.outbox);
+	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent'", id) == 1);
+	assert_int_equal(c->fake.sends, 1);
+	assert_string_equal(c->fake.calls[0].address, FAMILY_CHAT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_due_on_the_millisecond, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_keeps_each_chats_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_rows_never_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_rows_park_until_a_chat_can_take_them, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
