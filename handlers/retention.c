@@ -15,6 +15,8 @@
 #define RETENTION_BATCHES 20       /* per kind and run: 10000 rows */
 #define RETENTION_ERASES 5         /* families erased per run */
 #define INBOUND_HANDLED_DAYS 6
+/* Meta sends a notification again for up to 7 days. */
+#define DELIVERY_UNKNOWN_DAYS 8
 
 static int prune(struct hctx *h, enum prune_kind kind, time_t before, int *total)
 {
@@ -41,6 +43,7 @@ int retention_run(struct hctx *h, struct retention_counts *out)
 	if ((rc = prune(h, PRUNE_CONTACT, rows_before, &out->contacts)) != 0 ||
 	    (rc = prune(h, PRUNE_OUTBOX, rows_before, &out->messages)) != 0 ||
 	    (rc = prune(h, PRUNE_DELIVERIES, rows_before, &deliveries)) != 0 ||
+	    (rc = prune(h, PRUNE_DELIVERIES_UNKNOWN, h->now - DELIVERY_UNKNOWN_DAYS * 86400, &deliveries)) != 0 ||
 	    (rc = prune(h, PRUNE_ALERTS, rows_before, &out->alerts)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND, rows_before, &out->inbound)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND_HANDLED, h->now - INBOUND_HANDLED_DAYS * 86400, &out->inbound)) != 0 ||

@@ -14,7 +14,8 @@ static const char SQL_GET[] =
  * has it, the error from the failure. */
 static const char SQL_PUT[] =
 	"INSERT INTO deliveries (channel_kind, gateway_message_id, state, status_at, error_code, error_title,"
-	" error_details, category, billable, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" error_details, category, billable, updated_at, outbox_id)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 	" ON CONFLICT (channel_kind, gateway_message_id) DO UPDATE SET"
 	" state = CASE WHEN state < 5 AND excluded.state > state THEN excluded.state ELSE state END,"
 	" status_at = CASE WHEN state < 5 AND excluded.state > state THEN excluded.status_at ELSE status_at END,"
@@ -24,6 +25,7 @@ static const char SQL_PUT[] =
 	"  ELSE error_details END,"
 	" category = coalesce(category, excluded.category),"
 	" billable = coalesce(billable, excluded.billable),"
+	" outbox_id = coalesce(outbox_id, excluded.outbox_id),"
 	" updated_at = excluded.updated_at";
 /* The outbox row the sending side recorded with this id (its last part's
  * id), on a chat of this gateway. Only rows that were sent move: a row
@@ -34,7 +36,8 @@ static const char SQL_OUTBOX_FIND[] =
 	" WHERE o.gateway_message_id = ?1 AND c.kind = ?2 LIMIT 1";
 static const char SQL_OUTBOX_MOVE[] =
 	"UPDATE outbox SET status = ?2, last_error = coalesce(?3, last_error), updated_at = ?4"
-	" WHERE id = ?1 AND status IN ('sent', 'delivered', 'read')";
+	" WHERE id = ?1 AND status IN ('sent', 'delivered', 'read')"
+	" AND CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END < ?5";
 
 static int read_delivery(sqlite3_stmt *q, void *arg)
 {
@@ -77,43 +80,52 @@ static int read_ref(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
-static int move_outbox(struct store *st, const char *kind, const struct delivery *d, time_t now, int64_t *outbox_id)
+static int find_outbox(struct store *st, const char *kind, const char *id, struct outbox_ref *ref)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_FIND);
+	int rc;
+
+	if (q != NULL) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+	}
+	rc = store_row(q, read_ref, ref);
+	return rc == -CB_ENOENT ? 0 : rc;
+}
+
+/* The outbox row takes the recorded state when it is behind it (played
+ * reads as read): also when a status came before the send's answer did,
+ * and found no row then. */
+static int move_outbox(struct store *st, const char *kind, int64_t outbox_id, const struct delivery_row *cur,
+		       time_t now)
 {
 	static const char *const names[] = {
 		[DELIVERY_SENT] = "sent", [DELIVERY_DELIVERED] = "delivered", [DELIVERY_READ] = "read",
 		[DELIVERY_PLAYED] = "read", [DELIVERY_FAILED] = "failed",
 	};
-	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_FIND);
-	struct outbox_ref ref = {0};
+	sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_MOVE);
 	char error[200];
-	int rc;
 
-	if (q != NULL) {
-		sqlite3_bind_text(q, 1, d->gateway_message_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	}
-	if ((rc = store_row(q, read_ref, &ref)) != 0)
-		return rc == -CB_ENOENT ? 0 : rc;
-	*outbox_id = ref.id;
-	if ((q = store_stmt(st, SQL_OUTBOX_MOVE)) == NULL)
+	if (q == NULL)
 		return -CB_ESTORE;
-	sqlite3_bind_int64(q, 1, ref.id);
-	sqlite3_bind_text(q, 2, names[d->state], -1, SQLITE_STATIC);
-	if (d->state == DELIVERY_FAILED) {
-		snprintf(error, sizeof(error), "%s %d: %.150s", kind, d->error_code,
-			 d->error_title != NULL ? d->error_title : "");
+	sqlite3_bind_int64(q, 1, outbox_id);
+	sqlite3_bind_text(q, 2, names[cur->state], -1, SQLITE_STATIC);
+	if (cur->state == DELIVERY_FAILED) {
+		snprintf(error, sizeof(error), "%s %d: %.150s", kind, cur->error_code, cur->error_title);
 		sqlite3_bind_text(q, 3, error, -1, SQLITE_TRANSIENT);
 	} else {
 		sqlite3_bind_null(q, 3);
 	}
 	sqlite3_bind_int64(q, 4, now);
+	sqlite3_bind_int(q, 5, cur->state == DELIVERY_PLAYED ? DELIVERY_READ : (int)cur->state);
 	return store_exec_stmt(q);
 }
 
 int store_delivery_apply(struct store *st, const char *channel_kind, const struct delivery *d, time_t now,
 			 int *applied, int *newly_billable, int64_t *outbox_id)
 {
-	struct delivery_row old;
+	struct outbox_ref ref = {0};
+	struct delivery_row old, cur;
 	sqlite3_stmt *q;
 	int rc, known;
 
@@ -125,6 +137,8 @@ int store_delivery_apply(struct store *st, const char *channel_kind, const struc
 	if (rc != 0 && rc != -CB_ENOENT)
 		return rc;
 	known = rc == 0;
+	if ((rc = find_outbox(st, channel_kind, d->gateway_message_id, &ref)) != 0)
+		return rc;
 	if ((q = store_stmt(st, SQL_PUT)) == NULL)
 		return -CB_ESTORE;
 	sqlite3_bind_text(q, 1, channel_kind, -1, SQLITE_STATIC);
@@ -146,11 +160,15 @@ int store_delivery_apply(struct store *st, const char *channel_kind, const struc
 	else
 		sqlite3_bind_null(q, 9);
 	sqlite3_bind_int64(q, 10, now);
+	store_bind_id(q, 11, ref.id);
 	if ((rc = store_exec_stmt(q)) != 0)
 		return rc;
 	*applied = !known || (old.state != DELIVERY_FAILED && d->state > old.state);
 	*newly_billable = d->billable == 1 && (!known || old.billable < 0);
-	if (*applied)
-		rc = move_outbox(st, channel_kind, d, now, outbox_id);
-	return rc;
+	*outbox_id = ref.id;
+	if (ref.id == 0)
+		return 0;
+	if ((rc = store_delivery_get(st, channel_kind, d->gateway_message_id, &cur)) != 0)
+		return rc;
+	return move_outbox(st, channel_kind, ref.id, &cur, now);
 }

@@ -22,6 +22,10 @@ static const char *const SQL_PRUNE[] = {
 				  " WHERE received_at < ?1 AND status <> 'new' ORDER BY received_at LIMIT ?2)",
 	[PRUNE_DELIVERIES] = "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries"
 			     " WHERE updated_at < ?1 ORDER BY updated_at LIMIT ?2)",
+	/* A status of no message casebot knows holds a message id, and so a
+	 * number: kept as long as Meta may send it again (a week), no longer. */
+	[PRUNE_DELIVERIES_UNKNOWN] = "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries"
+				     " WHERE updated_at < ?1 AND outbox_id IS NULL ORDER BY updated_at LIMIT ?2)",
 	[PRUNE_AUDIT] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 ORDER BY at LIMIT ?2)",
 };
 

@@ -405,6 +405,12 @@ static const char *const migrations[] = {
 	"  UPDATE outbox SET parked_at = NULL WHERE status = 'queued' AND parked_at IS NOT NULL"
 	"  AND staff_id = NEW.staff_id;"
 	"  END;",
+	/* 19: a delivery status belongs to its outbox row and goes with it: a
+	 * WhatsApp message id holds the recipient's number, and erasing a
+	 * family leaves none behind. One whose row is not known is kept a
+	 * week (Meta's retries), no longer. */
+	"ALTER TABLE deliveries ADD COLUMN outbox_id INTEGER REFERENCES outbox(id) ON DELETE CASCADE;"
+	"CREATE INDEX deliveries_outbox ON deliveries(outbox_id);",
 };
 
 size_t store_schema_count(void)

@@ -606,6 +606,7 @@ enum prune_kind {
 	PRUNE_INBOUND,          /* inbound updates, by when they came */
 	PRUNE_INBOUND_HANDLED,  /* inbound updates already handled */
 	PRUNE_DELIVERIES,       /* delivery statuses, by their last change */
+	PRUNE_DELIVERIES_UNKNOWN, /* ... of messages no outbox row knows */
 	PRUNE_AUDIT             /* audit rows */
 };
 int store_prune(struct store *st, enum prune_kind kind, time_t before, int batch, int *deleted);

@@ -383,8 +383,26 @@ static void test_statuses(void **state)
 	status_of(s, sizeof(s), "wamid.ELSEWHERE", "sent", now, NULL);
 	post_ok(t, envelope(NULL, NULL, s), 200);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries"), 3);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries WHERE outbox_id IS NULL"), 1);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM inbound"), 0);
+	/* A status may come before the send's answer recorded the id: once
+	 * the row has it, the next status brings it where the first said. */
+	status_of(s, sizeof(s), "wamid.EARLY", "delivered", now, NULL);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	dt_exec_sql(t, "INSERT INTO outbox (family_id, channel_id, kind, catalog_key, not_before, status,"
+		       " gateway_message_id, created_at, updated_at) VALUES (1, 1, 'reply', 'x', 0, 'sent',"
+		       " 'wamid.EARLY', 0, 0)");
+	status_of(s, sizeof(s), "wamid.EARLY", "sent", now - 1, NULL);
+	post_ok(t, envelope(NULL, NULL, s), 200);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM outbox WHERE gateway_message_id = 'wamid.EARLY'"
+			      " AND status = 'delivered'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries WHERE gateway_message_id = 'wamid.EARLY'"
+			      " AND outbox_id IS NOT NULL AND state = 2"), 1);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	/* A message id holds the number it went to: erasing the family takes
+	 * its statuses too. */
+	assert_int_equal(testenv_cli(&t->env, "family", "erase", "F-1", "--yes", NULL), 0);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM deliveries WHERE gateway_message_id <> 'wamid.ELSEWHERE'"), 0);
 }
 
 /* The code typed into WhatsApp (what the wa.me link fills in) links the
