@@ -461,6 +461,89 @@ static void test_slow_clients_lock_nobody_out(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* An SMTP server (aiosmtpd) that takes its time over every end of DATA:
+ * it touches argv[2] when a mail's DATA is in, then waits argv[3]
+ * seconds before it answers 250. */
+static const char slow_smtp_py[] =
+	"import asyncio, sys\n"
+	"from aiosmtpd.smtp import SMTP\n"
+	"class Slow:\n"
+	"    async def handle_DATA(self, server, session, envelope):\n"
+	"        open(sys.argv[2], 'a').write('data\\n')\n"
+	"        await asyncio.sleep(float(sys.argv[3]))\n"
+	"        return '250 OK'\n"
+	"async def main():\n"
+	"    loop = asyncio.get_running_loop()\n"
+	"    srv = await loop.create_server(lambda: SMTP(Slow()), '127.0.0.1', int(sys.argv[1]))\n"
+	"    async with srv:\n"
+	"        await srv.serve_forever()\n"
+	"asyncio.run(main())\n";
+
+static pid_t start_slow_smtp(int port, const char *marker, int seconds)
+{
+	char port_s[16], secs[16];
+	pid_t pid;
+
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl("/usr/bin/python3", "python3", "-c", slow_smtp_py, port_s, marker, secs, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* The counsellor reads her families by email, through a server that waits
+ * twenty seconds before it answers the end of DATA. While it waits, the
+ * daemon goes on: the family's next message is answered on Telegram at
+ * once. The mail goes through in the end. */
+static void test_slow_smtp_blocks_nothing(void **state)
+{
+	struct dt *t = *state;
+	char marker[400];
+	int port = dt_free_port(), status, sent;
+	long long asked;
+	pid_t smtp;
+	FILE *fp;
+
+	snprintf(marker, sizeof(marker), "%s/smtp-data", t->env.dir);
+	smtp = start_slow_smtp(port, marker, 20);
+	assert_true(smtp > 0);
+	fp = fopen(t->env.conf, "a");
+	assert_non_null(fp);
+	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\ndigest_at = 00:00\n", port);
+	fclose(fp);
+	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
+				     "--email", "eva@example.org", NULL), 0);
+	assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--counsellor", "Eva", NULL), 0);
+	DT_WAIT_FOR(dt_port_open(port), 10000);
+	dt_start_daemon(t);
+	dt_link_family(t);
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
+	/* The forward's (or the digest's) DATA is in, and the server sits
+	 * on it. */
+	DT_WAIT_FOR(file_exists(marker), 20000);
+	sent = dt_sent_count(t, DT_FAMILY_CHAT);
+	asked = dt_now_ms();
+	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "hulp") > 0);
+	DT_WAIT_SENT(t, DT_FAMILY_CHAT, sent + 1, 10000);
+	assert_true(dt_now_ms() - asked < 5000);
+	/* The mail still went, once the server answered. */
+	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == 1, 60000);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	kill(smtp, SIGTERM);
+	waitpid(smtp, &status, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +553,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_updates_after_quiet_week, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_send_timeout_counted, setup_short_send_timeout, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_clients_lock_nobody_out, setup_webhook, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_smtp_blocks_nothing, dt_setup, dt_teardown),
 	};
 
 	/* CASEBOT_TEST_FILTER=test_routing* runs only what matches. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -42,6 +43,7 @@ struct em {
 	char password[256];
 	char domain[256];            /* right of Message-ID's '@' */
 	int require_tls;
+	atomic_int stop;             /* set when the gateway goes: workers give up */
 	int inflight;                /* mail transfers and refusals not yet reported */
 	int refs;                    /* the same, plus timers not yet closed */
 	int freeing;
@@ -56,6 +58,15 @@ struct em_call {
 	uv_timer_t timer;            /* a refusal reports on the next loop turn */
 	struct gateway_result r;
 	struct em_call *prev, *next;
+	/* A mail on a worker thread: what it sends, its own copies of the
+	 * settings (the gateway may go meanwhile), and the server's answer. */
+	uv_work_t work;
+	struct http_mail mail;
+	const char *rcpt[2];
+	char rcpt_s[EMAIL_ADDRESS_MAX + 1];
+	char url[256], from[256], username[128], password[256];
+	char *msg;
+	struct http_response res;
 };
 
 /* An output buffer with a hard cap; overflow sticks and fails the build. */
@@ -322,8 +333,34 @@ static void mailed(const struct http_response *res, void *arg)
 	}
 	if (call->cb != NULL && !em->freeing)
 		call->cb(&r, call->arg);
+	free(call->msg);
 	free(call);
 	em_release(em);
+}
+
+/* On a worker thread: libcurl waits for the server's reply to the end of
+ * DATA without returning, so the mail is sent here, never on the loop.
+ * Only the call is touched, and the gateway's stop flag. */
+static void mail_work(uv_work_t *w)
+{
+	struct em_call *call = w->data;
+
+	http_mail_send_blocking(&call->mail, &call->em->stop, &call->res);
+	sodium_memzero(call->password, sizeof(call->password));
+}
+
+/* Back on the loop (libuv posts it through its async handle). */
+static void mail_done(uv_work_t *w, int status)
+{
+	struct em_call *call = w->data;
+
+	if (status == UV_ECANCELED) {
+		memset(&call->res, 0, sizeof(call->res));
+		call->res.error = -CB_EGATEWAY;
+		call->res.cancelled = 1;
+		call->res.reason = "cancelled";
+	}
+	mailed(&call->res, call);
 }
 
 static void refusal_closed(uv_handle_t *h)
@@ -390,11 +427,9 @@ static int refuse(struct em *em, const char *why, gateway_sent_cb cb, void *arg)
 static int em_send(struct gateway *gw, const struct gateway_part *p, gateway_sent_cb cb, void *arg)
 {
 	struct em *em = em_of(gw);
-	const char *rcpt[2] = {p->address, NULL};
 	unsigned char id[EMAIL_ID_BYTES];
-	struct http_mail m;
+	struct http_mail *m;
 	struct em_call *call = NULL;
-	char *msg = NULL;
 	size_t msglen = 0;
 	int rc = -CB_ESTATE;
 
@@ -415,26 +450,38 @@ static int em_send(struct gateway *gw, const struct gateway_part *p, gateway_sen
 	call->arg = arg;
 	randombytes_buf(id, sizeof(id));
 	sodium_bin2hex(call->message_id, sizeof(call->message_id), id, sizeof(id));
-	if ((rc = build_message(em, p->address, p->text, p->len, call->message_id, &msg, &msglen)) != 0)
+	if ((rc = build_message(em, p->address, p->text, p->len, call->message_id, &call->msg, &msglen)) != 0)
 		goto out;
-	memset(&m, 0, sizeof(m));
-	m.url = em->url;
-	m.username = em->username[0] != '\0' ? em->username : NULL;
-	m.password = em->password[0] != '\0' ? em->password : NULL;
-	m.from = em->from;
-	m.rcpt = rcpt;
-	m.message = msg;
-	m.message_len = msglen;
-	m.timeout_ms = EMAIL_SEND_TIMEOUT_MS;
-	m.require_tls = em->require_tls;
-	if ((rc = http_client_mail(em->gw.env->http, &m, mailed, call)) != 0)
+	cb_strlcpy(call->rcpt_s, p->address, sizeof(call->rcpt_s));
+	cb_strlcpy(call->url, em->url, sizeof(call->url));
+	cb_strlcpy(call->from, em->from, sizeof(call->from));
+	cb_strlcpy(call->username, em->username, sizeof(call->username));
+	cb_strlcpy(call->password, em->password, sizeof(call->password));
+	call->rcpt[0] = call->rcpt_s;
+	m = &call->mail;
+	m->url = call->url;
+	m->username = call->username[0] != '\0' ? call->username : NULL;
+	m->password = call->password[0] != '\0' ? call->password : NULL;
+	m->from = call->from;
+	m->rcpt = call->rcpt;
+	m->message = call->msg;
+	m->message_len = msglen;
+	m->timeout_ms = EMAIL_SEND_TIMEOUT_MS;
+	m->require_tls = em->require_tls;
+	call->work.data = call;
+	if (uv_queue_work(em->gw.env->loop, &call->work, mail_work, mail_done) != 0) {
+		rc = -CB_EIO;
 		goto out;
+	}
 	call = NULL;
 	em->inflight++;
 	em->refs++;
 out:
+	if (call != NULL) {
+		sodium_memzero(call->password, sizeof(call->password));
+		free(call->msg);
+	}
 	free(call);
-	free(msg);
 	return rc;
 }
 
@@ -498,6 +545,9 @@ static void em_free(struct gateway *gw)
 	struct em *em = em_of(gw);
 
 	em->freeing = 1;
+	/* Mails on worker threads give up now; each reports back on the
+	 * loop, and the last one frees the gateway. */
+	atomic_store(&em->stop, 1);
 	sodium_memzero(em->password, sizeof(em->password));
 	while (em->refusals != NULL) {
 		struct em_call *call = em->refusals;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,19 +803,16 @@ out:
 	return rc;
 }
 
-int http_client_mail(struct http_client *c, const struct http_mail *m,
-                     http_done_cb cb, void *arg)
+/* A mail transfer checked and set up, not started. */
+static int mail_xfer_new(struct http_client *c, const struct http_mail *m, http_done_cb cb, void *arg,
+                         struct xfer **out)
 {
 	struct xfer *x = NULL;
 	int rc = -CB_EINVAL;
 
-	if (c == NULL || m == NULL || cb == NULL || m->url == NULL ||
-	    m->rcpt == NULL || m->message == NULL)
+	*out = NULL;
+	if (m == NULL || m->url == NULL || m->rcpt == NULL || m->message == NULL)
 		goto out;
-	if (c->closing) {
-		rc = -CB_ESTATE;
-		goto out;
-	}
 	if ((strncasecmp(m->url, "smtp://", 7) != 0 &&
 	     strncasecmp(m->url, "smtps://", 8) != 0) ||
 	    strpbrk(m->url, "\r\n") != NULL || m->timeout_ms < 0 ||
@@ -848,13 +846,83 @@ int http_client_mail(struct http_client *c, const struct http_mail *m,
 	}
 	if ((rc = setup_mail(x, m)) != 0)
 		goto out;
-	if ((rc = start_xfer(c, x)) != 0)
-		goto out;
+	*out = x;
 	x = NULL;
 out:
 	if (x != NULL)
 		xfer_free(x);
 	return rc;
+}
+
+int http_client_mail(struct http_client *c, const struct http_mail *m,
+                     http_done_cb cb, void *arg)
+{
+	struct xfer *x = NULL;
+	int rc;
+
+	if (c == NULL || cb == NULL)
+		return -CB_EINVAL;
+	if (c->closing)
+		return -CB_ESTATE;
+	if ((rc = mail_xfer_new(c, m, cb, arg, &x)) != 0)
+		return rc;
+	if ((rc = start_xfer(c, x)) != 0)
+		xfer_free(x);
+	return rc;
+}
+
+static int mail_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((atomic_int *)p) ? 1 : 0;
+}
+
+int http_mail_send_blocking(const struct http_mail *m, atomic_int *stop, struct http_response *res)
+{
+	struct xfer *x = NULL;
+	long code = 0;
+	double total = 0;
+	CURLcode cc;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->retry_after = -1;
+	res->body = "";
+	if ((rc = mail_xfer_new(NULL, m, NULL, NULL, &x)) != 0) {
+		res->error = rc;
+		res->reason = "the mail could not be set up";
+		return rc;
+	}
+	/* curl calls this while it waits, even for the reply to the end of
+	 * DATA: a stop comes through within a second. */
+	curl_easy_setopt(x->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x->easy, CURLOPT_XFERINFOFUNCTION, mail_progress);
+	curl_easy_setopt(x->easy, CURLOPT_XFERINFODATA, stop);
+	cc = curl_easy_perform(x->easy);
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+	res->status = (int)code;
+	res->total_seconds = total;
+	if (cc == CURLE_ABORTED_BY_CALLBACK && atomic_load(stop)) {
+		res->error = -CB_EGATEWAY;
+		res->cancelled = 1;
+		res->reason = "cancelled";
+	} else {
+		res->error = map_error(x, cc, &res->timed_out);
+		if (mail_refused(cc, code))
+			res->error = 0;
+		if (res->error != 0)
+			res->reason = curl_easy_strerror(cc);
+	}
+	/* A mail that did not finish may owe the server's reply; the QUIT of
+	 * the cleanup must not wait for it. */
+	if (cc != CURLE_OK)
+		mail_spoil_connection(x->easy);
+	xfer_free(x);
+	return 0;
 }
 
 int http_client_active(const struct http_client *c)

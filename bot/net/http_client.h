@@ -9,6 +9,7 @@
 #ifndef CASEBOT_HTTP_CLIENT_H
 #define CASEBOT_HTTP_CLIENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <uv.h>
@@ -136,6 +137,14 @@ int http_client_request(struct http_client *c, const struct http_request *req,
  * reused. */
 int http_client_mail(struct http_client *c, const struct http_mail *m,
                      http_done_cb cb, void *arg);
+
+/* The same mail, sent from the calling thread with an easy handle of its
+ * own, returning when the server has answered (or time ran out): for a
+ * worker thread, since libcurl waits for the reply to the end of DATA
+ * without returning to any loop. Setting *stop makes it give up within a
+ * second (res->cancelled). Fills res (no body) and returns 0, or a
+ * negative code (also in res->error) when the mail cannot be set up. */
+int http_mail_send_blocking(const struct http_mail *m, atomic_int *stop, struct http_response *res);
 
 /* Transfers started and not yet reported. */
 int http_client_active(const struct http_client *c);
