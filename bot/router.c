@@ -30,11 +30,18 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 	if (rc == -CB_ENOENT) {
 		if (c->ev.kind == EVENT_IDENTITY)
 			return 0;
-		if ((rc = onboarding_handle(h, &c->ev, direct)) != 0 || c->ev.sender_alt[0] == '\0')
+		if ((rc = onboarding_handle(h, &c->ev, direct)) != 0)
 			return rc;
-		/* A chat its code just linked learns its other identity. */
+		/* A chat its code just linked: the code was its first message
+		 * (a conversation window opens with it), and the chat learns
+		 * its other identity. */
 		rc = store_channel_find(h->store, c->ev.channel, c->ev.sender, &fm.channel);
-		return rc == 0 ? identity_note(h, &fm.channel, &c->ev) : (rc == -CB_ENOENT ? 0 : rc);
+		if (rc == 0)
+			rc = store_channel_touch(h->store, fm.channel.id,
+						 c->ev.at > 0 && c->ev.at < h->now ? c->ev.at : h->now);
+		if (rc == 0 && c->ev.sender_alt[0] != '\0')
+			rc = identity_note(h, &fm.channel, &c->ev);
+		return rc == -CB_ENOENT ? 0 : rc;
 	}
 	if (rc != 0)
 		return rc;

@@ -177,6 +177,9 @@ static void test_onboarding(void **state)
 	link_chat(t, "1001");
 	assert_int_equal(q(t, "SELECT count(*) FROM channels WHERE address = '1001' AND family_id = 1"
 			   " AND member_id = 1 AND verified = 1"), 1);
+	/* The code is the chat's first message: a conversation window (on
+	 * WhatsApp) runs from it. */
+	assert_true(q(t, "SELECT last_inbound_at FROM channels WHERE address = '1001'") > 0);
 	last_reply(t, LANG_FR, text, sizeof(text), NULL);
 	assert_non_null(strstr(text, "Sara"));
 	/* The code works once. */
