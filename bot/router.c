@@ -16,6 +16,13 @@ struct run_ctx {
 	char redacted[1024];         /* no text: a few short fields */
 };
 
+/* The message's own time, which a gateway's retry does not change (never
+ * later than now). */
+static time_t written_at(const struct run_ctx *c)
+{
+	return c->ev.at > 0 && c->ev.at < c->h->now ? c->ev.at : c->h->now;
+}
+
 static int route_one(struct run_ctx *c, struct handler_direct *direct)
 {
 	struct hctx *h = c->h;
@@ -32,24 +39,20 @@ static int route_one(struct run_ctx *c, struct handler_direct *direct)
 			return 0;
 		if ((rc = onboarding_handle(h, &c->ev, direct)) != 0)
 			return rc;
-		/* A chat its code just linked: the code was its first message
-		 * (a conversation window opens with it), and the chat learns
-		 * its other identity. */
+		/* A chat its code just linked: its code opens its conversation
+		 * window, and it learns its other identity. */
 		rc = store_channel_find(h->store, c->ev.channel, c->ev.sender, &fm.channel);
-		if (rc == 0)
-			rc = store_channel_touch(h->store, fm.channel.id,
-						 c->ev.at > 0 && c->ev.at < h->now ? c->ev.at : h->now);
-		if (rc == 0 && c->ev.sender_alt[0] != '\0')
-			rc = identity_note(h, &fm.channel, &c->ev);
-		return rc == -CB_ENOENT ? 0 : rc;
+		if (rc == -CB_ENOENT)
+			return 0;
+		if (rc != 0 || (rc = identity_note(h, &fm.channel, &c->ev)) != 0)
+			return rc;
+		return store_channel_touch(h->store, fm.channel.id, written_at(c));
 	}
 	if (rc != 0)
 		return rc;
 	if ((rc = identity_note(h, &fm.channel, &c->ev)) != 0 || c->ev.kind == EVENT_IDENTITY)
 		return rc;
-	/* The message's own time, which a gateway's retry does not change. */
-	if ((rc = store_channel_touch(h->store, fm.channel.id,
-				      c->ev.at > 0 && c->ev.at < h->now ? c->ev.at : h->now)) != 0)
+	if ((rc = store_channel_touch(h->store, fm.channel.id, written_at(c))) != 0)
 		return rc;
 	if (fm.channel.staff_id != 0 && !fm.channel.verified)
 		return onboarding_pending(h, &c->ev, &fm.channel, direct);

@@ -427,6 +427,8 @@ static void test_onboarding_by_code(void **state)
 			 " AND family_id = 1 AND member_id = 1") == 1, 10000);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM channel_identities WHERE identity = 'BE.77' AND pending = 0") == 1,
 		    10000);
+	/* The code itself opens the conversation window. */
+	assert_int_equal(dt_q(t, "SELECT last_inbound_at FROM channels WHERE kind = 'whatsapp'"), written);
 	/* Later the number may not come: the user id finds the chat. */
 	snprintf(m, sizeof(m),
 		 "{\"from_user_id\":\"BE.77\",\"id\":\"wamid.CODE2\",\"timestamp\":\"%lld\",\"type\":\"text\","

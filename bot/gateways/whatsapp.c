@@ -325,9 +325,11 @@ static void webhook(struct http_server_req *req, void *arg)
 		batch_free(&b);
 		return;
 	}
-	/* Where a crash must lose nothing and handle nothing twice: the
-	 * batch is committed, Meta has not heard so and will send it again. */
-	clock_crash_point("whatsapp_committed");
+	/* Where a crash must lose nothing and handle nothing twice: new
+	 * messages are committed, Meta has not heard so and will send them
+	 * again. */
+	if (b.stored > 0)
+		clock_crash_point("whatsapp_committed");
 	http_server_respond(req, 200, "text/plain", "ok\n", 3);
 	wa->gw.last_ok_ms = uv_now(d->loop);
 	if (b.stored > 0)
