@@ -6,7 +6,14 @@
  * after its text, Details as an edit in place where the gateway declares
  * it can edit and as a new message where it does not. No simulator, no
  * pauses: a retry is brought forward by moving the row's not_before, and
- * the loop runs until the outcome shows. */
+ * the loop runs until the outcome shows.
+ *
+ * The same tests then run against the real Telegram gateway talking to
+ * build/tgsim (group contract_telegram): a spy (tests/support/spygw.c)
+ * keeps the calls as the fake does, and each scripted outcome becomes what
+ * the simulator does (a 429, 500 or 400 fault, a blocked chat). The tests
+ * that script what only the fake can do (a timeout after 20 s, a cut of
+ * 64 bytes, WhatsApp's outcomes) run against the fake only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,18 +29,27 @@
 #include "bot/daemon.h"
 #include "locales/locale.h"
 #include "store/store.h"
+#include "bot/gateways/gateway.h"
+#include "bot/gateways/telegram.h"
+#include "bot/net/http_client.h"
 #include "tests/support/fakegw.h"
+#include "tests/support/simctl.h"
+#include "tests/support/spygw.h"
 #include "tests/support/testenv.h"
 
 #define FAMILY_CHAT "1001"
 #define STAFF_CHAT "9001"
 #define RUN_MAX_MS 10000
+#define TG_TOKEN "123456:CONTRACT-token"
 
 struct cfx {
 	struct testenv env;
 	struct daemon d;
-	struct fakegw fake;
+	struct fakegw fake;          /* the fake, or the spy on the real gateway */
 	uv_timer_t watchdog;
+	struct simctl *sim;          /* the Telegram group: tgsim */
+	struct http_client *http;
+	struct gateway_env genv;
 };
 
 /* One integer from the store the outbox writes. */
@@ -94,24 +110,27 @@ static void attach(struct cfx *c, struct gateway *gw)
 	c->d.gateways[c->d.ngateways++] = gw;
 }
 
-static int setup(void **state)
+/* The store, configuration and catalogs of a family F-1 with counsellor
+ * Sara, and their two chats; extra_ini follows [casebot]. */
+static struct cfx *setup_common(const char *extra_ini)
 {
 	struct cfx *c = calloc(1, sizeof(*c));
-	char err[256];
+	char err[256], ini[512];
 	long long now = (long long)time(NULL);
 	char sql[1024];
 
-	if (c == NULL || testenv_setup(&c->env, time(NULL), "quiet_hours = off\n") != 0)
-		return -1;
+	snprintf(ini, sizeof(ini), "quiet_hours = off\n%s", extra_ini != NULL ? extra_ini : "");
+	if (c == NULL || testenv_setup(&c->env, time(NULL), ini) != 0)
+		return NULL;
 	if (testenv_cli(&c->env, "init", NULL) != 0 ||
 	    testenv_cli(&c->env, "staff", "add", "Sara", "--role", "counsellor", "--lang", "nl", NULL) != 0 ||
 	    testenv_cli(&c->env, "family", "add", "F-1", "--lang", "nl", "--counsellor", "Sara", NULL) != 0)
-		return -1;
+		return NULL;
 	if (config_load(&c->d.cfg, c->env.conf, err, sizeof(err)) != 0 ||
 	    store_open(c->d.cfg.data_dir, 0, &c->d.store, err, sizeof(err)) != 0 ||
 	    locale_load(CASEBOT_LOCALES_DIR, &c->d.loc, err, sizeof(err)) != 0 ||
 	    uv_loop_init(&c->d.loop) != 0)
-		return -1;
+		return NULL;
 	uv_timer_init(&c->d.loop, &c->watchdog);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO channels (id, family_id, kind, address, verified, created_at) VALUES"
@@ -119,21 +138,108 @@ static int setup(void **state)
 		 "INSERT INTO channels (id, staff_id, kind, address, verified, created_at, confirmed_at) VALUES"
 		 " (2, 1, 'telegram', '" STAFF_CHAT "', 1, %lld, %lld);", now, now, now);
 	exec(c, sql);
+	return c;
+}
+
+static int setup(void **state)
+{
+	struct cfx *c = setup_common(NULL);
+
+	if (c == NULL)
+		return -1;
 	fakegw_init(&c->fake, &c->d.loop, "telegram");
 	attach(c, &c->fake.gw);
 	*state = c;
 	return 0;
 }
 
+/* The real Telegram gateway against tgsim, seen through the spy. Its
+ * capabilities are its own; only its rates are raised, as the fake's are,
+ * so that parts do not wait (tgsim counts, and does not refuse, what
+ * goes faster than Telegram allows). */
+static int setup_telegram(void **state)
+{
+	struct simctl *sim = calloc(1, sizeof(*sim));
+	struct gateway *real;
+	struct cfx *c;
+	char ini[256], err[256];
+
+	if (sim == NULL || simctl_start(sim, TG_TOKEN, NULL) != 0) {
+		free(sim);
+		return -1;
+	}
+	setenv("CASEBOT_TELEGRAM_TOKEN", TG_TOKEN, 1);
+	snprintf(ini, sizeof(ini), "[telegram]\napi_base = %s\n", simctl_base(sim));
+	if ((c = setup_common(ini)) == NULL || (c->http = http_client_new(&c->d.loop)) == NULL)
+		return -1;
+	c->sim = sim;
+	c->genv = (struct gateway_env){.loop = &c->d.loop, .cfg = &c->d.cfg, .store = c->d.store,
+				       .loc = &c->d.loc, .metrics = &c->d.metrics, .http = c->http};
+	if ((real = gateway_telegram_new(&c->genv, err, sizeof(err))) == NULL ||
+	    spygw_wrap(&c->fake, &c->d.loop, real) != 0)
+		return -1;
+	c->fake.gw.caps.rate_per_chat = 50.0;
+	c->fake.gw.caps.rate_global = 100.0;
+	c->d.gateways[c->d.ngateways++] = &c->fake.gw;
+	if (simctl_chat(sim, 1001, "Amina") != 0 || simctl_chat(sim, 9001, "Sara") != 0)
+		return -1;
+	*state = c;
+	return 0;
+}
+
+/* What the test scripts, as the gateway under test can be made to do it;
+ * the last_error the row then carries. */
+static const char *script(struct cfx *c, enum gateway_outcome outcome, int retry_after,
+			  const char *reason)
+{
+	static char want[160];
+
+	if (c->sim == NULL) {
+		assert_non_null(fakegw_push(&c->fake, outcome, retry_after, reason));
+		return reason;
+	}
+	switch (outcome) {
+	case GW_RETRY_AFTER:
+		assert_int_equal(simctl_fault(c->sim, "429", 1, retry_after, "sendMessage"), 0);
+		snprintf(want, sizeof(want), "telegram 429: Too Many Requests: retry after %d", retry_after);
+		return want;
+	case GW_TRANSIENT:
+		assert_int_equal(simctl_fault(c->sim, "500", 1, 0, "sendMessage"), 0);
+		return "telegram 500: Internal Server Error";
+	case GW_BLOCKED:
+		assert_true(simctl_block(c->sim, 1001, 1) > 0);
+		return "telegram 403: Forbidden: bot was blocked by the user";
+	case GW_PERMANENT:
+		assert_int_equal(simctl_fault(c->sim, "400", 1, 0, "sendMessage"), 0);
+		return "telegram 400: Bad Request: message text is empty";
+	default:
+		fail_msg("no way to make tgsim answer outcome %d", (int)outcome);
+	}
+	return NULL;
+}
+
 static int teardown(void **state)
 {
 	struct cfx *c = *state;
 
+	/* A real gateway's answers come from the network: let the last ones
+	 * reach the outbox before it goes. */
+	if (c->sim != NULL)
+		RUN_UNTIL(c, c->fake.pending == 0);
 	if (c->d.outbox != NULL)
 		outbox_close(c->d.outbox);
+	if (c->sim != NULL) {
+		c->fake.gw.ops->free(&c->fake.gw);
+		http_client_close(c->http, NULL, NULL);
+	}
 	uv_close((uv_handle_t *)&c->watchdog, NULL);
 	uv_run(&c->d.loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&c->d.loop), 0);
+	if (c->sim != NULL) {
+		/* tgsim must answer SIGTERM with exit 0. */
+		assert_int_equal(simctl_stop(c->sim), 0);
+		free(c->sim);
+	}
 	store_close(c->d.store);
 	locale_free(c->d.loc);
 	testenv_teardown(&c->env);
@@ -225,7 +331,7 @@ static void test_retry_after(void **state)
 	long long id = queue_notice(c);
 	time_t before = time(NULL);
 
-	fakegw_push(&c->fake, GW_RETRY_AFTER, 2, "Too Many Requests");
+	script(c, GW_RETRY_AFTER, 2, "Too Many Requests");
 	start(c);
 	RUN_UNTIL(c, c->fake.answered == 1 && strcmp(status(c, id), "queued") == 0);
 	assert_true(q(c, "SELECT not_before FROM outbox WHERE id = %lld", id) >= (long long)before + 2);
@@ -244,11 +350,12 @@ static void transient_then_sent(struct cfx *c, const char *reason)
 	long long id = queue_notice(c);
 	time_t before = time(NULL);
 
-	fakegw_push(&c->fake, GW_TRANSIENT, 0, reason);
+	const char *want = script(c, GW_TRANSIENT, 0, reason);
+
 	start(c);
 	RUN_UNTIL(c, c->fake.answered == 1 && strcmp(status(c, id), "queued") == 0);
 	assert_true(q(c, "SELECT not_before FROM outbox WHERE id = %lld", id) >= (long long)before + 1);
-	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND last_error = '%s'", id, reason), 1);
+	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND last_error = '%s'", id, want), 1);
 	assert_int_equal(c->fake.sends, 1);
 	bring_forward(c, id);
 	RUN_UNTIL(c, ended(c, id));
@@ -279,7 +386,7 @@ static void test_transient_gives_up(void **state)
 	snprintf(sql, sizeof(sql), "UPDATE outbox SET attempts = 7, give_up_at = %lld WHERE id = %lld",
 		 (long long)time(NULL) - 1, id);
 	exec(c, sql);
-	fakegw_push(&c->fake, GW_TRANSIENT, 0, "HTTP 500");
+	script(c, GW_TRANSIENT, 0, "HTTP 500");
 	start(c);
 	RUN_UNTIL(c, ended(c, id));
 	assert_string_equal(status(c, id), "failed");
@@ -293,7 +400,7 @@ static void test_blocked(void **state)
 	struct cfx *c = *state;
 	long long id = queue_notice(c), next;
 
-	fakegw_push(&c->fake, GW_BLOCKED, 0, "Forbidden: bot was blocked by the user");
+	script(c, GW_BLOCKED, 0, "Forbidden: bot was blocked by the user");
 	start(c);
 	RUN_UNTIL(c, ended(c, id));
 	assert_string_equal(status(c, id), "failed");
@@ -314,7 +421,7 @@ static void test_permanent(void **state)
 	struct cfx *c = *state;
 	long long id = queue_notice(c);
 
-	fakegw_push(&c->fake, GW_PERMANENT, 0, "Bad Request: message text is empty");
+	script(c, GW_PERMANENT, 0, "Bad Request: message text is empty");
 	start(c);
 	RUN_UNTIL(c, ended(c, id));
 	assert_string_equal(status(c, id), "failed");
@@ -387,7 +494,9 @@ static void test_media_refused(void **state)
 		 " %lld, %lld, %lld)", (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
 	exec(c, sql);
 	id = q(c, "SELECT max(id) FROM outbox");
-	fakegw_media_outcome(&c->fake, GW_PERMANENT, "Bad Request: wrong file identifier");
+	/* tgsim refuses a file id it never gave by itself. */
+	if (c->sim == NULL)
+		fakegw_media_outcome(&c->fake, GW_PERMANENT, "Bad Request: wrong file identifier");
 	start(c);
 	RUN_UNTIL(c, ended(c, id));
 	assert_string_equal(status(c, id), "sent");
@@ -635,6 +744,7 @@ static void test_edit_refused(void **state)
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TG(fn) cmocka_unit_test_setup_teardown(fn, setup_telegram, teardown)
 
 int main(void)
 {
@@ -646,5 +756,11 @@ int main(void)
 		T(test_edit_refused),
 	};
 
-	return cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);
+	const struct CMUnitTest telegram[] = {
+		TG(test_sent), TG(test_retry_after), TG(test_server_error), TG(test_transient_gives_up),
+		TG(test_blocked), TG(test_permanent), TG(test_media_refused),
+	};
+	int failed = cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);
+
+	return failed + cmocka_run_group_tests_name("contract_telegram", telegram, NULL, NULL);
 }

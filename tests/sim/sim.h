@@ -75,7 +75,7 @@ struct sim_file {
 };
 
 enum sim_fault_kind {
-	FAULT_429 = 1, FAULT_500, FAULT_SLOW, FAULT_DROP, FAULT_GARBAGE, FAULT_EMPTY
+	FAULT_429 = 1, FAULT_500, FAULT_SLOW, FAULT_DROP, FAULT_GARBAGE, FAULT_EMPTY, FAULT_400
 };
 
 struct sim_fault {

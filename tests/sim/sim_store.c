@@ -470,6 +470,7 @@ int sim_fault_parse(const cJSON *in, struct sim_fault *f, int *clear, const char
 	static const struct { const char *name; enum sim_fault_kind kind; } kinds[] = {
 		{"429", FAULT_429}, {"500", FAULT_500}, {"slow", FAULT_SLOW},
 		{"drop", FAULT_DROP}, {"garbage", FAULT_GARBAGE}, {"empty", FAULT_EMPTY},
+		{"400", FAULT_400},
 	};
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(in, "method");
@@ -486,7 +487,7 @@ int sim_fault_parse(const cJSON *in, struct sim_fault *f, int *clear, const char
 		if (strcmp(kind, kinds[i].name) == 0)
 			f->kind = kinds[i].kind;
 	if (f->kind == 0) {
-		*why = "kind must be 429, 500, slow, drop, garbage, empty or clear";
+		*why = "kind must be 429, 500, 400, slow, drop, garbage, empty or clear";
 		return -CB_EINVAL;
 	}
 	if (field_i64(in, "count", 1, &count) != 0 || count < 1 || count > 1000000 ||

@@ -1141,6 +1141,10 @@ static int apply_fault(struct tgsim *sim, struct http_server_req *req, const cha
 			finish(sim, req, method, started, 500,
 			       err_root(500, "Internal Server Error"), "(500 fault)");
 		return 1;
+	case FAULT_400:
+		finish(sim, req, method, started, 400,
+		       err_root(400, "Bad Request: message text is empty"), "(400 fault)");
+		return 1;
 	case FAULT_GARBAGE:
 		raw_answer(sim, req, method, started, 200,
 		           f.html ? "text/html" : "application/json",

@@ -14,7 +14,7 @@
  *   POST voice    {chat_id, seconds?};  POST location {chat_id, latitude?, longitude?}
  *   POST block / unblock {chat_id} -> {update_id (0: no change), blocked}
  *   POST raw      {update: any JSON} -> {update_id}
- *   POST fault    {kind: 429|500|slow|drop|garbage|empty|clear, count?,
+ *   POST fault    {kind: 429|500|400|slow|drop|garbage|empty|clear, count?,
  *                  retry_after?, delay_ms?, method?, html?} -> {faults_left}
  *   POST reset
  *   GET  sent[?chat_id=N] -> {messages: [{chat_id, message_id, text,

@@ -992,6 +992,10 @@ void wasim_api_handle(struct http_server_req *req, void *arg)
 				fail(&c, 429, 80007, 0, "Rate limit issues", "Too many calls to this number");
 				return;
 			}
+			if (fault.kind == FAULT_400) {
+				fail_param(&c, "Injected by a fault");
+				return;
+			}
 			if (fault.kind == FAULT_500 || fault.kind == FAULT_GARBAGE) {
 				finish(&c, 500, graph_error(1, 0, "An unknown error occurred", NULL), "fault");
 				return;

@@ -33,7 +33,8 @@
  *   POST verify       {verify_token?, challenge?}  the GET handshake ->
  *                     {status, body, echoed}
  *   POST webhook      {url}                 where webhooks go from now on
- *   POST fault        as tgsim's; methods "messages", "media", "file"
+ *   POST fault        as tgsim's (429, 500, 400, garbage); methods "messages",
+ *                     "media", "file" (the download: 500 only)
  *   POST reset
  *   GET  sent[?wa_id=N]  {messages: [{chat_id, wa_id, id, message_id, type,
  *                     text, buttons, template, language, params, media_id,

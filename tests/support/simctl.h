@@ -116,7 +116,7 @@ int simctl_chat(const struct simctl *s, int64_t chat, const char *first_name);
  * when NULL): kind "429" (arg = retry_after seconds), "slow" or "drop"
  * (arg = delay in ms; 0 means 2 s for slow and, for drop, longer than
  * any client timeout: 150 s),
- * "500", "garbage", "empty" (arg unused); "clear" disarms all. */
+ * "500", "400", "garbage", "empty" (arg unused); "clear" disarms all. */
 int simctl_fault(const struct simctl *s, const char *kind, int count, int arg,
                  const char *method);
 
