@@ -576,7 +576,7 @@ static void t_pair_limit(void **state)
 static void t_throughput(void **state)
 {
 	struct fx *f = *state;
-	char wa[16];
+	char wa[24];
 	struct call c;
 	int i;
 
