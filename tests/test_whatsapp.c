@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -541,6 +542,79 @@ static void test_crash_after_commit(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* casebot check reads WhatsApp's secrets as casebot run does and never
+ * prints them; casebot run without them says which it needs. */
+static void test_secrets(void **state)
+{
+	struct dt *t = *state;
+	char token[400], secret[400], ini[1024];
+	FILE *fp;
+	int st;
+
+	snprintf(token, sizeof(token), "%s/wa.token", t->env.dir);
+	snprintf(secret, sizeof(secret), "%s/wa.secret", t->env.dir);
+	fp = fopen(token, "w");
+	fputs("EAAfile-token-123\n", fp);
+	fclose(fp);
+	fp = fopen(secret, "w");
+	fputs("file-app-secret-456\n", fp);
+	fclose(fp);
+	chmod(token, 0600);
+	chmod(secret, 0644);
+	snprintf(ini, sizeof(ini), "[whatsapp]\ntoken_file = %s\napp_secret_file = %s\n", token, secret);
+	fp = fopen(t->env.conf, "a");
+	fputs(ini, fp);
+	fclose(fp);
+	/* From the variables first. */
+	assert_int_equal(testenv_cli(&t->env, "check", NULL), 0);
+	assert_non_null(strstr(t->env.out, "whatsapp token: from $CASEBOT_WHATSAPP_TOKEN"));
+	assert_non_null(strstr(t->env.out, "whatsapp app secret: from $CASEBOT_WHATSAPP_APP_SECRET"));
+	unsetenv("CASEBOT_WHATSAPP_TOKEN");
+	unsetenv("CASEBOT_WHATSAPP_APP_SECRET");
+	/* A secret others may read is refused, by name, never shown. */
+	st = testenv_cli(&t->env, "check", NULL);
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(t->env.err, "app_secret_file"));
+	assert_non_null(strstr(t->env.err, "chmod 600"));
+	chmod(secret, 0600);
+	assert_int_equal(testenv_cli(&t->env, "check", NULL), 0);
+	assert_non_null(strstr(t->env.out, "whatsapp token: from "));
+	assert_null(strstr(t->env.out, "EAAfile"));
+	assert_null(strstr(t->env.out, "file-app-secret"));
+	/* The daemon reads the files, and the webhook is signed with that. */
+	start(t);
+	assert_int_equal(post_signed(t, "file-app-secret-456", hello), 200);
+	assert_int_equal(post_signed(t, APP_SECRET, hello), 401);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+	/* Without a token the daemon does not start, and says what it needs. */
+	unlink(token);
+	dt_start_daemon(t);
+	{
+		long long until = dt_now_ms() + 10000;
+		int status = 0;
+		pid_t r;
+
+		while ((r = waitpid(t->daemon, &status, WNOHANG)) == 0 && dt_now_ms() < until)
+			dt_sleep_ms(20);
+		assert_int_equal(r, t->daemon);
+		t->daemon = 0;
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 1);
+	}
+	{
+		char log[8192] = "";
+		size_t n;
+
+		fp = fopen(t->log, "r");
+		assert_non_null(fp);
+		n = fread(log, 1, sizeof(log) - 1, fp);
+		log[n] = '\0';
+		fclose(fp);
+		assert_non_null(strstr(log, "no WhatsApp token"));
+		assert_null(strstr(log, "file-app-secret"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_onboarding_by_code, setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_number_change, setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_secrets, setup, dt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
