@@ -279,6 +279,96 @@ static void test_reminder_answered(void **state)
 	assert_int_equal(dt_stop_daemon(x->t, SIGTERM), 0);
 }
 
+#define SARA_WA "32470009009"
+
+/* The text of the last message wa_id got, and its wamid. */
+static void last_sent(struct wt *x, const char *wa_id, char *text, size_t cap, char *id, size_t idcap)
+{
+	cJSON *sent = wasimctl_sent(&x->w, wa_id), *last;
+
+	assert_non_null(sent);
+	last = cJSON_GetArrayItem(sent, cJSON_GetArraySize(sent) - 1);
+	assert_non_null(last);
+	snprintf(text, cap, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(last, "text")));
+	snprintf(id, idcap, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(last, "id")));
+	cJSON_Delete(sent);
+}
+
+/* A counsellor on WhatsApp links her chat with a staff code and the
+ * pairing number, gets a Telegram family's message, and answers it with
+ * WhatsApp's reply: the answer reaches the family on Telegram. */
+static void test_counsellor_on_whatsapp(void **state)
+{
+	struct wt *x = *state;
+	char code[16], body[256], text[4096], id[160], number[8] = "";
+	const char *p;
+	int n;
+
+	start(x);
+	dt_link_family(x->t);
+	assert_int_equal(testenv_cli(&x->t->env, "staff", "invite", "Sara", NULL), 0);
+	p = strstr(x->t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(code, sizeof(code), "%.10s", p + 6);
+	assert_true(wasimctl_text(&x->w, SARA_WA, code) > 0);
+	assert_true(wasimctl_wait_sent(&x->w, SARA_WA, 1, 20000) >= 1);
+	last_sent(x, SARA_WA, text, sizeof(text), id, sizeof(id));
+	for (p = text; *p != '\0' && number[0] == '\0'; p++)
+		if (strspn(p, "0123456789") == 6 && (p == text || p[-1] < '0' || p[-1] > '9'))
+			snprintf(number, sizeof(number), "%.6s", p);
+	assert_int_equal(strlen(number), 6);
+	assert_int_equal(testenv_cli(&x->t->env, "staff", "confirm", "Sara", number, NULL), 0);
+	assert_true(wasimctl_wait_sent(&x->w, SARA_WA, 2, 20000) >= 2);
+	n = wasimctl_wait_sent(&x->w, SARA_WA, 2, 1000);
+	assert_true(simctl_message(&x->t->sim, DT_FAMILY_CHAT, "Kan ik de afspraak van dinsdag verzetten?") > 0);
+	assert_true(wasimctl_wait_sent(&x->w, SARA_WA, n + 1, 20000) >= n + 1);
+	last_sent(x, SARA_WA, text, sizeof(text), id, sizeof(id));
+	assert_non_null(strstr(text, "Kan ik de afspraak van dinsdag verzetten?"));
+	n = dt_sent_count(x->t, DT_FAMILY_CHAT);
+	snprintf(body, sizeof(body), "{\"wa_id\":\"" SARA_WA "\",\"text\":\"Ja, bel me morgen.\",\"context_id\":\"%s\"}",
+		 id);
+	assert_true(wasimctl_inject(&x->w, "message", body) > 0);
+	DT_WAIT_SENT(x->t, DT_FAMILY_CHAT, n + 1, 20000);
+	dt_sent_text(x->t, DT_FAMILY_CHAT, n, text, sizeof(text));
+	assert_non_null(strstr(text, "Ja, bel me morgen."));
+	assert_int_equal(dt_stop_daemon(x->t, SIGTERM), 0);
+}
+
+/* A household: Amina on Telegram, Youssef on WhatsApp. Each links with
+ * a code of their own; what each writes is the family's, logged under
+ * the member who wrote it. */
+static void test_household(void **state)
+{
+	struct wt *x = *state;
+	char code[16], body[160];
+	const char *p;
+
+	assert_int_equal(testenv_cli(&x->t->env, "member", "add", "F-1", "Youssef", "--role", "child", NULL), 0);
+	start(x);
+	dt_link_family(x->t);
+	assert_int_equal(testenv_cli(&x->t->env, "invite", "F-1", "--member", "Youssef", NULL), 0);
+	p = strstr(x->t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(code, sizeof(code), "%.10s", p + 6);
+	snprintf(body, sizeof(body), "{\"wa_id\":\"" FAMILY_WA "\",\"text\":\"%s\"}", code);
+	assert_true(wasimctl_inject(&x->w, "message", body) > 0);
+	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM channels WHERE family_id = 1") == 2, 20000);
+	assert_int_equal(dt_q(x->t, "SELECT m.name = 'Youssef' FROM channels c JOIN members m ON m.id = c.member_id"
+			      " WHERE c.kind = 'whatsapp'"), 1);
+	assert_true(wasimctl_wait_sent(&x->w, FAMILY_WA, 1, 20000) >= 1);
+	assert_true(wasimctl_text(&x->w, FAMILY_WA, "Ik ben Youssef, waar moet ik naartoe?") > 0);
+	assert_true(simctl_message(&x->t->sim, DT_FAMILY_CHAT, "Hier Amina, alles goed.") > 0);
+	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM contact_log WHERE family_id = 1 AND direction = 'in'"
+			 " AND kind = 'text'") == 2, 20000);
+	assert_int_equal(dt_q(x->t, "SELECT count(*) FROM contact_log l JOIN members m ON m.id = l.member_id"
+			      " WHERE l.kind = 'text' AND l.direction = 'in' AND l.channel_kind = 'whatsapp'"
+			      " AND m.name = 'Youssef'"), 1);
+	assert_int_equal(dt_q(x->t, "SELECT count(*) FROM contact_log l JOIN members m ON m.id = l.member_id"
+			      " WHERE l.kind = 'text' AND l.direction = 'in' AND l.channel_kind = 'telegram'"
+			      " AND m.name = 'Amina'"), 1);
+	assert_int_equal(dt_stop_daemon(x->t, SIGTERM), 0);
+}
+
 /* Meta's verification handshake, from the simulator. */
 static void test_verification(void **state)
 {
@@ -307,6 +397,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pdf_and_voice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reminder_answered, reminder_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counsellor_on_whatsapp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_household, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
