@@ -6,7 +6,8 @@
 #   make test       build and run every test; last line "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make run        set up a demo data directory and run the main job
-#   make deps       install missing Debian packages (apt-get), no-op otherwise
+#   make deps       install missing Debian packages (apt-get) and the browser
+#                   tests' npm packages (npm ci), no-op otherwise
 #   make check      casebot check on the example configuration
 #
 # Top-level targets first make sure the packages are there, then call this
@@ -15,8 +16,9 @@
 
 DEBS = pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
        libh2o-dev libinih-dev libsodium-dev libcmocka-dev libmagic-dev \
-       libutf8proc-dev sqlite3 tzdata python3-aiosmtpd
-PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc
+       libutf8proc-dev sqlite3 tzdata python3-aiosmtpd liboath-dev libqrencode-dev \
+       chromium
+PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc liboath libqrencode
 
 BUILD ?= build
 SANITIZE ?=
@@ -35,6 +37,10 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi; \
+	if [ ! -d tests/browser/node_modules ]; then \
+	  echo "installing: playwright-core (npm ci in tests/browser)"; \
+	  (cd tests/browser && npm ci --no-audit --no-fund --silent) || exit 1; \
 	fi
 
 clean:

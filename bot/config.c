@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
 	cfg->document_reminder_days = 3;
 	cfg->checkin_no_answer_minutes = 48 * 60;
 	cfg->invite_valid_days = 7;
+	cfg->console_not_reached_days = 14;
 	cfg->escalate_after_seconds = 4 * 3600;
 	cfg->work_start = 9 * 60;
 	cfg->work_end = 17 * 60;
@@ -375,6 +376,10 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = parse_minutes(v, &c->checkin_no_answer_minutes);
 	else if (KEY("invites", "valid_days"))
 		rc = parse_int(v, 1, 90, &c->invite_valid_days);
+	else if (KEY("console", "not_reached_days"))
+		rc = parse_int(v, 1, 365, &c->console_not_reached_days);
+	else if (KEY("console", "secure_cookie"))
+		rc = parse_bool(v, &c->console_secure_cookie);
 	else if (KEY("alerts", "escalate_after")) {
 		int minutes;
 		char *end;

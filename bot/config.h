@@ -52,6 +52,9 @@ struct config {
 	int checkin_no_answer_minutes;
 	/* [invites] */
 	int invite_valid_days;
+	/* [console] */
+	int console_not_reached_days; /* the overview's "not reached" list */
+	int console_secure_cookie;    /* behind HTTPS: cookies only go over it */
 	/* [alerts] */
 	int escalate_after_seconds;   /* working time before an alert moves up */
 	int work_start, work_end;     /* working hours, minutes after midnight */

@@ -10,6 +10,7 @@
 
 #include "bot/clock.h"
 #include "bot/compose.h"
+#include "bot/console/console.h"
 #include "bot/daemon.h"
 #include "bot/gateways/gateway.h"
 #include "bot/net/http_client.h"
@@ -243,6 +244,8 @@ static void finish_close(struct daemon *d)
 	for (int i = 0; i < d->ngateways; i++)
 		d->gateways[i]->ops->free(d->gateways[i]);
 	d->ngateways = 0;
+	console_detach(d->console);
+	d->console = NULL;
 	if (d->server != NULL)
 		http_server_close(d->server, NULL, NULL);
 	d->server = NULL;
@@ -379,6 +382,9 @@ static int start(struct daemon *d)
 		log_error("no gateway is configured");
 		return -CB_ECONFIG;
 	}
+	/* Last: "/" would take every path routed after it. */
+	if ((d->console = console_attach(d, d->server)) == NULL)
+		return -CB_ENOMEM;
 	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
 		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
 		return -CB_ECONFIG;

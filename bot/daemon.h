@@ -27,6 +27,7 @@ struct daemon {
 	struct locales *loc;
 	struct http_client *http;
 	struct http_server *server;
+	struct console_server *console;   /* the web console on server */
 	/* The gateways configured, in the order of gateway_kinds: a gateway
 	 * whose section is absent is not here. */
 	struct gateway *gateways[GATEWAY_MAX];

@@ -117,6 +117,11 @@ int staff_handle(struct hctx *h, const struct inbound_event *ev, const struct ch
  * them, or an urgent one sent to them, is open (STAFF_REACH_ALERT). */
 #define STAFF_REACH_ALERT 2
 int staff_reaches(struct hctx *h, const struct staff *s, const struct family *f);
+/* Staff words to the family, as a reply to it: to the linked chat it last
+ * wrote from, signed with s's name, logged. -CB_EPERM when s does not
+ * reach f, -CB_ENOENT when f has no chat to write to, -CB_ETOOBIG when the
+ * words do not fit one message of that chat's gateway. */
+int staff_write(struct hctx *h, const struct staff *s, const struct family *f, const char *text);
 /* A message to a staff member: kind, catalog key, and name/value pairs for
  * its params, ending with NULL. family_id is the family it is about (0 for
  * none, or for a list of several): the row is erased with that family. */

@@ -641,7 +641,7 @@ static int command(struct hctx *h, struct staff_msg *sm)
 /* The UTF-16 units the family's copy of a reply adds to the counsellor's
  * words: the header ("Message from ...") in the language of whoever reads
  * that chat, composed as the outbox will compose it. */
-static int reply_header_units(struct hctx *h, const struct staff_msg *sm, const struct family *f,
+static int reply_header_units(struct hctx *h, const struct staff *s, const struct family *f,
 			      const struct channel *ch, size_t *units)
 {
 	struct composed *c = malloc(sizeof(*c));
@@ -655,7 +655,7 @@ static int reply_header_units(struct hctx *h, const struct staff_msg *sm, const 
 	memset(&m, 0, sizeof(m));
 	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
 	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
-	if ((rc = handler_params(&params, "counsellor", sm->staff.name, "text", "", NULL)) != 0)
+	if ((rc = handler_params(&params, "counsellor", s->name, "text", "", NULL)) != 0)
 		goto out;
 	m.params = params;
 	if ((rc = compose_outbox(h->store, h->loc, &m, l, NULL, c)) != 0)
@@ -667,11 +667,87 @@ out:
 	return rc;
 }
 
+/* Staff words to one family chat, signed with the staff member's name,
+ * logged as a reply (via: the gateway the words came from, NULL from the
+ * console). What one message of the family's gateway cannot hold, header
+ * included, is refused whole (-CB_ETOOBIG) rather than cut or lost. An
+ * answer handles the alert of what it answers (alert_id, 0 for none), for
+ * everybody. */
+static int relay_words(struct hctx *h, const struct staff *s, const struct family *f, const struct channel *ch,
+		       const char *text, int64_t alert_id, const char *via)
+{
+	struct outbox_msg m;
+	char *params = NULL;
+	size_t limit, header = 0;
+	int rc;
+
+	if ((limit = relay_text_limit(ch->kind)) > 0 && (rc = reply_header_units(h, s, f, ch, &header)) != 0)
+		return rc;
+	if (limit > 0 && relay_text_units(ch->kind, text) + header > limit)
+		return -CB_ETOOBIG;
+	memset(&m, 0, sizeof(m));
+	m.family_id = f->id;
+	m.member_id = ch->member_id;
+	m.channel_id = ch->id;
+	m.staff_id = s->id;
+	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
+	if ((rc = handler_params(&params, "counsellor", s->name, "text", text, NULL)) != 0)
+		return rc;
+	m.params = params;
+	m.urgent = 1;
+	m.not_before = h->now;
+	rc = store_outbox_add(h->store, &m, h->now);
+	free(params);
+	if (rc != 0)
+		return rc;
+	if (alert_id != 0 && (rc = store_alert_ack(h->store, alert_id, s->id, h->now)) != 0 && rc != -CB_ESTATE)
+		return rc;
+	return store_contact_add(h->store, f->id, h->now, "internal", via, "reply", s->id, ch->member_id, "reply",
+				 NULL, NULL);
+}
+
+/* The chat a family is written to from the console: the linked one it
+ * last wrote from, else the last linked one. */
+struct pick_chat {
+	struct channel best;
+	int found;
+};
+
+static int pick_chat(const void *rec, void *arg)
+{
+	const struct channel *ch = rec;
+	struct pick_chat *p = arg;
+
+	if (!ch->verified || ch->blocked || ch->opted_out)
+		return 0;
+	if (!p->found || ch->last_inbound_at > p->best.last_inbound_at ||
+	    (ch->last_inbound_at == p->best.last_inbound_at && ch->id > p->best.id)) {
+		p->best = *ch;
+		p->found = 1;
+	}
+	return 0;
+}
+
+int staff_write(struct hctx *h, const struct staff *s, const struct family *f, const char *text)
+{
+	struct pick_chat p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if (!staff_reaches(h, s, f))
+		return -CB_EPERM;
+	if ((rc = store_channel_each_family(h->store, f->id, pick_chat, &p)) != 0)
+		return rc;
+	if (!p.found)
+		return -CB_ENOENT;
+	return relay_words(h, s, f, &p.best, text, 0, NULL);
+}
+
 /* The counsellor's words go to the family chat the forward came from,
  * signed with the counsellor's name. */
 static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *fwd, const char *text)
 {
-	struct outbox_msg m;
 	struct family f;
 	struct channel ch;
 	cJSON *p = cJSON_Parse(fwd->params);
@@ -679,8 +755,6 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	const cJSON *alert = cJSON_GetObjectItemCaseSensitive(p, "alert_id");
 	int64_t channel_id = cJSON_IsString(chan) ? strtoll(chan->valuestring, NULL, 10) : 0;
 	int64_t alert_id = cJSON_IsString(alert) ? strtoll(alert->valuestring, NULL, 10) : 0;
-	char *params = NULL;
-	size_t limit, units, header = 0;
 	int rc, ok;
 
 	cJSON_Delete(p);
@@ -691,39 +765,18 @@ static int reply(struct hctx *h, struct staff_msg *sm, const struct outbox_msg *
 	if (channel_id == 0 || store_channel_get(h->store, channel_id, &ch) != 0 || ch.family_id != f.id)
 		return say(h, sm, "staff.reply_failed", "ref", f.ref, "reason",
 			   locale_text(h->loc, sm->staff.lang, "staff.reason.gateway"), NULL);
-	/* What one message of the family's gateway cannot hold, header
-	 * included, is refused whole, with the limit left for the words,
-	 * rather than cut or lost. */
-	if ((limit = relay_text_limit(ch.kind)) > 0 && (rc = reply_header_units(h, sm, &f, &ch, &header)) != 0)
-		return rc;
-	if (limit > 0 && (units = relay_text_units(ch.kind, text)) + header > limit) {
+	rc = relay_words(h, &sm->staff, &f, &ch, text, alert_id, sm->channel.kind);
+	if (rc == -CB_ETOOBIG) {
 		char length_s[24], limit_s[24];
+		size_t header = 0, units = relay_text_units(ch.kind, text), limit = relay_text_limit(ch.kind);
 
+		if ((rc = reply_header_units(h, &sm->staff, &f, &ch, &header)) != 0)
+			return rc;
 		snprintf(length_s, sizeof(length_s), "%zu", units);
 		snprintf(limit_s, sizeof(limit_s), "%zu", header < limit ? limit - header : 0);
 		return say(h, sm, "staff.reply_too_long", "ref", f.ref, "length", length_s, "limit", limit_s, NULL);
 	}
-	memset(&m, 0, sizeof(m));
-	m.family_id = f.id;
-	m.member_id = ch.member_id;
-	m.channel_id = ch.id;
-	m.staff_id = sm->staff.id;
-	cb_strlcpy(m.kind, "relay_reply", sizeof(m.kind));
-	cb_strlcpy(m.catalog_key, "reply.from_counsellor", sizeof(m.catalog_key));
-	if ((rc = handler_params(&params, "counsellor", sm->staff.name, "text", text, NULL)) != 0)
-		return rc;
-	m.params = params;
-	m.urgent = 1;
-	m.not_before = h->now;
-	rc = store_outbox_add(h->store, &m, h->now);
-	free(params);
-	if (rc != 0)
-		return rc;
-	/* An answer handles the alert of what it answers, for everybody. */
-	if (alert_id != 0 && (rc = store_alert_ack(h->store, alert_id, sm->staff.id, h->now)) != 0 && rc != -CB_ESTATE)
-		return rc;
-	return store_contact_add(h->store, f.id, h->now, "internal", sm->channel.kind, "reply", sm->staff.id,
-				 ch.member_id, "reply", NULL, NULL);
+	return rc;
 }
 
 static int button(struct hctx *h, struct staff_msg *sm)

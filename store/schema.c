@@ -411,6 +411,33 @@ static const char *const migrations[] = {
 	 * week (Meta's retries), no longer. */
 	"ALTER TABLE deliveries ADD COLUMN outbox_id INTEGER REFERENCES outbox(id) ON DELETE CASCADE;"
 	"CREATE INDEX deliveries_outbox ON deliveries(outbox_id);",
+	/* 20: the console's logins. A staff member's password is an argon2id
+	 * string (salt and cost inside), the second factor a TOTP secret in
+	 * base32 with the last time step used, so that a code works once.
+	 * Sessions are kept by the hash of their token, never the token. */
+	"CREATE TABLE staff_logins ("
+	"  staff_id INTEGER PRIMARY KEY REFERENCES staff(id) ON DELETE CASCADE,"
+	"  password TEXT,"
+	"  totp_secret TEXT,"
+	"  totp_last_step INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE console_sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  created_at INTEGER NOT NULL,"
+	"  seen_at INTEGER NOT NULL);"
+	"CREATE INDEX console_sessions_staff ON console_sessions(staff_id);"
+	"CREATE INDEX console_sessions_seen ON console_sessions(seen_at);"
+	/* The console's overview reads, per family, when it last wrote and
+	 * was last written to, its messages since the last reply, and, over
+	 * everyone, the coming unanswered appointments, the open requests by
+	 * due date and the chats that cannot be reached. */
+	"CREATE INDEX contact_log_direction ON contact_log(family_id, direction, at);"
+	"CREATE INDEX contact_log_kind ON contact_log(family_id, kind, at);"
+	"CREATE INDEX appointments_scheduled ON appointments(starts_at) WHERE status = 'scheduled';"
+	"CREATE INDEX document_requests_open_due ON document_requests(due_date) WHERE status = 'open';"
+	"CREATE INDEX channels_unreachable ON channels(family_id) WHERE blocked = 1 OR opted_out = 1;",
 };
 
 size_t store_schema_count(void)

@@ -93,6 +93,55 @@ int store_staff_deactivate(struct store *st, int64_t id);
  * email. A pending chat is never it. */
 int store_staff_channel(struct store *st, int64_t staff_id, struct channel *out);
 const char *store_role_name(enum staff_role r);
+/* The console's logins: an argon2id password string and a base32 TOTP
+ * secret ("" when not set); *last_step is the last TOTP step accepted. */
+#define STORE_PWHASH_MAX 128
+#define STORE_TOTP_MAX 64
+struct staff_login {
+	char password[STORE_PWHASH_MAX];
+	char totp_secret[STORE_TOTP_MAX];
+	int64_t totp_last_step;
+};
+int store_login_get(struct store *st, int64_t staff_id, struct staff_login *out);
+int store_login_set_password(struct store *st, int64_t staff_id, const char *hash, time_t now);
+int store_login_set_totp(struct store *st, int64_t staff_id, const char *secret, time_t now);
+/* Records step as used; -CB_ESTATE when it (or a later one) already was. */
+int store_login_use_step(struct store *st, int64_t staff_id, int64_t step);
+/* Console sessions, by the hash of their token. A session not seen since
+ * idle_before, or made before created_before, is gone: get answers
+ * -CB_ENOENT and deletes it. */
+#define STORE_SESSION_HASH 32
+int store_session_add(struct store *st, const unsigned char *hash, int64_t staff_id, time_t now);
+int store_session_get(struct store *st, const unsigned char *hash, time_t idle_before, time_t created_before,
+		      int64_t *staff_id);
+int store_session_touch(struct store *st, const unsigned char *hash, time_t now);
+int store_session_delete(struct store *st, const unsigned char *hash);
+int store_session_prune(struct store *st, time_t idle_before, time_t created_before);
+
+/* The console's overview lists, each a family per row with what the row
+ * is about. */
+enum overview_list {
+	OVERVIEW_NOT_REACHED,  /* active, nothing from the family since a (or ever); flag: we wrote since */
+	OVERVIEW_UNANSWERED,   /* family messages after the last reply; at: the first of them */
+	OVERVIEW_UNCONFIRMED,  /* reminded appointments from a to b, not answered; at: starts */
+	OVERVIEW_OVERDUE,      /* open requests due before date; what: the type, day: the date */
+	OVERVIEW_ALERTS,       /* open alerts, urgent first; flag: urgent */
+	OVERVIEW_BLOCKED,      /* chats blocked or stopped; what: the gateway; flag: 1 blocked, 2 stopped */
+	OVERVIEW_NO_CHANNEL,   /* active families without a usable linked chat */
+	OVERVIEW_NLISTS
+};
+struct overview_row {
+	int64_t family_id, counsellor_id, backup_id, object_id;
+	char ref[STORE_NAME_MAX];
+	char counsellor[STORE_NAME_MAX];
+	time_t at;             /* 0: never */
+	char what[STORE_TEXT_MAX];
+	char params[STORE_TEXT_MAX];
+	char day[11];
+	int flag;
+};
+int store_overview_each(struct store *st, enum overview_list list, time_t a, time_t b, const char *date,
+			store_each_cb cb, void *arg);
 
 /* families and members */
 struct family {

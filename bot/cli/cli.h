@@ -117,6 +117,7 @@ int cli_log_export(struct cli *c, const struct family *f, const char *dir);
 /* Command tables, one per file. */
 extern const struct cli_command cli_init_commands[];
 extern const struct cli_command cli_staff_commands[];
+extern const struct cli_command cli_login_commands[];
 extern const struct cli_command cli_family_commands[];
 extern const struct cli_command cli_appointment_commands[];
 extern const struct cli_command cli_document_commands[];

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -270,6 +271,21 @@ const char *http_server_req_header(struct http_server_req *pub,
 	if (len != NULL)
 		*len = v.len;
 	return v.base;
+}
+
+int http_server_req_peer(struct http_server_req *pub, char *out, size_t cap)
+{
+	struct pending *p = (struct pending *)pub;
+	struct sockaddr_storage ss;
+	socklen_t n;
+
+	if (p == NULL || p->req == NULL)
+		return -CB_ESTATE;
+	memset(&ss, 0, sizeof(ss));
+	n = p->req->conn->callbacks->get_peername(p->req->conn, (struct sockaddr *)&ss);
+	if (n == 0 || getnameinfo((struct sockaddr *)&ss, n, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0)
+		return -CB_EIO;
+	return 0;
 }
 
 static int token_char(char ch)

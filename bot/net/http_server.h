@@ -71,6 +71,10 @@ int http_server_port(const struct http_server *s);
 const char *http_server_req_header(struct http_server_req *req,
                                    const char *name, size_t *len);
 
+/* The client's address ("127.0.0.1", "::1"), numeric; -CB_ESTATE when
+ * the request is gone, -CB_EIO when the socket cannot tell. */
+int http_server_req_peer(struct http_server_req *req, char *out, size_t cap);
+
 /* Adds a response header before http_server_respond(); -CB_EINVAL for a
  * name or value with CR or LF, -CB_ESTATE when the request is gone. */
 int http_server_add_header(struct http_server_req *req, const char *name,
