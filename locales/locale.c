@@ -73,6 +73,17 @@ static size_t placeholder_at(const char *p)
 }
 
 /* Case and accents folded the way reply words are matched. */
+static int utf8_ok(const char *s)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+
+	for (; *s != '\0'; s += n)
+		if ((n = utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &cp)) <= 0)
+			return 0;
+	return 1;
+}
+
 static int fold(const char *s, char **out)
 {
 	utf8proc_uint8_t *dst = NULL;
@@ -369,6 +380,12 @@ static int load_one(struct entry *tab, const char *path, char *err, size_t errle
 		int i = keys_find(item->string);
 		const struct keys_entry *k;
 
+		if (i < 0 && (item->string == NULL || !utf8_ok(item->string))) {
+			/* The line names no key it could not print. */
+			fail(err, errlen, "%s: a key is not valid UTF-8", path);
+			rc = -CB_ECONFIG;
+			goto out;
+		}
 		if (i < 0) {
 			fail(err, errlen, "%s: key %s: unknown key (not in locales/keys.c)", path,
 			     item->string != NULL ? item->string : "?");

@@ -1244,8 +1244,16 @@ static void test_invalid_utf8(void **state)
 {
 	struct testenv *t = *state;
 
-	REFUSED(t, "NAME is not valid UTF-8", "member", "add", "F-001", "Am\xe9lie", "--role", "parent");
-	REFUSED(t, "NAME is not valid UTF-8", "staff", "add", "Ren\xc3", "--role", "counsellor", "--lang", "fr");
+	REFUSED(t, "argument 6 is not valid UTF-8", "member", "add", "F-001", "Am\xe9lie", "--role", "parent");
+	REFUSED(t, "argument 5 is not valid UTF-8", "staff", "add", "Ren\xc3", "--role", "counsellor", "--lang", "fr");
+	/* Any argument, whatever it is for: a reference, a date, a kind. An
+	 * argument is numbered as typed (here after "-c FILE"). */
+	REFUSED(t, "argument 5 is not valid UTF-8", "family", "show", "F-00\xb1");
+	REFUSED(t, "argument 4 is not valid UTF-8", "log", "F-\xc3\x28");
+	REFUSED(t, "--since is not valid UTF-8", "log", "F-001", "--since", "2026-12-0\xff");
+	REFUSED(t, "--kind is not valid UTF-8", "appointment", "add", "F-001", "--at", "2026-12-03 14:00", "--kind",
+		"lawy\xe9r");
+	REFUSED(t, "argument 5 is not valid UTF-8", "staff", "invite", "Sar\xe0");
 	REFUSED(t, "--name is not valid UTF-8", "family", "add", "F-009", "--lang", "fr", "--counsellor", "Sara",
 		"--name", "Fam\xff");
 	REFUSED(t, "--name is not valid UTF-8", "family", "set", "F-001", "--name", "\xc0\xaf");

@@ -1260,6 +1260,12 @@ BROKEN(test_broken_stray_brace,
        {LANG_DE, SET, "welcome", "\"Willkommen {Counsellor}\"", "key welcome: stray '{'"})
 BROKEN(test_broken_empty_text, {LANG_FR, SET, "document.thanks", "\"\"", "key document.thanks: empty text"})
 BROKEN(test_broken_missing_file, {LANG_DE, NO_FILE, NULL, NULL, "cannot open"})
+/* Bytes that are not UTF-8 are refused wherever they stand, with a line
+ * that does not repeat them. */
+BROKEN(test_broken_utf8_text, {LANG_NL, SET, "document.thanks", "\"Bedankt \xC3(\"", "key document.thanks: invalid UTF-8"})
+BROKEN(test_broken_utf8_item, {LANG_FR, SET, "words.yes", "[\"oui\",\"o\xFFk\"]",
+			       "key words.yes: invalid UTF-8 in an item"})
+BROKEN(test_broken_utf8_key, {LANG_DE, ADD, "welcome\xE2\x82", "\"Willkommen\"", "a key is not valid UTF-8"})
 /* Staff texts follow the same rules as the family ones. */
 BROKEN(test_broken_staff_reason_first_line,
        {LANG_DE, SET, "staff.reply_failed", "\"Nicht zugestellt an {ref}: {reason}\"",
@@ -1523,6 +1529,9 @@ int main(void)
 		cmocka_unit_test(test_broken_urgent_apostrophe),
 		cmocka_unit_test(test_broken_button_too_long),
 		cmocka_unit_test(test_broken_stray_brace),
+		cmocka_unit_test(test_broken_utf8_text),
+		cmocka_unit_test(test_broken_utf8_item),
+		cmocka_unit_test(test_broken_utf8_key),
 		cmocka_unit_test(test_broken_empty_text),
 		cmocka_unit_test(test_broken_missing_file),
 		cmocka_unit_test(test_broken_staff_reason_first_line),

@@ -1064,13 +1064,18 @@ static void m_huge_text(void **state)
 static void m_truncated_utf8(void **state)
 {
 	(void)state;
-	/* cJSON passes raw bytes through: an update with a cut sequence still
-	 * parses (the text is the family's), but nothing built from it is sent. */
+	/* cJSON passes raw bytes through: an update with a cut sequence, or
+	 * any byte that is not UTF-8, in its text, caption or button data is
+	 * refused at the edge, before anything stores or shows it. */
 	assert_int_equal(parse_text("{\"update_id\":4,\"message\":{\"chat\":{\"id\":5,\"type\":\"private\"},"
-	                            "\"text\":\"ok \xF0\x9F\"}}", 0), 0);
-	assert_string_equal(ev.text, "ok \xF0\x9F");
-	assert_false(utf8_ok(ev.text));
-	assert_int_equal(telegram_api_utf16_len(ev.text, strlen(ev.text)), 5);
+	                            "\"text\":\"ok \xF0\x9F\"}}", 0), -CB_EINVAL);
+	assert_string_equal(ev.external_id, "4");
+	assert_int_equal(parse_text("{\"update_id\":6,\"message\":{\"chat\":{\"id\":5,\"type\":\"private\"},"
+	                            "\"photo\":[{\"file_id\":\"P\",\"file_unique_id\":\"u\",\"width\":1,"
+	                            "\"height\":1}],\"caption\":\"\xC3(\"}}", 0), -CB_EINVAL);
+	assert_int_equal(parse_text("{\"update_id\":7,\"callback_query\":{\"id\":\"9\",\"from\":{\"id\":5,"
+	                            "\"is_bot\":false,\"first_name\":\"A\"},\"data\":\"ck:\xFF\"}}", 0), -CB_EINVAL);
+	assert_int_equal(telegram_api_utf16_len("ok \xF0\x9F", 5), 5);
 	assert_true(utf8_ok("caf\xC3\xA9 \xF0\x9F\x98\x80"));
 	assert_false(utf8_ok("\xC0\xAF"));         /* overlong */
 	assert_false(utf8_ok("\xED\xA0\x80"));     /* surrogate */

@@ -226,6 +226,21 @@ int cli_args_only(struct cli *c, int argc, char **argv, int n, const char *what)
 	return cli_parse(c, argc, argv, NULL, n, what);
 }
 
+static int utf8_text(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(s), n;
+	utf8proc_int32_t cp;
+
+	while (left > 0) {
+		if ((n = utf8proc_iterate(p, left, &cp)) <= 0 || cp < 0)
+			return 0;
+		p += n;
+		left -= n;
+	}
+	return 1;
+}
+
 /* What people type reaches families and staff screens: it must be UTF-8,
  * with no control characters (C0, DEL or C1). */
 int cli_check_text(struct cli *c, const char *what, const char *s, size_t cap)
@@ -508,6 +523,15 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	c.now = clock_now();
 	c.lang = reader_lang();
 	set_actor(&c);
+	/* Whatever an argument is for (a name, a reference, a file, a date),
+	 * bytes that are not UTF-8 go no further than here. */
+	for (int k = 1; k < argc; k++) {
+		if (utf8_text(argv[k]))
+			continue;
+		if (k > 1 && strncmp(argv[k - 1], "-", 1) == 0 && utf8_text(argv[k - 1]))
+			return cli_usage_error(&c, "%s is not valid UTF-8 (check the terminal's encoding)", argv[k - 1]);
+		return cli_usage_error(&c, "argument %d is not valid UTF-8 (check the terminal's encoding)", k);
+	}
 	if ((rc = global_options(&c, argc, argv, &i)) >= 0)
 		return rc;
 	if (is_help(argv[i]) && i + 1 < argc && is_command(argv[i + 1])) {

@@ -237,7 +237,11 @@ static int store_update(void *arg, int rc, const struct inbound_event *ev, unsig
 	}
 	if (rc != 0) {
 		d->metrics->updates_malformed++;
-		log_warn("telegram: malformed update %s skipped", ev->external_id[0] ? ev->external_id : "?");
+		if (rc == -CB_EINVAL)
+			log_warn("telegram: update %s refused: a text in it is not valid UTF-8",
+				 ev->external_id[0] ? ev->external_id : "?");
+		else
+			log_warn("telegram: malformed update %s skipped", ev->external_id[0] ? ev->external_id : "?");
 		return 0;
 	}
 	copy = NULL;

@@ -223,6 +223,10 @@ static int get_str(const cJSON *obj, const char *key, const char **out)
 		return ABSENT;
 	if (!cJSON_IsString(it) || it->valuestring == NULL)
 		return -CB_EPARSE;
+	/* cJSON passes bytes through as they came: text that is not UTF-8
+	 * stops here, before anyone stores, shows or forwards it. */
+	if (!utf8_valid(it->valuestring, strlen(it->valuestring)))
+		return -CB_EINVAL;
 	*out = it->valuestring;
 	return 0;
 }

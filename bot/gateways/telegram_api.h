@@ -41,7 +41,9 @@
  * download (0: TELEGRAM_DOWNLOAD_MAX); flags may be NULL.
  * Returns 0 for a usable event, TELEGRAM_IGNORED for a kind casebot does not
  * read (other update kinds, groups, channels, an update with no known field),
- * -CB_EPARSE for a malformed update. Whatever it returns, ev->channel is set and
+ * -CB_EPARSE for a malformed update, -CB_EINVAL for one with a text that
+ * is not valid UTF-8 (a string cJSON passed through as it came). Whatever
+ * it returns, ev->channel is set and
  * ev->external_id holds the update_id whenever it was readable.
  * ev->at is 0 when Telegram gives no time (callback_query): the caller stamps
  * its receive time. For an edited message ev->at is the edit time, ev->edited
