@@ -162,6 +162,43 @@ static int migrate(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* SQLite's report of a damaged page spans lines ("*** in database main
+ * ***\nPage 6: ..."): the message is one line. */
+static void one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+/* A database opened to be used (not made) must be casebot's and whole:
+ * no writes go to one with a damaged page (PRAGMA quick_check), and one
+ * without a schema is not taken for a new one. */
+static int sound(struct store *st, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -CB_ESTORE;
+
+	if (store_schema_version(st) == 0) {
+		snprintf(err, errlen, "%s: not a casebot database (no schema; casebot init makes a new one)", path);
+		return -CB_ESTORE;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: damaged: %s", path, store_errmsg(st));
+		goto out;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0) {
+		snprintf(err, errlen, "%s: damaged (quick_check: %s)", path, (const char *)sqlite3_column_text(q, 0));
+		one_line(err);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int store_open(const char *data_dir, int create, struct store **out, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -190,6 +227,12 @@ int store_open(const char *data_dir, int create, struct store **out, char *err, 
 	} else if (stat(path, &sb) != 0) {
 		snprintf(err, errlen, "%s: no database (run casebot init)", path);
 		return -CB_ENOENT;
+	} else if (sb.st_size == 0) {
+		/* SQLite would take an empty file for a new database, and the
+		 * migrations would give it a fresh, empty schema: whatever was
+		 * there before is gone, and that must not pass unseen. */
+		snprintf(err, errlen, "%s: empty, not a casebot database (casebot init makes a new one)", path);
+		return -CB_ESTORE;
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -208,6 +251,8 @@ int store_open(const char *data_dir, int create, struct store **out, char *err, 
 		rc = -CB_ESTORE;
 		goto out;
 	}
+	if (!create && (rc = sound(st, path, err, errlen)) != 0)
+		goto out;
 	rc = migrate(st, err, errlen);
 out:
 	if (rc != 0) {
@@ -234,6 +279,10 @@ int store_verify(const char *data_dir, int *version, char *err, size_t errlen)
 	}
 	if (stat(path, &sb) != 0)
 		return -CB_ENOENT;
+	if (sb.st_size == 0) {
+		snprintf(err, errlen, "%s: empty, not a casebot database (casebot init makes a new one)", path);
+		return -CB_ESTORE;
+	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
 		goto out;
@@ -246,9 +295,16 @@ int store_verify(const char *data_dir, int *version, char *err, size_t errlen)
 	}
 	*version = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	/* quick_check walks every page of every b-tree: it answers one row
-	 * "ok", or rows naming each problem; the first is enough to say. */
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK) {
+	q = NULL;
+	if (*version == 0) {
+		snprintf(err, errlen, "%s: not a casebot database (no schema; casebot init makes a new one)", path);
+		goto out;
+	}
+	/* integrity_check walks every page of every b-tree and also matches
+	 * each index against its table, which quick_check does not: it
+	 * answers one row "ok", or rows naming each problem; the first is
+	 * enough to say. */
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: damaged: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
@@ -258,7 +314,8 @@ int store_verify(const char *data_dir, int *version, char *err, size_t errlen)
 		goto out;
 	}
 	if (strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0) {
-		snprintf(err, errlen, "%s: damaged (quick_check: %s)", path, (const char *)sqlite3_column_text(q, 0));
+		snprintf(err, errlen, "%s: damaged (integrity_check: %s)", path, (const char *)sqlite3_column_text(q, 0));
+		one_line(err);
 		goto out;
 	}
 	rc = 0;

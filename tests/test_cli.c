@@ -118,7 +118,7 @@ static void test_check(void **state)
 	{
 		char want[64];
 
-		snprintf(want, sizeof(want), "schema %zu, quick_check ok\n", store_schema_count());
+		snprintf(want, sizeof(want), "schema %zu, integrity_check ok\n", store_schema_count());
 		assert_non_null(strstr(t->out, want));
 	}
 	assert_non_null(strstr(t->out, "\nconfiguration OK\n"));
@@ -216,8 +216,8 @@ static void test_check_without_database(void **state)
 	testenv_teardown(&fresh);
 }
 
-/* A damaged page is found by PRAGMA quick_check: a failure of the disk,
- * exit 1. */
+/* A damaged page is found by PRAGMA integrity_check: a failure of the
+ * disk, exit 1. */
 static void test_check_damaged_database(void **state)
 {
 	struct testenv *t = *state;
@@ -240,6 +240,81 @@ static void test_check_damaged_database(void **state)
 	assert_int_equal(CLI(t, "check"), 1);
 	assert_non_null(strstr(t->err, "casebot.db: damaged"));
 	assert_null(strstr(t->out, "configuration OK"));
+}
+
+/* What SQLite keeps beside the database, gone with it. */
+static void unlink_wal(struct testenv *t)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/casebot.db-wal", t->data);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/casebot.db-shm", t->data);
+	unlink(path);
+}
+
+/* One page of a table nobody writes here (members) overwritten. */
+static void damage_members(struct testenv *t)
+{
+	char path[PATH_MAX + 16];
+	unsigned char junk[64];
+	long long page = testenv_query_int(t, "SELECT rootpage FROM sqlite_master WHERE name = 'members'");
+	long long size = testenv_query_int(t, "PRAGMA page_size");
+	FILE *fp;
+
+	assert_true(page > 1);
+	memset(junk, 0xa5, sizeof(junk));
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (page - 1) * size, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	fclose(fp);
+}
+
+/* No command writes to a damaged database, even one that touches none of
+ * its damaged pages: one line, exit 1, and the file as it was. */
+static void test_damaged_database_refuses_writes(void **state)
+{
+	struct testenv *t = *state;
+	char path[PATH_MAX + 16];
+	struct stat before, after;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	damage_members(t);
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(CLI(t, "family", "add", "F-077", "--lang", "nl", "--counsellor", "Sara"), 1);
+	assert_non_null(strstr(t->err, "casebot.db: damaged"));
+	assert_int_equal(strchr(t->err, '\n')[1], '\0');
+	assert_int_equal(CLI(t, "staff", "add", "Nora", "--role", "counsellor", "--lang", "fr"), 1);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(after.st_mtime, before.st_mtime);
+}
+
+/* An empty casebot.db (a failed copy, a full disk) is no new database:
+ * every command but init refuses it with one line, and it stays empty. */
+static void test_empty_database_refused(void **state)
+{
+	struct testenv *t = *state;
+	char path[PATH_MAX + 16];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/casebot.db", t->data);
+	assert_int_equal(truncate(path, 0), 0);
+	unlink_wal(t);
+	assert_int_equal(CLI(t, "family", "list"), 1);
+	assert_non_null(strstr(t->err, "casebot.db: empty, not a casebot database"));
+	assert_int_equal(strchr(t->err, '\n')[1], '\0');
+	assert_int_equal(CLI(t, "staff", "add", "Nora", "--role", "counsellor", "--lang", "fr"), 1);
+	assert_int_equal(CLI(t, "check"), 1);
+	assert_non_null(strstr(t->err, "casebot.db: empty, not a casebot database"));
+	assert_null(strstr(t->out, "configuration OK"));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* casebot init may make a database there. */
+	assert_int_equal(CLI(t, "init"), 0);
+	assert_int_equal(CLI(t, "family", "list"), 0);
 }
 
 /* check reads a database and changes nothing, not even its schema. */
@@ -1611,7 +1686,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_files), T(test_check), T(test_check_bad_value), T(test_check_refuses_banned_preview), T(test_check_without_database),
-		T(test_check_damaged_database), T(test_check_changes_nothing), T(test_check_secrets),
+		T(test_check_damaged_database), T(test_damaged_database_refuses_writes), T(test_empty_database_refused),
+		T(test_check_changes_nothing), T(test_check_secrets),
 		T(test_staff), T(test_staff_invite_and_email), T(test_invite_lifetime_configurable), T(test_audit_command), T(test_family), T(test_family_set_and_alerts), T(test_family_show_is_audited), T(test_family_close),
 		T(test_family_erase), T(test_member), T(test_invite), T(test_appointment_ladder),
 		T(test_appointment_late), T(test_appointment_dst), T(test_appointment_bad),

@@ -256,9 +256,9 @@ static int check_data(struct cli *c)
 		return rc;
 	if (v < (int)store_schema_count())
 		fprintf(c->out, "database: %s/casebot.db, schema %d (casebot run or init brings it to %zu), "
-			"quick_check ok\n", c->cfg.data_dir, v, store_schema_count());
+			"integrity_check ok\n", c->cfg.data_dir, v, store_schema_count());
 	else
-		fprintf(c->out, "database: %s/casebot.db, schema %d, quick_check ok\n", c->cfg.data_dir, v);
+		fprintf(c->out, "database: %s/casebot.db, schema %d, integrity_check ok\n", c->cfg.data_dir, v);
 	return CLI_OK;
 }
 
