@@ -35,7 +35,10 @@ struct job {
 	struct chat_slot *slot;
 	enum lang lang;              /* its reader's */
 	uv_timer_t timer;            /* spaces the parts of a long message */
+	char sent_id[GATEWAY_ID_MAX];   /* sent: the gateway's id, recorded at the next turn */
+	int prepaid;                 /* the first part's tokens were taken when it was claimed */
 	struct job *next;
+	struct job *next_turn;       /* on the sent or the starting list */
 };
 
 /* Each gateway sends within its own limits: what one gateway allows is
@@ -72,6 +75,11 @@ struct outbox {
 	 * the next pass, so that a chat's messages go in their order. */
 	int64_t *held;
 	size_t held_cap, held_n;
+	/* A turn of the outbox (one tick) records the sends that came back
+	 * since the last and claims the rows it sends next in one
+	 * transaction; the claimed sends start once it is committed. */
+	struct job *sent_head, **sent_tail;
+	struct job *start_head, **start_tail;
 };
 
 /* What dispatch() did with a row. */
@@ -401,7 +409,7 @@ static void job_closed(uv_handle_t *h)
 	free(j);
 }
 
-static void job_end(struct job *j)
+static void job_forget(struct job *j)
 {
 	struct outbox *ob = j->ob;
 	struct job **pp;
@@ -415,11 +423,18 @@ static void job_end(struct job *j)
 	j->slot->inflight = 0;
 	ob->inflight--;
 	uv_close((uv_handle_t *)&j->timer, job_closed);
+}
+
+static void job_end(struct job *j)
+{
+	struct outbox *ob = j->ob;
+
+	job_forget(j);
 	if (!ob->stopped)
 		uv_timer_start(&ob->timer, tick, 0, 0);
 }
 
-static void record_sent(struct job *j, const struct gateway_result *r)
+static void record_sent(struct job *j, const char *message_id)
 {
 	struct outbox *ob = j->ob;
 	struct store *st = ob->d->store;
@@ -430,7 +445,7 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 		log_error("outbox #%" PRId64 ": cannot record the send: %s", j->m.id, store_errmsg(st));
 		return;
 	}
-	rc = store_outbox_sent(st, j->m.id, r->message_id, now);
+	rc = store_outbox_sent(st, j->m.id, message_id, now);
 	/* The family file shows what the family got, and what was passed on
 	 * to staff about it (internal); notices to staff are not contacts. */
 	if (rc == 0 && j->m.family_id != 0 && j->ch.staff_id == 0)
@@ -456,6 +471,39 @@ static void record_sent(struct job *j, const struct gateway_result *r)
 		return;
 	}
 	metrics_count(&ob->d->metrics, "out", j->ch.kind, j->m.kind);
+}
+
+/* The gateway took the whole message: it is recorded at the outbox's next
+ * turn, with the others that came back meanwhile, in one transaction. A
+ * crash before that leaves the row 'sending', sent again after the
+ * restart: at least once. */
+static void sent(struct job *j, const char *message_id)
+{
+	struct outbox *ob = j->ob;
+
+	cb_strlcpy(j->sent_id, message_id, sizeof(j->sent_id));
+	if (ob->stopped) {
+		record_sent(j, j->sent_id);
+		job_end(j);
+		return;
+	}
+	j->next_turn = NULL;
+	*ob->sent_tail = j;
+	ob->sent_tail = &j->next_turn;
+	uv_timer_start(&ob->timer, tick, 0, 0);
+}
+
+static void record_turn_sent(struct outbox *ob)
+{
+	struct job *j, *next;
+
+	for (j = ob->sent_head; j != NULL; j = next) {
+		next = j->next_turn;
+		record_sent(j, j->sent_id);
+		job_forget(j);
+	}
+	ob->sent_head = NULL;
+	ob->sent_tail = &ob->sent_head;
 }
 
 static void retry_later(struct job *j, int seconds, const char *why)
@@ -527,8 +575,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		log_warn("outbox #%" PRId64 ": the forwarded file did not go: %s", j->m.id, r->reason);
 		text.outcome = GW_SENT;
 		cb_strlcpy(text.message_id, j->text_message_id, sizeof(text.message_id));
-		record_sent(j, &text);
-		job_end(j);
+		sent(j, text.message_id);
 		return;
 	}
 	if (r->outcome == GW_SENT) {
@@ -560,15 +607,10 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		}
 		if (j->text_message_id[0] != '\0') {
 			/* The forward is known by its text, which staff answer. */
-			struct gateway_result text = *r;
-
-			cb_strlcpy(text.message_id, j->text_message_id, sizeof(text.message_id));
-			record_sent(j, &text);
-			job_end(j);
+			sent(j, j->text_message_id);
 			return;
 		}
-		record_sent(j, r);
-		job_end(j);
+		sent(j, r->message_id);
 		return;
 	}
 	d->metrics.send_failures++;
@@ -623,8 +665,12 @@ static void send_part(struct job *j)
 		uv_timer_start(&j->timer, next_part_due, wait, 0);
 		return;
 	}
-	bucket_take(&j->slot->b, now);
-	bucket_take(&j->lim->global, now);
+	if (j->prepaid) {
+		j->prepaid = 0;
+	} else {
+		bucket_take(&j->slot->b, now);
+		bucket_take(&j->lim->global, now);
+	}
 	part = gw->ops->split(j->msg.text + j->offset, len - j->offset, &j->next_offset);
 	j->next_offset += j->offset;
 	memset(&p, 0, sizeof(p));
@@ -760,7 +806,15 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	ob->inflight++;
 	j->next = ob->jobs;
 	ob->jobs = j;
-	send_part(j);
+	/* It goes once the turn's claims are committed; its tokens are taken
+	 * now, so that the rows after it in this turn see the limits as they
+	 * will be. */
+	bucket_take(&slot->b, t);
+	bucket_take(&lim->global, t);
+	j->prepaid = 1;
+	j->next_turn = NULL;
+	*ob->start_tail = j;
+	ob->start_tail = &j->next_turn;
 	return DISPATCH_DONE;
 }
 
@@ -942,10 +996,12 @@ static void tick(uv_timer_t *t)
 	int64_t v = data_version(ob);
 	uint64_t wake = UINT64_MAX;
 	time_t now = (time_t)(wall_ms() / 1000);
-	int changed, expired = 0;
+	int changed, expired = 0, tx;
 
 	if (ob->stopped)
 		return;
+	tx = store_begin(ob->d->store) == 0;
+	record_turn_sent(ob);
 	changed = ob->dirty || v != ob->data_version;
 	ob->dirty = 0;
 	ob->data_version = v;
@@ -959,6 +1015,25 @@ static void tick(uv_timer_t *t)
 	}
 	if (ob->in_pass && pump(ob, &wake))
 		ob->in_pass = 0;
+	if (tx && store_commit(ob->d->store) != 0) {
+		/* The turn is undone: its claims with it, so its sends do not
+		 * start; the sends it recorded go again (at least once). */
+		log_error("outbox turn not recorded: %s", store_errmsg(ob->d->store));
+		store_rollback(ob->d->store);
+		for (struct job *j = ob->start_head, *next; j != NULL; j = next) {
+			next = j->next_turn;
+			job_forget(j);
+		}
+		ob->start_head = NULL;
+		ob->start_tail = &ob->start_head;
+		ob->dirty = 1;
+	}
+	for (struct job *j = ob->start_head, *next; j != NULL; j = next) {
+		next = j->next_turn;
+		send_part(j);
+	}
+	ob->start_head = NULL;
+	ob->start_tail = &ob->start_head;
 	arm(ob, wake);
 }
 
@@ -989,6 +1064,8 @@ struct outbox *outbox_new(struct daemon *d)
 	ob->timer.data = ob;
 	ob->dirty = 1;
 	ob->cur.urgent = 1;
+	ob->sent_tail = &ob->sent_head;
+	ob->start_tail = &ob->start_head;
 	/* What a crash left half-sent goes again: at least once. */
 	if (store_outbox_requeue_sending(d->store, time(NULL)) != 0)
 		log_error("cannot requeue interrupted sends: %s", store_errmsg(d->store));
@@ -1013,6 +1090,15 @@ void outbox_stop(struct outbox *ob)
 {
 	ob->stopped = 1;
 	uv_timer_stop(&ob->timer);
+	/* Sends that came back are recorded now, not at a turn that will not
+	 * come. */
+	if (ob->sent_head != NULL) {
+		int tx = store_begin(ob->d->store) == 0;
+
+		record_turn_sent(ob);
+		if (tx && store_commit(ob->d->store) != 0)
+			store_rollback(ob->d->store);
+	}
 }
 
 static void outbox_closed(uv_handle_t *h)

@@ -7,10 +7,23 @@
 #include "bot/log.h"
 #include "bot/router.h"
 
+/* An answer sent straight to a chat casebot does not know: it goes once
+ * the batch it answers is committed. */
+struct direct_answer {
+	char channel[16];
+	char sender[EVENT_ID_MAX];
+	char text[HANDLER_DIRECT_MAX];
+};
+
 struct run_ctx {
 	struct hctx *h;
 	router_direct_cb direct_cb;
 	void *arg;
+	int share;                   /* the run's events share transactions */
+	int batched;                 /* a shared transaction is open */
+	int in_tx;                   /* events routed in it */
+	struct direct_answer *directs;
+	int ndirects, capdirects;
 	struct router_stats stats;
 	struct inbound_event ev;     /* large: lives in the heap-allocated context */
 	char redacted[1024];         /* no text: a few short fields */
@@ -123,6 +136,37 @@ static int give_up(struct run_ctx *c, const struct inbound_row *row, int parsed,
 	return store_inbound_done(h->store, row->id, "failed", "{}", h->now);
 }
 
+/* Events share a transaction ROUTER_TX_EVENTS at a time: one commit for
+ * that many, and between two of them another connection (the CLI) gets
+ * the write lock without waiting for a whole batch. */
+#define ROUTER_TX_EVENTS 4
+
+static void send_directs(struct run_ctx *c)
+{
+	for (int i = 0; i < c->ndirects; i++)
+		c->direct_cb(c->directs[i].channel, c->directs[i].sender, c->directs[i].text, c->arg);
+	c->ndirects = 0;
+}
+
+/* Commits the shared transaction; a commit that fails keeps nothing of
+ * it: its events are still new and are routed again, nobody was answered
+ * yet. */
+static int end_shared(struct run_ctx *c)
+{
+	struct hctx *h = c->h;
+
+	c->batched = 0;
+	c->in_tx = 0;
+	if (store_commit(h->store) != 0) {
+		store_rollback(h->store);
+		c->ndirects = 0;
+		memset(&c->stats, 0, sizeof(c->stats));
+		return -CB_ESTORE;
+	}
+	send_directs(c);
+	return 0;
+}
+
 static int route_row(const void *rec, void *arg)
 {
 	const struct inbound_row *row = rec;
@@ -132,6 +176,9 @@ static int route_row(const void *rec, void *arg)
 	int rc, parsed, redacted = 0;
 
 	memset(&direct, 0, sizeof(direct));
+	/* Without the write lock now, each event waits for it on its own. */
+	if (c->share && !c->batched && !(c->batched = store_begin(h->store) == 0))
+		c->share = 0;
 	rc = event_from_json(row->event, row->channel, row->external_id, row->sender, &c->ev);
 	parsed = rc == 0;
 	if (rc == 0)
@@ -159,8 +206,30 @@ static int route_row(const void *rec, void *arg)
 		return give_up(c, row, parsed, redacted) == 0 ? 0 : -CB_ESTORE;
 	}
 	c->stats.handled++;
-	if (direct.send && c->direct_cb != NULL)
+	if (direct.send && c->direct_cb != NULL && !c->batched)
 		c->direct_cb(row->channel, row->sender, direct.text, c->arg);
+	else if (direct.send && c->direct_cb != NULL) {
+		struct direct_answer *a;
+
+		if (c->ndirects == c->capdirects) {
+			int cap = c->capdirects != 0 ? c->capdirects * 2 : 4;
+
+			if ((a = realloc(c->directs, (size_t)cap * sizeof(*a))) == NULL)
+				return -CB_ENOMEM;
+			c->directs = a;
+			c->capdirects = cap;
+		}
+		a = &c->directs[c->ndirects++];
+		cb_strlcpy(a->channel, row->channel, sizeof(a->channel));
+		cb_strlcpy(a->sender, row->sender, sizeof(a->sender));
+		cb_strlcpy(a->text, direct.text, sizeof(a->text));
+	}
+	if (c->batched && ++c->in_tx >= ROUTER_TX_EVENTS) {
+		/* The next events go in a transaction of their own, which
+		 * waits for the lock if someone else has taken it meanwhile. */
+		if ((rc = end_shared(c)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -174,11 +243,18 @@ int router_run(struct hctx *h, int limit, router_direct_cb direct_cb, void *arg,
 	c->h = h;
 	c->direct_cb = direct_cb;
 	c->arg = arg;
+	/* Events are routed ROUTER_TX_EVENTS to a transaction, each in a
+	 * savepoint of it: one bad event still fails alone, and they cost one
+	 * commit instead of one each. */
+	c->share = 1;
 	rc = store_inbound_each_new(h->store, h->now, limit, route_row, c);
+	if (c->batched && end_shared(c) != 0 && rc == 0)
+		rc = -CB_ESTORE;
 	if (rc == 0)
 		rc = c->stats.handled + c->stats.retried + c->stats.failed;
 	if (stats != NULL)
 		*stats = c->stats;
+	free(c->directs);
 	free(c);
 	return rc;
 }

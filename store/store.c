@@ -20,6 +20,7 @@ struct store {
 	sqlite3 *db;
 	struct cached_stmt cache[STMT_CACHE];
 	int ncache;
+	int depth;           /* store_begin calls not yet committed or rolled back */
 };
 
 sqlite3 *store_db(struct store *st)
@@ -66,20 +67,48 @@ static int exec(struct store *st, const char *sql)
 	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -CB_ESTORE;
 }
 
+/* A transaction begun inside another is a savepoint of it: a caller that
+ * writes several things as one keeps working the same way whether or not
+ * its caller has a transaction open (the router routes a whole batch in
+ * one, the outbox records a turn's sends in one); what it rolls back is
+ * its own part only. */
 int store_begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+		st->depth = 0;      /* SQLite rolled the transaction back by itself */
+	if (exec(st, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested") != 0)
+		return -CB_ESTORE;
+	st->depth++;
+	return 0;
 }
 
 int store_commit(struct store *st)
 {
-	return exec(st, "COMMIT");
+	if (st->depth == 0 || sqlite3_get_autocommit(st->db)) {
+		/* Nothing open to commit: the work is gone. */
+		st->depth = 0;
+		return exec(st, "COMMIT");
+	}
+	if (exec(st, st->depth == 1 ? "COMMIT" : "RELEASE nested") != 0)
+		return -CB_ESTORE;
+	st->depth--;
+	return 0;
 }
 
 void store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (sqlite3_get_autocommit(st->db)) {
+		st->depth = 0;
+		return;
+	}
+	if (st->depth <= 1) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->depth = 0;
+		return;
+	}
+	sqlite3_exec(st->db, "ROLLBACK TO nested", NULL, NULL, NULL);
+	sqlite3_exec(st->db, "RELEASE nested", NULL, NULL, NULL);
+	st->depth--;
 }
 
 int store_sync_full(struct store *st, int on)

@@ -57,7 +57,7 @@ int store_read_int(sqlite3_stmt *q, void *arg);
 typedef int (*store_each_cb)(const void *rec, void *arg);
 int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, void *arg);
 
-int store_begin(struct store *st);    /* BEGIN IMMEDIATE */
+int store_begin(struct store *st);    /* BEGIN IMMEDIATE; a savepoint inside an open one */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /* synchronous=FULL on (1) or back to NORMAL (0); store_inbound_batch uses it. */

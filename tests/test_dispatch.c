@@ -277,6 +277,33 @@ static void test_unreachable_rows_park_until_a_chat_can_take_them(void **state)
 	assert_string_equal(c->fake.calls[0].address, FAMILY_CHAT);
 }
 
+static int count_commit(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A turn of the outbox records the sends that came back and claims the
+ * next ones in one transaction: fewer commits than messages, where each
+ * claim and each sent mark used to be a commit of its own. */
+static void test_a_turn_is_one_transaction(void **state)
+{
+	struct dfx *c = *state;
+	long long now = (long long)time(NULL);
+	int commits = 0;
+
+	for (int i = 0; i < 40; i++)
+		queue(c, i % 2 == 0 ? 1 : 2, now - 50 + i, 0);
+	sqlite3_commit_hook(store_db(c->d.store), count_commit, &commits);
+	c->d.outbox = outbox_new(&c->d);
+	assert_non_null(c->d.outbox);
+	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 40);
+	sqlite3_commit_hook(store_db(c->d.store), NULL, NULL);
+	print_message("40 messages, %d commits\n", commits);
+	assert_true(commits < 40);
+	assert_int_equal(q(c, "SELECT count(*) FROM contact_log WHERE direction = 'out' AND status = 'sent'"), 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_keeps_each_chats_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_rows_never_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_rows_park_until_a_chat_can_take_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_turn_is_one_transaction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1743,10 +1743,46 @@ static void test_routing_failure_told(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+static int count_commit(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Events share transactions, each event in a savepoint: eight events
+ * cost two commits, not eight. */
+static void test_events_share_transactions(void **state)
+{
+	struct rt *t = *state;
+	struct hctx h = {&t->cfg, t->st, t->loc, time(NULL), "bot"};
+	static struct inbound_event ev;
+	static char json[INBOUND_EVENT_MAX];
+	int commits = 0;
+
+	for (int i = 0; i < 8; i++) {
+		memset(&ev, 0, sizeof(ev));
+		snprintf(ev.channel, sizeof(ev.channel), "telegram");
+		snprintf(ev.external_id, sizeof(ev.external_id), "%d", 900 + i);
+		snprintf(ev.sender, sizeof(ev.sender), "%d", 4000 + i);
+		ev.at = time(NULL);
+		ev.kind = EVENT_TEXT;
+		snprintf(ev.text, sizeof(ev.text), "hello");
+		assert_int_equal(event_to_json(&ev, 0, json, sizeof(json)), 0);
+		assert_int_equal(store_inbound_add(t->st, "telegram", ev.external_id, ev.sender, ev.at, json, NULL), 0);
+	}
+	sqlite3_commit_hook(store_db(t->st), count_commit, &commits);
+	assert_int_equal(router_run(&h, 100, on_direct, t, NULL), 8);
+	sqlite3_commit_hook(store_db(t->st), NULL, NULL);
+	assert_int_equal(commits, 2);
+	assert_int_equal(q(t, "SELECT count(*) FROM inbound WHERE status = 'handled' AND external_id >= '900'"), 8);
+	/* Strangers are answered once their events are committed. */
+	assert_int_equal(t->ndirect, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun),
+		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun), T(test_events_share_transactions),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
 		T(test_language_change), T(test_reply_words), T(test_details_only_current_own), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers),
