@@ -1,4 +1,5 @@
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,9 +227,12 @@ static int route_row(const void *rec, void *arg)
 	}
 	if (c->batched && ++c->in_tx >= ROUTER_TX_EVENTS) {
 		/* The next events go in a transaction of their own, which
-		 * waits for the lock if someone else has taken it meanwhile. */
+		 * waits for the lock if someone else has taken it meanwhile;
+		 * the processor is offered first, so that a writer waiting
+		 * for the lock gets it now rather than after the batch. */
 		if ((rc = end_shared(c)) != 0)
 			return rc;
+		sched_yield();
 	}
 	return 0;
 }
