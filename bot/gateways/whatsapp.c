@@ -244,6 +244,9 @@ static int apply_statuses(struct store *store, void *arg)
 			return rc;
 		b->billable[i] = (unsigned char)billable;
 		b->moved += applied && outbox_id != 0;
+		if (applied && outbox_id != 0 && d.state == DELIVERY_FAILED &&
+		    (rc = whatsapp_send_status_failed(b->wa->gw.env, outbox_id, s->error_code, s->error_title)) != 0)
+			return rc;
 	}
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include "bot/metrics.h"
 #include "bot/net/http_client.h"
 #include "bot/vault.h"
+#include "handlers/handler.h"
+#include "store/store.h"
 #include "locales/keys.h"
 #include "locales/locale.h"
 
@@ -1057,5 +1059,44 @@ int whatsapp_send_media(struct gateway *gw, const char *address, const char *med
 		file_free(fw->f);
 		free(fw);
 	}
+	return rc;
+}
+
+/* ---- failures that come later, in a status ------------------------------- */
+
+int whatsapp_send_status_failed(const struct gateway_env *env, int64_t outbox_id, int code, const char *title)
+{
+	struct hctx h = {env->cfg, env->store, *env->loc, time(NULL), "whatsapp"};
+	struct whatsapp_send_answer a;
+	struct gateway_result r;
+	struct outbox_msg m;
+	struct family f;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.code = code;
+	cb_strlcpy(a.title, title != NULL ? title : "", sizeof(a.title));
+	a.cls = whatsapp_send_classify(code, a.title);
+	memset(&r, 0, sizeof(r));
+	whatsapp_send_outcome(&a, 1, &r);
+	if ((rc = store_outbox_get(env->store, outbox_id, &m)) != 0)
+		return rc == -CB_ENOENT ? 0 : rc;
+	if (r.outcome == GW_UNREACHABLE && m.channel_id != 0 &&
+	    (rc = store_channel_set_fallback(env->store, m.channel_id, r.reason)) != 0)
+		goto out;
+	log_info("whatsapp: outbox #%lld failed after it was sent: %s", (long long)outbox_id, r.reason);
+	/* As the outbox tells of a send refused at once: a counsellor's reply
+	 * goes back to the counsellor, anything else for a family is an
+	 * alert; nothing is said of a message to staff. */
+	if (m.family_id == 0 || store_family_get_id(env->store, m.family_id, &f) != 0)
+		goto out;
+	if (strcmp(m.kind, "relay_reply") == 0 && m.staff_id != 0)
+		rc = staff_notice(&h, m.staff_id, m.family_id, "staff_reply_failed", "staff.reply_failed", "ref", f.ref,
+				  "reason", r.why[0] != '\0' ? r.why : "gateway", NULL);
+	else if (m.staff_id == 0)
+		rc = handler_alert(&h, f.id, "undelivered", 0, NULL, "undelivered", "what", m.catalog_key, "reason",
+				   r.why[0] != '\0' ? r.why : "gateway", NULL);
+out:
+	store_outbox_msg_free(&m);
 	return rc;
 }

@@ -110,6 +110,12 @@ int whatsapp_send_file(struct whatsapp *wa, const char *address, const char *kin
 int whatsapp_send_media(struct gateway *gw, const char *address, const char *media_kind, const char *media_ref,
 			gateway_sent_cb cb, void *arg);
 
+/* A failed status for a message of outbox_id, in the status's
+ * transaction (the row itself is failed by the store): 131026 marks the
+ * chat for its owner's next channel; staff hear of it as of a refused
+ * send, with the same reasons. */
+int whatsapp_send_status_failed(const struct gateway_env *env, int64_t outbox_id, int code, const char *title);
+
 /* ---- answers ------------------------------------------------------------- */
 
 enum whatsapp_send_class {
