@@ -25,7 +25,7 @@ for t in "$build"/tests/test_*; do
 	list="$list $(basename "$t")"
 done
 # Known slow ones first; the rest in name order.
-slow="test_staff test_daemon test_staff_long test_erase test_sim test_cli"
+slow="test_staff test_whatsapp_flow test_daemon test_staff_long test_erase test_sim test_cli"
 order=""
 for n in $slow; do
 	case " $list " in *" $n "*) order="$order $n" ;; esac
