@@ -101,3 +101,104 @@ int store_overview_each(struct store *st, enum overview_list list, time_t a, tim
 		sqlite3_bind_text(q, 3, date != NULL ? date : "", -1, SQLITE_STATIC);
 	return store_each(q, list == OVERVIEW_NOT_REACHED ? read_reach : read_row, &r, cb, arg);
 }
+
+static const char SQL_CASELOAD[] =
+	"SELECT s.id, s.name, s.role = 'coordinator', s.away,"
+	" (SELECT count(*) FROM families f WHERE f.counsellor_id = s.id AND f.status != 'closed'),"
+	" (SELECT count(*) FROM families f WHERE f.backup_id = s.id AND f.status != 'closed'),"
+	" (SELECT count(*) FROM alerts a WHERE a.staff_id = s.id AND a.acked_at IS NULL)"
+	" FROM staff s WHERE s.active = 1 ORDER BY s.name";
+
+static int read_caseload(sqlite3_stmt *q, void *arg)
+{
+	struct caseload_row *r = arg;
+
+	memset(r, 0, sizeof(*r));
+	r->staff_id = sqlite3_column_int64(q, 0);
+	store_col_text(q, 1, r->name, sizeof(r->name));
+	r->role = sqlite3_column_int(q, 2) ? ROLE_COORDINATOR : ROLE_COUNSELLOR;
+	r->away = sqlite3_column_int(q, 3);
+	r->families = sqlite3_column_int(q, 4);
+	r->backups = sqlite3_column_int(q, 5);
+	r->open_alerts = sqlite3_column_int(q, 6);
+	return 0;
+}
+
+int store_caseload_each(struct store *st, store_each_cb cb, void *arg)
+{
+	struct caseload_row r;
+
+	return store_each(store_stmt(st, SQL_CASELOAD), read_caseload, &r, cb, arg);
+}
+
+/* Per family of the counsellor, through contact_log(family_id, direction, at). */
+static const char SQL_WEEKS[] =
+	"SELECT (c.at - ?2) / 604800, c.direction = 'in', count(*) FROM families f"
+	" JOIN contact_log c ON c.family_id = f.id AND c.direction IN ('in', 'out') AND c.at >= ?2"
+	" WHERE f.counsellor_id = ?1 GROUP BY 1, 2";
+
+struct weeks {
+	int weeks;
+	int *in, *out;
+};
+
+static int read_week(sqlite3_stmt *q, void *arg)
+{
+	struct weeks *w = arg;
+	int64_t i = sqlite3_column_int64(q, 0);
+
+	if (i >= 0 && i < w->weeks)
+		(sqlite3_column_int(q, 1) ? w->in : w->out)[i] += sqlite3_column_int(q, 2);
+	return 0;
+}
+
+int store_caseload_weeks(struct store *st, int64_t staff_id, time_t since, int weeks, int *in, int *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_WEEKS);
+	struct weeks w = {weeks, in, out};
+
+	memset(in, 0, sizeof(*in) * (size_t)weeks);
+	memset(out, 0, sizeof(*out) * (size_t)weeks);
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, staff_id);
+	sqlite3_bind_int64(q, 2, since);
+	return store_rows(q, read_week, &w);
+}
+
+static const char SQL_ANSWER_TIMES[] =
+	"SELECT * FROM (SELECT (SELECT min(r.at) FROM contact_log r WHERE r.family_id = c.family_id"
+	"  AND r.kind = 'reply' AND r.at >= c.at) - c.at AS wait FROM families f"
+	" JOIN contact_log c ON c.family_id = f.id AND c.direction = 'in' AND c.at >= ?2"
+	" AND c.kind IN " MESSAGE_KINDS " WHERE f.counsellor_id = ?1)"
+	" WHERE wait IS NOT NULL ORDER BY wait";
+
+struct times {
+	int64_t *secs;
+	int cap, n;
+};
+
+static int read_time(sqlite3_stmt *q, void *arg)
+{
+	struct times *t = arg;
+
+	if (t->n < t->cap)
+		t->secs[t->n++] = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int store_caseload_answer_times(struct store *st, int64_t staff_id, time_t since, int64_t *secs, int cap, int *n)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_ANSWER_TIMES);
+	struct times t = {secs, cap, 0};
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, staff_id);
+	sqlite3_bind_int64(q, 2, since);
+	rc = store_rows(q, read_time, &t);
+	*n = t.n;
+	return rc;
+}

@@ -142,6 +142,25 @@ struct overview_row {
 };
 int store_overview_each(struct store *st, enum overview_list list, time_t a, time_t b, const char *date,
 			store_each_cb cb, void *arg);
+/* The caseload of each active counsellor (coordinators too, when they
+ * hold families): families, open alerts, away and whom they back up. */
+struct caseload_row {
+	int64_t staff_id;
+	char name[STORE_NAME_MAX];
+	int role;                /* enum staff_role */
+	int away;
+	int families;            /* active and stopped families they counsel */
+	int backups;             /* families they back up */
+	int open_alerts;
+};
+int store_caseload_each(struct store *st, store_each_cb cb, void *arg);
+/* Contacts in and out of staff_id's families per week from since, weeks
+ * of them: in[w], out[w]. */
+int store_caseload_weeks(struct store *st, int64_t staff_id, time_t since, int weeks, int *in, int *out);
+/* Seconds from each family message since since to the reply that
+ * followed it, for staff_id's families, smallest first: at most cap of
+ * them in secs; *n is the count. Messages not yet answered are left out. */
+int store_caseload_answer_times(struct store *st, int64_t staff_id, time_t since, int64_t *secs, int cap, int *n);
 
 /* families and members */
 struct family {

@@ -321,6 +321,12 @@ static void test_phone_width_layout(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 }
 
+/* The caseload's chart is drawn by the server, its numbers in its title. */
+static void test_caseload_chart(void **state)
+{
+	assert_step(*state, "caseload");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_acknowledge_alert),
 		cmocka_unit_test(test_post_without_csrf_refused),
 		cmocka_unit_test(test_phone_width_layout),
+		cmocka_unit_test(test_caseload_chart),
 		cmocka_unit_test(test_counsellor_refused_other_family),
 	};
 

@@ -654,6 +654,43 @@ static void test_overview_not_reached(void **state)
 	console_response_free(&res);
 }
 
+/* The caseload: numbers in the chart's titles, the median wait for an
+ * answer; a counsellor sees only their own, a coordinator everyone's. */
+static void test_caseload(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	char sara[128], marc[128];
+	struct family fam;
+
+	assert_int_equal(store_family_get(f->st, "F-001", &fam), 0);
+	assert_int_equal(store_contact_add(f->st, fam.id, f->h.now - 2 * 86400, "in", "telegram", "text", 0, 0, "text",
+					   NULL, NULL),
+			 0);
+	assert_int_equal(store_contact_add(f->st, fam.id, f->h.now - 2 * 86400 + 5400, "internal", NULL, "reply", 1, 0,
+					   "reply", NULL, NULL),
+			 0);
+	assert_int_equal(store_contact_add(f->st, fam.id, f->h.now - 2 * 86400 + 5401, "out", "telegram", "reply", 1,
+					   0, "reply.from_counsellor", NULL, "sent"),
+			 0);
+	login(f, 0, sara, sizeof(sara));
+	login(f, 2, marc, sizeof(marc));
+	request(f, "GET", "/caseload", NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "<svg"));
+	assert_non_null(strstr(res.body, "Contacten per week van Sara over 12 weken: 1 van gezinnen, 1 naar gezinnen"));
+	assert_non_null(strstr(res.body, "1 u 30 min"));
+	assert_null(strstr(res.body, "<h2>Ana"));
+	console_response_free(&res);
+	request(f, "GET", "/caseload", NULL, marc, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "<h2>Sara"));
+	assert_non_null(strstr(res.body, "<h2>Ana"));
+	/* Marc holds no family: no row of his own. */
+	assert_null(strstr(res.body, "<h2>Marc"));
+	console_response_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +708,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_headers_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_not_reached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,14 @@ static const char CSS[] =
 	".muted{color:#555}\n"
 	"ol.timeline{padding-left:1.2rem}\n"
 	"ol.timeline li{margin:.3rem 0}\n"
+	"header nav a{margin-right:.6rem}\n"
+	".caseload dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem 1rem;margin:.3rem 0}\n"
+	".caseload dd{margin:0;font-weight:600}\n"
+	".chart{max-width:100%;height:auto}\n"
+	".legend .in::before,.legend .out::before{content:\"\";display:inline-block;width:.8rem;height:.8rem;"
+	"margin-right:.3rem;vertical-align:middle}\n"
+	".legend .in::before{background:#1f4e79}\n"
+	".legend .out::before{background:#b35900}\n"
 	"@media (max-width:40rem){main{padding:.6rem}th,td{padding:.3rem}}\n";
 
 /* What one request carries through the console. */
@@ -240,6 +248,8 @@ static void page_start(struct ctx *x, struct html *b, const char *title)
 	if (x->signed_in) {
 		html_raw(b, "<nav><a href=\"/\">");
 		html_text(b, t(x, "console.nav.overview"));
+		html_raw(b, "</a> <a href=\"/caseload\">");
+		html_text(b, t(x, "console.nav.caseload"));
 		html_raw(b, "</a></nav><span>");
 		html_text(b, x->staff.name);
 		html_raw(b, "</span><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"");
@@ -1070,6 +1080,159 @@ out:
 	free(text);
 }
 
+
+/* The caseload: per counsellor, their families, contacts in and out per
+ * week over CASELOAD_WEEKS weeks (an SVG the server draws, each bar
+ * titled with its numbers), the median wait for an answer, open alerts,
+ * away and backup. A coordinator sees everyone; a counsellor themselves. */
+#define CASELOAD_WEEKS 12
+#define CASELOAD_TIMES_MAX 4096
+#define BAR_W 9
+#define CHART_H 60
+
+static void render(const struct ctx *x, const char *key, const struct locale_param *p, size_t n, char *out,
+		   size_t cap)
+{
+	if (locale_render(x->h->loc, x->lang, key, p, n, out, cap) != 0)
+		cb_strlcpy(out, "?", cap);
+}
+
+static void chart(struct ctx *x, struct html *b, const struct caseload_row *r, time_t since, const int *in,
+		  const int *out)
+{
+	int max = 1, total_in = 0, total_out = 0;
+	char title[512], a[16], c[16], day[DATE_MAX];
+
+	for (int i = 0; i < CASELOAD_WEEKS; i++) {
+		if (in[i] > max)
+			max = in[i];
+		if (out[i] > max)
+			max = out[i];
+		total_in += in[i];
+		total_out += out[i];
+	}
+	snprintf(a, sizeof(a), "%d", total_in);
+	snprintf(c, sizeof(c), "%d", total_out);
+	{
+		const struct locale_param p[] = {{"name", r->name}, {"in", a}, {"out", c}};
+
+		render(x, "console.caseload.chart", p, 3, title, sizeof(title));
+	}
+	html_rawf(b, "<svg role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" class=\"chart\">",
+		  CASELOAD_WEEKS * (2 * BAR_W + 4), CHART_H + 2, CASELOAD_WEEKS * (2 * BAR_W + 4), CHART_H + 2);
+	html_raw(b, "<title>");
+	html_text(b, title);
+	html_raw(b, "</title>");
+	for (int i = 0; i < CASELOAD_WEEKS; i++) {
+		int hi = in[i] * CHART_H / max, ho = out[i] * CHART_H / max, x0 = i * (2 * BAR_W + 4);
+
+		if (locale_format_date(x->h->loc, x->lang, since + (time_t)i * 7 * 86400, day, sizeof(day)) != 0)
+			cb_strlcpy(day, "?", sizeof(day));
+		snprintf(a, sizeof(a), "%d", in[i]);
+		snprintf(c, sizeof(c), "%d", out[i]);
+		{
+			const struct locale_param p[] = {{"week", day}, {"in", a}, {"out", c}};
+
+			render(x, "console.caseload.week", p, 3, title, sizeof(title));
+		}
+		html_raw(b, "<g><title>");
+		html_text(b, title);
+		html_raw(b, "</title>");
+		html_rawf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#1f4e79\"/>", x0,
+			  CHART_H - hi, BAR_W, hi > 0 ? hi : 0);
+		html_rawf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#b35900\"/>",
+			  x0 + BAR_W, CHART_H - ho, BAR_W, ho > 0 ? ho : 0);
+		html_raw(b, "</g>");
+	}
+	html_rawf(b, "<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/></svg>", CHART_H,
+		  CASELOAD_WEEKS * (2 * BAR_W + 4), CHART_H);
+}
+
+struct caseload_walk {
+	struct ctx *x;
+	struct html *b;
+	int64_t *times;
+	int failed;
+};
+
+static int caseload_row(const void *rec, void *arg)
+{
+	const struct caseload_row *r = rec;
+	struct caseload_walk *w = arg;
+	struct ctx *x = w->x;
+	struct html *b = w->b;
+	int in[CASELOAD_WEEKS], out[CASELOAD_WEEKS], n = 0;
+	time_t since = x->h->now - (time_t)CASELOAD_WEEKS * 7 * 86400;
+	char v[128];
+
+	if (x->staff.role != ROLE_COORDINATOR && r->staff_id != x->staff.id)
+		return 0;
+	if (r->role == ROLE_COORDINATOR && r->families == 0 && r->backups == 0)
+		return 0;
+	if (store_caseload_weeks(x->h->store, r->staff_id, since, CASELOAD_WEEKS, in, out) != 0 ||
+	    store_caseload_answer_times(x->h->store, r->staff_id, since, w->times, CASELOAD_TIMES_MAX, &n) != 0) {
+		w->failed = 1;
+		return -CB_ESTORE;
+	}
+	html_raw(b, "<section class=\"caseload\"><h2>");
+	html_text(b, r->name);
+	if (r->away) {
+		html_raw(b, " <span class=\"muted\">(");
+		html_text(b, t(x, "console.caseload.away"));
+		html_raw(b, ")</span>");
+	}
+	html_raw(b, "</h2><dl><dt>");
+	html_text(b, t(x, "console.caseload.families"));
+	html_rawf(b, "</dt><dd>%d</dd><dt>", r->families);
+	html_text(b, t(x, "console.caseload.backups"));
+	html_rawf(b, "</dt><dd>%d</dd><dt>", r->backups);
+	html_text(b, t(x, "console.caseload.alerts"));
+	html_rawf(b, "</dt><dd>%d</dd><dt>", r->open_alerts);
+	html_text(b, t(x, "console.caseload.median"));
+	html_raw(b, "</dt><dd>");
+	if (n == 0)
+		html_text(b, t(x, "console.caseload.no_answers"));
+	else {
+		int64_t m = n % 2 ? w->times[n / 2] : (w->times[n / 2 - 1] + w->times[n / 2]) / 2;
+		char hours[24], minutes[8];
+		const struct locale_param p[] = {{"hours", hours}, {"minutes", minutes}};
+
+		snprintf(hours, sizeof(hours), "%lld", (long long)(m / 3600));
+		snprintf(minutes, sizeof(minutes), "%02d", (int)(m % 3600 / 60));
+		render(x, "console.caseload.duration", p, 2, v, sizeof(v));
+		html_text(b, v);
+	}
+	html_raw(b, "</dd></dl><p class=\"legend\"><span class=\"in\">");
+	html_text(b, t(x, "console.caseload.in"));
+	html_raw(b, "</span> <span class=\"out\">");
+	html_text(b, t(x, "console.caseload.out"));
+	html_raw(b, "</span></p>");
+	chart(x, b, r, since, in, out);
+	html_raw(b, "</section>");
+	return 0;
+}
+
+static void caseload(struct ctx *x)
+{
+	struct html b = {0};
+	struct caseload_walk w = {x, &b, malloc(sizeof(int64_t) * CASELOAD_TIMES_MAX), 0};
+
+	if (w.times == NULL) {
+		store_failed(x);
+		return;
+	}
+	page_start(x, &b, t(x, "console.caseload.heading"));
+	if (store_caseload_each(x->h->store, caseload_row, &w) != 0) {
+		free(w.times);
+		html_free(&b);
+		store_failed(x);
+		return;
+	}
+	free(w.times);
+	page_end(&b);
+	finish(x, 200, "text/html; charset=utf-8", &b);
+}
+
 /* The query value of name in path ("/?list=overdue"), or NULL. */
 static const char *query(const char *path, const char *name, char *out, size_t cap)
 {
@@ -1140,6 +1303,10 @@ static void dispatch(struct ctx *x)
 	}
 	if (plen == 1 && get) {
 		overview(x, query(path, "list", value, sizeof(value)));
+		return;
+	}
+	if (plen == 9 && strncmp(path, "/caseload", 9) == 0 && get) {
+		caseload(x);
 		return;
 	}
 	if (plen > 12 && strncmp(path, "/export/", 8) == 0 && strncmp(path + plen - 4, ".csv", 4) == 0 && get &&

@@ -141,6 +141,13 @@ try {
 		await page.screenshot({ path: `${env.SCREENSHOTS}/console-overview.png`, fullPage: true });
 	});
 
+	await step('caseload', async () => {
+		await page.goto(`${base}/caseload`);
+		const title = await page.locator('svg > title').first().textContent();
+		check(/Sara over 12 weken: \d+ van gezinnen, \d+ naar gezinnen/.test(title), `title: ${title}`);
+		await page.screenshot({ path: `${env.SCREENSHOTS}/console-caseload.png`, fullPage: true });
+	});
+
 	await step('refused', async () => {
 		const ana = await browser.newContext();
 		const p = await ana.newPage();
