@@ -326,7 +326,7 @@ static void test_voice_and_pdf_sent_on(void **state)
 static void test_burst_within_pair_limit(void **state)
 {
 	struct wf *f = *state;
-	char sql[512], wa[16];
+	char sql[512], wa[24];
 	long long now = (long long)time(NULL), t0, t1;
 
 	for (int i = 0; i < 40; i++) {
