@@ -25,11 +25,14 @@
 #include "bot/console/auth.h"
 #include "bot/console/console.h"
 #include "bot/console/html.h"
+#include "bot/event.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
 #include "locales/note.h"
 
-#define FORM_VALUE_MAX 4096
+/* What staff write to a family is at most one message of its gateway:
+ * 4096 UTF-16 units, 16 KiB of UTF-8. */
+#define FORM_VALUE_MAX EVENT_TEXT_MAX
 #define DATE_MAX 96
 #define SENTENCE_MAX 1024
 #define REMINDER_HORIZON (72 * 3600)
@@ -973,7 +976,7 @@ static void family_page(struct ctx *x, const char *ref)
 	html_text(&b, x->csrf);
 	html_raw(&b, "\"><label for=\"text\">");
 	html_text(&b, t(x, "console.family.write_label"));
-	html_raw(&b, "</label><textarea id=\"text\" name=\"text\" required maxlength=\"4000\"></textarea>"
+	html_raw(&b, "</label><textarea id=\"text\" name=\"text\" required maxlength=\"4096\"></textarea>"
 		     "<p><button type=\"submit\">");
 	html_text(&b, t(x, "console.family.send"));
 	html_raw(&b, "</button></p></form>");
