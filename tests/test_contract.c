@@ -33,13 +33,13 @@
 #include "bot/gateways/telegram.h"
 #include "bot/net/http_client.h"
 #include "tests/support/fakegw.h"
+#include "tests/support/inproc.h"
 #include "tests/support/simctl.h"
 #include "tests/support/spygw.h"
 #include "tests/support/testenv.h"
 
 #define FAMILY_CHAT "1001"
 #define STAFF_CHAT "9001"
-#define RUN_MAX_MS 10000
 #define TG_TOKEN "123456:CONTRACT-token"
 
 struct cfx {
@@ -52,48 +52,9 @@ struct cfx {
 	struct gateway_env genv;
 };
 
-/* One integer from the store the outbox writes. */
-static long long q(struct cfx *c, const char *fmt, ...)
-{
-	char sql[512];
-	sqlite3_stmt *s;
-	long long v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-static void exec(struct cfx *c, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(store_db(c->d.store), sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("sql: %s", err);
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-	(void)t;
-}
-
-/* Runs the loop until cond holds (checked after each event) or
- * RUN_MAX_MS of loop time passed. The watchdog only makes uv_run return
- * so the condition is seen; the outbox's own timers drive everything. */
-#define RUN_UNTIL(c, cond) do { \
-	uint64_t until_ = uv_now(&(c)->d.loop) + RUN_MAX_MS; \
-	uv_timer_start(&(c)->watchdog, on_watchdog, 5, 5); \
-	while (!(cond) && uv_now(&(c)->d.loop) < until_) \
-		uv_run(&(c)->d.loop, UV_RUN_ONCE); \
-	uv_timer_stop(&(c)->watchdog); \
-	assert_true(cond); \
-} while (0)
+#define q(c, ...) inproc_q((c)->d.store, __VA_ARGS__)
+#define exec(c, sql) inproc_exec((c)->d.store, (sql))
+#define RUN_UNTIL(c, cond) INPROC_RUN_UNTIL(&(c)->d.loop, &(c)->watchdog, cond)
 
 /* The gateway the daemon would hold for the channel kind, in its list,
  * declaring that it carries buttons and files, with limits fast enough

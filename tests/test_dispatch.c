@@ -19,11 +19,11 @@
 #include "locales/locale.h"
 #include "store/store.h"
 #include "tests/support/fakegw.h"
+#include "tests/support/inproc.h"
 #include "tests/support/testenv.h"
 
 #define FAMILY_CHAT "1001"
 #define STAFF_CHAT "9001"
-#define RUN_MAX_MS 10000
 /* Due to sent on an idle loop: the timer's own millisecond, the send
  * call, and room for a loaded machine; a whole-second timer is 500 ms
  * late here. */
@@ -36,48 +36,9 @@ struct dfx {
 	uv_timer_t watchdog;
 };
 
-static long long q(struct dfx *c, const char *fmt, ...)
-{
-	char sql[512];
-	sqlite3_stmt *s;
-	long long v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	assert_int_equal(sqlite3_prepare_v2(store_db(c->d.store), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-static void exec(struct dfx *c, const char *fmt, ...)
-{
-	char sql[1024], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(store_db(c->d.store), sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("sql: %s", err);
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-	(void)t;
-}
-
-#define RUN_UNTIL(c, cond) do { \
-	uint64_t until_ = uv_now(&(c)->d.loop) + RUN_MAX_MS; \
-	uv_timer_start(&(c)->watchdog, on_watchdog, 5, 5); \
-	while (!(cond) && uv_now(&(c)->d.loop) < until_) \
-		uv_run(&(c)->d.loop, UV_RUN_ONCE); \
-	uv_timer_stop(&(c)->watchdog); \
-	assert_true(cond); \
-} while (0)
+#define q(c, ...) inproc_q((c)->d.store, __VA_ARGS__)
+#define exec(c, ...) inproc_execf((c)->d.store, __VA_ARGS__)
+#define RUN_UNTIL(c, cond) INPROC_RUN_UNTIL(&(c)->d.loop, &(c)->watchdog, cond)
 
 static int setup(void **state)
 {
