@@ -64,6 +64,12 @@ void metrics_billable(struct metrics *m, const char *channel, const char *catego
 	b->n = 1;
 }
 
+void metrics_sms_segments(struct metrics *m, const char *encoding, int n)
+{
+	if (n > 0)
+		m->sms_segments[strcmp(encoding, "gsm7") == 0 ? 0 : 1] += (uint64_t)n;
+}
+
 void metrics_latency(struct metrics *m, double seconds)
 {
 	m->gateway_seconds_sum += seconds;
@@ -143,6 +149,10 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	for (int i = 0; i < m->nbillable; i++)
 		put(&o, "casebot_billable_messages_total{channel=\"%s\",category=\"%s\"} %llu\n", m->billable[i].channel,
 		    m->billable[i].category, (unsigned long long)m->billable[i].n);
+	put(&o, "# HELP casebot_sms_segments_total SMS segments sent (what a provider charges), by encoding.\n"
+		"# TYPE casebot_sms_segments_total counter\n"
+		"casebot_sms_segments_total{encoding=\"gsm7\"} %llu\ncasebot_sms_segments_total{encoding=\"ucs2\"} %llu\n",
+	    (unsigned long long)m->sms_segments[0], (unsigned long long)m->sms_segments[1]);
 	put(&o, "# HELP casebot_outbox_depth Messages due and not yet sent.\n"
 		"# TYPE casebot_outbox_depth gauge\ncasebot_outbox_depth %lld\n", (long long)outbox_depth);
 	put(&o, "# HELP casebot_outbox_oldest_due_seconds Age of the oldest due message.\n"

@@ -39,6 +39,7 @@ struct metrics {
 	int nbillable;
 	double gateway_seconds_sum;    /* gateway round trips */
 	uint64_t gateway_calls;
+	uint64_t sms_segments[2];      /* SMS segments sent: GSM-7, UCS-2 */
 };
 
 void metrics_count(struct metrics *m, const char *direction, const char *channel, const char *kind);
@@ -48,6 +49,8 @@ void metrics_template(struct metrics *m, const char *channel, const char *name);
 /* One more billable message of category (letters, digits and _ only;
  * anything else counts as "other"). */
 void metrics_billable(struct metrics *m, const char *channel, const char *category);
+/* n more SMS segments sent in encoding "gsm7" or "ucs2". */
+void metrics_sms_segments(struct metrics *m, const char *encoding, int n);
 void metrics_latency(struct metrics *m, double seconds);
 /* Writes the text format into out; -CB_ETOOBIG if it does not fit. */
 int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,

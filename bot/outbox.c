@@ -679,6 +679,7 @@ static void send_part(struct job *j)
 	p.len = part;
 	p.msg = &j->msg;
 	p.lang = j->lang;
+	p.expires_at = j->m.expires_at;
 	p.outside_window = gw->caps.window_seconds > 0 &&
 			   (j->ch.last_inbound_at == 0 || time(NULL) - j->ch.last_inbound_at >= gw->caps.window_seconds);
 	if (j->next_offset >= len) {

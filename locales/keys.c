@@ -190,6 +190,7 @@ static const struct keys_entry registry[] = {
 	{"staff.inbound_failed", TEXT, {0}, 0, 0, OPENS},
 	{"staff.reason.blocked", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.stopped", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.carrier_stop", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.gateway", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.closed", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.unreachable", TEXT, {0}, 0, 0, 0},

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bot/compose.h"
 
@@ -86,6 +87,10 @@ struct gateway_part {
 	/* The gateway has a conversation window (caps.window_seconds) and
 	 * the chat last wrote longer ago than that, or never. */
 	int outside_window;
+	/* The message is worth nothing after this (a reminder: its
+	 * appointment's start); 0: no end. A gateway that can, has it
+	 * dropped rather than delivered late. */
+	time_t expires_at;
 };
 
 struct gateway_ops {

@@ -6,6 +6,8 @@
 
 #include "bot/gateways/email.h"
 #include "bot/gateways/gateway.h"
+#include "bot/gateways/sms.h"
+#include "bot/gateways/sms_api.h"
 #include "bot/gateways/telegram.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
@@ -15,6 +17,7 @@ const struct gateway_kind gateway_kinds[] = {
 	{"telegram", gateway_telegram_new, TELEGRAM_TEXT_MAX_UNITS, telegram_api_utf16_len,
 	 &gateway_telegram_config},
 	{"whatsapp", gateway_whatsapp_new, WHATSAPP_TEXT_MAX, whatsapp_text_len, &gateway_whatsapp_config},
+	{"sms", gateway_sms_new, SMS_TEXT_MAX, sms_text_len, &gateway_sms_config},
 };
 
 const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);

@@ -34,6 +34,21 @@ struct whatsapp_settings {
 	double rate_global;
 };
 
+/* [sms]: Twilio's Messaging API (or one that speaks it). Configured when
+ * account_sid is set. */
+struct sms_settings {
+	char api_base[256];           /* https://api.twilio.com */
+	char account_sid[64];
+	char from[32];                /* E.164, a short code or a sender id... */
+	char messaging_service_sid[64];   /* ...or the service that picks one */
+	char public_url[512];         /* what Twilio calls: POST /sms/<webhook_path> behind a proxy */
+	char webhook_path[64];
+	char auth_token_file[SETTINGS_PATH_MAX];  /* or $CASEBOT_SMS_AUTH_TOKEN */
+	char transliterate[32];       /* languages sent in GSM-7 letters: "nl,fr,de", "none" */
+	double rate_per_chat;         /* messages per second */
+	double rate_global;
+};
+
 /* [smtp]: staff without a chat gateway get forwards, alerts and a digest by mail */
 struct smtp_settings {
 	char url[256];                /* smtp://host:port or smtps://host:port; "" = no email */
@@ -47,6 +62,7 @@ struct gateway_settings {
 	struct telegram_settings telegram;
 	struct smtp_settings smtp;
 	struct whatsapp_settings whatsapp;
+	struct sms_settings sms;
 };
 
 #endif
