@@ -184,23 +184,19 @@ int vault_encrypt_buffer(const unsigned char key[VAULT_KEY_BYTES], const void *p
 	return vault_stream_finish(&s, mac, &size);
 }
 
-int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in, const char *out)
+int vault_decrypt(const unsigned char key[VAULT_KEY_BYTES], const char *in, vault_sink_fn sink, void *arg)
 {
 	crypto_secretstream_xchacha20poly1305_state st;
 	unsigned char header[SS_HEADER], tag = 0;
 	static unsigned char enc[CHUNK + SS_ABYTES], buf[CHUNK];
-	FILE *src = NULL, *dst = NULL;
-	int rc = -CB_EIO;
+	FILE *src;
+	int rc = -CB_EPARSE;
 
 	if ((src = fopen(in, "rb")) == NULL)
 		return -CB_ENOENT;
-	if ((dst = create_private(out)) == NULL)
-		goto out;
 	if (fread(header, 1, sizeof(header), src) != sizeof(header) ||
-	    crypto_secretstream_xchacha20poly1305_init_pull(&st, header, key) != 0) {
-		rc = -CB_EPARSE;
+	    crypto_secretstream_xchacha20poly1305_init_pull(&st, header, key) != 0)
 		goto out;
-	}
 	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
 		size_t n = fread(enc, 1, sizeof(enc), src);
 		unsigned long long len;
@@ -210,16 +206,34 @@ int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in,
 			rc = -CB_EPARSE;     /* altered, or cut before its final chunk */
 			goto out;
 		}
-		if (fwrite(buf, 1, (size_t)len, dst) != len)
+		if ((rc = sink(buf, (size_t)len, arg)) != 0)
 			goto out;
 	}
 	rc = fgetc(src) == EOF ? 0 : -CB_EPARSE;
 out:
 	sodium_memzero(buf, sizeof(buf));
 	fclose(src);
-	if (dst != NULL && fclose(dst) != 0 && rc == 0)
+	return rc;
+}
+
+static int file_sink(const void *p, size_t n, void *arg)
+{
+	return fwrite(p, 1, n, arg) == n ? 0 : -CB_EIO;
+}
+
+int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in, const char *out)
+{
+	FILE *dst;
+	int rc;
+
+	if (access(in, R_OK) != 0)
+		return -CB_ENOENT;
+	if ((dst = create_private(out)) == NULL)
+		return -CB_EIO;
+	rc = vault_decrypt(key, in, file_sink, dst);
+	if (fclose(dst) != 0 && rc == 0)
 		rc = -CB_EIO;
-	if (rc != 0 && dst != NULL)
+	if (rc != 0)
 		unlink(out);
 	return rc;
 }

@@ -40,7 +40,12 @@ void vault_stream_abort(struct vault_stream *s);
 /* Encrypts a buffer to a new file at path, as the stream does. */
 int vault_encrypt_buffer(const unsigned char key[VAULT_KEY_BYTES], const void *p, size_t n, const char *path,
 			 unsigned char mac[VAULT_MAC_BYTES]);
-/* Decrypts; -CB_EPARSE when the file was altered or cut short. */
+/* Decrypts in chunks to sink (its nonzero answer stops it and is
+ * returned); -CB_EPARSE when the file was altered or cut short. The
+ * chunks are wiped after the sink has them. */
+typedef int (*vault_sink_fn)(const void *p, size_t n, void *arg);
+int vault_decrypt(const unsigned char key[VAULT_KEY_BYTES], const char *in, vault_sink_fn sink, void *arg);
+/* Decrypts to a new private file. */
 int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in, const char *out);
 /* What the first bytes of a file say it is (libmagic): "image/jpeg". */
 int vault_sniff_buffer(const void *p, size_t n, char *mime, size_t cap);

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "bot/console/auth.h"
 #include "bot/console/console.h"
 #include "bot/console/html.h"
+#include "bot/vault.h"
+#include "handlers/handler.h"
 #include "locales/locale.h"
 #include "store/store.h"
 #include "tests/support/testenv.h"
@@ -691,6 +694,233 @@ static void test_caseload(void **state)
 	console_response_free(&res);
 }
 
+/* A POST with the session's CSRF token; the answer is left in res. */
+static void post(struct fx *f, const char *cookie, const char *path, const char *fields,
+		 struct console_response *res)
+{
+	struct console_response page;
+	char csrf[80], body[1024];
+
+	request(f, "GET", "/", NULL, cookie, &page);
+	csrf_of(&page, csrf, sizeof(csrf));
+	console_response_free(&page);
+	snprintf(body, sizeof(body), "csrf=%s%s%s", csrf, fields[0] != '\0' ? "&" : "", fields);
+	request(f, "POST", path, body, cookie, res);
+}
+
+/* A POST that must go back to the family page. */
+static void post_ok(struct fx *f, const char *cookie, const char *path, const char *fields)
+{
+	struct console_response res;
+
+	post(f, cookie, path, fields, &res);
+	if (res.status != 303)
+		fprintf(stderr, "%s: %d\n%s\n", path, res.status, res.body);
+	assert_int_equal(res.status, 303);
+	assert_int_equal(strncmp(header(&res, "location", 0), "/families/F-001", 15), 0);
+	console_response_free(&res);
+}
+
+static int post_status(struct fx *f, const char *cookie, const char *path, const char *fields)
+{
+	struct console_response res;
+	int status;
+
+	post(f, cookie, path, fields, &res);
+	status = res.status;
+	console_response_free(&res);
+	return status;
+}
+
+/* Appointments added, moved and cancelled, a document asked for, a
+ * check-in plan set and stopped, a chat unlinked and the file closed,
+ * from the family page; each audited. Another counsellor is refused each
+ * of them, audited, and nothing changes. */
+static void test_family_actions(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	char sara[128], ana[128], path[128];
+	struct family fam;
+	struct checkin_plan plan;
+	struct channel ch;
+	long long id;
+
+	assert_int_equal(store_family_get(f->st, "F-001", &fam), 0);
+	assert_int_equal(store_channel_link(f->st, fam.id, 0, 0, "telegram", "4242", f->h.now, &ch), 0);
+	login(f, 0, sara, sizeof(sara));
+	login(f, 1, ana, sizeof(ana));
+
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	/* Every control has its label. */
+	assert_non_null(strstr(res.body, "<label for=\"appt-at\">"));
+	assert_non_null(strstr(res.body, "id=\"appt-at\""));
+	assert_non_null(strstr(res.body, "<label for=\"doc-type\">"));
+	assert_non_null(strstr(res.body, "<label for=\"checkin-every\">"));
+	snprintf(path, sizeof(path), "action=\"/families/F-001/chats/%lld/unlink\"", (long long)ch.id);
+	assert_non_null(strstr(res.body, path));
+	console_response_free(&res);
+
+	/* 2026-01-01 10:00 UTC is the clock: the 5th, 14:00 Brussels time. */
+	post_ok(f, sara, "/families/F-001/appointments", "kind=lawyer&at=2026-01-05T14%3A00&place=Rue+Haute+1");
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM appointments WHERE kind = 'lawyer' AND "
+						     "starts_at = 1767618000 AND place = 'Rue Haute 1'"),
+			 1);
+	id = testenv_query_int(&f->env, "SELECT id FROM appointments");
+	assert_int_equal(audit_count(f, "action = 'appointment.add' AND actor = 'console:Sara' AND "
+					"family_ref = 'F-001' AND detail = 'lawyer'"),
+			 1);
+	/* A time in the past, a kind that does not exist: nothing is added. */
+	assert_int_equal(post_status(f, sara, "/families/F-001/appointments", "kind=lawyer&at=2025-01-05T14%3A00"),
+			 422);
+	assert_int_equal(post_status(f, sara, "/families/F-001/appointments", "kind=party&at=2026-01-05T14%3A00"),
+			 422);
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM appointments"), 1);
+
+	snprintf(path, sizeof(path), "/families/F-001/appointments/%lld/move", id);
+	assert_int_equal(post_status(f, ana, path, "at=2026-01-06T09%3A30"), 404);
+	post_ok(f, sara, path, "at=2026-01-06T09%3A30");
+	assert_int_equal(testenv_query_int(&f->env, "SELECT starts_at FROM appointments"), 1767688200);
+	assert_int_equal(audit_count(f, "action = 'appointment.move' AND family_ref = 'F-001'"), 1);
+	snprintf(path, sizeof(path), "/families/F-001/appointments/%lld/cancel", id);
+	post_ok(f, sara, path, "");
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM appointments WHERE status = 'cancelled'"), 1);
+	assert_int_equal(audit_count(f, "action = 'appointment.cancel' AND family_ref = 'F-001'"), 1);
+	/* Cancelled once is cancelled. */
+	assert_int_equal(post_status(f, sara, path, ""), 409);
+
+	post_ok(f, sara, "/families/F-001/documents/request", "type=passport&due=2026-01-20");
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM document_requests WHERE doc_type = 'passport' "
+						     "AND due_date = '2026-01-20'"),
+			 1);
+	assert_int_equal(audit_count(f, "action = 'document.request' AND detail = 'passport'"), 1);
+	assert_int_equal(post_status(f, sara, "/families/F-001/documents/request", "type=passport&due=2026-02-30"), 422);
+
+	post_ok(f, sara, "/families/F-001/checkin", "every=14&day=3&time=09%3A15");
+	assert_int_equal(store_checkin_get(f->st, fam.id, &plan), 0);
+	assert_true(plan.active);
+	assert_int_equal(plan.every_days, 14);
+	assert_int_equal(plan.weekday, 3);
+	assert_int_equal(plan.minute_of_day, 9 * 60 + 15);
+	assert_int_equal(audit_count(f, "action = 'checkin.set' AND detail = '14d'"), 1);
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	assert_non_null(strstr(res.body, "Om de 14 dagen, op woensdag om 09:15."));
+	console_response_free(&res);
+	post_ok(f, sara, "/families/F-001/checkin/off", "");
+	assert_int_equal(store_checkin_get(f->st, fam.id, &plan), 0);
+	assert_false(plan.active);
+	assert_int_equal(audit_count(f, "action = 'checkin.off' AND family_ref = 'F-001'"), 1);
+
+	snprintf(path, sizeof(path), "/families/F-001/chats/%lld/unlink", (long long)ch.id);
+	assert_int_equal(post_status(f, ana, path, ""), 404);
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM channels WHERE address = '4242'"), 1);
+	post_ok(f, sara, path, "");
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM channels WHERE address = '4242'"), 0);
+	assert_int_equal(audit_count(f, "action = 'channel.unlink' AND family_ref = 'F-001'"), 1);
+
+	/* Closing asks for a yes. */
+	assert_int_equal(post_status(f, sara, "/families/F-001/close", ""), 422);
+	assert_int_equal(post_status(f, ana, "/families/F-001/close", "confirm=yes"), 404);
+	post_ok(f, sara, "/families/F-001/close", "confirm=yes");
+	assert_int_equal(store_family_get(f->st, "F-001", &fam), 0);
+	assert_string_equal(fam.status, "closed");
+	assert_int_equal(audit_count(f, "action = 'family.close' AND family_ref = 'F-001'"), 1);
+	/* A closed file takes no new appointment. */
+	assert_int_equal(post_status(f, sara, "/families/F-001/appointments", "kind=lawyer&at=2026-01-05T14%3A00"),
+			 409);
+	/* Ana's five tries, each refused and audited. */
+	assert_int_equal(audit_count(f, "action = 'scope.refused' AND actor = 'console:Ana' AND family_ref = 'F-001'"),
+			 3);
+}
+
+/* A document is decrypted for its download only: the plain bytes, its
+ * type, an attachment that is not cached, one audit row. Verified or
+ * rejected from the page. Another family's document is not found under
+ * this family; an altered file is refused. */
+static void test_document_download(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	unsigned char key[VAULT_KEY_BYTES];
+	static const char plain[] = "%PDF-1.4\n% a test document\n%%EOF\n";
+	char sara[128], keypath[PATH_MAX], abs[PATH_MAX], path[128];
+	struct family fam, other;
+	struct document d, d2;
+
+	assert_int_equal(store_family_get(f->st, "F-001", &fam), 0);
+	assert_int_equal(store_family_get(f->st, "F-002", &other), 0);
+	assert_int_equal(config_document_key_path(&f->cfg, keypath, sizeof(keypath)), 0);
+	assert_int_equal(vault_load_key(keypath, key), 0);
+	memset(&d, 0, sizeof(d));
+	d.family_id = fam.id;
+	cb_strlcpy(d.mime, "application/pdf", sizeof(d.mime));
+	d.size = (int64_t)strlen(plain);
+	assert_int_equal(documents_new_path(f->cfg.data_dir, fam.id, d.path, sizeof(d.path), abs, sizeof(abs)), 0);
+	assert_int_equal(vault_encrypt_buffer(key, plain, strlen(plain), abs, d.mac), 0);
+	assert_int_equal(store_document_add(f->st, &d, f->h.now), 0);
+	d2 = d;
+	d2.family_id = other.id;
+	assert_int_equal(store_document_add(f->st, &d2, f->h.now), 0);
+	login(f, 0, sara, sizeof(sara));
+
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	snprintf(path, sizeof(path), "href=\"/families/F-001/documents/%lld\"", (long long)d.id);
+	assert_non_null(strstr(res.body, path));
+	console_response_free(&res);
+	snprintf(path, sizeof(path), "/families/F-001/documents/%lld", (long long)d.id);
+	request(f, "GET", path, NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "application/pdf");
+	assert_int_equal(res.len, strlen(plain));
+	assert_memory_equal(res.body, plain, strlen(plain));
+	assert_true(res.wipe);
+	snprintf(path, sizeof(path), "attachment; filename=\"F-001-document-%lld.pdf\"", (long long)d.id);
+	assert_string_equal(header(&res, "content-disposition", 0), path);
+	assert_string_equal(header(&res, "cache-control", 0), "no-store");
+	assert_string_equal(header(&res, "x-content-type-options", 0), "nosniff");
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'document.get' AND actor = 'console:Sara' AND family_ref = 'F-001'"),
+			 1);
+
+	/* F-002's document is not F-001's; Sara does not reach F-002. */
+	snprintf(path, sizeof(path), "/families/F-001/documents/%lld", (long long)d2.id);
+	request(f, "GET", path, NULL, sara, &res);
+	assert_int_equal(res.status, 404);
+	console_response_free(&res);
+	snprintf(path, sizeof(path), "/families/F-002/documents/%lld", (long long)d2.id);
+	request(f, "GET", path, NULL, sara, &res);
+	assert_int_equal(res.status, 404);
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'document.get'"), 1);
+	assert_int_equal(audit_count(f, "action = 'scope.refused' AND family_ref = 'F-002'"), 1);
+
+	snprintf(path, sizeof(path), "/families/F-001/documents/%lld/reject", (long long)d.id);
+	assert_int_equal(post_status(f, sara, path, "reason=nonsense"), 422);
+	snprintf(path, sizeof(path), "/families/F-001/documents/%lld/verify", (long long)d.id);
+	post_ok(f, sara, path, "");
+	assert_int_equal(store_document_get(f->st, d.id, &d2), 0);
+	assert_string_equal(d2.status, "verified");
+	assert_int_equal(audit_count(f, "action = 'document.verify' AND family_ref = 'F-001'"), 1);
+	assert_int_equal(post_status(f, sara, path, ""), 409);
+
+	/* One byte changed: refused, never half sent. */
+	{
+		FILE *fp = fopen(abs, "r+b");
+
+		assert_non_null(fp);
+		assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+		assert_int_equal(fputc('x', fp), 'x');
+		fclose(fp);
+	}
+	snprintf(path, sizeof(path), "/families/F-001/documents/%lld", (long long)d.id);
+	request(f, "GET", path, NULL, sara, &res);
+	assert_int_equal(res.status, 500);
+	assert_null(strstr(res.body, "a test document"));
+	console_response_free(&res);
+	sodium_memzero(key, sizeof(key));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +939,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_not_reached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_actions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_document_download, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@ struct console_response {
 	struct console_header headers[CONSOLE_HEADERS_MAX];
 	int nheaders;
 	unsigned delay_ms;         /* a slowed login: answer this much later */
+	int wipe;                  /* a document's plain bytes: wiped when freed */
 };
 
 struct console_fail {
