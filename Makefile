@@ -85,6 +85,7 @@ TSUP_OBJ = $(TSUP_SRC:%.c=$(BUILD)/%.o)
 SIMCORE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/sim_*.c))
 TGSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/tgsim*.c))
 WASIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/wasim*.c))
+SMSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/smsim*.c))
 SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
 .PHONY: all test asan run check bench FORCE
@@ -134,7 +135,12 @@ $(BUILD)/wasim: $(WASIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(BUILD)/wasim $(TEST_BIN)
+# The Twilio Messaging API simulator, on the same core.
+$(BUILD)/smsim: $(SMSIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+test: $(BUILD)/casebot $(BUILD)/casebot-test $(BUILD)/tgsim $(BUILD)/wasim $(BUILD)/smsim $(TEST_BIN)
 	@tests/run.sh $(BUILD)
 
 asan:

@@ -127,7 +127,8 @@ static int onboard(struct hctx *h, const struct inbound_event *ev, struct handle
 	}
 	if ((rc = handler_params(&params, "counsellor", counsellor.name, NULL)) != 0)
 		return rc;
-	rc = handler_reply(h, &fm, "welcome", "welcome", params);
+	/* A text costs, and its reader may not know it can say no. */
+	rc = handler_reply(h, &fm, "welcome", strcmp(ev->channel, "sms") == 0 ? "welcome.sms" : "welcome", params);
 	free(params);
 	return rc;
 }

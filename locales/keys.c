@@ -128,6 +128,8 @@ static const struct keys_entry registry[] = {
 	 * is written; 512 characters at most, and discreet all through. */
 	{"bot.description", TEXT, {0}, 0, 512, OPENS},
 	{"welcome", TEXT, {"counsellor"}, 0, 0, OPENS},
+	/* By SMS, where a text costs: short, and how to stop it. */
+	{"welcome.sms", TEXT, {"counsellor"}, 0, 0, OPENS},
 	{"language.choose", TEXT, {0}, 0, 0, OPENS},
 	{"language.changed", TEXT, {0}, 0, 0, OPENS},
 	{"help.menu", TEXT, {0}, 0, 0, OPENS},
