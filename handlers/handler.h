@@ -262,4 +262,9 @@ int relay_forward(struct hctx *h, const struct family_msg *fm);
  * event could not be read. */
 int relay_failed(struct hctx *h, const struct family_msg *fm, const struct arrival *what, int with_words);
 
+/* Voice notes on (1) or off (0) for one member of f by name, or for every
+ * member (member NULL); *count members changed. -CB_ENOENT for a name the
+ * family does not have, -CB_ESTATE for a family without members. */
+int voice_setting_set(struct hctx *h, const struct family *f, const char *member, int on, int *count);
+
 #endif

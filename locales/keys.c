@@ -95,6 +95,28 @@ static const struct keys_entry registry[] = {
 	{"document.request_due", TEXT, {"due"}, 0, 0, 0},
 	{"document.how_to_send", TEXT, {0}, 0, 0, 0},
 	{"document.reminder", TEXT, {0}, 0, 0, OPENS},
+	/* Voice notes (bot/voice.c): the same messages written for listening,
+	 * each one key so that a recorded clip can stand for it. Numbers are
+	 * words, dates and times as a Belgian says them ({when}, {due}: from
+	 * the voice.format keys and lists); they open a message as the text
+	 * does, so they say when, never what or where. */
+	{"voice.format.date", TEXT, {"weekday", "day", "month"}, 0, 0, 0},
+	{"voice.format.datetime", TEXT, {"date", "time"}, 0, 0, 0},
+	{"voice.reminder", TEXT, {"when"}, 0, 0, OPENS},
+	{"voice.reminder_confirmed", TEXT, {"when"}, 0, 0, OPENS},
+	{"voice.checkin", TEXT, {0}, 0, 0, OPENS},
+	{"voice.document_request", TEXT, {0}, 0, 0, OPENS},
+	{"voice.document_request_due", TEXT, {"due"}, 0, 0, OPENS},
+	{"voice.document_reminder", TEXT, {0}, 0, 0, OPENS},
+	{"voice.document_reminder_due", TEXT, {"due"}, 0, 0, OPENS},
+	/* Cardinals 0-59; minutes 0-59 after an hour; days of the month 1-31
+	 * as a date says them; each hour 0-23 on the hour, and with minutes
+	 * (where "{minutes}" goes). */
+	{"voice.numbers", LIST, {0}, 60, 0, 0},
+	{"voice.minutes", LIST, {0}, 60, 0, 0},
+	{"voice.days", LIST, {0}, 31, 0, 0},
+	{"voice.hours", LIST, {0}, 24, 0, 0},
+	{"voice.hours_minutes", LIST, {0}, 24, 0, 0},
 	{"document.thanks", TEXT, {0}, 0, 0, OPENS},
 	{"document.refused_type", TEXT, {0}, 0, 0, OPENS},
 	/* {limit}: the gateway's download limit in megabytes. */

@@ -438,6 +438,29 @@ static const char *const migrations[] = {
 	"CREATE INDEX appointments_scheduled ON appointments(starts_at) WHERE status = 'scheduled';"
 	"CREATE INDEX document_requests_open_due ON document_requests(due_date) WHERE status = 'open';"
 	"CREATE INDEX channels_unreachable ON channels(family_id) WHERE blocked = 1 OR opted_out = 1;",
+	/* 21: spoken reminders. A member may also get reminders, check-ins
+	 * and document requests as a voice note. An organisation's recorded
+	 * clip stands for a fixed sentence in one language. A note made for
+	 * a message is kept by the hash of its words and language, for the
+	 * family, and goes with the last message that used it: retention
+	 * and erasure take it with that row (or the family). */
+	"ALTER TABLE members ADD COLUMN voice INTEGER NOT NULL DEFAULT 0 CHECK (voice IN (0, 1));"
+	"CREATE TABLE voice_clips ("
+	"  key TEXT NOT NULL,"
+	"  lang TEXT NOT NULL CHECK (lang IN ('nl','fr','de','en')),"
+	"  audio BLOB NOT NULL,"
+	"  seconds REAL NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (key, lang));"
+	"CREATE TABLE voice_cache ("
+	"  family_id INTEGER NOT NULL REFERENCES families(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL,"
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  audio BLOB NOT NULL,"
+	"  seconds REAL NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (family_id, hash));"
+	"CREATE INDEX voice_cache_outbox ON voice_cache(outbox_id);",
 };
 
 size_t store_schema_count(void)

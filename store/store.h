@@ -783,4 +783,31 @@ struct audit_row {
 int store_audit_each(struct store *st, const char *family_ref, int64_t staff_id, time_t since,
 		     store_each_cb cb, void *arg);
 
+
+/* voice notes (store/voice.c) */
+/* A member's voice setting: 1 on, 0 off. */
+int store_member_set_voice(struct store *st, int64_t member_id, int on);
+int store_member_voice(struct store *st, int64_t member_id, int *on);
+/* Audio bytes, malloc'd, with their length in seconds. */
+struct store_audio {
+	unsigned char *data;
+	size_t len;
+	double seconds;
+};
+void store_audio_free(struct store_audio *a);
+/* An organisation's recorded clip for a catalog key in one language:
+ * set replaces one, get is -CB_ENOENT without one. */
+int store_voice_clip_set(struct store *st, const char *key, enum lang l, const struct store_audio *a, time_t now);
+int store_voice_clip_get(struct store *st, const char *key, enum lang l, struct store_audio *out);
+int store_voice_clip_delete(struct store *st, const char *key, enum lang l);
+/* A family's note by the hash of what it says; a hit moves it to the
+ * message outbox_id that uses it now, so that it lives as long as that
+ * message does. -CB_ENOENT on a miss. */
+int store_voice_cache_get(struct store *st, int64_t family_id, const unsigned char *hash, size_t hlen,
+			  int64_t outbox_id, struct store_audio *out);
+int store_voice_cache_put(struct store *st, int64_t family_id, const unsigned char *hash, size_t hlen,
+			  int64_t outbox_id, const struct store_audio *a, time_t now);
+/* How many notes a family has cached (tests, family show). */
+int store_voice_cache_count(struct store *st, int64_t family_id, int *n);
+
 #endif

@@ -127,5 +127,6 @@ extern const struct cli_command cli_audit_commands[];
 extern const struct cli_command cli_export_commands[];
 extern const struct cli_command cli_whatsapp_commands[];
 extern const struct cli_command cli_channel_commands[];
+extern const struct cli_command cli_voice_commands[];
 
 #endif
