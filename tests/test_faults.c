@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "tests/support/dtest.h"
+#include "tests/support/mailbox.h"
 #include "tests/support/testhttp.h"
 
 #define SARA_CHAT 2001
@@ -61,80 +62,22 @@ static void test_outage_outlived(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
-/* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
-static pid_t start_smtp(const char *maildir, int port)
-{
-	char listen[32];
-	pid_t pid;
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pid = fork();
-	if (pid == 0) {
-		/* It goes with the test, should an assertion end it early. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* How many mails in maildir/new contain needle. */
-static int mails_with(const char *maildir, const char *needle)
-{
-	char dir[512], path[1024];
-	static char body[65536];
-	struct dirent *e;
-	int found = 0;
-	DIR *dp;
-
-	snprintf(dir, sizeof(dir), "%s/new", maildir);
-	if ((dp = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(dp)) != NULL) {
-		FILE *fp;
-		size_t n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		n = fread(body, 1, sizeof(body) - 1, fp);
-		body[n] = '\0';
-		fclose(fp);
-		if (strstr(body, needle) != NULL)
-			found++;
-	}
-	closedir(dp);
-	return found;
-}
-
 /* Telegram stays down: the forward to Sara's Telegram chat is tried until
  * its day is over (the test brings that moment near), then failed, and
  * Sara hears of it by email, her other gateway. */
 static void test_outage_gives_up_with_alert_elsewhere(void **state)
 {
 	struct dt *t = *state;
-	char maildir[400], sql[512];
-	int port = dt_free_port(), status;
-	pid_t smtp;
-	FILE *fp;
+	struct mailbox mb;
+	char sql[512];
 
-	snprintf(maildir, sizeof(maildir), "%s/maildir", t->env.dir);
-	smtp = start_smtp(maildir, port);
-	assert_true(smtp > 0);
-	fp = fopen(t->env.conf, "a");
-	assert_non_null(fp);
-	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\ndigest_at = 00:00\n", port);
-	fclose(fp);
+	mailbox_start(&mb, t);
 	/* Sara reads her families on Telegram, and has an email address. */
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO channels (staff_id, kind, address, verified, created_at) VALUES"
 		 " (1, 'telegram', '%d', 1, %lld), (1, 'email', 'sara@example.org', 1, %lld);",
 		 SARA_CHAT, (long long)time(NULL), (long long)time(NULL));
 	dt_exec_sql(t, sql);
-	DT_WAIT_FOR(dt_port_open(port), 10000);
 	start_fast_retries(t);
 	dt_link_family(t);
 	assert_int_equal(simctl_fault(&t->sim, "500", 100000, 0, "sendMessage"), 0);
@@ -151,14 +94,13 @@ static void test_outage_gives_up_with_alert_elsewhere(void **state)
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'failed'") == 1, 20000);
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox o JOIN channels c ON c.id = o.channel_id"
 			 " WHERE o.kind = 'alert' AND c.kind = 'email' AND o.status = 'sent'") >= 1, 20000);
-	DT_WAIT_FOR(mails_with(maildir, "To: sara@example.org") >= 1, 10000);
-	assert_true(mails_with(maildir, "F-1") >= 1);
+	DT_WAIT_FOR(mailbox_count(&mb, "To: sara@example.org", NULL, 0) >= 1, 10000);
+	assert_true(mailbox_count(&mb, "F-1", NULL, 0) >= 1);
 	/* No word of the family's in the mail. */
-	assert_int_equal(mails_with(maildir, "langskomen"), 0);
+	assert_int_equal(mailbox_count(&mb, "langskomen", NULL, 0), 0);
 	assert_int_equal(dt_q(t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered' AND staff_id = 1"), 1);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
-	kill(smtp, SIGTERM);
-	waitpid(smtp, &status, 0);
+	mailbox_stop(&mb);
 }
 
 struct writer {

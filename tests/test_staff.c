@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tests/support/dtest.h"
+#include "tests/support/mailbox.h"
 #include "tests/support/staffchat.h"
 #include "tests/support/texts.h"
 
@@ -529,81 +530,21 @@ static void test_edited_messages(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
-/* A real SMTP server: Debian's aiosmtpd, writing a maildir. */
-static pid_t start_smtp(const char *maildir, int port)
-{
-	char listen[32];
-	pid_t pid;
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pid = fork();
-	if (pid == 0) {
-		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* The messages in maildir/new whose text contains needle, counted; the
- * first one copied into out (when given). */
-static int mails_with(const char *maildir, const char *needle, char *out, size_t cap)
-{
-	char dir[512], path[1024];
-	static char body[65536];
-	struct dirent *e;
-	int found = 0;
-	DIR *dp;
-
-	snprintf(dir, sizeof(dir), "%s/new", maildir);
-	if ((dp = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(dp)) != NULL) {
-		FILE *fp;
-		size_t n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		n = fread(body, 1, sizeof(body) - 1, fp);
-		body[n] = '\0';
-		fclose(fp);
-		if (strstr(body, needle) == NULL)
-			continue;
-		if (found++ == 0 && out != NULL)
-			snprintf(out, cap, "%s", body);
-	}
-	closedir(dp);
-	return found;
-}
-
 static void test_email_for_staff_without_telegram(void **state)
 {
 	struct dt *t = *state;
 	static char mail[65536];
-	char maildir[400];
-	int port = dt_free_port(), status;
-	pid_t smtp;
-	FILE *fp;
+	struct mailbox mb;
 
-	snprintf(maildir, sizeof(maildir), "%s/maildir", t->env.dir);
-	smtp = start_smtp(maildir, port);
-	assert_true(smtp > 0);
-	fp = fopen(t->env.conf, "a");
-	fprintf(fp, "[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = casebot@example.org\ndigest_at = 00:00\n", port);
-	fclose(fp);
+	mailbox_start(&mb, t);
 	/* Eva has an email address and no Telegram. */
 	assert_int_equal(testenv_cli(&t->env, "staff", "add", "Eva", "--role", "counsellor", "--lang", "en",
 				     "--email", "eva@example.org", NULL), 0);
 	assert_int_equal(testenv_cli(&t->env, "family", "set", "F-1", "--counsellor", "Eva", NULL), 0);
-	/* The mail server is up before the daemon needs it. */
-	DT_WAIT_FOR(dt_port_open(port), 10000);
 	dt_start_daemon(t);
 	dt_link_family(t);
 	assert_true(simctl_message(&t->sim, DT_FAMILY_CHAT, "Mijn zoon is ziek vandaag") > 0);
-	DT_WAIT_FOR(mails_with(maildir, "Subject: New message from family F-1", mail, sizeof(mail)) == 1, 20000);
+	DT_WAIT_FOR(mailbox_count(&mb, "Subject: New message from family F-1", mail, sizeof(mail)) == 1, 20000);
 	assert_non_null(strstr(mail, "To: eva@example.org"));
 	assert_non_null(strstr(mail, "From: casebot@example.org"));
 	/* The subject names the family's reference, never its words. */
@@ -620,13 +561,12 @@ static void test_email_for_staff_without_telegram(void **state)
 	}
 	assert_non_null(strstr(mail, "Mijn zoon is ziek vandaag"));
 	/* The daily digest came too, once. */
-	DT_WAIT_FOR(mails_with(maildir, "Subject: casebot daily summary", mail, sizeof(mail)) == 1, 20000);
+	DT_WAIT_FOR(mailbox_count(&mb, "Subject: casebot daily summary", mail, sizeof(mail)) == 1, 20000);
 	assert_non_null(strstr(mail, "Your families since the last summary:"));
 	assert_null(strstr(mail, "ziek"));
 	DT_WAIT_FOR(dt_q(t, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") == 1, 5000);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
-	kill(smtp, SIGTERM);
-	waitpid(smtp, &status, 0);
+	mailbox_stop(&mb);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)

@@ -196,6 +196,37 @@ int sim_write_port_file(const char *path, int port);
  * drive the control API). */
 int sim_cross_site(struct sim *sim, struct http_server_req *req);
 
+/* sim_control.c: one request to /control/NAME, as a front end's handler
+ * for NAME gets it. */
+struct sim_ctl {
+	struct sim *core;
+	void *ctx;                   /* the front end's own (struct tgsim, struct wasim) */
+	struct http_server_req *req;
+	const cJSON *in;             /* the JSON object a POST carried; NULL for a GET */
+	const char *name;            /* "message", "button"... for the log */
+};
+struct sim_route {
+	const char *name;
+	int post;                    /* POST, or else GET */
+	void (*fn)(struct sim_ctl *c);
+};
+/* Answers the request with root (taken) and logs it. */
+void sim_ctl_reply(struct sim_ctl *c, int status, cJSON *root);
+/* Answers {error: msg}. */
+void sim_ctl_error(struct sim_ctl *c, int status, const char *msg);
+/* A string member of the body, or def. */
+const char *sim_ctl_str(const struct sim_ctl *c, const char *name, const char *def);
+/* An integer member of the body, def when absent or null; -CB_EINVAL when
+ * it is not an integer. */
+int sim_ctl_i64(const struct sim_ctl *c, const char *name, int64_t def, int64_t *out);
+/* The prologue every front end's control handler shares: 503 while the
+ * simulator closes, 404 outside /control/, 403 for a cross-site POST, 400
+ * for a body that is not a JSON object; then the route named by the path,
+ * 405 for the wrong method and 404 for no route. ctx reaches the handler
+ * as c->ctx. */
+void sim_control_dispatch(struct sim *core, struct http_server_req *req, const struct sim_route *routes, size_t n,
+			  void *ctx);
+
 /* sim_wait.c: GET /control/wait?what=W&chat_id=N&count=K&timeout_ms=T
  * answers {count} as soon as count(W, N) >= K, or after T ms with the
  * count then. */

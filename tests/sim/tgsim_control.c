@@ -41,62 +41,26 @@
 #define PHOTO_MIN 64
 #define FILE_SIZE_MAX (4LL * 1024 * 1024 * 1024)  /* generated files; Telegram's own cap */
 
-struct ctl {
-	struct tgsim *sim;
-	struct http_server_req *req;
-	const cJSON *in;       /* the request body */
-	const char *name;      /* "message", "button"... for the log */
-};
-
-static void ctl_reply(struct ctl *c, int status, cJSON *root)
+static struct tgsim *front(const struct sim_ctl *c)
 {
-	log_info("control %s -> %d", c->name, status);
-	sim_reply_json(c->req, status, root);
+	return c->ctx;
 }
 
-static void ctl_error(struct ctl *c, int status, const char *msg)
-{
-	cJSON *root = cJSON_CreateObject();
-
-	if (root != NULL)
-		cJSON_AddStringToObject(root, "error", msg);
-	ctl_reply(c, status, root);
-}
-
-static const char *in_str(const struct ctl *c, const char *name, const char *def)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->in, name);
-
-	return cJSON_IsString(it) ? it->valuestring : def;
-}
-
-static int in_i64(const struct ctl *c, const char *name, int64_t def, int64_t *out)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->in, name);
-
-	if (it == NULL || cJSON_IsNull(it)) {
-		*out = def;
-		return 0;
-	}
-	return sim_json_i64(it, out);
-}
-
-/* The chat named by chat_id, created (made known) if needed. */
-static struct sim_chat *in_chat(struct ctl *c)
+static struct sim_chat *in_chat(struct sim_ctl *c)
 {
 	struct sim_chat *chat;
 	int64_t id;
 
-	if (in_i64(c, "chat_id", 0, &id) != 0 || id == 0) {
-		ctl_error(c, 400, "chat_id must be a non-zero integer");
+	if (sim_ctl_i64(c, "chat_id", 0, &id) != 0 || id == 0) {
+		sim_ctl_error(c, 400, "chat_id must be a non-zero integer");
 		return NULL;
 	}
-	if ((chat = sim_chat_get(&c->sim->core, id, in_str(c, "first_name", NULL))) == NULL)
-		ctl_error(c, 507, "too many chats");
+	if ((chat = sim_chat_get(&front(c)->core, id, sim_ctl_str(c, "first_name", NULL))) == NULL)
+		sim_ctl_error(c, 507, "too many chats");
 	return chat;
 }
 
-static cJSON *user_obj(const struct ctl *c, const struct sim_chat *chat)
+static cJSON *user_obj(const struct sim_ctl *c, const struct sim_chat *chat)
 {
 	static const char *const extra[] = {"last_name", "username", "language_code"};
 	cJSON *u = cJSON_CreateObject();
@@ -109,7 +73,7 @@ static cJSON *user_obj(const struct ctl *c, const struct sim_chat *chat)
 	cJSON_AddFalseToObject(u, "is_bot");
 	cJSON_AddStringToObject(u, "first_name", chat->first_name);
 	for (i = 0; c != NULL && i < CB_ARRAY_SIZE(extra); i++)
-		if ((v = in_str(c, extra[i], NULL)) != NULL)
+		if ((v = sim_ctl_str(c, extra[i], NULL)) != NULL)
 			cJSON_AddStringToObject(u, extra[i], v);
 	return u;
 }
@@ -135,7 +99,7 @@ static cJSON *bot_message(struct tgsim *sim, const struct sim_chat *chat, int64_
 
 /* Queues {"update_id":U, kind: payload}, wakes the long poll, and answers
  * {"update_id":U, ...out}. Takes payload and out. */
-static void inject(struct ctl *c, const char *kind, cJSON *payload, cJSON *out)
+static void inject(struct sim_ctl *c, const char *kind, cJSON *payload, cJSON *out)
 {
 	cJSON *upd = NULL;
 	int64_t id = 0;
@@ -146,17 +110,17 @@ static void inject(struct ctl *c, const char *kind, cJSON *payload, cJSON *out)
 		cJSON_Delete(payload);
 		cJSON_Delete(upd);
 		cJSON_Delete(out);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
-	if ((rc = tgsim_update_push(c->sim, upd, 0, &id)) != 0) {
+	if ((rc = tgsim_update_push(front(c), upd, 0, &id)) != 0) {
 		cJSON_Delete(out);
-		ctl_error(c, 500, casebot_strerror(rc));
+		sim_ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
-	tgsim_api_wake(c->sim);
+	tgsim_api_wake(front(c));
 	cJSON_AddNumberToObject(out, "update_id", (double)id);
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
 static cJSON *member_change(struct tgsim *sim, const struct sim_chat *chat,
@@ -208,12 +172,12 @@ static int set_blocked(struct tgsim *sim, struct sim_chat *chat, int blocked, in
 /* A message from the family: from, chat, date and a new message_id. A
  * family that blocked the bot has to unblock it to write (Telegram's
  * "Restart"), which Telegram reports first. */
-static cJSON *user_message(struct ctl *c, struct sim_chat *chat, int64_t *message_id)
+static cJSON *user_message(struct sim_ctl *c, struct sim_chat *chat, int64_t *message_id)
 {
 	cJSON *m;
 	int64_t upd_id, reply_to;
 
-	if (chat->blocked && set_blocked(c->sim, chat, 0, &upd_id) != 0)
+	if (chat->blocked && set_blocked(front(c), chat, 0, &upd_id) != 0)
 		return NULL;
 	if ((m = cJSON_CreateObject()) == NULL)
 		return NULL;
@@ -222,8 +186,8 @@ static cJSON *user_message(struct ctl *c, struct sim_chat *chat, int64_t *messag
 	cJSON_AddItemToObject(m, "from", user_obj(c, chat));
 	cJSON_AddItemToObject(m, "chat", tgsim_chat_json(chat));
 	cJSON_AddNumberToObject(m, "date", (double)time(NULL));
-	if (in_i64(c, "reply_to_message_id", 0, &reply_to) == 0 && reply_to > 0)
-		cJSON_AddItemToObject(m, "reply_to_message", bot_message(c->sim, chat, reply_to));
+	if (sim_ctl_i64(c, "reply_to_message_id", 0, &reply_to) == 0 && reply_to > 0)
+		cJSON_AddItemToObject(m, "reply_to_message", bot_message(front(c), chat, reply_to));
 	return m;
 }
 
@@ -239,22 +203,22 @@ static cJSON *ids_out(int64_t message_id, const char *file_id)
 	return out;
 }
 
-static void c_message(struct ctl *c)
+static void c_message(struct sim_ctl *c)
 {
-	const char *text = in_str(c, "text", NULL);
+	const char *text = sim_ctl_str(c, "text", NULL);
 	struct sim_chat *chat;
 	cJSON *m, *ents, *e;
 	int64_t mid = 0;
 	size_t n;
 
 	if (text == NULL) {
-		ctl_error(c, 400, "text must be a string");
+		sim_ctl_error(c, 400, "text must be a string");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if ((m = user_message(c, chat, &mid)) == NULL) {
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	cJSON_AddStringToObject(m, "text", text);
@@ -270,7 +234,7 @@ static void c_message(struct ctl *c)
 	inject(c, "message", m, ids_out(mid, NULL));
 }
 
-static void c_chat(struct ctl *c)
+static void c_chat(struct sim_ctl *c)
 {
 	struct sim_chat *chat = in_chat(c);
 	cJSON *out;
@@ -282,12 +246,12 @@ static void c_chat(struct ctl *c)
 		cJSON_AddStringToObject(out, "first_name", chat->first_name);
 		cJSON_AddBoolToObject(out, "blocked", chat->blocked);
 	}
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_button(struct ctl *c)
+static void c_button(struct sim_ctl *c)
 {
-	const char *data = in_str(c, "data", NULL);
+	const char *data = sim_ctl_str(c, "data", NULL);
 	const struct sim_sent *last;
 	struct sim_chat *chat;
 	char cbid[32], inst[32];
@@ -295,30 +259,30 @@ static void c_button(struct ctl *c)
 	cJSON *q, *out;
 
 	if (data == NULL) {
-		ctl_error(c, 400, "data must be a string");
+		sim_ctl_error(c, 400, "data must be a string");
 		return;
 	}
-	if (in_i64(c, "message_id", 0, &mid) != 0) {
-		ctl_error(c, 400, "message_id must be an integer");
+	if (sim_ctl_i64(c, "message_id", 0, &mid) != 0) {
+		sim_ctl_error(c, 400, "message_id must be an integer");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	/* Without a message_id the button sits on the bot's latest message. */
-	if (mid == 0 && (last = sim_sent_find(&c->sim->core, chat->id, 0)) != NULL)
+	if (mid == 0 && (last = sim_sent_find(&front(c)->core, chat->id, 0)) != NULL)
 		mid = last->message_id;
-	tgsim_callback_new(c->sim, cbid, sizeof(cbid));
+	tgsim_callback_new(front(c), cbid, sizeof(cbid));
 	/* Stable per chat, negative-looking like Telegram's; unsigned, so it
 	 * cannot overflow. */
 	snprintf(inst, sizeof(inst), "-%" PRIu64, (uint64_t)chat->id * 7919u + 104729u);
 	if ((q = cJSON_CreateObject()) == NULL || (out = cJSON_CreateObject()) == NULL) {
 		cJSON_Delete(q);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	cJSON_AddStringToObject(q, "id", cbid);
 	cJSON_AddItemToObject(q, "from", user_obj(c, chat));
-	cJSON_AddItemToObject(q, "message", bot_message(c->sim, chat, mid));
+	cJSON_AddItemToObject(q, "message", bot_message(front(c), chat, mid));
 	cJSON_AddStringToObject(q, "chat_instance", inst);
 	cJSON_AddStringToObject(q, "data", data);
 	cJSON_AddStringToObject(out, "callback_query_id", cbid);
@@ -338,10 +302,10 @@ static cJSON *file_obj(const struct sim_file *f)
 	return o;
 }
 
-static int in_size(struct ctl *c, const char *name, int64_t def, int64_t min, int64_t *out)
+static int in_size(struct sim_ctl *c, const char *name, int64_t def, int64_t min, int64_t *out)
 {
-	if (in_i64(c, name, def, out) != 0 || *out < 0 || *out > FILE_SIZE_MAX) {
-		ctl_error(c, 400, "bytes must be an integer from 0 to 4 GiB");
+	if (sim_ctl_i64(c, name, def, out) != 0 || *out < 0 || *out > FILE_SIZE_MAX) {
+		sim_ctl_error(c, 400, "bytes must be an integer from 0 to 4 GiB");
 		return -CB_EINVAL;
 	}
 	if (*out < min)
@@ -349,9 +313,9 @@ static int in_size(struct ctl *c, const char *name, int64_t def, int64_t min, in
 	return 0;
 }
 
-static void add_caption(struct ctl *c, cJSON *m)
+static void add_caption(struct sim_ctl *c, cJSON *m)
 {
-	const char *cap = in_str(c, "caption", NULL);
+	const char *cap = sim_ctl_str(c, "caption", NULL);
 
 	if (cap != NULL)
 		cJSON_AddStringToObject(m, "caption", cap);
@@ -359,7 +323,7 @@ static void add_caption(struct ctl *c, cJSON *m)
 
 /* Three sizes, like Telegram's thumbnails; the largest has the size asked
  * for, each one a real JPEG start so libmagic says image/jpeg. */
-static void c_photo(struct ctl *c)
+static void c_photo(struct sim_ctl *c)
 {
 	static const int dims[3][2] = {{90, 68}, {320, 240}, {1280, 960}};
 	struct sim_chat *chat;
@@ -379,14 +343,14 @@ static void c_photo(struct ctl *c)
 	if ((m = user_message(c, chat, &mid)) == NULL ||
 	    (arr = cJSON_AddArrayToObject(m, "photo")) == NULL) {
 		cJSON_Delete(m);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	for (i = 0; i < 3; i++) {
-		if ((rc = sim_file_add(&c->sim->core, "photos", "jpg", sizes[i], GEN_JPEG, NULL, &f)) != 0 ||
+		if ((rc = sim_file_add(&front(c)->core, "photos", "jpg", sizes[i], GEN_JPEG, NULL, &f)) != 0 ||
 		    (ps = file_obj(f)) == NULL) {
 			cJSON_Delete(m);
-			ctl_error(c, 500, rc != 0 ? casebot_strerror(rc) : "out of memory");
+			sim_ctl_error(c, 500, rc != 0 ? casebot_strerror(rc) : "out of memory");
 			return;
 		}
 		cJSON_AddNumberToObject(ps, "width", dims[i][0]);
@@ -415,10 +379,10 @@ static void safe_ext(const char *name, char *out, size_t cap)
 		cb_strlcpy(out, "bin", cap);
 }
 
-static void c_document(struct ctl *c)
+static void c_document(struct sim_ctl *c)
 {
-	const char *b64 = in_str(c, "content_base64", NULL);
-	const char *kind = in_str(c, "kind", "pdf");
+	const char *b64 = sim_ctl_str(c, "content_base64", NULL);
+	const char *kind = sim_ctl_str(c, "kind", "pdf");
 	const char *name, *mime, *def_name, *def_mime;
 	enum sim_gen gen;
 	struct sim_chat *chat;
@@ -443,7 +407,7 @@ static void c_document(struct ctl *c)
 		def_name = "file.bin";
 		def_mime = "application/octet-stream";
 	} else {
-		ctl_error(c, 400, "kind must be pdf, exe or bin");
+		sim_ctl_error(c, 400, "kind must be pdf, exe or bin");
 		return;
 	}
 	if (b64 != NULL) {
@@ -452,29 +416,29 @@ static void c_document(struct ctl *c)
 		def_mime = "application/octet-stream";
 		b64len = strlen(b64);
 		if ((bin = malloc(b64len / 4 * 3 + 3)) == NULL) {
-			ctl_error(c, 500, "out of memory");
+			sim_ctl_error(c, 500, "out of memory");
 			return;
 		}
 		if (sodium_base642bin(bin, b64len / 4 * 3 + 3, b64, b64len, "\r\n", &binlen, NULL,
 		                      sodium_base64_VARIANT_ORIGINAL) != 0) {
-			ctl_error(c, 400, "content_base64 is not base64");
+			sim_ctl_error(c, 400, "content_base64 is not base64");
 			goto out;
 		}
 		size = (int64_t)binlen;
 	} else if (in_size(c, "bytes", 20000, 64, &size) != 0) {
 		return;
 	}
-	name = in_str(c, "file_name", def_name);
-	mime = in_str(c, "mime_type", def_mime);
+	name = sim_ctl_str(c, "file_name", def_name);
+	mime = sim_ctl_str(c, "mime_type", def_mime);
 	if ((chat = in_chat(c)) == NULL)
 		goto out;
 	safe_ext(name, ext, sizeof(ext));
-	if ((rc = sim_file_add(&c->sim->core, "documents", ext, size, gen, bin, &f)) != 0) {
-		ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
+	if ((rc = sim_file_add(&front(c)->core, "documents", ext, size, gen, bin, &f)) != 0) {
+		sim_ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
 		goto out;
 	}
 	if ((m = user_message(c, chat, &mid)) == NULL || (doc = file_obj(f)) == NULL) {
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		goto out;
 	}
 	cJSON_AddStringToObject(doc, "file_name", name);
@@ -488,7 +452,7 @@ out:
 	free(bin);
 }
 
-static void c_voice(struct ctl *c)
+static void c_voice(struct sim_ctl *c)
 {
 	struct sim_chat *chat;
 	struct sim_file *f;
@@ -496,20 +460,20 @@ static void c_voice(struct ctl *c)
 	cJSON *m, *v;
 	int rc;
 
-	if (in_i64(c, "seconds", 3, &secs) != 0 || secs < 1 || secs > 3600) {
-		ctl_error(c, 400, "seconds must be 1 to 3600");
+	if (sim_ctl_i64(c, "seconds", 3, &secs) != 0 || secs < 1 || secs > 3600) {
+		sim_ctl_error(c, 400, "seconds must be 1 to 3600");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	/* Opus voice notes run at about 2 kB a second. */
-	if ((rc = sim_file_add(&c->sim->core, "voice", "oga", secs * 2000, GEN_OGG, NULL, &f)) != 0) {
-		ctl_error(c, 500, casebot_strerror(rc));
+	if ((rc = sim_file_add(&front(c)->core, "voice", "oga", secs * 2000, GEN_OGG, NULL, &f)) != 0) {
+		sim_ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
 	if ((m = user_message(c, chat, &mid)) == NULL || (v = file_obj(f)) == NULL) {
 		cJSON_Delete(m);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	cJSON_AddNumberToObject(v, "duration", (double)secs);
@@ -518,7 +482,7 @@ static void c_voice(struct ctl *c)
 	inject(c, "message", m, ids_out(mid, f->file_id));
 }
 
-static void c_location(struct ctl *c)
+static void c_location(struct sim_ctl *c)
 {
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c->in, "latitude");
 	const cJSON *lon = cJSON_GetObjectItemCaseSensitive(c->in, "longitude");
@@ -531,7 +495,7 @@ static void c_location(struct ctl *c)
 	if ((m = user_message(c, chat, &mid)) == NULL ||
 	    (loc = cJSON_AddObjectToObject(m, "location")) == NULL) {
 		cJSON_Delete(m);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	/* Brussels, unless told otherwise. */
@@ -540,7 +504,7 @@ static void c_location(struct ctl *c)
 	inject(c, "message", m, ids_out(mid, NULL));
 }
 
-static void c_block(struct ctl *c, int blocked)
+static void c_block(struct sim_ctl *c, int blocked)
 {
 	struct sim_chat *chat = in_chat(c);
 	int64_t id = 0;
@@ -549,39 +513,39 @@ static void c_block(struct ctl *c, int blocked)
 
 	if (chat == NULL)
 		return;
-	if ((rc = set_blocked(c->sim, chat, blocked, &id)) != 0) {
-		ctl_error(c, 500, casebot_strerror(rc));
+	if ((rc = set_blocked(front(c), chat, blocked, &id)) != 0) {
+		sim_ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
 	if ((out = cJSON_CreateObject()) != NULL) {
 		cJSON_AddNumberToObject(out, "update_id", (double)id);
 		cJSON_AddBoolToObject(out, "blocked", blocked);
 	}
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_raw(struct ctl *c)
+static void c_raw(struct sim_ctl *c)
 {
 	cJSON *upd = cJSON_GetObjectItemCaseSensitive(c->in, "update"), *out;
 	int64_t id = 0;
 	int rc;
 
 	if (upd == NULL) {
-		ctl_error(c, 400, "update is missing");
+		sim_ctl_error(c, 400, "update is missing");
 		return;
 	}
 	cJSON_DetachItemViaPointer((cJSON *)c->in, upd);
-	if ((rc = tgsim_update_push(c->sim, upd, 1, &id)) != 0) {
-		ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
+	if ((rc = tgsim_update_push(front(c), upd, 1, &id)) != 0) {
+		sim_ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
 		return;
 	}
-	tgsim_api_wake(c->sim);
+	tgsim_api_wake(front(c));
 	if ((out = cJSON_CreateObject()) != NULL)
 		cJSON_AddNumberToObject(out, "update_id", (double)id);
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_sent(struct ctl *c)
+static void c_sent(struct sim_ctl *c)
 {
 	const struct sim_sent *m;
 	char buf[32];
@@ -594,17 +558,17 @@ static void c_sent(struct ctl *c)
 		chat = strtoll(buf, &end, 10);
 		if (*end != '\0' || buf[0] == '\0') {
 			cJSON_Delete(root);
-			ctl_error(c, 400, "chat_id must be an integer");
+			sim_ctl_error(c, 400, "chat_id must be an integer");
 			return;
 		}
 	}
 	if (root == NULL || (arr = cJSON_AddArrayToObject(root, "messages")) == NULL) {
 		cJSON_Delete(root);
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
-	for (i = 0; i < c->sim->core.sent.n; i++) {
-		m = sim_ring_at(&c->sim->core.sent, i);
+	for (i = 0; i < front(c)->core.sent.n; i++) {
+		m = sim_ring_at(&front(c)->core.sent, i);
 		if (chat != 0 && m->chat_id != chat)
 			continue;
 		if ((o = cJSON_CreateObject()) == NULL)
@@ -621,10 +585,10 @@ static void c_sent(struct ctl *c)
 		cJSON_AddNumberToObject(o, "at_ms", (double)m->at_ms);
 		cJSON_AddItemToArray(arr, o);
 	}
-	ctl_reply(c, 200, root);
+	sim_ctl_reply(c, 200, root);
 }
 
-static void c_fault(struct ctl *c)
+static void c_fault(struct sim_ctl *c)
 {
 	struct sim_fault f;
 	const char *why = NULL;
@@ -632,23 +596,23 @@ static void c_fault(struct ctl *c)
 	cJSON *out;
 
 	if (sim_fault_parse(c->in, &f, &clear, &why) != 0) {
-		ctl_error(c, 400, why);
+		sim_ctl_error(c, 400, why);
 		return;
 	}
 	if (clear)
-		sim_fault_clear(&c->sim->core);
-	else if (sim_fault_add(&c->sim->core, &f) != 0) {
-		ctl_error(c, 507, "too many faults armed");
+		sim_fault_clear(&front(c)->core);
+	else if (sim_fault_add(&front(c)->core, &f) != 0) {
+		sim_ctl_error(c, 507, "too many faults armed");
 		return;
 	}
 	if ((out = cJSON_CreateObject()) != NULL)
-		cJSON_AddNumberToObject(out, "faults_left", sim_faults_left(&c->sim->core));
-	ctl_reply(c, 200, out);
+		cJSON_AddNumberToObject(out, "faults_left", sim_faults_left(&front(c)->core));
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_stats(struct ctl *c)
+static void c_stats(struct sim_ctl *c)
 {
-	const struct tgsim_stats *st = &c->sim->st;
+	const struct tgsim_stats *st = &front(c)->st;
 	cJSON *o = cJSON_CreateObject();
 
 	if (o != NULL) {
@@ -657,96 +621,57 @@ static void c_stats(struct ctl *c)
 		cJSON_AddNumberToObject(o, "sent", (double)st->sent);
 		cJSON_AddNumberToObject(o, "rejected", (double)st->rejected);
 		cJSON_AddNumberToObject(o, "get_updates", (double)st->get_updates);
-		cJSON_AddNumberToObject(o, "pending", (double)c->sim->updates.n);
-		cJSON_AddNumberToObject(o, "confirmed_offset", (double)c->sim->confirmed_offset);
+		cJSON_AddNumberToObject(o, "pending", (double)front(c)->updates.n);
+		cJSON_AddNumberToObject(o, "confirmed_offset", (double)front(c)->confirmed_offset);
 		cJSON_AddNumberToObject(o, "callbacks_answered", (double)st->callbacks_answered);
 		cJSON_AddNumberToObject(o, "files_downloaded", (double)st->files_downloaded);
-		cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&c->sim->core));
+		cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&front(c)->core));
 		cJSON_AddNumberToObject(o, "conflicts", (double)st->conflicts);
 		cJSON_AddNumberToObject(o, "api_calls", (double)st->api_calls);
 		cJSON_AddNumberToObject(o, "updates_dropped", (double)st->updates_dropped);
 		cJSON_AddNumberToObject(o, "bot_settings", (double)st->bot_settings);
-		cJSON_AddNumberToObject(o, "held", c->sim->nheld);
-		cJSON_AddBoolToObject(o, "polling", c->sim->poll != NULL);
+		cJSON_AddNumberToObject(o, "held", front(c)->nheld);
+		cJSON_AddBoolToObject(o, "polling", front(c)->poll != NULL);
 	}
-	ctl_reply(c, 200, o);
+	sim_ctl_reply(c, 200, o);
 }
 
-static void c_wait(struct ctl *c)
+static void c_wait(struct sim_ctl *c)
 {
-	sim_wait_handle(&c->sim->core, c->req);
+	sim_wait_handle(&front(c)->core, c->req);
 }
 
-static void c_reset(struct ctl *c)
+static void c_reset(struct sim_ctl *c)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	tgsim_store_reset(c->sim);
+	tgsim_store_reset(front(c));
 	if (o != NULL)
 		cJSON_AddTrueToObject(o, "ok");
-	ctl_reply(c, 200, o);
+	sim_ctl_reply(c, 200, o);
+}
+
+static void c_block_on(struct sim_ctl *c)
+{
+	c_block(c, 1);
+}
+
+static void c_block_off(struct sim_ctl *c)
+{
+	c_block(c, 0);
 }
 
 void tgsim_control_handle(struct http_server_req *req, void *arg)
 {
-	static const struct {
-		const char *name;
-		int post;
-		void (*fn)(struct ctl *c);
-	} routes[] = {
+	static const struct sim_route routes[] = {
 		{"message", 1, c_message}, {"chat", 1, c_chat}, {"button", 1, c_button},
 		{"photo", 1, c_photo}, {"document", 1, c_document}, {"voice", 1, c_voice},
 		{"location", 1, c_location}, {"raw", 1, c_raw}, {"fault", 1, c_fault},
 		{"reset", 1, c_reset}, {"sent", 0, c_sent}, {"stats", 0, c_stats},
 		{"wait", 0, c_wait},
+		{"block", 1, c_block_on}, {"unblock", 1, c_block_off},
 	};
-	struct ctl c = {.sim = arg, .req = req, .name = "?"};
-	const char *name;
-	char path[128];
-	cJSON *in = NULL;
-	size_t i;
-	int post = strcmp(req->method, "POST") == 0;
+	struct tgsim *self = arg;
 
-	if (c.sim->core.closing) {
-		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
-		return;
-	}
-	if (sim_path(req->path, path, sizeof(path)) != 0 || strncmp(path, "/control/", 9) != 0) {
-		ctl_error(&c, 404, "no such control");
-		return;
-	}
-	name = path + 9;
-	c.name = name;
-	if (post) {
-		if (sim_cross_site(&c.sim->core, req)) {
-			ctl_error(&c, 403, "cross-site request");
-			return;
-		}
-		in = req->body != NULL ? cJSON_ParseWithLength(req->body, req->body_len) :
-		     cJSON_CreateObject();
-		if (!cJSON_IsObject(in)) {
-			ctl_error(&c, 400, "the body must be a JSON object");
-			goto out;
-		}
-	}
-	c.in = in;
-	if (strcmp(name, "block") == 0 || strcmp(name, "unblock") == 0) {
-		if (!post)
-			ctl_error(&c, 405, "use POST");
-		else
-			c_block(&c, name[0] == 'b');
-		goto out;
-	}
-	for (i = 0; i < CB_ARRAY_SIZE(routes); i++) {
-		if (strcmp(name, routes[i].name) != 0)
-			continue;
-		if (post != routes[i].post || (!post && strcmp(req->method, "GET") != 0))
-			ctl_error(&c, 405, routes[i].post ? "use POST" : "use GET");
-		else
-			routes[i].fn(&c);
-		goto out;
-	}
-	ctl_error(&c, 404, "no such control");
-out:
-	cJSON_Delete(in);
+	sim_control_dispatch(&self->core, req, routes, CB_ARRAY_SIZE(routes), self);
 }

@@ -58,51 +58,14 @@
 
 #define FILE_SIZE_MAX (100LL * 1024 * 1024)
 
-struct ctl {
-	struct wasim *w;
-	struct http_server_req *req;
-	const cJSON *in;
-	const char *name;
-};
-
-static void ctl_reply(struct ctl *c, int status, cJSON *root)
+static struct wasim *front(const struct sim_ctl *c)
 {
-	log_info("control %s -> %d", c->name, status);
-	sim_reply_json(c->req, status, root);
+	return c->ctx;
 }
 
-static void ctl_error(struct ctl *c, int status, const char *msg)
+static struct sim_chat *in_chat(struct sim_ctl *c)
 {
-	cJSON *root = cJSON_CreateObject();
-
-	if (root != NULL)
-		cJSON_AddStringToObject(root, "error", msg);
-	ctl_reply(c, status, root);
-}
-
-static const char *in_str(const struct ctl *c, const char *name, const char *def)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->in, name);
-
-	return cJSON_IsString(it) ? it->valuestring : def;
-}
-
-static int in_i64(const struct ctl *c, const char *name, int64_t def, int64_t *out)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->in, name);
-
-	if (it == NULL || cJSON_IsNull(it)) {
-		*out = def;
-		return 0;
-	}
-	return sim_json_i64(it, out);
-}
-
-/* The user named by wa_id (or chat_id), or by user_id alone: created when
- * new. A user without a number gets a negative id of its own. */
-static struct sim_chat *in_chat(struct ctl *c)
-{
-	const char *user_id = in_str(c, "user_id", NULL), *name = in_str(c, "name", NULL);
+	const char *user_id = sim_ctl_str(c, "user_id", NULL), *name = sim_ctl_str(c, "name", NULL);
 	const cJSON *wa = cJSON_GetObjectItemCaseSensitive(c->in, "wa_id");
 	struct sim_chat *chat = NULL;
 	char buf[32];
@@ -111,25 +74,25 @@ static struct sim_chat *in_chat(struct ctl *c)
 	if (wa == NULL)
 		wa = cJSON_GetObjectItemCaseSensitive(c->in, "chat_id");
 	if (name == NULL)
-		name = in_str(c, "first_name", NULL);
+		name = sim_ctl_str(c, "first_name", NULL);
 	if (user_id != NULL && (user_id[0] == '\0' || strlen(user_id) >= SIM_USER_ID_MAX)) {
-		ctl_error(c, 400, "user_id must be 1 to 71 characters");
+		sim_ctl_error(c, 400, "user_id must be 1 to 71 characters");
 		return NULL;
 	}
 	if (cJSON_IsString(wa)) {
-		chat = wasim_chat_by_wa_id(c->w, wa->valuestring, 1);
+		chat = wasim_chat_by_wa_id(front(c), wa->valuestring, 1);
 	} else if (wa != NULL && sim_json_i64(wa, &id) == 0 && id > 0) {
 		snprintf(buf, sizeof(buf), "%" PRId64, id);
-		chat = wasim_chat_by_wa_id(c->w, buf, 1);
+		chat = wasim_chat_by_wa_id(front(c), buf, 1);
 	} else if (wa == NULL && user_id != NULL) {
-		if ((chat = sim_chat_by_user_id(&c->w->core, user_id)) == NULL)
-			chat = sim_chat_get(&c->w->core, --c->w->next_synthetic, NULL);
+		if ((chat = sim_chat_by_user_id(&front(c)->core, user_id)) == NULL)
+			chat = sim_chat_get(&front(c)->core, --front(c)->next_synthetic, NULL);
 	} else {
-		ctl_error(c, 400, "wa_id must be a phone number of 5 to 15 digits");
+		sim_ctl_error(c, 400, "wa_id must be a phone number of 5 to 15 digits");
 		return NULL;
 	}
 	if (chat == NULL) {
-		ctl_error(c, wa != NULL ? 400 : 507, wa != NULL ? "wa_id must be a phone number of 5 to 15 digits" :
+		sim_ctl_error(c, wa != NULL ? 400 : 507, wa != NULL ? "wa_id must be a phone number of 5 to 15 digits" :
 		          "too many users");
 		return NULL;
 	}
@@ -145,16 +108,16 @@ static struct sim_chat *in_chat(struct ctl *c)
 
 /* A message from the family: {from (or from_user_id), id, timestamp,
  * type}, in an envelope with its contact. It opens the 24-hour window. */
-static cJSON *user_message(struct ctl *c, struct sim_chat *chat, const char *type,
+static cJSON *user_message(struct sim_ctl *c, struct sim_chat *chat, const char *type,
                            cJSON **root, char *wamid, size_t cap)
 {
 	cJSON *value, *m, *ctx;
-	const char *context = in_str(c, "context_id", NULL);
+	const char *context = sim_ctl_str(c, "context_id", NULL);
 	char num[24], ts[24];
 	int no_number = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->in, "no_number")) ||
 	                !wasim_has_number(chat);
 
-	if ((*root = wasim_envelope(c->w, &value)) == NULL)
+	if ((*root = wasim_envelope(front(c), &value)) == NULL)
 		return NULL;
 	if (no_number && chat->user_id[0] == '\0') {
 		cJSON_Delete(*root);
@@ -177,29 +140,29 @@ static cJSON *user_message(struct ctl *c, struct sim_chat *chat, const char *typ
 	}
 	if (chat->user_id[0] != '\0')
 		cJSON_AddStringToObject(m, "from_user_id", chat->user_id);
-	wasim_wamid(c->w, chat, wamid, cap);
+	wasim_wamid(front(c), chat, wamid, cap);
 	cJSON_AddStringToObject(m, "id", wamid);
-	chat->last_inbound_ms = sim_clock_ms(&c->w->core);
+	chat->last_inbound_ms = sim_clock_ms(&front(c)->core);
 	snprintf(ts, sizeof(ts), "%" PRId64, chat->last_inbound_ms / 1000);
 	cJSON_AddStringToObject(m, "timestamp", ts);
 	cJSON_AddStringToObject(m, "type", type);
 	if (context != NULL) {
 		ctx = cJSON_AddObjectToObject(m, "context");
-		cJSON_AddStringToObject(ctx, "from", c->w->display_number);
+		cJSON_AddStringToObject(ctx, "from", front(c)->display_number);
 		cJSON_AddStringToObject(ctx, "id", context);
 	}
 	return m;
 }
 
 /* Queues the webhook and answers {id, hook}. Takes root. */
-static void deliver(struct ctl *c, cJSON *root, const char *wamid, const char *media_id)
+static void deliver(struct sim_ctl *c, cJSON *root, const char *wamid, const char *media_id)
 {
 	uint64_t seq = 0;
 	cJSON *out;
 	int rc;
 
-	if ((rc = wasim_hook_queue(c->w, root, "message", wamid, NULL, 0, &seq)) != 0) {
-		ctl_error(c, 500, casebot_strerror(rc));
+	if ((rc = wasim_hook_queue(front(c), root, "message", wamid, NULL, 0, &seq)) != 0) {
+		sim_ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
 	out = cJSON_CreateObject();
@@ -207,7 +170,7 @@ static void deliver(struct ctl *c, cJSON *root, const char *wamid, const char *m
 	cJSON_AddNumberToObject(out, "hook", (double)seq);
 	if (media_id != NULL)
 		cJSON_AddStringToObject(out, "media_id", media_id);
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
 /* The last message sent to chat, by kind ("" for any). */
@@ -226,49 +189,49 @@ static const struct sim_sent *last_sent(struct wasim *w, const struct sim_chat *
 }
 
 /* A reply's context: the one given, else the last message of that kind. */
-static void add_context(struct ctl *c, const struct sim_chat *chat, cJSON *m, const char *kind)
+static void add_context(struct sim_ctl *c, const struct sim_chat *chat, cJSON *m, const char *kind)
 {
 	const struct sim_sent *s;
 	cJSON *ctx;
 
 	if (cJSON_GetObjectItemCaseSensitive(m, "context") != NULL ||
-	    (s = last_sent(c->w, chat, kind)) == NULL)
+	    (s = last_sent(front(c), chat, kind)) == NULL)
 		return;
 	ctx = cJSON_AddObjectToObject(m, "context");
-	cJSON_AddStringToObject(ctx, "from", c->w->display_number);
+	cJSON_AddStringToObject(ctx, "from", front(c)->display_number);
 	cJSON_AddStringToObject(ctx, "id", s->mid);
 }
 
-static void c_message(struct ctl *c)
+static void c_message(struct sim_ctl *c)
 {
-	const char *text = in_str(c, "text", NULL);
+	const char *text = sim_ctl_str(c, "text", NULL);
 	char wamid[WASIM_WAMID_MAX];
 	struct sim_chat *chat;
 	cJSON *root, *m;
 
 	if (text == NULL) {
-		ctl_error(c, 400, "text must be a string");
+		sim_ctl_error(c, 400, "text must be a string");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if ((m = user_message(c, chat, "text", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "text"), "body", text);
 	deliver(c, root, wamid, NULL);
 }
 
-static void interactive_reply(struct ctl *c, struct sim_chat *chat, const char *kind,
+static void interactive_reply(struct sim_ctl *c, struct sim_chat *chat, const char *kind,
                               const char *id, const char *title)
 {
-	const char *desc = in_str(c, "description", NULL);
+	const char *desc = sim_ctl_str(c, "description", NULL);
 	char wamid[WASIM_WAMID_MAX];
 	cJSON *root, *m, *it, *r;
 
 	if ((m = user_message(c, chat, "interactive", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	add_context(c, chat, m, "interactive");
@@ -300,27 +263,27 @@ static const char *title_for(struct wasim *w, const struct sim_chat *chat, const
 	return data;
 }
 
-static void c_reply(struct ctl *c, const char *kind)
+static void c_reply(struct sim_ctl *c, const char *kind)
 {
-	const char *id = in_str(c, "id", NULL), *title = in_str(c, "title", NULL);
+	const char *id = sim_ctl_str(c, "id", NULL), *title = sim_ctl_str(c, "title", NULL);
 	struct sim_chat *chat;
 
 	if (id == NULL) {
-		ctl_error(c, 400, "id must be a string");
+		sim_ctl_error(c, 400, "id must be a string");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
-	interactive_reply(c, chat, kind, id, title != NULL ? title : title_for(c->w, chat, id));
+	interactive_reply(c, chat, kind, id, title != NULL ? title : title_for(front(c), chat, id));
 }
 
-static void quick_reply(struct ctl *c, struct sim_chat *chat, const char *payload, const char *text)
+static void quick_reply(struct sim_ctl *c, struct sim_chat *chat, const char *payload, const char *text)
 {
 	char wamid[WASIM_WAMID_MAX];
 	cJSON *root, *m, *b;
 
 	if ((m = user_message(c, chat, "button", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	add_context(c, chat, m, "template");
@@ -332,33 +295,33 @@ static void quick_reply(struct ctl *c, struct sim_chat *chat, const char *payloa
 
 /* A template quick reply ({payload}); {data} as the /chat page sends it
  * answers whatever the last message was. */
-static void c_button(struct ctl *c)
+static void c_button(struct sim_ctl *c)
 {
-	const char *payload = in_str(c, "payload", NULL), *data = in_str(c, "data", NULL);
+	const char *payload = sim_ctl_str(c, "payload", NULL), *data = sim_ctl_str(c, "data", NULL);
 	const struct sim_sent *last;
 	struct sim_chat *chat;
 
 	if (payload == NULL && data == NULL) {
-		ctl_error(c, 400, "payload must be a string");
+		sim_ctl_error(c, 400, "payload must be a string");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if (payload != NULL) {
-		quick_reply(c, chat, payload, in_str(c, "text", payload));
+		quick_reply(c, chat, payload, sim_ctl_str(c, "text", payload));
 		return;
 	}
-	last = last_sent(c->w, chat, "");
+	last = last_sent(front(c), chat, "");
 	if (last != NULL && strcmp(last->kind, "template") == 0)
 		quick_reply(c, chat, data, data);
 	else
-		interactive_reply(c, chat, "button_reply", data, title_for(c->w, chat, data));
+		interactive_reply(c, chat, "button_reply", data, title_for(front(c), chat, data));
 }
 
-static int in_size(struct ctl *c, int64_t def, int64_t min, int64_t *out)
+static int in_size(struct sim_ctl *c, int64_t def, int64_t min, int64_t *out)
 {
-	if (in_i64(c, "bytes", def, out) != 0 || *out < 0 || *out > FILE_SIZE_MAX) {
-		ctl_error(c, 400, "bytes must be an integer from 0 to 100 MiB");
+	if (sim_ctl_i64(c, "bytes", def, out) != 0 || *out < 0 || *out > FILE_SIZE_MAX) {
+		sim_ctl_error(c, 400, "bytes must be an integer from 0 to 100 MiB");
 		return -CB_EINVAL;
 	}
 	if (*out < min)
@@ -368,7 +331,7 @@ static int in_size(struct ctl *c, int64_t def, int64_t min, int64_t *out)
 
 /* Registers the file as Meta keeps inbound media, and sends the message
  * whose type field carries {id, mime_type, sha256, ...}. Takes data. */
-static void media_message(struct ctl *c, struct sim_chat *chat, const char *type,
+static void media_message(struct sim_ctl *c, struct sim_chat *chat, const char *type,
                           const char *mime, int64_t size, enum sim_gen gen,
                           unsigned char *data, cJSON **media_out)
 {
@@ -378,25 +341,25 @@ static void media_message(struct ctl *c, struct sim_chat *chat, const char *type
 	cJSON *root, *m, *o;
 	int rc;
 
-	if ((rc = sim_file_add(&c->w->core, "media", "bin", size, gen, data, &f)) != 0) {
+	if ((rc = sim_file_add(&front(c)->core, "media", "bin", size, gen, data, &f)) != 0) {
 		free(data);
-		ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
+		sim_ctl_error(c, rc == -CB_ETOOBIG ? 413 : 500, casebot_strerror(rc));
 		return;
 	}
 	free(data);
-	snprintf(f->file_id, sizeof(f->file_id), "%" PRIu64, UINT64_C(1200000000000000) + ++c->w->next_seq);
+	snprintf(f->file_id, sizeof(f->file_id), "%" PRIu64, UINT64_C(1200000000000000) + ++front(c)->next_seq);
 	cb_strlcpy(f->mime, mime, sizeof(f->mime));
-	f->created_ms = sim_clock_ms(&c->w->core);
+	f->created_ms = sim_clock_ms(&front(c)->core);
 	cb_strlcpy(mid, f->file_id, sizeof(mid));
 	if ((bytes = sim_file_bytes(f)) == NULL) {
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	crypto_hash_sha256(hash, bytes, (unsigned long long)size);
 	free(bytes);
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	if ((m = user_message(c, chat, type, &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	o = cJSON_AddObjectToObject(m, type);
@@ -406,19 +369,19 @@ static void media_message(struct ctl *c, struct sim_chat *chat, const char *type
 	if (media_out != NULL)
 		*media_out = o;
 	{
-		const char *caption = in_str(c, "caption", NULL);
+		const char *caption = sim_ctl_str(c, "caption", NULL);
 
 		if (caption != NULL && strcmp(type, "audio") != 0)
 			cJSON_AddStringToObject(o, "caption", caption);
 	}
 	if (strcmp(type, "document") == 0)
-		cJSON_AddStringToObject(o, "filename", in_str(c, "file_name", "document.pdf"));
+		cJSON_AddStringToObject(o, "filename", sim_ctl_str(c, "file_name", "document.pdf"));
 	if (strcmp(type, "audio") == 0)
 		cJSON_AddTrueToObject(o, "voice");
 	deliver(c, root, wamid, mid);
 }
 
-static void c_image(struct ctl *c)
+static void c_image(struct sim_ctl *c)
 {
 	struct sim_chat *chat;
 	int64_t size;
@@ -428,10 +391,10 @@ static void c_image(struct ctl *c)
 	media_message(c, chat, "image", "image/jpeg", size, GEN_JPEG, NULL, NULL);
 }
 
-static void c_document(struct ctl *c)
+static void c_document(struct sim_ctl *c)
 {
-	const char *b64 = in_str(c, "content_base64", NULL), *kind = in_str(c, "kind", "pdf");
-	const char *mime = in_str(c, "mime_type", NULL);
+	const char *b64 = sim_ctl_str(c, "content_base64", NULL), *kind = sim_ctl_str(c, "kind", "pdf");
+	const char *mime = sim_ctl_str(c, "mime_type", NULL);
 	struct sim_chat *chat;
 	unsigned char *bin = NULL;
 	size_t b64len, binlen = 0;
@@ -441,13 +404,13 @@ static void c_document(struct ctl *c)
 	if (b64 != NULL) {
 		b64len = strlen(b64);
 		if ((bin = malloc(b64len / 4 * 3 + 3)) == NULL) {
-			ctl_error(c, 500, "out of memory");
+			sim_ctl_error(c, 500, "out of memory");
 			return;
 		}
 		if (sodium_base642bin(bin, b64len / 4 * 3 + 3, b64, b64len, "\r\n", &binlen, NULL,
 		                      sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(bin);
-			ctl_error(c, 400, "content_base64 is not base64");
+			sim_ctl_error(c, 400, "content_base64 is not base64");
 			return;
 		}
 		size = (int64_t)binlen;
@@ -462,7 +425,7 @@ static void c_document(struct ctl *c)
 		else if (strcmp(kind, "bin") == 0)
 			gen = GEN_BIN, mime = mime != NULL ? mime : "application/octet-stream";
 		else {
-			ctl_error(c, 400, "kind must be pdf, exe or bin");
+			sim_ctl_error(c, 400, "kind must be pdf, exe or bin");
 			return;
 		}
 		if (in_size(c, 20000, 64, &size) != 0)
@@ -475,13 +438,13 @@ static void c_document(struct ctl *c)
 	media_message(c, chat, "document", mime, size, gen, bin, NULL);
 }
 
-static void c_voice(struct ctl *c)
+static void c_voice(struct sim_ctl *c)
 {
 	struct sim_chat *chat;
 	int64_t secs;
 
-	if (in_i64(c, "seconds", 3, &secs) != 0 || secs < 1 || secs > 3600) {
-		ctl_error(c, 400, "seconds must be 1 to 3600");
+	if (sim_ctl_i64(c, "seconds", 3, &secs) != 0 || secs < 1 || secs > 3600) {
+		sim_ctl_error(c, 400, "seconds must be 1 to 3600");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
@@ -490,11 +453,11 @@ static void c_voice(struct ctl *c)
 	media_message(c, chat, "audio", "audio/ogg; codecs=opus", secs * 2000, GEN_OGG, NULL, NULL);
 }
 
-static void c_location(struct ctl *c)
+static void c_location(struct sim_ctl *c)
 {
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c->in, "latitude");
 	const cJSON *lon = cJSON_GetObjectItemCaseSensitive(c->in, "longitude");
-	const char *name = in_str(c, "name", NULL), *address = in_str(c, "address", NULL);
+	const char *name = sim_ctl_str(c, "name", NULL), *address = sim_ctl_str(c, "address", NULL);
 	char wamid[WASIM_WAMID_MAX];
 	struct sim_chat *chat;
 	cJSON *root, *m, *loc;
@@ -502,7 +465,7 @@ static void c_location(struct ctl *c)
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if ((m = user_message(c, chat, "location", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	loc = cJSON_AddObjectToObject(m, "location");
@@ -519,21 +482,21 @@ static void c_location(struct ctl *c)
 /* The system message Meta sends when a user moves to a new number: from
  * the old number, system.wa_id the new one. The simulator's user keeps
  * its user_id and takes the new number. */
-static void c_changed_number(struct ctl *c)
+static void c_changed_number(struct sim_ctl *c)
 {
-	const char *new_wa = in_str(c, "new_wa_id", NULL);
+	const char *new_wa = sim_ctl_str(c, "new_wa_id", NULL);
 	char wamid[WASIM_WAMID_MAX], body[256], num[24];
 	struct sim_chat *chat, *moved;
 	cJSON *root, *m, *sys;
 
 	if (new_wa == NULL) {
-		ctl_error(c, 400, "new_wa_id must be a phone number");
+		sim_ctl_error(c, 400, "new_wa_id must be a phone number");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if ((m = user_message(c, chat, "system", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	/* Meta sends no contacts block with a system message. */
@@ -541,9 +504,9 @@ static void c_changed_number(struct ctl *c)
 		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
 			cJSON_GetObjectItemCaseSensitive(root, "entry"), 0), "changes"), 0), "value"),
 		"contacts");
-	if ((moved = wasim_chat_by_wa_id(c->w, new_wa, 1)) == NULL) {
+	if ((moved = wasim_chat_by_wa_id(front(c), new_wa, 1)) == NULL) {
 		cJSON_Delete(root);
-		ctl_error(c, 400, "new_wa_id must be a phone number of 5 to 15 digits");
+		sim_ctl_error(c, 400, "new_wa_id must be a phone number of 5 to 15 digits");
 		return;
 	}
 	snprintf(num, sizeof(num), "%" PRId64, moved->id);
@@ -562,7 +525,7 @@ static void c_changed_number(struct ctl *c)
 	deliver(c, root, wamid, NULL);
 }
 
-static void c_unsupported(struct ctl *c)
+static void c_unsupported(struct sim_ctl *c)
 {
 	char wamid[WASIM_WAMID_MAX];
 	struct sim_chat *chat;
@@ -571,7 +534,7 @@ static void c_unsupported(struct ctl *c)
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if ((m = user_message(c, chat, "unsupported", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	errs = cJSON_AddArrayToObject(m, "errors");
@@ -604,86 +567,86 @@ static cJSON *chat_json(const struct sim_chat *chat)
 	return o;
 }
 
-static void c_chat(struct ctl *c)
+static void c_chat(struct sim_ctl *c)
 {
 	struct sim_chat *chat = in_chat(c);
 
 	if (chat != NULL)
-		ctl_reply(c, 200, chat_json(chat));
+		sim_ctl_reply(c, 200, chat_json(chat));
 }
 
-static void c_age(struct ctl *c)
+static void c_age(struct sim_ctl *c)
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(c->in, "hours");
 	struct sim_chat *chat;
 
 	if (!cJSON_IsNumber(h) || h->valuedouble < 0 || h->valuedouble > 24 * 365) {
-		ctl_error(c, 400, "hours must be a number from 0 to 8760");
+		sim_ctl_error(c, 400, "hours must be a number from 0 to 8760");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	if (chat->last_inbound_ms == 0) {
-		ctl_error(c, 409, "this user never wrote");
+		sim_ctl_error(c, 409, "this user never wrote");
 		return;
 	}
 	chat->last_inbound_ms -= (int64_t)(h->valuedouble * 3600.0 * 1000.0);
-	ctl_reply(c, 200, chat_json(chat));
+	sim_ctl_reply(c, 200, chat_json(chat));
 }
 
-static void c_clock(struct ctl *c)
+static void c_clock(struct sim_ctl *c)
 {
 	int64_t secs;
 	cJSON *o;
 
-	if (in_i64(c, "seconds", 0, &secs) != 0 || secs < 0 || secs > 86400LL * 365) {
-		ctl_error(c, 400, "seconds must be from 0 to a year");
+	if (sim_ctl_i64(c, "seconds", 0, &secs) != 0 || secs < 0 || secs > 86400LL * 365) {
+		sim_ctl_error(c, 400, "seconds must be from 0 to a year");
 		return;
 	}
-	c->w->core.clock_offset_ms += secs * 1000;
+	front(c)->core.clock_offset_ms += secs * 1000;
 	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "offset_ms", (double)c->w->core.clock_offset_ms);
-	cJSON_AddNumberToObject(o, "now_ms", (double)sim_clock_ms(&c->w->core));
-	ctl_reply(c, 200, o);
+	cJSON_AddNumberToObject(o, "offset_ms", (double)front(c)->core.clock_offset_ms);
+	cJSON_AddNumberToObject(o, "now_ms", (double)sim_clock_ms(&front(c)->core));
+	sim_ctl_reply(c, 200, o);
 }
 
-static void c_unreachable(struct ctl *c)
+static void c_unreachable(struct sim_ctl *c)
 {
-	const char *mode = in_str(c, "mode", "async");
+	const char *mode = sim_ctl_str(c, "mode", "async");
 	struct sim_chat *chat;
 
 	if (strcmp(mode, "async") != 0 && strcmp(mode, "sync") != 0 && strcmp(mode, "off") != 0) {
-		ctl_error(c, 400, "mode must be async, sync or off");
+		sim_ctl_error(c, 400, "mode must be async, sync or off");
 		return;
 	}
 	if ((chat = in_chat(c)) == NULL)
 		return;
 	chat->unreachable = mode[0] == 'a' ? 1 : mode[0] == 's' ? 2 : 0;
-	ctl_reply(c, 200, chat_json(chat));
+	sim_ctl_reply(c, 200, chat_json(chat));
 }
 
-static void c_template(struct ctl *c)
+static void c_template(struct sim_ctl *c)
 {
-	const char *name = in_str(c, "name", NULL), *lang = in_str(c, "language", NULL);
+	const char *name = sim_ctl_str(c, "name", NULL), *lang = sim_ctl_str(c, "language", NULL);
 	int64_t params;
 	int rc;
 
-	if (name == NULL || lang == NULL || in_i64(c, "params", 0, &params) != 0 || params < 0 ||
+	if (name == NULL || lang == NULL || sim_ctl_i64(c, "params", 0, &params) != 0 || params < 0 ||
 	    params > 100) {
-		ctl_error(c, 400, "name and language must be strings, params 0..100");
+		sim_ctl_error(c, 400, "name and language must be strings, params 0..100");
 		return;
 	}
-	if ((rc = wasim_template_add(c->w, name, lang, (int)params,
-	                             in_str(c, "category", "utility"))) != 0) {
-		ctl_error(c, 400, casebot_strerror(rc));
+	if ((rc = wasim_template_add(front(c), name, lang, (int)params,
+	                             sim_ctl_str(c, "category", "utility"))) != 0) {
+		sim_ctl_error(c, 400, casebot_strerror(rc));
 		return;
 	}
-	ctl_reply(c, 200, cJSON_CreateObject());
+	sim_ctl_reply(c, 200, cJSON_CreateObject());
 }
 
-static void c_forge(struct ctl *c)
+static void c_forge(struct sim_ctl *c)
 {
-	const char *text = in_str(c, "text", "forged");
+	const char *text = sim_ctl_str(c, "text", "forged");
 	char wamid[WASIM_WAMID_MAX];
 	struct sim_chat *chat;
 	uint64_t seq = 0;
@@ -695,41 +658,41 @@ static void c_forge(struct ctl *c)
 		return;
 	old = chat->last_inbound_ms;
 	if ((m = user_message(c, chat, "text", &root, wamid, sizeof(wamid))) == NULL) {
-		ctl_error(c, 400, "a user without a number needs a user_id");
+		sim_ctl_error(c, 400, "a user without a number needs a user_id");
 		return;
 	}
 	/* A forged message opens no window: the user wrote nothing. */
 	chat->last_inbound_ms = old;
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "text"), "body", text);
-	if ((rc = wasim_hook_queue(c->w, root, "forged", wamid, NULL, 1, &seq)) != 0) {
-		ctl_error(c, 500, casebot_strerror(rc));
+	if ((rc = wasim_hook_queue(front(c), root, "forged", wamid, NULL, 1, &seq)) != 0) {
+		sim_ctl_error(c, 500, casebot_strerror(rc));
 		return;
 	}
 	out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "id", wamid);
 	cJSON_AddNumberToObject(out, "hook", (double)seq);
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_replay(struct ctl *c)
+static void c_replay(struct sim_ctl *c)
 {
 	uint64_t seq = 0;
 	int64_t hook;
 	cJSON *out;
 	int rc;
 
-	if (in_i64(c, "hook", 0, &hook) != 0 || hook <= 0) {
-		ctl_error(c, 400, "hook must be a hook number");
+	if (sim_ctl_i64(c, "hook", 0, &hook) != 0 || hook <= 0) {
+		sim_ctl_error(c, 400, "hook must be a hook number");
 		return;
 	}
-	if ((rc = wasim_hook_replay(c->w, (uint64_t)hook, &seq)) != 0) {
-		ctl_error(c, rc == -CB_ENOENT ? 404 : 500, rc == -CB_ENOENT ? "no such hook" :
+	if ((rc = wasim_hook_replay(front(c), (uint64_t)hook, &seq)) != 0) {
+		sim_ctl_error(c, rc == -CB_ENOENT ? 404 : 500, rc == -CB_ENOENT ? "no such hook" :
 		          casebot_strerror(rc));
 		return;
 	}
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "hook", (double)seq);
-	ctl_reply(c, 200, out);
+	sim_ctl_reply(c, 200, out);
 }
 
 struct verify_ctx {
@@ -757,23 +720,23 @@ static void on_verify(int status, const char *body, size_t len, void *arg)
 	free(v);
 }
 
-static void c_verify(struct ctl *c)
+static void c_verify(struct sim_ctl *c)
 {
-	const char *token = in_str(c, "verify_token", c->w->verify_token);
-	const char *challenge = in_str(c, "challenge", NULL);
+	const char *token = sim_ctl_str(c, "verify_token", front(c)->verify_token);
+	const char *challenge = sim_ctl_str(c, "challenge", NULL);
 	struct verify_ctx *v = calloc(1, sizeof(*v));
 	unsigned char raw[6];
 	int rc;
 
 	if (v == NULL) {
-		ctl_error(c, 500, "out of memory");
+		sim_ctl_error(c, 500, "out of memory");
 		return;
 	}
 	v->req = c->req;
 	if (challenge != NULL) {
 		if (cb_strlcpy(v->challenge, challenge, sizeof(v->challenge)) != 0) {
 			free(v);
-			ctl_error(c, 400, "challenge is too long");
+			sim_ctl_error(c, 400, "challenge is too long");
 			return;
 		}
 	} else {
@@ -781,28 +744,28 @@ static void c_verify(struct ctl *c)
 		snprintf(v->challenge, sizeof(v->challenge), "%u",
 		         (unsigned)(raw[0] | raw[1] << 8 | raw[2] << 16) % 900000000u + 100000000u);
 	}
-	if ((rc = wasim_verify(c->w, token, v->challenge, on_verify, v)) != 0) {
+	if ((rc = wasim_verify(front(c), token, v->challenge, on_verify, v)) != 0) {
 		free(v);
-		ctl_error(c, rc == -CB_ESTATE ? 409 : 500, rc == -CB_ESTATE ? "no --webhook" :
+		sim_ctl_error(c, rc == -CB_ESTATE ? 409 : 500, rc == -CB_ESTATE ? "no --webhook" :
 		          casebot_strerror(rc));
 	}
 	/* Answered in on_verify. */
 }
 
-static void c_webhook(struct ctl *c)
+static void c_webhook(struct sim_ctl *c)
 {
-	const char *url = in_str(c, "url", NULL);
+	const char *url = sim_ctl_str(c, "url", NULL);
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-	    cb_strlcpy(c->w->webhook, url, sizeof(c->w->webhook)) != 0) {
-		ctl_error(c, 400, "url must be an http:// or https:// URL");
+	    cb_strlcpy(front(c)->webhook, url, sizeof(front(c)->webhook)) != 0) {
+		sim_ctl_error(c, 400, "url must be an http:// or https:// URL");
 		return;
 	}
-	wasim_hook_kick(c->w);
-	ctl_reply(c, 200, cJSON_CreateObject());
+	wasim_hook_kick(front(c));
+	sim_ctl_reply(c, 200, cJSON_CreateObject());
 }
 
-static void c_fault(struct ctl *c)
+static void c_fault(struct sim_ctl *c)
 {
 	struct sim_fault f;
 	const char *why = NULL;
@@ -810,32 +773,32 @@ static void c_fault(struct ctl *c)
 	cJSON *out;
 
 	if (sim_fault_parse(c->in, &f, &clear, &why) != 0) {
-		ctl_error(c, 400, why);
+		sim_ctl_error(c, 400, why);
 		return;
 	}
 	if (clear)
-		sim_fault_clear(&c->w->core);
-	else if (sim_fault_add(&c->w->core, &f) != 0) {
-		ctl_error(c, 507, "too many faults armed");
+		sim_fault_clear(&front(c)->core);
+	else if (sim_fault_add(&front(c)->core, &f) != 0) {
+		sim_ctl_error(c, 507, "too many faults armed");
 		return;
 	}
 	out = cJSON_CreateObject();
-	cJSON_AddNumberToObject(out, "faults_left", sim_faults_left(&c->w->core));
-	ctl_reply(c, 200, out);
+	cJSON_AddNumberToObject(out, "faults_left", sim_faults_left(&front(c)->core));
+	sim_ctl_reply(c, 200, out);
 }
 
-static void c_reset(struct ctl *c)
+static void c_reset(struct sim_ctl *c)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	sim_store_reset(&c->w->core);
-	wasim_hook_reset(c->w);
-	memset(&c->w->st, 0, sizeof(c->w->st));
+	sim_store_reset(&front(c)->core);
+	wasim_hook_reset(front(c));
+	memset(&front(c)->st, 0, sizeof(front(c)->st));
 	cJSON_AddTrueToObject(o, "ok");
-	ctl_reply(c, 200, o);
+	sim_ctl_reply(c, 200, o);
 }
 
-static int query_chat(struct ctl *c, int64_t *chat)
+static int query_chat(struct sim_ctl *c, int64_t *chat)
 {
 	char buf[32];
 	struct sim_chat *ch;
@@ -844,7 +807,7 @@ static int query_chat(struct ctl *c, int64_t *chat)
 	if (sim_query(c->req->path, "wa_id", buf, sizeof(buf)) != 0 &&
 	    sim_query(c->req->path, "chat_id", buf, sizeof(buf)) != 0)
 		return 0;
-	if ((ch = wasim_chat_by_wa_id(c->w, buf, 0)) != NULL) {
+	if ((ch = wasim_chat_by_wa_id(front(c), buf, 0)) != NULL) {
 		*chat = ch->id;
 		return 0;
 	}
@@ -855,7 +818,7 @@ static int query_chat(struct ctl *c, int64_t *chat)
 	return 0;
 }
 
-static void c_sent(struct ctl *c)
+static void c_sent(struct sim_ctl *c)
 {
 	const struct sim_sent *m;
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *it;
@@ -865,8 +828,8 @@ static void c_sent(struct ctl *c)
 
 	query_chat(c, &chat);
 	arr = cJSON_AddArrayToObject(root, "messages");
-	for (i = 0; i < c->w->core.sent.n; i++) {
-		m = sim_ring_at(&c->w->core.sent, i);
+	for (i = 0; i < front(c)->core.sent.n; i++) {
+		m = sim_ring_at(&front(c)->core.sent, i);
 		if (chat != 0 && m->chat_id != chat)
 			continue;
 		o = cJSON_CreateObject();
@@ -887,7 +850,7 @@ static void c_sent(struct ctl *c)
 		cJSON_AddNumberToObject(o, "at_ms", (double)m->at_ms);
 		cJSON_AddItemToArray(arr, o);
 	}
-	ctl_reply(c, 200, root);
+	sim_ctl_reply(c, 200, root);
 }
 
 static const char *state_name(enum wasim_hook_state s)
@@ -900,7 +863,7 @@ static const char *state_name(enum wasim_hook_state s)
 	}
 }
 
-static void c_hooks(struct ctl *c)
+static void c_hooks(struct sim_ctl *c)
 {
 	const struct wasim_hook *h;
 	cJSON *root = cJSON_CreateObject(), *arr, *o;
@@ -909,8 +872,8 @@ static void c_hooks(struct ctl *c)
 
 	sim_query(c->req->path, "kind", kind, sizeof(kind));
 	arr = cJSON_AddArrayToObject(root, "hooks");
-	for (i = 0; i < c->w->hooks.n; i++) {
-		h = sim_ring_at(&c->w->hooks, i);
+	for (i = 0; i < front(c)->hooks.n; i++) {
+		h = sim_ring_at(&front(c)->hooks, i);
 		if (kind[0] != '\0' && strcmp(kind, h->kind) != 0)
 			continue;
 		o = cJSON_CreateObject();
@@ -925,7 +888,7 @@ static void c_hooks(struct ctl *c)
 		cJSON_AddStringToObject(o, "body", h->body != NULL ? h->body : "");
 		cJSON_AddItemToArray(arr, o);
 	}
-	ctl_reply(c, 200, root);
+	sim_ctl_reply(c, 200, root);
 }
 
 static long long count_hooks(struct wasim *w, const char *kind, enum wasim_hook_state state,
@@ -971,14 +934,14 @@ long long wasim_wait_count(struct sim *sim, const char *what, int64_t chat)
 	return -1;
 }
 
-static void c_stats(struct ctl *c)
+static void c_stats(struct sim_ctl *c)
 {
-	const struct wasim_stats *st = &c->w->st;
+	const struct wasim_stats *st = &front(c)->st;
 	cJSON *o = cJSON_CreateObject();
 	size_t pending = 0, i;
 
-	for (i = 0; i < c->w->hooks.n; i++) {
-		const struct wasim_hook *h = sim_ring_at(&c->w->hooks, i);
+	for (i = 0; i < front(c)->hooks.n; i++) {
+		const struct wasim_hook *h = sim_ring_at(&front(c)->hooks, i);
 
 		pending += h->state == HOOK_PENDING || h->state == HOOK_INFLIGHT;
 	}
@@ -993,24 +956,30 @@ static void c_stats(struct ctl *c)
 #undef N
 	/* What the daemon answered to forged hooks: it must refuse them all. */
 	cJSON_AddNumberToObject(o, "bad_signatures_refused",
-	                        (double)count_hooks(c->w, "forged", HOOK_GAVE_UP, 0));
+	                        (double)count_hooks(front(c), "forged", HOOK_GAVE_UP, 0));
 	cJSON_AddNumberToObject(o, "hooks_pending", (double)pending);
-	cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&c->w->core));
-	ctl_reply(c, 200, o);
+	cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&front(c)->core));
+	sim_ctl_reply(c, 200, o);
 }
 
-static void c_wait(struct ctl *c)
+static void c_wait(struct sim_ctl *c)
 {
-	sim_wait_handle(&c->w->core, c->req);
+	sim_wait_handle(&front(c)->core, c->req);
+}
+
+static void c_button_reply(struct sim_ctl *c)
+{
+	c_reply(c, "button_reply");
+}
+
+static void c_list_reply(struct sim_ctl *c)
+{
+	c_reply(c, "list_reply");
 }
 
 void wasim_control_handle(struct http_server_req *req, void *arg)
 {
-	static const struct {
-		const char *name;
-		int post;
-		void (*fn)(struct ctl *c);
-	} routes[] = {
+	static const struct sim_route routes[] = {
 		{"message", 1, c_message}, {"button", 1, c_button}, {"image", 1, c_image},
 		{"photo", 1, c_image}, {"document", 1, c_document}, {"voice", 1, c_voice},
 		{"location", 1, c_location}, {"changed_number", 1, c_changed_number},
@@ -1020,54 +989,9 @@ void wasim_control_handle(struct http_server_req *req, void *arg)
 		{"verify", 1, c_verify}, {"webhook", 1, c_webhook}, {"fault", 1, c_fault}, {"reset", 1, c_reset},
 		{"sent", 0, c_sent}, {"hooks", 0, c_hooks}, {"stats", 0, c_stats},
 		{"wait", 0, c_wait},
+		{"button_reply", 1, c_button_reply}, {"list_reply", 1, c_list_reply},
 	};
-	struct ctl c = {.w = arg, .req = req, .name = "?"};
-	const char *name;
-	char path[128];
-	cJSON *in = NULL;
-	size_t i;
-	int post = strcmp(req->method, "POST") == 0;
+	struct wasim *self = arg;
 
-	if (c.w->core.closing) {
-		http_server_respond(req, 503, "text/plain", "shutting down\n", 14);
-		return;
-	}
-	if (sim_path(req->path, path, sizeof(path)) != 0 || strncmp(path, "/control/", 9) != 0) {
-		ctl_error(&c, 404, "no such control");
-		return;
-	}
-	name = path + 9;
-	c.name = name;
-	if (post) {
-		if (sim_cross_site(&c.w->core, req)) {
-			ctl_error(&c, 403, "cross-site request");
-			return;
-		}
-		in = req->body != NULL ? cJSON_ParseWithLength(req->body, req->body_len) :
-		     cJSON_CreateObject();
-		if (!cJSON_IsObject(in)) {
-			ctl_error(&c, 400, "the body must be a JSON object");
-			goto out;
-		}
-	}
-	c.in = in;
-	if (strcmp(name, "button_reply") == 0 || strcmp(name, "list_reply") == 0) {
-		if (!post)
-			ctl_error(&c, 405, "use POST");
-		else
-			c_reply(&c, name);
-		goto out;
-	}
-	for (i = 0; i < CB_ARRAY_SIZE(routes); i++) {
-		if (strcmp(name, routes[i].name) != 0)
-			continue;
-		if (post != routes[i].post || (!post && strcmp(req->method, "GET") != 0))
-			ctl_error(&c, 405, routes[i].post ? "use POST" : "use GET");
-		else
-			routes[i].fn(&c);
-		goto out;
-	}
-	ctl_error(&c, 404, "no such control");
-out:
-	cJSON_Delete(in);
+	sim_control_dispatch(&self->core, req, routes, CB_ARRAY_SIZE(routes), self);
 }
