@@ -12,14 +12,19 @@
 #include "bot/compose.h"
 #include "bot/console/console.h"
 #include "bot/daemon.h"
+#include "bot/fetcher.h"
 #include "bot/gateways/gateway.h"
 #include "bot/net/http_client.h"
 #include "bot/net/http_server.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/outbox.h"
 #include "bot/ratelimit.h"
 #include "bot/router.h"
 #include "bot/tz.h"
+#include "handlers/handler.h"
 #include "locales/locale.h"
+#include "store/store.h"
 
 #define DRAIN_STEP_MS 100
 #define DRAIN_MAX_MS 10000
@@ -37,14 +42,41 @@ static struct {
 	time_t at;
 } neutral_sent[NEUTRAL_SLOTS];
 
-void daemon_hctx(struct daemon *d, struct hctx *h)
+struct daemon {
+	uv_loop_t loop;
+	struct config cfg;
+	struct store *store;
+	struct locales *loc;
+	struct http_client *http;
+	struct http_server *server;
+	struct console_server *console;   /* the web console on server */
+	/* The gateways configured, in the order of gateway_kinds: a gateway
+	 * whose section is absent is not here. */
+	struct gateway *gateways[GATEWAY_MAX];
+	int ngateways;
+	/* What the gateways, the outbox, the fetcher and the console are
+	 * given: they never see the daemon. */
+	struct gateway_env gateway_env;
+	struct outbox *outbox;
+	struct fetcher *fetcher;
+	struct metrics metrics;
+	struct bucket neutral_bucket;    /* answers to unknown chats, all together */
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
+	uv_timer_t housekeeping;     /* each minute: deadline checks; hourly pruning */
+	uv_timer_t route_retry;      /* the next event whose routing is tried again */
+	unsigned housekeeping_runs;
+	int stopping;
+	uint64_t stop_started;       /* loop ms when SIGTERM came */
+	int closing_handles;
+	time_t started_at;
+};
+
+static void daemon_inbound_ready(struct daemon *d);
+
+static void daemon_hctx(struct daemon *d, struct hctx *h)
 {
-	h->cfg = &d->cfg;
-	h->store = d->store;
-	h->loc = d->loc;
-	/* One clock for the whole tick: the one a test build can pin. */
-	h->now = clock_now();
-	h->actor = "bot";
+	gateway_hctx(&d->gateway_env, h);
 }
 
 static void send_neutral(const char *channel, const char *address, const char *text, void *arg)
@@ -55,7 +87,7 @@ static void send_neutral(const char *channel, const char *address, const char *t
 	size_t slot;
 	time_t now = time(NULL);
 
-	struct gateway *gw = daemon_gateway(d, channel);
+	struct gateway *gw = gateway_find(d->gateways, d->ngateways, channel);
 
 	if (gw == NULL || gw->ops->send_direct == NULL)
 		return;
@@ -78,13 +110,6 @@ static void inbound_ready(void *arg)
 	daemon_inbound_ready(arg);
 }
 
-struct gateway *daemon_gateway(const struct daemon *d, const char *kind)
-{
-	for (int i = 0; i < d->ngateways; i++)
-		if (strcmp(d->gateways[i]->ops->name, kind) == 0)
-			return d->gateways[i];
-	return NULL;
-}
 
 static void route_retry_due(uv_timer_t *t)
 {
@@ -106,7 +131,7 @@ static void arm_route_retry(struct daemon *d)
 	uv_timer_start(&d->route_retry, route_retry_due, at > now + 1 ? (uint64_t)(at - now) * 1000 : 1000, 0);
 }
 
-void daemon_inbound_ready(struct daemon *d)
+static void daemon_inbound_ready(struct daemon *d)
 {
 	struct router_stats rs;
 	struct hctx h;
@@ -355,11 +380,11 @@ static int start(struct daemon *d)
 		log_error("cannot start the HTTP client or server");
 		return -CB_ENOMEM;
 	}
+	d->gateway_env = (struct gateway_env){&d->loop, &d->cfg, d->store, &d->loc, &d->metrics,
+					      d->http, d->server, inbound_ready, d};
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
 	    http_server_route(d->server, "/metrics", metrics, d) != 0)
 		return -CB_ENOMEM;
-	d->gateway_env = (struct gateway_env){&d->loop, &d->cfg, d->store, &d->loc, &d->metrics,
-					      d->http, d->server, inbound_ready, d};
 	for (size_t i = 0; i < gateway_nkinds && d->ngateways < GATEWAY_MAX; i++) {
 		struct gateway *gw;
 
@@ -383,16 +408,16 @@ static int start(struct daemon *d)
 		return -CB_ECONFIG;
 	}
 	/* Last: "/" would take every path routed after it. */
-	if ((d->console = console_attach(d, d->server)) == NULL)
+	if ((d->console = console_attach(&d->gateway_env, d->server)) == NULL)
 		return -CB_ENOMEM;
 	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
 		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
 		return -CB_ECONFIG;
 	}
-	d->outbox = outbox_new(d);
+	d->outbox = outbox_new(&d->gateway_env, d->gateways, d->ngateways);
 	if (d->outbox == NULL)
 		return -CB_ENOMEM;
-	d->fetcher = fetcher_new(d, err, sizeof(err));
+	d->fetcher = fetcher_new(&d->gateway_env, d->gateways, d->ngateways, d->outbox, err, sizeof(err));
 	if (d->fetcher == NULL) {
 		log_error("%s", err);
 		return -CB_ECONFIG;

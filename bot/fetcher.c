@@ -14,16 +14,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bot/daemon.h"
+#include "bot/config.h"
+#include "bot/fetcher.h"
 #include "bot/gateways/gateway.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/outbox.h"
+#include "bot/scheduler.h"
 #include "bot/vault.h"
+#include "handlers/handler.h"
+#include "store/store.h"
 
 #define FETCH_MAX_ATTEMPTS 5
 #define FETCH_IDLE_MS 60000
 
 struct fetcher {
-	struct daemon *d;
+	const struct gateway_env *env;  /* the loop, settings, store, catalogs, metrics */
+	struct gateway *gateways[GATEWAY_MAX];
+	int ngateways;
+	struct outbox *outbox;       /* woken when a download queued a message */
 	uv_timer_t timer;
 	int busy, stopped;
 	struct download cur;
@@ -56,7 +65,7 @@ static int prepare_tmp(const char *data_dir)
  * log line. */
 static void give_up(struct fetcher *f, const char *reason, const char *why)
 {
-	struct store *st = f->d->store;
+	struct store *st = f->env->store;
 	struct family fam;
 	struct hctx h;
 	char *params = NULL;
@@ -65,7 +74,7 @@ static void give_up(struct fetcher *f, const char *reason, const char *why)
 		free(params);
 		return;
 	}
-	daemon_hctx(f->d, &h);
+	gateway_hctx(f->env, &h);
 	if (store_family_get_id(st, f->cur.family_id, &fam) != 0 ||
 	    handler_alert(&h, fam.id, "download_failed", 0, NULL, "download_failed", "what", f->cur.media_kind, "reason",
 			  reason, NULL) != 0 ||
@@ -81,12 +90,12 @@ static void give_up(struct fetcher *f, const char *reason, const char *why)
  * with the limit, and the counsellor is told what happened. */
 static void too_big(struct fetcher *f, int64_t limit)
 {
-	struct store *st = f->d->store;
+	struct store *st = f->env->store;
 	struct family_msg fm;
 	struct channel ch;
 	struct hctx h;
 
-	daemon_hctx(f->d, &h);
+	gateway_hctx(f->env, &h);
 	memset(&fm, 0, sizeof(fm));
 	if (store_begin(st) != 0)
 		return;
@@ -98,7 +107,7 @@ static void too_big(struct fetcher *f, int64_t limit)
 		return;
 	}
 	log_info("download #%" PRId64 ": over the size limit, the family was told", f->cur.id);
-	outbox_kick(f->d->outbox);
+	outbox_kick(f->outbox);
 }
 
 /* The first bytes decide: a photo or PDF starts its encrypted file, and
@@ -115,7 +124,7 @@ static int decide(struct fetcher *f)
 		rc = -CB_ESTATE;
 		goto out;
 	}
-	if ((rc = documents_new_path(f->d->cfg.data_dir, f->cur.family_id, f->doc.path, sizeof(f->doc.path), f->abs,
+	if ((rc = documents_new_path(f->env->cfg->data_dir, f->cur.family_id, f->doc.path, sizeof(f->doc.path), f->abs,
 				     sizeof(f->abs))) != 0 ||
 	    (rc = vault_stream_open(&f->vs, f->key, f->abs)) != 0)
 		goto out;
@@ -167,7 +176,7 @@ static void reset_download(struct fetcher *f)
 static void fetched(int rc, int64_t size, void *arg)
 {
 	struct fetcher *f = arg;
-	struct daemon *d = f->d;
+	const struct gateway_env *env = f->env;
 	struct family_msg fm;
 	struct channel ch;
 	struct hctx h;
@@ -188,20 +197,20 @@ static void fetched(int rc, int64_t size, void *arg)
 			kept = 1;
 	}
 	if (rc == 0) {
-		daemon_hctx(d, &h);
+		gateway_hctx(env, &h);
 		memset(&fm, 0, sizeof(fm));
-		if ((rc = store_begin(d->store)) == 0) {
-			if ((rc = store_channel_get(d->store, f->cur.channel_id, &ch)) == 0 &&
+		if ((rc = store_begin(env->store)) == 0) {
+			if ((rc = store_channel_get(env->store, f->cur.channel_id, &ch)) == 0 &&
 			    (rc = handler_family_msg(&h, &ch, &fm)) == 0 &&
 			    (rc = documents_receive(&h, &fm, f->cur.media_kind, f->cur.media_ref, &f->doc)) == 0 &&
-			    (rc = store_download_done(d->store, f->cur.id)) == 0)
-				rc = store_commit(d->store);
+			    (rc = store_download_done(env->store, f->cur.id)) == 0)
+				rc = store_commit(env->store);
 			if (rc != 0)
-				store_rollback(d->store);
+				store_rollback(env->store);
 		}
 		if (rc == 0) {
-			metrics_count(&d->metrics, "in", ch.kind, "document");
-			outbox_kick(d->outbox);
+			metrics_count(env->metrics, "in", ch.kind, "document");
+			outbox_kick(f->outbox);
 		}
 	}
 	if (rc != 0 && kept)
@@ -212,7 +221,7 @@ static void fetched(int rc, int64_t size, void *arg)
 			too_big(f, f->gw != NULL ? f->gw->ops->fetch_max : 0);
 		else if (rc == -CB_EINVAL || f->cur.attempts + 1 >= FETCH_MAX_ATTEMPTS)
 			give_up(f, "failed", rc == -CB_EINVAL ? "the gateway refused it" : casebot_strerror(rc));
-		else if (store_download_retry(d->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
+		else if (store_download_retry(env->store, f->cur.id, time(NULL) + scheduler_backoff(f->cur.attempts + 1)) != 0)
 			log_error("download #%" PRId64 ": cannot reschedule", f->cur.id);
 	}
 	if (!f->stopped)
@@ -228,14 +237,14 @@ static void tick(uv_timer_t *t)
 
 	if (f->busy || f->stopped)
 		return;
-	rc = store_download_next(f->d->store, time(NULL), &f->cur);
+	rc = store_download_next(f->env->store, time(NULL), &f->cur);
 	if (rc != 0) {
 		uv_timer_start(&f->timer, tick, FETCH_IDLE_MS, 0);
 		return;
 	}
 	/* The file is fetched from the gateway of the chat that sent it. */
-	if (store_channel_get(f->d->store, f->cur.channel_id, &ch) == 0)
-		gw = daemon_gateway(f->d, ch.kind);
+	if (store_channel_get(f->env->store, f->cur.channel_id, &ch) == 0)
+		gw = gateway_find(f->gateways, f->ngateways, ch.kind);
 	f->gw = gw;
 	if (gw == NULL || gw->ops->fetch == NULL) {
 		give_up(f, "no_gateway", "no gateway for this chat");
@@ -255,7 +264,8 @@ static void tick(uv_timer_t *t)
 	f->busy = 1;
 }
 
-struct fetcher *fetcher_new(struct daemon *d, char *err, size_t errlen)
+struct fetcher *fetcher_new(const struct gateway_env *env, struct gateway *const *gateways, int ngateways,
+			    struct outbox *ob, char *err, size_t errlen)
 {
 	struct fetcher *f = calloc(1, sizeof(*f));
 	char key[PATH_MAX];
@@ -264,19 +274,22 @@ struct fetcher *fetcher_new(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (config_document_key_path(&d->cfg, key, sizeof(key)) != 0 || vault_load_key(key, f->key) != 0) {
+	if (config_document_key_path(env->cfg, key, sizeof(key)) != 0 || vault_load_key(key, f->key) != 0) {
 		snprintf(err, errlen, "%s: missing or damaged (run casebot init)", key);
 		free(f);
 		return NULL;
 	}
-	if (prepare_tmp(d->cfg.data_dir) != 0) {
-		snprintf(err, errlen, "%s/tmp: cannot prepare", d->cfg.data_dir);
+	if (prepare_tmp(env->cfg->data_dir) != 0) {
+		snprintf(err, errlen, "%s/tmp: cannot prepare", env->cfg->data_dir);
 		sodium_memzero(f->key, sizeof(f->key));
 		free(f);
 		return NULL;
 	}
-	f->d = d;
-	uv_timer_init(&d->loop, &f->timer);
+	f->env = env;
+	for (int i = 0; i < ngateways && i < GATEWAY_MAX; i++)
+		f->gateways[f->ngateways++] = gateways[i];
+	f->outbox = ob;
+	uv_timer_init(env->loop, &f->timer);
 	f->timer.data = f;
 	uv_timer_start(&f->timer, tick, 0, 0);
 	return f;

@@ -9,10 +9,15 @@
 #include <string.h>
 
 #include "bot/compose.h"
-#include "bot/daemon.h"
+#include "bot/config.h"
 #include "bot/gateways/gateway.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/outbox.h"
 #include "bot/ratelimit.h"
+#include "bot/scheduler.h"
+#include "handlers/handler.h"
+#include "store/store.h"
 
 #define OUTBOX_BATCH 64
 #define OUTBOX_MAX_INFLIGHT 16
@@ -50,7 +55,9 @@ struct limits {
 };
 
 struct outbox {
-	struct daemon *d;
+	/* What the daemon gave it: the loop, settings, store, catalogs and
+	 * metrics. The gateways are its limits' (lim[i]->gw). */
+	const struct gateway_env *env;
 	uv_timer_t timer;            /* the scheduler's one timer */
 	struct limits *lim[GATEWAY_MAX];
 	int nlim;
@@ -89,8 +96,8 @@ static void send_part(struct job *j);
 
 static uint64_t now_ms(struct outbox *ob)
 {
-	uv_update_time(&ob->d->loop);
-	return uv_now(&ob->d->loop);
+	uv_update_time(ob->env->loop);
+	return uv_now(ob->env->loop);
 }
 
 /* Another connection (the CLI) has committed when data_version moves. */
@@ -98,7 +105,7 @@ static int64_t data_version(struct outbox *ob)
 {
 	int64_t v = -1;
 
-	if (store_data_version(ob->d->store, &v) != 0)
+	if (store_data_version(ob->env->store, &v) != 0)
 		v = -1;
 	return v;
 }
@@ -124,8 +131,8 @@ static int tell_staff(struct outbox *ob, const struct outbox_msg *m, const char 
 	struct family f;
 	struct hctx h;
 
-	daemon_hctx(ob->d, &h);
-	if (m->family_id == 0 || store_family_get_id(ob->d->store, m->family_id, &f) != 0)
+	gateway_hctx(ob->env, &h);
+	if (m->family_id == 0 || store_family_get_id(ob->env->store, m->family_id, &f) != 0)
 		return 0;
 	if (is_reply(m) && m->staff_id != 0)
 		return staff_notice(&h, m->staff_id, m->family_id, "staff_reply_failed", "staff.reply_failed",
@@ -165,9 +172,9 @@ static int staff_elsewhere(struct elsewhere *e, int64_t staff_id)
 {
 	struct staff s;
 
-	if (e->found || staff_id == 0 || store_staff_get_id(e->ob->d->store, staff_id, &s) != 0 || !s.active)
+	if (e->found || staff_id == 0 || store_staff_get_id(e->ob->env->store, staff_id, &s) != 0 || !s.active)
 		return 0;
-	return store_channel_each_staff(e->ob->d->store, staff_id, other_channel, e);
+	return store_channel_each_staff(e->ob->env->store, staff_id, other_channel, e);
 }
 
 static int coordinator_elsewhere(const void *rec, void *arg)
@@ -187,7 +194,7 @@ static int coordinator_elsewhere(const void *rec, void *arg)
  * forth for ever. */
 static int alert_elsewhere(struct outbox *ob, const struct outbox_msg *m, const char *failed, const char *why)
 {
-	struct store *st = ob->d->store;
+	struct store *st = ob->env->store;
 	struct elsewhere e = {ob, failed, {0}, 0};
 	struct outbox_msg a;
 	struct family f;
@@ -239,7 +246,7 @@ out:
 static void finish(struct outbox *ob, const struct outbox_msg *m, const char *status, const char *why,
 		   const char *reason, const char *failed)
 {
-	struct store *st = ob->d->store;
+	struct store *st = ob->env->store;
 	time_t now = time(NULL);
 	int rc;
 
@@ -268,7 +275,7 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 		return;
 	}
 	if (strcmp(status, "failed") == 0)
-		ob->d->metrics.messages_failed++;
+		ob->env->metrics->messages_failed++;
 	log_info("outbox #%" PRId64 " %s: %s", m->id, status, why);
 }
 
@@ -295,7 +302,7 @@ static int pick_channel(const void *rec, void *arg)
  * takes this row; the others get copies, picked up on the next scan. */
 static int resolve(struct outbox *ob, struct outbox_msg *m)
 {
-	struct store *st = ob->d->store;
+	struct store *st = ob->env->store;
 	struct pick all = {0}, mine = {0};
 	struct pick *use;
 	time_t now = time(NULL);
@@ -343,15 +350,15 @@ static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const stru
 
 	*closed = 0;
 	if (ch->staff_id != 0) {
-		if (store_staff_get_id(ob->d->store, ch->staff_id, &s) != 0)
+		if (store_staff_get_id(ob->env->store, ch->staff_id, &s) != 0)
 			return -CB_ENOENT;
 		*l = s.lang;
 		return 0;
 	}
-	if (store_family_get_id(ob->d->store, m->family_id, &f) != 0)
+	if (store_family_get_id(ob->env->store, m->family_id, &f) != 0)
 		return -CB_ENOENT;
 	*closed = strcmp(f.status, "closed") == 0;
-	*l = handler_reader_lang(ob->d->store, &f, ch->member_id, NULL);
+	*l = handler_reader_lang(ob->env->store, &f, ch->member_id, NULL);
 	return 0;
 }
 
@@ -375,7 +382,7 @@ static void tick(uv_timer_t *t);
  * when that message is gone or is not this chat's. */
 static int compose_details(struct outbox *ob, const struct outbox_msg *m, enum lang l, struct job *j)
 {
-	struct store *st = ob->d->store;
+	struct store *st = ob->env->store;
 	struct gateway *gw = j->lim->gw;
 	struct outbox_msg target;
 	cJSON *p = cJSON_Parse(m->params);
@@ -393,7 +400,7 @@ static int compose_details(struct outbox *ob, const struct outbox_msg *m, enum l
 	else if (gw->caps.can_edit && gw->ops->edit != NULL)
 		rc = store_outbox_gateway_id(st, id, j->edit_id, sizeof(j->edit_id));
 	if (rc == 0)
-		rc = compose_outbox_details(st, ob->d->loc, &target, l, &gw->caps, 1, &j->msg);
+		rc = compose_outbox_details(st, *ob->env->loc, &target, l, &gw->caps, 1, &j->msg);
 	store_outbox_msg_free(&target);
 	/* The question was the chat's when the message first went; showing it
 	 * again asks nothing new. */
@@ -437,7 +444,7 @@ static void job_end(struct job *j)
 static void record_sent(struct job *j, const char *message_id)
 {
 	struct outbox *ob = j->ob;
-	struct store *st = ob->d->store;
+	struct store *st = ob->env->store;
 	time_t now = time(NULL);
 	int rc;
 
@@ -457,7 +464,7 @@ static void record_sent(struct job *j, const char *message_id)
 	if (rc == 0) {
 		struct hctx h;
 
-		daemon_hctx(ob->d, &h);
+		gateway_hctx(ob->env, &h);
 		rc = handler_after_sent(&h, &j->m);
 		/* A question becomes the chat's last once it is on the wire. */
 		if (rc == 0)
@@ -470,7 +477,7 @@ static void record_sent(struct job *j, const char *message_id)
 		log_error("outbox #%" PRId64 ": cannot record the send: %s", j->m.id, store_errmsg(st));
 		return;
 	}
-	metrics_count(&ob->d->metrics, "out", j->ch.kind, j->m.kind);
+	metrics_count(ob->env->metrics, "out", j->ch.kind, j->m.kind);
 }
 
 /* The gateway took the whole message: it is recorded at the outbox's next
@@ -511,8 +518,8 @@ static void retry_later(struct job *j, int seconds, const char *why)
 	struct outbox *ob = j->ob;
 	time_t now = time(NULL);
 
-	if (store_outbox_retry(ob->d->store, j->m.id, now + seconds, why, now) != 0)
-		log_error("outbox #%" PRId64 ": cannot requeue: %s", j->m.id, store_errmsg(ob->d->store));
+	if (store_outbox_retry(ob->env->store, j->m.id, now + seconds, why, now) != 0)
+		log_error("outbox #%" PRId64 ": cannot requeue: %s", j->m.id, store_errmsg(ob->env->store));
 	else
 		log_info("outbox #%" PRId64 " retry in %d s: %s", j->m.id, seconds, why);
 }
@@ -544,12 +551,12 @@ static void retry_or_give_up(struct job *j, const struct gateway_result *r)
 	 * timeout, so that a gateway still working on the first one is not
 	 * handed a second while it does. */
 	if (r->timed_out) {
-		ob->d->metrics.send_timeouts++;
+		ob->env->metrics->send_timeouts++;
 		wait += (j->lim->gw->caps.send_timeout_ms + 999) / 1000;
 	}
 
-	if (store_outbox_give_up_at(ob->d->store, j->m.id, give_up_at(&j->m, now), &until) != 0) {
-		log_error("outbox #%" PRId64 ": cannot keep its deadline: %s", j->m.id, store_errmsg(ob->d->store));
+	if (store_outbox_give_up_at(ob->env->store, j->m.id, give_up_at(&j->m, now), &until) != 0) {
+		log_error("outbox #%" PRId64 ": cannot keep its deadline: %s", j->m.id, store_errmsg(ob->env->store));
 		until = give_up_at(&j->m, now);
 	}
 	if (now + wait < until) {
@@ -563,10 +570,10 @@ static void on_sent(const struct gateway_result *r, void *arg)
 {
 	struct job *j = arg;
 	struct outbox *ob = j->ob;
-	struct daemon *d = ob->d;
+	const struct gateway_env *env = ob->env;
 	uint64_t now = now_ms(ob);
 
-	metrics_latency(&d->metrics, r->seconds);
+	metrics_latency(env->metrics, r->seconds);
 	if (j->media_sent && r->outcome != GW_SENT) {
 		/* The words went; a file the gateway would not pass on is noted,
 		 * not resent with them. */
@@ -585,8 +592,8 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		if (j->offset < strlen(j->msg.text)) {
 			/* Staff may answer any part of a forward. */
 			if (strcmp(j->m.kind, "forward") == 0 && r->message_id[0] != '\0' &&
-			    store_outbox_part(d->store, j->m.id, r->message_id) != 0)
-				log_warn("outbox #%" PRId64 ": a part's id is not kept: %s", j->m.id, store_errmsg(d->store));
+			    store_outbox_part(env->store, j->m.id, r->message_id) != 0)
+				log_warn("outbox #%" PRId64 ": a part's id is not kept: %s", j->m.id, store_errmsg(env->store));
 			/* The next part waits for the chat's next token. */
 			send_part(j);
 			return;
@@ -613,7 +620,7 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		sent(j, r->message_id);
 		return;
 	}
-	d->metrics.send_failures++;
+	env->metrics->send_failures++;
 	switch (r->outcome) {
 	case GW_RETRY_AFTER:
 		/* The gateway said when: nothing goes to this chat before then. */
@@ -627,14 +634,14 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		retry_or_give_up(j, r);
 		break;
 	case GW_BLOCKED:
-		if (store_channel_set_blocked(d->store, j->ch.id, 1) != 0)
+		if (store_channel_set_blocked(env->store, j->ch.id, 1) != 0)
 			log_error("cannot mark channel %" PRId64 " blocked", j->ch.id);
 		finish(ob, &j->m, "failed", "the chat blocked the bot", "blocked", NULL);
 		break;
 	case GW_UNREACHABLE:
 		/* Nothing more goes to this address here; the reason stays with
 		 * the chat for its owner's next channel. */
-		if (store_channel_set_fallback(d->store, j->ch.id, r->reason) != 0)
+		if (store_channel_set_fallback(env->store, j->ch.id, r->reason) != 0)
 			log_error("cannot mark channel %" PRId64 " for fallback", j->ch.id);
 		finish(ob, &j->m, "failed", r->reason, "unreachable", NULL);
 		break;
@@ -711,7 +718,7 @@ static void send_part(struct job *j)
  * reached), DISPATCH_HELD says the row stays queued for a later pass. */
 static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 {
-	struct daemon *d = ob->d;
+	const struct gateway_env *env = ob->env;
 	struct limits *lim;
 	struct gateway *gw;
 	struct chat_slot *slot;
@@ -724,18 +731,18 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 
 	if (ob->inflight >= OUTBOX_MAX_INFLIGHT)
 		return DISPATCH_STOP;
-	if (!m->urgent && (after = scheduler_after_quiet(&d->cfg, now)) > now) {
-		store_outbox_postpone(d->store, m->id, after, now);
+	if (!m->urgent && (after = scheduler_after_quiet(env->cfg, now)) > now) {
+		store_outbox_postpone(env->store, m->id, after, now);
 		return DISPATCH_HELD;
 	}
 	if (m->channel_id == 0 && (rc = resolve(ob, m)) != 0) {
 		/* Nobody to send it to yet: it waits out of the walk until a chat
 		 * of theirs is added or becomes reachable. */
-		if (rc == -CB_ENOENT && store_outbox_park(d->store, m->id, now) == 0)
+		if (rc == -CB_ENOENT && store_outbox_park(env->store, m->id, now) == 0)
 			return DISPATCH_DONE;
 		return DISPATCH_HELD;
 	}
-	if (store_channel_get(d->store, m->channel_id, &ch) != 0)
+	if (store_channel_get(env->store, m->channel_id, &ch) != 0)
 		return DISPATCH_HELD;
 	if (ch.blocked) {
 		finish(ob, m, "failed", "the chat blocked the bot", "blocked", NULL);
@@ -750,7 +757,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL, NULL);
 		return DISPATCH_DONE;
 	}
-	if (ch.opted_out && !allowed_after_stop(&d->cfg, m->kind)) {
+	if (ch.opted_out && !allowed_after_stop(env->cfg, m->kind)) {
 		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL, NULL);
 		return DISPATCH_DONE;
 	}
@@ -776,7 +783,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (strcmp(m->kind, "details") == 0)
 		rc = compose_details(ob, m, l, j);
 	else
-		rc = compose_outbox(d->store, d->loc, m, l, &gw->caps, &j->msg);
+		rc = compose_outbox(env->store, *env->loc, m, l, &gw->caps, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
 		if (rc == -CB_ENOENT)
@@ -786,14 +793,14 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		return DISPATCH_DONE;
 	}
 	/* The attempt is on record before the gateway hears of it. */
-	if (store_outbox_claim(d->store, m->id, now) != 0) {
+	if (store_outbox_claim(env->store, m->id, now) != 0) {
 		free(j);
 		return DISPATCH_DONE;
 	}
 	j->ob = ob;
 	/* The job owns its row; the cached one is freed at the next scan. */
 	if (store_outbox_msg_copy(&j->m, m) != 0) {
-		store_outbox_retry(d->store, m->id, now + 1, "out of memory", now);
+		store_outbox_retry(env->store, m->id, now + 1, "out of memory", now);
 		free(j);
 		return DISPATCH_STOP;
 	}
@@ -801,7 +808,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j->ch = ch;
 	j->lang = l;
 	j->slot = slot;
-	uv_timer_init(&d->loop, &j->timer);
+	uv_timer_init(env->loop, &j->timer);
 	j->timer.data = j;
 	slot->inflight = 1;
 	ob->inflight++;
@@ -932,7 +939,7 @@ static void arm(struct outbox *ob, uint64_t wake)
 	if (ob->stopped)
 		return;
 	ob->next_due = 0;
-	if (store_outbox_next_due(ob->d->store, &next) == 0) {
+	if (store_outbox_next_due(ob->env->store, &next) == 0) {
 		ob->next_due = next;
 		if ((until = ms_until(next)) > 0 && until < delay)
 			delay = until;
@@ -960,8 +967,8 @@ static int pump(struct outbox *ob, uint64_t *wake)
 			int last = ob->ndue > 0 && ob->ndue < OUTBOX_BATCH;
 
 			forget_batch(ob);
-			if (!last && store_outbox_each_due(ob->d->store, now, &ob->cur, OUTBOX_BATCH, collect, ob) != 0) {
-				log_error("outbox scan failed: %s", store_errmsg(ob->d->store));
+			if (!last && store_outbox_each_due(ob->env->store, now, &ob->cur, OUTBOX_BATCH, collect, ob) != 0) {
+				log_error("outbox scan failed: %s", store_errmsg(ob->env->store));
 				forget_batch(ob);
 				return 1;
 			}
@@ -1001,7 +1008,7 @@ static void tick(uv_timer_t *t)
 
 	if (ob->stopped)
 		return;
-	tx = store_begin(ob->d->store) == 0;
+	tx = store_begin(ob->env->store) == 0;
 	record_turn_sent(ob);
 	changed = ob->dirty || v != ob->data_version;
 	ob->dirty = 0;
@@ -1010,17 +1017,17 @@ static void tick(uv_timer_t *t)
 	 * waiting, or when a row has fallen due since; else the pass under
 	 * way goes on, or nothing is to be done. */
 	if (changed || (!ob->in_pass && (ob->held_rows > 0 || (ob->next_due != 0 && ob->next_due <= now)))) {
-		if (store_outbox_expire(ob->d->store, now, &expired) == 0 && expired > 0)
+		if (store_outbox_expire(ob->env->store, now, &expired) == 0 && expired > 0)
 			log_info("%d queued message(s) expired unsent", expired);
 		pass_start(ob);
 	}
 	if (ob->in_pass && pump(ob, &wake))
 		ob->in_pass = 0;
-	if (tx && store_commit(ob->d->store) != 0) {
+	if (tx && store_commit(ob->env->store) != 0) {
 		/* The turn is undone: its claims with it, so its sends do not
 		 * start; the sends it recorded go again (at least once). */
-		log_error("outbox turn not recorded: %s", store_errmsg(ob->d->store));
-		store_rollback(ob->d->store);
+		log_error("outbox turn not recorded: %s", store_errmsg(ob->env->store));
+		store_rollback(ob->env->store);
 		for (struct job *j = ob->start_head, *next; j != NULL; j = next) {
 			next = j->next_turn;
 			job_forget(j);
@@ -1038,16 +1045,16 @@ static void tick(uv_timer_t *t)
 	arm(ob, wake);
 }
 
-struct outbox *outbox_new(struct daemon *d)
+struct outbox *outbox_new(const struct gateway_env *env, struct gateway *const *gateways, int ngateways)
 {
 	struct outbox *ob = calloc(1, sizeof(*ob));
 	uint64_t now;
 
 	if (ob == NULL)
 		return NULL;
-	ob->d = d;
-	now = uv_now(&d->loop);
-	for (int i = 0; i < d->ngateways; i++) {
+	ob->env = env;
+	now = uv_now(env->loop);
+	for (int i = 0; i < ngateways && i < GATEWAY_MAX; i++) {
 		struct limits *lim = calloc(1, sizeof(*lim));
 
 		if (lim == NULL) {
@@ -1056,20 +1063,20 @@ struct outbox *outbox_new(struct daemon *d)
 			free(ob);
 			return NULL;
 		}
-		lim->gw = d->gateways[i];
+		lim->gw = gateways[i];
 		bucket_init(&lim->global, lim->gw->caps.rate_global, 0.0, now);
 		chat_limits_init(&lim->chats, lim->gw->caps.rate_per_chat);
 		ob->lim[ob->nlim++] = lim;
 	}
-	uv_timer_init(&d->loop, &ob->timer);
+	uv_timer_init(env->loop, &ob->timer);
 	ob->timer.data = ob;
 	ob->dirty = 1;
 	ob->cur.urgent = 1;
 	ob->sent_tail = &ob->sent_head;
 	ob->start_tail = &ob->start_head;
 	/* What a crash left half-sent goes again: at least once. */
-	if (store_outbox_requeue_sending(d->store, time(NULL)) != 0)
-		log_error("cannot requeue interrupted sends: %s", store_errmsg(d->store));
+	if (store_outbox_requeue_sending(env->store, time(NULL)) != 0)
+		log_error("cannot requeue interrupted sends: %s", store_errmsg(env->store));
 	uv_timer_start(&ob->timer, tick, 0, 0);
 	return ob;
 }
@@ -1094,11 +1101,11 @@ void outbox_stop(struct outbox *ob)
 	/* Sends that came back are recorded now, not at a turn that will not
 	 * come. */
 	if (ob->sent_head != NULL) {
-		int tx = store_begin(ob->d->store) == 0;
+		int tx = store_begin(ob->env->store) == 0;
 
 		record_turn_sent(ob);
-		if (tx && store_commit(ob->d->store) != 0)
-			store_rollback(ob->d->store);
+		if (tx && store_commit(ob->env->store) != 0)
+			store_rollback(ob->env->store);
 	}
 }
 

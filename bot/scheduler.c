@@ -3,7 +3,8 @@
 #include <sodium.h>
 
 #include "bot/clock.h"
-#include "bot/daemon.h"
+#include "bot/config.h"
+#include "bot/scheduler.h"
 #include "bot/tz.h"
 
 time_t scheduler_after_quiet(const struct config *cfg, time_t t)

@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "bot/config.h"
-#include "bot/daemon.h"
+#include "bot/outbox.h"
 #include "locales/locale.h"
 #include "store/store.h"
 #include "bot/gateways/gateway.h"
@@ -44,7 +44,7 @@
 
 struct cfx {
 	struct testenv env;
-	struct daemon d;
+	struct inproc_core d;
 	struct fakegw fake;          /* the fake, or the spy on the real gateway */
 	uv_timer_t watchdog;
 	struct simctl *sim;          /* the Telegram group: tgsim */
@@ -222,7 +222,7 @@ static long long queue_notice(struct cfx *c)
 
 static void start(struct cfx *c)
 {
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 }
 

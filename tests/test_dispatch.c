@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "bot/config.h"
-#include "bot/daemon.h"
+#include "bot/outbox.h"
 #include "locales/locale.h"
 #include "store/store.h"
 #include "tests/support/fakegw.h"
@@ -31,7 +31,7 @@
 
 struct dfx {
 	struct testenv env;
-	struct daemon d;
+	struct inproc_core d;
 	struct fakegw fake;
 	uv_timer_t watchdog;
 };
@@ -128,7 +128,7 @@ static void test_due_on_the_millisecond(void **state)
 		;
 	due = (long long)half.tv_sec + 1;
 	queue(c, 1, due, 0);
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	uv_update_time(&c->d.loop);
 	loop0 = (long long)uv_now(&c->d.loop);
@@ -160,7 +160,7 @@ static void test_walk_keeps_each_chats_order(void **state)
 			first_family = id;
 	}
 	urgent = queue(c, 1, now, 1);
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 91);
 	/* Sends to each chat, in the order of their rows' ids: the fake
@@ -206,7 +206,7 @@ static void test_expired_rows_never_go(void **state)
 
 	exec(c, "UPDATE outbox SET expires_at = %lld WHERE id = %lld", now - 1, old);
 	exec(c, "UPDATE outbox SET expires_at = %lld WHERE id = %lld", now + 3600, fresh);
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	RUN_UNTIL(c, c->fake.sends == 1 && q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
 	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'expired'", old), 1);
@@ -225,7 +225,7 @@ static void test_unreachable_rows_park_until_a_chat_can_take_them(void **state)
 	exec(c, "INSERT INTO outbox (family_id, kind, catalog_key, not_before, created_at, updated_at)"
 		" VALUES (1, 'notice', 'forward.ack', %lld, %lld, %lld)", now, now, now);
 	id = q(c, "SELECT max(id) FROM outbox");
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND parked_at IS NOT NULL", id) == 1);
 	assert_int_equal(q(c, "SELECT status = 'queued' FROM outbox WHERE id = %lld", id), 1);
@@ -256,7 +256,7 @@ static void test_a_turn_is_one_transaction(void **state)
 	for (int i = 0; i < 40; i++)
 		queue(c, i % 2 == 0 ? 1 : 2, now - 50 + i, 0);
 	sqlite3_commit_hook(store_db(c->d.store), count_commit, &commits);
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	RUN_UNTIL(c, q(c, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 40);
 	sqlite3_commit_hook(store_db(c->d.store), NULL, NULL);

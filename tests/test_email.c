@@ -31,7 +31,7 @@
 
 #include "bot/casebot.h"
 #include "bot/config.h"
-#include "bot/daemon.h"
+#include "bot/config.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/email.h"
 #include "bot/net/http_client.h"
@@ -92,7 +92,11 @@ struct slot {
 };
 
 struct fx {
-	struct daemon d;
+	struct {                     /* what the daemon would hold for it */
+		uv_loop_t loop;
+		struct config cfg;
+		struct http_client *http;
+	} d;
 	struct gateway_env env;      /* what the gateway is given: d's loop, cfg and http */
 	uv_timer_t watchdog;
 	uv_tcp_t listener;           /* counts connections; never answers */

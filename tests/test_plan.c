@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "bot/config.h"
-#include "bot/daemon.h"
+#include "bot/outbox.h"
 #include "bot/event_json.h"
 #include "bot/router.h"
 #include "locales/locale.h"
@@ -38,7 +38,7 @@ static const char *const growing[] = {"contact_log", "outbox", "inbound", "audit
 
 struct pfx {
 	struct testenv env;
-	struct daemon d;
+	struct inproc_core d;
 	struct fakegw fake;
 	uv_timer_t watchdog;
 	int next_update;
@@ -113,7 +113,7 @@ static void inbound(struct pfx *c, const char *sender, const char *text, const c
 	static char json[INBOUND_EVENT_MAX];
 	struct hctx h;
 
-	daemon_hctx(&c->d, &h);
+	inproc_hctx(&c->d, &h);
 	memset(&ev, 0, sizeof(ev));
 	cb_strlcpy(ev.channel, "telegram", sizeof(ev.channel));
 	snprintf(ev.external_id, sizeof(ev.external_id), "%d", ++c->next_update);
@@ -154,7 +154,7 @@ static void run_message_path(struct pfx *c)
 		 now, now, now, now + 3600, now - 1, now, now);
 	exec(c, sql);
 	checkin = q(c, "SELECT id FROM outbox WHERE kind = 'checkin' AND not_before <= %lld", now);
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 	RUN_UNTIL(c, q(c, "SELECT count(*) FROM questions WHERE outbox_id = %lld", checkin) == 1);
 	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE status = 'expired'"), 1);
@@ -176,7 +176,7 @@ static void run_message_path(struct pfx *c)
 	assert_true(q(c, "SELECT count(*) FROM alerts") >= 1);
 	assert_true(q(c, "SELECT count(*) FROM outbox WHERE kind = 'forward' AND status = 'sent'") >= 1);
 	/* A deadline pass, as the housekeeping timer runs it. */
-	daemon_hctx(&c->d, &h);
+	inproc_hctx(&c->d, &h);
 	assert_int_equal(deadlines_run(&h), 0);
 }
 

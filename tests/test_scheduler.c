@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-#include "bot/daemon.h"
+#include "bot/config.h"
+#include "bot/scheduler.h"
 #include "bot/gateways/gateway.h"
 #include "bot/ratelimit.h"
 #include "bot/tz.h"

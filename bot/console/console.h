@@ -64,12 +64,14 @@ void console_handle(struct console *c, struct hctx *h, const struct console_requ
 		    struct console_response *res);
 void console_response_free(struct console_response *res);
 
-struct daemon;
+struct gateway_env;
 struct http_server;
 struct console_server;
 /* Routes "/" and below to the console; call it after every other route,
- * since the first matching prefix wins. NULL when out of memory. */
-struct console_server *console_attach(struct daemon *d, struct http_server *s);
+ * since the first matching prefix wins. NULL when out of memory. env (the
+ * daemon's, outliving the console) gives the loop, settings, store and
+ * catalogs; its inbound_ready sends at once what a form wrote. */
+struct console_server *console_attach(const struct gateway_env *env, struct http_server *s);
 /* Answers the slowed logins still waiting and frees the console; before
  * the server closes. */
 void console_detach(struct console_server *cs);

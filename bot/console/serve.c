@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bot/console/console.h"
-#include "bot/daemon.h"
+#include "bot/gateways/gateway.h"
 #include "bot/log.h"
 #include "bot/net/http_server.h"
 
@@ -20,7 +20,7 @@ struct slow {
 
 struct console_server {
 	struct console console;
-	struct daemon *d;
+	const struct gateway_env *env;   /* the daemon's loop, settings, store and catalogs */
 	struct slow *slow;
 };
 
@@ -78,12 +78,12 @@ static void on_request(struct http_server_req *req, void *arg)
 	if (http_server_req_peer(req, peer, sizeof(peer)) != 0)
 		peer[0] = '\0';
 	in.peer = peer;
-	daemon_hctx(cs->d, &h);
+	gateway_hctx(cs->env, &h);
 	h.actor = "console";
 	console_handle(&cs->console, &h, &in, &res);
 	/* What a form wrote to the family goes out now. */
 	if (strcmp(req->method, "POST") == 0)
-		daemon_inbound_ready(cs->d);
+		cs->env->inbound_ready(cs->env->arg);
 	if (res.delay_ms == 0 || (s = calloc(1, sizeof(*s))) == NULL) {
 		answer(req, &res);
 		return;
@@ -95,18 +95,18 @@ static void on_request(struct http_server_req *req, void *arg)
 	if (cs->slow != NULL)
 		cs->slow->prev = s;
 	cs->slow = s;
-	uv_timer_init(&cs->d->loop, &s->timer);
+	uv_timer_init(cs->env->loop, &s->timer);
 	uv_timer_start(&s->timer, slow_due, res.delay_ms, 0);
 }
 
-struct console_server *console_attach(struct daemon *d, struct http_server *srv)
+struct console_server *console_attach(const struct gateway_env *env, struct http_server *srv)
 {
 	struct console_server *cs = calloc(1, sizeof(*cs));
 
 	if (cs == NULL)
 		return NULL;
-	cs->d = d;
-	console_init(&cs->console, &d->cfg);
+	cs->env = env;
+	console_init(&cs->console, env->cfg);
 	if (http_server_route(srv, "/", on_request, cs) != 0) {
 		free(cs);
 		return NULL;

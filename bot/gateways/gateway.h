@@ -21,6 +21,7 @@ struct locales;
 struct metrics;
 struct store;
 struct gateway;
+struct hctx;
 
 /* What a gateway is given when it is made, and all it may use: it never
  * sees the daemon. The daemon owns all of it for the gateway's life. */
@@ -189,6 +190,14 @@ unsigned gateway_media_bit(const char *kind);
 
 /* The table's line for a channel kind; NULL when there is none. */
 const struct gateway_kind *gateway_kind_find(const char *name);
+
+/* The running gateway of a channel kind among n; NULL when none is. */
+struct gateway *gateway_find(struct gateway *const *gateways, int n, const char *kind);
+
+/* A handler context for this moment from what env holds: its settings,
+ * store and current catalogs, on the one clock a test build can pin. The
+ * actor is "bot". */
+void gateway_hctx(const struct gateway_env *env, struct hctx *h);
 
 /* The wait before the next try of a failing poll, with jitter, between
  * min_ms and max_ms: *step (0 after a success) doubles each time. */

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "bot/clock.h"
 #include "bot/gateways/email.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/sms.h"
@@ -11,6 +12,7 @@
 #include "bot/gateways/telegram.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
+#include "handlers/handler.h"
 
 const struct gateway_kind gateway_kinds[] = {
 	{"email", gateway_email_new, EMAIL_MESSAGE_MAX, NULL, &gateway_email_config},
@@ -38,6 +40,23 @@ const struct gateway_kind *gateway_kind_find(const char *name)
 		if (strcmp(name, gateway_kinds[i].name) == 0)
 			return &gateway_kinds[i];
 	return NULL;
+}
+
+struct gateway *gateway_find(struct gateway *const *gateways, int n, const char *kind)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(gateways[i]->ops->name, kind) == 0)
+			return gateways[i];
+	return NULL;
+}
+
+void gateway_hctx(const struct gateway_env *env, struct hctx *h)
+{
+	h->cfg = env->cfg;
+	h->store = env->store;
+	h->loc = *env->loc;
+	h->now = clock_now();
+	h->actor = "bot";
 }
 
 uint64_t gateway_backoff_ms(uint64_t *step, uint64_t min_ms, uint64_t max_ms)

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
+#include "bot/outbox.h"
 #include "tests/support/inproc.h"
 
 long long inproc_q(struct store *st, const char *fmt, ...)
@@ -52,4 +53,24 @@ void inproc_execf(struct store *st, const char *fmt, ...)
 void inproc_wake(uv_timer_t *t)
 {
 	(void)t;
+}
+
+const struct gateway_env *inproc_env(struct inproc_core *c)
+{
+	c->env.loop = &c->loop;
+	c->env.cfg = &c->cfg;
+	c->env.store = c->store;
+	c->env.loc = &c->loc;
+	c->env.metrics = &c->metrics;
+	return &c->env;
+}
+
+struct outbox *inproc_outbox(struct inproc_core *c)
+{
+	return outbox_new(inproc_env(c), c->gateways, c->ngateways);
+}
+
+void inproc_hctx(struct inproc_core *c, struct hctx *h)
+{
+	gateway_hctx(inproc_env(c), h);
 }

@@ -7,7 +7,36 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "bot/config.h"
+#include "bot/gateways/gateway.h"
+#include "bot/metrics.h"
 #include "store/store.h"
+
+struct hctx;
+struct locales;
+struct outbox;
+
+/* What the daemon holds for its outbox, in the test's process: the loop,
+ * settings, store, catalogs, metrics and the gateways, and the environment
+ * made of them that the outbox is given. */
+struct inproc_core {
+	uv_loop_t loop;
+	struct config cfg;
+	struct store *store;
+	struct locales *loc;
+	struct metrics metrics;
+	struct gateway *gateways[GATEWAY_MAX];
+	int ngateways;
+	struct gateway_env env;
+	struct outbox *outbox;
+};
+
+/* c->env from c's fields. */
+const struct gateway_env *inproc_env(struct inproc_core *c);
+/* The outbox on c's environment and gateways, as the daemon makes it. */
+struct outbox *inproc_outbox(struct inproc_core *c);
+/* A handler context for this moment, as the daemon's. */
+void inproc_hctx(struct inproc_core *c, struct hctx *h);
 
 /* Loop time a condition may take before the test fails. */
 #define INPROC_RUN_MAX_MS 10000
