@@ -68,21 +68,19 @@ static void give_up(struct fetcher *f, const char *reason, const char *why)
 	struct store *st = f->env->store;
 	struct family fam;
 	struct hctx h;
-	char *params = NULL;
 
-	if (handler_params(&params, "what", f->cur.media_kind, "reason", reason, NULL) != 0 || store_begin(st) != 0) {
-		free(params);
+	if (store_begin(st) != 0)
 		return;
-	}
 	gateway_hctx(f->env, &h);
 	if (store_family_get_id(st, f->cur.family_id, &fam) != 0 ||
 	    handler_alert(&h, fam.id, "download_failed", 0, NULL, "download_failed", "what", f->cur.media_kind, "reason",
 			  reason, NULL) != 0 ||
-	    store_contact_add(st, fam.id, time(NULL), "in", NULL, "document", 0, f->cur.member_id, "download_failed",
-			      params, "failed") != 0 ||
+	    handler_note(&h, &(struct handler_note){.family_id = fam.id, .at = time(NULL), .direction = "in",
+						     .kind = "document", .member_id = f->cur.member_id,
+						     .code = "download_failed", .status = "failed"},
+			 "what", f->cur.media_kind, "reason", reason, NULL) != 0 ||
 	    store_download_done(st, f->cur.id) != 0 || store_commit(st) != 0)
 		store_rollback(st);
-	free(params);
 	log_warn("download #%" PRId64 " given up: %s", f->cur.id, why);
 }
 

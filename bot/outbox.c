@@ -263,9 +263,15 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 		rc = 0;
 	if (rc == 0 && reason != NULL)
 		rc = tell_staff(ob, m, reason);
-	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0)
-		rc = store_contact_add(st, m->family_id, now, "out", NULL, m->kind, 0, m->member_id,
-				       m->catalog_key, NULL, status);
+	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0) {
+		struct hctx h;
+
+		gateway_hctx(ob->env, &h);
+		rc = handler_note(&h, &(struct handler_note){.family_id = m->family_id, .at = now, .direction = "out",
+							      .kind = m->kind, .member_id = m->member_id,
+							      .code = m->catalog_key, .status = status},
+				  NULL);
+	}
 	/* A row that did not go keeps no words either: the schema's
 	 * outbox_scrub trigger blanks it as it ends, however it ends. */
 	if (rc == 0)
@@ -446,25 +452,30 @@ static void record_sent(struct job *j, const char *message_id)
 	struct outbox *ob = j->ob;
 	struct store *st = ob->env->store;
 	time_t now = time(NULL);
+	struct hctx h;
 	int rc;
 
 	if (store_begin(st) != 0) {
 		log_error("outbox #%" PRId64 ": cannot record the send: %s", j->m.id, store_errmsg(st));
 		return;
 	}
+	gateway_hctx(ob->env, &h);
 	rc = store_outbox_sent(st, j->m.id, message_id, now);
 	/* The family file shows what the family got, and what was passed on
 	 * to staff about it (internal); notices to staff are not contacts. */
 	if (rc == 0 && j->m.family_id != 0 && j->ch.staff_id == 0)
-		rc = store_contact_add(st, j->m.family_id, now, "out", j->ch.kind, j->m.kind, j->m.staff_id,
-				       j->ch.member_id, j->m.catalog_key, NULL, "sent");
+		rc = handler_note(&h, &(struct handler_note){.family_id = j->m.family_id, .at = now, .direction = "out",
+							      .channel_kind = j->ch.kind, .kind = j->m.kind,
+							      .staff_id = j->m.staff_id, .member_id = j->ch.member_id,
+							      .code = j->m.catalog_key, .status = "sent"},
+				  NULL);
 	else if (rc == 0 && j->m.family_id != 0 && strcmp(j->m.kind, "forward") == 0)
-		rc = store_contact_add(st, j->m.family_id, now, "internal", j->ch.kind, "forward", j->m.staff_id,
-				       j->m.member_id, "forwarded", NULL, "sent");
+		rc = handler_note(&h, &(struct handler_note){.family_id = j->m.family_id, .at = now,
+							      .direction = "internal", .channel_kind = j->ch.kind,
+							      .kind = "forward", .staff_id = j->m.staff_id,
+							      .member_id = j->m.member_id, .code = "forwarded", .status = "sent"},
+				  NULL);
 	if (rc == 0) {
-		struct hctx h;
-
-		gateway_hctx(ob->env, &h);
 		rc = handler_after_sent(&h, &j->m);
 		/* A question becomes the chat's last once it is on the wire. */
 		if (rc == 0)

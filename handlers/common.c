@@ -23,19 +23,39 @@ int handler_reply(struct hctx *h, const struct family_msg *fm, const char *kind,
 	return store_outbox_add(h->store, &m, h->now);
 }
 
-int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *code, ...)
+static int vnote(struct hctx *h, const struct handler_note *n, va_list ap)
 {
 	char *params = NULL;
+	int rc;
+
+	if ((rc = handler_vparams(&params, ap)) == 0)
+		rc = store_contact_add(h->store, n->family_id, n->at != 0 ? n->at : h->now, n->direction,
+				       n->channel_kind, n->kind, n->staff_id, n->member_id, n->code, params, n->status);
+	free(params);
+	return rc;
+}
+
+int handler_note(struct hctx *h, const struct handler_note *n, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, n);
+	rc = vnote(h, n, ap);
+	va_end(ap);
+	return rc;
+}
+
+int handler_log_in(struct hctx *h, const struct family_msg *fm, const char *kind, const char *code, ...)
+{
+	const struct handler_note n = {.family_id = fm->family.id, .direction = "in", .channel_kind = fm->channel.kind,
+				       .kind = kind, .member_id = fm->member.id, .code = code};
 	va_list ap;
 	int rc;
 
 	va_start(ap, code);
-	rc = handler_vparams(&params, ap);
+	rc = vnote(h, &n, ap);
 	va_end(ap);
-	if (rc == 0)
-		rc = store_contact_add(h->store, fm->family.id, h->now, "in", fm->channel.kind, kind, 0,
-				       fm->member.id, code, params, NULL);
-	free(params);
 	/* Any word from the family answers the last check-in. */
 	return rc != 0 ? rc : store_checkin_answered(h->store, fm->family.id, h->now);
 }

@@ -82,17 +82,17 @@ static int blocked(struct hctx *h, struct family_msg *fm)
 	 * be reached is log.reach.others or log.reach.none. */
 	reach = r.others > 0 ? "others" : "none";
 	if (fm->member.id != 0) {
-		char *params = NULL;
-
-		if ((rc = handler_params(&params, "member", fm->member.name, "reach", reach, NULL)) == 0)
-			rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked",
-					       0, fm->member.id, "blocked_member", params, NULL);
-		free(params);
+		rc = handler_note(h, &(struct handler_note){.family_id = fm->family.id, .direction = "internal",
+							      .channel_kind = fm->channel.kind, .kind = "blocked",
+							      .member_id = fm->member.id, .code = "blocked_member"},
+				  "member", fm->member.name, "reach", reach, NULL);
 		return rc != 0 ? rc : handler_alert(h, fm->family.id, "blocked", 0, NULL, "blocked_member", "member",
 						     fm->member.name, "reach", reach, NULL);
 	}
-	if ((rc = store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind, "blocked", 0, 0,
-				    "blocked", r.others > 0 ? "{\"reach\":\"others\"}" : "{\"reach\":\"none\"}", NULL)) != 0)
+	if ((rc = handler_note(h, &(struct handler_note){.family_id = fm->family.id, .direction = "internal",
+							   .channel_kind = fm->channel.kind, .kind = "blocked",
+							   .code = "blocked"},
+			       "reach", reach, NULL)) != 0)
 		return rc;
 	return handler_alert(h, fm->family.id, "blocked", 0, NULL, "blocked", "reach", reach, NULL);
 }
@@ -152,8 +152,10 @@ int family_event(struct hctx *h, struct family_msg *fm)
 	case EVENT_UNBLOCKED:
 		if ((rc = store_channel_set_blocked(h->store, fm->channel.id, 0)) != 0)
 			return rc;
-		return store_contact_add(h->store, fm->family.id, h->now, "internal", fm->channel.kind,
-					 "unblocked", 0, fm->member.id, "unblocked", NULL, NULL);
+		return handler_note(h, &(struct handler_note){.family_id = fm->family.id, .direction = "internal",
+							       .channel_kind = fm->channel.kind, .kind = "unblocked",
+							       .member_id = fm->member.id, .code = "unblocked"},
+				    NULL);
 	case EVENT_BUTTON:
 		return family_button(h, fm);
 	case EVENT_MEDIA:

@@ -103,6 +103,21 @@ long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to)
  * heap string of any length in *out (NULL on failure); the caller frees it. */
 int handler_params(char **out, ...) __attribute__((sentinel));
 int handler_vparams(char **out, va_list ap);
+/* One row of a family's contact log, what its file shows. */
+struct handler_note {
+	int64_t family_id;
+	time_t at;                   /* 0: h->now */
+	const char *direction;       /* "in", "out" or "internal" */
+	const char *channel_kind;    /* NULL: no gateway */
+	const char *kind;
+	int64_t staff_id, member_id; /* 0: none */
+	const char *code;            /* a code of locales/note.c, or a catalog key */
+	const char *status;          /* NULL, or how a message ended ("sent") */
+};
+/* Writes n, with the code's values as name, value pairs ending with NULL,
+ * in the caller's transaction. The one writer of contact_log: every layer
+ * that has something for the family file says it here. */
+int handler_note(struct hctx *h, const struct handler_note *n, ...) __attribute__((sentinel));
 /* Writes the contact-log row for an inbound message: what happened as a
  * code of locales/note.c and name, value pairs of its values, ending with
  * NULL. No words of the family go in it. */

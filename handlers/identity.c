@@ -26,7 +26,7 @@ static int is_number(const char *s)
 static int changed(struct hctx *h, const struct channel *ch, const char *identity, const char *replaces)
 {
 	struct member m;
-	char id_s[24], *params = NULL;
+	char id_s[24];
 	const char *code = is_number(identity) ? "number_changed" : "user_id_changed";
 	int64_t id;
 	int rc;
@@ -44,10 +44,10 @@ static int changed(struct hctx *h, const struct channel *ch, const char *identit
 	if (ch->member_id != 0 && (rc = store_member_get_id(h->store, ch->member_id, &m)) != 0)
 		return rc;
 	snprintf(id_s, sizeof(id_s), "%lld", (long long)id);
-	if ((rc = handler_params(&params, "member", m.name, "id", id_s, NULL)) == 0)
-		rc = store_contact_add(h->store, ch->family_id, h->now, "internal", ch->kind, "identity", 0,
-				       ch->member_id, code, params, NULL);
-	free(params);
+	rc = handler_note(h, &(struct handler_note){.family_id = ch->family_id, .direction = "internal",
+						      .channel_kind = ch->kind, .kind = "identity",
+						      .member_id = ch->member_id, .code = code},
+			  "member", m.name, "id", id_s, NULL);
 	if (rc != 0)
 		return rc;
 	return handler_alert(h, ch->family_id, "identity_changed", 0, NULL, code, "member", m.name, "id", id_s, NULL);

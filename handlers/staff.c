@@ -703,8 +703,10 @@ static int relay_words(struct hctx *h, const struct staff *s, const struct famil
 		return rc;
 	if (alert_id != 0 && (rc = store_alert_ack(h->store, alert_id, s->id, h->now)) != 0 && rc != -CB_ESTATE)
 		return rc;
-	return store_contact_add(h->store, f->id, h->now, "internal", via, "reply", s->id, ch->member_id, "reply",
-				 NULL, NULL);
+	return handler_note(h, &(struct handler_note){.family_id = f->id, .direction = "internal", .channel_kind = via,
+						       .kind = "reply", .staff_id = s->id, .member_id = ch->member_id,
+						       .code = "reply"},
+			    NULL);
 }
 
 /* The chat a family is written to from the console: the linked one it
