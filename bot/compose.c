@@ -546,8 +546,12 @@ int compose_outbox_details(struct store *st, const struct locales *loc, const st
 		rc = document_which(&c, m);
 	else if (strcmp(m->kind, "language_choose") == 0)
 		rc = language_choose(&c);
-	else if (strcmp(m->kind, "welcome") == 0 && (rc = generic(&c, m)) == 0)
-		rc = language_choose(&c);    /* the welcome offers the other languages at once */
+	else if (strcmp(m->kind, "welcome") == 0) {
+		/* The welcome offers the other languages at once; the SMS one
+		 * is short, since every segment costs, and "language" asks. */
+		if ((rc = generic(&c, m)) == 0 && strcmp(m->catalog_key, "welcome.sms") != 0)
+			rc = language_choose(&c);
+	}
 	else if (strcmp(m->kind, "forward") == 0 || strcmp(m->kind, "alert") == 0 ||
 		 strcmp(m->kind, "staff_text") == 0 || strcmp(m->kind, "staff_reply_failed") == 0 ||
 		 strcmp(m->kind, "digest") == 0)
@@ -573,12 +577,30 @@ struct check {
 	struct composed out;
 	char *err;
 	size_t errlen;
+	/* compose_each_family_message: rendered for these caps, and handed
+	 * to each instead of checked. */
+	const struct gateway_caps *caps;
+	compose_each_fn each;
+	void *arg;
 };
 
 static int check_zone(struct check *k, const char *key, const char *with)
 {
 	struct locale_banned hit;
-	int rc = locale_preview_banned(k->loc, k->out.text, &hit);
+	int rc;
+
+	if (k->each != NULL) {
+		struct ctx c = {NULL, k->loc, k->l, 0, &k->out, 0};
+
+		/* As compose_outbox does for a gateway without room for the
+		 * buttons: they become numbered choices. */
+		if (k->caps != NULL && k->out.nbuttons > k->caps->buttons_max && !k->out.question &&
+		    (rc = list_choices(&c)) != 0)
+			return rc;
+		k->each(k->arg, k->l, key, with, k->out.text);
+		return 0;
+	}
+	rc = locale_preview_banned(k->loc, k->out.text, &hit);
 
 	if (rc < 0) {
 		snprintf(k->err, k->errlen, "%s.json: key %s: cannot check the preview", lang_code(k->l), key);
@@ -601,7 +623,7 @@ static void check_begin(struct check *k, struct ctx *c)
 	c->l = k->l;
 	c->details = 0;
 	c->out = &k->out;
-	c->can_details = 1;
+	c->can_details = k->caps == NULL || k->caps->buttons_max > 0;
 }
 
 /* The codes of the registry keys under prefix ("appointment.kind."). */
@@ -799,6 +821,30 @@ static int check_messages(struct check *k)
 	}
 	if (rc != 0 && rc != -CB_ECONFIG && k->err[0] == '\0')
 		snprintf(k->err, k->errlen, "%s.json: a family message cannot be rendered", lang_code(k->l));
+	return rc;
+}
+
+int compose_each_family_message(const struct locales *loc, const struct gateway_caps *caps, compose_each_fn each,
+				void *arg)
+{
+	struct check *k = calloc(1, sizeof(*k));
+	char err[256];
+	int rc = 0;
+
+	if (k == NULL)
+		return -CB_ENOMEM;
+	k->loc = loc;
+	k->err = err;
+	k->errlen = sizeof(err);
+	k->caps = caps;
+	k->each = each;
+	k->arg = arg;
+	for (int l = 0; rc == 0 && l < LANG_COUNT; l++) {
+		k->l = (enum lang)l;
+		if ((rc = check_texts(k)) == 0)
+			rc = check_messages(k);
+	}
+	free(k);
 	return rc;
 }
 

@@ -71,5 +71,11 @@ int compose_outbox_details(struct store *st, const struct locales *loc, const st
  * key and the word, when a words.preview_banned item of any catalog shows
  * in a preview zone (locale_preview_len). */
 int compose_check_previews(const struct locales *loc, char *err, size_t errlen);
+/* The same messages, rendered for a gateway with caps (NULL: buttons),
+ * each handed to each(arg, language, key, what it was rendered with,
+ * text): what an SMS costs is counted from them. */
+typedef void (*compose_each_fn)(void *arg, enum lang l, const char *key, const char *with, const char *text);
+int compose_each_family_message(const struct locales *loc, const struct gateway_caps *caps, compose_each_fn each,
+				void *arg);
 
 #endif

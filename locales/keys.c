@@ -326,6 +326,7 @@ static const struct keys_entry registry[] = {
 	{"log.out.checkin.thanks", TEXT, {0}, 0, 0, 0},
 	{"log.out.checkin.contact_soon", TEXT, {0}, 0, 0, 0},
 	{"log.out.welcome", TEXT, {0}, 0, 0, 0},
+	{"log.out.welcome.sms", TEXT, {0}, 0, 0, 0},
 	{"log.out.language.choose", TEXT, {0}, 0, 0, 0},
 	{"log.out.language.changed", TEXT, {0}, 0, 0, 0},
 	{"log.out.help.menu", TEXT, {0}, 0, 0, 0},

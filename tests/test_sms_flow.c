@@ -367,6 +367,50 @@ static void test_metrics_segments(void **state)
 	assert_int_equal(dt_stop_daemon(f->t, SIGTERM), 0);
 }
 
+/* casebot member add --sms: E.164 or the Belgian national form, stored
+ * normalised; the member gets the short welcome at once. Anything
+ * ambiguous, or a number already linked, is refused with exit 2. */
+static void test_member_add_sms(void **state)
+{
+	struct sf *f = *state;
+	cJSON *m;
+
+	start(f);
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Noor", "--sms", "0470 12 34 56", NULL), 0);
+	assert_int_equal(dt_q(f->t, "SELECT count(*) FROM channels c JOIN members m ON m.id = c.member_id"
+				    " WHERE c.kind = 'sms' AND c.address = '+32470123456' AND m.name = 'Noor'"
+				    " AND m.role = 'parent' AND c.verified = 1"), 1);
+	assert_true(smsimctl_wait_sent(&f->m, "+32470123456", 1, WAIT_MS) >= 1);
+	m = cJSON_GetArrayItem(smsimctl_sent(&f->m, "+32470123456"), 0);
+	assert_non_null(m);
+	assert_non_null(strstr(field(m, "text"), "Welkom"));
+	assert_non_null(strstr(field(m, "text"), "STOP"));
+	assert_int_equal(cJSON_GetObjectItem(m, "segments")->valueint, 1);
+	cJSON_Delete(m);
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Sam", "--sms", "+32470123456", NULL), 2);
+	assert_non_null(strstr(f->t->env.err, "already linked"));
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Sam", "--sms", "470123456", NULL), 2);
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Sam", "--sms", "32470123456", NULL), 2);
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Sam", "--sms", "+32 0470 12 34 56", NULL), 2);
+	assert_int_equal(dt_q(f->t, "SELECT count(*) FROM members WHERE name = 'Sam'"), 0);
+	assert_int_equal(testenv_cli(&f->t->env, "member", "add", "F-1", "Sam", "--role", "child", "--sms",
+				     "+33 6 12 34 56 78", NULL), 0);
+	assert_int_equal(dt_q(f->t, "SELECT count(*) FROM channels WHERE address = '+33612345678'"), 1);
+	assert_true(smsimctl_wait_sent(&f->m, "+33612345678", 1, WAIT_MS) >= 1);
+	assert_int_equal(dt_stop_daemon(f->t, SIGTERM), 0);
+	/* No number reached the daemon's log. */
+	{
+		FILE *fp = fopen(f->t->log, "r");
+		char line[2048];
+
+		assert_non_null(fp);
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (strstr(line, "470123456") != NULL || strstr(line, "612345678") != NULL)
+				fail_msg("a number in the log: %s", line);
+		fclose(fp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signature_refused_and_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_add_sms, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

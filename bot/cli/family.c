@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "bot/cli/cli.h"
+#include "bot/gateways/sms_api.h"
 #include "bot/gateways/whatsapp.h"
+#include "handlers/handler.h"
 #include "bot/tz.h"
 
 /* A case reference is short and plain: it is typed on phones and in
@@ -259,16 +261,61 @@ static int cmd_family_erase(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* A number typed for --sms, as stored: E.164. The national form is
+ * Belgium's; anything that could be read two ways is refused. */
+static int sms_number(struct cli *c, const char *typed, char *out, size_t cap)
+{
+	if (sms_api_normalize_number(typed, out, cap) != 0)
+		return cli_usage_error(c, "--sms \"%s\" is not a number casebot can be sure of: give it as +32470123456 "
+				       "(E.164) or 0470 12 34 56 (Belgian)", typed);
+	return CLI_OK;
+}
+
+/* The member's SMS chat, linked and verified by the counsellor's word,
+ * and the short welcome that says how to stop, in the same transaction
+ * as the member. */
+static int link_sms(struct cli *c, const struct family *f, int64_t member_id, const char *number)
+{
+	struct outbox_msg m;
+	struct channel ch;
+	struct staff s;
+	char *params = NULL;
+	int rc;
+
+	rc = store_channel_find(c->store, "sms", number, &ch);
+	if (rc == 0)
+		return -CB_EEXIST;
+	if (rc != -CB_ENOENT ||
+	    (rc = store_channel_link(c->store, f->id, member_id, 0, "sms", number, c->now, &ch)) != 0 ||
+	    (rc = store_staff_get_id(c->store, f->counsellor_id, &s)) != 0 ||
+	    (rc = handler_params(&params, "counsellor", s.name, NULL)) != 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	m.family_id = f->id;
+	m.member_id = member_id;
+	m.channel_id = ch.id;
+	cb_strlcpy(m.kind, "welcome", sizeof(m.kind));
+	cb_strlcpy(m.catalog_key, "welcome.sms", sizeof(m.catalog_key));
+	m.params = params;
+	m.urgent = 1;
+	m.not_before = c->now;
+	rc = store_outbox_add(c->store, &m, c->now);
+	free(params);
+	return rc;
+}
+
 static int cmd_member_add(struct cli *c, int argc, char **argv)
 {
-	const char *role = NULL, *lang = NULL;
-	char role_lc[16] = "";
+	const char *role = NULL, *lang = NULL, *sms = NULL;
+	char role_lc[16] = "", number[SMS_NUMBER_MAX] = "";
 	struct member m;
 	struct family f;
+	int64_t id = 0;
 	int rc;
 	const struct cli_arg args[] = {
 		{"role", &role, NULL},
 		{"lang", &lang, NULL},
+		{"sms", &sms, NULL},
 		{0},
 	};
 
@@ -277,6 +324,10 @@ static int cmd_member_add(struct cli *c, int argc, char **argv)
 	    (rc = cli_check_text(c, "NAME", argv[optind + 1], sizeof(m.name))) != CLI_OK)
 		return rc;
 	cb_strlcpy(m.name, argv[optind + 1], sizeof(m.name));
+	/* A member added with a number is most often the parent who reads
+	 * the family's texts. */
+	if (role == NULL && sms != NULL)
+		role = "parent";
 	if (role != NULL)
 		cli_lower(role_lc, role, sizeof(role_lc));
 	if (role == NULL || store_member_role_parse(role_lc, &m.role) != 0)
@@ -286,6 +337,8 @@ static int cmd_member_add(struct cli *c, int argc, char **argv)
 			return cli_usage_error(c, "--lang must be nl, fr, de or en");
 		m.has_lang = 1;
 	}
+	if (sms != NULL && (rc = sms_number(c, sms, number, sizeof(number))) != CLI_OK)
+		return rc;
 	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (strcmp(f.status, "closed") == 0)
@@ -293,12 +346,23 @@ static int cmd_member_add(struct cli *c, int argc, char **argv)
 	m.family_id = f.id;
 	if (store_begin(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
-	rc = store_member_add(c->store, &m, c->now, NULL);
-	if (rc == -CB_EEXIST)
+	rc = store_member_add(c->store, &m, c->now, &id);
+	if (rc == -CB_EEXIST) {
+		store_rollback(c->store);
 		return cli_usage_error(c, "family %s already has a member \"%s\"", f.ref, m.name);
-	if (rc != 0 || cli_audit(c, "member.add", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+	}
+	if (rc == 0 && sms != NULL && (rc = link_sms(c, &f, id, number)) == -CB_EEXIST) {
+		store_rollback(c->store);
+		return cli_usage_error(c, "that number is already linked to a chat; unlink it first");
+	}
+	if (rc != 0 || cli_audit(c, "member.add", f.ref, NULL) != CLI_OK ||
+	    (sms != NULL && cli_audit(c, "channel.link", f.ref, "sms") != CLI_OK) || store_commit(c->store) != 0) {
+		store_rollback(c->store);
 		return cli_fail(c, "%s", store_errmsg(c->store));
+	}
 	fprintf(c->out, "added %s (%s) to family %s\n", m.name, store_member_role_name(m.role), f.ref);
+	if (sms != NULL)
+		fprintf(c->out, "linked by SMS; a welcome that says how to stop is on its way\n");
 	return CLI_OK;
 }
 
@@ -476,8 +540,9 @@ const struct cli_command cli_family_commands[] = {
 	 "Delete a family, its records and its documents for good."},
 	{"family", "unlink", cmd_family_unlink, "REF [--member NAME]",
 	 "Unlink a family's chats (or one member's): a lost phone. A new invite links the next one."},
-	{"member", "add", cmd_member_add, "REF NAME --role parent|child|other [--lang L]",
-	 "Add a member to a family."},
+	{"member", "add", cmd_member_add, "REF NAME [--role parent|child|other] [--lang L] [--sms NUMBER]",
+	 "Add a member to a family. With --sms the member's phone (+32470123456, or 0470 12 34 56) is linked for SMS "
+	 "at once and sent a short welcome that says how to stop; --role is then parent unless given."},
 	{"invite", NULL, cmd_invite, "REF [--member NAME]",
 	 "Print a one-time code and Telegram link that links a phone to the family."},
 	{0},
