@@ -159,27 +159,32 @@ $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)
 
-# The libFuzzer targets for the Telegram and WhatsApp parsers, built with
+# The libFuzzer targets for the Telegram, WhatsApp and SMS parsers, built with
 # clang (libFuzzer is clang's) and run for FUZZ_SECONDS each from the stored
 # payloads; what they find new goes to $(BUILD)/fuzz-corpus-*, not into
 # tests/data. Without clang it says so and does nothing.
 FUZZ_SRC = tests/fuzz_telegram.c bot/gateways/telegram_api.c bot/util.c
 FUZZ_WA_SRC = tests/fuzz_whatsapp.c bot/gateways/whatsapp_api.c bot/event_json.c bot/util.c
+FUZZ_SMS_SRC = tests/fuzz_sms.c bot/gateways/sms_api.c bot/event_json.c bot/util.c
 FUZZ_SECONDS ?= 60
 fuzz:
 	@if ! command -v clang >/dev/null 2>&1; then \
 	  echo "fuzz: skipped, clang is not installed (libFuzzer comes with clang)"; exit 0; \
 	fi; \
-	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-whatsapp && echo "  LINK    $(BUILD)/fuzz_telegram" && \
+	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-whatsapp $(BUILD)/fuzz-corpus-sms && echo "  LINK    $(BUILD)/fuzz_telegram" && \
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_SRC) \
 	  $(shell pkg-config --libs libcjson libutf8proc) -o $(BUILD)/fuzz_telegram && \
 	echo "  LINK    $(BUILD)/fuzz_whatsapp" && \
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_WA_SRC) \
 	  $(shell pkg-config --libs libcjson libutf8proc) -o $(BUILD)/fuzz_whatsapp && \
+	echo "  LINK    $(BUILD)/fuzz_sms" && \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_SMS_SRC) \
+	  $(shell pkg-config --libs libcjson libutf8proc libcurl libsodium libcrypto) -o $(BUILD)/fuzz_sms && \
 	$(BUILD)/fuzz_telegram -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus tests/data/telegram \
 	  tests/data/payloads/telegram && \
 	$(BUILD)/fuzz_whatsapp -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus-whatsapp \
-	  tests/data/payloads/whatsapp
+	  tests/data/payloads/whatsapp && \
+	$(BUILD)/fuzz_sms -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus-sms tests/data/payloads/sms
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(BUILD)/bot/clock.d $(BUILD)/bot/clock-test.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
 	$(BUILD)/tests/bench/bench.d
