@@ -18,6 +18,7 @@
 #include "bot/scheduler.h"
 #include "handlers/handler.h"
 #include "store/store.h"
+#include "bot/voice.h"
 
 #define OUTBOX_BATCH 64
 #define OUTBOX_MAX_INFLIGHT 16
@@ -42,6 +43,10 @@ struct job {
 	uv_timer_t timer;            /* spaces the parts of a long message */
 	char sent_id[GATEWAY_ID_MAX];   /* sent: the gateway's id, recorded at the next turn */
 	int prepaid;                 /* the first part's tokens were taken when it was claimed */
+	int voice_tried;             /* a voice note was considered after the text */
+	struct voice_job *voice;     /* its synthesis, while it runs */
+	struct voice_text spoken;    /* what it says */
+	struct store_audio audio;    /* the note, waiting for the chat's next token */
 	struct job *next;
 	struct job *next_turn;       /* on the sent or the starting list */
 };
@@ -87,6 +92,7 @@ struct outbox {
 	 * transaction; the claimed sends start once it is committed. */
 	struct job *sent_head, **sent_tail;
 	struct job *start_head, **start_tail;
+	struct voice_queue *voice;   /* voice notes are made off the loop, one at a time */
 };
 
 /* What dispatch() did with a row. */
@@ -418,6 +424,8 @@ static void job_closed(uv_handle_t *h)
 {
 	struct job *j = h->data;
 
+	voice_cancel(j->voice);
+	store_audio_free(&j->audio);
 	store_outbox_msg_free(&j->m);
 	free(j);
 }
@@ -577,6 +585,116 @@ static void retry_or_give_up(struct job *j, const struct gateway_result *r)
 	finish(ob, &j->m, "failed", why, "gateway", j->ch.kind);
 }
 
+/* ---- the voice note after the text ---------------------------------------- */
+
+static int outside_window(const struct job *j)
+{
+	const struct gateway *gw = j->lim->gw;
+
+	return gw->caps.window_seconds > 0 &&
+	       (j->ch.last_inbound_at == 0 || time(NULL) - j->ch.last_inbound_at >= gw->caps.window_seconds);
+}
+
+/* The note went or not: the message is sent either way, since its words
+ * are on the phone. */
+static void on_voice_sent(const struct gateway_result *r, void *arg)
+{
+	struct job *j = arg;
+
+	metrics_latency(j->ob->env->metrics, r->seconds);
+	if (r->outcome == GW_SENT)
+		log_info("outbox #%" PRId64 ": voice note sent (%s)", j->m.id, lang_code(j->lang));
+	else
+		log_warn("outbox #%" PRId64 ": the voice note did not go: %s", j->m.id, r->reason);
+	sent(j, j->text_message_id);
+}
+
+static void voice_due(uv_timer_t *t);
+
+/* The note is a message of its own to the chat: it waits for the chat's
+ * next token, as a part of a long text does. */
+static void voice_go(struct job *j)
+{
+	struct gateway *gw = j->lim->gw;
+	uint64_t now = now_ms(j->ob), wait = bucket_wait(&j->slot->b, now);
+	int rc;
+
+	if (wait > 0 && !j->ob->stopped) {
+		j->timer.data = j;
+		uv_timer_start(&j->timer, voice_due, wait, 0);
+		return;
+	}
+	bucket_take(&j->slot->b, now);
+	bucket_take(&j->lim->global, now);
+	rc = gw->ops->send_file(gw, j->ch.address, "voice", VOICE_MIME, "voice.ogg", j->audio.data, j->audio.len,
+				on_voice_sent, j);
+	store_audio_free(&j->audio);
+	if (rc != 0) {
+		log_warn("outbox #%" PRId64 ": the voice note cannot be sent: %s", j->m.id, casebot_strerror(rc));
+		sent(j, j->text_message_id);
+	}
+}
+
+static void voice_due(uv_timer_t *t)
+{
+	voice_go(t->data);
+}
+
+static void voice_made(int rc, struct store_audio *audio, void *arg)
+{
+	struct job *j = arg;
+	struct store *st = j->ob->env->store;
+	unsigned char hash[VOICE_HASH_BYTES];
+
+	j->voice = NULL;
+	if (rc != 0) {
+		log_warn("outbox #%" PRId64 ": no voice note: %s", j->m.id, casebot_strerror(rc));
+		store_audio_free(audio);
+		sent(j, j->text_message_id);
+		return;
+	}
+	voice_hash(&j->spoken, hash);
+	if (store_voice_cache_put(st, j->m.family_id, hash, sizeof(hash), j->m.id, audio, time(NULL)) != 0)
+		log_warn("outbox #%" PRId64 ": the voice note is not cached: %s", j->m.id, store_errmsg(st));
+	j->audio = *audio;
+	memset(audio, 0, sizeof(*audio));
+	voice_go(j);
+}
+
+/* After the text of a reminder, a check-in or a document request to a
+ * member with voice on, where the gateway sends voice notes (and, with a
+ * conversation window, while it is open: a voice note is free-form): the
+ * note in the member's language now, a recorded clip or a cached one when
+ * there is one, else made off the loop. 0 when it is under way. */
+static int voice_start(struct job *j, const char *message_id)
+{
+	struct outbox *ob = j->ob;
+	struct store *st = ob->env->store;
+	struct gateway *gw = j->lim->gw;
+	int on = 0, rc;
+
+	if (j->ch.staff_id != 0 || j->ch.member_id == 0 || j->m.family_id == 0 || gw->ops->send_file == NULL ||
+	    (gw->caps.media_send & gateway_media_bit("voice")) == 0 || outside_window(j) || ob->voice == NULL)
+		return -CB_ENOENT;
+	if (store_member_voice(st, j->ch.member_id, &on) != 0 || !on)
+		return -CB_ENOENT;
+	if ((rc = voice_text_for(st, *ob->env->loc, &j->m, j->lang, &j->spoken)) != 0)
+		return rc;
+	cb_strlcpy(j->text_message_id, message_id, sizeof(j->text_message_id));
+	rc = voice_lookup(st, &j->spoken, j->m.family_id, j->m.id, &j->audio);
+	if (rc == 0) {
+		voice_go(j);
+		return 0;
+	}
+	if (rc == -CB_ENOENT)
+		rc = voice_queue_add(ob->voice, &j->spoken, voice_made, j, &j->voice);
+	if (rc != 0) {
+		log_warn("outbox #%" PRId64 ": no voice note: %s", j->m.id, casebot_strerror(rc));
+		j->text_message_id[0] = '\0';
+	}
+	return rc;
+}
+
 static void on_sent(const struct gateway_result *r, void *arg)
 {
 	struct job *j = arg;
@@ -621,6 +739,12 @@ static void on_sent(const struct gateway_result *r, void *arg)
 			if (gw->ops->send_media != NULL && strcmp(j->msg.media_gateway, gw->ops->name) == 0 &&
 			    (gw->caps.media_send & gateway_media_bit(j->msg.media_kind)) != 0 &&
 			    gw->ops->send_media(gw, j->ch.address, j->msg.media_kind, j->msg.media_ref, on_sent, j) == 0)
+				return;
+		}
+		/* A member with voice on also hears it. */
+		if (!j->voice_tried && j->msg.media_ref[0] == '\0') {
+			j->voice_tried = 1;
+			if (voice_start(j, r->message_id) == 0)
 				return;
 		}
 		if (j->text_message_id[0] != '\0') {
@@ -1085,6 +1209,7 @@ struct outbox *outbox_new(const struct gateway_env *env, struct gateway *const *
 	ob->cur.urgent = 1;
 	ob->sent_tail = &ob->sent_head;
 	ob->start_tail = &ob->start_head;
+	ob->voice = voice_queue_new(env->loop);
 	/* What a crash left half-sent goes again: at least once. */
 	if (store_outbox_requeue_sending(env->store, time(NULL)) != 0)
 		log_error("cannot requeue interrupted sends: %s", store_errmsg(env->store));
@@ -1126,6 +1251,7 @@ static void outbox_closed(uv_handle_t *h)
 
 	forget_batch(ob);
 	free(ob->held);
+	voice_queue_free(ob->voice);
 	while (ob->nlim > 0)
 		free(ob->lim[--ob->nlim]);
 	free(ob);

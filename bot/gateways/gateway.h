@@ -105,6 +105,11 @@ struct gateway_ops {
 	 * cannot. */
 	int (*send_media)(struct gateway *gw, const char *address, const char *media_kind,
 			  const char *media_ref, gateway_sent_cb cb, void *arg);
+	/* Sends a file casebot made (a voice note) to a chat, uploaded from
+	 * memory (the bytes are copied): media_kind is one of media_send's
+	 * kinds, mime its type. NULL when the gateway sends no such files. */
+	int (*send_file)(struct gateway *gw, const char *address, const char *media_kind, const char *mime,
+			 const char *filename, const void *data, size_t len, gateway_sent_cb cb, void *arg);
 	/* Replaces the text and buttons of a message it sent before (message_id
 	 * as the send reported it; p->address is its chat) in place: the reader
 	 * gets no new notification. An edit to what the message already shows

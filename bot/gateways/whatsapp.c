@@ -524,12 +524,21 @@ static void wa_free(struct gateway *gw)
 	free(wa);
 }
 
+/* A file casebot made (a voice note: audio/ogg; codecs=opus), uploaded
+ * and sent by the media id. */
+static int wa_send_file(struct gateway *gw, const char *address, const char *media_kind, const char *mime,
+			const char *filename, const void *data, size_t len, gateway_sent_cb cb, void *arg)
+{
+	return whatsapp_send_file((struct whatsapp *)gw, address, media_kind, mime, filename, data, len, cb, arg);
+}
+
 static const struct gateway_ops whatsapp_ops = {
 	.name = "whatsapp",
 	.start = wa_start,
 	.stop = wa_stop,
 	.send = wa_send,
 	.send_media = whatsapp_send_media,
+	.send_file = wa_send_file,
 	.send_direct = wa_send_direct,
 	.split = wa_split,
 	.fetch = wa_fetch,

@@ -69,7 +69,7 @@ struct tgsim_callback {
 struct tgsim_stats {
 	long long breaches_chat, breaches_global;
 	long long sent, rejected, get_updates, callbacks_answered;
-	long long files_downloaded, conflicts, api_calls, updates_dropped;
+	long long files_downloaded, files_uploaded, conflicts, api_calls, updates_dropped;
 	long long bot_settings;          /* accepted setMyCommands and setMyDescription */
 };
 

@@ -20,6 +20,7 @@
 
 #include "bot/log.h"
 #include "bot/gateways/telegram_api.h"
+#include "tests/sim/sim_form.h"
 #include "tests/sim/tgsim.h"
 
 #define DOWNLOAD_MAX (20 * 1024 * 1024)
@@ -1169,6 +1170,48 @@ static int apply_fault(struct tgsim *sim, struct http_server_req *req, const cha
 	return 0;
 }
 
+static int form_body(struct http_server_req *req)
+{
+	const char *ctype = http_server_req_header(req, "content-type", NULL);
+
+	return ctype != NULL && strncasecmp(ctype, "multipart/form-data", 19) == 0;
+}
+
+/* A multipart/form-data request (a file uploaded with sendVoice or
+ * sendDocument) read as the parameters a JSON body would give: each text
+ * field a string, each file kept by the simulator and named by its new
+ * file_id, so that the send records it as a file it passes on. NULL when
+ * the body cannot be read. */
+static cJSON *form_params(struct tgsim *sim, struct http_server_req *req)
+{
+	const char *ctype = http_server_req_header(req, "content-type", NULL);
+	struct sim_part parts[SIM_FORM_PARTS_MAX];
+	char boundary[100], value[256];
+	struct sim_file *f;
+	cJSON *params;
+	int n;
+
+	if (sim_form_header_param(ctype, strlen(ctype), "boundary", boundary, sizeof(boundary)) != 0 ||
+	    (n = sim_form_parse(req->body, req->body_len, boundary, parts, SIM_FORM_PARTS_MAX)) < 0 ||
+	    (params = cJSON_CreateObject()) == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (parts[i].filename[0] != '\0') {
+			if (parts[i].len == 0 ||
+			    sim_file_add(&sim->core, "uploads", "bin", (int64_t)parts[i].len, GEN_NONE, parts[i].data, &f) != 0)
+				continue;
+			cb_strlcpy(f->mime, parts[i].ctype, sizeof(f->mime));
+			cJSON_AddStringToObject(params, parts[i].name, f->file_id);
+			sim->st.files_uploaded++;
+		} else if (parts[i].len < sizeof(value)) {
+			memcpy(value, parts[i].data, parts[i].len);
+			value[parts[i].len] = '\0';
+			cJSON_AddStringToObject(params, parts[i].name, value);
+		}
+	}
+	return params;
+}
+
 void tgsim_api_handle(struct http_server_req *req, void *arg)
 {
 	struct tgsim *sim = arg;
@@ -1195,7 +1238,9 @@ void tgsim_api_handle(struct http_server_req *req, void *arg)
 		fail(sim, req, "?", started, 404, "Not Found");
 		return;
 	}
-	if (req->body != NULL && req->body_len > 0)
+	if (req->body != NULL && req->body_len > 0 && form_body(req))
+		params = form_params(sim, req);
+	else if (req->body != NULL && req->body_len > 0)
 		params = cJSON_ParseWithLength(req->body, req->body_len);
 	else
 		params = cJSON_CreateObject();

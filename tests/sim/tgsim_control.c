@@ -625,6 +625,7 @@ static void c_stats(struct sim_ctl *c)
 		cJSON_AddNumberToObject(o, "confirmed_offset", (double)front(c)->confirmed_offset);
 		cJSON_AddNumberToObject(o, "callbacks_answered", (double)st->callbacks_answered);
 		cJSON_AddNumberToObject(o, "files_downloaded", (double)st->files_downloaded);
+		cJSON_AddNumberToObject(o, "files_uploaded", (double)st->files_uploaded);
 		cJSON_AddNumberToObject(o, "faults_left", sim_faults_left(&front(c)->core));
 		cJSON_AddNumberToObject(o, "conflicts", (double)st->conflicts);
 		cJSON_AddNumberToObject(o, "api_calls", (double)st->api_calls);
