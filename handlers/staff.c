@@ -1,5 +1,5 @@
 /* Staff on their phone: replies to forwarded messages, and commands
- * (/families, /log, /appointment, /request, /checkin, /away, /alerts,
+ * (/families, /log, /appointment, /request, /checkin, /voice, /away, /alerts,
  * /help) in the staff member's language. Commands call the same operations
  * as the CLI. A counsellor reaches only their own families (and the
  * families they back up while the counsellor is away); a coordinator
@@ -443,6 +443,28 @@ static int cmd_request(struct hctx *h, struct staff_msg *sm, char **w, int n)
 	return say(h, sm, "staff.request.added", "ref", f.ref, "document", doc != NULL ? doc : r.doc_type, NULL);
 }
 
+/* /voice REF on|off [member]: the same as casebot voice on|off. */
+static int cmd_voice(struct hctx *h, struct staff_msg *sm, char **w, int n)
+{
+	struct hctx as = *h;
+	struct family f;
+	int rc, ok, on, count = 0;
+
+	if ((n != 3 && n != 4) || (strcmp(w[2], "on") != 0 && strcmp(w[2], "off") != 0))
+		return say(h, sm, "staff.usage.voice", NULL);
+	on = strcmp(w[2], "on") == 0;
+	if ((rc = family_for(h, sm, w[1], &f, &ok)) != 0 || !ok)
+		return rc;
+	/* The audit names the staff member who did it. */
+	as.actor = sm->actor;
+	rc = voice_setting_set(&as, &f, n == 4 ? w[3] : NULL, on, &count);
+	if (rc == -CB_ENOENT || rc == -CB_ESTATE)
+		return say(h, sm, "staff.usage.voice", NULL);
+	if (rc != 0)
+		return rc;
+	return say(h, sm, on ? "staff.voice.on" : "staff.voice.off", "ref", f.ref, NULL);
+}
+
 /* /checkin REF every 7d mon 10:00 | /checkin REF off */
 static int cmd_checkin(struct hctx *h, struct staff_msg *sm, char **w, int n)
 {
@@ -631,6 +653,8 @@ static int command(struct hctx *h, struct staff_msg *sm)
 		return cmd_request(h, sm, w, n);
 	if (strcmp(w[0], "/checkin") == 0)
 		return cmd_checkin(h, sm, w, n);
+	if (strcmp(w[0], "/voice") == 0)
+		return cmd_voice(h, sm, w, n);
 	if (strcmp(w[0], "/away") == 0)
 		return cmd_away(h, sm, w, n);
 	if (strcmp(w[0], "/alerts") == 0)

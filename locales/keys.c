@@ -343,6 +343,9 @@ static const struct keys_entry registry[] = {
 	{"staff.request.added", TEXT, {"ref", "document"}, 0, 0, OPENS},
 	{"staff.checkin.set", TEXT, {"ref", "days", "next"}, 0, 0, OPENS | PLURAL},
 	{"staff.checkin.off", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.voice.on", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.voice.off", TEXT, {"ref"}, 0, 0, OPENS},
+	{"staff.usage.voice", TEXT, {0}, 0, 0, OPENS},
 	/* One line each: what is wrong, then an example. */
 	{"staff.usage.appointment", TEXT, {0}, 0, 0, OPENS},
 	{"staff.usage.request", TEXT, {0}, 0, 0, OPENS},

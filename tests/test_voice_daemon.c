@@ -17,6 +17,7 @@
 
 #include "bot/voice.h"
 #include "tests/support/dtest.h"
+#include "tests/support/staffchat.h"
 
 #define CHAT DT_FAMILY_CHAT
 
@@ -139,11 +140,40 @@ static void test_recorded_clip_wins(void **state)
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }
 
+/* A counsellor switches it on and off from the phone: the same setting,
+ * audited with her name; a wrong argument gets the example. */
+static void test_phone_command(void **state)
+{
+	struct dt *t = *state;
+	char text[1024];
+	int n;
+
+	dt_start_daemon(t);
+	staffchat_setup(t, 0, 0, 0);
+	n = dt_sent_count(t, SARA);
+	assert_true(simctl_message(&t->sim, SARA, "/voice F-1 on Amina") > 0);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 1, 10000);
+	staffchat_last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "Spraakberichten staan aan voor F-1"));
+	assert_non_null(strstr(text, "sms"));
+	assert_int_equal(dt_q(t, "SELECT voice FROM members WHERE name = 'Amina'"), 1);
+	assert_int_equal(dt_q(t, "SELECT count(*) FROM audit WHERE action = 'voice.on' AND actor = 'staff:Sara'"), 1);
+	assert_true(simctl_message(&t->sim, SARA, "/voice F-1 maybe") > 0);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 2, 10000);
+	staffchat_last_text(t, SARA, text, sizeof(text));
+	assert_non_null(strstr(text, "/voice F-001 on"));
+	assert_true(simctl_message(&t->sim, SARA, "/voice F-1 off") > 0);
+	DT_WAIT_SENT_EXACTLY(t, SARA, n + 3, 10000);
+	assert_int_equal(dt_q(t, "SELECT voice FROM members WHERE name = 'Amina'"), 0);
+	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reminder_voice_on_and_off, dt_setup, dt_teardown),
 		cmocka_unit_test_setup_teardown(test_recorded_clip_wins, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_phone_command, dt_setup, dt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
