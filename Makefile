@@ -123,7 +123,7 @@ $(BUILD)/casebot-test: $(BUILD)/bot/main.o $(BUILD)/bot/clock-test.o $(BUILD)/li
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+	@$(CC) $(LDFLAGS) -Wl,--wrap=_cmocka_run_group_tests -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 # The Telegram Bot API simulator the integration tests and the demo talk to.
 $(BUILD)/tgsim: $(TGSIM_OBJ) $(SIMCORE_OBJ) $(BUILD)/libcasebot.a
@@ -154,7 +154,7 @@ check: $(BUILD)/casebot
 
 $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+	@$(CC) $(LDFLAGS) -Wl,--wrap=_cmocka_run_group_tests -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)
