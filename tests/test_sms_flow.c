@@ -186,6 +186,10 @@ static void reminder_answered(struct sf *f, const char *lang, const char *welcom
 	assert_true(cJSON_GetObjectItem(m, "validity")->valueint <= 3 * 3600);
 	assert_string_equal(field(m, "status_callback"), PUBLIC_URL "/status");
 	cJSON_Delete(m);
+	/* The simulator has the reminder before the daemon records it sent,
+	 * and only then is it the question an answer goes to. */
+	DT_WAIT_FOR(dt_q(f->t, "SELECT count(*) FROM questions q JOIN outbox o ON o.id = q.outbox_id"
+			       " WHERE o.kind = 'reminder'") >= 1, WAIT_MS);
 	assert_true(smsimctl_text(&f->m, FAMILY, answer) > 0);
 	DT_WAIT_FOR(confirmed(f), WAIT_MS);
 	DT_WAIT_FOR(sent_index(f, thanks, i + 1) >= 0, WAIT_MS);
