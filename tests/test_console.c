@@ -659,6 +659,25 @@ static void test_overview_not_reached(void **state)
 
 /* The caseload: numbers in the chart's titles, the median wait for an
  * answer; a counsellor sees only their own, a coordinator everyone's. */
+/* The family page says, per member, whether voice notes are on. */
+static void test_family_page_voice(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	char sara[128];
+
+	login(f, 0, sara, sizeof(sara));
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "Spraakberichten"));
+	assert_non_null(strstr(res.body, "<td>uit</td>"));
+	console_response_free(&res);
+	assert_int_equal(store_member_set_voice(f->st, 1, 1), 0);
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	assert_non_null(strstr(res.body, "<td>aan</td>"));
+	console_response_free(&res);
+}
+
 static void test_caseload(void **state)
 {
 	struct fx *f = *state;
@@ -939,6 +958,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_not_reached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_page_voice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_family_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_document_download, setup, teardown),
 	};

@@ -117,21 +117,24 @@ static int alert_row(const void *rec, void *arg)
 	return 0;
 }
 
-/* A member's channel order and spoken reminders belong in this row, as
- * more columns of member_cols and more cells here, once members have
- * them. */
+/* A member's channel order belongs in this row, as more columns of
+ * member_cols and more cells here, once members have one. */
 static int member_row(const void *rec, void *arg)
 {
 	const struct member *m = rec;
 	struct rows *r = arg;
 	char key[64];
-	const char *cells[3];
+	const char *cells[4];
+	int voice = 0;
 
 	snprintf(key, sizeof(key), "console.role.%s", store_member_role_name(m->role));
 	cells[0] = m->name;
 	cells[1] = page_t(r->x, key);
 	cells[2] = m->has_lang ? lang_code(m->lang) : "";
-	page_row(r->b, NULL, NULL, cells, 3);
+	if (store_member_voice(r->x->h->store, m->id, &voice) != 0)
+		voice = 0;
+	cells[3] = page_t(r->x, voice ? "console.voice.on" : "console.voice.off");
+	page_row(r->b, NULL, NULL, cells, 4);
 	return 0;
 }
 
@@ -336,7 +339,8 @@ static void request_form(struct page *x, struct html *b, const struct family *f)
 
 static void family_page(struct page *x, const char *ref)
 {
-	static const char *const member_cols[] = {"console.col.name", "console.col.role", "console.col.language"};
+	static const char *const member_cols[] = {"console.col.name", "console.col.role", "console.col.language",
+						  "console.col.voice"};
 	static const char *const chat_cols[] = {"console.col.chat", "console.col.gateway", "console.col.state",
 						"console.col.last_inbound", "console.col.actions"};
 	static const char *const appt_cols[] = {"console.col.when", "console.col.what", "console.col.place",
@@ -403,7 +407,7 @@ static void family_page(struct page *x, const char *ref)
 	}
 
 	page_section(x, &b, "console.family.members");
-	page_table_head(x, &b, member_cols, 3);
+	page_table_head(x, &b, member_cols, 4);
 	if (store_member_each(x->h->store, f.id, member_row, &r) != 0)
 		goto failed;
 	page_table_end(&b);
