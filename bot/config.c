@@ -41,6 +41,8 @@ void config_defaults(struct config *cfg)
 	cfg->reminders_during_stop = 1;
 	cfg->document_reminder_days = 3;
 	cfg->checkin_no_answer_minutes = 48 * 60;
+	cfg->fallback_reminder_seconds = 24 * 3600;
+	cfg->fallback_checkin_seconds = 0;
 	cfg->invite_valid_days = 7;
 	cfg->console_not_reached_days = 14;
 	cfg->escalate_after_seconds = 4 * 3600;
@@ -273,6 +275,29 @@ static int parse_minutes(const char *v, int *out)
 	return config_parse_duration(v, out);
 }
 
+/* A time after which something happens, or off. Seconds ("30s") are
+ * for tests; people write 24h. */
+static int parse_after(const char *v, int *seconds)
+{
+	char *end;
+	long secs;
+	int minutes;
+
+	if (strcmp(v, "off") == 0) {
+		*seconds = 0;
+		return 0;
+	}
+	secs = strtol(v, &end, 10);
+	if (end != v && strcmp(end, "s") == 0 && secs > 0 && secs < 86400) {
+		*seconds = (int)secs;
+		return 0;
+	}
+	if (config_parse_duration(v, &minutes) != 0 || minutes <= 0 || minutes > 30 * 24 * 60)
+		return -CB_EINVAL;
+	*seconds = minutes * 60;
+	return 0;
+}
+
 static int copy_str(const char *v, char *dst, size_t cap)
 {
 	if (v[0] == '\0')
@@ -374,6 +399,13 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		c->document_reminder_days = m / (24 * 60);
 	} else if (KEY("checkins", "no_answer_after"))
 		rc = parse_minutes(v, &c->checkin_no_answer_minutes);
+	else if (KEY("fallback", "reminder")) {
+		if (parse_after(v, &c->fallback_reminder_seconds) != 0)
+			return "expected a duration like 24h, or off";
+	} else if (KEY("fallback", "checkin")) {
+		if (parse_after(v, &c->fallback_checkin_seconds) != 0)
+			return "expected a duration like 24h, or off";
+	}
 	else if (KEY("invites", "valid_days"))
 		rc = parse_int(v, 1, 90, &c->invite_valid_days);
 	else if (KEY("console", "not_reached_days"))

@@ -50,6 +50,11 @@ struct config {
 	int document_reminder_days;
 	/* [checkins] */
 	int checkin_no_answer_minutes;
+	/* [fallback]: a message of this kind still unanswered this long after
+	 * it went (or halfway to its appointment, when sooner) is offered to
+	 * its reader's next chat; 0: never */
+	int fallback_reminder_seconds;
+	int fallback_checkin_seconds;
 	/* [invites] */
 	int invite_valid_days;
 	/* [console] */

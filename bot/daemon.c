@@ -352,6 +352,8 @@ static void on_hup(uv_signal_t *s, int signum)
 	d->cfg.reminders_during_stop = cfg.reminders_during_stop;
 	d->cfg.document_reminder_days = cfg.document_reminder_days;
 	d->cfg.checkin_no_answer_minutes = cfg.checkin_no_answer_minutes;
+	d->cfg.fallback_reminder_seconds = cfg.fallback_reminder_seconds;
+	d->cfg.fallback_checkin_seconds = cfg.fallback_checkin_seconds;
 	cb_strlcpy(d->cfg.emergency_number, cfg.emergency_number, sizeof(d->cfg.emergency_number));
 	log_info("reloaded catalogs and settings");
 	if (d->outbox != NULL)

@@ -245,6 +245,45 @@ out:
 	return rc == 0 ? 1 : rc;
 }
 
+/* A row that failed for good on its chat (blocked, unreachable, opted
+ * out at the carrier) is
+ * offered to its reader's next chat, before it ends (it still has its
+ * words then): nobody needs to be told of that failure, the contact log
+ * has the step. When the last chat of the reader's order failed too, the
+ * counsellor hears that none could take it. */
+struct step {
+	char from[16], to[16];      /* the chats' kinds; to is "" when nothing was offered */
+	const char *why;
+};
+
+static int offer_next(struct outbox *ob, const struct outbox_msg *m, const char *status, const char **reason,
+		      struct step *step)
+{
+	struct channel ch;
+	struct hctx h;
+	int offered, exhausted, rc;
+
+	memset(step, 0, sizeof(*step));
+	if (strcmp(status, "failed") != 0 || *reason == NULL ||
+	    (strcmp(*reason, "blocked") != 0 && strcmp(*reason, "unreachable") != 0 &&
+	     strcmp(*reason, "carrier_stop") != 0) || m->channel_id == 0)
+		return 0;
+	if ((rc = store_channel_get(ob->env->store, m->channel_id, &ch)) != 0)
+		return rc == -CB_ENOENT ? 0 : rc;
+	gateway_hctx(ob->env, &h);
+	cb_strlcpy(step->from, ch.kind, sizeof(step->from));
+	step->why = *reason;
+	if ((rc = fallback_failed(&h, m, &ch, *reason, &offered, &exhausted, step->to, sizeof(step->to))) != 0)
+		return rc;
+	if (offered) {
+		log_info("outbox #%" PRId64 " offered to the next chat of its reader", m->id);
+		*reason = NULL;
+	} else if (exhausted) {
+		*reason = "channels";
+	}
+	return 0;
+}
+
 /* Ends a row for good. reason (blocked, stopped, closed, gateway) says
  * why, for the staff who should know; NULL when nobody needs to. failed
  * names the gateway that kept failing when the row was given up: staff
@@ -254,6 +293,7 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 {
 	struct store *st = ob->env->store;
 	time_t now = time(NULL);
+	struct step step;
 	int rc;
 
 	/* Details that could not be shown concern nobody but the reader,
@@ -262,7 +302,9 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 		reason = NULL;
 	if (store_begin(st) != 0)
 		return;
-	rc = store_outbox_finish(st, m->id, status, why, now);
+	rc = offer_next(ob, m, status, &reason, &step);
+	if (rc == 0)
+		rc = store_outbox_finish(st, m->id, status, why, now);
 	if (rc == 0 && failed != NULL && (rc = alert_elsewhere(ob, m, failed, why)) == 1)
 		reason = NULL;
 	if (rc > 0)
@@ -274,9 +316,18 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 
 		gateway_hctx(ob->env, &h);
 		rc = handler_note(&h, &(struct handler_note){.family_id = m->family_id, .at = now, .direction = "out",
+							      .channel_kind = step.from[0] != '\0' ? step.from : NULL,
 							      .kind = m->kind, .member_id = m->member_id,
 							      .code = m->catalog_key, .status = status},
 				  NULL);
+	}
+	/* The failure first, then where the message went on to. */
+	if (rc == 0 && step.to[0] != '\0') {
+		struct hctx h;
+
+		gateway_hctx(ob->env, &h);
+		h.now = now;
+		rc = fallback_note(&h, m, step.from, step.to, step.why);
 	}
 	/* A row that did not go keeps no words either: the schema's
 	 * outbox_scrub trigger blanks it as it ends, however it ends. */
@@ -297,6 +348,10 @@ struct pick {
 	int n;
 };
 
+/* The chats come in each member's order: a member gets the row on the
+ * first of theirs that can take it, and on the next only if that one
+ * cannot (handlers/fallback.c); a chat of no member in particular gets
+ * its own copy. */
 static int pick_channel(const void *rec, void *arg)
 {
 	const struct channel *c = rec;
@@ -304,14 +359,18 @@ static int pick_channel(const void *rec, void *arg)
 
 	if (c->blocked || p->n == (int)CB_ARRAY_SIZE(p->ids))
 		return 0;
+	for (int i = 0; c->member_id != 0 && i < p->n; i++)
+		if (p->members[i] == c->member_id)
+			return 0;
 	p->members[p->n] = c->member_id;
 	p->ids[p->n++] = c->id;
 	return 0;
 }
 
-/* A row without a channel goes to every chat of its family (one copy per
- * chat), or to its member's chat when the member has one. The first chat
- * takes this row; the others get copies, picked up on the next scan. */
+/* A row without a channel goes to every member of its family (one copy
+ * per member, on the member's first chat), or to its member when the
+ * member has a chat. The first chat takes this row; the others get
+ * copies, picked up on the next scan. */
 static int resolve(struct outbox *ob, struct outbox_msg *m)
 {
 	struct store *st = ob->env->store;
@@ -485,6 +544,8 @@ static void record_sent(struct job *j, const char *message_id)
 				  NULL);
 	if (rc == 0) {
 		rc = handler_after_sent(&h, &j->m);
+		if (rc == 0 && j->ch.staff_id == 0)
+			rc = fallback_after_sent(&h, &j->m, &j->ch);
 		/* A question becomes the chat's last once it is on the wire. */
 		if (rc == 0)
 			rc = questions_asked(&h, &j->m, &j->msg);
@@ -891,6 +952,18 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (reader_lang(ob, m, &ch, &l, &closed) != 0 || (closed && strcmp(m->kind, "urgent_ack") != 0)) {
 		finish(ob, m, "cancelled", "the family file is closed", is_reply(m) ? "closed" : NULL, NULL);
 		return DISPATCH_DONE;
+	}
+	{
+		struct hctx h;
+		int go;
+
+		gateway_hctx(env, &h);
+		if (fallback_due(&h, m, &go) != 0)
+			return DISPATCH_HELD;
+		if (!go) {
+			finish(ob, m, "cancelled", "answered on another chat", NULL, NULL);
+			return DISPATCH_DONE;
+		}
 	}
 	if (ch.opted_out && !allowed_after_stop(env->cfg, m->kind)) {
 		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL, NULL);

@@ -97,6 +97,23 @@ int handler_after_sent(struct hctx *h, const struct outbox_msg *m);
  * check-ins alert the counsellor (once each). */
 int deadlines_run(struct hctx *h);
 int checkins_after_sent(struct hctx *h, const struct outbox_msg *m);
+/* Channel fallback (handlers/fallback.c), in the caller's transaction.
+ * Row m failed for good on ch (why: blocked, unreachable, carrier_stop): it is offered
+ * to the next chat of its reader's order (*offered), or there is none
+ * although the reader has other chats (*exhausted: the last one failed).
+ * The step goes in the contact log, or, with to, the kind of the chat it
+ * went to is written there (or "") for the caller to log it with
+ * fallback_note() once it has logged the failure. */
+int fallback_failed(struct hctx *h, const struct outbox_msg *m, const struct channel *ch, const char *why,
+		    int *offered, int *exhausted, char *to, size_t to_cap);
+int fallback_note(struct hctx *h, const struct outbox_msg *m, const char *from, const char *to, const char *why);
+/* Row m went on ch: a question of a kind with a fallback time ([fallback])
+ * is offered to the next chat for then, in case it stays unanswered; a
+ * copy that waited for that is logged as the step it is. */
+int fallback_after_sent(struct hctx *h, const struct outbox_msg *m, const struct channel *ch);
+/* Whether a due row still goes: a copy that waited for its question to
+ * stay unanswered does not once it is answered. */
+int fallback_due(struct hctx *h, const struct outbox_msg *m, int *go);
 /* Working seconds ([alerts] working_hours and working_days) between two times. */
 long deadlines_working_seconds(const struct config *cfg, time_t from, time_t to);
 /* Builds a params object from name, value pairs ending with NULL, as a

@@ -343,12 +343,24 @@ static int show_log(struct hctx *h, struct staff_msg *sm, const struct family *f
 	}
 	for (int i = 0; i < ll->to - ll->from; i++) {
 		const struct contact *c = &ll->rows[i];
-		char when[32], summary[384], line[512];
-		const struct locale_param p[] = {{"when", when}, {"summary", summary}};
+		char when[32], summary[384], line[512], key[48];
+		const char *channel = NULL;
+		const struct locale_param p[] = {{"when", when}, {"summary", summary}, {"channel", ""}};
+		struct locale_param pc[3];
 
 		tz_format_iso(c->at, when, sizeof(when));
 		note_contact(h->loc, sm->staff.lang, c, summary, sizeof(summary));
-		locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 2, line, sizeof(line));
+		/* What went to the family says on which chat: after a fallback
+		 * that is the one that reached it. */
+		if (strcmp(c->direction, "out") == 0 && c->channel_kind[0] != '\0' &&
+		    snprintf(key, sizeof(key), "channel.kind.%s", c->channel_kind) < (int)sizeof(key))
+			channel = locale_text(h->loc, sm->staff.lang, key);
+		memcpy(pc, p, sizeof(pc));
+		pc[2].value = channel;
+		if (channel != NULL)
+			locale_render(h->loc, sm->staff.lang, "staff.log.line_channel", pc, 3, line, sizeof(line));
+		else
+			locale_render(h->loc, sm->staff.lang, "staff.log.line", p, 2, line, sizeof(line));
 		list_add(l, line);
 	}
 	rc = say_page(h, sm, l->text, 'l', (long long)f->id, skip + STAFF_PAGE, ll->from > 0);

@@ -220,6 +220,7 @@ static const struct keys_entry registry[] = {
 	{"staff.reason.unreachable", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.template", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.window", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.channels", TEXT, {0}, 0, 0, 0},
 	{"staff.refused", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
 	{"staff.edit_ignored", TEXT, {0}, 0, 0, OPENS},
@@ -242,6 +243,7 @@ static const struct keys_entry registry[] = {
 	{"staff.families.none", TEXT, {0}, 0, 0, OPENS},
 	{"staff.log.header", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.log.line", TEXT, {"when", "summary"}, 0, 0, 0},
+	{"staff.log.line_channel", TEXT, {"when", "channel", "summary"}, 0, 0, 0},
 	{"staff.log.empty", TEXT, {"ref"}, 0, 0, OPENS},
 
 	/* Contact-log rows and alert details (locales/note.c): one line per
@@ -298,6 +300,18 @@ static const struct keys_entry registry[] = {
 	{"log.reply", TEXT, {0}, 0, 0, 0},
 	{"log.forwarded", TEXT, {0}, 0, 0, 0},
 	{"log.undelivered", TEXT, {"what", "reason"}, 0, 0, 0},
+	/* A message offered down its reader's order of chats: from and to
+	 * name channel.kind.*, why one log.fallback_why.*. */
+	{"log.fallback", TEXT, {"what", "from", "to", "why"}, 0, 0, 0},
+	{"log.fallback_why.blocked", TEXT, {0}, 0, 0, 0},
+	{"log.fallback_why.unreachable", TEXT, {0}, 0, 0, 0},
+	{"log.fallback_why.carrier_stop", TEXT, {0}, 0, 0, 0},
+	{"log.fallback_why.unconfirmed", TEXT, {0}, 0, 0, 0},
+	{"channel.kind.telegram", TEXT, {0}, 0, 0, 0},
+	{"channel.kind.whatsapp", TEXT, {0}, 0, 0, 0},
+	{"channel.kind.sms", TEXT, {0}, 0, 0, 0},
+	{"channel.kind.email", TEXT, {0}, 0, 0, 0},
+	{"channel.kind.other", TEXT, {0}, 0, 0, 0},
 	{"log.unconfirmed", TEXT, {"when", "what"}, 0, 0, 0},
 	{"log.document_overdue", TEXT, {"document"}, 0, 0, 0},
 	{"log.checkin_unanswered", TEXT, {0}, 0, 0, 0},

@@ -6,7 +6,7 @@
 #include "locales/locale.h"
 #include "locales/note.h"
 
-#define NOTE_ARGS 3
+#define NOTE_ARGS 4
 #define PIECE_CAP 256
 
 /* How a stored value becomes a placeholder's text. */
@@ -74,6 +74,9 @@ static const struct code codes[] = {
 	{"forwarded", "log.forwarded", {{0}}},
 	{"undelivered", "log.undelivered",
 	 {{"what", BY_KEY, "log.out.", "log.out.other"}, {"reason", BY_KEY, "staff.reason.", "staff.reason.gateway"}}},
+	{"fallback", "log.fallback",
+	 {{"what", BY_KEY, "log.out.", "log.out.other"}, {"from", BY_KEY, "channel.kind.", "channel.kind.other"},
+	  {"to", BY_KEY, "channel.kind.", "channel.kind.other"}, {"why", BY_KEY, "log.fallback_why.", NULL}}},
 	{"unconfirmed", "log.unconfirmed",
 	 {{"when", DATETIME, NULL, NULL}, {"what", BY_KEY, "appointment.kind.", "appointment.kind.other"}}},
 	{"document_overdue", "log.document_overdue", {{"document", BY_KEY, "document.type.", "document.type.other"}}},

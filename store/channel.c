@@ -8,9 +8,12 @@
 
 /* Channels */
 
+/* In each member's order: a chat with a position first (1 is the first),
+ * then the others as they were linked. */
 static const char SQL_CHANNEL_FAMILY[] =
 	"SELECT id, family_id, member_id, staff_id, kind, address, verified, blocked, opted_out,"
-	" last_inbound_at FROM channels WHERE family_id = ? ORDER BY id";
+	" last_inbound_at, position, fallback_reason FROM channels WHERE family_id = ?"
+	" ORDER BY coalesce(position, 2147483647), id";
 
 static int read_channel(sqlite3_stmt *q, void *arg)
 {
@@ -27,6 +30,8 @@ static int read_channel(sqlite3_stmt *q, void *arg)
 	c->blocked = sqlite3_column_int(q, 7);
 	c->opted_out = sqlite3_column_int(q, 8);
 	c->last_inbound_at = (time_t)sqlite3_column_int64(q, 9);
+	c->position = sqlite3_column_int(q, 10);
+	store_col_text(q, 11, c->fallback_reason, sizeof(c->fallback_reason));
 	return 0;
 }
 
@@ -100,7 +105,7 @@ int store_invite_create(struct store *st, int64_t family_id, int64_t member_id,
 
 #define SELECT_CHANNEL \
 	"SELECT id, family_id, member_id, staff_id, kind, address, verified, blocked, opted_out," \
-	" last_inbound_at FROM channels "
+	" last_inbound_at, position, fallback_reason FROM channels "
 /* By its address, or by another identity of the chat (store/identity.c)
  * that is not waiting for staff. */
 static const char SQL_CHANNEL_FIND[] =

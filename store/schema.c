@@ -461,6 +461,18 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (family_id, hash));"
 	"CREATE INDEX voice_cache_outbox ON voice_cache(outbox_id);",
+	/* 22: a member's chats are in an order (position 1 first; chats
+	 * without one follow, oldest first). A message goes to the first chat
+	 * that can take it and is offered down the order, never back up: each
+	 * copy names the message's first row (origin_id), the row it was
+	 * offered after (fallback_of) and why (fallback_why: blocked,
+	 * unreachable, unconfirmed). One copy per chat at most, whatever
+	 * crashes in between: the unique index says so. */
+	"ALTER TABLE channels ADD COLUMN position INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN origin_id INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN fallback_of INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN fallback_why TEXT;"
+	"CREATE UNIQUE INDEX outbox_one_per_channel ON outbox(origin_id, channel_id) WHERE origin_id IS NOT NULL;",
 };
 
 size_t store_schema_count(void)

@@ -220,7 +220,10 @@ struct channel {
 	char address[STORE_ADDRESS_MAX];
 	int verified, blocked, opted_out;
 	time_t last_inbound_at;
+	int position;                /* in its member's order, 1 first; 0: none set */
+	char fallback_reason[128];   /* why the gateway cannot reach it, "" */
 };
+/* A family's chats, each member's in that member's order. */
 int store_channel_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg);
 int store_channel_find(struct store *st, const char *kind, const char *address, struct channel *out);
 int store_channel_get(struct store *st, int64_t id, struct channel *out);
@@ -243,6 +246,15 @@ int store_channel_each_staff(struct store *st, int64_t staff_id, store_each_cb c
  * owner's other chats (or are cancelled when another chat has the same
  * one queued); everything else about the chat goes with it. */
 int store_channel_unlink(struct store *st, int64_t id, time_t now);
+/* Sets a member's order: ids first to last (positions 1..n); the
+ * member's other chats follow, oldest first. -CB_ENOENT when an id is not
+ * that member's chat. */
+int store_channel_order(struct store *st, int64_t family_id, int64_t member_id, const int64_t *ids, int n);
+/* The next chat after channel_id in its member's order that can take a
+ * message (linked, not blocked); -CB_ENOENT at the end of the order. */
+int store_channel_next(struct store *st, int64_t channel_id, struct channel *out);
+/* How many other chats the member of channel_id has. */
+int store_channel_siblings(struct store *st, int64_t channel_id, int *count);
 
 /* invites: the code is returned once and stored only as a hash */
 #define INVITE_CODE_LEN 10
@@ -462,6 +474,23 @@ int store_outbox_request_waiting(struct store *st, int64_t request_id, const cha
  * that is on its way, or was meant for channel_id; -CB_ENOENT when none. */
 int store_outbox_request_last_ask(struct store *st, int64_t request_id, int64_t channel_id, struct outbox_msg *m);
 int store_outbox_depth(struct store *st, time_t now, int64_t *depth, time_t *oldest_due);
+/* Channel fallback (store/fallback.c). Offers row id to channel_id: a
+ * copy due at not_before, or, when the message has a copy waiting there
+ * for later, that copy made due then. At most one copy per chat: *created
+ * is 0 when the chat had the message already. why: blocked, unreachable,
+ * unconfirmed. */
+int store_outbox_offer(struct store *st, int64_t id, int64_t channel_id, time_t not_before, const char *why,
+		       time_t now, int *created);
+/* Where a copy comes from; -CB_ENOENT for a message's first row. */
+struct outbox_fallback {
+	int64_t of;                  /* the row it was offered after */
+	int64_t from_channel;        /* that row's chat */
+	char why[16];
+	time_t offered_at;
+};
+int store_outbox_fallback_get(struct store *st, int64_t id, struct outbox_fallback *out);
+/* Whether the family answered a check-in at or after since. */
+int store_checkin_answered_since(struct store *st, int64_t family_id, time_t since, int *answered);
 
 /* questions: the last question a chat was asked (a reminder, a check-in,
  * the language menu, which document...), with its numbered choices. Each

@@ -148,6 +148,10 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.reminders_during_stop, 1);
 	assert_int_equal(cfg.document_reminder_days, 3);
 	assert_int_equal(cfg.checkin_no_answer_minutes, 48 * 60);
+	/* A reminder waits as long as ack_deadline for the next chat; a
+	 * check-in does not go on. */
+	assert_int_equal(cfg.fallback_reminder_seconds, 24 * 3600);
+	assert_int_equal(cfg.fallback_checkin_seconds, 0);
 	assert_int_equal(cfg.invite_valid_days, 7);
 }
 
@@ -334,6 +338,10 @@ static const struct bad_value bad_values[] = {
 	{"documents", "reminder_every", "3", DAYS_WHY},
 	{"checkins", "no_answer_after", "soon", BAD},
 	{"checkins", "no_answer_after", "367d", BAD},
+	{"fallback", "reminder", "soon", "expected a duration like 24h, or off"},
+	{"fallback", "reminder", "0s", "expected a duration like 24h, or off"},
+	{"fallback", "reminder", "31d", "expected a duration like 24h, or off"},
+	{"fallback", "checkin", "", "expected a duration like 24h, or off"},
 	{"invites", "valid_days", "0", BAD},
 	{"invites", "valid_days", "91", BAD},
 	{"invites", "valid_days", "7d", BAD},
@@ -734,6 +742,20 @@ static void test_bools(void **state)
 	}
 }
 
+/* [fallback]: each kind's time, in seconds for tests, or off. */
+static void test_fallback_after(void **state)
+{
+	struct fx *fx = *state;
+	struct config cfg;
+	char path[PATHCAP], err[ERRCAP];
+
+	assert_int_equal(load_text(fx, "[fallback]\nreminder = 2s\ncheckin = 3h\n", &cfg, path, sizeof(path), err), 0);
+	assert_int_equal(cfg.fallback_reminder_seconds, 2);
+	assert_int_equal(cfg.fallback_checkin_seconds, 3 * 3600);
+	assert_int_equal(load_text(fx, "[fallback]\nreminder = off\n", &cfg, path, sizeof(path), err), 0);
+	assert_int_equal(cfg.fallback_reminder_seconds, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +772,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ladder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_file_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

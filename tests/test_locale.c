@@ -965,6 +965,7 @@ static const struct {
 	{"reply", "{}"},
 	{"forwarded", "{}"},
 	{"undelivered", "{\"what\":\"checkin.question\",\"reason\":\"blocked\"}"},
+	{"fallback", "{\"what\":\"reminder.appointment\",\"from\":\"telegram\",\"to\":\"sms\",\"why\":\"blocked\"}"},
 	{"unconfirmed", "{\"when\":\"1796310000\",\"what\":\"immigration_office\"}"},
 	{"document_overdue", "{\"document\":\"birth_certificate\"}"},
 	{"checkin_unanswered", "{}"},

@@ -307,6 +307,8 @@ static void test_staff_read_their_language(void **state)
 	assert_non_null(strstr(text, "Stuurde STOP"));
 	assert_non_null(strstr(text, "Tekstbericht (20 bytes)"));
 	assert_non_null(strstr(text, "Verstuurd: bevestiging van STOP"));
+	/* What went to the family says on which chat it went. */
+	assert_non_null(strstr(text, " Telegram: Verstuurd: bevestiging van STOP"));
 	expect_dutch(text);
 	assert_int_equal(dt_stop_daemon(t, SIGTERM), 0);
 }

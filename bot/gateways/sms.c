@@ -80,6 +80,7 @@ static int status_failed(const struct gateway_env *env, int64_t outbox_id, int c
 	enum sms_class cls = sms_api_classify(400, code);
 	const char *why = "gateway";
 	struct outbox_msg m;
+	struct channel ch;
 	struct family f;
 	char reason[64];
 	int rc;
@@ -97,6 +98,18 @@ static int status_failed(const struct gateway_env *env, int64_t outbox_id, int c
 			goto out;
 	}
 	log_info("sms: outbox #%lld failed after it was sent: %s", (long long)outbox_id, reason);
+	/* The message goes on to its reader's next chat, as one refused at
+	 * once does; a counsellor's reply lost its words as it ended. */
+	if ((cls == SMS_OPTED_OUT || cls == SMS_UNREACHABLE) && strcmp(m.kind, "relay_reply") != 0 &&
+	    store_channel_get(env->store, m.channel_id, &ch) == 0) {
+		int offered, exhausted;
+
+		if ((rc = fallback_failed(&h, &m, &ch, why, &offered, &exhausted, NULL, 0)) != 0 ||
+		    offered)
+			goto out;
+		if (exhausted)
+			why = "channels";
+	}
 	if (m.family_id == 0 || store_family_get_id(env->store, m.family_id, &f) != 0)
 		goto out;
 	if (strcmp(m.kind, "relay_reply") == 0 && m.staff_id != 0)

@@ -1070,6 +1070,7 @@ int whatsapp_send_status_failed(const struct gateway_env *env, int64_t outbox_id
 	struct whatsapp_send_answer a;
 	struct gateway_result r;
 	struct outbox_msg m;
+	struct channel ch;
 	struct family f;
 	int rc;
 
@@ -1085,6 +1086,21 @@ int whatsapp_send_status_failed(const struct gateway_env *env, int64_t outbox_id
 	    (rc = store_channel_set_fallback(env->store, m.channel_id, r.reason)) != 0)
 		goto out;
 	log_info("whatsapp: outbox #%lld failed after it was sent: %s", (long long)outbox_id, r.reason);
+	/* The number is not on WhatsApp: the message goes on to its reader's
+	 * next chat, as one refused at once does. A counsellor's reply has
+	 * lost its words as it ended, so it goes back to the counsellor. */
+	if ((r.outcome == GW_UNREACHABLE || r.outcome == GW_BLOCKED) && strcmp(m.kind, "relay_reply") != 0 &&
+	    m.channel_id != 0 && store_channel_get(env->store, m.channel_id, &ch) == 0) {
+		int offered, exhausted;
+
+		if ((rc = fallback_failed(&h, &m, &ch, r.outcome == GW_BLOCKED ? "blocked" : "unreachable", &offered,
+					  &exhausted, NULL, 0)) != 0)
+			goto out;
+		if (offered)
+			goto out;
+		if (exhausted)
+			cb_strlcpy(r.why, "channels", sizeof(r.why));
+	}
 	/* As the outbox tells of a send refused at once: a counsellor's reply
 	 * goes back to the counsellor, anything else for a family is an
 	 * alert; nothing is said of a message to staff. */
