@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "bot/config.h"
-#include "bot/daemon.h"
+#include "bot/outbox.h"
 #include "locales/locale.h"
 #include "store/store.h"
 #include "bot/gateways/gateway.h"
@@ -36,7 +36,7 @@
 
 struct ffx {
 	struct testenv env;
-	struct daemon d;
+	struct inproc_core d;
 	struct fakegw tg, wa, sms;
 	uv_timer_t watchdog;
 };
@@ -105,7 +105,7 @@ static int teardown(void **state)
 
 static void start(struct ffx *c)
 {
-	c->d.outbox = outbox_new(&c->d);
+	c->d.outbox = inproc_outbox(&c->d);
 	assert_non_null(c->d.outbox);
 }
 

@@ -1,13 +1,12 @@
-/* Channel fallback end to end: the daemon against tgsim and wasim, with
- * Amina linked on Telegram first and on WhatsApp second (the order they
- * were linked in, or the order staff set). A reminder Telegram refuses
- * (the family blocked the bot) reaches her on WhatsApp and is answered
- * there; a reminder left unconfirmed on Telegram for [fallback] reminder
- * goes to WhatsApp and is answered there; with WhatsApp first, a number
- * that is not on WhatsApp (131026, in the answer or later in a status)
- * sends the reminder on to Telegram. The SMS gateway has no simulator
- * yet: in these tests Telegram and WhatsApp stand where SMS would; the
- * in-process suite (test_fallback) runs the same rules with an SMS fake. */
+/* Channel fallback end to end: the daemon against tgsim, wasim and
+ * smsim, with Amina linked on Telegram, WhatsApp and SMS, in that order
+ * (the order they were linked in), or in the order staff set. A reminder
+ * Telegram refuses (the family blocked the bot) reaches her on WhatsApp
+ * and is answered there; a reminder left unconfirmed on Telegram for
+ * [fallback] reminder goes to SMS (WhatsApp put last) with numbered
+ * choices, and "1" there confirms; with WhatsApp first, a number that is
+ * not on WhatsApp (131026, in the answer or later in a status) sends the
+ * reminder down to SMS, never back up to Telegram. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,14 +20,18 @@
 #include <time.h>
 
 #include "tests/support/dtest.h"
+#include "tests/support/smsimctl.h"
 #include "tests/support/wasimctl.h"
 
 #define FAMILY_WA "32470001001"
+#define FAMILY_SMS "+32470001001"
+#define SMS_PUBLIC_URL "https://bot.example.org/sms/hook"
 #define WAIT_MS 20000
 
 struct fx {
 	struct dt *t;
 	struct wasimctl w;
+	struct smsimctl m;
 };
 
 /* WhatsApp's pair limit (a message per six seconds to one number) is
@@ -39,19 +42,27 @@ static int setup_ini(void **state, const char *more)
 	char ini[1024], url[160];
 	void *dts = NULL;
 
-	if (x == NULL || wasimctl_start(&x->w, NULL, "--status-dup-percent 0") != 0)
+	if (x == NULL || wasimctl_start(&x->w, NULL, "--status-dup-percent 0") != 0 ||
+	    smsimctl_start(&x->m, "--status-order forward") != 0)
 		return -1;
 	snprintf(ini, sizeof(ini),
 		 "[whatsapp]\napi_base = %s\nphone_number_id = %s\nverify_token = %s\nwebhook_path = hook\n"
-		 "display_number = 32470000000\nrate_per_chat = 20\n%s",
-		 wasimctl_api_base(&x->w), wasimctl_phone_number_id(&x->w), WASIMCTL_VERIFY_TOKEN, more);
+		 "display_number = 32470000000\nrate_per_chat = 20\n"
+		 "[sms]\napi_base = %s\naccount_sid = %s\nfrom = %s\npublic_url = %s\nwebhook_path = hook\n"
+		 "rate_per_chat = 50\nrate_global = 100\n%s",
+		 wasimctl_api_base(&x->w), wasimctl_phone_number_id(&x->w), WASIMCTL_VERIFY_TOKEN,
+		 smsimctl_base(&x->m), SMSIMCTL_ACCOUNT_SID, SMSIMCTL_NUMBER, SMS_PUBLIC_URL, more);
 	setenv("CASEBOT_WHATSAPP_TOKEN", WASIMCTL_TOKEN, 1);
 	setenv("CASEBOT_WHATSAPP_APP_SECRET", WASIMCTL_APP_SECRET, 1);
+	setenv("CASEBOT_SMS_AUTH_TOKEN", SMSIMCTL_AUTH_TOKEN, 1);
 	if (dt_setup_with(&dts, ini) != 0)
 		return -1;
 	x->t = dts;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/whatsapp/hook", x->t->http_port);
 	if (wasimctl_set_webhook(&x->w, url) != 0)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sms/hook", x->t->http_port);
+	if (smsimctl_set_webhook(&x->m, url, SMS_PUBLIC_URL) != 0)
 		return -1;
 	*state = x;
 	return 0;
@@ -74,8 +85,9 @@ static int teardown(void **state)
 	void *dts = x->t;
 	int rc = dt_teardown(&dts);
 
-	if (wasimctl_stop(&x->w) != 0)
+	if (wasimctl_stop(&x->w) != 0 || smsimctl_stop(&x->m) != 0)
 		rc = -1;
+	unsetenv("CASEBOT_SMS_AUTH_TOKEN");
 	free(x);
 	return rc;
 }
@@ -100,12 +112,42 @@ static void wa_last_text(struct fx *x, char *out, size_t cap)
 	cJSON_Delete(sent);
 }
 
-/* The daemon up, Amina linked on Telegram, then on WhatsApp by her code. */
+static int sms_sent(struct fx *x)
+{
+	cJSON *sent = smsimctl_sent(&x->m, FAMILY_SMS);
+	int n = cJSON_GetArraySize(sent);
+
+	cJSON_Delete(sent);
+	return n;
+}
+
+static void sms_last_text(struct fx *x, char *out, size_t cap)
+{
+	cJSON *sent = smsimctl_sent(&x->m, FAMILY_SMS), *last;
+	const char *s;
+
+	last = cJSON_GetArrayItem(sent, cJSON_GetArraySize(sent) - 1);
+	s = cJSON_GetStringValue(cJSON_GetObjectItem(last, "text"));
+	snprintf(out, cap, "%s", s != NULL ? s : "");
+	cJSON_Delete(sent);
+}
+
+static void invite_code(struct fx *x, char *code, size_t cap)
+{
+	const char *p;
+
+	assert_int_equal(testenv_cli(&x->t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
+	p = strstr(x->t->env.out, "code: ");
+	assert_non_null(p);
+	snprintf(code, cap, "%.10s", p + 6);
+}
+
+/* The daemon up, Amina linked on Telegram, then on WhatsApp and by SMS
+ * with her codes. */
 static void start_linked(struct fx *x)
 {
 	char code[16], body[160];
 	long long until;
-	const char *p;
 
 	dt_start_daemon(x->t);
 	until = dt_now_ms() + 10000;
@@ -113,14 +155,15 @@ static void start_linked(struct fx *x)
 		dt_sleep_ms(20);
 	assert_true(dt_port_open(x->t->http_port));
 	dt_link_family(x->t);
-	assert_int_equal(testenv_cli(&x->t->env, "invite", "F-1", "--member", "Amina", NULL), 0);
-	p = strstr(x->t->env.out, "code: ");
-	assert_non_null(p);
-	snprintf(code, sizeof(code), "%.10s", p + 6);
+	invite_code(x, code, sizeof(code));
 	snprintf(body, sizeof(body), "{\"wa_id\":\"" FAMILY_WA "\",\"text\":\"%s\"}", code);
 	assert_true(wasimctl_inject(&x->w, "message", body) > 0);
 	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM channels WHERE family_id = 1 AND member_id = 1") == 2, WAIT_MS);
 	assert_true(wasimctl_wait_sent(&x->w, FAMILY_WA, 1, WAIT_MS) >= 1);
+	invite_code(x, code, sizeof(code));
+	assert_true(smsimctl_text(&x->m, FAMILY_SMS, code) > 0);
+	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM channels WHERE family_id = 1 AND member_id = 1") == 3, WAIT_MS);
+	assert_true(smsimctl_wait_sent(&x->m, FAMILY_SMS, 1, WAIT_MS) >= 1);
 	dt_wait_family_outbox_idle(x->t);
 }
 
@@ -188,54 +231,71 @@ static void test_blocked_telegram_to_whatsapp(void **state)
 }
 
 /* Unconfirmed on Telegram two seconds after it went ([fallback] reminder
- * = 2s here): the reminder goes to WhatsApp, and "ja" there confirms. */
-static void test_unconfirmed_telegram_to_whatsapp(void **state)
+ * = 2s here): the reminder goes to SMS, the next chat once WhatsApp is put
+ * last, with its choices by number; "1" there confirms. */
+static void test_unconfirmed_telegram_to_sms(void **state)
 {
 	struct fx *x = *state;
-	int before, tg;
+	int before, tg, wa;
+	char text[2048];
 
 	start_linked(x);
-	before = wa_sent(x);
+	assert_int_equal(testenv_cli(&x->t->env, "channel", "order", "F-1", "Amina", "telegram", "sms", "whatsapp",
+				     NULL), 0);
+	before = sms_sent(x);
 	tg = dt_sent_count(x->t, DT_FAMILY_CHAT);
+	wa = wa_sent(x);
 	add_appointment(x);
 	DT_WAIT_SENT(x->t, DT_FAMILY_CHAT, tg + 1, WAIT_MS);
-	assert_true(wasimctl_wait_sent(&x->w, FAMILY_WA, before + 1, WAIT_MS) >= before + 1);
+	assert_true(smsimctl_wait_sent(&x->m, FAMILY_SMS, before + 1, WAIT_MS) >= before + 1);
+	sms_last_text(x, text, sizeof(text));
+	assert_non_null(strstr(text, "1"));
 	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM contact_log WHERE summary = 'fallback'"
-			 " AND json_extract(params, '$.why') = 'unconfirmed' AND channel_kind = 'whatsapp'") == 1, WAIT_MS);
-	assert_true(wasimctl_text(&x->w, FAMILY_WA, "ja") > 0);
+			 " AND json_extract(params, '$.why') = 'unconfirmed' AND channel_kind = 'sms'") == 1, WAIT_MS);
+	assert_true(smsimctl_text(&x->m, FAMILY_SMS, "1") > 0);
 	DT_WAIT_FOR(confirmed(x), WAIT_MS);
 	dt_wait_family_outbox_idle(x->t);
-	/* Telegram got the reminder once: nothing went back up. */
+	/* Telegram got the reminder once (nothing went back up), and once
+	 * it was confirmed nothing went on to WhatsApp. */
 	assert_int_equal(dt_sent_count(x->t, DT_FAMILY_CHAT), tg + 1);
+	assert_int_equal(dt_q(x->t, "SELECT count(*) FROM outbox o JOIN channels c ON c.id = o.channel_id"
+			      " WHERE o.kind = 'reminder' AND c.kind = 'whatsapp' AND o.status IN ('sent', 'delivered',"
+			      " 'read')"), 0);
+	assert_int_equal(wa_sent(x), wa);
 	assert_int_equal(dt_stop_daemon(x->t, SIGTERM), 0);
 }
 
-/* WhatsApp first: 131026 sends the reminder down to Telegram. */
+/* WhatsApp first, then SMS, then Telegram: 131026 sends the reminder
+ * down to SMS, and not back up to Telegram. */
 static void unreachable(struct fx *x, const char *mode)
 {
-	int tg;
+	int tg, before;
 
 	start_linked(x);
-	assert_int_equal(testenv_cli(&x->t->env, "channel", "order", "F-1", "Amina", "whatsapp", "telegram", NULL), 0);
+	assert_int_equal(testenv_cli(&x->t->env, "channel", "order", "F-1", "Amina", "whatsapp", "sms", "telegram",
+				     NULL), 0);
 	tg = dt_sent_count(x->t, DT_FAMILY_CHAT);
+	before = sms_sent(x);
 	assert_int_equal(wasimctl_unreachable(&x->w, FAMILY_WA, mode), 0);
 	add_appointment(x);
-	DT_WAIT_SENT(x->t, DT_FAMILY_CHAT, tg + 1, WAIT_MS);
+	assert_true(smsimctl_wait_sent(&x->m, FAMILY_SMS, before + 1, WAIT_MS) >= before + 1);
 	DT_WAIT_FOR(dt_q(x->t, "SELECT count(*) FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE"
-			 " o.kind = 'reminder' AND o.status = 'sent' AND c.kind = 'telegram'"
+			 " o.kind = 'reminder' AND o.status IN ('sent', 'delivered') AND c.kind = 'sms'"
 			 " AND o.fallback_why = 'unreachable'") == 1, WAIT_MS);
 	assert_int_equal(dt_q(x->t, "SELECT count(*) FROM contact_log WHERE summary = 'fallback'"
-			      " AND json_extract(params, '$.from') = 'whatsapp' AND channel_kind = 'telegram'"), 1);
+			      " AND json_extract(params, '$.from') = 'whatsapp' AND channel_kind = 'sms'"), 1);
+	dt_wait_family_outbox_idle(x->t);
 	assert_int_equal(dt_q(x->t, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'"), 0);
+	assert_int_equal(dt_sent_count(x->t, DT_FAMILY_CHAT), tg);
 	assert_int_equal(dt_stop_daemon(x->t, SIGTERM), 0);
 }
 
-static void test_unreachable_in_answer(void **state)
+static void test_whatsapp_to_sms_131026_in_answer(void **state)
 {
 	unreachable(*state, "sync");
 }
 
-static void test_unreachable_in_status(void **state)
+static void test_whatsapp_to_sms_131026_in_status(void **state)
 {
 	unreachable(*state, "async");
 }
@@ -244,9 +304,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_blocked_telegram_to_whatsapp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unconfirmed_telegram_to_whatsapp, setup_timed, teardown),
-		cmocka_unit_test_setup_teardown(test_unreachable_in_answer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreachable_in_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unconfirmed_telegram_to_sms, setup_timed, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_to_sms_131026_in_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whatsapp_to_sms_131026_in_status, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
