@@ -371,6 +371,27 @@ static void test_metrics_segments(void **state)
 	assert_int_equal(dt_stop_daemon(f->t, SIGTERM), 0);
 }
 
+/* 429 with Retry-After: the send waits that long and goes then, once. */
+static void test_429_backs_off(void **state)
+{
+	struct sf *f = *state;
+	long long t0;
+	int i;
+
+	start(f);
+	link_family(f, "Welkom");
+	assert_int_equal(smsimctl_fault(&f->m, "429", 1, 1), 0);
+	t0 = dt_now_ms();
+	add_appointment(f, 3 * 3600);
+	DT_WAIT_FOR((i = sent_index(f, "Herinnering", 0)) >= 0, WAIT_MS);
+	assert_true(dt_now_ms() - t0 >= 900);
+	assert_int_equal(smsimctl_stat(&f->m, "throttled"), 1);
+	assert_int_equal(sent_index(f, "Herinnering", i + 1), -1);
+	assert_int_equal(dt_q(f->t, "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND status != 'queued'"
+				    " AND status != 'failed'"), 1);
+	assert_int_equal(dt_stop_daemon(f->t, SIGTERM), 0);
+}
+
 /* casebot member add --sms: E.164 or the Belgian national form, stored
  * normalised; the member gets the short welcome at once. Anything
  * ambiguous, or a number already linked, is refused with exit 2. */
@@ -428,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_add_sms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_429_backs_off, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

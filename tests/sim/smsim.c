@@ -28,7 +28,7 @@
  * /control/...: message {from, text} (a text from a family), forge {from,
  * text} (signed with a wrong token), number {number, mode: ok, unreachable,
  * unknown, opted_out, opted_out_later}, webhook {url, public_url}, fault
- * (the core's), reset, sent?number=N, stats, wait (the core's, chat_id =
+ * (the core's: 429 answers with Retry-After), reset, sent?number=N, stats, wait (the core's, chat_id =
  * the number's digits; also hooks_delivered, statuses_delivered,
  * forged_refused, inbound_delivered). */
 #include <errno.h>
@@ -68,7 +68,7 @@ struct hook {
 };
 
 struct stats {
-	long long api_calls, sent, rejected, bad_auth, opted_out, unreachable;
+	long long api_calls, sent, rejected, bad_auth, opted_out, unreachable, throttled;
 	long long hooks_posted, hooks_delivered, hooks_refused, hooks_gave_up;
 	long long statuses_delivered, inbound_delivered, forged_refused, forged_accepted;
 	long long segments;
@@ -464,6 +464,11 @@ static void messages(struct smsim *s, struct http_server_req *req)
 	}
 	if (sim_fault_take(&s->core, "Messages", 0, &fault) == 0) {
 		if (fault.kind == FAULT_429) {
+			char wait[16];
+
+			snprintf(wait, sizeof(wait), "%d", fault.retry_after);
+			http_server_add_header(req, "Retry-After", wait);
+			s->st.throttled++;
 			twilio_error(req, 429, 20429, "Too Many Requests");
 			return;
 		}
@@ -721,6 +726,7 @@ static void c_stats(struct smsim *s, struct http_server_req *req)
 	STAT(bad_auth);
 	STAT(opted_out);
 	STAT(unreachable);
+	STAT(throttled);
 	STAT(hooks_posted);
 	STAT(hooks_delivered);
 	STAT(hooks_refused);

@@ -163,11 +163,13 @@ long long smsimctl_stat(struct smsimctl *m, const char *name)
 	return n;
 }
 
-int smsimctl_fault(struct smsimctl *m, const char *kind, int count)
+int smsimctl_fault(struct smsimctl *m, const char *kind, int count, int retry_after)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "kind", kind);
 	cJSON_AddNumberToObject(o, "count", count);
+	if (retry_after > 0)
+		cJSON_AddNumberToObject(o, "retry_after", retry_after);
 	return steer(m, "fault", o);
 }

@@ -53,7 +53,8 @@ int smsimctl_wait_sent(struct smsimctl *m, const char *number, int n, long timeo
  * hooks_refused: the count once it reaches n, or after timeout_ms. */
 long long smsimctl_wait(struct smsimctl *m, const char *what, long long n, long timeout_ms);
 long long smsimctl_stat(struct smsimctl *m, const char *name);
-/* The core's faults: kind "429" or "500" for the next count sends. */
-int smsimctl_fault(struct smsimctl *m, const char *kind, int count);
+/* The core's faults: kind "429" (with Retry-After: retry_after seconds)
+ * or "500" for the next count sends. */
+int smsimctl_fault(struct smsimctl *m, const char *kind, int count, int retry_after);
 
 #endif
