@@ -11,9 +11,12 @@
  * The same tests then run against the real Telegram gateway talking to
  * build/tgsim (group contract_telegram): a spy (tests/support/spygw.c)
  * keeps the calls as the fake does, and each scripted outcome becomes what
- * the simulator does (a 429, 500 or 400 fault, a blocked chat). The tests
- * that script what only the fake can do (a timeout after 20 s, a cut of
- * 64 bytes, WhatsApp's outcomes) run against the fake only. */
+ * the simulator does (a 429, 500 or 400 fault, a blocked chat, an answer
+ * slower than send_timeout). A split there is Telegram's own, of a text
+ * longer than 4096 characters, and Details are edited with
+ * editMessageText. The tests that script what only the fake can do (a
+ * whole message sent as a template, WhatsApp's outcomes) run against the
+ * fake only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +34,7 @@
 #include "store/store.h"
 #include "bot/gateways/gateway.h"
 #include "bot/gateways/telegram.h"
+#include "bot/gateways/telegram_api.h"
 #include "bot/net/http_client.h"
 #include "tests/support/fakegw.h"
 #include "tests/support/inproc.h"
@@ -118,7 +122,7 @@ static int setup(void **state)
  * capabilities are its own; only its rates are raised, as the fake's are,
  * so that parts do not wait (tgsim counts, and does not refuse, what
  * goes faster than Telegram allows). */
-static int setup_telegram(void **state)
+static int setup_telegram_with(void **state, const char *more_ini)
 {
 	struct simctl *sim = calloc(1, sizeof(*sim));
 	struct gateway *real;
@@ -130,7 +134,7 @@ static int setup_telegram(void **state)
 		return -1;
 	}
 	setenv("CASEBOT_TELEGRAM_TOKEN", TG_TOKEN, 1);
-	snprintf(ini, sizeof(ini), "[telegram]\napi_base = %s\n", simctl_base(sim));
+	snprintf(ini, sizeof(ini), "[telegram]\napi_base = %s\n%s", simctl_base(sim), more_ini);
 	if ((c = setup_common(ini)) == NULL || (c->http = http_client_new(&c->d.loop)) == NULL)
 		return -1;
 	c->sim = sim;
@@ -146,6 +150,17 @@ static int setup_telegram(void **state)
 		return -1;
 	*state = c;
 	return 0;
+}
+
+static int setup_telegram(void **state)
+{
+	return setup_telegram_with(state, "");
+}
+
+/* A send that waits more than a second for its answer times out. */
+static int setup_telegram_timeout(void **state)
+{
+	return setup_telegram_with(state, "send_timeout = 1s\n");
 }
 
 /* What the test scripts, as the gateway under test can be made to do it;
@@ -165,6 +180,11 @@ static const char *script(struct cfx *c, enum gateway_outcome outcome, int retry
 		snprintf(want, sizeof(want), "telegram 429: Too Many Requests: retry after %d", retry_after);
 		return want;
 	case GW_TRANSIENT:
+		if (strcmp(reason, "timed out") == 0) {
+			/* Answered after three seconds: the gateway gave up at one. */
+			assert_int_equal(simctl_fault(c->sim, "slow", 1, 3000, "sendMessage"), 0);
+			return "timeout";
+		}
 		assert_int_equal(simctl_fault(c->sim, "500", 1, 0, "sendMessage"), 0);
 		return "telegram 500: Internal Server Error";
 	case GW_BLOCKED:
@@ -394,23 +414,31 @@ static void test_permanent(void **state)
 }
 
 /* A forward to staff: its text in parts the gateway's split() cut, in
- * order, the buttons on the last; then the file by its reference. */
+ * order, the buttons on the last; then the file by its reference. The fake
+ * cuts at 64 bytes; Telegram at 4096 characters, so its text is longer. */
 static void test_split_and_media(void **state)
 {
 	struct cfx *c = *state;
-	char sql[1024], whole[2048] = "";
+	size_t part_max = c->sim == NULL ? 64 : TELEGRAM_TEXT_MAX_UNITS, cap = 3 * part_max + 2048, total = 0;
+	char *sql = malloc(cap + 1024), *text = malloc(cap), whole[2048] = "";
 	long long id;
 	int texts = 0;
 
-	snprintf(sql, sizeof(sql), "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
+	assert_non_null(sql);
+	assert_non_null(text);
+	snprintf(text, cap, "%s", "een heel lang bericht over de school van mijn zoon en de afspraak bij de dokter"
+		 " volgende week dinsdag");
+	while (strlen(text) < 2 * part_max + 100)
+		strcat(text, " en nog meer woorden over de school");
+	snprintf(sql, cap + 1024, "INSERT INTO outbox (family_id, staff_id, channel_id, kind, catalog_key, params,"
 		 " not_before, created_at, updated_at) VALUES (1, 1, 2, 'forward', 'staff.forward.header',"
-		 " '{\"ref\":\"F-1\",\"member\":\"Amina\",\"text\":\"een heel lang bericht over de school van"
-		 " mijn zoon en de afspraak bij de dokter volgende week dinsdag\",\"media_kind\":\"photo\","
+		 " '{\"ref\":\"F-1\",\"member\":\"Amina\",\"text\":\"%s\",\"media_kind\":\"photo\","
 		 "\"media_ref\":\"PHOTO-REF-1\",\"channel_id\":\"1\",\"alert_id\":\"1\"}', %lld, %lld, %lld)",
-		 (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
+		 text, (long long)time(NULL), (long long)time(NULL), (long long)time(NULL));
 	exec(c, sql);
 	id = q(c, "SELECT max(id) FROM outbox");
-	fakegw_set_part_max(64);
+	if (c->sim == NULL)
+		fakegw_set_part_max(64);
 	start(c);
 	RUN_UNTIL(c, ended(c, id));
 	fakegw_set_part_max(0);
@@ -428,18 +456,24 @@ static void test_split_and_media(void **state)
 			continue;
 		}
 		texts++;
-		assert_true(strlen(k->text) <= 64);
+		assert_true(k->len <= part_max);
+		total += k->len;
 		/* Buttons only on the last part. */
 		assert_int_equal(k->nbuttons > 0, i == c->fake.sends - 1);
-		strncat(whole, k->text, sizeof(whole) - strlen(whole) - 2);
-		strcat(whole, " ");
+		if (strlen(whole) + 2 < sizeof(whole)) {
+			strncat(whole, k->text, sizeof(whole) - strlen(whole) - 2);
+			strcat(whole, " ");
+		}
 	}
 	assert_int_equal(texts, c->fake.sends);
+	assert_true(total >= strlen(text));
 	assert_non_null(strstr(whole, "dokter"));
 	/* The forward is known by its text's id (the first part's), which
 	 * staff answer. */
 	assert_int_equal(q(c, "SELECT count(*) FROM outbox WHERE id = %lld AND gateway_message_id IS NOT NULL", id), 1);
 	assert_int_equal(c->fake.directs, 0);
+	free(sql);
+	free(text);
 }
 
 /* A file the gateway will not pass on: the words went, the row is sent. */
@@ -696,7 +730,10 @@ static void test_edit_refused(void **state)
 	assert_int_equal(c->fake.edits, 0);
 	snprintf(sql, sizeof(sql), "UPDATE outbox SET channel_id = 1 WHERE id = %lld", reminder);
 	exec(c, sql);
-	fakegw_push(&c->fake, GW_PERMANENT, 0, "Bad Request: message to edit not found");
+	if (c->sim == NULL)
+		fakegw_push(&c->fake, GW_PERMANENT, 0, "Bad Request: message to edit not found");
+	else
+		assert_int_equal(simctl_fault(c->sim, "400", 1, 0, "editMessageText"), 0);
 	id = queue_details(c, reminder);
 	RUN_UNTIL(c, ended(c, id));
 	assert_string_equal(status(c, id), "failed");
@@ -718,8 +755,10 @@ int main(void)
 	};
 
 	const struct CMUnitTest telegram[] = {
-		TG(test_sent), TG(test_retry_after), TG(test_server_error), TG(test_transient_gives_up),
-		TG(test_blocked), TG(test_permanent), TG(test_media_refused),
+		TG(test_sent), TG(test_retry_after), TG(test_server_error),
+		cmocka_unit_test_setup_teardown(test_timeout, setup_telegram_timeout, teardown),
+		TG(test_transient_gives_up), TG(test_blocked), TG(test_permanent), TG(test_split_and_media),
+		TG(test_media_refused), TG(test_edit_in_place), TG(test_edit_not_declared), TG(test_edit_refused),
 	};
 	int failed = cmocka_run_group_tests_name("contract_fake", tests, NULL, NULL);
 

@@ -44,6 +44,7 @@ static struct fakegw_call *keep(struct fakegw *f, int media, const char *address
 	c = &f->calls[f->ncalls++];
 	c->media = media;
 	cb_strlcpy(c->address, address, sizeof(c->address));
+	c->len = len;
 	if (len > FAKEGW_PART_MAX)
 		len = FAKEGW_PART_MAX;
 	memcpy(c->text, text, len);

@@ -19,6 +19,7 @@ struct fakegw_call {
 	char edited[GATEWAY_ID_MAX]; /* edit: the message id it named */
 	char address[64];
 	char text[FAKEGW_PART_MAX + 1];  /* send: the part; send_media: the ref */
+	size_t len;                  /* the whole part's bytes: text keeps the first FAKEGW_PART_MAX */
 	int nbuttons;
 	int outside_window;          /* send: what the outbox said of the window */
 	uint64_t at_ms;              /* loop time of the call */

@@ -34,6 +34,7 @@ static void keep(struct fakegw *f, int media, const char *address, const char *t
 	memset(c, 0, sizeof(*c));
 	c->media = media;
 	cb_strlcpy(c->address, address, sizeof(c->address));
+	c->len = len;
 	if (len > FAKEGW_PART_MAX)
 		len = FAKEGW_PART_MAX;
 	memcpy(c->text, text, len);
