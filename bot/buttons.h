@@ -20,6 +20,7 @@
 #define BUTTON_LOG         "lg:%lld:%d"   /* family id, 0 */
 #define BUTTON_HANDLED     "mh:%lld:%d"   /* alert id, 0 */
 #define BUTTON_ACK         "ak:%lld:%d"   /* alert id, 0 */
+#define BUTTON_WINDOW      "wo:%lld:%d"   /* 0, 0: a staff chat asks for what waits */
 /* The More button of a long list: the list (l a family's log, f families,
  * a alerts), the id it is about, how many are shown already. */
 #define BUTTON_MORE        "mo:%c:%lld:%d"

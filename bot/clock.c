@@ -40,6 +40,22 @@ int clock_test_retry_max(void)
 	return 0;
 }
 
+int clock_test_window_wait(void)
+{
+#ifdef CASEBOT_TEST_CLOCK
+	const char *s = getenv("CASEBOT_TEST_WINDOW_WAIT");
+	char *end;
+	long v;
+
+	if (s != NULL && s[0] != '\0') {
+		v = strtol(s, &end, 10);
+		if (*end == '\0' && v > 0 && v < 86400)
+			return (int)v;
+	}
+#endif
+	return 0;
+}
+
 int clock_is_test(void)
 {
 #ifdef CASEBOT_TEST_CLOCK

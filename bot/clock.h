@@ -12,6 +12,10 @@ time_t clock_now(void);
  * retry backoff, so that a test lives through a long outage in seconds;
  * 0 (no such cap) otherwise. */
 int clock_test_retry_max(void);
+/* In a test build, $CASEBOT_TEST_WINDOW_WAIT (seconds) is how long a
+ * message to staff waits for their chat's conversation window before they
+ * are told on another channel; 0 (the outbox's own wait) otherwise. */
+int clock_test_window_wait(void);
 /* 1 in a test build. */
 int clock_is_test(void);
 /* A test build dies here (SIGKILL, as a power cut would) when

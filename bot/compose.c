@@ -552,6 +552,8 @@ int compose_outbox_details(struct store *st, const struct locales *loc, const st
 		if ((rc = generic(&c, m)) == 0 && strcmp(m->catalog_key, "welcome.sms") != 0)
 			rc = language_choose(&c);
 	}
+	else if (strcmp(m->kind, "window_nudge") == 0 && (rc = generic(&c, m)) == 0)
+		rc = button(&c, "button.window_open", BUTTON_WINDOW, 0, 0);  /* a tap is the answer that opens it */
 	else if (strcmp(m->kind, "forward") == 0 || strcmp(m->kind, "alert") == 0 ||
 		 strcmp(m->kind, "staff_text") == 0 || strcmp(m->kind, "staff_reply_failed") == 0 ||
 		 strcmp(m->kind, "digest") == 0)

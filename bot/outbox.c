@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/clock.h"
 #include "bot/compose.h"
 #include "bot/config.h"
 #include "bot/gateways/gateway.h"
@@ -26,6 +27,10 @@
 #define OUTBOX_GIVE_UP_AFTER (24 * 60 * 60)
 #define OUTBOX_ALERT_TTL (7 * 24 * 60 * 60)
 #define OUTBOX_TICK_MS 1000
+/* How long a message to staff waits for their chat's conversation window
+ * (a counsellor between two home visits), once the nudge went, before
+ * they hear of it on another channel. */
+#define OUTBOX_WINDOW_WAIT (2 * 60 * 60)
 
 struct job {
 	struct outbox *ob;
@@ -198,7 +203,8 @@ static int coordinator_elsewhere(const void *rec, void *arg)
  * queued, 0 when nobody can be reached another way. A given-up alert of
  * this kind raises no other, or two gateways could pass one back and
  * forth for ever. */
-static int alert_elsewhere(struct outbox *ob, const struct outbox_msg *m, const char *failed, const char *why)
+static int alert_elsewhere(struct outbox *ob, const struct outbox_msg *m, const char *failed, const char *why,
+			   const char *reason)
 {
 	struct store *st = ob->env->store;
 	struct elsewhere e = {ob, failed, {0}, 0};
@@ -219,7 +225,7 @@ static int alert_elsewhere(struct outbox *ob, const struct outbox_msg *m, const 
 		return rc;
 	if (!e.found)
 		return 0;
-	if ((rc = handler_params(&details, "what", m->catalog_key, "reason", "gateway", NULL)) != 0 ||
+	if ((rc = handler_params(&details, "what", m->catalog_key, "reason", reason, NULL)) != 0 ||
 	    (rc = store_alert_add(st, f.id, e.ch.staff_id, "undelivered", m->urgent, "undelivered", details, now, 0,
 				  &alert_id)) != 0)
 		goto out;
@@ -284,6 +290,142 @@ static int offer_next(struct outbox *ob, const struct outbox_msg *m, const char 
 	return 0;
 }
 
+/* ---- staff chats outside their conversation window -------------------------
+ *
+ * A gateway with a window (WhatsApp) takes only approved templates once a
+ * chat has been silent for that long, and no template may carry what staff
+ * are sent (a family's words, its name). So a message to staff waits,
+ * held, while one neutral template in their language asks them to write:
+ * their answer opens the window and brings everything held at once (a
+ * trigger on the chat's last_inbound_at). If the template fails too, or
+ * nothing opens the window within OUTBOX_WINDOW_WAIT, they (or a
+ * coordinator) are alerted on another channel; the message still waits
+ * for the window until its own expiry. */
+
+static int is_nudge(const struct outbox_msg *m)
+{
+	return strcmp(m->kind, "window_nudge") == 0;
+}
+
+static int window_closed(const struct gateway *gw, const struct channel *ch, time_t now)
+{
+	return gw->caps.window_seconds > 0 &&
+	       (ch->last_inbound_at == 0 || now - ch->last_inbound_at >= gw->caps.window_seconds);
+}
+
+static time_t window_wait(void)
+{
+	int t = clock_test_window_wait();
+
+	return t > 0 ? t : OUTBOX_WINDOW_WAIT;
+}
+
+/* Staff hear of a held message on another channel; 1 when somebody can be
+ * reached there. */
+static int window_alert(struct outbox *ob, const struct outbox_msg *m, const char *kind)
+{
+	int rc = alert_elsewhere(ob, m, kind, "held for the window", "staff_window");
+
+	if (rc == 0)
+		log_warn("outbox #%" PRId64 ": held for the %s window, and nobody can be told on another channel",
+			 m->id, kind);
+	return rc;
+}
+
+/* Holds m (queued or being sent) for ch's window; in its own transaction.
+ * The nudge goes once per silence of the chat. */
+static int window_hold(struct outbox *ob, const struct outbox_msg *m, const struct channel *ch, const char *why)
+{
+	struct store *st = ob->env->store;
+	struct outbox_msg n;
+	time_t now = time(NULL), held_at, until;
+	int alerted, nudge, tell = 0, rc;
+
+	if (store_begin(st) != 0)
+		return -CB_ESTORE;
+	rc = store_outbox_window_hold(st, m->id, now, &held_at, &alerted);
+	if (rc == 0)
+		rc = store_outbox_window_nudge(st, ch->id, ch->last_inbound_at, &nudge);
+	if (rc == 0 && nudge == STORE_NUDGE_NONE) {
+		memset(&n, 0, sizeof(n));
+		n.staff_id = ch->staff_id;
+		n.channel_id = ch->id;
+		n.urgent = m->urgent;
+		n.not_before = now;
+		n.expires_at = now + OUTBOX_GIVE_UP_AFTER;
+		n.params = "{}";
+		cb_strlcpy(n.kind, "window_nudge", sizeof(n.kind));
+		cb_strlcpy(n.catalog_key, "staff.window_waiting", sizeof(n.catalog_key));
+		rc = store_outbox_add(st, &n, now);
+		if (rc == 0)
+			log_info("outbox #%" PRId64 ": held for the %s window; nudge #%" PRId64 " asks the chat to write",
+				 m->id, ch->kind, n.id);
+	}
+	/* Told once: when the nudge failed, when nothing opened the window in
+	 * time, or just before the message would expire unseen. */
+	if (!alerted && (nudge == STORE_NUDGE_FAILED || now >= held_at + window_wait() ||
+			 (m->expires_at != 0 && now >= m->expires_at - 60)))
+		tell = 1;
+	if (rc == 0 && tell && (rc = window_alert(ob, m, ch->kind)) > 0)
+		rc = 0;
+	if (alerted || tell)
+		until = m->expires_at != 0 ? m->expires_at : now + OUTBOX_GIVE_UP_AFTER;
+	else
+		until = held_at + window_wait();
+	if (!alerted && !tell && m->expires_at != 0 && until > m->expires_at - 60)
+		until = m->expires_at - 60 > now ? m->expires_at - 60 : now + 1;
+	if (rc == 0)
+		rc = store_outbox_window_wait(st, m->id, until, tell, why, now);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0)
+		store_rollback(st);
+	return rc;
+}
+
+struct held {
+	struct outbox *ob;
+	int64_t ids[64];
+	struct outbox_msg rows[64];
+	int n;
+};
+
+static int keep_held(const void *rec, void *arg)
+{
+	struct held *h = arg;
+
+	if (h->n == (int)CB_ARRAY_SIZE(h->rows))
+		return 0;
+	return store_outbox_msg_copy(&h->rows[h->n++], rec);
+}
+
+/* The nudge did not go (its template refused, the chat unreachable):
+ * everything held for that chat is told about on another channel now, in
+ * the caller's transaction. */
+static int nudge_failed(struct outbox *ob, const struct outbox_msg *m)
+{
+	struct held h = {ob, {0}, {{0}}, 0};
+	struct channel ch;
+	time_t now = time(NULL);
+	int rc;
+
+	if (m->channel_id == 0 || store_channel_get(ob->env->store, m->channel_id, &ch) != 0)
+		return 0;
+	rc = store_outbox_each_window_held(ob->env->store, m->channel_id, keep_held, &h);
+	for (int i = 0; i < h.n; i++) {
+		const struct outbox_msg *r = &h.rows[i];
+
+		if (rc == 0 && (rc = window_alert(ob, r, ch.kind)) > 0)
+			rc = 0;
+		if (rc == 0)
+			rc = store_outbox_window_wait(ob->env->store, r->id,
+						      r->expires_at != 0 ? r->expires_at : now + OUTBOX_GIVE_UP_AFTER, 1,
+						      "held for the window; the nudge failed", now);
+		store_outbox_msg_free(&h.rows[i]);
+	}
+	return rc;
+}
+
 /* Ends a row for good. reason (blocked, stopped, closed, gateway) says
  * why, for the staff who should know; NULL when nobody needs to. failed
  * names the gateway that kept failing when the row was given up: staff
@@ -305,10 +447,12 @@ static void finish(struct outbox *ob, const struct outbox_msg *m, const char *st
 	rc = offer_next(ob, m, status, &reason, &step);
 	if (rc == 0)
 		rc = store_outbox_finish(st, m->id, status, why, now);
-	if (rc == 0 && failed != NULL && (rc = alert_elsewhere(ob, m, failed, why)) == 1)
+	if (rc == 0 && failed != NULL && (rc = alert_elsewhere(ob, m, failed, why, "gateway")) == 1)
 		reason = NULL;
 	if (rc > 0)
 		rc = 0;
+	if (rc == 0 && is_nudge(m) && strcmp(status, "failed") == 0)
+		rc = nudge_failed(ob, m);
 	if (rc == 0 && reason != NULL)
 		rc = tell_staff(ob, m, reason);
 	if (rc == 0 && m->family_id != 0 && m->staff_id == 0 && strcmp(status, "cancelled") != 0) {
@@ -817,6 +961,13 @@ static void on_sent(const struct gateway_result *r, void *arg)
 		return;
 	}
 	env->metrics->send_failures++;
+	/* Refused for the window, whatever our record said: held as well. */
+	if (r->outcome == GW_PERMANENT && strcmp(r->why, "window") == 0 && j->ch.staff_id != 0 && !is_nudge(&j->m)) {
+		if (window_hold(ob, &j->m, &j->ch, r->reason) != 0)
+			log_error("outbox #%" PRId64 ": cannot hold it for the window: %s", j->m.id, store_errmsg(env->store));
+		job_end(j);
+		return;
+	}
 	switch (r->outcome) {
 	case GW_RETRY_AFTER:
 		/* The gateway said when: nothing goes to this chat before then. */
@@ -967,6 +1118,11 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	}
 	if (ch.opted_out && !allowed_after_stop(env->cfg, m->kind)) {
 		finish(ob, m, "cancelled", "the family sent STOP", is_reply(m) ? "stopped" : NULL, NULL);
+		return DISPATCH_DONE;
+	}
+	if (ch.staff_id != 0 && !is_nudge(m) && window_closed(gw, &ch, now)) {
+		if (window_hold(ob, m, &ch, "waiting for the chat's window") != 0)
+			return DISPATCH_HELD;
 		return DISPATCH_DONE;
 	}
 	slot = chat_limits_get(&lim->chats, ch.id, t);

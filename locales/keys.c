@@ -145,6 +145,7 @@ static const struct keys_entry registry[] = {
 	{"words.checkin_hard", LIST, {0}, 0, 0, FOLDED},
 	{"words.checkin_contact", LIST, {0}, 0, 0, FOLDED},
 	{"template.checkin", TEXT, {0}, 0, 1024, OPENS},
+	{"template.staff_waiting", TEXT, {0}, 0, 1024, OPENS},
 
 	/* setMyDescription: what a chat with the bot shows before anything
 	 * is written; 512 characters at most, and discreet all through. */
@@ -204,6 +205,7 @@ static const struct keys_entry registry[] = {
 	{"button.staff_log", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.staff_handled", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.staff_ack", TEXT, {0}, 0, BUTTON_MAX, 0},
+	{"button.window_open", TEXT, {0}, 0, BUTTON_MAX, 0},
 	{"button.staff_more", TEXT, {0}, 0, BUTTON_MAX, 0},
 
 	/* Replies through the bot; reply_failed names one staff.reason.*. */
@@ -212,6 +214,11 @@ static const struct keys_entry registry[] = {
 	{"staff.reply_failed", TEXT, {"ref", "reason"}, 0, 0, OPENS},
 	{"staff.reply_too_long", TEXT, {"ref", "length", "limit"}, 0, 0, OPENS},
 	{"staff.inbound_failed", TEXT, {0}, 0, 0, OPENS},
+	/* The nudge that asks a staff chat outside its window to write. */
+	{"staff.window_waiting", TEXT, {0}, 0, 0, OPENS},
+	/* A staff chat's new identity, to coordinators and the staff member's other chat. */
+	{"staff.number_changed", TEXT, {"name", "id"}, 0, 0, OPENS},
+	{"staff.user_id_changed", TEXT, {"name", "id"}, 0, 0, OPENS},
 	{"staff.reason.blocked", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.stopped", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.carrier_stop", TEXT, {0}, 0, 0, 0},
@@ -221,6 +228,7 @@ static const struct keys_entry registry[] = {
 	{"staff.reason.template", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.window", TEXT, {0}, 0, 0, 0},
 	{"staff.reason.channels", TEXT, {0}, 0, 0, 0},
+	{"staff.reason.staff_window", TEXT, {0}, 0, 0, 0},
 	{"staff.refused", TEXT, {"ref"}, 0, 0, OPENS},
 	{"staff.unknown_command", TEXT, {0}, 0, 0, OPENS},
 	{"staff.edit_ignored", TEXT, {0}, 0, 0, OPENS},

@@ -592,3 +592,103 @@ int store_outbox_part(struct store *st, int64_t id, const char *gateway_message_
 	sqlite3_bind_text(q, 2, gateway_message_id, -1, SQLITE_STATIC);
 	return store_exec_stmt(q);
 }
+
+/* ---- messages to staff that wait for a conversation window ---------------- */
+
+static const char SQL_WINDOW_HOLD[] =
+	"UPDATE outbox SET window_held_at = coalesce(window_held_at, ?2) WHERE id = ?1"
+	" RETURNING window_held_at, window_alerted_at IS NOT NULL";
+static const char SQL_WINDOW_WAIT[] =
+	"UPDATE outbox SET status = 'queued', not_before = ?2, last_error = ?3, updated_at = ?4,"
+	" window_held_at = coalesce(window_held_at, ?4),"
+	" window_alerted_at = CASE WHEN ?5 THEN coalesce(window_alerted_at, ?4) ELSE window_alerted_at END"
+	" WHERE id = ?1 AND status IN ('queued', 'sending')";
+/* The newest nudge of the chat since it last wrote. */
+static const char SQL_WINDOW_NUDGE[] =
+	"SELECT status FROM outbox INDEXED BY outbox_window_nudge"
+	" WHERE channel_id = ?1 AND kind = 'window_nudge' AND created_at >= ?2 ORDER BY created_at DESC, id DESC LIMIT 1";
+static const char SQL_WINDOW_HELD[] =
+	"SELECT id, family_id, member_id, staff_id, channel_id, appointment_id, request_id, kind,"
+	" catalog_key, params, urgent, not_before, expires_at, status, attempts"
+	" FROM outbox INDEXED BY outbox_window_held WHERE channel_id = ?1 AND status = 'queued'"
+	" AND window_held_at IS NOT NULL AND window_alerted_at IS NULL ORDER BY id";
+
+struct window_hold {
+	time_t held_at;
+	int alerted;
+};
+
+static int read_hold(sqlite3_stmt *q, void *arg)
+{
+	struct window_hold *h = arg;
+
+	h->held_at = (time_t)sqlite3_column_int64(q, 0);
+	h->alerted = sqlite3_column_int(q, 1);
+	return 0;
+}
+
+int store_outbox_window_hold(struct store *st, int64_t id, time_t now, time_t *held_at, int *alerted)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_WINDOW_HOLD);
+	struct window_hold h = {now, 0};
+	int rc;
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now);
+	rc = store_row(q, read_hold, &h);
+	*held_at = h.held_at;
+	*alerted = h.alerted;
+	return rc;
+}
+
+int store_outbox_window_wait(struct store *st, int64_t id, time_t not_before, int alerted, const char *why,
+			     time_t now)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_WINDOW_WAIT);
+
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, not_before);
+	store_bind_opt_text(q, 3, why);
+	sqlite3_bind_int64(q, 4, now);
+	sqlite3_bind_int(q, 5, alerted != 0);
+	return change(st, q);
+}
+
+static int read_nudge(sqlite3_stmt *q, void *arg)
+{
+	const unsigned char *s = sqlite3_column_text(q, 0);
+	int *state = arg;
+
+	*state = s != NULL && (strcmp((const char *)s, "failed") == 0 || strcmp((const char *)s, "expired") == 0 ||
+			       strcmp((const char *)s, "cancelled") == 0)
+			 ? STORE_NUDGE_FAILED
+			 : STORE_NUDGE_LIVE;
+	return 0;
+}
+
+int store_outbox_window_nudge(struct store *st, int64_t channel_id, time_t since, int *state)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_WINDOW_NUDGE);
+	int rc;
+
+	*state = STORE_NUDGE_NONE;
+	if (q == NULL)
+		return -CB_ESTORE;
+	sqlite3_bind_int64(q, 1, channel_id);
+	sqlite3_bind_int64(q, 2, since);
+	rc = store_row(q, read_nudge, state);
+	return rc == -CB_ENOENT ? 0 : rc;
+}
+
+int store_outbox_each_window_held(struct store *st, int64_t channel_id, store_each_cb cb, void *arg)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_WINDOW_HELD);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, channel_id);
+	return each_outbox(q, cb, arg);
+}

@@ -473,6 +473,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN fallback_of INTEGER;"
 	"ALTER TABLE outbox ADD COLUMN fallback_why TEXT;"
 	"CREATE UNIQUE INDEX outbox_one_per_channel ON outbox(origin_id, channel_id) WHERE origin_id IS NOT NULL;",
+	/* 23: a message to staff that a conversation window (WhatsApp's 24
+	 * hours) keeps from going is held: since when, and when staff were
+	 * told on another channel. The nudge asking the chat to write is a row
+	 * of its own, found per chat. The chat's next message brings its held
+	 * rows back at once. */
+	"ALTER TABLE outbox ADD COLUMN window_held_at INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN window_alerted_at INTEGER;"
+	"CREATE INDEX outbox_window_held ON outbox(channel_id) WHERE status = 'queued' AND window_held_at IS NOT NULL;"
+	"CREATE INDEX outbox_window_nudge ON outbox(channel_id, created_at) WHERE kind = 'window_nudge';"
+	"CREATE TRIGGER outbox_window_open AFTER UPDATE OF last_inbound_at ON channels"
+	"  WHEN NEW.staff_id IS NOT NULL AND NEW.last_inbound_at > coalesce(OLD.last_inbound_at, 0) BEGIN"
+	"  UPDATE outbox SET not_before = min(not_before, NEW.last_inbound_at), window_held_at = NULL,"
+	"  window_alerted_at = NULL WHERE status = 'queued' AND window_held_at IS NOT NULL AND channel_id = NEW.id;"
+	"  END;",
 };
 
 size_t store_schema_count(void)

@@ -491,6 +491,20 @@ struct outbox_fallback {
 int store_outbox_fallback_get(struct store *st, int64_t id, struct outbox_fallback *out);
 /* Whether the family answered a check-in at or after since. */
 int store_checkin_answered_since(struct store *st, int64_t family_id, time_t since, int *answered);
+/* A message to staff on a gateway with a conversation window (WhatsApp)
+ * that the window keeps from going waits for it: _hold marks the row held
+ * (from now, unless it was already) and says since when and whether staff
+ * were alerted elsewhere; _wait queues it again for not_before (alerted:
+ * they now are). The chat's next message brings every held row of it back
+ * at once (a trigger on channels.last_inbound_at). _nudge: whether the
+ * chat was sent the template that asks it to write, since since. _held:
+ * the held rows of a chat that nobody was alerted about yet. */
+enum { STORE_NUDGE_NONE, STORE_NUDGE_LIVE, STORE_NUDGE_FAILED };
+int store_outbox_window_hold(struct store *st, int64_t id, time_t now, time_t *held_at, int *alerted);
+int store_outbox_window_wait(struct store *st, int64_t id, time_t not_before, int alerted, const char *why,
+			     time_t now);
+int store_outbox_window_nudge(struct store *st, int64_t channel_id, time_t since, int *state);
+int store_outbox_each_window_held(struct store *st, int64_t channel_id, store_each_cb cb, void *arg);
 
 /* questions: the last question a chat was asked (a reminder, a check-in,
  * the language menu, which document...), with its numbered choices. Each

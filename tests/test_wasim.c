@@ -986,6 +986,27 @@ static void t_inbound_kinds(void **state)
 	assert_string_equal(str_at(c.json, "contacts.0.user_id"), "BE.9999");
 	assert_null(at(c.json, "contacts.0.wa_id"));
 	call_free(&c);
+	/* As Graph: "to" takes a phone number only, and "recipient" a user
+	 * id only. */
+	graph(f, "POST", MSGS,
+	      "{\"messaging_product\":\"whatsapp\",\"to\":\"BE.9999\",\"type\":\"text\","
+	      "\"text\":{\"body\":\"dag\"}}", NULL, &c);
+	assert_int_equal(c.r.status, 400);
+	call_free(&c);
+	graph(f, "POST", MSGS,
+	      "{\"messaging_product\":\"whatsapp\",\"recipient\":\"" FAMILY "\",\"type\":\"text\","
+	      "\"text\":{\"body\":\"dag\"}}", NULL, &c);
+	assert_int_equal(c.r.status, 400);
+	assert_int_equal(num_at(c.json, "error.code"), 100);
+	call_free(&c);
+	/* A send by number answers with the wa_id, not the user id. */
+	graph(f, "POST", MSGS,
+	      "{\"messaging_product\":\"whatsapp\",\"to\":\"" FAMILY "\",\"type\":\"text\","
+	      "\"text\":{\"body\":\"dag\"}}", NULL, &c);
+	assert_int_equal(c.r.status, 200);
+	assert_string_equal(str_at(c.json, "contacts.0.wa_id"), FAMILY);
+	assert_null(at(c.json, "contacts.0.user_id"));
+	call_free(&c);
 }
 
 static void t_mark_read_and_page(void **state)

@@ -140,6 +140,67 @@ static void test_text_body(void **state)
 	cJSON_Delete(want);
 }
 
+/* A user known only by a business-scoped user id is addressed by it in
+ * "recipient", never in "to" (which Graph reads as a phone number and
+ * prefers when both are there); a number stays in "to". */
+static void test_user_id_recipient(void **state)
+{
+	struct composed_button b[1];
+	cJSON *o;
+	char *json;
+
+	(void)state;
+	assert_int_equal(whatsapp_send_build_text("US.13491208655302741918", "Hallo", 5, &json), 0);
+	o = cJSON_Parse(json);
+	assert_string_equal(cJSON_GetObjectItem(o, "recipient")->valuestring, "US.13491208655302741918");
+	assert_null(cJSON_GetObjectItem(o, "to"));
+	cJSON_Delete(o);
+	free(json);
+	button(&b[0], "Ja", "ap:1:1");
+	assert_int_equal(whatsapp_send_build_choices("BE.ENT.4711", "Komt u?", 7, b, 1, "Kies", &json), 0);
+	o = cJSON_Parse(json);
+	assert_string_equal(cJSON_GetObjectItem(o, "recipient")->valuestring, "BE.ENT.4711");
+	assert_null(cJSON_GetObjectItem(o, "to"));
+	cJSON_Delete(o);
+	free(json);
+	assert_int_equal(whatsapp_send_build_media("BE.4711", "document", "1234", "a.pdf", &json), 0);
+	o = cJSON_Parse(json);
+	assert_string_equal(cJSON_GetObjectItem(o, "recipient")->valuestring, "BE.4711");
+	assert_null(cJSON_GetObjectItem(o, "to"));
+	cJSON_Delete(o);
+	free(json);
+	assert_int_equal(whatsapp_send_build_text("32470001001", "Hallo", 5, &json), 0);
+	o = cJSON_Parse(json);
+	assert_string_equal(cJSON_GetObjectItem(o, "to")->valuestring, "32470001001");
+	assert_null(cJSON_GetObjectItem(o, "recipient"));
+	cJSON_Delete(o);
+	free(json);
+}
+
+/* Staff outside the window get one neutral template: no placeholder (no
+ * family, no words), one quick reply, in all four languages. */
+static void test_staff_template(void **state)
+{
+	const struct whatsapp_template *t = NULL;
+	const char *names[WHATSAPP_TEMPLATE_PARAMS];
+	char body[2048];
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < whatsapp_ntemplates; i++)
+		if (strcmp(whatsapp_templates[i].name, "casebot_staff_waiting") == 0)
+			t = &whatsapp_templates[i];
+	assert_non_null(t);
+	assert_string_equal(t->kinds, "window_nudge");
+	assert_int_equal(t->nbuttons, 1);
+	for (int l = 0; l < LANG_COUNT; l++) {
+		assert_int_equal(whatsapp_template_body(loc, (enum lang)l, t, body, sizeof(body), names, &n), 0);
+		assert_int_equal(n, 0);
+		assert_null(strchr(body, '{'));
+		assert_non_null(locale_text(loc, (enum lang)l, t->buttons[0]));
+	}
+}
+
 static void test_buttons_body(void **state)
 {
 	cJSON *want = load_json("courier_send_request_interactive_buttons.json");
@@ -1166,6 +1227,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_body),
+		cmocka_unit_test(test_user_id_recipient),
+		cmocka_unit_test(test_staff_template),
 		cmocka_unit_test(test_buttons_body),
 		cmocka_unit_test(test_list_body),
 		cmocka_unit_test(test_media_body),

@@ -12,6 +12,7 @@
 
 #include "bot/config.h"
 #include "bot/gateways/telegram_api.h"
+#include "bot/gateways/whatsapp_api.h"
 #include "bot/gateways/whatsapp.h"
 #include "bot/gateways/whatsapp_send.h"
 #include "bot/log.h"
@@ -38,6 +39,11 @@ const struct whatsapp_template whatsapp_templates[] = {
 	 {0}},
 	{"casebot_checkin", "checkin", "checkin.question", 4, "template.checkin",
 	 {"button.checkin_good", "button.checkin_okay", "button.checkin_hard", "button.checkin_contact"}},
+	/* Staff outside the window: what waits for them is never in the
+	 * template (no family, no words); their answer opens the window and
+	 * brings it. */
+	{"casebot_staff_waiting", "window_nudge", "staff.window_waiting", 1, "template.staff_waiting",
+	 {"button.window_open"}},
 };
 
 const size_t whatsapp_ntemplates = CB_ARRAY_SIZE(whatsapp_templates);
@@ -47,13 +53,18 @@ static size_t units(const char *s, size_t len)
 	return telegram_api_utf16_len(s, len);
 }
 
+/* A chat is addressed by its number in "to"; a user known only by a
+ * business-scoped user id (CC.digits, or a parent CC.ENT.digits) by that
+ * id in "recipient", which Graph reads only when "to" is absent ("to"
+ * takes a phone number, and wins when both are given). */
 static cJSON *message(const char *to, const char *type)
 {
 	cJSON *o = cJSON_CreateObject();
+	const char *field = whatsapp_api_is_user_id(to) ? "recipient" : "to";
 
 	if (o == NULL || cJSON_AddStringToObject(o, "messaging_product", "whatsapp") == NULL ||
 	    cJSON_AddStringToObject(o, "recipient_type", "individual") == NULL ||
-	    cJSON_AddStringToObject(o, "to", to) == NULL || cJSON_AddStringToObject(o, "type", type) == NULL) {
+	    cJSON_AddStringToObject(o, field, to) == NULL || cJSON_AddStringToObject(o, "type", type) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -518,7 +529,8 @@ static const struct code_class {
 	{132015, WHATSAPP_TEMPLATE, 0},      /* paused for low quality */
 	{132016, WHATSAPP_TEMPLATE, 0},      /* disabled */
 	/* Everything else (131008, 131009, 131021, 131051, 368, 130472,
-	 * 131049, 131050...) fails the one message, with its code and title. */
+	 * 131049, 131050, 131062 for a kind a business-scoped user id cannot
+	 * get...) fails the one message, with its code and title. */
 };
 
 enum whatsapp_send_class whatsapp_send_classify(int code, const char *message)

@@ -164,6 +164,23 @@ static const char *str_at(const cJSON *o, const char *name)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+/* CC.<alphanumerics>, or a parent CC.ENT.<alphanumerics>: two capital
+ * letters, a dot, then letters and digits (a dot after ENT). */
+static int bsuid_shaped(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2] != '.')
+		return 0;
+	s += 3;
+	if (strncmp(s, "ENT.", 4) == 0)
+		s += 4;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+			return 0;
+	return i > 0 && i <= 128;
+}
+
 struct sim_chat *wasim_chat_by_wa_id(struct wasim *w, const char *wa_id, int create)
 {
 	int64_t id = 0;
@@ -515,7 +532,13 @@ static void api_messages(struct call *c)
 		fail_param(c, "The parameter to is required.");
 		goto out;
 	}
-	/* A user known only by a business-scoped user id is sent to by it. */
+	/* As Graph does: "to" takes a phone number and wins when both are
+	 * given; "recipient" takes a business-scoped user id (CC.digits) and
+	 * nothing else, for a user known only by it. */
+	if (to == NULL && !bsuid_shaped(recipient)) {
+		fail_param(c, "Param recipient must be a business-scoped user id");
+		goto out;
+	}
 	if (to != NULL)
 		chat = wasim_chat_by_wa_id(w, to, 1);
 	else
@@ -614,11 +637,12 @@ static void api_messages(struct call *c)
 	e = cJSON_CreateObject();
 	cJSON_AddItemToArray(arr, e);
 	cJSON_AddStringToObject(e, "input", to != NULL ? to : recipient);
-	if (wasim_has_number(chat)) {
+	/* wa_id answers a send by number, user_id one by user id. */
+	if (to != NULL && wasim_has_number(chat)) {
 		snprintf(num, sizeof(num), "%" PRId64, chat->id);
 		cJSON_AddStringToObject(e, "wa_id", num);
 	}
-	if (chat->user_id[0] != '\0')
+	if (to == NULL && chat->user_id[0] != '\0')
 		cJSON_AddStringToObject(e, "user_id", chat->user_id);
 	arr = cJSON_AddArrayToObject(root, "messages");
 	e = cJSON_CreateObject();
