@@ -88,7 +88,7 @@ WASIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/wasim*.c))
 SMSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/smsim*.c))
 SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
-.PHONY: all test asan run check bench FORCE
+.PHONY: all test asan run check bench fuzz-bins FORCE
 # Keep object files make considers intermediate, so nothing rebuilds twice.
 .SECONDARY:
 all: $(BUILD)/casebot
@@ -159,34 +159,46 @@ $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)
 
-# The libFuzzer targets for the Telegram, WhatsApp and SMS parsers, built with
-# clang (libFuzzer is clang's) and run for FUZZ_SECONDS each from the stored
-# payloads; what they find new goes to $(BUILD)/fuzz-corpus-*, not into
-# tests/data. Without clang it says so and does nothing.
-FUZZ_SRC = tests/fuzz_telegram.c bot/gateways/telegram_api.c bot/util.c
-FUZZ_WA_SRC = tests/fuzz_whatsapp.c bot/gateways/whatsapp_api.c bot/event_json.c bot/util.c
-FUZZ_SMS_SRC = tests/fuzz_sms.c bot/gateways/sms_api.c bot/event_json.c bot/util.c
+# The parsers' libFuzzer targets, one per line of tests/fuzz/targets.h
+# (tests/fuzz_<name>.c, its seeds in tests/data/fuzz/<name>/). make fuzz
+# builds the library and each target with clang (libFuzzer is clang's),
+# ASan and UBSan in build-fuzz/, and runs them one after the other for
+# FUZZ_SECONDS each (FUZZ_TARGETS="router config" for some only); what
+# they find new goes to build-fuzz/corpus/<name>, not into tests/data.
+# Without clang it says so and does nothing. make test replays every
+# corpus through the same entry points, built with $(CC) into
+# test_fuzz_corpus.
+FUZZ_TARGETS ?= $(shell sed -n 's/^TARGET(\([a-z0-9_]*\))$$/\1/p' tests/fuzz/targets.h)
 FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build-fuzz
+FUZZ_REPLAY_OBJ = $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%.replay.o)
 fuzz:
 	@if ! command -v clang >/dev/null 2>&1; then \
 	  echo "fuzz: skipped, clang is not installed (libFuzzer comes with clang)"; exit 0; \
 	fi; \
-	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-whatsapp $(BUILD)/fuzz-corpus-sms && echo "  LINK    $(BUILD)/fuzz_telegram" && \
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_SRC) \
-	  $(shell pkg-config --libs libcjson libutf8proc) -o $(BUILD)/fuzz_telegram && \
-	echo "  LINK    $(BUILD)/fuzz_whatsapp" && \
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_WA_SRC) \
-	  $(shell pkg-config --libs libcjson libutf8proc) -o $(BUILD)/fuzz_whatsapp && \
-	echo "  LINK    $(BUILD)/fuzz_sms" && \
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(FUZZ_SMS_SRC) \
-	  $(shell pkg-config --libs libcjson libutf8proc libcurl libsodium libcrypto) -o $(BUILD)/fuzz_sms && \
-	$(BUILD)/fuzz_telegram -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus tests/data/telegram \
-	  tests/data/payloads/telegram && \
-	$(BUILD)/fuzz_whatsapp -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus-whatsapp \
-	  tests/data/payloads/whatsapp && \
-	$(BUILD)/fuzz_sms -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus-sms tests/data/payloads/sms
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=1 OPT=-O1 \
+	  CFLAGS=-fsanitize=fuzzer-no-link fuzz-bins || exit 1; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && echo "  FUZZ    $$t ($(FUZZ_SECONDS) s)" && \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus/$$t tests/data/fuzz/$$t || exit 1; \
+	done
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(BUILD)/bot/clock.d $(BUILD)/bot/clock-test.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz_%.o $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/fuzz_%.replay.o: tests/fuzz_%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (replay)"
+	@$(CC) $(CFLAGS_ALL) -DLLVMFuzzerTestOneInput=fuzz_$*_one -DLLVMFuzzerInitialize=fuzz_$*_init \
+	  -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/test_fuzz_corpus: $(FUZZ_REPLAY_OBJ)
+
+-include $(FUZZ_REPLAY_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(BUILD)/bot/main.d $(BUILD)/bot/clock.d $(BUILD)/bot/clock-test.d $(TEST_BIN:=.d) $(TSUP_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
 	$(BUILD)/tests/bench/bench.d
 
 endif

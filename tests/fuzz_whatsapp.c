@@ -70,6 +70,13 @@ static int on_status(void *arg, int rc, const struct whatsapp_status *st)
 	return 0;
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct whatsapp_webhook w;

@@ -98,29 +98,35 @@ static void verify(struct whatsapp *wa, struct http_server_req *req)
 /* X-Hub-Signature-256 is "sha256=" and the hex HMAC-SHA256 of the body as
  * received, keyed with the app secret. The bytes are hashed as they came:
  * JSON serialised again would differ on escaped accents and emoji. */
-static int signature_ok(const struct whatsapp *wa, struct http_server_req *req)
+int whatsapp_signature_ok(const char *secret, const char *header, size_t hlen, const char *body, size_t len)
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES], given[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
-	const char *h;
-	size_t hlen = 0, glen = 0;
+	size_t glen = 0;
 	int ok;
 
-	h = http_server_req_header(req, "x-hub-signature-256", &hlen);
-	if (h == NULL || hlen != 7 + 2 * sizeof(mac) || strncmp(h, "sha256=", 7) != 0)
+	if (header == NULL || hlen != 7 + 2 * sizeof(mac) || strncmp(header, "sha256=", 7) != 0)
 		return 0;
-	if (sodium_hex2bin(given, sizeof(given), h + 7, hlen - 7, NULL, &glen, NULL) != 0 || glen != sizeof(given))
+	if (sodium_hex2bin(given, sizeof(given), header + 7, hlen - 7, NULL, &glen, NULL) != 0 || glen != sizeof(given))
 		return 0;
 	/* The key is the app secret as Meta shows it, of any length: the
 	 * streaming API takes that, crypto_auth_hmacsha256() only 32 bytes. */
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)wa->app_secret, strlen(wa->app_secret));
-	if (req->body_len > 0)
-		crypto_auth_hmacsha256_update(&st, (const unsigned char *)req->body, req->body_len);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	if (len > 0)
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(&st, sizeof(st));
 	ok = sodium_memcmp(mac, given, sizeof(mac)) == 0;
 	sodium_memzero(mac, sizeof(mac));
 	return ok;
+}
+
+static int signature_ok(const struct whatsapp *wa, struct http_server_req *req)
+{
+	size_t hlen = 0;
+	const char *h = http_server_req_header(req, "x-hub-signature-256", &hlen);
+
+	return whatsapp_signature_ok(wa->app_secret, h, hlen, req->body, req->body_len);
 }
 
 /* ---- POST: the batch ------------------------------------------------- */

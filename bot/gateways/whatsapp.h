@@ -51,6 +51,11 @@ int gateway_whatsapp_app_secret(const struct config *cfg, char *out, size_t cap)
  * <token>", into out (wiped by the caller after use). */
 int whatsapp_auth_header(const struct whatsapp *wa, char *out, size_t cap);
 
+/* 1 when header (hlen bytes, NULL: none) is "sha256=" and the hex
+ * HMAC-SHA256 of the body bytes keyed with secret, compared in constant
+ * time. */
+int whatsapp_signature_ok(const char *secret, const char *header, size_t hlen, const char *body, size_t len);
+
 /* Length of a text in WhatsApp's measure of its limit (UTF-16 units, as
  * the Graph API counts). */
 size_t whatsapp_text_len(const char *text, size_t len);
