@@ -9,6 +9,8 @@
 #   make deps       install missing Debian packages (apt-get) and the browser
 #                   tests' npm packages (npm ci), no-op otherwise
 #   make check      casebot check on the example configuration
+#   make fuzz       every parser's libFuzzer target, FUZZ_SECONDS each (clang)
+#   make crash      100 kill -9 of casebot run under load, one line of figures
 #
 # Top-level targets first make sure the packages are there, then call this
 # Makefile again with CASEBOT_DEPS_OK=1, so that pkg-config runs only once the
@@ -27,8 +29,8 @@ SANITIZE ?=
 
 ifeq ($(CASEBOT_DEPS_OK),)
 
-.PHONY: all test asan run check bench fuzz clean deps
-all test asan run check bench fuzz: deps
+.PHONY: all test asan run check bench fuzz crash clean deps
+all test asan run check bench fuzz crash: deps
 	@$(MAKE) --no-print-directory CASEBOT_DEPS_OK=1 $@
 
 deps:
@@ -88,7 +90,7 @@ WASIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/wasim*.c))
 SMSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/smsim*.c))
 SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
-.PHONY: all test asan run check bench fuzz-bins FORCE
+.PHONY: all test asan run check bench fuzz-bins crash FORCE
 # Keep object files make considers intermediate, so nothing rebuilds twice.
 .SECONDARY:
 all: $(BUILD)/casebot
@@ -155,6 +157,11 @@ check: $(BUILD)/casebot
 $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -Wl,--wrap=_cmocka_run_group_tests -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
+# 100 kill -9 of casebot run while tgsim feeds it (make test runs 10):
+# one line of figures, and the goals checked (tests/test_crash.c).
+crash: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/tests/test_crash
+	@CASEBOT_BUILD=$(BUILD) CASEBOT_CRASH_KILLS=$${CASEBOT_CRASH_KILLS:-100} $(BUILD)/tests/test_crash
 
 bench: $(BUILD)/casebot $(BUILD)/tgsim $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_ARGS)
