@@ -120,11 +120,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		char *value = malloc(size);
+		unsigned long long u = 0;
 
 		if (value == NULL)
 			return 0;
 		for (size_t i = 1; i < size && i < 9; i++)
-			count = count * 256 + data[i];
+			u = u * 256 + data[i];
+		count = (long long)(u >> 1) * ((u & 1) ? -1 : 1);
 		memcpy(value, data + 1, size - 1);
 		value[size - 1] = '\0';
 		render_all(real, value, count);
