@@ -30,7 +30,7 @@ done
 # as; the rest whole, in name order.
 slow="test_whatsapp_flow:5 test_daemon:5 test_staff:5 test_faults:4 test_console:3 test_staff_long:2
       test_whatsapp_sim:3 test_cli:3 test_voice:2 test_sms_flow:3 test_erase:2 test_browser:1 test_router:2
-      test_contract:2"
+      test_contract:2 test_whatsapp_staff:2 test_crash:1"
 pieces() {
 	for s in $slow; do
 		[ "${s%%:*}" = "$1" ] && { echo "${s#*:}"; return; }
