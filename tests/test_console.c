@@ -330,7 +330,9 @@ static void assert_security_headers(const struct console_response *res)
 	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
 	assert_non_null(strstr(csp, "default-src 'none'"));
 	assert_null(strstr(csp, "unsafe-inline"));
-	assert_null(strstr(csp, "script-src"));
+	assert_null(strstr(csp, "unsafe-eval"));
+	/* Scripts from the console's own files only, never inline. */
+	assert_non_null(strstr(csp, "script-src 'self';"));
 	assert_string_equal(header(res, "referrer-policy", 0), "no-referrer");
 	assert_string_equal(header(res, "cache-control", 0), "no-store");
 	assert_string_equal(header(res, "x-content-type-options", 0), "nosniff");
@@ -553,8 +555,16 @@ static void test_headers_everywhere(void **state)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		request(f, "GET", paths[i], NULL, cookie, &res);
 		assert_security_headers(&res);
-		/* No script and no inline style anywhere. */
-		assert_null(strstr(res.body, "<script"));
+		/* No inline script and no inline style anywhere: the one script
+		 * is a file. */
+		for (const char *s = res.body; (s = strstr(s, "<script")) != NULL; s++)
+			assert_int_equal(strncmp(s, "<script src=\"/console.js\" defer></script>", 41), 0);
+		/* No event handler attribute (on...=) either. */
+		for (const char *s = res.body; (s = strstr(s, " on")) != NULL; s++) {
+			size_t n = strspn(s + 3, "abcdefghijklmnopqrstuvwxyz");
+
+			assert_false(n > 0 && s[3 + n] == '=');
+		}
 		assert_null(strstr(res.body, "style="));
 		console_response_free(&res);
 	}
@@ -940,6 +950,314 @@ static void test_document_download(void **state)
 	sodium_memzero(key, sizeof(key));
 }
 
+static int64_t staff_id(struct fx *f, const char *name)
+{
+	struct staff s;
+
+	assert_int_equal(store_staff_get(f->st, name, &s), 0);
+	return s.id;
+}
+
+/* The alerts to triage: only those of families the reader reaches,
+ * filtered, each read audited; acknowledged and passed on from the list,
+ * never to someone who does not follow the family. */
+static void test_alerts_page(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	struct family f1, f2;
+	char sara[128], ana[128], marc[128], path[96], body[64];
+	int64_t a1, a2;
+
+	assert_int_equal(store_family_get(f->st, "F-001", &f1), 0);
+	assert_int_equal(store_family_get(f->st, "F-002", &f2), 0);
+	assert_int_equal(store_alert_add(f->st, f1.id, staff_id(f, "Sara"), "checkin", 0, "checkin_unanswered", NULL,
+					 f->h.now - 600, 0, &a1),
+			 0);
+	assert_int_equal(store_alert_add(f->st, f2.id, staff_id(f, "Ana"), "urgent", 1, "urgent", "{\"bytes\":12}",
+					 f->h.now - 60, 0, &a2),
+			 0);
+	login(f, 0, sara, sizeof(sara));
+	login(f, 1, ana, sizeof(ana));
+	login(f, 2, marc, sizeof(marc));
+
+	request(f, "GET", "/alerts", NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "href=\"/families/F-001\""));
+	assert_non_null(strstr(res.body, "De laatste check-in bleef onbeantwoord"));
+	assert_null(strstr(res.body, "F-002"));
+	assert_non_null(strstr(res.body, "<label for=\"assign-"));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'alerts.read' AND actor = 'console:Sara'"), 1);
+
+	request(f, "GET", "/alerts?urgent=1", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "href=\"/families/F-002\""));
+	assert_null(strstr(res.body, "href=\"/families/F-001\""));
+	assert_non_null(strstr(res.body, "<tr class=\"urgent\">"));
+	console_response_free(&res);
+	request(f, "GET", "/alerts?family=F-001", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "href=\"/families/F-001\""));
+	assert_null(strstr(res.body, "href=\"/families/F-002\""));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'alerts.read' AND family_ref = 'F-001'"), 1);
+
+	/* Not Sara's family: refused, audited, still open. */
+	snprintf(path, sizeof(path), "/alerts/%lld/ack", (long long)a2);
+	assert_int_equal(post_status(f, sara, path, ""), 404);
+	assert_int_equal(audit_count(f, "action = 'scope.refused' AND actor = 'console:Sara' AND family_ref = 'F-002'"), 1);
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM alerts WHERE acked_at IS NULL"), 2);
+
+	/* Ana backs up F-001 but Sara is not away: Ana does not follow it. */
+	snprintf(path, sizeof(path), "/alerts/%lld/assign", (long long)a1);
+	snprintf(body, sizeof(body), "staff=%lld", (long long)staff_id(f, "Ana"));
+	assert_int_equal(post_status(f, sara, path, body), 422);
+	snprintf(body, sizeof(body), "staff=%lld", (long long)staff_id(f, "Marc"));
+	assert_int_equal(post_status(f, sara, path, body), 303);
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM alerts WHERE group_id = (SELECT group_id FROM "
+						     "alerts WHERE id = 1) AND staff_id = (SELECT id FROM staff WHERE "
+						     "name = 'Marc')"),
+			 1);
+	assert_int_equal(audit_count(f, "action = 'alert.assign' AND family_ref = 'F-001'"), 1);
+	request(f, "GET", "/alerts?mine=1", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "href=\"/families/F-001\""));
+	assert_null(strstr(res.body, "href=\"/families/F-002\""));
+	console_response_free(&res);
+
+	snprintf(path, sizeof(path), "/alerts/%lld/ack", (long long)a1);
+	assert_int_equal(post_status(f, sara, path, ""), 303);
+	assert_int_equal(audit_count(f, "action = 'alert.ack' AND family_ref = 'F-001'"), 1);
+	/* Every copy closes with it. */
+	assert_int_equal(testenv_query_int(&f->env, "SELECT count(*) FROM alerts WHERE acked_at IS NULL"), 1);
+	request(f, "GET", "/alerts", NULL, sara, &res);
+	assert_null(strstr(res.body, "href=\"/families/F-001\""));
+	console_response_free(&res);
+	request(f, "GET", "/alerts?all=1", NULL, sara, &res);
+	assert_non_null(strstr(res.body, "href=\"/families/F-001\""));
+	console_response_free(&res);
+	(void)ana;
+}
+
+/* What the overview's script polls: the open alerts' count and those
+ * newer than the newest it has, in the reader's scope; a poll that
+ * brings alerts is audited, an empty one is not. The overview carries
+ * the newest id it counted, and the script is a file. */
+static void test_alerts_live(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	struct family f1, f2;
+	char sara[128], marc[128], path[64], want[64];
+	int64_t a1, a2, a3;
+
+	assert_int_equal(store_family_get(f->st, "F-001", &f1), 0);
+	assert_int_equal(store_family_get(f->st, "F-002", &f2), 0);
+	assert_int_equal(store_alert_add(f->st, f1.id, staff_id(f, "Sara"), "checkin", 0, "checkin_unanswered", NULL,
+					 f->h.now - 600, 0, &a1),
+			 0);
+	login(f, 0, sara, sizeof(sara));
+	login(f, 2, marc, sizeof(marc));
+	request(f, "GET", "/", NULL, sara, &res);
+	snprintf(want, sizeof(want), "id=\"live\" data-newest=\"%lld\"", (long long)a1);
+	assert_non_null(strstr(res.body, want));
+	assert_non_null(strstr(res.body, "<b id=\"count-alerts\">1</b>"));
+	assert_non_null(strstr(res.body, "<script src=\"/console.js\" defer></script>"));
+	console_response_free(&res);
+	request(f, "GET", "/console.js", NULL, NULL, &res);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "text/javascript; charset=utf-8");
+	assert_non_null(strstr(res.body, "/alerts/live?after="));
+	assert_non_null(strstr(res.body, "textContent"));
+	assert_null(strstr(res.body, "innerHTML"));
+	console_response_free(&res);
+
+	snprintf(path, sizeof(path), "/alerts/live?after=%lld", (long long)a1);
+	request(f, "GET", path, NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "application/json");
+	snprintf(want, sizeof(want), "{\"open\":1,\"newest\":%lld,\"alerts\":[]}", (long long)a1);
+	assert_string_equal(res.body, want);
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'alerts.read'"), 0);
+
+	assert_int_equal(store_alert_add(f->st, f2.id, staff_id(f, "Ana"), "urgent", 1, "urgent", "{\"bytes\":12}",
+					 f->h.now, 0, &a2),
+			 0);
+	assert_int_equal(store_alert_add(f->st, f1.id, staff_id(f, "Sara"), "urgent", 1, "urgent", "{\"bytes\":5}",
+					 f->h.now, 0, &a3),
+			 0);
+	/* Sara's scope: her new one only. */
+	request(f, "GET", path, NULL, sara, &res);
+	snprintf(want, sizeof(want), "{\"open\":2,\"newest\":%lld,\"alerts\":[{\"id\":%lld,\"ref\":\"F-001\"",
+		 (long long)a3, (long long)a3);
+	assert_int_equal(strncmp(res.body, want, strlen(want)), 0);
+	assert_null(strstr(res.body, "F-002"));
+	assert_non_null(strstr(res.body, "\"urgent\":true"));
+	console_response_free(&res);
+	request(f, "GET", path, NULL, marc, &res);
+	assert_non_null(strstr(res.body, "\"open\":3"));
+	assert_non_null(strstr(res.body, "\"ref\":\"F-002\""));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'alerts.read' AND detail = 'live'"), 2);
+	/* Without a session: the login, not the alerts. */
+	request(f, "GET", path, NULL, NULL, &res);
+	assert_int_equal(res.status, 303);
+	console_response_free(&res);
+}
+
+/* The audit log: filtered, its reading audited; a counsellor reads only
+ * their own rows; the export is CSV. */
+static void test_audit_page(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	char sara[128], marc[128];
+
+	login(f, 0, sara, sizeof(sara));
+	login(f, 2, marc, sizeof(marc));
+	request(f, "GET", "/families/F-001", NULL, sara, &res);
+	console_response_free(&res);
+	request(f, "GET", "/families/F-002", NULL, marc, &res);
+	console_response_free(&res);
+
+	request(f, "GET", "/audit?family=F-001", NULL, marc, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "<td>console:Sara</td><td>console.view</td><td>F-001</td>"));
+	assert_null(strstr(res.body, "<td>F-002</td>"));
+	assert_non_null(strstr(res.body, "<label for=\"a-since\">"));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'audit.read' AND actor = 'console:Marc' AND family_ref = 'F-001'"), 1);
+	request(f, "GET", "/audit?staff=Sara", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "<td>console:Sara</td><td>console.view</td>"));
+	assert_null(strstr(res.body, "<td>console:Marc</td><td>console.view</td>"));
+	console_response_free(&res);
+	/* Sara asks for Marc's rows and gets her own. */
+	request(f, "GET", "/audit?staff=Marc", NULL, sara, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "<td>console:Sara</td><td>console.view</td>"));
+	assert_null(strstr(res.body, "<td>console:Marc</td><td>console.view</td>"));
+	console_response_free(&res);
+	/* A week back by default: an older row is not there. */
+	assert_int_equal(store_audit(f->st, f->h.now - 30 * 86400, "cli:old", "family.close", "F-002", NULL), 0);
+	request(f, "GET", "/audit", NULL, marc, &res);
+	assert_null(strstr(res.body, "cli:old"));
+	console_response_free(&res);
+	request(f, "GET", "/audit?since=2025-11-01", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "cli:old"));
+	console_response_free(&res);
+	request(f, "GET", "/audit?since=2025-02-30", NULL, marc, &res);
+	assert_int_equal(res.status, 422);
+	console_response_free(&res);
+
+	request(f, "GET", "/audit.csv?family=F-001&since=2025-12-01", NULL, marc, &res);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "text/csv; charset=utf-8");
+	assert_non_null(strstr(res.body, "\"console:Sara\",\"console.view\",\"F-001\""));
+	assert_string_equal(header(&res, "content-disposition", 0), "attachment; filename=\"audit.csv\"");
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'audit.export' AND actor = 'console:Marc'"), 1);
+}
+
+/* The staff page: coordinators only (a counsellor's try audited); add,
+ * away and back, a password, a new second factor and an invite (each
+ * shown once, with its QR code), a wrong pairing number, the backup of
+ * someone's families, deactivation; every change audited. */
+static void test_staff_page(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	char sara[128], marc[128], path[64], body[128];
+	struct staff s;
+	struct staff_login l;
+	struct family fam;
+	int64_t sara_id = staff_id(f, "Sara"), ana_id = staff_id(f, "Ana");
+
+	login(f, 0, sara, sizeof(sara));
+	login(f, 2, marc, sizeof(marc));
+	request(f, "GET", "/staff", NULL, sara, &res);
+	assert_int_equal(res.status, 404);
+	console_response_free(&res);
+	assert_int_equal(post_status(f, sara, "/staff", "name=Eve&role=coordinator&lang=en"), 404);
+	assert_int_equal(audit_count(f, "action = 'scope.refused' AND actor = 'console:Sara' AND detail = 'staff'"), 2);
+	assert_int_equal(store_staff_get(f->st, "Eve", &s), -CB_ENOENT);
+
+	request(f, "GET", "/staff", NULL, marc, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "<h2>Sara</h2>"));
+	assert_non_null(strstr(res.body, "<label for=\"new-name\">"));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'staff.read' AND actor = 'console:Marc'"), 1);
+
+	assert_int_equal(post_status(f, marc, "/staff", "name=%3Ci%3EEve&role=counsellor&lang=de"), 303);
+	assert_int_equal(store_staff_get(f->st, "<i>Eve", &s), 0);
+	assert_int_equal(s.lang, LANG_DE);
+	assert_int_equal(audit_count(f, "action = 'staff.add' AND actor = 'console:Marc'"), 1);
+	assert_int_equal(post_status(f, marc, "/staff", "name=Sara&role=counsellor&lang=de"), 409);
+	request(f, "GET", "/staff", NULL, marc, &res);
+	assert_non_null(strstr(res.body, "<h2>&lt;i&gt;Eve</h2>"));
+	console_response_free(&res);
+
+	snprintf(path, sizeof(path), "/staff/%lld/away", (long long)sara_id);
+	assert_int_equal(post_status(f, marc, path, ""), 303);
+	assert_int_equal(store_staff_get_id(f->st, sara_id, &s), 0);
+	assert_true(s.away);
+	snprintf(path, sizeof(path), "/staff/%lld/back", (long long)sara_id);
+	assert_int_equal(post_status(f, marc, path, ""), 303);
+	assert_int_equal(store_staff_get_id(f->st, sara_id, &s), 0);
+	assert_false(s.away);
+	assert_int_equal(audit_count(f, "action IN ('staff.away', 'staff.back') AND actor = 'console:Marc'"), 2);
+
+	snprintf(path, sizeof(path), "/staff/%lld/password", (long long)sara_id);
+	assert_int_equal(post_status(f, marc, path, "password=short"), 422);
+	assert_int_equal(post_status(f, marc, path, "password=a+new+long+password"), 303);
+	assert_int_equal(store_login_get(f->st, sara_id, &l), 0);
+	assert_int_equal(auth_password_check(l.password, "a new long password"), 0);
+	assert_int_equal(audit_count(f, "action = 'staff.password' AND actor = 'console:Marc'"), 1);
+
+	snprintf(path, sizeof(path), "/staff/%lld/totp", (long long)sara_id);
+	post(f, marc, path, "", &res);
+	assert_int_equal(res.status, 200);
+	assert_true(res.wipe);
+	assert_non_null(strstr(res.body, "otpauth://totp/casebot:Sara?secret="));
+	assert_non_null(strstr(res.body, "<svg class=\"qr\" role=\"img\""));
+	assert_int_equal(store_login_get(f->st, sara_id, &l), 0);
+	assert_non_null(strstr(res.body, l.totp_secret));
+	assert_string_not_equal(l.totp_secret, f->secret[0]);
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'staff.totp' AND actor = 'console:Marc'"), 1);
+
+	snprintf(path, sizeof(path), "/staff/%lld/invite", (long long)ana_id);
+	post(f, marc, path, "", &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body, "https://t.me/"));
+	assert_non_null(strstr(res.body, "?start="));
+	assert_non_null(strstr(res.body, "<svg class=\"qr\""));
+	console_response_free(&res);
+	assert_int_equal(audit_count(f, "action = 'staff.invite' AND actor = 'console:Marc'"), 1);
+	snprintf(path, sizeof(path), "/staff/%lld/confirm", (long long)ana_id);
+	assert_int_equal(post_status(f, marc, path, "number=12345"), 422);
+	/* Nothing waits for a number yet. */
+	assert_int_equal(post_status(f, marc, path, "number=123456"), 409);
+
+	snprintf(path, sizeof(path), "/staff/%lld/backup", (long long)ana_id);
+	snprintf(body, sizeof(body), "backup=%lld", (long long)sara_id);
+	assert_int_equal(post_status(f, marc, path, body), 303);
+	assert_int_equal(store_family_get(f->st, "F-002", &fam), 0);
+	assert_int_equal(fam.backup_id, sara_id);
+	assert_int_equal(audit_count(f, "action = 'family.backup' AND family_ref = 'F-002'"), 1);
+	snprintf(body, sizeof(body), "backup=%lld", (long long)ana_id);
+	assert_int_equal(post_status(f, marc, path, body), 422);
+
+	snprintf(path, sizeof(path), "/staff/%lld/deactivate", (long long)ana_id);
+	assert_int_equal(post_status(f, marc, path, ""), 422);
+	assert_int_equal(post_status(f, marc, path, "confirm=yes"), 303);
+	assert_int_equal(store_staff_get_id(f->st, ana_id, &s), 0);
+	assert_false(s.active);
+	assert_int_equal(audit_count(f, "action = 'staff.deactivate' AND actor = 'console:Marc'"), 1);
+	/* Marc cannot deactivate himself. */
+	snprintf(path, sizeof(path), "/staff/%lld/deactivate", (long long)staff_id(f, "Marc"));
+	assert_int_equal(post_status(f, marc, path, "confirm=yes"), 409);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -961,6 +1279,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_family_page_voice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_family_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_document_download, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_staff_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

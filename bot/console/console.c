@@ -23,7 +23,9 @@
 
 #include "bot/config.h"
 #include "bot/console/casefile.h"
+#include "bot/console/desk.h"
 #include "bot/console/page.h"
+#include "bot/console/team.h"
 #include "bot/event.h"
 #include "bot/tz.h"
 #include "locales/locale.h"
@@ -45,13 +47,26 @@ static const char CSS[] =
 	"h1{font-size:1.4rem;margin:.2rem 0 1rem}\n"
 	"h2{font-size:1.1rem;margin:1.5rem 0 .5rem}\n"
 	"a{color:#0645ad}\n"
-	"a:focus,button:focus,input:focus{outline:3px solid #f5a623;outline-offset:2px}\n"
+	"a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,"
+	"summary:focus-visible{outline:3px solid #b35900;outline-offset:2px}\n"
+	"header a:focus-visible,header button:focus-visible{outline-color:#ffd27a}\n"
 	"button{font:inherit;padding:.45rem .9rem;border:1px solid #123;background:#123;color:#fff;"
 	"border-radius:4px;cursor:pointer}\n"
 	"header button{background:#fff;color:#123}\n"
 	"label{display:block;margin:.8rem 0 .2rem;font-weight:600}\n"
-	"input,textarea{font:inherit;width:100%;max-width:24rem;padding:.4rem;border:1px solid #555;"
-	"border-radius:4px}\n"
+	"input,textarea,select{font:inherit;width:100%;max-width:24rem;padding:.4rem;border:1px solid #555;"
+	"border-radius:4px;background:#fff;color:#1a1a1a}\n"
+	"input[type=checkbox]{width:auto;vertical-align:middle}\n"
+	"label.inline{display:inline;font-weight:400}\n"
+	"td form{margin:.2rem 0}td label{margin-top:0;font-weight:400}\n"
+	"details{margin:.6rem 0}summary{cursor:pointer;color:#0645ad;text-decoration:underline}\n"
+	".notice{padding:.5rem .8rem;border-left:4px solid #555;background:#f3f3f3}\n"
+	".card{border:1px solid #bbb;border-radius:6px;padding:.2rem .9rem .6rem;margin:.8rem 0}\n"
+	".card dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem 1rem}.card dd{margin:0}\n"
+	".actions{display:flex;flex-wrap:wrap;gap:.4rem}\n"
+	".filters{display:flex;flex-wrap:wrap;gap:0 1.2rem;align-items:end}\n"
+	".qr{max-width:100%;height:auto}.secret{word-break:break-all}\n"
+	"#live{border:2px solid #a00000;border-radius:6px;padding:0 .8rem}\n"
 	"textarea{max-width:100%;min-height:6rem}\n"
 	".counts{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));"
 	"gap:.5rem}\n"
@@ -75,6 +90,47 @@ static const char CSS[] =
 	".legend .in::before{background:#1f4e79}\n"
 	".legend .out::before{background:#b35900}\n"
 	"@media (max-width:40rem){main{padding:.6rem}th,td{padding:.3rem}}\n";
+
+/* The console's one script, a file (the policy allows no inline
+ * script): on the overview, every data-every seconds it asks
+ * /alerts/live for the open alerts newer than the newest shown, puts
+ * them at the top of the live list (text only, never markup) and updates
+ * the alerts' count. Polling, rather than server-sent events: an answer
+ * is one small read, it goes through any proxy as it is, and no
+ * connection stays open on the daemon's loop per tab. Without
+ * JavaScript the page is whole, and a reload shows the same. */
+static const char JS[] =
+	"'use strict';\n"
+	"(function () {\n"
+	"\tconst live = document.getElementById('live');\n"
+	"\tif (!live) return;\n"
+	"\tconst list = live.querySelector('ul');\n"
+	"\tconst count = document.getElementById('count-alerts');\n"
+	"\tconst every = (Number(live.dataset.every) || 15) * 1000;\n"
+	"\tlet after = Number(live.dataset.newest) || 0;\n"
+	"\tasync function poll() {\n"
+	"\t\ttry {\n"
+	"\t\t\tconst r = await fetch('/alerts/live?after=' + after, { credentials: 'same-origin', cache: 'no-store' });\n"
+	"\t\t\tif (!r.ok) return;\n"
+	"\t\t\tconst j = await r.json();\n"
+	"\t\t\tif (count) count.textContent = String(j.open);\n"
+	"\t\t\tfor (const a of j.alerts.slice().reverse()) {\n"
+	"\t\t\t\tconst li = document.createElement('li');\n"
+	"\t\t\t\tif (a.urgent) li.className = 'urgent';\n"
+	"\t\t\t\tconst link = document.createElement('a');\n"
+	"\t\t\t\tlink.href = '/families/' + encodeURIComponent(a.ref);\n"
+	"\t\t\t\tlink.textContent = a.ref;\n"
+	"\t\t\t\tli.append(link, ' \\u2014 ' + a.at + ' \\u2014 ' + a.text);\n"
+	"\t\t\t\tlist.prepend(li);\n"
+	"\t\t\t}\n"
+	"\t\t\tif (j.newest > after) after = j.newest;\n"
+	"\t\t\tlive.hidden = list.children.length === 0;\n"
+	"\t\t} catch (e) {\n"
+	"\t\t\t/* Offline for a moment: the next turn tries again. */\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\tsetInterval(poll, every);\n"
+	"})();\n";
 
 
 
@@ -100,7 +156,8 @@ void console_response_free(struct console_response *res)
 static void security_headers(struct page *x)
 {
 	page_header(x, "content-security-policy", "%s",
-		   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+		   "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+		   "form-action 'self'; "
 		   "frame-ancestors 'none'; base-uri 'none'");
 	page_header(x, "x-frame-options", "%s", "DENY");
 	page_header(x, "referrer-policy", "%s", "no-referrer");
@@ -372,6 +429,7 @@ struct list_walk {
 	struct html *b;          /* NULL: count only */
 	int csv;
 	int64_t last_group;
+	int64_t newest;          /* OVERVIEW_ALERTS: the newest alert listed */
 };
 
 static int list_row(const void *rec, void *arg)
@@ -385,6 +443,8 @@ static int list_row(const void *rec, void *arg)
 	if (!page_reaches(w->x, r->family_id, r->counsellor_id, r->backup_id))
 		return 0;
 	w->count++;
+	if (w->list == OVERVIEW_ALERTS && r->object_id > w->newest)
+		w->newest = r->object_id;
 	if (w->b == NULL)
 		return 0;
 	if (w->list == OVERVIEW_OVERDUE)
@@ -463,6 +523,7 @@ static void overview(struct page *x, const char *only)
 {
 	struct html b = {0};
 	char title[256];
+	int64_t newest = 0;
 	size_t i;
 
 	page_start(x, &b, page_t(x, "console.overview.heading"));
@@ -476,11 +537,19 @@ static void overview(struct page *x, const char *only)
 		html_raw(&b, "<li><a href=\"/?list=");
 		html_text(&b, lists[i].name);
 		html_raw(&b, "#list\">");
-		html_rawf(&b, "<b>%d</b>", w.count);
+		html_rawf(&b, "<b id=\"count-%s\">%d</b>", lists[i].name, w.count);
 		html_text(&b, title);
 		html_raw(&b, "</a></li>");
+		if (lists[i].list == OVERVIEW_ALERTS)
+			newest = w.newest;
 	}
 	html_raw(&b, "</ul>");
+	/* New alerts show here without a reload: /console.js asks for the
+	 * ones newer than the newest counted above. */
+	html_rawf(&b, "<section id=\"live\" data-newest=\"%lld\" data-every=\"%d\" aria-live=\"polite\" hidden>",
+		  (long long)newest, CONSOLE_LIVE_SECONDS);
+	page_section(x, &b, "console.live.heading");
+	html_raw(&b, "<ul class=\"live\"></ul></section>");
 	for (i = 0; i < CB_ARRAY_SIZE(lists); i++) {
 		struct list_walk w = {0};
 
@@ -695,7 +764,9 @@ static void caseload(struct page *x)
 /* The pages and forms of a signed-in staff member. */
 static void route(struct page *x, const char *path, size_t plen, int get, int post)
 {
-	char value[64], ref[STORE_NAME_MAX];
+	char value[64], ref[STORE_NAME_MAX], verb[16];
+	long long id;
+	int used = 0;
 
 	if (plen == 1 && get) {
 		overview(x, page_query(path, "list", value, sizeof(value)));
@@ -710,6 +781,36 @@ static void route(struct page *x, const char *path, size_t plen, int get, int po
 		memcpy(value, path + 8, plen - 12);
 		value[plen - 12] = '\0';
 		export_list(x, value);
+		return;
+	}
+	if (plen == 7 && strncmp(path, "/alerts", 7) == 0 && get) {
+		desk_alerts(x);
+		return;
+	}
+	if (plen == 12 && strncmp(path, "/alerts/live", 12) == 0 && get) {
+		desk_alerts_live(x);
+		return;
+	}
+	if (plen > 8 && strncmp(path, "/alerts/", 8) == 0 && post &&
+	    sscanf(path + 8, "%lld/%15[a-z]%n", &id, verb, &used) == 2 && (size_t)used == plen - 8 && id > 0) {
+		desk_alert_post(x, (int64_t)id, verb);
+		return;
+	}
+	if (((plen == 6 && strncmp(path, "/audit", 6) == 0) || (plen == 10 && strncmp(path, "/audit.csv", 10) == 0)) &&
+	    get) {
+		desk_audit(x, plen == 10);
+		return;
+	}
+	if (plen == 6 && strncmp(path, "/staff", 6) == 0) {
+		if (get)
+			team_page(x);
+		else
+			team_post(x, 0, NULL);
+		return;
+	}
+	if (plen > 7 && strncmp(path, "/staff/", 7) == 0 && post &&
+	    sscanf(path + 7, "%lld/%15[a-z]%n", &id, verb, &used) == 2 && (size_t)used == plen - 7 && id > 0) {
+		team_post(x, (int64_t)id, verb);
 		return;
 	}
 	if (plen > 10 && strncmp(path, "/families/", 10) == 0) {
@@ -738,6 +839,13 @@ static void dispatch(struct page *x)
 
 		html_raw(&b, CSS);
 		page_finish(x, 200, "text/css; charset=utf-8", &b);
+		return;
+	}
+	if (plen == 11 && strncmp(path, "/console.js", 11) == 0 && get) {
+		struct html b = {0};
+
+		html_raw(&b, JS);
+		page_finish(x, 200, "text/javascript; charset=utf-8", &b);
 		return;
 	}
 	if ((rc = session_load(x)) != 0) {

@@ -18,6 +18,7 @@
 #define CONSOLE_HEADERS_MAX 12
 #define CONSOLE_SESSION_COOKIE "cb_session"
 #define CONSOLE_LOGIN_COOKIE "cb_login"
+#define CONSOLE_LIVE_SECONDS 15     /* how often the overview asks for new alerts */
 
 struct console_request {
 	const char *method;

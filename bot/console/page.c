@@ -131,7 +131,7 @@ void page_start(struct page *x, struct html *b, const char *title)
 	html_text(b, lang_code(x->lang));
 	html_raw(b, "\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-		    "<link rel=\"stylesheet\" href=\"/console.css\"><title>");
+		    "<link rel=\"stylesheet\" href=\"/console.css\"><script src=\"/console.js\" defer></script><title>");
 	html_text(b, title);
 	html_raw(b, " \xe2\x80\x93 casebot</title></head><body><header><strong>casebot</strong>");
 	if (x->signed_in) {
