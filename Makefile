@@ -22,7 +22,7 @@ DEBS = pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
        chromium libsystemd-dev libespeak-ng-dev espeak-ng-data libopusenc-dev \
        libopusfile-dev libical-dev python3-icalendar libssl-dev
 PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc liboath libqrencode \
-       libsystemd espeak-ng libopusenc opusfile libical libcrypto
+       libsystemd espeak-ng libopusenc opusfile libical libssl libcrypto
 
 BUILD ?= build
 SANITIZE ?=

@@ -384,6 +384,10 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = parse_int(v, 1, 3650, &c->erase_closed_after_days);
 	else if (KEY("http", "listen"))
 		rc = copy_str(v, c->http_listen, sizeof(c->http_listen));
+	else if (KEY("http", "tls_cert"))
+		rc = copy_str(v, c->http_tls_cert, sizeof(c->http_tls_cert));
+	else if (KEY("http", "tls_key"))
+		rc = copy_str(v, c->http_tls_key, sizeof(c->http_tls_key));
 	else if (KEY("reminders", "ladder")) {
 		if (config_parse_ladder(v, c->ladder, CONFIG_LADDER_MAX, &c->ladder_len) != 0)
 			return "expected steps like \"2d@10:00, 2h\" (at most 4)";
@@ -518,6 +522,10 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (ctx.failed)
 		return -CB_ECONFIG;
+	if ((cfg->http_tls_cert[0] == '\0') != (cfg->http_tls_key[0] == '\0')) {
+		snprintf(err, errlen, "%s: [http] tls_cert and tls_key go together: set both, or neither", path);
+		return -CB_ECONFIG;
+	}
 	for (size_t i = 0; i < gateway_nkinds; i++) {
 		const struct config_section *s = gateway_kinds[i].section;
 

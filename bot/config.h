@@ -41,6 +41,8 @@ struct config {
 	char signing_key[CONFIG_PATH_MAX];
 	/* [http] */
 	char http_listen[128];
+	char http_tls_cert[CONFIG_PATH_MAX];   /* "": plain HTTP */
+	char http_tls_key[CONFIG_PATH_MAX];
 	/* [reminders] */
 	struct reminder_step ladder[CONFIG_LADDER_MAX];
 	int ladder_len;

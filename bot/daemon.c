@@ -412,6 +412,11 @@ static int start(struct daemon *d)
 	/* Last: "/" would take every path routed after it. */
 	if ((d->console = console_attach(&d->gateway_env, d->server)) == NULL)
 		return -CB_ENOMEM;
+	if (d->cfg.http_tls_cert[0] != '\0' &&
+	    http_server_set_tls(d->server, d->cfg.http_tls_cert, d->cfg.http_tls_key, err, sizeof(err)) != 0) {
+		log_error("[http] %s", err);
+		return -CB_ECONFIG;
+	}
 	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
 		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
 		return -CB_ECONFIG;

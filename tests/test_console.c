@@ -1258,6 +1258,36 @@ static void test_staff_page(void **state)
 	assert_int_equal(post_status(f, marc, path, "confirm=yes"), 409);
 }
 
+/* HTTPS on the listener ([http] tls_cert and tls_key, both or neither)
+ * makes the console's cookies Secure. */
+static void test_secure_cookie_under_tls(void **state)
+{
+	struct fx *f = *state;
+	struct console_response res;
+	struct config cfg;
+	char err[512];
+	FILE *fp;
+
+	request(f, "GET", "/login", NULL, NULL, &res);
+	assert_null(strstr(header(&res, "set-cookie", 0), "Secure"));
+	console_response_free(&res);
+	assert_non_null(fp = fopen(f->env.conf, "a"));
+	fputs("\n[http]\ntls_cert = tests/data/tls/cert.pem\n", fp);
+	fclose(fp);
+	assert_int_equal(config_load(&cfg, f->env.conf, err, sizeof(err)), -CB_ECONFIG);
+	assert_non_null(strstr(err, "tls_cert and tls_key go together"));
+	assert_non_null(fp = fopen(f->env.conf, "a"));
+	fputs("tls_key = tests/data/tls/key.pem\n", fp);
+	fclose(fp);
+	assert_int_equal(config_load(&cfg, f->env.conf, err, sizeof(err)), 0);
+	console_init(&f->console, &cfg);
+	f->h.cfg = &cfg;
+	request(f, "GET", "/login", NULL, NULL, &res);
+	assert_non_null(strstr(header(&res, "set-cookie", 0), "; Secure"));
+	console_response_free(&res);
+	f->h.cfg = &f->cfg;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1283,6 +1313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alerts_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staff_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secure_cookie_under_tls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <pthread.h>
 #include <uv.h>
 
 #include "bot/casebot.h"
@@ -1312,10 +1314,113 @@ static void test_close_unused(void **state)
 	fx_finish(fx);
 }
 
+/* HTTPS straight from the daemon: a blocking libcurl in a thread (it
+ * must trust the test's own certificate), the server on the loop; the
+ * thread's end wakes the loop. Plain HTTP to the same port gets nothing,
+ * and a key that is not the certificate's is refused. */
+struct tls_client {
+	uv_async_t done;
+	struct fx *fx;
+	char url[64];
+	long status;
+	CURLcode https, plain;
+	char body[64];
+	size_t len;
+};
+
+static size_t tls_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct tls_client *c = arg;
+	size_t k = size * n;
+
+	if (k > sizeof(c->body) - 1 - c->len)
+		k = sizeof(c->body) - 1 - c->len;
+	memcpy(c->body + c->len, p, k);
+	c->len += k;
+	c->body[c->len] = '\0';
+	return size * n;
+}
+
+static void *tls_thread(void *arg)
+{
+	struct tls_client *c = arg;
+	CURL *e = curl_easy_init();
+
+	if (e != NULL) {
+		curl_easy_setopt(e, CURLOPT_URL, c->url);
+		curl_easy_setopt(e, CURLOPT_CAINFO, "tests/data/tls/cert.pem");
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tls_write);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 4000L);
+		c->https = curl_easy_perform(e);
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &c->status);
+		/* The same port without TLS. */
+		memcpy(c->url, "http", 4);
+		memmove(c->url + 4, c->url + 5, strlen(c->url + 5) + 1);
+		curl_easy_setopt(e, CURLOPT_URL, c->url);
+		c->plain = curl_easy_perform(e);
+		curl_easy_cleanup(e);
+	}
+	uv_async_send(&c->done);
+	return NULL;
+}
+
+static void tls_done(uv_async_t *a)
+{
+	struct tls_client *c = a->data;
+
+	uv_close((uv_handle_t *)a, NULL);
+	fx_stop(c->fx);
+}
+
+static void test_tls(void **state)
+{
+	struct fx *fx = fx_new();
+	struct tls_client c;
+	char err[256];
+	pthread_t th;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.fx = fx;
+	/* A key that is not the certificate's. */
+	{
+		struct http_server *other = http_server_new(&fx->loop);
+
+		assert_non_null(other);
+		assert_int_equal(http_server_set_tls(other, "tests/data/tls/cert.pem", "tests/data/tls/other-key.pem",
+						     err, sizeof(err)),
+				 -CB_EIO);
+		assert_non_null(strstr(err, "tests/data/tls/other-key.pem"));
+		assert_int_equal(http_server_set_tls(other, "tests/data/tls/missing.pem", "tests/data/tls/key.pem", err,
+						     sizeof(err)),
+				 -CB_EIO);
+		http_server_close(other, NULL, NULL);
+	}
+	assert_int_equal(http_server_set_tls(fx->srv, "tests/data/tls/cert.pem", "tests/data/tls/key.pem", err,
+					     sizeof(err)),
+			 0);
+	assert_int_equal(http_server_route(fx->srv, "/hello", h_hello, fx), 0);
+	fx_listen(fx, "127.0.0.1:0");
+	snprintf(c.url, sizeof(c.url), "https://127.0.0.1:%d/hello", http_server_port(fx->srv));
+	assert_int_equal(uv_async_init(&fx->loop, &c.done, tls_done), 0);
+	c.done.data = &c;
+	assert_int_equal(pthread_create(&th, NULL, tls_thread, &c), 0);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(c.https, CURLE_OK);
+	assert_int_equal(c.status, 200);
+	assert_string_equal(c.body, "hello");
+	assert_int_not_equal(c.plain, CURLE_OK);
+	assert_int_equal(fx->handler_calls, 1);
+	fx_finish(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_post_form),
 		cmocka_unit_test(test_post_echo),
 		cmocka_unit_test(test_bad_requests),

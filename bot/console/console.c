@@ -137,7 +137,8 @@ static const char JS[] =
 void console_init(struct console *c, const struct config *cfg)
 {
 	memset(c, 0, sizeof(*c));
-	c->secure_cookie = cfg->console_secure_cookie;
+	/* Behind an HTTPS proxy, or HTTPS here: cookies go over HTTPS only. */
+	c->secure_cookie = cfg->console_secure_cookie || cfg->http_tls_cert[0] != '\0';
 	c->not_reached_days = cfg->console_not_reached_days > 0 ? cfg->console_not_reached_days : 14;
 	randombytes_buf(c->fail_key, sizeof(c->fail_key));
 }

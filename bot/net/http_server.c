@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 
 #include <h2o.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "bot/net/http_server.h"
 
@@ -70,6 +72,7 @@ struct http_server {
 	h2o_hostconf_t *host;
 	h2o_context_t ctx;
 	h2o_accept_ctx_t actx;
+	SSL_CTX *ssl;               /* HTTPS, or NULL */
 	int ctx_ready;
 	int nroutes;
 	uv_tcp_t listener;
@@ -495,6 +498,43 @@ static void raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+int http_server_set_tls(struct http_server *s, const char *cert_file, const char *key_file, char *err,
+			size_t errlen)
+{
+	SSL_CTX *ctx;
+	unsigned long e;
+
+	if (s == NULL || s->lstate != L_NONE || s->ssl != NULL)
+		return -CB_ESTATE;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		snprintf(err, errlen, "TLS: out of memory");
+		return -CB_ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		e = ERR_get_error();
+		snprintf(err, errlen, "%s: not a PEM certificate chain (%s)", cert_file, ERR_reason_error_string(e));
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+		e = ERR_get_error();
+		snprintf(err, errlen, "%s: not a PEM private key (%s)", key_file, ERR_reason_error_string(e));
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "%s is not the key of %s", key_file, cert_file);
+		goto fail;
+	}
+	s->ssl = ctx;
+	s->actx.ssl_ctx = ctx;
+	return 0;
+fail:
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return -CB_EIO;
+}
+
 int http_server_listen(struct http_server *s, const char *host_port)
 {
 	struct sockaddr_storage ss;
@@ -583,6 +623,8 @@ static void on_fence_b(uv_handle_t *h)
 	void *arg = s->closed_arg;
 
 	h2o_config_dispose(&s->gc);
+	if (s->ssl != NULL)
+		SSL_CTX_free(s->ssl);
 	free(s);
 	if (cb != NULL)
 		cb(arg);

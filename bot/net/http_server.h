@@ -1,7 +1,8 @@
 /* Inbound HTTP: H2O (Debian's libh2o, built against libuv) on the daemon's
  * loop, for webhooks, the web console and health checks. H2O parses every
- * request; nothing here reads HTTP by hand. Plain HTTP/1.1 only: TLS and
- * HTTP/2 belong to the reverse proxy in front of the daemon.
+ * request; nothing here reads HTTP by hand. HTTP/1.1, in the clear or,
+ * with http_server_set_tls(), over TLS (H2O with OpenSSL); HTTP/2 belongs
+ * to a reverse proxy in front of the daemon.
  *
  * A handler gets a request and must answer it exactly once with
  * http_server_respond(), either at once or later (after a store commit, from
@@ -52,6 +53,12 @@ struct http_server *http_server_new(uv_loop_t *loop);
 /* Request bodies above max_bytes are answered 413 by the server. Before
  * http_server_listen() only. */
 int http_server_set_max_body(struct http_server *s, size_t max_bytes);
+
+/* Serves HTTPS: a PEM certificate chain and its private key, TLS 1.2 or
+ * later. Before http_server_listen() only. -CB_EIO with a line in err
+ * when the files cannot be read or do not belong together. */
+int http_server_set_tls(struct http_server *s, const char *cert_file, const char *key_file, char *err,
+			size_t errlen);
 
 /* Registers a handler; the first matching prefix wins. Before
  * http_server_listen() only (-CB_ESTATE after). Unknown paths get 404. */
