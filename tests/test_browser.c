@@ -26,6 +26,7 @@
 
 #define PASSWORD "a long browser password"
 #define WRITE_TEXT "Tot morgen om tien uur, Sara"
+#define LIVE_TEXT "De politie staat aan de deur"
 #define CHROMIUM "/usr/bin/chromium"
 
 struct bt {
@@ -101,7 +102,7 @@ out:
 
 static int run_browser(struct bt *b, const char *sara, const char *ana, const char *sentence)
 {
-	char url[64], results[600], port[16];
+	char url[64], results[600], port[16], chat[24];
 	pid_t pid;
 	int status;
 	FILE *f;
@@ -124,6 +125,10 @@ static int run_browser(struct bt *b, const char *sara, const char *ana, const ch
 		setenv("ANA_SECRET", ana, 1);
 		setenv("INBOUND_SENTENCE", sentence, 1);
 		setenv("WRITE_TEXT", WRITE_TEXT, 1);
+		setenv("SIM_BASE", simctl_base(&b->t->sim), 1);
+		snprintf(chat, sizeof(chat), "%d", DT_FAMILY_CHAT);
+		setenv("FAMILY_CHAT", chat, 1);
+		setenv("LIVE_TEXT", LIVE_TEXT, 1);
 		/* Its lines go to stderr: the TAP on stdout is cmocka's. */
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		execlp("node", "node", "tests/browser/console.mjs", (char *)NULL);
@@ -319,6 +324,42 @@ static void test_phone_width_layout(void **state)
 	assert_true(sb.st_size > 1000);
 	snprintf(path, sizeof(path), "%s/console-family-360.png", b->shots);
 	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/console-family.png", b->shots);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size > 1000);
+}
+
+/* Every control of six pages is reached by Tab, in turn, with a focus
+ * outline that stands out; and a check-in plan set with the keyboard
+ * alone is in the store. */
+static void test_keyboard_alone(void **state)
+{
+	struct bt *b = *state;
+
+	assert_step(b, "keyboard");
+	assert_int_equal(dt_q(b->t, "SELECT every_days * 10 + weekday FROM checkin_plans WHERE family_id = 1 AND active"),
+			 142);
+	assert_int_equal(dt_q(b->t, "SELECT count(*) FROM audit WHERE action = 'checkin.set' AND actor = 'console:Sara'"),
+			 1);
+}
+
+/* Every text on seven pages has WCAG AA contrast, computed in the browser
+ * from the colours it uses. */
+static void test_contrast_aa(void **state)
+{
+	assert_step(*state, "contrast");
+}
+
+/* The family writes urgent words while the overview is open: the
+ * overview shows the new alert, linked to its family, without a reload;
+ * the poll that brought it is audited. */
+static void test_live_alert(void **state)
+{
+	struct bt *b = *state;
+
+	assert_step(b, "live");
+	assert_int_equal(dt_q(b->t, "SELECT count(*) FROM alerts WHERE kind = 'urgent' AND family_id = 1"), 1);
+	assert_true(dt_q(b->t, "SELECT count(*) FROM audit WHERE action = 'alerts.read' AND detail = 'live'") >= 1);
 }
 
 /* The caseload's chart is drawn by the server, its numbers in its title. */
@@ -340,6 +381,9 @@ int main(void)
 		cmocka_unit_test(test_post_without_csrf_refused),
 		cmocka_unit_test(test_phone_width_layout),
 		cmocka_unit_test(test_caseload_chart),
+		cmocka_unit_test(test_keyboard_alone),
+		cmocka_unit_test(test_contrast_aa),
+		cmocka_unit_test(test_live_alert),
 		cmocka_unit_test(test_counsellor_refused_other_family),
 	};
 
