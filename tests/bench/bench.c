@@ -9,7 +9,9 @@
  * a button answer, and "help"; the due-to-sent latency of 200 reminders
  * due in the same second; and the growth table: a typed answer's and a
  * help's CPU with 50, 500 and 5000 families behind them, each with a year
- * of history (about 300 contact-log rows and 230 sent messages). */
+ * of history (about 300 contact-log rows and 230 sent messages); last,
+ * the console's server time per page (p50, p99) on that history with 450
+ * and 5000 families. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,9 @@
 #include <unistd.h>
 
 #include "bot/cli/cli.h"
+#include "bot/console/auth.h"
+#include "bot/console/console.h"
+#include "locales/locale.h"
 #include "bot/event_json.h"
 #include "store/store.h"
 #include "tests/support/simctl.h"
@@ -431,6 +436,104 @@ static void growth_line(int families)
 	run_end(&r);
 }
 
+/* The console's server time per page: console_handle() in this process
+ * on the growth table's data (F families of one counsellor, a year of
+ * history, an open alert for every tenth family), as a counsellor and as
+ * a coordinator; each page PAGE_RUNS times, p50 and p99. */
+#define PAGE_RUNS 40
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void session_cookie(struct store *st, int64_t staff_id, char *cookie, size_t cap)
+{
+	char token[AUTH_TOKEN_HEX];
+	unsigned char hash[AUTH_HASH_BYTES];
+
+	auth_token_new(token);
+	if (auth_token_hash(token, hash) != 0 || store_session_add(st, hash, staff_id, time(NULL)) != 0)
+		die("cannot make a console session");
+	snprintf(cookie, cap, "%s=%s", CONSOLE_SESSION_COOKIE, token);
+}
+
+static void page_times(int families)
+{
+	static const char *const pages[] = {"/", "/?list=not-reached-silent", "/?list=unanswered", "/?list=alerts",
+					    "/families/B-1", "/caseload", "/alerts", "/audit", "/staff",
+					    "/export/no-channel.csv"};
+	struct run r;
+	struct config cfg;
+	struct store *st;
+	struct locales *loc;
+	struct console *console = calloc(1, sizeof(*console));
+	struct hctx h;
+	char err[512], sara[128], marc[128], sql[1024];
+	double *ms = calloc(PAGE_RUNS, sizeof(double));
+
+	if (console == NULL || ms == NULL)
+		die("out of memory");
+	run_setup(&r, families);
+	history(r.env.data, families);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO staff (id, name, role, lang, created_at) VALUES (2, 'Marc', 'coordinator', 'fr', 0);"
+		 "INSERT INTO alerts (family_id, staff_id, kind, urgent, summary, params, created_at)"
+		 " SELECT id, 1, 'checkin', id %% 20 = 0, 'checkin_unanswered', '{}', %lld - id FROM families"
+		 " WHERE id %% 10 = 0;"
+		 "UPDATE alerts SET group_id = id;",
+		 (long long)time(NULL));
+	exec_sql(r.db, sql);
+	if (config_load(&cfg, r.env.conf, err, sizeof(err)) != 0 || store_open(cfg.data_dir, 0, &st, err, sizeof(err)) != 0 ||
+	    locale_load(CASEBOT_LOCALES_DIR, &loc, err, sizeof(err)) != 0)
+		die(err);
+	console_init(console, &cfg);
+	memset(&h, 0, sizeof(h));
+	h.cfg = &cfg;
+	h.store = st;
+	h.loc = loc;
+	h.actor = "console";
+	session_cookie(st, 1, sara, sizeof(sara));
+	session_cookie(st, 2, marc, sizeof(marc));
+	printf("  %5d families, %lld log rows, %lld alerts:\n", families,
+	       query_int(r.db, "SELECT count(*) FROM contact_log"), query_int(r.db, "SELECT count(*) FROM alerts"));
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		for (int who = 0; who < 2; who++) {
+			const char *cookie = who == 0 ? sara : marc;
+			int status = 0;
+
+			if (who == 0 && strcmp(pages[i], "/staff") == 0)
+				continue;
+			for (int k = 0; k < PAGE_RUNS; k++) {
+				struct console_request req = {"GET", pages[i], NULL, 0, cookie, "127.0.0.1"};
+				struct console_response res;
+				double t0;
+
+				h.now = time(NULL);
+				t0 = now_s();
+				console_handle(console, &h, &req, &res);
+				ms[k] = (now_s() - t0) * 1000.0;
+				status = res.status;
+				console_response_free(&res);
+			}
+			if (status != 200)
+				die("a console page did not answer 200");
+			qsort(ms, PAGE_RUNS, sizeof(double), cmp_double);
+			printf("    %-28s %-11s p50 %6.1f ms   p99 %6.1f ms\n", pages[i], who == 0 ? "counsellor" : "coordinator",
+			       ms[PAGE_RUNS / 2], ms[PAGE_RUNS * 99 / 100]);
+		}
+	}
+	store_close(st);
+	locale_free(loc);
+	free(console);
+	free(ms);
+	sqlite3_close(r.db);
+	simctl_stop(&r.sim);
+	testenv_teardown(&r.env);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 5000, families = argc > 2 ? atoi(argv[2]) : 100;
@@ -443,8 +546,16 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int status;
 
+	/* make bench BENCH_ARGS=console: the console's page times only. */
+	if (argc == 2 && strcmp(argv[1], "console") == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		printf("console pages, server time (console_handle, %d runs each):\n", PAGE_RUNS);
+		page_times(450);
+		page_times(5000);
+		return 0;
+	}
 	if (n < 100 || families < 1 || families > 5000)
-		die("usage: bench [updates >= 100] [families]");
+		die("usage: bench [updates >= 100] [families] | bench console");
 	signal(SIGPIPE, SIG_IGN);
 	if (simctl_start(&sim, TOKEN, NULL) != 0)
 		die("cannot start the simulator");
@@ -536,6 +647,9 @@ int main(int argc, char **argv)
 			growth_line(500);
 			growth_line(5000);
 		}
+		printf("console pages, server time (console_handle, %d runs each):\n", PAGE_RUNS);
+		page_times(450);
+		page_times(5000);
 	}
 	return 0;
 }
