@@ -9,7 +9,10 @@
 
 #include "store/store.h"
 
-#define STMT_CACHE 96
+/* Room for every statement of the tree (the store files have about 190), so
+ * that a daemon that has run each of its paths still prepares the next
+ * one instead of failing it. */
+#define STMT_CACHE 320
 
 struct cached_stmt {
 	const char *sql;     /* the caller's constant string: compared by address */
