@@ -826,6 +826,7 @@ static void test_family_actions(void **state)
 	assert_int_equal(audit_count(f, "action = 'document.request' AND detail = 'passport'"), 1);
 	assert_int_equal(post_status(f, sara, "/families/F-001/documents/request", "type=passport&due=2026-02-30"), 422);
 
+	post_ok(f, sara, "/families/F-001/write", "text=Tot+dinsdag");
 	post_ok(f, sara, "/families/F-001/checkin", "every=14&day=3&time=09%3A15");
 	assert_int_equal(store_checkin_get(f->st, fam.id, &plan), 0);
 	assert_true(plan.active);

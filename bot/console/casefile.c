@@ -11,6 +11,7 @@
 #include "bot/config.h"
 #include "bot/console/casefile.h"
 #include "bot/event.h"
+#include "bot/log.h"
 #include "bot/tz.h"
 #include "bot/vault.h"
 #include "locales/note.h"
@@ -744,8 +745,10 @@ static void family_action(struct page *x, const char *ref, action_fn fn, int64_t
 		page_message(x, 409, "console.family.bad_state");
 	else if (rc == -CB_ENOENT)
 		page_message(x, 404, "console.not_found");
-	else
+	else {
+		log_warn("console: %s: %s", x->req->path, casebot_strerror(rc));
 		page_store_failed(x);
+	}
 }
 
 /* The document's plain bytes, in memory only; one audit row first, so

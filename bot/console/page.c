@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bot/console/page.h"
+#include "bot/log.h"
 
 const char *page_t(const struct page *x, const char *key)
 {
@@ -179,6 +180,9 @@ void page_store_failed(struct page *x)
 {
 	struct html b = {0};
 
+	/* The path has references and ids only, never a name. */
+	log_warn("console: %s %.*s: %s", x->req->method, (int)strcspn(x->req->path, "?"), x->req->path,
+		 store_errmsg(x->h->store));
 	html_raw(&b, "the store is not available\n");
 	page_finish(x, 500, "text/plain; charset=utf-8", &b);
 }
