@@ -188,9 +188,10 @@ extern const struct gateway_kind gateway_kinds[];
 extern const size_t gateway_nkinds;
 
 /* The bit of a media kind (photo, document, voice, audio, video,
- * video_note, sticker) in gateway_caps.media_send and media_receive; 0 for
- * a kind no gateway knows. */
-#define GATEWAY_MEDIA_ALL 0x7fu
+ * video_note, sticker, calendar) in gateway_caps.media_send and
+ * media_receive; 0 for a kind no gateway knows. A calendar is a document
+ * of type text/calendar: some gateways send documents, but not that one. */
+#define GATEWAY_MEDIA_ALL 0xffu
 unsigned gateway_media_bit(const char *kind);
 
 /* The table's line for a channel kind; NULL when there is none. */

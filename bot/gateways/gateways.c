@@ -26,7 +26,8 @@ const size_t gateway_nkinds = sizeof(gateway_kinds) / sizeof(gateway_kinds[0]);
 
 unsigned gateway_media_bit(const char *kind)
 {
-	static const char *const kinds[] = {"photo", "document", "voice", "audio", "video", "video_note", "sticker"};
+	static const char *const kinds[] = {"photo", "document", "voice", "audio", "video", "video_note", "sticker",
+						   "calendar"};
 
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(kind, kinds[i]) == 0)
