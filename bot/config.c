@@ -388,6 +388,11 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 		rc = copy_str(v, c->http_tls_cert, sizeof(c->http_tls_cert));
 	else if (KEY("http", "tls_key"))
 		rc = copy_str(v, c->http_tls_key, sizeof(c->http_tls_key));
+	else if (KEY("http", "public_url")) {
+		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+			return "expected an https:// URL";
+		rc = copy_str(v, c->http_public_url, sizeof(c->http_public_url));
+	}
 	else if (KEY("reminders", "ladder")) {
 		if (config_parse_ladder(v, c->ladder, CONFIG_LADDER_MAX, &c->ladder_len) != 0)
 			return "expected steps like \"2d@10:00, 2h\" (at most 4)";

@@ -43,6 +43,10 @@ struct config {
 	char http_listen[128];
 	char http_tls_cert[CONFIG_PATH_MAX];   /* "": plain HTTP */
 	char http_tls_key[CONFIG_PATH_MAX];
+	/* The daemon's address as families reach it, through the reverse
+	 * proxy ("https://bot.example.org"): one-time links to calendar
+	 * files start with it. "" (the default): no links are sent. */
+	char http_public_url[256];
 	/* [reminders] */
 	struct reminder_step ladder[CONFIG_LADDER_MAX];
 	int ladder_len;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/calendar.h"
 #include "bot/clock.h"
 #include "bot/compose.h"
 #include "bot/console/console.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct http_client *http;
 	struct http_server *server;
 	struct console_server *console;   /* the web console on server */
+	struct calendar_server calendar;  /* one-time links to calendar files */
 	/* The gateways configured, in the order of gateway_kinds: a gateway
 	 * whose section is absent is not here. */
 	struct gateway *gateways[GATEWAY_MAX];
@@ -384,8 +386,9 @@ static int start(struct daemon *d)
 	}
 	d->gateway_env = (struct gateway_env){&d->loop, &d->cfg, d->store, &d->loc, &d->metrics,
 					      d->http, d->server, inbound_ready, d};
+	d->calendar = (struct calendar_server){d->store, &d->loc, &d->cfg};
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
-	    http_server_route(d->server, "/metrics", metrics, d) != 0)
+	    http_server_route(d->server, "/metrics", metrics, d) != 0 || calendar_route(d->server, &d->calendar) != 0)
 		return -CB_ENOMEM;
 	for (size_t i = 0; i < gateway_nkinds && d->ngateways < GATEWAY_MAX; i++) {
 		struct gateway *gw;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/calendar.h"
 #include "bot/clock.h"
 #include "bot/compose.h"
 #include "bot/config.h"
@@ -582,7 +583,7 @@ static int reader_lang(struct outbox *ob, const struct outbox_msg *m, const stru
  * and stop.confirmed_all tell the family. */
 static int allowed_after_stop(const struct config *cfg, const char *kind)
 {
-	if (strcmp(kind, "reminder") == 0 || strcmp(kind, "appointment_notice") == 0)
+	if (strcmp(kind, "reminder") == 0 || strcmp(kind, "appointment_notice") == 0 || strcmp(kind, "calendar") == 0)
 		return cfg->reminders_during_stop;
 	return strcmp(kind, "checkin") != 0 && strcmp(kind, "document_request") != 0 &&
 	       strcmp(kind, "document_reminder") != 0 && strcmp(kind, "document_rejected") != 0 &&
@@ -790,6 +791,25 @@ static void retry_or_give_up(struct job *j, const struct gateway_result *r)
 	finish(ob, &j->m, "failed", why, "gateway", j->ch.kind);
 }
 
+static void on_sent(const struct gateway_result *r, void *arg);
+
+/* A calendar file follows its text. It is made now, from the appointment
+ * as it is, in the reader's language. */
+static int send_calendar(struct job *j, struct gateway *gw)
+{
+	const struct gateway_env *env = j->ob->env;
+	char *file = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = calendar_file(env->store, *env->loc, env->cfg, j->m.appointment_id, j->lang, time(NULL), &file,
+				&len)) != 0)
+		return rc;
+	rc = gw->ops->send_file(gw, j->ch.address, "calendar", CALENDAR_MIME, CALENDAR_FILENAME, file, len, on_sent, j);
+	free(file);
+	return rc;
+}
+
 /* ---- the voice note after the text ---------------------------------------- */
 
 static int outside_window(const struct job *j)
@@ -909,11 +929,12 @@ static void on_sent(const struct gateway_result *r, void *arg)
 
 	metrics_latency(env->metrics, r->seconds);
 	if (j->media_sent && r->outcome != GW_SENT) {
-		/* The words went; a file the gateway would not pass on is noted,
-		 * not resent with them. */
+		/* The words went; a file after them (a forwarded one, a
+		 * calendar file) the gateway would not take is noted, not
+		 * resent with them. */
 		struct gateway_result text = *r;
 
-		log_warn("outbox #%" PRId64 ": the forwarded file did not go: %s", j->m.id, r->reason);
+		log_warn("outbox #%" PRId64 ": the file after the text did not go: %s", j->m.id, r->reason);
 		text.outcome = GW_SENT;
 		cb_strlcpy(text.message_id, j->text_message_id, sizeof(text.message_id));
 		sent(j, text.message_id);
@@ -931,6 +952,15 @@ static void on_sent(const struct gateway_result *r, void *arg)
 			/* The next part waits for the chat's next token. */
 			send_part(j);
 			return;
+		}
+		/* A calendar file follows its text; it is no message to hear. */
+		if (strcmp(j->msg.media_kind, "calendar") == 0 && !j->media_sent) {
+			j->media_sent = 1;
+			j->voice_tried = 1;
+			cb_strlcpy(j->text_message_id, r->message_id, sizeof(j->text_message_id));
+			if (send_calendar(j, j->lim->gw) == 0)
+				return;
+			log_warn("outbox #%" PRId64 ": the calendar file cannot be sent", j->m.id);
 		}
 		/* A forwarded file follows its text, as a file. */
 		if (j->msg.media_ref[0] != '\0' && !j->media_sent) {
@@ -1146,11 +1176,17 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	j->lim = lim;
 	if (strcmp(m->kind, "details") == 0)
 		rc = compose_details(ob, m, l, j);
+	else if (strcmp(m->kind, "calendar") == 0)
+		rc = calendar_compose(env->store, *env->loc, env->cfg, m, l, gw, now, &j->msg);
 	else
 		rc = compose_outbox(env->store, *env->loc, m, l, &gw->caps, &j->msg);
 	if (rc != 0 || j->msg.text[0] == '\0') {
 		free(j);
-		if (rc == -CB_ENOENT)
+		if (rc == -CB_ESTATE)
+			/* The text the family got already has the date, time and
+			 * place: nothing is missing. */
+			finish(ob, m, "cancelled", "this chat takes no calendar file and no link", NULL, NULL);
+		else if (rc == -CB_ENOENT)
 			finish(ob, m, "cancelled", "what it was about is gone", NULL, NULL);
 		else
 			finish(ob, m, "failed", "the message cannot be rendered", "gateway", NULL);

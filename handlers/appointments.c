@@ -77,6 +77,20 @@ static int queue(struct hctx *h, const struct appointment *a, const char *kind,
 	return store_outbox_add(h->store, &m, h->now);
 }
 
+/* A family that gets its appointments as calendar files gets the new
+ * appointment, its new time or its cancellation as one, after the text
+ * that tells it, and as urgently. The outbox makes the file (or the
+ * link) when it sends the row, from the appointment as it is then. */
+static int calendar(struct hctx *h, const struct appointment *a, int cancelled, int urgent)
+{
+	enum calendar_mode mode;
+	int rc;
+
+	if ((rc = store_family_calendar(h->store, a->family_id, &mode)) != 0 || mode == CALENDAR_OFF)
+		return rc;
+	return queue(h, a, "calendar", cancelled ? "calendar.file_cancelled" : "calendar.file", h->now, -1, urgent);
+}
+
 /* The family hears of a change at once, whatever the hour, when the
  * appointment (at its old or its new time) is less than a day away: held
  * until the end of quiet hours it could come too late, or expire unsent at
@@ -84,8 +98,9 @@ static int queue(struct hctx *h, const struct appointment *a, const char *kind,
 static int notice(struct hctx *h, const struct appointment *a, const char *key, time_t old_start)
 {
 	int soon = old_start - h->now < NOTICE_AT_ONCE || a->starts_at - h->now < NOTICE_AT_ONCE;
+	int rc = queue(h, a, "appointment_notice", key, h->now, -1, soon);
 
-	return queue(h, a, "appointment_notice", key, h->now, -1, soon);
+	return rc != 0 ? rc : calendar(h, a, strcmp(a->status, "cancelled") == 0, soon);
 }
 
 static int queue_reminders(struct hctx *h, const struct appointment *a)
@@ -119,7 +134,8 @@ int appointments_create(struct hctx *h, struct appointment *a)
 
 	if (a->starts_at <= h->now)
 		return -CB_EINVAL;
-	if ((rc = store_appointment_add(h->store, a, h->now)) != 0)
+	if ((rc = store_appointment_add(h->store, a, h->now)) != 0 ||
+	    (rc = calendar(h, a, 0, a->starts_at - h->now < NOTICE_AT_ONCE)) != 0)
 		return rc;
 	return queue_reminders(h, a);
 }

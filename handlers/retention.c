@@ -3,7 +3,8 @@
  * contact log, messages that have ended, alerts, inbound updates), audit
  * rows older than audit_retention_days, handled inbound updates after six
  * days, and a family closed more than erase_closed_after days ago is
- * erased as casebot family erase does it. Deletes go in small batches,
+ * erased as casebot family erase does it; one-time links to calendar
+ * files go when they expire. Deletes go in small batches,
  * each its own short transaction, so the message path never waits long. */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,20 @@ static int prune(struct hctx *h, enum prune_kind kind, time_t before, int *total
 	return 0;
 }
 
+/* A link to a calendar file that was never opened goes when it expires,
+ * at the appointment's end: nothing of it stays. */
+static int prune_links(struct hctx *h, int *total)
+{
+	int rc = 0, n = RETENTION_BATCH;
+
+	for (int i = 0; i < RETENTION_BATCHES && n == RETENTION_BATCH; i++) {
+		if ((rc = store_calendar_link_prune(h->store, h->now, RETENTION_BATCH, &n)) != 0)
+			return rc;
+		*total += n;
+	}
+	return 0;
+}
+
 int retention_run(struct hctx *h, struct retention_counts *out)
 {
 	const struct config *cfg = h->cfg;
@@ -37,7 +52,7 @@ int retention_run(struct hctx *h, struct retention_counts *out)
 	int64_t ids[RETENTION_ERASES];
 	struct family f;
 	char err[512], ref[STORE_NAME_MAX];
-	int rc, n = 0, deliveries = 0;
+	int rc, n = 0, deliveries = 0, links = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = prune(h, PRUNE_CONTACT, rows_before, &out->contacts)) != 0 ||
@@ -47,7 +62,8 @@ int retention_run(struct hctx *h, struct retention_counts *out)
 	    (rc = prune(h, PRUNE_ALERTS, rows_before, &out->alerts)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND, rows_before, &out->inbound)) != 0 ||
 	    (rc = prune(h, PRUNE_INBOUND_HANDLED, h->now - INBOUND_HANDLED_DAYS * 86400, &out->inbound)) != 0 ||
-	    (rc = prune(h, PRUNE_AUDIT, h->now - (time_t)cfg->audit_retention_days * 86400, &out->audit)) != 0)
+	    (rc = prune(h, PRUNE_AUDIT, h->now - (time_t)cfg->audit_retention_days * 86400, &out->audit)) != 0 ||
+	    (rc = prune_links(h, &links)) != 0)
 		return rc;
 	/* An erasure a reader held up is finished first. */
 	if (store_state_first(h->store, "erase", ref, sizeof(ref)) == 0 &&

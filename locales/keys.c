@@ -85,6 +85,17 @@ static const struct keys_entry registry[] = {
 	{"reminder.counsellor_will_contact", TEXT, {0}, 0, 0, OPENS},
 	{"appointment.cancelled", TEXT, {"when"}, 0, 0, OPENS},
 	{"appointment.moved", TEXT, {"when"}, 0, 0, OPENS},
+	/* Appointments for the phone's calendar (bot/calendar.c): the
+	 * caption of the calendar file, or where the gateway cannot carry the
+	 * file, the message with a one-time link to it; the event's title,
+	 * neutral, and with the kind only for a family that opted in to
+	 * details. */
+	{"calendar.file", TEXT, {0}, 0, 0, OPENS},
+	{"calendar.file_cancelled", TEXT, {0}, 0, 0, OPENS},
+	{"calendar.link", TEXT, {"url"}, 0, 0, OPENS},
+	{"calendar.link_cancelled", TEXT, {"url"}, 0, 0, OPENS},
+	{"calendar.title", TEXT, {0}, 0, 0, 0},
+	{"calendar.title_kind", TEXT, {"what"}, 0, 0, 0},
 	{"template.appointment_cancelled", TEXT, {"when"}, 0, 1024, OPENS},
 	{"template.appointment_moved", TEXT, {"when"}, 0, 1024, OPENS},
 
@@ -334,6 +345,10 @@ static const struct keys_entry registry[] = {
 	{"log.out.reminder.appointment", TEXT, {0}, 0, 0, 0},
 	{"log.out.appointment.moved", TEXT, {0}, 0, 0, 0},
 	{"log.out.appointment.cancelled", TEXT, {0}, 0, 0, 0},
+	{"log.out.calendar.file", TEXT, {0}, 0, 0, 0},
+	{"log.out.calendar.file_cancelled", TEXT, {0}, 0, 0, 0},
+	{"log.out.calendar.link", TEXT, {0}, 0, 0, 0},
+	{"log.out.calendar.link_cancelled", TEXT, {0}, 0, 0, 0},
 	{"log.out.reminder.confirmed_thanks", TEXT, {0}, 0, 0, 0},
 	{"log.out.reminder.counsellor_will_contact", TEXT, {0}, 0, 0, 0},
 	{"log.out.document.request", TEXT, {0}, 0, 0, 0},

@@ -42,7 +42,7 @@ static const char SQL_APPT_GET[] = SELECT_APPT "WHERE a.id = ?";
 static const char SQL_APPT_FAMILY[] = SELECT_APPT "WHERE a.family_id = ? ORDER BY a.starts_at, a.id";
 static const char SQL_APPT_SET[] =
 	"UPDATE appointments SET status = ?1, starts_at = ?2, answered_at = NULL, reminded_at = NULL,"
-	" unconfirmed_alerted_at = NULL, updated_at = ?3 WHERE id = ?4";
+	" unconfirmed_alerted_at = NULL, calendar_seq = calendar_seq + 1, updated_at = ?3 WHERE id = ?4";
 static const char SQL_APPT_REMINDED[] =
 	"UPDATE appointments SET reminded_at = ?1 WHERE id = ?2 AND reminded_at IS NULL";
 
@@ -115,7 +115,8 @@ int store_appointment_reminded(struct store *st, int64_t id, time_t now)
 }
 
 /* A new status or time clears the family's earlier answer, and the time
- * it has to give one starts again with the next reminder. */
+ * it has to give one starts again with the next reminder; the calendar
+ * event's SEQUENCE goes up, so a phone takes the change. */
 int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now)
 {
 	sqlite3_stmt *q = store_stmt(st, SQL_APPT_SET);

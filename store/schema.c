@@ -487,6 +487,30 @@ static const char *const migrations[] = {
 	"  UPDATE outbox SET not_before = min(not_before, NEW.last_inbound_at), window_held_at = NULL,"
 	"  window_alerted_at = NULL WHERE status = 'queued' AND window_held_at IS NOT NULL AND channel_id = NEW.id;"
 	"  END;",
+	/* 24: appointments in the phone's calendar. A family gets them as
+	 * calendar files only once staff switch it on (with or without what
+	 * and where). An appointment keeps one UID for its whole life and a
+	 * SEQUENCE that each move or cancellation raises, so the phone
+	 * updates the event it has. Where the gateway cannot carry the file,
+	 * a one-time link serves it: the link's token is kept only as its
+	 * hash, and the row goes when the link is used or expires. */
+	"ALTER TABLE families ADD COLUMN calendar TEXT NOT NULL DEFAULT 'off'"
+	"  CHECK (calendar IN ('off','on','details'));"
+	"ALTER TABLE appointments ADD COLUMN calendar_uid TEXT;"
+	"ALTER TABLE appointments ADD COLUMN calendar_seq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE calendar_links ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  family_id INTEGER NOT NULL REFERENCES families(id) ON DELETE CASCADE,"
+	"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+	"  outbox_id INTEGER REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  lang TEXT NOT NULL CHECK (lang IN ('nl','fr','de','en')),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX calendar_links_family ON calendar_links(family_id);"
+	"CREATE INDEX calendar_links_appointment ON calendar_links(appointment_id);"
+	"CREATE INDEX calendar_links_outbox ON calendar_links(outbox_id);"
+	"CREATE INDEX calendar_links_expires ON calendar_links(expires_at);",
 };
 
 size_t store_schema_count(void)

@@ -307,6 +307,28 @@ int store_appointment_each(struct store *st, int64_t family_id, store_each_cb cb
 int store_appointment_answer(struct store *st, int64_t id, const char *status, time_t now);
 int store_appointment_set(struct store *st, int64_t id, const char *status, time_t starts_at, time_t now);
 
+/* Appointments in the phone's calendar (store/calendar.c): whether a
+ * family gets calendar files, and whether they say what and where. */
+enum calendar_mode { CALENDAR_OFF = 0, CALENDAR_ON, CALENDAR_DETAILS };
+int store_calendar_mode_parse(const char *s, enum calendar_mode *out);
+const char *store_calendar_mode_name(enum calendar_mode m);
+int store_family_calendar(struct store *st, int64_t family_id, enum calendar_mode *out);
+int store_family_set_calendar(struct store *st, int64_t family_id, enum calendar_mode m);
+/* An appointment's UID (made once, at random, and kept across moves) and
+ * its SEQUENCE, which each move and cancellation raises. */
+#define CALENDAR_UID_MAX 80
+int store_appointment_calendar(struct store *st, int64_t id, char uid[CALENDAR_UID_MAX], int *sequence);
+/* One-time links to a calendar file, known by the hash of their token. A
+ * new link for the same outbox row (a send tried again) replaces the one
+ * before. take deletes the link and gives what it serves; -CB_ENOENT when
+ * there is none, or it expired. prune deletes expired links. */
+#define CALENDAR_TOKEN_HASH 32
+int store_calendar_link_add(struct store *st, const unsigned char hash[CALENDAR_TOKEN_HASH], int64_t family_id,
+			    int64_t appointment_id, int64_t outbox_id, enum lang l, time_t now, time_t expires_at);
+int store_calendar_link_take(struct store *st, const unsigned char hash[CALENDAR_TOKEN_HASH], time_t now,
+			     int64_t *appointment_id, enum lang *l);
+int store_calendar_link_prune(struct store *st, time_t now, int batch, int *deleted);
+
 /* document requests */
 struct doc_request {
 	int64_t id;

@@ -1,6 +1,11 @@
 /* casebot appointment add | list | cancel | move */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bot/calendar.h"
 #include "bot/cli/cli.h"
 #include "bot/tz.h"
 
@@ -154,6 +159,53 @@ static int cmd_move(struct cli *c, int argc, char **argv)
 	return report(c, "moved", &a);
 }
 
+/* The calendar file the family would get now, in its language, whatever
+ * its calendar setting says (the file shows what that setting lets in):
+ * for staff to look at before they switch it on. */
+static int cmd_ics(struct cli *c, int argc, char **argv)
+{
+	struct appointment a;
+	struct family f;
+	char *file = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int fd, rc;
+
+	if ((rc = cli_args_only(c, argc, argv, 2, "ID FILE.ics")) != CLI_OK)
+		return rc;
+	if (access(argv[optind + 1], F_OK) == 0)
+		return cli_usage_error(c, "%s exists; choose a new file", argv[optind + 1]);
+	if ((rc = cli_id(c, argv[optind], &a.id)) != CLI_OK || (rc = cli_open_store(c)) != CLI_OK ||
+	    (rc = cli_open_locales(c)) != CLI_OK)
+		return rc;
+	rc = store_appointment_get(c->store, a.id, &a);
+	if (rc == -CB_ENOENT)
+		return cli_usage_error(c, "no appointment #%s", argv[optind]);
+	if (rc != 0 || store_family_get_id(c->store, a.family_id, &f) != 0)
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	/* The file is made in a transaction with the audit row: an
+	 * appointment made before calendar files gets its UID there. */
+	if (store_begin(c->store) != 0 || cli_audit(c, "appointment.ics", f.ref, NULL) != CLI_OK ||
+	    calendar_file(c->store, c->loc, &c->cfg, a.id, f.lang, c->now, &file, &len) != 0 ||
+	    store_commit(c->store) != 0) {
+		store_rollback(c->store);
+		free(file);
+		return cli_fail(c, "%s", store_errmsg(c->store));
+	}
+	fd = open(argv[optind + 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fp == NULL || fwrite(file, 1, len, fp) != len || fclose(fp) != 0) {
+		if (fp == NULL && fd >= 0)
+			close(fd);
+		free(file);
+		return cli_fail(c, "cannot write %s", argv[optind + 1]);
+	}
+	free(file);
+	fprintf(c->out, "appointment #%lld of %s: calendar file written to %s\n", (long long)a.id, f.ref,
+		argv[optind + 1]);
+	return CLI_OK;
+}
+
 const struct cli_command cli_appointment_commands[] = {
 	{"appointment", "add", cmd_add,
 	 "REF --at \"YYYY-MM-DD HH:MM\" --kind home_visit|lawyer|immigration_office|court|school|doctor|"
@@ -163,5 +215,7 @@ const struct cli_command cli_appointment_commands[] = {
 	{"appointment", "cancel", cmd_cancel, "ID", "Cancel an appointment; the family is told."},
 	{"appointment", "move", cmd_move, "ID --at \"YYYY-MM-DD HH:MM\"",
 	 "Move an appointment; its reminders are rescheduled and the family is told."},
+	{"appointment", "ics", cmd_ics, "ID FILE.ics",
+	 "Write the calendar file the family would get for an appointment (audited)."},
 	{0},
 };

@@ -182,6 +182,12 @@ static int cmd_family_show(struct cli *c, int argc, char **argv)
 		"  counsellor: %s\n  backup:     %s\n  since:      %s\n",
 		f.ref, f.display_name[0] != '\0' ? f.display_name : "-", lang_code(f.lang), f.status,
 		f.counsellor, f.backup[0] != '\0' ? f.backup : "-", created);
+	{
+		enum calendar_mode mode;
+
+		if (store_family_calendar(c->store, f.id, &mode) == 0)
+			fprintf(c->out, "  calendar:   %s\n", store_calendar_mode_name(mode));
+	}
 	fprintf(c->out, "members:\n");
 	rc = store_member_each(c->store, f.id, print_member, c);
 	fprintf(c->out, "channels:\n");
@@ -474,22 +480,30 @@ static int cmd_family_unlink(struct cli *c, int argc, char **argv)
 /* Who follows a family, and in which language, can change over months. */
 static int cmd_family_set(struct cli *c, int argc, char **argv)
 {
-	const char *lang = NULL, *counsellor = NULL, *backup = NULL, *name = NULL;
+	const char *lang = NULL, *counsellor = NULL, *backup = NULL, *name = NULL, *calendar = NULL;
 	const struct cli_arg args[] = {
 		{"lang", &lang, NULL},
 		{"counsellor", &counsellor, NULL},
 		{"backup", &backup, NULL},
 		{"name", &name, NULL},
+		{"calendar", &calendar, NULL},
 		{0},
 	};
+	enum calendar_mode mode = CALENDAR_OFF;
+	char word[16];
 	struct family f;
 	struct staff s;
 	int rc;
 
 	if ((rc = cli_parse(c, argc, argv, args, 1, "REF")) != CLI_OK)
 		return rc;
-	if (lang == NULL && counsellor == NULL && backup == NULL && name == NULL)
-		return cli_usage_error(c, "nothing to change (--lang, --counsellor, --backup, --name)");
+	if (lang == NULL && counsellor == NULL && backup == NULL && name == NULL && calendar == NULL)
+		return cli_usage_error(c, "nothing to change (--lang, --counsellor, --backup, --name, --calendar)");
+	if (calendar != NULL) {
+		cli_lower(word, calendar, sizeof(word));
+		if (strlen(calendar) >= sizeof(word) || store_calendar_mode_parse(word, &mode) != 0)
+			return cli_usage_error(c, "--calendar must be off, on or details");
+	}
 	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK)
 		return rc;
 	if (lang != NULL && cli_lang(lang, &f.lang) != 0)
@@ -519,7 +533,9 @@ static int cmd_family_set(struct cli *c, int argc, char **argv)
 	if (f.backup_id == f.counsellor_id)
 		return cli_usage_error(c, "the backup must be someone other than the counsellor");
 	if (store_begin(c->store) != 0 || store_family_update(c->store, &f) != 0 ||
-	    cli_audit(c, "family.set", f.ref, NULL) != CLI_OK || store_commit(c->store) != 0)
+	    (calendar != NULL && store_family_set_calendar(c->store, f.id, mode) != 0) ||
+	    cli_audit(c, "family.set", f.ref, calendar != NULL ? store_calendar_mode_name(mode) : NULL) != CLI_OK ||
+	    store_commit(c->store) != 0)
 		return cli_fail(c, "%s", store_errmsg(c->store));
 	fprintf(c->out, "family %s updated\n", f.ref);
 	return CLI_OK;
@@ -530,8 +546,9 @@ const struct cli_command cli_family_commands[] = {
 	 "REF --lang nl|fr|de|en --counsellor NAME [--backup NAME] [--name DISPLAY]",
 	 "Add a family under a case reference, with its counsellor."},
 	{"family", "set", cmd_family_set,
-	 "REF [--lang nl|fr|de|en] [--counsellor NAME] [--backup NAME|-] [--name DISPLAY]",
-	 "Change a family's language, counsellor, backup (- for none) or display name."},
+	 "REF [--lang nl|fr|de|en] [--counsellor NAME] [--backup NAME|-] [--name DISPLAY] [--calendar off|on|details]",
+	 "Change a family's language, counsellor, backup (- for none) or display name, or whether it gets its "
+	 "appointments as calendar files (details: with what and where)."},
 	{"family", "list", cmd_family_list, "", "List families."},
 	{"family", "show", cmd_family_show, "REF", "Show a family file (the read is audited)."},
 	{"family", "close", cmd_family_close, "REF",
