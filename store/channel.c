@@ -15,6 +15,16 @@ static const char SQL_CHANNEL_FAMILY[] =
 	" last_inbound_at, position, fallback_reason FROM channels WHERE family_id = ?"
 	" ORDER BY coalesce(position, 2147483647), id";
 
+/* The first chat after this one in its member's order that can take a
+ * message: down the order only. A chat without a member has no order. */
+static const char SQL_CHANNEL_NEXT[] =
+	"SELECT c.id, c.family_id, c.member_id, c.staff_id, c.kind, c.address, c.verified, c.blocked,"
+	" c.opted_out, c.last_inbound_at, c.position, c.fallback_reason"
+	" FROM channels me JOIN channels c ON c.family_id = me.family_id AND c.member_id = me.member_id"
+	" WHERE me.id = ?1 AND c.id <> me.id AND c.blocked = 0 AND c.verified = 1"
+	" AND (coalesce(c.position, 2147483647), c.id) > (coalesce(me.position, 2147483647), me.id)"
+	" ORDER BY coalesce(c.position, 2147483647), c.id LIMIT 1";
+
 static int read_channel(sqlite3_stmt *q, void *arg)
 {
 	struct channel *c = arg;
@@ -33,6 +43,15 @@ static int read_channel(sqlite3_stmt *q, void *arg)
 	c->position = sqlite3_column_int(q, 10);
 	store_col_text(q, 11, c->fallback_reason, sizeof(c->fallback_reason));
 	return 0;
+}
+
+int store_channel_next(struct store *st, int64_t channel_id, struct channel *out)
+{
+	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_NEXT);
+
+	if (q != NULL)
+		sqlite3_bind_int64(q, 1, channel_id);
+	return store_row(q, read_channel, out);
 }
 
 int store_channel_each_family(struct store *st, int64_t family_id, store_each_cb cb, void *arg)

@@ -8,15 +8,6 @@ static const char SQL_ORDER_CLEAR[] =
 	"UPDATE channels SET position = NULL WHERE family_id = ?1 AND member_id = ?2";
 static const char SQL_ORDER_SET[] =
 	"UPDATE channels SET position = ?1 WHERE id = ?2 AND member_id = ?3";
-/* The first chat after this one in its member's order that can take a
- * message: down the order only. A chat without a member has no order. */
-static const char SQL_CHANNEL_NEXT[] =
-	"SELECT c.id, c.family_id, c.member_id, c.staff_id, c.kind, c.address, c.verified, c.blocked,"
-	" c.opted_out, c.last_inbound_at, c.position, c.fallback_reason"
-	" FROM channels me JOIN channels c ON c.family_id = me.family_id AND c.member_id = me.member_id"
-	" WHERE me.id = ?1 AND c.id <> me.id AND c.blocked = 0 AND c.verified = 1"
-	" AND (coalesce(c.position, 2147483647), c.id) > (coalesce(me.position, 2147483647), me.id)"
-	" ORDER BY coalesce(c.position, 2147483647), c.id LIMIT 1";
 static const char SQL_CHANNEL_SIBLINGS[] =
 	"SELECT count(*) FROM channels me JOIN channels c ON c.family_id = me.family_id"
 	" AND c.member_id = me.member_id WHERE me.id = ?1 AND c.id <> me.id";
@@ -56,35 +47,6 @@ int store_channel_order(struct store *st, int64_t family_id, int64_t member_id, 
 			return rc == -CB_ESTATE ? -CB_ENOENT : rc;
 	}
 	return 0;
-}
-
-static int read_next(sqlite3_stmt *q, void *arg)
-{
-	struct channel *c = arg;
-
-	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(q, 0);
-	c->family_id = sqlite3_column_int64(q, 1);
-	c->member_id = sqlite3_column_int64(q, 2);
-	c->staff_id = sqlite3_column_int64(q, 3);
-	store_col_text(q, 4, c->kind, sizeof(c->kind));
-	store_col_text(q, 5, c->address, sizeof(c->address));
-	c->verified = sqlite3_column_int(q, 6);
-	c->blocked = sqlite3_column_int(q, 7);
-	c->opted_out = sqlite3_column_int(q, 8);
-	c->last_inbound_at = (time_t)sqlite3_column_int64(q, 9);
-	c->position = sqlite3_column_int(q, 10);
-	store_col_text(q, 11, c->fallback_reason, sizeof(c->fallback_reason));
-	return 0;
-}
-
-int store_channel_next(struct store *st, int64_t channel_id, struct channel *out)
-{
-	sqlite3_stmt *q = store_stmt(st, SQL_CHANNEL_NEXT);
-
-	if (q != NULL)
-		sqlite3_bind_int64(q, 1, channel_id);
-	return store_row(q, read_next, out);
 }
 
 int store_channel_siblings(struct store *st, int64_t channel_id, int *count)
