@@ -511,6 +511,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX calendar_links_appointment ON calendar_links(appointment_id);"
 	"CREATE INDEX calendar_links_outbox ON calendar_links(outbox_id);"
 	"CREATE INDEX calendar_links_expires ON calendar_links(expires_at);",
+	/* 25: any message from the staff chat opens its window, also one in
+	 * the same second as its last (seconds are the record's unit): held
+	 * rows no longer wait for the clock to tick over. */
+	"DROP TRIGGER outbox_window_open;"
+	"CREATE TRIGGER outbox_window_open AFTER UPDATE OF last_inbound_at ON channels"
+	"  WHEN NEW.staff_id IS NOT NULL AND NEW.last_inbound_at >= coalesce(OLD.last_inbound_at, 0) BEGIN"
+	"  UPDATE outbox SET not_before = min(not_before, NEW.last_inbound_at), window_held_at = NULL,"
+	"  window_alerted_at = NULL WHERE status = 'queued' AND window_held_at IS NOT NULL AND channel_id = NEW.id;"
+	"  END;",
 };
 
 size_t store_schema_count(void)
