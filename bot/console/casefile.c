@@ -291,10 +291,8 @@ static void checkin_section(struct page *x, struct html *b, const struct family 
 	}
 	html_raw(b, "</select>");
 	page_label(x, b, "checkin-time", "console.family.checkin_time");
-	html_raw(b, "<input id=\"checkin-time\" name=\"time\" type=\"time\" required value=\"10:00\">"
-		    "<p><button type=\"submit\">");
-	html_text(b, page_t(x, "console.family.checkin_set"));
-	html_raw(b, "</button></p></form>");
+	html_raw(b, "<input id=\"checkin-time\" name=\"time\" type=\"time\" required value=\"10:00\">");
+	page_form_end(x, b, "console.family.checkin_set");
 	if (rc == 0 && p.active) {
 		url(f, "/checkin/off", 0, to, sizeof(to));
 		page_button(x, b, to, "console.family.checkin_off");
@@ -316,9 +314,8 @@ static void forms(struct page *x, struct html *b, const struct family *f)
 	html_raw(b, "<input id=\"appt-at\" name=\"at\" type=\"datetime-local\" required>");
 	page_label(x, b, "appt-place", "console.col.place");
 	html_rawf(b, "<input id=\"appt-place\" name=\"place\" maxlength=\"%d\">", STORE_TEXT_MAX - 1);
-	html_raw(b, "<p><button type=\"submit\">");
-	html_text(b, page_t(x, "console.family.add"));
-	html_raw(b, "</button></p></form></details>");
+	page_form_end(x, b, "console.family.add");
+	html_raw(b, "</details>");
 }
 
 static void request_form(struct page *x, struct html *b, const struct family *f)
@@ -333,9 +330,9 @@ static void request_form(struct page *x, struct html *b, const struct family *f)
 	select_codes(x, b, "doc-type", "type", "console.family.doc_type", "document.type.", doc_types,
 		     CB_ARRAY_SIZE(doc_types));
 	page_label(x, b, "doc-due", "console.col.due");
-	html_raw(b, "<input id=\"doc-due\" name=\"due\" type=\"date\"><p><button type=\"submit\">");
-	html_text(b, page_t(x, "console.family.request_send"));
-	html_raw(b, "</button></p></form></details>");
+	html_raw(b, "<input id=\"doc-due\" name=\"due\" type=\"date\">");
+	page_form_end(x, b, "console.family.request_send");
+	html_raw(b, "</details>");
 }
 
 static void family_page(struct page *x, const char *ref)
@@ -401,10 +398,8 @@ static void family_page(struct page *x, const char *ref)
 		url(&f, "/write", 0, to, sizeof(to));
 		page_form_start(x, &b, to);
 		page_label(x, &b, "text", "console.family.write_label");
-		html_raw(&b, "<textarea id=\"text\" name=\"text\" required maxlength=\"4096\"></textarea>"
-			     "<p><button type=\"submit\">");
-		html_text(&b, page_t(x, "console.family.send"));
-		html_raw(&b, "</button></p></form>");
+		html_raw(&b, "<textarea id=\"text\" name=\"text\" required maxlength=\"4096\"></textarea>");
+		page_form_end(x, &b, "console.family.send");
 	}
 
 	page_section(x, &b, "console.family.members");
@@ -452,9 +447,8 @@ static void family_page(struct page *x, const char *ref)
 		html_raw(&b, "<p><input type=\"checkbox\" id=\"close-confirm\" name=\"confirm\" value=\"yes\" required> "
 			     "<label class=\"inline\" for=\"close-confirm\">");
 		html_text(&b, page_t(x, "console.family.close_confirm"));
-		html_raw(&b, "</label></p><p><button type=\"submit\">");
-		html_text(&b, page_t(x, "console.family.close"));
-		html_raw(&b, "</button></p></form>");
+		html_raw(&b, "</label></p>");
+		page_form_end(x, &b, "console.family.close");
 	}
 	page_end(&b);
 	page_finish(x, 200, PAGE_HTML, &b);

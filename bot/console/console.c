@@ -235,10 +235,8 @@ static void login_page(struct page *x, int status, int failed)
 		     "autocomplete=\"current-password\" required><label for=\"code\">");
 	html_text(&b, page_t(x, "console.login.code"));
 	html_raw(&b, "</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" "
-		     "autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" required>"
-		     "<p><button type=\"submit\">");
-	html_text(&b, page_t(x, "console.login.submit"));
-	html_raw(&b, "</button></p></form>");
+		     "autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" required>");
+	page_form_end(x, &b, "console.login.submit");
 	page_end(&b);
 	page_finish(x, status, "text/html; charset=utf-8", &b);
 }

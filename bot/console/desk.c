@@ -183,9 +183,8 @@ void desk_alerts(struct page *x)
 	page_label(x, &b, "f-family", "console.col.family");
 	html_raw(&b, "<input id=\"f-family\" name=\"family\" value=\"");
 	html_text(&b, fl.ref);
-	html_raw(&b, "\"><p><button type=\"submit\">");
-	html_text(&b, page_t(x, "console.filter"));
-	html_raw(&b, "</button></p></form>");
+	html_raw(&b, "\">");
+	page_form_end(x, &b, "console.filter");
 	page_table_head(x, &b, cols, 5);
 	w.x = x;
 	w.b = &b;
@@ -423,9 +422,9 @@ void desk_audit(struct page *x, int csv)
 	page_label(x, &b, "a-since", "console.audit.since");
 	html_raw(&b, "<input id=\"a-since\" name=\"since\" type=\"date\" value=\"");
 	html_text(&b, q.since);
-	html_raw(&b, "\"><p><button type=\"submit\">");
-	html_text(&b, page_t(x, "console.filter"));
-	html_raw(&b, "</button></p></form><p><a href=\"/audit.csv?family=");
+	html_raw(&b, "\">");
+	page_form_end(x, &b, "console.filter");
+	html_raw(&b, "<p><a href=\"/audit.csv?family=");
 	html_text(&b, q.ref);
 	html_raw(&b, "&amp;staff=");
 	html_text(&b, x->staff.role == ROLE_COORDINATOR ? q.staff : "");

@@ -321,6 +321,13 @@ void page_form_start(struct page *x, struct html *b, const char *action)
 	html_raw(b, "\">");
 }
 
+void page_form_end(struct page *x, struct html *b, const char *label)
+{
+	html_raw(b, "<p><button type=\"submit\">");
+	html_text(b, page_t(x, label));
+	html_raw(b, "</button></p></form>");
+}
+
 void page_button(struct page *x, struct html *b, const char *action, const char *label)
 {
 	page_form_start(x, b, action);

@@ -71,6 +71,8 @@ void page_csv_row(struct html *b, const char *const *cells, int n);
 /* A form's opening tag posting to action (made by this program), with
  * the session's CSRF token. */
 void page_form_start(struct page *x, struct html *b, const char *action);
+/* Its submit button (label: a catalog key) and closing tag. */
+void page_form_end(struct page *x, struct html *b, const char *label);
 /* A form of one button (label: a catalog key). */
 void page_button(struct page *x, struct html *b, const char *action, const char *label);
 /* A labelled field: <label for=id> and the control's opening markup,

@@ -172,9 +172,8 @@ static int staff_card(struct team_walk *w, const struct staff *s, struct chats *
 		page_label(x, b, id, "console.staff.number");
 		html_raw(b, "<input inputmode=\"numeric\" pattern=\"[0-9 ]{6,12}\" required name=\"number\" id=\"");
 		html_text(b, id);
-		html_raw(b, "\"><p><button type=\"submit\">");
-		html_text(b, page_t(x, "console.staff.confirm"));
-		html_raw(b, "</button></p></form>");
+		html_raw(b, "\">");
+		page_form_end(x, b, "console.staff.confirm");
 	}
 	staff_form(x, b, s, "password");
 	snprintf(id, sizeof(id), "password-%lld", (long long)s->id);
@@ -182,9 +181,8 @@ static int staff_card(struct team_walk *w, const struct staff *s, struct chats *
 	html_rawf(b, "<input type=\"password\" autocomplete=\"new-password\" minlength=\"%d\" required "
 		     "name=\"password\" id=\"", AUTH_PASSWORD_MIN);
 	html_text(b, id);
-	html_raw(b, "\"><p><button type=\"submit\">");
-	html_text(b, page_t(x, "console.staff.set_password"));
-	html_raw(b, "</button></p></form>");
+	html_raw(b, "\">");
+	page_form_end(x, b, "console.staff.set_password");
 	if (s->role == ROLE_COUNSELLOR) {
 		staff_form(x, b, s, "backup");
 		snprintf(id, sizeof(id), "backup-%lld", (long long)s->id);
@@ -201,9 +199,8 @@ static int staff_card(struct team_walk *w, const struct staff *s, struct chats *
 			html_text(b, w->all[i].name);
 			html_raw(b, "</option>");
 		}
-		html_raw(b, "</select><p><button type=\"submit\">");
-		html_text(b, page_t(x, "console.staff.set_backup"));
-		html_raw(b, "</button></p></form>");
+		html_raw(b, "</select>");
+		page_form_end(x, b, "console.staff.set_backup");
 	}
 	staff_form(x, b, s, "deactivate");
 	snprintf(id, sizeof(id), "deactivate-%lld", (long long)s->id);
@@ -213,9 +210,9 @@ static int staff_card(struct team_walk *w, const struct staff *s, struct chats *
 	html_text(b, id);
 	html_raw(b, "\">");
 	html_text(b, page_t(x, "console.staff.deactivate_confirm"));
-	html_raw(b, "</label></p><p><button type=\"submit\">");
-	html_text(b, page_t(x, "console.staff.deactivate"));
-	html_raw(b, "</button></p></form></section>");
+	html_raw(b, "</label></p>");
+	page_form_end(x, b, "console.staff.deactivate");
+	html_raw(b, "</section>");
 	return 0;
 }
 
@@ -270,9 +267,8 @@ void team_page(struct page *x)
 		html_text(&b, locale_text(x->h->loc, (enum lang)l, "meta.language_name"));
 		html_raw(&b, "</option>");
 	}
-	html_raw(&b, "</select><p><button type=\"submit\">");
-	html_text(&b, page_t(x, "console.family.add"));
-	html_raw(&b, "</button></p></form>");
+	html_raw(&b, "</select>");
+	page_form_end(x, &b, "console.family.add");
 	page_end(&b);
 	free(w.all);
 	free(ch);
