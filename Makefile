@@ -20,9 +20,9 @@ DEBS = pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
        libh2o-dev libinih-dev libsodium-dev libcmocka-dev libmagic-dev \
        libutf8proc-dev sqlite3 tzdata python3-aiosmtpd liboath-dev libqrencode-dev \
        chromium libsystemd-dev libespeak-ng-dev espeak-ng-data libopusenc-dev \
-       libopusfile-dev libical-dev python3-icalendar libssl-dev
+       libopusfile-dev libical-dev python3-icalendar libssl-dev libarchive-dev
 PKGS = libuv libcurl libcjson sqlite3 libh2o inih libsodium libmagic libutf8proc liboath libqrencode \
-       libsystemd espeak-ng libopusenc opusfile libical libssl libcrypto
+       libsystemd espeak-ng libopusenc opusfile libical libssl libcrypto libarchive
 
 BUILD ?= build
 SANITIZE ?=

@@ -875,4 +875,20 @@ int store_voice_cache_put(struct store *st, int64_t family_id, const unsigned ch
 /* How many notes a family has cached (tests, family show). */
 int store_voice_cache_count(struct store *st, int64_t family_id, int *n);
 
+/* backups (store/backup.c) */
+/* Copies the database into a new file at path (made 0600) with SQLite's
+ * online backup API, in steps of a few pages from one snapshot, waiting
+ * while the database is locked; *pages is the copy's size in pages. */
+int store_backup_copy(struct store *st, const char *path, int64_t *pages, char *err, size_t errlen);
+/* Every document row: id, family and the file's path relative to the data
+ * directory; a non-zero return from fn stops and is returned. */
+typedef int (*store_backup_doc_fn)(int64_t id, int64_t family_id, const char *path, void *arg);
+int store_backup_each_document(struct store *st, store_backup_doc_fn fn, void *arg);
+/* Erases from copy every family that live no longer has (by id,
+ * reference and creation time), as store_family_erase does, then vacuums copy when any went;
+ * path_cb gets the relative path of each of their files. *erased counts
+ * them. */
+int store_backup_prune(struct store *copy, struct store *live, time_t now,
+		       void (*path_cb)(const char *path, void *arg), void *arg, int *erased);
+
 #endif

@@ -18,7 +18,7 @@ static const struct cli_command *const tables[] = {
 	cli_init_commands, cli_staff_commands, cli_login_commands, cli_family_commands,
 	cli_appointment_commands, cli_document_commands, cli_checkin_commands,
 	cli_outbox_commands, cli_audit_commands, cli_export_commands, cli_whatsapp_commands,
-	cli_channel_commands, cli_voice_commands,
+	cli_channel_commands, cli_voice_commands, cli_backup_commands,
 };
 
 static void verror(struct cli *c, const char *fmt, va_list ap)

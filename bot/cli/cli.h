@@ -108,6 +108,10 @@ int cli_parse_day(struct cli *c, const char *what, const char *s, int *y, int *m
 
 int cli_audit(struct cli *c, const char *action, const char *family_ref, const char *detail);
 
+/* An export or a backup goes to a new directory or an empty one: it never
+ * mixes with other files. Checked before anything is written or audited. */
+int cli_check_new_dir(struct cli *c, const char *dir);
+
 /* bot/cli/export.c: the installation's signing key (checked whole), and
  * the contact log's chain checked or exported signed into a new DIR. */
 int cli_signing_key(struct cli *c, unsigned char sk[64]);
@@ -128,5 +132,6 @@ extern const struct cli_command cli_export_commands[];
 extern const struct cli_command cli_whatsapp_commands[];
 extern const struct cli_command cli_channel_commands[];
 extern const struct cli_command cli_voice_commands[];
+extern const struct cli_command cli_backup_commands[];
 
 #endif

@@ -56,9 +56,7 @@ int cli_signing_key(struct cli *c, unsigned char sk[crypto_sign_SECRETKEYBYTES])
 	return CLI_OK;
 }
 
-/* An export goes to a new directory or an empty one: it never mixes with
- * other files. Checked before anything is written or audited. */
-static int check_dir(struct cli *c, const char *dir)
+int cli_check_new_dir(struct cli *c, const char *dir)
 {
 	struct dirent *e;
 	struct stat sb;
@@ -279,7 +277,7 @@ int cli_log_export(struct cli *c, const struct family *f, const char *dir)
 {
 	int rc;
 
-	if ((rc = check_dir(c, dir)) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK)
+	if ((rc = cli_check_new_dir(c, dir)) != CLI_OK || (rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
 	if (store_begin(c->store) != 0 || store_chain_seal(c->store, f->id) != 0 ||
 	    cli_audit(c, "log.export", f->ref, NULL) != CLI_OK || store_commit(c->store) != 0)
@@ -367,7 +365,7 @@ static int cmd_family_export(struct cli *c, int argc, char **argv)
 	if ((rc = cli_open_store(c)) != CLI_OK || (rc = cli_family(c, argv[optind], &f)) != CLI_OK ||
 	    (rc = cli_open_locales(c)) != CLI_OK)
 		return rc;
-	if ((rc = check_dir(c, dir)) != CLI_OK)
+	if ((rc = cli_check_new_dir(c, dir)) != CLI_OK)
 		return rc;
 	if (config_document_key_path(&c->cfg, path, sizeof(path)) != 0 || vault_load_key(path, key) != 0)
 		return cli_fail(c, "%s: missing or damaged", path);
