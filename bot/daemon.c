@@ -29,7 +29,7 @@
 
 #define DRAIN_STEP_MS 100
 #define DRAIN_MAX_MS 10000
-#define HEALTH_GATEWAY_SECONDS 120
+#define READY_STORE_WAIT_MS 100 /* the longest /healthz and /readyz wait for the write lock */
 #define NEUTRAL_SLOTS 1024
 #define NEUTRAL_EVERY 300      /* one neutral answer per unknown chat per 5 minutes */
 #define NEUTRAL_PER_SECOND 5.0 /* and at most this many for all of them, */
@@ -71,7 +71,7 @@ struct daemon {
 	int stopping;
 	uint64_t stop_started;       /* loop ms when SIGTERM came */
 	int closing_handles;
-	time_t started_at;
+	uint64_t started_ms;         /* loop time at start */
 };
 
 static void daemon_inbound_ready(struct daemon *d);
@@ -146,8 +146,11 @@ static void daemon_inbound_ready(struct daemon *d)
 			d->metrics.inbound_failures += (uint64_t)(rs.retried + rs.failed);
 			d->metrics.inbound_failed += (uint64_t)rs.failed;
 		}
-		if (n < 0)
+		if (n < 0) {
+			/* Whatever the run had routed was not kept: it failed too. */
+			d->metrics.inbound_failures++;
 			log_error("routing stopped: %s (%s)", casebot_strerror(n), store_errmsg(d->store));
+		}
 	} while (n > 0);
 	arm_route_retry(d);
 	if (d->outbox != NULL)
@@ -156,38 +159,39 @@ static void daemon_inbound_ready(struct daemon *d)
 		fetcher_kick(d->fetcher);
 }
 
-/* The store is writable when a write transaction can start. */
-static int store_writable(struct daemon *d)
+/* The store is writable when a write transaction can start soon: the
+ * check runs on the loop, so it waits READY_STORE_WAIT_MS for another
+ * connection's write lock, not the store's usual five seconds. */
+static int store_ok(struct daemon *d, const char **why)
 {
-	if (store_begin(d->store) != 0)
-		return 0;
-	store_rollback(d->store);
-	return 1;
+	int rc = store_writable(d->store, READY_STORE_WAIT_MS);
+
+	*why = rc == -CB_ESTATE ? "another connection holds the write lock" : "cannot start a write";
+	return rc == 0;
 }
 
+/* Liveness, for a person or a script: JSON with each part's state. */
 static void healthz(struct http_server_req *req, void *arg)
 {
 	struct daemon *d = arg;
-	char body[256 + GATEWAY_MAX * 64], each[GATEWAY_MAX * 64];
-	int store_ok = store_writable(d), gw_ok = 1, n, len = 0;
+	char body[256 + GATEWAY_MAX * 64], each[GATEWAY_MAX * 64], why[256];
+	const char *store_why;
+	int store_up = store_ok(d, &store_why), gw_ok = 1, n, len = 0;
 	double since = -1;
 
 	/* Each gateway is ok, or unreachable when it should have been heard
-	 * from and was not; "gateway" is ok when all of them are, and the
-	 * contact time is the longest silence among those expected to speak. */
+	 * from and was not, or kept failing; "gateway" is ok when all of
+	 * them are, and the contact time is the longest silence among those
+	 * expected to speak. */
 	each[0] = '\0';
 	for (int i = 0; i < d->ngateways; i++) {
 		const struct gateway *gw = d->gateways[i];
 		uint64_t now = uv_now(&d->loop), last = gw->last_ok_ms;
 		double s = last > 0 ? (double)(now - last) / 1000.0 : -1;
-		int ok = 1;
+		int ok = gateway_ready(gw, now, d->started_ms, why, sizeof(why));
 
-		if (!gw->caps.quiet_ok) {
-			ok = last > 0 ? s < HEALTH_GATEWAY_SECONDS :
-			     time(NULL) - d->started_at < HEALTH_GATEWAY_SECONDS;
-			if (s > since)
-				since = s;
-		}
+		if (!gw->caps.quiet_ok && s > since)
+			since = s;
 		gw_ok = gw_ok && ok;
 		len += snprintf(each + len, sizeof(each) - (size_t)len, "%s\"%s\":\"%s\"", i > 0 ? "," : "",
 				gw->ops->name, ok ? "ok" : "unreachable");
@@ -197,10 +201,37 @@ static void healthz(struct http_server_req *req, void *arg)
 	n = snprintf(body, sizeof(body),
 		     "{\"store\":\"%s\",\"gateway\":\"%s\",\"last_gateway_contact_seconds\":%.0f,"
 		     "\"gateways\":{%s}}\n",
-		     store_ok ? "ok" : "failing", gw_ok ? "ok" : "unreachable", since, each);
+		     store_up ? "ok" : "failing", gw_ok ? "ok" : "unreachable", since, each);
 	if (n >= (int)sizeof(body))
 		n = (int)sizeof(body) - 1;
-	http_server_respond(req, store_ok && gw_ok ? 200 : 503, "application/json", body, (size_t)n);
+	http_server_respond(req, store_up && gw_ok ? 200 : 503, "application/json", body, (size_t)n);
+}
+
+/* Readiness: 200 "ready" when the store takes writes and every gateway
+ * answered recently (gateway_ready); else 503 with one line per reason. */
+static void readyz(struct http_server_req *req, void *arg)
+{
+	struct daemon *d = arg;
+	char body[128 + GATEWAY_MAX * 256];
+	const char *store_why;
+	size_t len = 0;
+
+	if (!store_ok(d, &store_why))
+		len += (size_t)snprintf(body, sizeof(body), "store: not writable (%s)\n", store_why);
+	for (int i = 0; i < d->ngateways; i++) {
+		char why[256];
+
+		if (gateway_ready(d->gateways[i], uv_now(&d->loop), d->started_ms, why, sizeof(why)))
+			continue;
+		len += (size_t)snprintf(body + len, sizeof(body) - len, "%s\n", why);
+		if (len >= sizeof(body))
+			len = sizeof(body) - 1;
+	}
+	if (len == 0) {
+		http_server_respond(req, 200, "text/plain", "ready\n", 6);
+		return;
+	}
+	http_server_respond(req, 503, "text/plain", body, len);
 }
 
 static void metrics(struct http_server_req *req, void *arg)
@@ -388,6 +419,7 @@ static int start(struct daemon *d)
 					      d->http, d->server, inbound_ready, d};
 	d->calendar = (struct calendar_server){d->store, &d->loc, &d->cfg};
 	if (http_server_route(d->server, "/healthz", healthz, d) != 0 ||
+	    http_server_route(d->server, "/readyz", readyz, d) != 0 ||
 	    http_server_route(d->server, "/metrics", metrics, d) != 0 || calendar_route(d->server, &d->calendar) != 0)
 		return -CB_ENOMEM;
 	for (size_t i = 0; i < gateway_nkinds && d->ngateways < GATEWAY_MAX; i++) {
@@ -402,6 +434,7 @@ static int start(struct daemon *d)
 		if (gw == NULL)
 			continue;
 		d->gateways[d->ngateways++] = gw;
+		metrics_poll_gateway(&d->metrics, gw->ops->name);
 		if (gw->ops->start(gw) != 0) {
 			log_error("cannot start the %s gateway", gateway_kinds[i].name);
 			return -CB_ECONFIG;
@@ -451,8 +484,8 @@ int daemon_run(const struct config *cfg)
 		return 1;
 	}
 	d->cfg = *cfg;
-	d->started_at = time(NULL);
 	uv_loop_init(&d->loop);
+	d->started_ms = uv_now(&d->loop);
 	bucket_init(&d->neutral_bucket, NEUTRAL_PER_SECOND, NEUTRAL_BURST, uv_now(&d->loop));
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);

@@ -2,6 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <sqlite3.h>
+#include <uv.h>
+
 #include "bot/casebot.h"
 #include "bot/metrics.h"
 
@@ -76,6 +80,32 @@ void metrics_latency(struct metrics *m, double seconds)
 	m->gateway_calls++;
 }
 
+static struct metric_gateway *poll_series(struct metrics *m, const char *channel)
+{
+	struct metric_gateway *g;
+
+	for (int i = 0; i < m->npoll; i++)
+		if (strcmp(m->poll_failures[i].channel, channel) == 0)
+			return &m->poll_failures[i];
+	/* One per gateway kind: the table is as long as the gateway table. */
+	if (m->npoll == METRICS_GATEWAYS)
+		return &m->poll_failures[METRICS_GATEWAYS - 1];
+	g = &m->poll_failures[m->npoll++];
+	cb_strlcpy(g->channel, channel, sizeof(g->channel));
+	g->n = 0;
+	return g;
+}
+
+void metrics_poll_gateway(struct metrics *m, const char *channel)
+{
+	poll_series(m, channel);
+}
+
+void metrics_poll_failure(struct metrics *m, const char *channel)
+{
+	poll_series(m, channel)->n++;
+}
+
 struct out {
 	char *buf;
 	size_t cap, len;
@@ -106,6 +136,12 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 {
 	struct out o = {buf, cap, 0, 0};
 
+	/* The libraries' versions as this process runs them, not as it was
+	 * built against: a Debian upgrade changes them under the binary. */
+	put(&o, "# HELP casebot_build_info The running version of casebot and of the libraries it uses.\n"
+		"# TYPE casebot_build_info gauge\n"
+		"casebot_build_info{version=\"%s\",sqlite=\"%s\",curl=\"%s\",libuv=\"%s\"} 1\n",
+	    CASEBOT_VERSION, sqlite3_libversion(), curl_version_info(CURLVERSION_NOW)->version, uv_version_string());
 	put(&o, "# HELP casebot_messages_total Messages in and out, by channel and kind.\n"
 		"# TYPE casebot_messages_total counter\n");
 	for (int i = 0; i < m->nseries; i++)
@@ -141,6 +177,11 @@ int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_
 	put(&o, "# HELP casebot_inbound_failed_total Inbound events given up on after retries.\n"
 		"# TYPE casebot_inbound_failed_total counter\ncasebot_inbound_failed_total %llu\n",
 	    (unsigned long long)m->inbound_failed);
+	put(&o, "# HELP casebot_poll_failures_total Polls for updates that got no usable answer, by channel.\n"
+		"# TYPE casebot_poll_failures_total counter\n");
+	for (int i = 0; i < m->npoll; i++)
+		put(&o, "casebot_poll_failures_total{channel=\"%s\"} %llu\n", m->poll_failures[i].channel,
+		    (unsigned long long)m->poll_failures[i].n);
 	put(&o, "# HELP casebot_webhook_refused_total Webhook calls without the right secret.\n"
 		"# TYPE casebot_webhook_refused_total counter\ncasebot_webhook_refused_total %llu\n",
 	    (unsigned long long)m->webhook_refused);

@@ -24,6 +24,14 @@ struct metric_billable {
 	uint64_t n;
 };
 
+#define METRICS_GATEWAYS 8
+
+/* Polls for updates that failed, by gateway. */
+struct metric_gateway {
+	char channel[16];
+	uint64_t n;
+};
+
 struct metrics {
 	struct metric_series series[METRICS_SERIES];
 	int nseries;
@@ -40,6 +48,8 @@ struct metrics {
 	double gateway_seconds_sum;    /* gateway round trips */
 	uint64_t gateway_calls;
 	uint64_t sms_segments[2];      /* SMS segments sent: GSM-7, UCS-2 */
+	struct metric_gateway poll_failures[METRICS_GATEWAYS];
+	int npoll;
 };
 
 void metrics_count(struct metrics *m, const char *direction, const char *channel, const char *kind);
@@ -52,6 +62,10 @@ void metrics_billable(struct metrics *m, const char *channel, const char *catego
 /* n more SMS segments sent in encoding "gsm7" or "ucs2". */
 void metrics_sms_segments(struct metrics *m, const char *encoding, int n);
 void metrics_latency(struct metrics *m, double seconds);
+/* One more failed poll of a gateway; metrics_poll_gateway shows the
+ * gateway's count (0 until a poll fails). */
+void metrics_poll_failure(struct metrics *m, const char *channel);
+void metrics_poll_gateway(struct metrics *m, const char *channel);
 /* Writes the text format into out; -CB_ETOOBIG if it does not fit. */
 int metrics_render(const struct metrics *m, int64_t outbox_depth, double oldest_due_seconds,
 		   char *out, size_t cap, size_t *len);

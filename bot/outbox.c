@@ -928,6 +928,10 @@ static void on_sent(const struct gateway_result *r, void *arg)
 	uint64_t now = now_ms(ob);
 
 	metrics_latency(env->metrics, r->seconds);
+	if (r->outcome == GW_TRANSIENT)
+		gateway_failed(j->lim->gw, now, r->reason);
+	else
+		gateway_answered(j->lim->gw, now);
 	if (j->media_sent && r->outcome != GW_SENT) {
 		/* The words went; a file after them (a forwarded one, a
 		 * calendar file) the gateway would not take is noted, not

@@ -85,6 +85,21 @@ int store_begin(struct store *st)
 	return 0;
 }
 
+int store_writable(struct store *st, int wait_ms)
+{
+	int rc;
+
+	/* Inside a transaction of our own, the lock is ours already. */
+	if (st->depth > 0 && !sqlite3_get_autocommit(st->db))
+		return 0;
+	sqlite3_busy_timeout(st->db, wait_ms);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (rc != SQLITE_OK)
+		return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -CB_ESTATE : -CB_ESTORE;
+	return exec(st, "ROLLBACK");
+}
+
 int store_commit(struct store *st)
 {
 	if (st->depth == 0 || sqlite3_get_autocommit(st->db)) {

@@ -60,6 +60,11 @@ int store_each(sqlite3_stmt *q, store_row_fn read, void *rec, store_each_cb cb, 
 int store_begin(struct store *st);    /* BEGIN IMMEDIATE; a savepoint inside an open one */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Whether a write transaction can start within wait_ms: BEGIN IMMEDIATE
+ * and ROLLBACK, which writes nothing (no frame reaches the log). 0 when
+ * it can; -CB_ESTATE when another connection holds the write lock that
+ * long; -CB_ESTORE on any other failure (a read-only file, say). */
+int store_writable(struct store *st, int wait_ms);
 /* synchronous=FULL on (1) or back to NORMAL (0); store_inbound_batch uses it. */
 int store_sync_full(struct store *st, int on);
 /* One line describing the last SQLite error, for logs. */

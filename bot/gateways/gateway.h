@@ -164,6 +164,15 @@ struct gateway {
 	struct gateway_caps caps;
 	uint64_t last_ok_ms;      /* loop time the gateway last answered well */
 	double last_latency;      /* seconds */
+	/* Calls that got no usable answer (a poll or a send: no connection,
+	 * a timeout, a 5xx, a refused token), in a row when last_fail_ms is
+	 * after last_ok_ms; why the last one failed, for the log's words. */
+	uint64_t last_fail_ms;
+	int failures;
+	char last_failure[64];
+	/* Polls for updates that failed in a row: a send that works does not
+	 * make up for updates that do not come. */
+	int poll_failures;
 };
 
 /* The gateways the daemon knows, one line each in bot/gateways/gateways.c.
@@ -204,6 +213,28 @@ struct gateway *gateway_find(struct gateway *const *gateways, int n, const char 
  * store and current catalogs, on the one clock a test build can pin. The
  * actor is "bot". */
 void gateway_hctx(const struct gateway_env *env, struct hctx *h);
+
+/* A call of the gateway got no usable answer, at now_ms (loop time): why
+ * says why, in a few words with no address, URL or token.
+ * gateway_answered: it did answer (a refusal too: the gateway is there). */
+void gateway_failed(struct gateway *gw, uint64_t now_ms, const char *why);
+void gateway_answered(struct gateway *gw, uint64_t now_ms);
+/* A poll for updates failed: counted in /metrics, and a failure;
+ * gateway_polled: one worked. */
+void gateway_poll_failed(struct gateway *gw, const char *why);
+void gateway_polled(struct gateway *gw);
+
+/* Readiness: the gateway answered recently. One that has to speak (it
+ * polls: caps.quiet_ok is 0) has answered within GATEWAY_SILENT_MS, or
+ * the daemon started less long ago (now_ms and started_ms are loop
+ * times), and its last
+ * GATEWAY_READY_FAILURES polls did not all fail; any gateway has not
+ * failed that many calls in a row since it last answered. A gateway with
+ * nothing to do stays ready. 1 when ready; else 0 with one line in why
+ * (its name, no secret). */
+#define GATEWAY_SILENT_MS 120000
+#define GATEWAY_READY_FAILURES 3
+int gateway_ready(const struct gateway *gw, uint64_t now_ms, uint64_t started_ms, char *why, size_t cap);
 
 /* The wait before the next try of a failing poll, with jitter, between
  * min_ms and max_ms: *step (0 after a success) doubles each time. */

@@ -2,6 +2,7 @@
  * one line here, and its configuration section. The order is the order
  * they start in and the order healthz lists them. */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bot/clock.h"
@@ -12,6 +13,7 @@
 #include "bot/gateways/telegram.h"
 #include "bot/gateways/telegram_api.h"
 #include "bot/gateways/whatsapp.h"
+#include "bot/metrics.h"
 #include "handlers/handler.h"
 
 const struct gateway_kind gateway_kinds[] = {
@@ -70,4 +72,60 @@ uint64_t gateway_backoff_ms(uint64_t *step, uint64_t min_ms, uint64_t max_ms)
 	/* Up to a quarter more spreads the retries; the cap holds with it. */
 	wait += randombytes_uniform((uint32_t)(wait / 4 + 1));
 	return wait < max_ms ? wait : max_ms;
+}
+
+void gateway_failed(struct gateway *gw, uint64_t now_ms, const char *why)
+{
+	if (gw->last_fail_ms < gw->last_ok_ms)
+		gw->failures = 0;
+	gw->failures++;
+	gw->last_fail_ms = now_ms;
+	cb_strlcpy(gw->last_failure, why != NULL ? why : "", sizeof(gw->last_failure));
+}
+
+void gateway_answered(struct gateway *gw, uint64_t now_ms)
+{
+	gw->last_ok_ms = now_ms;
+}
+
+void gateway_poll_failed(struct gateway *gw, const char *why)
+{
+	metrics_poll_failure(gw->env->metrics, gw->ops->name);
+	gw->poll_failures++;
+	gateway_failed(gw, uv_now(gw->env->loop), why);
+}
+
+void gateway_polled(struct gateway *gw)
+{
+	gw->poll_failures = 0;
+	gateway_answered(gw, uv_now(gw->env->loop));
+}
+
+int gateway_ready(const struct gateway *gw, uint64_t now, uint64_t started_ms, char *why, size_t cap)
+{
+	uint64_t since = gw->last_ok_ms > 0 ? gw->last_ok_ms : started_ms;
+
+	if (gw->poll_failures >= GATEWAY_READY_FAILURES) {
+		snprintf(why, cap, "%s: %d polls in a row failed, the last %llu s ago (%s)", gw->ops->name,
+			 gw->poll_failures, (unsigned long long)((now - gw->last_fail_ms) / 1000), gw->last_failure);
+		return 0;
+	}
+	/* A failure after the last answer: the streak is still running. */
+	if (gw->failures >= GATEWAY_READY_FAILURES && gw->last_fail_ms >= gw->last_ok_ms) {
+		snprintf(why, cap, "%s: %d calls in a row failed, the last %llu s ago (%s)", gw->ops->name,
+			 gw->failures, (unsigned long long)((now - gw->last_fail_ms) / 1000), gw->last_failure);
+		return 0;
+	}
+	if (!gw->caps.quiet_ok && now - since >= GATEWAY_SILENT_MS) {
+		if (gw->last_ok_ms > 0)
+			snprintf(why, cap, "%s: no answer for %llu s", gw->ops->name,
+				 (unsigned long long)((now - since) / 1000));
+		else
+			snprintf(why, cap, "%s: no answer since start-up, %llu s ago", gw->ops->name,
+				 (unsigned long long)((now - since) / 1000));
+		return 0;
+	}
+	if (cap > 0)
+		why[0] = '\0';
+	return 1;
 }

@@ -292,6 +292,7 @@ static void backoff(struct tg *tg, const char *why)
 	uint64_t wait = gateway_backoff_ms(&tg->backoff_ms, TG_BACKOFF_MIN_MS, TG_BACKOFF_MAX_MS);
 
 	log_warn("telegram: polling failed (%s); next try in %" PRIu64 " ms", why, wait);
+	gateway_poll_failed(&tg->gw, why);
 	schedule_poll(tg, wait);
 }
 
@@ -364,6 +365,7 @@ static void polled(const struct http_response *res, void *arg)
 	if (b->max_id >= 0)
 		tg->last_update_at = at;
 	tg->backoff_ms = 0;
+	gateway_polled(&tg->gw);
 	now = loop_ms(tg);
 	tg->gw.last_ok_ms = now;
 	tg->gw.last_latency = res->total_seconds;
