@@ -304,6 +304,15 @@ struct audit_walk {
 	int count;
 };
 
+/* "#12" for a row id, nothing for none. */
+static void id_cell(char *buf, size_t len, int64_t id)
+{
+	if (id != 0)
+		snprintf(buf, len, "#%lld", (long long)id);
+	else
+		buf[0] = '\0';
+}
+
 static int audit_row(const void *rec, void *arg)
 {
 	const struct audit_row *r = rec;
@@ -317,8 +326,8 @@ static int audit_row(const void *rec, void *arg)
 		tz_format_iso(r->at, at, sizeof(at));
 	else
 		page_when(w->x, r->at, at, sizeof(at));
-	snprintf(object, sizeof(object), r->object_id != 0 ? "#%lld" : "", (long long)r->object_id);
-	snprintf(chat, sizeof(chat), r->channel_id != 0 ? "#%lld" : "", (long long)r->channel_id);
+	id_cell(object, sizeof(object), r->object_id);
+	id_cell(chat, sizeof(chat), r->channel_id);
 	cells[0] = at;
 	cells[1] = r->actor;
 	cells[2] = r->action;
