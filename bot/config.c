@@ -54,10 +54,70 @@ void config_defaults(struct config *cfg)
 			gateway_kinds[i].section->defaults(cfg);
 }
 
+/* What "credential:" may name: one file in the credentials directory, as
+ * systemd's LoadCredential= IDs are. */
+static int credential_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 255 || name[0] == '.')
+		return 0;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-' && *p != '@')
+			return 0;
+	return 1;
+}
+
+int config_check_file(const char *value)
+{
+	size_t n = strlen(CONFIG_CREDENTIAL);
+
+	return strncmp(value, CONFIG_CREDENTIAL, n) != 0 || credential_name_ok(value + n) ? 0 : -CB_EINVAL;
+}
+
+int config_file_path(const char *value, char *out, size_t cap)
+{
+	size_t n = strlen(CONFIG_CREDENTIAL);
+	const char *dir;
+	int len;
+
+	/* Whatever fails, out names the file for a message. */
+	if (cb_strlcpy(out, value, cap) != 0)
+		return -CB_ETOOBIG;
+	if (strncmp(value, CONFIG_CREDENTIAL, n) != 0)
+		return 0;
+	if (!credential_name_ok(value + n))
+		return -CB_EINVAL;
+	/* Outside its service there is no such directory: the file is missing. */
+	dir = getenv("CREDENTIALS_DIRECTORY");
+	if (dir == NULL || dir[0] == '\0') {
+		errno = ENOENT;
+		return -CB_ENOENT;
+	}
+	len = snprintf(out, cap, "%s/%s", dir, value + n);
+	if (len < 0 || (size_t)len >= cap) {
+		cb_strlcpy(out, value, cap);
+		return -CB_ETOOBIG;
+	}
+	return 0;
+}
+
+const char *config_file_error(int rc)
+{
+	if (rc == -CB_ENOENT)
+		return "a credential, and $CREDENTIALS_DIRECTORY is not set (systemd's LoadCredential= sets it)";
+	if (rc == -CB_EINVAL)
+		return CONFIG_FILE_WHY;
+	return "the path is too long";
+}
+
 static int key_path(const struct config *cfg, const char *set, const char *name, char *out, size_t cap)
 {
-	int n = set[0] != '\0' ? snprintf(out, cap, "%s", set) : snprintf(out, cap, "%s/%s", cfg->data_dir, name);
+	int n;
 
+	if (set[0] != '\0')
+		return config_file_path(set, out, cap);
+	n = snprintf(out, cap, "%s/%s", cfg->data_dir, name);
 	return n < 0 || (size_t)n >= cap ? -CB_ETOOBIG : 0;
 }
 
@@ -305,6 +365,14 @@ static int copy_str(const char *v, char *dst, size_t cap)
 	return cb_strlcpy(dst, v, cap) == 0 ? 0 : -CB_EINVAL;
 }
 
+/* A file's path, or credential:NAME. */
+static const char *copy_file(const char *v, char *dst, size_t cap)
+{
+	if (config_check_file(v) != 0)
+		return CONFIG_FILE_WHY;
+	return copy_str(v, dst, cap) == 0 ? NULL : "bad value";
+}
+
 /* A key of a gateway's section, through that gateway's table of keys. */
 static const char *gateway_key(struct config *c, const char *sec, const char *key, const char *v, int *known)
 {
@@ -373,9 +441,9 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 	} else if (KEY("casebot", "emergency_number"))
 		rc = copy_str(v, c->emergency_number, sizeof(c->emergency_number));
 	else if (KEY("casebot", "document_key"))
-		rc = copy_str(v, c->document_key, sizeof(c->document_key));
+		return copy_file(v, c->document_key, sizeof(c->document_key));
 	else if (KEY("casebot", "signing_key"))
-		rc = copy_str(v, c->signing_key, sizeof(c->signing_key));
+		return copy_file(v, c->signing_key, sizeof(c->signing_key));
 	else if (KEY("casebot", "retention_days"))
 		rc = parse_int(v, 30, 3650, &c->retention_days);
 	else if (KEY("casebot", "audit_retention_days"))
@@ -385,9 +453,9 @@ static const char *set_value(struct config *c, const char *sec, const char *key,
 	else if (KEY("http", "listen"))
 		rc = copy_str(v, c->http_listen, sizeof(c->http_listen));
 	else if (KEY("http", "tls_cert"))
-		rc = copy_str(v, c->http_tls_cert, sizeof(c->http_tls_cert));
+		return copy_file(v, c->http_tls_cert, sizeof(c->http_tls_cert));
 	else if (KEY("http", "tls_key"))
-		rc = copy_str(v, c->http_tls_key, sizeof(c->http_tls_key));
+		return copy_file(v, c->http_tls_key, sizeof(c->http_tls_key));
 	else if (KEY("http", "public_url")) {
 		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 			return "expected an https:// URL";
@@ -542,15 +610,18 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 
 /* Reads the first line of a secret file into out; a file others may read
  * is refused, and so is a line that does not fit. */
-int config_secret_file(const char *path, char *out, size_t cap)
+int config_secret_file(const char *value, char *out, size_t cap)
 {
-	FILE *fp = fopen(path, "r");
+	char path[CONFIG_PATH_MAX];
 	struct stat sb;
+	FILE *fp;
 	size_t n;
 	char *s;
-	int rc = 0;
+	int rc = config_file_path(value, path, sizeof(path));
 
-	if (fp == NULL)
+	if (rc != 0)
+		return rc == -CB_ENOENT ? -CB_EIO : rc;
+	if ((fp = fopen(path, "r")) == NULL)
 		return -CB_EIO;
 	if (fstat(fileno(fp), &sb) != 0 || (sb.st_mode & 077) != 0) {
 		rc = -CB_EPERM;

@@ -79,9 +79,22 @@ struct config {
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
 
-/* The first line of a secret file, trimmed. -CB_EPERM when others may read
- * the file, -CB_ETOOBIG when the line does not fit. */
-int config_secret_file(const char *path, char *out, size_t cap);
+/* A file the configuration names (a secret, a key, a certificate) is a
+ * path, or credential:NAME for $CREDENTIALS_DIRECTORY/NAME: what a systemd
+ * unit's LoadCredential=NAME:... gives the service. */
+#define CONFIG_CREDENTIAL "credential:"
+/* 0 when value is a path or credential: with a name systemd allows. */
+int config_check_file(const char *value);
+/* The path to open for value. A credential outside its service (no
+ * $CREDENTIALS_DIRECTORY) is -CB_ENOENT, with errno ENOENT. */
+int config_file_path(const char *value, char *out, size_t cap);
+/* Why config_file_path (or a key path below) returned rc, in words. */
+const char *config_file_error(int rc);
+
+/* The first line of a secret file (a path or credential:NAME), trimmed.
+ * -CB_EIO when it cannot be opened, -CB_EPERM when others may read the
+ * file, -CB_ETOOBIG when the line does not fit. */
+int config_secret_file(const char *value, char *out, size_t cap);
 
 /* One key of a gateway's section, read through the section's table: the
  * value goes to offset in struct config, as its kind says. */
@@ -113,6 +126,9 @@ struct config_section {
 };
 
 #define CONFIG_AT(member) offsetof(struct config, member), sizeof(((struct config *)0)->member)
+#define CONFIG_FILE_WHY "expected a path or credential:NAME"
+/* A key that names a file: a path or credential:NAME. */
+#define CONFIG_FILE_KEY(name, member) {name, CONFIG_TEXT, CONFIG_AT(member), config_check_file, NULL, CONFIG_FILE_WHY}
 
 /* The document key's path (document_key, else data_dir/document.key) and
  * the signing key's (signing_key, else data_dir/signing.key). */

@@ -393,6 +393,24 @@ static void on_hup(uv_signal_t *s, int signum)
 		outbox_kick(d->outbox);
 }
 
+/* The certificate and key, each a path or a credential. */
+static int start_tls(struct daemon *d)
+{
+	char cert[CONFIG_PATH_MAX], key[CONFIG_PATH_MAX], err[512];
+	int rc;
+
+	if ((rc = config_file_path(d->cfg.http_tls_cert, cert, sizeof(cert))) != 0 ||
+	    (rc = config_file_path(d->cfg.http_tls_key, key, sizeof(key))) != 0) {
+		log_error("[http] tls_cert or tls_key: %s", config_file_error(rc));
+		return -CB_ECONFIG;
+	}
+	if (http_server_set_tls(d->server, cert, key, err, sizeof(err)) != 0) {
+		log_error("[http] %s", err);
+		return -CB_ECONFIG;
+	}
+	return 0;
+}
+
 static int start(struct daemon *d)
 {
 	char err[512];
@@ -448,11 +466,8 @@ static int start(struct daemon *d)
 	/* Last: "/" would take every path routed after it. */
 	if ((d->console = console_attach(&d->gateway_env, d->server)) == NULL)
 		return -CB_ENOMEM;
-	if (d->cfg.http_tls_cert[0] != '\0' &&
-	    http_server_set_tls(d->server, d->cfg.http_tls_cert, d->cfg.http_tls_key, err, sizeof(err)) != 0) {
-		log_error("[http] %s", err);
+	if (d->cfg.http_tls_cert[0] != '\0' && start_tls(d) != 0)
 		return -CB_ECONFIG;
-	}
 	if (http_server_listen(d->server, d->cfg.http_listen) != 0) {
 		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
 		return -CB_ECONFIG;

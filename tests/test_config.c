@@ -21,7 +21,10 @@
 
 #include "bot/casebot.h"
 #include "bot/config.h"
+#include "bot/gateways/email.h"
+#include "bot/gateways/sms.h"
 #include "bot/gateways/telegram.h"
+#include "bot/gateways/whatsapp.h"
 #include "bot/tz.h"
 
 #define ERRCAP 1024
@@ -316,6 +319,11 @@ static const struct bad_value bad_values[] = {
 	 "a_name_much_longer_than_the_sixty_four_bytes_the_config_keeps_for_it", BAD},
 	{"telegram", "mode", "push", "expected poll or webhook"},
 	{"telegram", "webhook_secret_file", "", BAD},
+	{"telegram", "token_file", "credential:", CONFIG_FILE_WHY},
+	{"telegram", "webhook_secret_file", "credential:../hook", CONFIG_FILE_WHY},
+	{"casebot", "document_key", "credential:keys/document", CONFIG_FILE_WHY},
+	{"casebot", "signing_key", "credential:.signing", CONFIG_FILE_WHY},
+	{"http", "tls_key", "credential:tls key", CONFIG_FILE_WHY},
 	{"telegram", "webhook_path", "", BAD},
 	{"telegram", "rate_per_chat", "0", BAD},
 	{"telegram", "rate_per_chat", "-1", BAD},
@@ -703,6 +711,77 @@ static void test_default_lookup(void **state)
 	assert_string_equal(err, "casebot.conf:2: [casebot] foo: unknown key");
 }
 
+/* A secret, a key or a certificate named credential:NAME is the file NAME
+ * in $CREDENTIALS_DIRECTORY, where systemd puts what LoadCredential= loads;
+ * outside the service, without that directory, it is missing. */
+static void test_credentials(void **state)
+{
+	static const char ini[] =
+		"[casebot]\ndocument_key = credential:document.key\nsigning_key = /etc/casebot/signing.key\n"
+		"[http]\ntls_cert = credential:tls.crt\ntls_key = credential:tls.key\n"
+		"[telegram]\ntoken_file = credential:telegram_token\n"
+		"[whatsapp]\nphone_number_id = 1234\nverify_token = v\ntoken_file = credential:whatsapp_token\n"
+		"app_secret_file = credential:whatsapp_app_secret\n"
+		"[sms]\naccount_sid = AC1\nfrom = +3225550100\npublic_url = https://bot.example.org/sms/hook\n"
+		"auth_token_file = credential:sms_auth_token\n"
+		"[smtp]\nurl = smtp://127.0.0.1:25\nfrom = bot@example.org\npassword_file = credential:smtp_password\n";
+	static const char *const names[] = {"telegram_token", "whatsapp_token", "whatsapp_app_secret",
+					    "sms_auth_token", "smtp_password"};
+	int (*const readers[])(const struct config *, char *, size_t) = {
+		gateway_telegram_token, gateway_whatsapp_token, gateway_whatsapp_app_secret,
+		gateway_sms_auth_token, gateway_email_password};
+	struct fx *fx = *state;
+	struct config cfg;
+	char path[PATHCAP], creds[PATHCAP], want[PATHCAP + 32], err[ERRCAP], secret[128];
+
+	unsetenv("CREDENTIALS_DIRECTORY");
+	unsetenv("CASEBOT_WHATSAPP_TOKEN");
+	unsetenv("CASEBOT_WHATSAPP_APP_SECRET");
+	unsetenv("CASEBOT_SMS_AUTH_TOKEN");
+	unsetenv("CASEBOT_SMTP_PASSWORD");
+	if (load_text(fx, ini, &cfg, path, sizeof(path), err) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg.gw.telegram.token_file, "credential:telegram_token");
+	/* Outside the service: no directory, so no file, and the message says why. */
+	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
+		assert_int_equal(readers[i](&cfg, secret, sizeof(secret)), -CB_EIO);
+	assert_int_equal(config_document_key_path(&cfg, path, sizeof(path)), -CB_ENOENT);
+	assert_string_equal(path, "credential:document.key");
+	assert_non_null(strstr(config_file_error(-CB_ENOENT), "$CREDENTIALS_DIRECTORY is not set"));
+
+	snprintf(creds, sizeof(creds), "%s/creds", fx->dir);
+	assert_int_equal(mkdir(creds, 0700), 0);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char name[64], text[64];
+
+		snprintf(name, sizeof(name), "creds/%s", names[i]);
+		snprintf(text, sizeof(text), "secret-of-%s\n", names[i]);
+		write_named(fx, name, text, path, sizeof(path));
+		/* systemd makes them 0400, readable by the service's user only. */
+		assert_int_equal(chmod(path, 0400), 0);
+		assert_int_equal(readers[i](&cfg, secret, sizeof(secret)), 0);
+		snprintf(text, sizeof(text), "secret-of-%s", names[i]);
+		assert_string_equal(secret, text);
+	}
+	assert_int_equal(config_document_key_path(&cfg, path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/document.key", creds);
+	assert_string_equal(path, want);
+	/* A plain path stays a path. */
+	assert_int_equal(config_signing_key_path(&cfg, path, sizeof(path)), 0);
+	assert_string_equal(path, "/etc/casebot/signing.key");
+	assert_int_equal(config_file_path(cfg.http_tls_key, path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/tls.key", creds);
+	assert_string_equal(path, want);
+	/* A directory name that leaves no room for the file's is refused. */
+	assert_int_equal(config_file_path(cfg.http_tls_key, path, strlen(creds) + 3), -CB_ETOOBIG);
+	/* The file's own rules still hold: others may not read it. */
+	snprintf(want, sizeof(want), "%s/telegram_token", creds);
+	assert_int_equal(chmod(want, 0644), 0);
+	assert_int_equal(gateway_telegram_token(&cfg, secret, sizeof(secret)), -CB_EPERM);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 static void test_webhook_needs_secret(void **state)
 {
 	struct fx *fx = *state;
@@ -779,6 +858,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_env_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_needs_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
 	};
 

@@ -32,8 +32,8 @@ int cli_signing_key(struct cli *c, unsigned char sk[crypto_sign_SECRETKEYBYTES])
 	FILE *fp;
 	int ok;
 
-	if (config_signing_key_path(&c->cfg, path, sizeof(path)) != 0)
-		return cli_usage_error(c, "signing_key: the path is too long");
+	if ((ok = config_signing_key_path(&c->cfg, path, sizeof(path))) != 0)
+		return cli_usage_error(c, "signing_key: %s", config_file_error(ok));
 	if (sodium_init() < 0)
 		return cli_fail(c, "libsodium failed to start");
 	if ((fp = fopen(path, "rb")) == NULL)

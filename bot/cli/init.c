@@ -77,12 +77,12 @@ static int cmd_init(struct cli *c, int argc, char **argv)
 		return rc;
 	if (store_open(c->cfg.data_dir, 1, &c->store, err, sizeof(err)) != 0)
 		return cli_fail(c, "%s", err);
-	if (config_document_key_path(&c->cfg, key, sizeof(key)) != 0)
-		return cli_usage_error(c, "document_key: the path is too long");
+	if ((rc = config_document_key_path(&c->cfg, key, sizeof(key))) != 0)
+		return cli_usage_error(c, "document_key: %s", config_file_error(rc));
 	if ((rc = make_key(c, key, KEY_DOCUMENTS, &created)) != CLI_OK)
 		return rc;
-	if (config_signing_key_path(&c->cfg, key, sizeof(key)) != 0)
-		return cli_usage_error(c, "signing_key: the path is too long");
+	if ((rc = config_signing_key_path(&c->cfg, key, sizeof(key))) != 0)
+		return cli_usage_error(c, "signing_key: %s", config_file_error(rc));
 	if ((rc = make_key(c, key, KEY_SIGNING, &signing)) != CLI_OK)
 		return rc;
 	if ((rc = cli_audit(c, "init", NULL, NULL)) != CLI_OK)
@@ -211,8 +211,8 @@ static int check_signing_key(struct cli *c)
 	struct stat sb;
 	int rc;
 
-	if (config_signing_key_path(&c->cfg, path, sizeof(path)) != 0)
-		return cli_usage_error(c, "signing_key: the path is too long");
+	if ((rc = config_signing_key_path(&c->cfg, path, sizeof(path))) != 0)
+		return cli_usage_error(c, "signing_key: %s", config_file_error(rc));
 	if (stat(path, &sb) != 0) {
 		fprintf(c->out, "signing key: none yet (casebot init makes one)\n");
 		return CLI_OK;
@@ -242,8 +242,8 @@ static int check_data(struct cli *c)
 		return cli_fail(c, "%s", err);
 	if (v > (int)store_schema_count())
 		return cli_fail(c, "database schema %d is newer than this casebot (%zu)", v, store_schema_count());
-	if (config_document_key_path(&c->cfg, path, sizeof(path)) != 0)
-		return cli_usage_error(c, "document_key: the path is too long");
+	if ((rc = config_document_key_path(&c->cfg, path, sizeof(path))) != 0)
+		return cli_usage_error(c, "document_key: %s", config_file_error(rc));
 	if (stat(path, &sb) != 0)
 		return cli_fail(c, "%s: missing; documents could not be stored (casebot init makes one)", path);
 	if ((sb.st_mode & 077) != 0)

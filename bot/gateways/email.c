@@ -640,7 +640,7 @@ static const struct config_key keys[] = {
 	{"from", CONFIG_TEXT, CONFIG_AT(gw.smtp.from), is_address, NULL,
 	 "expected an address like casebot@example.org"},
 	{"username", CONFIG_TEXT, CONFIG_AT(gw.smtp.username), NULL, NULL, NULL},
-	{"password_file", CONFIG_TEXT, CONFIG_AT(gw.smtp.password_file), NULL, NULL, NULL},
+	CONFIG_FILE_KEY("password_file", gw.smtp.password_file),
 	{"digest_at", CONFIG_HHMM, CONFIG_AT(gw.smtp.digest_at), NULL, NULL, "expected HH:MM"},
 };
 

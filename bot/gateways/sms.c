@@ -576,7 +576,7 @@ static const struct config_key keys[] = {
 	 "expected the http:// or https:// URL Twilio calls for /sms/<webhook_path>"},
 	{"webhook_path", CONFIG_TEXT, CONFIG_AT(gw.sms.webhook_path), is_path_part, NULL,
 	 "expected letters, digits, - and _ only"},
-	{"auth_token_file", CONFIG_TEXT, CONFIG_AT(gw.sms.auth_token_file), NULL, NULL, NULL},
+	CONFIG_FILE_KEY("auth_token_file", gw.sms.auth_token_file),
 	{"transliterate", CONFIG_TEXT, CONFIG_AT(gw.sms.transliterate), is_lang_list, NULL,
 	 "expected languages (nl, fr, de, en) separated by commas, or none"},
 	{"rate_per_chat", CONFIG_RATE, CONFIG_AT(gw.sms.rate_per_chat), NULL, NULL, NULL},

@@ -1052,10 +1052,10 @@ static const char *const modes[] = {"poll", "webhook", NULL};
 static const struct config_key keys[] = {
 	{"api_base", CONFIG_TEXT, CONFIG_AT(gw.telegram.api_base), is_url, NULL,
 	 "expected an http:// or https:// URL"},
-	{"token_file", CONFIG_TEXT, CONFIG_AT(gw.telegram.token_file), NULL, NULL, NULL},
+	CONFIG_FILE_KEY("token_file", gw.telegram.token_file),
 	{"bot_username", CONFIG_TEXT, CONFIG_AT(gw.telegram.bot_username), NULL, NULL, NULL},
 	{"mode", CONFIG_CHOICE, CONFIG_AT(gw.telegram.webhook), NULL, modes, "expected poll or webhook"},
-	{"webhook_secret_file", CONFIG_TEXT, CONFIG_AT(gw.telegram.webhook_secret_file), NULL, NULL, NULL},
+	CONFIG_FILE_KEY("webhook_secret_file", gw.telegram.webhook_secret_file),
 	{"webhook_path", CONFIG_TEXT, CONFIG_AT(gw.telegram.webhook_path), NULL, NULL, NULL},
 	{"rate_per_chat", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_per_chat), NULL, NULL, NULL},
 	{"rate_global", CONFIG_RATE, CONFIG_AT(gw.telegram.rate_global), NULL, NULL, NULL},

@@ -598,8 +598,8 @@ static const struct config_key keys[] = {
 	{"verify_token", CONFIG_TEXT, CONFIG_AT(gw.whatsapp.verify_token), NULL, NULL, NULL},
 	{"webhook_path", CONFIG_TEXT, CONFIG_AT(gw.whatsapp.webhook_path), is_path_part, NULL,
 	 "expected letters, digits, - and _ only"},
-	{"token_file", CONFIG_TEXT, CONFIG_AT(gw.whatsapp.token_file), NULL, NULL, NULL},
-	{"app_secret_file", CONFIG_TEXT, CONFIG_AT(gw.whatsapp.app_secret_file), NULL, NULL, NULL},
+	CONFIG_FILE_KEY("token_file", gw.whatsapp.token_file),
+	CONFIG_FILE_KEY("app_secret_file", gw.whatsapp.app_secret_file),
 	{"rate_per_chat", CONFIG_RATE, CONFIG_AT(gw.whatsapp.rate_per_chat), NULL, NULL, NULL},
 	{"rate_global", CONFIG_RATE, CONFIG_AT(gw.whatsapp.rate_global), NULL, NULL, NULL},
 };
