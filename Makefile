@@ -61,7 +61,6 @@ else
 CC ?= cc
 OPT ?= -O2
 CPPFLAGS_ALL = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. \
-               -DCASEBOT_LOCALES_DIR='"$(CURDIR)/locales"' \
                $(shell pkg-config --cflags $(PKGS) cmocka)
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(CPPFLAGS_ALL) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lm
@@ -101,10 +100,14 @@ $(BUILD)/.flags: FORCE
 	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL)' | cmp -s - $@ || \
 	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL)' > $@
 
+# Only the tests are told where the source tree's catalogs are: casebot
+# finds its own at run time (bot/config.c), installed or in the tree.
+$(BUILD)/tests/%.o: private TEST_DEFS = -DCASEBOT_LOCALES_DIR='"$(CURDIR)/locales"'
+
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libcasebot.a: $(LIB_OBJ)
 	@rm -f $@
@@ -200,7 +203,7 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz_%.o $(BUILD)/bot/clock-test.o $(BUILD)/libc
 $(BUILD)/tests/fuzz_%.replay.o: tests/fuzz_%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (replay)"
-	@$(CC) $(CFLAGS_ALL) -DLLVMFuzzerTestOneInput=fuzz_$*_one -DLLVMFuzzerInitialize=fuzz_$*_init \
+	@$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -DLLVMFuzzerInitialize=fuzz_$*_init \
 	  -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/test_fuzz_corpus: $(FUZZ_REPLAY_OBJ)

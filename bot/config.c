@@ -1,10 +1,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bot/config.h"
 #include "bot/gateways/gateway.h"
@@ -20,12 +22,48 @@ struct parse_ctx {
 	int too_long;        /* line that did not fit libinih's line buffer */
 };
 
+static int has_catalogs(const char *dir)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/nl.json", dir);
+
+	return n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0;
+}
+
+/* Where the catalogs are when the configuration does not say, found at
+ * run time from the program's own path: PREFIX/share/casebot/locales
+ * beside an installed PREFIX/bin/casebot, ../locales beside build/casebot
+ * in the source tree, else ./locales (a test binary run from the tree).
+ * When none holds them, the installed place, for the error to name. */
+static void default_locales(char *out, size_t cap)
+{
+	static const char *const beside[] = {"../share/casebot/locales", "../locales"};
+	char exe[CONFIG_PATH_MAX], dir[CONFIG_PATH_MAX + 32], real[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		for (size_t i = 0; i < CB_ARRAY_SIZE(beside); i++) {
+			snprintf(dir, sizeof(dir), "%s/%s", exe, beside[i]);
+			if (has_catalogs(dir) && realpath(dir, real) != NULL && cb_strlcpy(out, real, cap) == 0)
+				return;
+		}
+	}
+	if (has_catalogs("locales") && realpath("locales", real) != NULL && cb_strlcpy(out, real, cap) == 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s/%s", n > 0 ? exe : ".", beside[0]);
+	cb_strlcpy(out, dir, cap);
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cb_strlcpy(cfg->data_dir, "./data", sizeof(cfg->data_dir));
 	cb_strlcpy(cfg->timezone, "Europe/Brussels", sizeof(cfg->timezone));
-	cb_strlcpy(cfg->locales_dir, CASEBOT_LOCALES_DIR, sizeof(cfg->locales_dir));
+	default_locales(cfg->locales_dir, sizeof(cfg->locales_dir));
 	cfg->default_language = LANG_NL;
 	cfg->quiet_start = 21 * 60;
 	cfg->quiet_end = 8 * 60;
