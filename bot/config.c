@@ -646,6 +646,81 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The keys outside the gateways' sections, where they sit in struct
+ * config (a key may fill two members): a reload takes the live ones, the
+ * others wait for a restart. */
+static const struct core_key {
+	const char *section, *name;
+	struct {
+		size_t off, size;
+	} at[2];
+	int text, live;
+} core_keys[] = {
+	{"casebot", "data_dir", {{CONFIG_AT(data_dir)}}, 1, 0},
+	{"casebot", "timezone", {{CONFIG_AT(timezone)}}, 1, 0},
+	{"casebot", "locales_dir", {{CONFIG_AT(locales_dir)}}, 1, 1},
+	{"casebot", "default_language", {{CONFIG_AT(default_language)}}, 0, 0},
+	{"casebot", "quiet_hours", {{CONFIG_AT(quiet_start)}, {CONFIG_AT(quiet_end)}}, 0, 1},
+	{"casebot", "emergency_number", {{CONFIG_AT(emergency_number)}}, 1, 1},
+	{"casebot", "document_key", {{CONFIG_AT(document_key)}}, 1, 0},
+	{"casebot", "signing_key", {{CONFIG_AT(signing_key)}}, 1, 0},
+	{"casebot", "retention_days", {{CONFIG_AT(retention_days)}}, 0, 0},
+	{"casebot", "audit_retention_days", {{CONFIG_AT(audit_retention_days)}}, 0, 0},
+	{"casebot", "erase_closed_after", {{CONFIG_AT(erase_closed_after_days)}}, 0, 0},
+	{"http", "listen", {{CONFIG_AT(http_listen)}}, 1, 0},
+	{"http", "tls_cert", {{CONFIG_AT(http_tls_cert)}}, 1, 0},
+	{"http", "tls_key", {{CONFIG_AT(http_tls_key)}}, 1, 0},
+	{"http", "public_url", {{CONFIG_AT(http_public_url)}}, 1, 0},
+	{"reminders", "ladder", {{CONFIG_AT(ladder)}, {CONFIG_AT(ladder_len)}}, 0, 1},
+	{"reminders", "ack_deadline", {{CONFIG_AT(ack_deadline_minutes)}}, 0, 1},
+	{"reminders", "during_stop", {{CONFIG_AT(reminders_during_stop)}}, 0, 1},
+	{"documents", "reminder_every", {{CONFIG_AT(document_reminder_days)}}, 0, 1},
+	{"checkins", "no_answer_after", {{CONFIG_AT(checkin_no_answer_minutes)}}, 0, 1},
+	{"fallback", "reminder", {{CONFIG_AT(fallback_reminder_seconds)}}, 0, 1},
+	{"fallback", "checkin", {{CONFIG_AT(fallback_checkin_seconds)}}, 0, 1},
+	{"invites", "valid_days", {{CONFIG_AT(invite_valid_days)}}, 0, 0},
+	{"console", "not_reached_days", {{CONFIG_AT(console_not_reached_days)}}, 0, 0},
+	{"console", "secure_cookie", {{CONFIG_AT(console_secure_cookie)}}, 0, 0},
+	{"alerts", "escalate_after", {{CONFIG_AT(escalate_after_seconds)}}, 0, 0},
+	{"alerts", "working_hours", {{CONFIG_AT(work_start)}, {CONFIG_AT(work_end)}}, 0, 0},
+	{"alerts", "working_days", {{CONFIG_AT(work_days)}}, 0, 0},
+};
+
+static int differs(const struct config *a, const struct config *b, size_t off, size_t size, int text)
+{
+	const char *x = (const char *)a + off, *y = (const char *)b + off;
+
+	return text ? strncmp(x, y, size) != 0 : memcmp(x, y, size) != 0;
+}
+
+void config_reload(struct config *cfg, const struct config *file,
+		   void (*later)(const char *section, const char *key, void *arg), void *arg)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(core_keys); i++) {
+		const struct core_key *k = &core_keys[i];
+		int changed = 0;
+
+		for (int r = 0; r < 2 && k->at[r].size > 0; r++)
+			changed |= differs(cfg, file, k->at[r].off, k->at[r].size, k->text);
+		if (!changed)
+			continue;
+		if (!k->live) {
+			later(k->section, k->name, arg);
+			continue;
+		}
+		for (int r = 0; r < 2 && k->at[r].size > 0; r++)
+			memcpy((char *)cfg + k->at[r].off, (const char *)file + k->at[r].off, k->at[r].size);
+	}
+	/* A gateway keeps what it was started with: its tokens, URLs, limits. */
+	for (size_t i = 0; i < gateway_nkinds; i++) {
+		const struct config_section *s = gateway_kinds[i].section;
+
+		for (size_t k = 0; s != NULL && k < s->nkeys; k++)
+			if (differs(cfg, file, s->keys[k].offset, s->keys[k].size, s->keys[k].kind == CONFIG_TEXT))
+				later(s->name, s->keys[k].name, arg);
+	}
+}
+
 /* Reads the first line of a secret file into out; a file others may read
  * is refused, and so is a line that does not fit. */
 int config_secret_file(const char *value, char *out, size_t cap)

@@ -78,6 +78,13 @@ struct config {
  * writes one line "FILE:LINE: key: what" into err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
+/* A reload (SIGHUP): cfg takes from file what can change under a running
+ * daemon (quiet hours, reminders, documents, check-ins, fallback, the
+ * emergency number, the catalogs' place); for every other key whose value
+ * differs, later is called with its section and name, and cfg keeps the
+ * value it has. */
+void config_reload(struct config *cfg, const struct config *file,
+		   void (*later)(const char *section, const char *key, void *arg), void *arg);
 
 /* A file the configuration names (a secret, a key, a certificate) is a
  * path, or credential:NAME for $CREDENTIALS_DIRECTORY/NAME: what a systemd

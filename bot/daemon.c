@@ -22,6 +22,7 @@
 #include "bot/outbox.h"
 #include "bot/ratelimit.h"
 #include "bot/router.h"
+#include "bot/service.h"
 #include "bot/tz.h"
 #include "handlers/handler.h"
 #include "locales/locale.h"
@@ -67,6 +68,7 @@ struct daemon {
 	uv_timer_t drain_timer;      /* bounds the wait for sends in flight */
 	uv_timer_t housekeeping;     /* each minute: deadline checks; hourly pruning */
 	uv_timer_t route_retry;      /* the next event whose routing is tried again */
+	uv_timer_t watchdog;         /* tells systemd's watchdog the loop turns */
 	unsigned housekeeping_runs;
 	int stopping;
 	uint64_t stop_started;       /* loop ms when SIGTERM came */
@@ -313,6 +315,7 @@ static void finish_close(struct daemon *d)
 	uv_close((uv_handle_t *)&d->drain_timer, NULL);
 	uv_close((uv_handle_t *)&d->housekeeping, NULL);
 	uv_close((uv_handle_t *)&d->route_retry, NULL);
+	uv_close((uv_handle_t *)&d->watchdog, NULL);
 }
 
 static void drain_step(uv_timer_t *t)
@@ -340,6 +343,7 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 	if (d->stopping)
 		return;
 	log_info("signal %d: stopping; letting sends in flight finish", signum);
+	service_stopping();
 	d->stopping = 1;
 	d->stop_started = uv_now(&d->loop);
 	for (int i = 0; i < d->ngateways; i++)
@@ -351,17 +355,21 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&d->drain_timer, drain_step, 0, 0);
 }
 
-/* SIGHUP: new catalogs and the settings that can change under a running
- * daemon (quiet hours, reminders, documents, check-ins). A bad file keeps
- * the old ones. */
-static void on_hup(uv_signal_t *s, int signum)
+static void restart_needed(const char *section, const char *key, void *arg)
 {
-	struct daemon *d = s->data;
+	(void)arg;
+	log_warn("reload: [%s] %s changed; it takes effect after a restart", section, key);
+}
+
+/* New catalogs and the settings that can change under a running daemon
+ * (config_reload); each other setting changed in the file is named. A bad
+ * file keeps the old ones. */
+static void reload(struct daemon *d)
+{
 	struct locales *loc = NULL;
 	struct config cfg;
 	char err[512];
 
-	(void)signum;
 	if (config_load(&cfg, d->cfg.path[0] != '\0' ? d->cfg.path : NULL, err, sizeof(err)) != 0) {
 		log_error("reload refused: %s", err);
 		return;
@@ -377,20 +385,19 @@ static void on_hup(uv_signal_t *s, int signum)
 	}
 	locale_free(d->loc);
 	d->loc = loc;
-	d->cfg.quiet_start = cfg.quiet_start;
-	d->cfg.quiet_end = cfg.quiet_end;
-	memcpy(d->cfg.ladder, cfg.ladder, sizeof(cfg.ladder));
-	d->cfg.ladder_len = cfg.ladder_len;
-	d->cfg.ack_deadline_minutes = cfg.ack_deadline_minutes;
-	d->cfg.reminders_during_stop = cfg.reminders_during_stop;
-	d->cfg.document_reminder_days = cfg.document_reminder_days;
-	d->cfg.checkin_no_answer_minutes = cfg.checkin_no_answer_minutes;
-	d->cfg.fallback_reminder_seconds = cfg.fallback_reminder_seconds;
-	d->cfg.fallback_checkin_seconds = cfg.fallback_checkin_seconds;
-	cb_strlcpy(d->cfg.emergency_number, cfg.emergency_number, sizeof(d->cfg.emergency_number));
+	config_reload(&d->cfg, &cfg, restart_needed, NULL);
 	log_info("reloaded catalogs and settings");
 	if (d->outbox != NULL)
 		outbox_kick(d->outbox);
+}
+
+/* SIGHUP: systemd waits between RELOADING=1 and READY=1, refused or not. */
+static void on_hup(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	service_reloading();
+	reload(s->data);
+	service_ready();
 }
 
 /* The certificate and key, each a path or a credential. */
@@ -508,6 +515,7 @@ int daemon_run(const struct config *cfg)
 	uv_timer_init(&d->loop, &d->drain_timer);
 	uv_timer_init(&d->loop, &d->housekeeping);
 	uv_timer_init(&d->loop, &d->route_retry);
+	uv_timer_init(&d->loop, &d->watchdog);
 	d->route_retry.data = d;
 	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d->drain_timer.data = d;
 	d->housekeeping.data = d;
@@ -517,8 +525,12 @@ int daemon_run(const struct config *cfg)
 	rc = start(d);
 	if (rc != 0)
 		finish_close(d);
-	else
+	else {
 		uv_timer_start(&d->housekeeping, housekeeping, 1000, 10 * 1000);
+		/* Listening, the gateways started: systemd may start what needs us. */
+		service_ready();
+		service_watchdog_start(&d->watchdog);
+	}
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	/* Anything a failed start left open is closed here. */
 	uv_walk(&d->loop, closed_walk, NULL);

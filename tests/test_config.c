@@ -785,6 +785,52 @@ static void test_credentials(void **state)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+static void note_later(const char *section, const char *key, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, ERRCAP - n, "[%s] %s;", section, key);
+}
+
+/* A reload takes what can change under a running daemon and names every
+ * other key whose value changed, secrets included (by name only). */
+static void test_reload_names_restart_keys(void **state)
+{
+	struct fx *fx = *state;
+	struct config run, file;
+	char path[PATHCAP], err[ERRCAP], later[ERRCAP] = "";
+
+	assert_int_equal(load_text(fx, "[casebot]\nquiet_hours = 22:00-07:00\nretention_days = 400\n"
+				   "[http]\nlisten = 127.0.0.1:1\n[telegram]\ntoken_file = /a\n",
+				   &run, path, sizeof(path), err), 0);
+	/* The same values again: nothing to say. */
+	assert_int_equal(load_text(fx, "[casebot]\nretention_days = 400\nquiet_hours = 22:00-07:00\n"
+				   "[http]\nlisten = 127.0.0.1:1\n[telegram]\ntoken_file = /a\n",
+				   &file, path, sizeof(path), err), 0);
+	config_reload(&run, &file, note_later, later);
+	assert_string_equal(later, "");
+	assert_int_equal(load_text(fx, "[casebot]\nquiet_hours = 23:00-06:00\nretention_days = 500\n"
+				   "emergency_number = 101\n[http]\nlisten = 127.0.0.1:2\n[reminders]\n"
+				   "ladder = 1d@09:00\n[telegram]\ntoken_file = /b\nrate_global = 20\n"
+				   "[alerts]\nworking_hours = 08:00-16:00\n",
+				   &file, path, sizeof(path), err), 0);
+	config_reload(&run, &file, note_later, later);
+	assert_string_equal(later, "[casebot] retention_days;[http] listen;[alerts] working_hours;"
+			    "[telegram] token_file;[telegram] rate_global;");
+	assert_int_equal(run.quiet_start, 23 * 60);
+	assert_int_equal(run.quiet_end, 6 * 60);
+	assert_string_equal(run.emergency_number, "101");
+	assert_int_equal(run.ladder_len, 1);
+	assert_int_equal(run.ladder[0].at_minute, 9 * 60);
+	/* What waits for a restart keeps the value it runs with. */
+	assert_int_equal(run.retention_days, 400);
+	assert_string_equal(run.http_listen, "127.0.0.1:1");
+	assert_string_equal(run.gw.telegram.token_file, "/a");
+	assert_true(run.gw.telegram.rate_global == 30.0);
+	assert_int_equal(run.work_start, 9 * 60);
+}
+
 static void test_webhook_needs_secret(void **state)
 {
 	struct fx *fx = *state;
@@ -862,6 +908,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_needs_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_names_restart_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
 	};
 

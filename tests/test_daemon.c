@@ -268,21 +268,6 @@ static void own_locales(struct dt *t, const char *lang, const char *from, const 
 	fclose(fp);
 }
 
-/* Whether the daemon's log holds what. */
-static int log_has(struct dt *t, const char *what)
-{
-	char log[65536];
-	FILE *fp = fopen(t->log, "r");
-	size_t n;
-
-	if (fp == NULL)
-		return 0;
-	n = fread(log, 1, sizeof(log) - 1, fp);
-	log[n] = '\0';
-	fclose(fp);
-	return strstr(log, what) != NULL;
-}
-
 #define REMINDER_NL "\"reminder.appointment\": \"Herinnering: je hebt een afspraak op {when}.\""
 #define REMINDER_NL_DVZ "\"reminder.appointment\": \"Herinnering: je hebt een afspraak op {when}.\\nBij de DVZ.\""
 
@@ -304,8 +289,8 @@ static void test_banned_preview_refused_at_start(void **state)
 	t->daemon = 0;
 	assert_true(WIFEXITED(status));
 	assert_int_not_equal(WEXITSTATUS(status), 0);
-	assert_true(log_has(t, "/locales/nl.json: key reminder.appointment"));
-	assert_true(log_has(t, "a locked screen would show \"dvz\""));
+	assert_true(dt_log_has(t, "/locales/nl.json: key reminder.appointment"));
+	assert_true(dt_log_has(t, "a locked screen would show \"dvz\""));
 	assert_int_equal(dt_sent_count(t, FAMILY_CHAT), 0);
 }
 
@@ -323,8 +308,8 @@ static void test_banned_preview_refused_on_reload(void **state)
 	dt_link_family(t);
 	own_locales(t, "nl", REMINDER_NL, REMINDER_NL_DVZ);
 	assert_int_equal(kill(t->daemon, SIGHUP), 0);
-	DT_WAIT_FOR(log_has(t, "reload refused"), 10000);
-	assert_true(log_has(t, "/locales/nl.json: key reminder.appointment: a locked screen would show \"dvz\""));
+	DT_WAIT_FOR(dt_log_has(t, "reload refused"), 10000);
+	assert_true(dt_log_has(t, "/locales/nl.json: key reminder.appointment: a locked screen would show \"dvz\""));
 	localtime_r(&at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);

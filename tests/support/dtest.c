@@ -104,6 +104,20 @@ void dt_exec_sql(struct dt *t, const char *sql)
 	sqlite3_close(db);
 }
 
+int dt_log_has(struct dt *t, const char *what)
+{
+	char log[65536];
+	FILE *fp = fopen(t->log, "r");
+	size_t n;
+
+	if (fp == NULL)
+		return 0;
+	n = fread(log, 1, sizeof(log) - 1, fp);
+	log[n] = '\0';
+	fclose(fp);
+	return strstr(log, what) != NULL;
+}
+
 /* now 0: build/casebot on the real clock; else build/casebot-test with
  * the clock pinned there. */
 static void start_daemon(struct dt *t, time_t now)
@@ -125,6 +139,8 @@ static void start_daemon(struct dt *t, time_t now)
 			snprintf(at, sizeof(at), "%lld", (long long)now);
 			setenv("CASEBOT_TEST_NOW", at, 1);
 		}
+		if (t->child_env != NULL)
+			t->child_env(t);
 		snprintf(bin, sizeof(bin), "%s/%s", dt_build_dir(), now != 0 ? "casebot-test" : "casebot");
 		execl(bin, "casebot", "-c", t->env.conf, "run", (char *)NULL);
 		_exit(127);

@@ -19,6 +19,9 @@ struct dt {
 	pid_t daemon;
 	char log[300];
 	int http_port;
+	/* When set, runs in the daemon's process before exec: what it adds
+	 * to the environment is the daemon's alone. */
+	void (*child_env)(struct dt *t);
 };
 
 /* cmocka setup and teardown; dt_setup_with appends INI lines to the
@@ -40,6 +43,8 @@ int dt_port_open(int port);
 long long dt_q(struct dt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dt_exec_sql(struct dt *t, const char *sql);
 void dt_start_daemon(struct dt *t);
+/* Whether the daemon's log (its stdout and stderr) holds what. */
+int dt_log_has(struct dt *t, const char *what);
 /* The test build of the daemon (build/casebot-test), its clock pinned at
  * now through $CASEBOT_TEST_NOW: what reads that clock (retention) runs
  * as if it were then. */
