@@ -11,6 +11,9 @@
 #   make check      casebot check on the example configuration
 #   make fuzz       every parser's libFuzzer target, FUZZ_SECONDS each (clang)
 #   make crash      100 kill -9 of casebot run under load, one line of figures
+#   make install    the binary, catalogs, systemd unit, sysusers.d and
+#                   tmpfiles.d lines and example configuration under
+#                   PREFIX (/usr/local), staged in DESTDIR when set
 #
 # Top-level targets first make sure the packages are there, then call this
 # Makefile again with CASEBOT_DEPS_OK=1, so that pkg-config runs only once the
@@ -29,8 +32,8 @@ SANITIZE ?=
 
 ifeq ($(CASEBOT_DEPS_OK),)
 
-.PHONY: all test asan run check bench fuzz crash clean deps
-all test asan run check bench fuzz crash: deps
+.PHONY: all test asan run check bench fuzz crash install clean deps
+all test asan run check bench fuzz crash install: deps
 	@$(MAKE) --no-print-directory CASEBOT_DEPS_OK=1 $@
 
 deps:
@@ -89,7 +92,7 @@ WASIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/wasim*.c))
 SMSIM_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/smsim*.c))
 SIM_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 
-.PHONY: all test asan run check bench fuzz-bins crash FORCE
+.PHONY: all test asan run check bench fuzz-bins crash install FORCE
 # Keep object files make considers intermediate, so nothing rebuilds twice.
 .SECONDARY:
 all: $(BUILD)/casebot
@@ -156,6 +159,31 @@ run: $(BUILD)/casebot $(BUILD)/tgsim
 
 check: $(BUILD)/casebot
 	$(BUILD)/casebot -c casebot.conf.example check
+
+# make install: casebot finds the catalogs in ../share/casebot/locales
+# from its own place at run time, so PREFIX is not compiled in. The unit,
+# sysusers.d and tmpfiles.d files go where systemd reads them under PREFIX
+# (/usr/local/lib/systemd/system is on its path); the configuration lives
+# in SYSCONFDIR/casebot (/etc/casebot), written only when it is not there.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/casebot
+DOCDIR = $(PREFIX)/share/doc/casebot
+UNITDIR = $(PREFIX)/lib/systemd/system
+PKG_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+install: $(BUILD)/casebot
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/locales $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(SYSCONFDIR)/casebot
+	install -m 0755 $(BUILD)/casebot $(DESTDIR)$(BINDIR)/casebot
+	install -m 0644 locales/*.json $(DESTDIR)$(DATADIR)/locales/
+	$(PKG_SUBST) packaging/casebot.service > $(DESTDIR)$(UNITDIR)/casebot.service
+	$(PKG_SUBST) packaging/casebot.tmpfiles > $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/casebot.conf
+	chmod 0644 $(DESTDIR)$(UNITDIR)/casebot.service $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/casebot.conf
+	install -m 0644 packaging/casebot.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/casebot.conf
+	install -m 0644 casebot.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/casebot/casebot.conf ] || \
+	  install -m 0644 packaging/casebot.conf $(DESTDIR)$(SYSCONFDIR)/casebot/casebot.conf
 
 $(BUILD)/bench: $(BUILD)/tests/bench/bench.o $(TSUP_OBJ) $(BUILD)/bot/clock-test.o $(BUILD)/libcasebot.a
 	@echo "  LINK    $@"

@@ -97,8 +97,13 @@ static int cmd_init(struct cli *c, int argc, char **argv)
  * once and never printed. */
 static int check_secret_file(struct cli *c, const char *what, const char *path, char *buf, size_t cap)
 {
-	int rc = config_secret_file(path, buf, cap), e = errno;
+	char file[CONFIG_PATH_MAX];
+	int rc = config_file_path(path, file, sizeof(file)), e;
 
+	if (rc != 0)
+		return cli_usage_error(c, "%s %s: %s", what, path, config_file_error(rc));
+	rc = config_secret_file(path, buf, cap);
+	e = errno;
 	if (rc == 0)
 		return CLI_OK;
 	sodium_memzero(buf, cap);
