@@ -193,9 +193,11 @@ static int make_doc_dirs(const char *root, const char *rel)
  * whole; the signing key goes along when there is one. */
 static int key_paths(struct cli *c, char doc[PATH_MAX], char sign[PATH_MAX])
 {
-	if (config_document_key_path(&c->cfg, doc, PATH_MAX) != 0 ||
-	    config_signing_key_path(&c->cfg, sign, PATH_MAX) != 0)
-		return cli_usage_error(c, "document_key or signing_key: the path is too long");
+	int rc;
+
+	if ((rc = config_document_key_path(&c->cfg, doc, PATH_MAX)) != 0 ||
+	    (rc = config_signing_key_path(&c->cfg, sign, PATH_MAX)) != 0)
+		return cli_usage_error(c, "document_key or signing_key: %s", config_file_error(rc));
 	return CLI_OK;
 }
 
