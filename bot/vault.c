@@ -29,9 +29,9 @@ int vault_load_key(const char *path, unsigned char key[VAULT_KEY_BYTES])
 	return n == VAULT_KEY_BYTES ? 0 : -CB_EINVAL;
 }
 
-static FILE *create_private(const char *path)
+FILE *vault_create_private(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	FILE *fp;
 
 	if (fd < 0)
@@ -228,7 +228,7 @@ int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in,
 
 	if (access(in, R_OK) != 0)
 		return -CB_ENOENT;
-	if ((dst = create_private(out)) == NULL)
+	if ((dst = vault_create_private(out)) == NULL)
 		return -CB_EIO;
 	rc = vault_decrypt(key, in, file_sink, dst);
 	if (fclose(dst) != 0 && rc == 0)

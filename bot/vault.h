@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define VAULT_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 #define VAULT_MAC_BYTES 32          /* the keyed hash of a plain document */
@@ -45,6 +46,9 @@ int vault_encrypt_buffer(const unsigned char key[VAULT_KEY_BYTES], const void *p
  * chunks are wiped after the sink has them. */
 typedef int (*vault_sink_fn)(const void *p, size_t n, void *arg);
 int vault_decrypt(const unsigned char key[VAULT_KEY_BYTES], const char *in, vault_sink_fn sink, void *arg);
+/* A new file (never one that exists, never through a link) only its owner
+ * reads: 0600. */
+FILE *vault_create_private(const char *path);
 /* Decrypts to a new private file. */
 int vault_decrypt_file(const unsigned char key[VAULT_KEY_BYTES], const char *in, const char *out);
 /* What the first bytes of a file say it is (libmagic): "image/jpeg". */

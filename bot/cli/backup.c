@@ -117,21 +117,14 @@ static void rmtree(const char *path)
 		walk(path, "", rm_entry, NULL);
 }
 
-static int write_all(int fd, const void *p, size_t n)
+/* Flushed, synced and closed: 0, or -CB_EIO when any of it failed. */
+static int close_synced(FILE *fp, int rc)
 {
-	const unsigned char *b = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -CB_EIO;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (rc == 0 && (fflush(fp) != 0 || fsync(fileno(fp)) != 0))
+		rc = -CB_EIO;
+	if (fclose(fp) != 0 && rc == 0)
+		rc = -CB_EIO;
+	return rc;
 }
 
 /* A new private file at dst with src's bytes, synced; with may_link, a
@@ -141,8 +134,9 @@ static int copy_file(const char *src, const char *dst, int may_link, struct tall
 {
 	unsigned char buf[COPY_CHUNK];
 	struct stat sb;
-	int in, out, rc = 0;
-	ssize_t n;
+	FILE *in, *out;
+	int fd, rc = 0;
+	size_t n;
 
 	if (may_link && link(src, dst) == 0) {
 		if (stat(dst, &sb) != 0)
@@ -151,24 +145,24 @@ static int copy_file(const char *src, const char *dst, int may_link, struct tall
 		t->bytes += sb.st_size;
 		return 0;
 	}
-	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? -CB_ENOENT : -CB_EIO;
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		close(in);
+	if ((in = fdopen(fd, "rb")) == NULL) {
+		close(fd);
 		return -CB_EIO;
 	}
-	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		rc = n < 0 ? -CB_EIO : write_all(out, buf, (size_t)n);
-		t->bytes += n > 0 ? n : 0;
+	if ((out = vault_create_private(dst)) == NULL) {
+		fclose(in);
+		return -CB_EIO;
 	}
-	if (rc == 0 && fsync(out) != 0)
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		rc = fwrite(buf, 1, n, out) == n ? 0 : -CB_EIO;
+		t->bytes += (long long)n;
+	}
+	if (rc == 0 && ferror(in))
 		rc = -CB_EIO;
-	if (close(out) != 0 && rc == 0)
-		rc = -CB_EIO;
-	close(in);
-	if (rc != 0)
+	fclose(in);
+	if ((rc = close_synced(out, rc)) != 0)
 		unlink(dst);
 	else
 		t->files++;
@@ -189,8 +183,9 @@ static int make_doc_dirs(const char *root, const char *rel)
 	return mkdir(dir, 0700) != 0 && errno != EEXIST ? -CB_EIO : 0;
 }
 
-/* The data directory's key files: the document key must be there and
- * whole; the signing key goes along when there is one. */
+/* Where the key files are: the document key (a backup needs it, or its
+ * documents could never be opened) and the signing key (taken along when
+ * there is one). */
 static int key_paths(struct cli *c, char doc[PATH_MAX], char sign[PATH_MAX])
 {
 	int rc;
@@ -310,7 +305,6 @@ static int backup_documents(struct backup *b)
 struct tar {
 	struct archive *a;
 	time_t now;
-	int failed;
 };
 
 static int tar_entry(const char *path, const char *rel, const struct stat *sb, int after, void *arg)
@@ -353,7 +347,7 @@ static int tar_entry(const char *path, const char *rel, const struct stat *sb, i
 
 static int write_tar(struct cli *c, const char *stage)
 {
-	struct tar t = {archive_write_new(), c->now, 0};
+	struct tar t = {archive_write_new(), c->now};
 	int rc = CLI_OK;
 
 	if (t.a == NULL || archive_write_set_format_pax_restricted(t.a) != ARCHIVE_OK ||
@@ -544,25 +538,21 @@ static int extract_file(struct restore *r, struct archive *a, const char *name)
 	const void *buf;
 	size_t len;
 	la_int64_t off;
-	int fd, rc = 0, ar;
+	int rc = 0, ar;
+	FILE *fp;
 
-	if (join(path, sizeof(path), r->stage, name) != 0 ||
-	    (!top_file_ok(name) && make_doc_dirs(r->stage, name) != 0))
+	if (join(path, sizeof(path), r->stage, name) != 0 || (!top_file_ok(name) && make_doc_dirs(r->stage, name) != 0))
 		return -CB_EIO;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+	if ((fp = vault_create_private(path)) == NULL)
 		return errno == EEXIST ? -CB_EPARSE : -CB_EIO;
-	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK && rc == 0) {
-		rc = write_all(fd, buf, len);
+	while (rc == 0 && (ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		rc = fwrite(buf, 1, len, fp) == len ? 0 : -CB_EIO;
 		r->t.bytes += (long long)len;
 	}
 	if (rc == 0 && ar != ARCHIVE_EOF)
 		rc = -CB_EPARSE;
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -CB_EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -CB_EIO;
 	r->t.files++;
-	return rc;
+	return close_synced(fp, rc);
 }
 
 /* The tar stream on stdin, into the stage: only what a backup holds, by
