@@ -95,6 +95,23 @@ static void assert_same(struct dt *t, struct testenv *r)
 	assert_int_equal(testenv_query_int(r, "SELECT count(*) FROM audit WHERE action = 'restore'"), 1);
 }
 
+/* The name of F-1's one stored document file under root/documents/1. */
+static void doc_name(const char *root, char *name, size_t cap)
+{
+	char dir[PATH_MAX + 16];
+	struct dirent *e;
+	DIR *dp;
+
+	name[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/documents/1", root);
+	assert_non_null(dp = opendir(dir));
+	while ((e = readdir(dp)) != NULL)
+		if (e->d_name[0] != '.')
+			snprintf(name, cap, "%s", e->d_name);
+	closedir(dp);
+	assert_non_null(strstr(name, ".bin"));
+}
+
 static int private_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)path;
@@ -149,18 +166,10 @@ static void test_backup_restore_directory(void **state)
 	/* The document is copied as it is stored: still ciphertext. */
 	{
 		static unsigned char live[PHOTO_BYTES + 1024], copy[PHOTO_BYTES + 1024];
-		char name[256] = "";
-		struct dirent *e;
+		char name[256];
 		size_t n;
-		DIR *dp;
 
-		snprintf(path, sizeof(path), "%s/documents/1", bk);
-		assert_non_null(dp = opendir(path));
-		while ((e = readdir(dp)) != NULL)
-			if (e->d_name[0] != '.')
-				snprintf(name, sizeof(name), "%s", e->d_name);
-		closedir(dp);
-		assert_non_null(strstr(name, ".bin"));
+		doc_name(bk, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/documents/1/%s", bk, name);
 		n = slurp(path, copy, sizeof(copy));
 		assert_true(n > PHOTO_BYTES);
@@ -325,7 +334,7 @@ static void test_erased_since_snapshot(void **state)
 static void test_refusals(void **state)
 {
 	struct dt *t = *state;
-	char before[65], after[65], full[PATH_MAX], file[PATH_MAX + 16], bk[PATH_MAX], target[PATH_MAX];
+	char before[65], after[65], full[PATH_MAX], file[PATH_MAX + 300], bk[PATH_MAX], target[PATH_MAX];
 	FILE *fp;
 
 	make_history(t);
@@ -396,6 +405,41 @@ static void test_refusals(void **state)
 	assert_int_equal(CLI(&t->env, "restore", t->env.dir, "--data-dir", target), 2);
 	one_line(&t->env, "is not a casebot backup");
 	assert_int_equal(access(target, F_OK), -1);
+	/* A stream that holds what no backup holds. */
+	{
+		char cmd[4 * PATH_MAX], errfile[PATH_MAX + 16];
+		struct testenv got;
+
+		snprintf(file, sizeof(file), "%s/stray.txt", t->env.dir);
+		fp = fopen(file, "w");
+		fputs("stray\n", fp);
+		fclose(fp);
+		snprintf(errfile, sizeof(errfile), "%s/restore.err", t->env.dir);
+		snprintf(cmd, sizeof(cmd), "tar cf - -C %s stray.txt | %s/casebot -c %s restore - --data-dir %s 2>%s",
+			 t->env.dir, dt_build_dir(), t->env.conf, target, errfile);
+		assert_int_not_equal(system(cmd), 0);
+		memset(&got, 0, sizeof(got));
+		slurp(errfile, (unsigned char *)got.err, sizeof(got.err) - 1);
+		one_line(&got, "holds \"stray.txt\"");
+		assert_int_equal(access(target, F_OK), -1);
+	}
+	/* A document's file gone while its family is still there: the backup
+	 * fails in one line and leaves no directory, half or whole. */
+	{
+		char name[200], dest[PATH_MAX];
+
+		doc_name(t->env.data, name, sizeof(name));
+		snprintf(file, sizeof(file), "%s/documents/1/%s", t->env.data, name);
+		assert_int_equal(unlink(file), 0);
+		snprintf(dest, sizeof(dest), "%s/broken", t->env.dir);
+		assert_int_equal(CLI(&t->env, "backup", dest), 1);
+		one_line(&t->env, "document #1 has no file");
+		assert_int_equal(access(dest, F_OK), -1);
+		assert_no_stage(t->env.dir);
+		assert_int_equal(CLI(&t->env, "backup", "-"), 1);
+		one_line(&t->env, "document #1 has no file");
+		assert_no_stage(t->env.data);
+	}
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
