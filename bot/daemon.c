@@ -24,6 +24,7 @@
 #include "bot/router.h"
 #include "bot/service.h"
 #include "bot/tz.h"
+#include "bot/wake.h"
 #include "handlers/handler.h"
 #include "locales/locale.h"
 #include "store/store.h"
@@ -61,6 +62,7 @@ struct daemon {
 	 * given: they never see the daemon. */
 	struct gateway_env gateway_env;
 	struct outbox *outbox;
+	struct wake *wake;           /* the CLI says it wrote: the outbox looks again */
 	struct fetcher *fetcher;
 	struct metrics metrics;
 	struct bucket neutral_bucket;    /* answers to unknown chats, all together */
@@ -135,11 +137,12 @@ static void arm_route_retry(struct daemon *d)
 	uv_timer_start(&d->route_retry, route_retry_due, at > now + 1 ? (uint64_t)(at - now) * 1000 : 1000, 0);
 }
 
-static void daemon_inbound_ready(struct daemon *d)
+/* Routes what is stored and not yet routed; the number of events routed. */
+static int route_pending(struct daemon *d)
 {
 	struct router_stats rs;
 	struct hctx h;
-	int n;
+	int n, routed = 0;
 
 	do {
 		daemon_hctx(d, &h);
@@ -153,12 +156,34 @@ static void daemon_inbound_ready(struct daemon *d)
 			d->metrics.inbound_failures++;
 			log_error("routing stopped: %s (%s)", casebot_strerror(n), store_errmsg(d->store));
 		}
+		if (n > 0)
+			routed += n;
 	} while (n > 0);
 	arm_route_retry(d);
+	return routed;
+}
+
+/* What routing queued is sent, and what it stored is fetched. */
+static void kick(struct daemon *d)
+{
 	if (d->outbox != NULL)
 		outbox_kick(d->outbox);
 	if (d->fetcher != NULL)
 		fetcher_kick(d->fetcher);
+}
+
+static void daemon_inbound_ready(struct daemon *d)
+{
+	route_pending(d);
+	kick(d);
+}
+
+static void on_wake(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->outbox != NULL)
+		outbox_kick(d->outbox);
 }
 
 /* The store is writable when a write transaction can start soon: the
@@ -277,8 +302,11 @@ static void housekeeping(uv_timer_t *t)
 				 "%d closed famil%s erased", rc.contacts, rc.messages, rc.alerts, rc.inbound, rc.audit,
 				 rc.families, rc.families == 1 ? "y" : "ies");
 	}
-	/* Events whose routing failed are due again; this kicks the outbox too. */
-	daemon_inbound_ready(d);
+	/* Events whose routing failed are due again. The outbox looks only
+	 * when something was routed or queued: an idle daemon does nothing
+	 * more here. */
+	if (route_pending(d) > 0 || store_outbox_changed_since(d->store))
+		kick(d);
 }
 
 static void closed_walk(uv_handle_t *h, void *arg)
@@ -295,6 +323,8 @@ static void finish_close(struct daemon *d)
 	d->closing_handles = 1;
 	http_client_close(d->http, NULL, NULL);
 	d->http = NULL;
+	wake_close(d->wake);
+	d->wake = NULL;
 	if (d->outbox != NULL)
 		outbox_close(d->outbox);
 	d->outbox = NULL;
@@ -479,6 +509,9 @@ static int start(struct daemon *d)
 		log_error("[http] listen %s: cannot listen there", d->cfg.http_listen);
 		return -CB_ECONFIG;
 	}
+	/* Listening first: a CLI write from here on finds the outbox's first
+	 * look at its queue or wakes it. */
+	d->wake = wake_listen(&d->loop, d->cfg.data_dir, on_wake, d);
 	d->outbox = outbox_new(&d->gateway_env, d->gateways, d->ngateways);
 	if (d->outbox == NULL)
 		return -CB_ENOMEM;

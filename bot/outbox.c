@@ -27,7 +27,9 @@
 /* A message nobody set a shorter life for is worth trying for a day. */
 #define OUTBOX_GIVE_UP_AFTER (24 * 60 * 60)
 #define OUTBOX_ALERT_TTL (7 * 24 * 60 * 60)
-#define OUTBOX_TICK_MS 1000
+/* A row held by something that ends by itself (a failing store, every
+ * chat slot busy) is looked at again after this long. */
+#define OUTBOX_RETRY_MS 1000
 /* How long a message to staff waits for their chat's conversation window
  * (a counsellor between two home visits), once the nudge went, before
  * they hear of it on another channel. */
@@ -76,8 +78,15 @@ struct outbox {
 	int inflight;
 	int stopped;
 	int dirty;                   /* rows may have changed: scan at the next tick */
-	int64_t data_version;
-	time_t next_due;             /* earliest queued row, 0 when unknown */
+	/* The timer sleeps until the next row falls due after scanned_to (the
+	 * last look at the due rows saw every one due then), the next expiry,
+	 * or a limit letting go. A CLI write wakes it through the wake socket;
+	 * a row the daemon makes due itself is marked by the store
+	 * (store_outbox_changed). */
+	time_t scanned_to;
+	time_t next_due;             /* earliest queued row after scanned_to, 0 when none */
+	time_t next_expiry;          /* earliest expiry of a queued row, 0 when none */
+	int stuck;                   /* the pass held a row that nothing will wake */
 	/* A pass walks the due rows once, in the order of the outbox_queue
 	 * index, a batch at a time: sends go on from the cursor as jobs end,
 	 * and a new pass starts from the top once this one has seen every due
@@ -110,16 +119,6 @@ static uint64_t now_ms(struct outbox *ob)
 {
 	uv_update_time(ob->env->loop);
 	return uv_now(ob->env->loop);
-}
-
-/* Another connection (the CLI) has committed when data_version moves. */
-static int64_t data_version(struct outbox *ob)
-{
-	int64_t v = -1;
-
-	if (store_data_version(ob->env->store, &v) != 0)
-		v = -1;
-	return v;
 }
 
 static struct limits *limits_for(struct outbox *ob, const char *kind)
@@ -1121,16 +1120,21 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		 * of theirs is added or becomes reachable. */
 		if (rc == -CB_ENOENT && store_outbox_park(env->store, m->id, now) == 0)
 			return DISPATCH_DONE;
+		ob->stuck = 1;
 		return DISPATCH_HELD;
 	}
-	if (store_channel_get(env->store, m->channel_id, &ch) != 0)
+	if (store_channel_get(env->store, m->channel_id, &ch) != 0) {
+		ob->stuck = 1;
 		return DISPATCH_HELD;
+	}
 	if (ch.blocked) {
 		finish(ob, m, "failed", "the chat blocked the bot", "blocked", NULL);
 		return DISPATCH_DONE;
 	}
+	/* That gateway is not running: the row waits for a restart that
+	 * starts it, without a look every second meanwhile. */
 	if ((lim = limits_for(ob, ch.kind)) == NULL)
-		return DISPATCH_HELD;    /* that gateway is not running: the row waits */
+		return DISPATCH_HELD;
 	gw = lim->gw;
 	/* A closed file still answers an urgent message with the emergency
 	 * number: that answer can matter more than the file. */
@@ -1143,8 +1147,10 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		int go;
 
 		gateway_hctx(env, &h);
-		if (fallback_due(&h, m, &go) != 0)
+		if (fallback_due(&h, m, &go) != 0) {
+			ob->stuck = 1;
 			return DISPATCH_HELD;
+		}
 		if (!go) {
 			finish(ob, m, "cancelled", "answered on another chat", NULL, NULL);
 			return DISPATCH_DONE;
@@ -1155,11 +1161,17 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		return DISPATCH_DONE;
 	}
 	if (ch.staff_id != 0 && !is_nudge(m) && window_closed(gw, &ch, now)) {
-		if (window_hold(ob, m, &ch, "waiting for the chat's window") != 0)
+		if (window_hold(ob, m, &ch, "waiting for the chat's window") != 0) {
+			ob->stuck = 1;
 			return DISPATCH_HELD;
+		}
 		return DISPATCH_DONE;
 	}
+	/* A chat with a send in flight is looked at again when that send
+	 * ends: its end wakes the outbox. */
 	slot = chat_limits_get(&lim->chats, ch.id, t);
+	if (slot == NULL)
+		ob->stuck = 1;
 	if (slot == NULL || slot->inflight)
 		return DISPATCH_HELD;
 	if ((w = bucket_wait(&slot->b, t)) > 0) {
@@ -1175,8 +1187,10 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 		return ob->nlim == 1 ? DISPATCH_STOP : DISPATCH_HELD;
 	}
 	j = calloc(1, sizeof(*j));
-	if (j == NULL)
+	if (j == NULL) {
+		ob->stuck = 1;
 		return DISPATCH_STOP;
+	}
 	j->lim = lim;
 	if (strcmp(m->kind, "details") == 0)
 		rc = compose_details(ob, m, l, j);
@@ -1206,6 +1220,7 @@ static int dispatch(struct outbox *ob, struct outbox_msg *m, uint64_t *wake)
 	if (store_outbox_msg_copy(&j->m, m) != 0) {
 		store_outbox_retry(env->store, m->id, now + 1, "out of memory", now);
 		free(j);
+		ob->stuck = 1;
 		return DISPATCH_STOP;
 	}
 	j->m.attempts++;
@@ -1309,6 +1324,7 @@ static void pass_start(struct outbox *ob)
 	ob->held_n = 0;
 	ob->held_rows = 0;
 	ob->seen_rows = 0;
+	ob->stuck = 0;
 	ob->in_pass = 1;
 }
 
@@ -1323,34 +1339,56 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds until the second t (Unix time) begins; 0 when it has. */
+/* Milliseconds until the second t (Unix time) has begun; 0 when it has.
+ * Rounded up, and one more: the loop's clock counts whole milliseconds,
+ * so a timer may fire up to one early. */
 static uint64_t ms_until(time_t t)
 {
-	int64_t now_ms = wall_ms(), at_ms = (int64_t)t * 1000;
+	struct timespec ts;
+	int64_t now_us, at_us = (int64_t)t * 1000000;
 
-	return at_ms > now_ms ? (uint64_t)(at_ms - now_ms) : 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return at_us > now_us ? (uint64_t)((at_us - now_us + 999) / 1000) + 1 : 0;
 }
 
-/* The next tick: the earliest of a row falling due (to the millisecond),
- * a rate limit letting go (wake), and the once-a-second look for rows
- * written by the CLI. Rows already due but held by a chat in flight wait
- * for that send to end: its end kicks the outbox. */
+/* The next tick: the earliest of a row falling due after the last look
+ * (to the millisecond), an expiry, a rate limit letting go (wake), and a
+ * row the daemon made due meanwhile. Nothing else: rows held by a chat in
+ * flight wait for that send to end, whose end wakes the outbox, and rows
+ * written by the CLI come with a wake. With nothing to do the timer
+ * sleeps. */
 static void arm(struct outbox *ob, uint64_t wake)
 {
-	uint64_t now = now_ms(ob), delay = OUTBOX_TICK_MS, until;
+	uint64_t now = now_ms(ob), delay = UINT64_MAX, until;
 	time_t next;
 
 	if (ob->stopped)
 		return;
 	ob->next_due = 0;
-	if (store_outbox_next_due(ob->env->store, &next) == 0) {
+	if (store_outbox_next_due(ob->env->store, ob->scanned_to, &next) == 0) {
 		ob->next_due = next;
-		if ((until = ms_until(next)) > 0 && until < delay)
+		delay = ms_until(next);
+	}
+	ob->next_expiry = 0;
+	if (store_outbox_next_expiry(ob->env->store, &next) == 0) {
+		ob->next_expiry = next;
+		/* Past only when expiring failed: it is tried again shortly. */
+		if ((until = ms_until(next + 1)) == 0)
+			until = OUTBOX_RETRY_MS;
+		if (until < delay)
 			delay = until;
 	}
-	if (wake != UINT64_MAX)
-		delay = wake > now ? (wake - now < delay ? wake - now : delay) : 1;
-	uv_timer_start(&ob->timer, tick, delay, 0);
+	if (ob->stuck && delay > OUTBOX_RETRY_MS)
+		delay = OUTBOX_RETRY_MS;
+	if (wake != UINT64_MAX && (until = wake > now ? wake - now : 1) < delay)
+		delay = until;
+	if (ob->dirty || store_outbox_changed_since(ob->env->store))
+		delay = 0;
+	if (delay == UINT64_MAX)
+		uv_timer_stop(&ob->timer);
+	else
+		uv_timer_start(&ob->timer, tick, delay, 0);
 }
 
 /* Goes on with the pass from its cursor. Returns 0 when a limit stops it
@@ -1360,6 +1398,7 @@ static int pump(struct outbox *ob, uint64_t *wake)
 {
 	time_t now = (time_t)(wall_ms() / 1000);
 
+	ob->scanned_to = now;
 	while (!ob->stopped) {
 		struct outbox_msg *m;
 		int64_t key;
@@ -1374,6 +1413,7 @@ static int pump(struct outbox *ob, uint64_t *wake)
 			if (!last && store_outbox_each_due(ob->env->store, now, &ob->cur, OUTBOX_BATCH, collect, ob) != 0) {
 				log_error("outbox scan failed: %s", store_errmsg(ob->env->store));
 				forget_batch(ob);
+				ob->stuck = 1;
 				return 1;
 			}
 			if (ob->ndue == 0) {
@@ -1392,8 +1432,10 @@ static int pump(struct outbox *ob, uint64_t *wake)
 			return 0;
 		if (r == DISPATCH_HELD) {
 			ob->held_rows++;
-			if (hold(ob, key) != 0)
+			if (hold(ob, key) != 0) {
+				ob->stuck = 1;
 				return 0;
+			}
 		}
 		ob->cur.not_before = m->not_before;
 		ob->cur.id = m->id;
@@ -1405,7 +1447,6 @@ static int pump(struct outbox *ob, uint64_t *wake)
 static void tick(uv_timer_t *t)
 {
 	struct outbox *ob = t->data;
-	int64_t v = data_version(ob);
 	uint64_t wake = UINT64_MAX;
 	time_t now = (time_t)(wall_ms() / 1000);
 	int changed, expired = 0, tx;
@@ -1414,13 +1455,13 @@ static void tick(uv_timer_t *t)
 		return;
 	tx = store_begin(ob->env->store) == 0;
 	record_turn_sent(ob);
-	changed = ob->dirty || v != ob->data_version;
+	changed = store_outbox_changed(ob->env->store) || ob->dirty;
 	ob->dirty = 0;
-	ob->data_version = v;
 	/* A new pass when the queue changed, when the last one left rows
-	 * waiting, or when a row has fallen due since; else the pass under
-	 * way goes on, or nothing is to be done. */
-	if (changed || (!ob->in_pass && (ob->held_rows > 0 || (ob->next_due != 0 && ob->next_due <= now)))) {
+	 * waiting, or when a row has fallen due or expired since; else the
+	 * pass under way goes on, or nothing is to be done. */
+	if (changed || (!ob->in_pass && (ob->held_rows > 0 || (ob->next_due != 0 && ob->next_due <= now) ||
+					 (ob->next_expiry != 0 && ob->next_expiry < now)))) {
 		if (store_outbox_expire(ob->env->store, now, &expired) == 0 && expired > 0)
 			log_info("%d queued message(s) expired unsent", expired);
 		pass_start(ob);

@@ -239,7 +239,10 @@ static const char SQL_OUTBOX_DUE[] =
 	" AND (o.not_before, o.id) > (?3, ?4) ORDER BY o.not_before, o.id LIMIT ?5";
 static const char SQL_OUTBOX_NEXT[] =
 	"SELECT o.not_before FROM outbox o WHERE o.status = 'queued' AND o.parked_at IS NULL AND o.urgent = ?1"
-	" ORDER BY o.not_before LIMIT 1";
+	" AND o.not_before > ?2 ORDER BY o.not_before LIMIT 1";
+static const char SQL_OUTBOX_NEXT_EXPIRY[] =
+	"SELECT o.expires_at FROM outbox o INDEXED BY outbox_expiry WHERE o.status = 'queued'"
+	" AND o.expires_at IS NOT NULL ORDER BY o.expires_at LIMIT 1";
 static const char SQL_OUTBOX_PARK[] =
 	"UPDATE outbox SET parked_at = ?1 WHERE id = ?2 AND status = 'queued'";
 static const char SQL_OUTBOX_GET[] = SELECT_OUTBOX_O "WHERE o.id = ?";
@@ -298,7 +301,7 @@ static int read_min(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
-int store_outbox_next_due(struct store *st, time_t *t)
+int store_outbox_next_due(struct store *st, time_t after, time_t *t)
 {
 	time_t each[2];
 	int rc[2];
@@ -306,8 +309,10 @@ int store_outbox_next_due(struct store *st, time_t *t)
 	for (int urgent = 0; urgent < 2; urgent++) {
 		sqlite3_stmt *q = store_stmt(st, SQL_OUTBOX_NEXT);
 
-		if (q != NULL)
+		if (q != NULL) {
 			sqlite3_bind_int(q, 1, urgent);
+			sqlite3_bind_int64(q, 2, after);
+		}
 		rc[urgent] = store_row(q, read_min, &each[urgent]);
 		if (rc[urgent] != 0 && rc[urgent] != -CB_ENOENT)
 			return rc[urgent];
@@ -316,6 +321,11 @@ int store_outbox_next_due(struct store *st, time_t *t)
 		return -CB_ENOENT;
 	*t = rc[0] != 0 ? each[1] : rc[1] != 0 ? each[0] : each[0] < each[1] ? each[0] : each[1];
 	return 0;
+}
+
+int store_outbox_next_expiry(struct store *st, time_t *t)
+{
+	return store_row(store_stmt(st, SQL_OUTBOX_NEXT_EXPIRY), read_min, t);
 }
 
 int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m)

@@ -24,6 +24,7 @@ struct store {
 	struct cached_stmt cache[STMT_CACHE];
 	int ncache;
 	int depth;           /* store_begin calls not yet committed or rolled back */
+	int outbox_changed;  /* a row became due for the dispatcher since it looked */
 };
 
 sqlite3 *store_db(struct store *st)
@@ -134,18 +135,51 @@ int store_sync_full(struct store *st, int on)
 	return exec(st, on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
-int store_data_version(struct store *st, int64_t *version)
+int store_wrote(struct store *st)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = -CB_ESTORE;
+	return sqlite3_total_changes(st->db) > 0;
+}
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW) {
-		*version = sqlite3_column_int64(q, 0);
-		rc = 0;
-	}
-	sqlite3_finalize(q);
-	return rc;
+int store_outbox_changed(struct store *st)
+{
+	int changed = st->outbox_changed;
+
+	st->outbox_changed = 0;
+	return changed;
+}
+
+int store_outbox_changed_since(const struct store *st)
+{
+	return st->outbox_changed;
+}
+
+static void outbox_changed_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *st = sqlite3_user_data(ctx);
+
+	(void)argc;
+	(void)argv;
+	st->outbox_changed = 1;
+	sqlite3_result_null(ctx);
+}
+
+/* Rows this connection makes due for the dispatcher, by whatever
+ * statement or trigger: added, queued again, unparked, brought forward or
+ * made urgent. Temporary triggers: this connection's own, no schema. */
+static const char SQL_OUTBOX_WATCH[] =
+	"CREATE TEMP TRIGGER outbox_added AFTER INSERT ON main.outbox"
+	" BEGIN SELECT casebot_outbox_changed(); END;"
+	"CREATE TEMP TRIGGER outbox_requeued AFTER UPDATE OF status, parked_at, not_before, urgent ON main.outbox"
+	" WHEN NEW.status = 'queued' AND NEW.parked_at IS NULL AND (OLD.status IS NOT 'queued'"
+	" OR OLD.parked_at IS NOT NULL OR NEW.not_before < OLD.not_before OR NEW.urgent > OLD.urgent)"
+	" BEGIN SELECT casebot_outbox_changed(); END;";
+
+static int outbox_watch(struct store *st)
+{
+	if (sqlite3_create_function(st->db, "casebot_outbox_changed", 0, SQLITE_UTF8, st, outbox_changed_fn, NULL,
+				    NULL) != SQLITE_OK)
+		return -CB_ESTORE;
+	return exec(st, SQL_OUTBOX_WATCH);
 }
 
 int store_bind_id(sqlite3_stmt *s, int i, int64_t id)
@@ -301,6 +335,8 @@ int store_open(const char *data_dir, int create, struct store **out, char *err, 
 	if (!create && (rc = sound(st, path, err, errlen)) != 0)
 		goto out;
 	rc = migrate(st, err, errlen);
+	if (rc == 0 && (rc = outbox_watch(st)) != 0)
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
 out:
 	if (rc != 0) {
 		store_close(st);

@@ -461,8 +461,11 @@ struct outbox_cursor {
 };
 int store_outbox_each_due(struct store *st, time_t now, const struct outbox_cursor *after, int limit,
 			  store_each_cb cb, void *arg);
-/* Earliest not_before of a queued row that can be delivered; -CB_ENOENT. */
-int store_outbox_next_due(struct store *st, time_t *t);
+/* Earliest not_before after a time of a queued row that can be
+ * delivered; -CB_ENOENT. */
+int store_outbox_next_due(struct store *st, time_t after, time_t *t);
+/* Earliest expiry of a queued row; -CB_ENOENT. */
+int store_outbox_next_expiry(struct store *st, time_t *t);
 int store_outbox_get(struct store *st, int64_t id, struct outbox_msg *m);
 int store_outbox_expire(struct store *st, time_t now, int *count);
 /* The row's family or staff member has no chat it can reach: it waits,
@@ -754,8 +757,14 @@ int store_family_closed_before(struct store *st, time_t before, int64_t *ids, in
 /* gateway_state: small durable values per gateway (the Telegram offset) */
 int store_state_get(struct store *st, const char *gateway, const char *key, char *buf, size_t cap);
 int store_state_set(struct store *st, const char *gateway, const char *key, const char *value);
-/* PRAGMA data_version: it moves when another connection commits. */
-int store_data_version(struct store *st, int64_t *version);
+/* 1 when this connection has changed a row since it was opened (the CLI
+ * then wakes a running daemon). */
+int store_wrote(struct store *st);
+/* 1 when this connection made an outbox row due for the dispatcher
+ * (added, queued again, unparked, brought forward) since the last call,
+ * which clears the mark; the _since form only looks. */
+int store_outbox_changed(struct store *st);
+int store_outbox_changed_since(const struct store *st);
 int store_state_del(struct store *st, const char *gateway, const char *key);
 /* The first key of a gateway's values; -CB_ENOENT when it has none. */
 int store_state_first(struct store *st, const char *gateway, char *key, size_t cap);

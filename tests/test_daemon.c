@@ -102,7 +102,7 @@ static void test_button_answered_and_logged(void **state)
 	dt_link_family(t);
 	localtime_r(&at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	/* The CLI writes while the daemon runs: picked up within a second. */
+	/* The CLI writes while the daemon runs: its wake brings the reminder. */
 	assert_int_equal(testenv_cli(&t->env, "appointment", "add", "F-1", "--at", when, "--kind", "lawyer", NULL), 0);
 	DT_WAIT_SENT(t, FAMILY_CHAT, 2, 10000);
 	dt_sent_text(t, FAMILY_CHAT, 1, text, sizeof(text));

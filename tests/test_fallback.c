@@ -274,6 +274,16 @@ static void test_carrier_stop_goes_down(void **state)
 
 /* The last chat fails too: the counsellor is told none of the family's
  * chats could take it; each step is in the log. */
+/* Sends a gateway made to anyone but the counsellor's chat. */
+static int family_sends(const struct fakegw *g)
+{
+	int n = 0;
+
+	for (int i = 0; i < g->ncalls; i++)
+		n += g->calls[i].media == 0 && strcmp(g->calls[i].address, "9001") != 0;
+	return n;
+}
+
 static void test_last_chat_fails(void **state)
 {
 	struct ffx *c = *state;
@@ -285,7 +295,9 @@ static void test_last_chat_fails(void **state)
 	start(c);
 	RUN_UNTIL(c, all_ended(c, id) && c->sms.answered == 1 &&
 		  q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered'") == 1);
-	assert_int_equal(c->tg.sends + c->wa.sends + c->sms.sends, 3);
+	/* Once on each of the family's chats; the counsellor's alert (on
+	 * Telegram, 9001) may have gone already. */
+	assert_int_equal(family_sends(&c->tg) + c->wa.sends + c->sms.sends, 3);
 	assert_int_equal(q(c, "SELECT count(*) FROM alerts WHERE kind = 'undelivered' AND"
 			      " json_extract(params, '$.reason') = 'channels'"), 1);
 	assert_int_equal(q(c, "SELECT count(*) FROM contact_log WHERE summary = 'fallback'"), 2);

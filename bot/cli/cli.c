@@ -12,6 +12,7 @@
 #include "bot/cli/cli.h"
 #include "bot/clock.h"
 #include "bot/tz.h"
+#include "bot/wake.h"
 #include "locales/locale.h"
 
 static const struct cli_command *const tables[] = {
@@ -584,8 +585,15 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	optind = 0;
 	rc = cmd->fn(&c, sub_argc, argv + i);
 	if (c.store != NULL) {
+		int wrote;
+
 		store_rollback(c.store);
+		wrote = store_wrote(c.store);
 		store_close(c.store);
+		/* Whatever the command committed, a running daemon acts on it
+		 * now rather than at its next due row. */
+		if (wrote)
+			wake_daemon(c.cfg.data_dir);
 	}
 	locale_free(c.loc);
 	return rc;

@@ -30,6 +30,7 @@
 #include "bot/console/console.h"
 #include "locales/locale.h"
 #include "bot/event_json.h"
+#include "bot/wake.h"
 #include "store/store.h"
 #include "tests/support/simctl.h"
 #include "tests/support/testenv.h"
@@ -360,6 +361,8 @@ static void due_to_sent(int count, long long out[3])
 		exec_sql(r.db, sql);
 	}
 	exec_sql(r.db, "COMMIT");
+	/* As the CLI does after it wrote. */
+	wake_daemon(r.env.data);
 	if (simctl_wait_sent(&r.sim, 0, count, 30000) < count)
 		die("the reminders did not all go");
 	if ((sent = simctl_sent(&r.sim, 0)) == NULL)

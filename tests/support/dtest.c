@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bot/wake.h"
 #include "tests/support/dtest.h"
 
 
@@ -102,6 +103,8 @@ void dt_exec_sql(struct dt *t, const char *sql)
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		fail_msg("sql: %s", sqlite3_errmsg(db));
 	sqlite3_close(db);
+	/* As the CLI does after a write: a running daemon looks again. */
+	wake_daemon(t->env.data);
 }
 
 int dt_log_has(struct dt *t, const char *what)
