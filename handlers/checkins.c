@@ -1,8 +1,10 @@
 /* Check-ins. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "bot/buttons.h"
 #include "bot/tz.h"
 #include "handlers/handler.h"
 
@@ -116,8 +118,8 @@ int checkins_off(struct hctx *h, int64_t family_id)
 }
 
 /* The family's answer to a check-in: 1 good, 2 okay, 3 hard, 4 contact me.
- * Hard and contact me alert the counsellor. */
-int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice)
+ * Hard and contact me alert the counsellor, when alert says so. */
+static int answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice, int alert)
 {
 	/* Each answer as its button's catalog key, button.<name>. */
 	static const char *const names[] = {NULL, "checkin_good", "checkin_okay", "checkin_hard", "checkin_contact"};
@@ -136,10 +138,30 @@ int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_
 		return rc;
 	if (choice < 3)
 		return handler_reply(h, fm, "checkin_answer", "checkin.thanks", NULL);
-	if ((rc = handler_alert(h, fm->family.id, choice == 3 ? "checkin_hard" : "contact_request", 0, NULL,
+	if (alert && (rc = handler_alert(h, fm->family.id, choice == 3 ? "checkin_hard" : "contact_request", 0, NULL,
 				"checkin_answer", "answer", names[choice], NULL)) != 0)
 		return rc;
 	return handler_reply(h, fm, "checkin_answer", "checkin.contact_soon", NULL);
+}
+
+int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice)
+{
+	return answer(h, fm, outbox_id, choice, 1);
+}
+
+/* A check-in answered already, answered again by words or a number: the
+ * family hears that it was heard, as the first time, and the new answer is
+ * logged; the counsellor is alerted again only when the answer changed. */
+int checkins_answer_again(struct hctx *h, const struct family_msg *fm, const char *data, const char *before)
+{
+	long long id, was_id;
+	int choice, was = 0;
+
+	if (sscanf(data, BUTTON_CHECKIN, &id, &choice) != 2)
+		return -CB_ENOENT;
+	if (sscanf(before, BUTTON_CHECKIN, &was_id, &was) != 2 || was_id != id)
+		was = 0;
+	return answer(h, fm, (int64_t)id, choice, choice != was);
 }
 
 /* The check-in after this one: every_days on, at the plan's local time. */

@@ -224,6 +224,9 @@ int documents_reason_valid(const char *reason);
 
 /* handlers/checkins.c: a check-in button or reply (1 good ... 4 contact me). */
 int checkins_answer(struct hctx *h, const struct family_msg *fm, int64_t outbox_id, int choice);
+/* data: the choice's button data ("ci:ID:N"); before: the one that answered
+ * the check-in first. -CB_ENOENT when data is no check-in's. */
+int checkins_answer_again(struct hctx *h, const struct family_msg *fm, const char *data, const char *before);
 
 /* handlers/questions.c: the last question a chat was asked, and what
  * answers it. questions_asked records a question (a composed message with

@@ -87,7 +87,7 @@ int questions_button(struct hctx *h, const struct family_msg *fm, const char *da
 		return rc;
 	for (int i = 0; i < n; i++)
 		if (strcmp(choices[i].data, data) == 0)
-			return store_question_answered(h->store, fm->channel.id, h->now);
+			return store_question_answered(h->store, fm->channel.id, h->now, data);
 	return 0;
 }
 
@@ -119,27 +119,42 @@ int questions_answer(struct hctx *h, const struct family_msg *fm, const char *fo
 {
 	struct question_choice choices[STORE_QUESTION_CHOICES];
 	struct question q;
-	int number = bare_number(folded), n = 0, open, rc;
+	int number = bare_number(folded), n = 0, open, again, rc;
 	int yes_no = words_is(h->loc, folded, "words.yes") || words_is(h->loc, folded, "words.no");
 
 	*handled = 0;
-	rc = store_question_open(h->store, fm->channel.id, h->now, &q, choices, (int)CB_ARRAY_SIZE(choices), &n);
+	rc = store_question_last(h->store, fm->channel.id, h->now, &q, choices, (int)CB_ARRAY_SIZE(choices), &n);
 	if (rc != 0 && rc != -CB_ENOENT)
 		return rc;
-	open = rc == 0;
+	open = rc == 0 && q.answered_at == 0;
+	/* An answered question takes no second answer, but a check-in is
+	 * asked so that the family says how it goes: saying it again ("ja"
+	 * after "1") is heard too. */
+	again = rc == 0 && !open && strcmp(q.kind, "checkin") == 0;
+	if (!open && !again)
+		n = 0;
 	for (int i = 0; i < n; i++) {
 		int answered;
 
 		if (choices[i].number != number &&
 		    (choices[i].words[0] == '\0' || !words_is(h->loc, folded, choices[i].words)))
 			continue;
+		if (again) {
+			rc = checkins_answer_again(h, fm, choices[i].data, q.answer);
+			if (rc == -CB_ENOENT || rc == -CB_ESTATE || rc == -CB_EINVAL)
+				break;
+			if (rc == 0)
+				rc = store_question_answered(h->store, fm->channel.id, h->now, choices[i].data);
+			*handled = rc == 0;
+			return rc;
+		}
 		rc = run(h, fm, choices[i].data);
 		if (rc != 0 && rc != -CB_ENOENT)
 			return rc;
 		/* Answered, or about something that is gone: either way the
 		 * question takes no more answers. */
 		answered = rc == 0;
-		if ((rc = store_question_answered(h->store, fm->channel.id, h->now)) != 0)
+		if ((rc = store_question_answered(h->store, fm->channel.id, h->now, answered ? choices[i].data : NULL)) != 0)
 			return rc;
 		if (answered) {
 			*handled = 1;

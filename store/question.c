@@ -11,14 +11,14 @@ static const char SQL_QUESTION_ADD[] =
 	" VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_CHOICE_ADD[] =
 	"INSERT INTO question_choices (channel_id, number, data, words) VALUES (?1, ?2, ?3, ?4)";
-static const char SQL_QUESTION_OPEN[] =
-	"SELECT channel_id, coalesce(outbox_id, 0), kind, asked_at, expires_at FROM questions"
-	" WHERE channel_id = ?1 AND answered_at IS NULL AND expires_at > ?2";
+static const char SQL_QUESTION_LAST[] =
+	"SELECT channel_id, coalesce(outbox_id, 0), kind, asked_at, expires_at, coalesce(answered_at, 0),"
+	" coalesce(answer, '') FROM questions WHERE channel_id = ?1 AND expires_at > ?2";
 static const char SQL_CHOICES[] =
 	"SELECT number, data, coalesce(words, '') FROM question_choices WHERE channel_id = ?"
 	" ORDER BY number";
 static const char SQL_QUESTION_ANSWERED[] =
-	"UPDATE questions SET answered_at = ?1 WHERE channel_id = ?2 AND answered_at IS NULL";
+	"UPDATE questions SET answered_at = ?1, answer = ?3 WHERE channel_id = ?2";
 
 int store_question_ask(struct store *st, const struct question *q, const struct question_choice *choices, int n)
 {
@@ -63,6 +63,8 @@ static int read_question(sqlite3_stmt *s, void *arg)
 	store_col_text(s, 2, q->kind, sizeof(q->kind));
 	q->asked_at = (time_t)sqlite3_column_int64(s, 3);
 	q->expires_at = (time_t)sqlite3_column_int64(s, 4);
+	q->answered_at = (time_t)sqlite3_column_int64(s, 5);
+	store_col_text(s, 6, q->answer, sizeof(q->answer));
 	return 0;
 }
 
@@ -89,7 +91,19 @@ static int read_choice(sqlite3_stmt *s, void *arg)
 int store_question_open(struct store *st, int64_t channel_id, time_t now, struct question *out,
 			struct question_choice *choices, int max, int *n)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_QUESTION_OPEN);
+	int rc = store_question_last(st, channel_id, now, out, choices, max, n);
+
+	if (rc == 0 && out->answered_at != 0) {
+		*n = 0;
+		return -CB_ENOENT;
+	}
+	return rc;
+}
+
+int store_question_last(struct store *st, int64_t channel_id, time_t now, struct question *out,
+			struct question_choice *choices, int max, int *n)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_QUESTION_LAST);
 	struct choices_ctx c = {choices, max, 0};
 	int rc;
 
@@ -109,7 +123,7 @@ int store_question_open(struct store *st, int64_t channel_id, time_t now, struct
 	return 0;
 }
 
-int store_question_answered(struct store *st, int64_t channel_id, time_t now)
+int store_question_answered(struct store *st, int64_t channel_id, time_t now, const char *answer)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_QUESTION_ANSWERED);
 
@@ -117,5 +131,6 @@ int store_question_answered(struct store *st, int64_t channel_id, time_t now)
 		return -CB_ESTORE;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, channel_id);
+	store_bind_opt_text(s, 3, answer);
 	return store_exec_stmt(s);
 }

@@ -520,6 +520,10 @@ static const char *const migrations[] = {
 	"  UPDATE outbox SET not_before = min(not_before, NEW.last_inbound_at), window_held_at = NULL,"
 	"  window_alerted_at = NULL WHERE status = 'queued' AND window_held_at IS NOT NULL AND channel_id = NEW.id;"
 	"  END;",
+	/* 26: a question keeps the choice that answered it, so that a family
+	 * answering a check-in again is heard without a second alert for the
+	 * same answer. */
+	"ALTER TABLE questions ADD COLUMN answer TEXT;",
 };
 
 size_t store_schema_count(void)

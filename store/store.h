@@ -545,6 +545,7 @@ struct question {
 	int64_t channel_id, outbox_id;
 	char kind[32];
 	time_t asked_at, expires_at, answered_at;
+	char answer[65];        /* the data of the choice that answered it, or "" */
 };
 struct question_choice {
 	int number;             /* 1 ... STORE_QUESTION_CHOICES */
@@ -556,7 +557,11 @@ int store_question_ask(struct store *st, const struct question *q, const struct 
  * expired. -CB_ENOENT otherwise. Its choices in number order, up to max. */
 int store_question_open(struct store *st, int64_t channel_id, time_t now, struct question *out,
 			struct question_choice *choices, int max, int *n);
-int store_question_answered(struct store *st, int64_t channel_id, time_t now);
+/* The chat's last question while it has not expired, answered or not. */
+int store_question_last(struct store *st, int64_t channel_id, time_t now, struct question *out,
+			struct question_choice *choices, int max, int *n);
+/* answer: the data of the choice it took, NULL for none. */
+int store_question_answered(struct store *st, int64_t channel_id, time_t now, const char *answer);
 
 /* contact log */
 struct contact {

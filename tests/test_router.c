@@ -618,6 +618,42 @@ static void test_checkin_answers(void **state)
 	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.contact_soon'"), 2);
 }
 
+/* A check-in answered, then answered again in words or numbers ("1",
+ * "oui", "2", "ok"): each is heard with the check-in's thanks and logged
+ * as an answer, none goes to the counsellor as a message. A changed answer
+ * to "hard" alerts once; saying it again does not alert twice. */
+static void test_checkin_answered_again(void **state)
+{
+	struct rt *t = *state;
+	static const char *const words[] = {"1", "oui", "2", "ok", "Bien"};
+
+	link_chat(t, "1001");
+	assert_int_equal(testenv_cli(&t->env, "checkin", "set", "F-1", "--every", "7d", "--at", "mon 10:00", NULL), 0);
+	mark_sent(t, "checkin");
+	for (size_t i = 0; i < CB_ARRAY_SIZE(words); i++) {
+		inbound(t, "1001", EVENT_TEXT, words[i], NULL);
+		assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.thanks'"), (long long)i + 1);
+		assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'"), (long long)i + 1);
+	}
+	assert_int_equal(q(t, "SELECT json_extract(params, '$.answer') = 'checkin_good' FROM contact_log"
+			   " WHERE kind = 'checkin_answer' ORDER BY id DESC LIMIT 1"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 0);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts"), 0);
+	inbound(t, "1001", EVENT_TEXT, "3", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'checkin_hard'"), 1);
+	inbound(t, "1001", EVENT_TEXT, "difficile", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'checkin_hard'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'checkin.contact_soon'"), 2);
+	/* Words that answer nothing still reach the counsellor. */
+	inbound(t, "1001", EVENT_TEXT, "a demain", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
+	/* Once its week is over, a number answers nothing. */
+	assert_int_equal(sqlite3_exec(store_db(t->st), "UPDATE questions SET expires_at = 1", NULL, NULL, NULL), SQLITE_OK);
+	inbound(t, "1001", EVENT_TEXT, "1", NULL);
+	assert_int_equal(q(t, "SELECT count(*) FROM outbox WHERE catalog_key = 'answer.not_understood'"), 1);
+	assert_int_equal(q(t, "SELECT count(*) FROM contact_log WHERE kind = 'checkin_answer'"), 7);
+}
+
 /* After "taal" (the language menu), "2" picks the second language. It is
  * not an answer to the reminder sent before. */
 static void test_number_answers_language_menu(void **state)
@@ -820,8 +856,9 @@ static void test_checkin_words_every_language(void **state)
 	}
 	/* Nothing was forwarded as a message: each word answered its check-in. */
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 0);
-	/* Check-in words answer only a check-in: with none open, "bien" is
-	 * a message for the counsellor. */
+	/* Check-in words answer only a check-in: with none to answer (its
+	 * week is over), "bien" is a message for the counsellor. */
+	assert_int_equal(sqlite3_exec(store_db(t->st), "UPDATE questions SET expires_at = 1", NULL, NULL, NULL), SQLITE_OK);
 	inbound(t, "1001", EVENT_TEXT, "bien", NULL);
 	assert_int_equal(q(t, "SELECT count(*) FROM alerts WHERE kind = 'message'"), 1);
 }
@@ -1785,7 +1822,7 @@ int main(void)
 		T(test_blocked_member_named), T(test_edit_forwarded_not_rerun), T(test_events_share_transactions),
 		T(test_onboarding), T(test_code_guessing_slowed), T(test_urgent_every_language), T(test_commands_every_language),
 		T(test_stop_says_what_continues), T(test_stop_twice_start_unstopped),
-		T(test_language_change), T(test_reply_words), T(test_details_only_current_own), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers),
+		T(test_language_change), T(test_reply_words), T(test_details_only_current_own), T(test_first_line_values), T(test_answered_reminder_steps), T(test_checkin_answers), T(test_checkin_answered_again),
 		T(test_number_answers_language_menu), T(test_number_answers_which_document),
 		T(test_number_without_question), T(test_number_answers_its_own_chat),
 		T(test_checkin_words_every_language),
