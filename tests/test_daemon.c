@@ -1260,6 +1260,11 @@ static pid_t demo_start(const char *dir, struct simctl *sim, char code[16])
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		setpgid(0, 0);
+		/* A shell cannot trap a signal ignored when it starts, and a
+		 * test run in the background of another shell inherits SIGINT
+		 * ignored: the script gets the disposition a terminal gives it. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		setenv("DEMO_DIR", demo, 1);
