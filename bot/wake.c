@@ -62,8 +62,8 @@ struct wake *wake_listen(uv_loop_t *loop, const char *data_dir, wake_cb cb, void
 	w->cb = cb;
 	w->arg = arg;
 	if (wake_addr(data_dir, &w->addr) != 0) {
-		log_warn("wake socket: the path %s/%s is too long for a socket; CLI changes are seen at the next "
-			 "housekeeping run", data_dir, WAKE_SOCKET);
+		log_warn("wake socket: the path %s/%s is too long for a socket; a CLI change waits until "
+			 "something else wakes the outbox (a message, a due row, a restart)", data_dir, WAKE_SOCKET);
 		free(w);
 		return NULL;
 	}
@@ -89,7 +89,8 @@ struct wake *wake_listen(uv_loop_t *loop, const char *data_dir, wake_cb cb, void
 	uv_poll_start(&w->poll, UV_READABLE, on_readable);
 	return w;
 fail:
-	log_warn("wake socket %s: %s; CLI changes are seen at the next housekeeping run", w->addr.sun_path,
+	log_warn("wake socket %s: %s; a CLI change waits until something else wakes the outbox (a message, a "
+		 "due row, a restart)", w->addr.sun_path,
 		 strerror(errno));
 	if (w->fd >= 0)
 		close(w->fd);
